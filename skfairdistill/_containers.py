@@ -1,0 +1,60 @@
+"""Input container in = container out: remember what the caller passed, rebuild it."""
+
+import numpy as np
+import pandas as pd
+from sklearn.preprocessing import label_binarize
+
+
+class ContainerRoundTrip:
+    """Remember the containers of ``X`` and ``y`` and restore them on new rows.
+
+    DataFrame in gives a DataFrame out with the same columns (float columns keep
+    their dtype); a Series keeps its name; a list gives a list; a one-vs-all
+    encoded ``y`` comes back one-vs-all encoded.
+    """
+
+    def __init__(self, X, y):
+        self._x_kind = _kind(X)
+        self._x_columns = X.columns if self._x_kind == "frame" else None
+        self._x_dtypes = X.dtypes if self._x_kind == "frame" else None
+        self._y_kind = _kind(y)
+        self._y_name = y.name if self._y_kind == "series" else None
+        self._y_columns = y.columns if self._y_kind == "frame" else None
+
+    def restore(self, X_syn, y_syn, *, one_vs_all_classes=None):
+        """Wrap NumPy results ``X_syn``, ``y_syn`` in the remembered containers."""
+        if one_vs_all_classes is not None:
+            y_syn = label_binarize(y_syn, classes=one_vs_all_classes)
+        return self._restore_X(X_syn), self._restore_y(y_syn)
+
+    def _restore_X(self, X_syn):
+        if self._x_kind == "frame":
+            frame = pd.DataFrame(X_syn, columns=self._x_columns)
+            float_columns = {
+                col: dtype
+                for col, dtype in self._x_dtypes.items()
+                if pd.api.types.is_float_dtype(dtype) and not isinstance(dtype, pd.SparseDtype)
+            }
+            return frame.astype(float_columns) if float_columns else frame
+        if self._x_kind == "list":
+            return X_syn.tolist()
+        return X_syn
+
+    def _restore_y(self, y_syn):
+        if self._y_kind == "series":
+            return pd.Series(y_syn, name=self._y_name)
+        if self._y_kind == "frame":
+            return pd.DataFrame(np.asarray(y_syn).reshape(len(y_syn), -1), columns=self._y_columns)
+        if self._y_kind == "list":
+            return y_syn.tolist()
+        return y_syn
+
+
+def _kind(obj):
+    if isinstance(obj, pd.DataFrame):
+        return "frame"
+    if isinstance(obj, pd.Series):
+        return "series"
+    if isinstance(obj, (list, tuple)):
+        return "list"
+    return "array"

@@ -1,0 +1,419 @@
+"""FairDistiller: parameters, validation, and the round trip from the caller's containers."""
+
+import numbers
+import warnings
+
+import numpy as np
+import torch
+from imblearn.base import BaseSampler
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import column_or_1d, validate_data
+
+from ._containers import ContainerRoundTrip
+from ._data import RealRows
+from ._device import make_generators, resolve_device
+from ._groups import CellSampler, encode_groups
+from ._matching import match_distributions
+from ._targets import ALIGNMENTS, DISTANCES
+
+_INITS = ("real", "noise")
+
+
+class FairDistiller(BaseSampler):
+    r"""Distil a small synthetic training set that is as fair as the full data.
+
+    ``fit_resample`` returns ``n_per_class`` synthetic rows per class, optimised
+    by distribution matching so that models trained on them behave like models
+    trained on the full data — for every group of the sensitive features, not
+    only for the majority. The default target is the cross-group barycenter of
+    COBRA (Moslemi et al., "Fair Dataset Distillation via Cross-Group Barycenter
+    Alignment", arXiv 2605.00185, ICML 2026).
+
+    Parameters
+    ----------
+    n_per_class : int or dict, default=10
+        Synthetic rows per class: one number for every class, or a dict
+        ``{class_label: n}`` covering exactly the classes of ``y``.
+    alignment : {"barycenter", "groupwise", "none"}, default="barycenter"
+        The matching target of each class. ``"barycenter"`` is COBRA's
+        uniform-weight mean of the groups' mean embeddings; ``"groupwise"`` is
+        FairDD's sum of distances to every group's mean (Zhou et al., arXiv
+        2411.19623); ``"none"`` is plain (vanilla) distillation towards the
+        class mean, which leans towards the majority group.
+    distance : {"l1", "squared_l2"}, default="l1"
+        Distance between real and synthetic mean embeddings (COBRA's DM uses L1).
+    n_iter : int, default=1000
+        Number of matching iterations (synthetic-set updates).
+    learning_rate : float, default=0.1
+        Step size of the SGD (momentum 0.5) update of the synthetic rows, which
+        live in standardised feature space.
+    batch_size : int, default=256
+        Real rows drawn per (class, group) cell and iteration. A cell with fewer
+        rows contributes all of them, so its mean is exact.
+    embedding_width : int, default=128
+        Width of the randomly drawn embedding MLP.
+    embedding_layers : int, default=2
+        Number of hidden layers of the embedding MLP.
+    warm_start_epochs : int, default=0
+        COBRA's warm start: train each freshly drawn embedding network for this
+        many full-batch epochs on the current synthetic rows before it is used.
+        0 uses purely random networks.
+    init : {"real", "noise"}, default="real"
+        Start from randomly chosen real rows of each class, or from Gaussian noise
+        (in standardised space).
+    device : {"auto", "cpu", "cuda", "cuda:N"} or torch.device, default="auto"
+        Where the optimisation runs; ``"auto"`` uses CUDA when available.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the local generators of the run; the same seed on the CPU gives
+        bit-identical output. Global random state is never touched.
+    verbose : int, default=0
+        ``>= 1`` shows a progress bar with the current loss.
+
+    Attributes
+    ----------
+    X_distilled_ : ndarray of shape (n_synthetic, n_features_in_)
+        The synthetic rows, on the scale of ``X``.
+    y_distilled_ : ndarray of shape (n_synthetic,)
+        Their class labels (taken from ``classes_``).
+    classes_ : ndarray of shape (n_classes,)
+        Class labels seen in ``fit``.
+    groups_ : ndarray of shape (n_groups,) or None
+        Group labels of the sensitive features (tuples for several columns);
+        None when no sensitive features were given.
+    cell_counts_ : ndarray of shape (n_classes, n_groups)
+        Real rows per (class, group) cell.
+    sampling_strategy_ : dict
+        Resolved budget ``{class_label: n_synthetic_rows}``.
+    loss_history_ : ndarray of shape (n_iter_,)
+        Matching loss at every iteration.
+    n_iter_ : int
+        Iterations actually run (fewer than ``n_iter`` after an interrupt).
+    interrupted_ : bool
+        True when the run was stopped by ``KeyboardInterrupt``; the synthetic
+        set is then the one reached at that point.
+    device_ : torch.device
+        The resolved device.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names seen in ``fit``, when ``X`` has string column names.
+
+    See Also
+    --------
+    imblearn.under_sampling.ClusterCentroids : Prototype generation by k-means,
+        a budget-matched baseline.
+
+    Notes
+    -----
+    Let :math:`\phi` be an embedding network, :math:`\mu_{a|y}` the mean embedding
+    of the real rows of group :math:`a` in class :math:`y`, :math:`\pi_{a|y}` the
+    share of group :math:`a` in class :math:`y`, :math:`A_y` the groups present in
+    class :math:`y`, and :math:`s_y` the mean embedding of the synthetic rows of
+    class :math:`y`. Per iteration a fresh :math:`\phi` is drawn and one gradient
+    step is taken on the synthetic rows for the loss
+
+    - vanilla (``"none"``): :math:`\sum_y D(\sum_a \pi_{a|y}\mu_{a|y},\ s_y)`;
+    - FairDD (``"groupwise"``): :math:`\sum_y \sum_{a \in A_y} D(\mu_{a|y},\ s_y)`;
+    - COBRA (``"barycenter"``): :math:`\sum_y D(b_y, s_y)` with
+      :math:`b_y = |A_y|^{-1} \sum_{a \in A_y} \mu_{a|y}`.
+
+    The vanilla residual of group :math:`a` is bounded by
+    :math:`\sum_{a' \neq a} \pi_{a'|y} \lVert \mu_{a|y} - \mu_{a'|y} \rVert`
+    (group imbalance times group separation); the barycenter removes the
+    dependence on :math:`\pi`. With squared L2, FairDD and COBRA share the same
+    minimiser :math:`b_y`; with L1 they differ (FairDD's minimiser is the
+    coordinate-wise median of the group means).
+
+    Real mini-batches are drawn per (class, group) cell, so small groups are in
+    every iteration. Features are standardised internally and the synthetic rows
+    mapped back, so wildly different feature scales are harmless.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfairdistill import FairDistiller
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 4))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> group = rng.choice(["a", "b"], size=300, p=[0.8, 0.2])
+    >>> distiller = FairDistiller(n_per_class=5, n_iter=50, random_state=0)
+    >>> X_syn, y_syn = distiller.fit_resample(X, y, sensitive_features=group)
+    >>> X_syn.shape, np.bincount(y_syn)
+    ((10, 4), array([5, 5]))
+    >>> distiller.groups_
+    array(['a', 'b'], dtype=object)
+    """
+
+    def __init__(
+        self,
+        *,
+        n_per_class=10,
+        alignment="barycenter",
+        distance="l1",
+        n_iter=1000,
+        learning_rate=0.1,
+        batch_size=256,
+        embedding_width=128,
+        embedding_layers=2,
+        warm_start_epochs=0,
+        init="real",
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_per_class = n_per_class
+        self.alignment = alignment
+        self.distance = distance
+        self.n_iter = n_iter
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.embedding_width = embedding_width
+        self.embedding_layers = embedding_layers
+        self.warm_start_epochs = warm_start_epochs
+        self.init = init
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X, y, *, sensitive_features=None):
+        """Distil ``X``, ``y``; the synthetic set is stored in ``X_distilled_``, ``y_distilled_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric training rows (dense).
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns), \
+                default=None
+            Group membership of every row; several columns are combined into
+            intersectional groups. None runs vanilla distillation with a warning.
+
+        Returns
+        -------
+        self : FairDistiller
+        """
+        self._fit(X, y, sensitive_features)
+        return self
+
+    def fit_resample(self, X, y, *, sensitive_features=None):
+        """Distil ``X``, ``y`` and return the synthetic set in the caller's containers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric training rows (dense): array, DataFrame or list.
+        y : array-like of shape (n_samples,)
+            Class labels (array, Series, list, or one-vs-all encoded).
+        sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns), \
+                default=None
+            Group membership of every row; several columns are combined into
+            intersectional groups. None runs vanilla distillation with a warning.
+
+        Returns
+        -------
+        X_syn : array-like of shape (n_synthetic, n_features)
+            Synthetic rows in the container of ``X`` (DataFrame in, DataFrame out).
+        y_syn : array-like of shape (n_synthetic,)
+            Their labels in the container of ``y``.
+        """
+        containers = ContainerRoundTrip(X, y)
+        one_vs_all = self._fit(X, y, sensitive_features)
+        return containers.restore(
+            self.X_distilled_,
+            self.y_distilled_,
+            one_vs_all_classes=self.classes_ if one_vs_all else None,
+        )
+
+    def _fit(self, X, y, sensitive_features):
+        """Validate, encode, distil; set the fitted attributes. Returns the one-vs-all flag."""
+        self._check_params()
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=True,
+            accept_sparse=False,
+            dtype=[np.float64, np.float32],
+            multi_output=True,
+            ensure_min_samples=2,
+        )
+        y, one_vs_all = _check_classification_target(y)
+        self._fit_resample(X, y, sensitive_features=sensitive_features)
+        return one_vs_all
+
+    def _fit_resample(self, X, y, *, sensitive_features=None):
+        """Guts of fit: validated 2-D float ``X`` and 1-D ``y``; sets the fitted attributes."""
+        classes, class_codes = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(
+                f"y has only one class ({classes[0]!r}); distillation needs at least two classes."
+            )
+        budget = self._resolve_budget(classes)
+        if sensitive_features is None:
+            warnings.warn(
+                "sensitive_features is None: running vanilla distillation (no group "
+                "alignment). Inside a Pipeline this usually means metadata routing is not "
+                "enabled: call sklearn.set_config(enable_metadata_routing=True) and "
+                "distiller.set_fit_resample_request(sensitive_features=True).",
+                UserWarning,
+                stacklevel=3,
+            )
+            group_codes, groups = np.zeros(len(y), dtype=np.int64), None
+        else:
+            group_codes, groups = encode_groups(sensitive_features, len(y))
+        device = resolve_device(self.device)
+        numpy_rng, torch_rng = make_generators(self.random_state, device)
+
+        n_groups = 1 if groups is None else len(groups)
+        cells = CellSampler(class_codes, group_codes, len(classes), n_groups, device)
+        _warn_about_absent_groups(cells.present, classes, groups)
+        real = RealRows(X, device)
+        per_class = np.array([budget[c] for c in classes])
+        X_init = self._initial_rows(real, cells, per_class, classes, numpy_rng, torch_rng)
+        y_syn = torch.as_tensor(np.repeat(np.arange(len(classes)), per_class), device=device)
+
+        result = match_distributions(
+            real,
+            cells,
+            X_init,
+            y_syn,
+            alignment=self.alignment if groups is not None else "none",
+            distance=self.distance,
+            n_iter=self.n_iter,
+            learning_rate=self.learning_rate,
+            batch_size=self.batch_size,
+            embedding_width=self.embedding_width,
+            embedding_layers=self.embedding_layers,
+            warm_start_epochs=self.warm_start_epochs,
+            generator=torch_rng,
+            verbose=self.verbose,
+        )
+        if result.interrupted:
+            warnings.warn(
+                f"Distillation interrupted after {result.n_iter} of {self.n_iter} iterations; "
+                "the synthetic set reached so far is kept (interrupted_=True).",
+                UserWarning,
+                stacklevel=3,
+            )
+
+        self.classes_ = classes
+        self.groups_ = groups
+        self.cell_counts_ = cells.counts
+        self.sampling_strategy_ = {c: int(budget[c]) for c in classes}
+        self.device_ = device
+        self.loss_history_ = result.loss_history.numpy()
+        self.n_iter_ = result.n_iter
+        self.interrupted_ = result.interrupted
+        self.X_distilled_ = real.to_original_scale(result.X_syn).astype(X.dtype, copy=False)
+        self.y_distilled_ = classes[y_syn.cpu().numpy()]
+        return self.X_distilled_, self.y_distilled_
+
+    def _check_params(self):
+        """Check the hyper-parameters (cheap, before any data work)."""
+        _check_choice("alignment", self.alignment, ALIGNMENTS)
+        _check_choice("distance", self.distance, DISTANCES)
+        _check_choice("init", self.init, _INITS)
+        for name in ("n_iter", "batch_size", "embedding_width", "embedding_layers"):
+            _check_int(name, getattr(self, name), minimum=1)
+        _check_int("warm_start_epochs", self.warm_start_epochs, minimum=0)
+        _check_int("verbose", self.verbose, minimum=0)
+        rate = self.learning_rate
+        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not rate > 0:
+            raise ValueError(f"learning_rate must be a positive number; got {rate!r}.")
+        if not isinstance(self.n_per_class, dict):
+            _check_int("n_per_class", self.n_per_class, minimum=1)
+        resolve_device(self.device)
+
+    def _resolve_budget(self, classes):
+        """``n_per_class`` as a dict over exactly the classes of ``y``."""
+        if not isinstance(self.n_per_class, dict):
+            return {c: self.n_per_class for c in classes}
+        unknown = [k for k in self.n_per_class if k not in set(classes.tolist())]
+        missing = [c for c in classes if c not in self.n_per_class]
+        if unknown or missing:
+            raise ValueError(
+                "n_per_class as a dict must have exactly the classes of y as keys; "
+                f"classes of y: {classes.tolist()}, unknown keys: {unknown}, missing: {missing}."
+            )
+        for label, n in self.n_per_class.items():
+            _check_int(f"n_per_class[{label!r}]", n, minimum=1)
+        return self.n_per_class
+
+    def _initial_rows(self, real, cells, per_class, classes, numpy_rng, torch_rng):
+        """Standardised starting rows: random real rows of each class, or noise."""
+        device = torch_rng.device
+        if self.init == "noise":
+            return torch.randn(
+                (int(per_class.sum()), real.n_features), generator=torch_rng, device=device
+            )
+        blocks = []
+        for code, (n_syn, n_real) in enumerate(zip(per_class, cells.counts.sum(axis=1))):
+            positions = numpy_rng.choice(n_real, size=n_syn, replace=n_syn > n_real)
+            block = real.gather(cells.rows_of_class(code, positions))
+            if n_syn > n_real:
+                warnings.warn(
+                    f"Class {classes[code]!r} has {n_real} rows but {n_syn} synthetic rows "
+                    "were asked for; they start from its rows drawn with replacement, plus "
+                    "small noise so that copies can move apart.",
+                    UserWarning,
+                    stacklevel=4,
+                )
+                block = block + 0.01 * torch.randn(
+                    block.shape, generator=torch_rng, device=device
+                )
+            blocks.append(block)
+        return torch.cat(blocks)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def _check_classification_target(y):
+    """1-D class labels, accepting a column vector or a one-vs-all indicator matrix."""
+    target_type = type_of_target(y, input_name="y")
+    if target_type == "multilabel-indicator":
+        if np.any(np.asarray(y).sum(axis=1) != 1):
+            raise ValueError(
+                "y is multilabel: multilabel and multioutput targets are not supported. "
+                "Pass one class label per row."
+            )
+        return np.asarray(y).argmax(axis=1), True
+    if target_type.endswith("multioutput"):
+        raise ValueError(
+            "y is multioutput: multilabel and multioutput targets are not supported. "
+            "Pass one class label per row."
+        )
+    check_classification_targets(y)
+    return column_or_1d(y, warn=False), False
+
+
+def _check_choice(name, value, choices):
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}; got {value!r}.")
+
+
+def _check_int(name, value, *, minimum):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{name} must be {kind}; got {value!r}.")
+
+
+def _warn_about_absent_groups(present, classes, groups):
+    """Say which groups have no rows in a class: the targets use the groups present."""
+    if groups is None or present.all():
+        return
+    absent = {
+        classes[k]: [groups[g] for g in np.flatnonzero(~present[k])]
+        for k in range(len(classes))
+        if not present[k].all()
+    }
+    warnings.warn(
+        f"Some groups have no rows in some classes ({absent}); the targets of those "
+        "classes use the groups that are present.",
+        UserWarning,
+        stacklevel=4,
+    )

@@ -1,0 +1,155 @@
+"""Sensitive features -> group codes, and the (class, group) cells the distillation samples from."""
+
+import numpy as np
+import pandas as pd
+import torch
+
+
+def encode_groups(sensitive_features, n_samples):
+    """Encode sensitive features as one integer group code per row.
+
+    Several columns (a 2-D array or a DataFrame) are combined into intersectional
+    groups: every observed combination of values is one group.
+
+    Parameters
+    ----------
+    sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns)
+        Numbers, strings, booleans or categoricals; a list, NumPy array, pandas
+        Series or DataFrame.
+    n_samples : int
+        Number of rows of ``X``; the sensitive features must have as many.
+
+    Returns
+    -------
+    codes : ndarray of shape (n_samples,), dtype int64
+        Group code of each row, in ``range(len(groups))``.
+    groups : ndarray of shape (n_groups,)
+        The group labels, sorted where the values can be ordered. With several
+        columns each label is a tuple with one value per column.
+    """
+    columns = _as_columns(sensitive_features)
+    for name, column in columns:
+        if len(column) != n_samples:
+            raise ValueError(
+                f"sensitive_features has {len(column)} rows but X has {n_samples}; "
+                "they must describe the same rows."
+            )
+        if pd.isna(column).any():
+            raise ValueError(
+                f"sensitive_features{name} contains missing values (NaN/None); every row "
+                "needs a group. Fill them with an explicit category such as 'unknown'."
+            )
+    factorized = [_factorize(column) for _, column in columns]
+    if len(factorized) == 1:
+        codes, uniques = factorized[0]
+        return codes.astype(np.int64, copy=False), uniques
+    stacked = np.column_stack([codes for codes, _ in factorized])
+    combos, codes = np.unique(stacked, axis=0, return_inverse=True)
+    groups = np.empty(len(combos), dtype=object)
+    groups[:] = [
+        tuple(uniques[i] for (_, uniques), i in zip(factorized, combo)) for combo in combos
+    ]
+    return codes.reshape(-1).astype(np.int64, copy=False), groups
+
+
+def _as_columns(sensitive_features):
+    """Split the sensitive features into a list of (name suffix, 1-D column)."""
+    if isinstance(sensitive_features, pd.DataFrame):
+        return [(f"[{col!r}]", sensitive_features[col].to_numpy()) for col in sensitive_features]
+    if isinstance(sensitive_features, pd.Series):
+        return [("", sensitive_features.to_numpy())]
+    if isinstance(sensitive_features, (str, bytes)) or np.ndim(sensitive_features) == 0:
+        raise TypeError(
+            "sensitive_features must be array-like with one value (or one row of values) per "
+            f"sample; got {type(sensitive_features).__name__}."
+        )
+    array = np.asarray(sensitive_features, dtype=object)
+    if array.ndim == 1:
+        return [("", array)]
+    if array.ndim == 2:
+        return [(f"[:, {j}]", array[:, j]) for j in range(array.shape[1])]
+    raise ValueError(
+        f"sensitive_features must be 1-D or 2-D; got an array with {array.ndim} dimensions."
+    )
+
+
+def _factorize(column):
+    """Codes and sorted unique values of one column; unorderable mixes sort by their text."""
+    try:
+        codes, uniques = pd.factorize(column, sort=True)
+    except TypeError:
+        codes, uniques = pd.factorize(column, sort=False)
+        order = sorted(range(len(uniques)), key=lambda i: (type(uniques[i]).__name__, str(uniques[i])))
+        remap = np.empty(len(order), dtype=np.int64)
+        remap[order] = np.arange(len(order))
+        codes, uniques = remap[codes], np.asarray(uniques, dtype=object)[order]
+    return np.asarray(codes), np.asarray(uniques)
+
+
+class CellSampler:
+    """Mini-batches of row indices drawn per (class, group) cell.
+
+    Built in one indexing pass: the rows are ordered by cell, and each cell is a
+    contiguous slice of that order. A draw returns a fixed-shape
+    ``(n_classes * n_groups, batch_size)`` block of row indices plus weights, so
+    that every cell — however small — is represented in every iteration, and all
+    cells are processed by one batched operation. A cell with fewer rows than
+    ``batch_size`` contributes *all* of its rows (weight 1) and padding (weight 0),
+    which makes its mean exact rather than a noisy estimate; an empty cell has
+    weight 0 everywhere and is reported by :attr:`present`.
+
+    Parameters
+    ----------
+    class_codes, group_codes : ndarray of shape (n_samples,)
+        Integer codes in ``range(n_classes)`` and ``range(n_groups)``.
+    n_classes, n_groups : int
+    device : torch.device
+    """
+
+    def __init__(self, class_codes, group_codes, n_classes, n_groups, device):
+        cell = class_codes.astype(np.int64) * n_groups + group_codes
+        order = np.argsort(cell, kind="stable")
+        counts = np.bincount(cell, minlength=n_classes * n_groups)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        self.n_classes, self.n_groups = n_classes, n_groups
+        self.counts = counts.reshape(n_classes, n_groups)
+        self._class_starts = starts[:: n_groups]
+        self._order = torch.as_tensor(order, device=device)
+        self._starts = torch.as_tensor(starts, device=device).unsqueeze(1)
+        self._counts = torch.as_tensor(counts, device=device).unsqueeze(1)
+
+    @property
+    def present(self):
+        """Boolean array (n_classes, n_groups): which cells have at least one row."""
+        return self.counts > 0
+
+    @property
+    def shares(self):
+        """Share of each group within its class, pi_{a|y}, shape (n_classes, n_groups)."""
+        return self.counts / self.counts.sum(axis=1, keepdims=True)
+
+    def rows_of_class(self, class_code, positions):
+        """Row indices (a tensor) of the given positions within one class's rows."""
+        start = int(self._class_starts[class_code])
+        return self._order[torch.as_tensor(start + positions, device=self._order.device)]
+
+    def draw(self, batch_size, generator):
+        """Row indices and weights for one mini-batch per cell.
+
+        Returns
+        -------
+        rows : LongTensor of shape (n_classes * n_groups, batch_size)
+        weights : FloatTensor of the same shape, 1 for a real draw, 0 for padding
+        """
+        slots = torch.arange(batch_size, device=self._order.device).unsqueeze(0)
+        small = self._counts <= batch_size
+        uniform = torch.rand(
+            (self._counts.shape[0], batch_size), generator=generator, device=self._order.device
+        )
+        # float rounding can land on count itself; keep draws inside the cell
+        sampled = torch.minimum((uniform * self._counts).long(), self._counts - 1)
+        offsets = torch.where(small, slots, sampled)
+        weights = (~small | (slots < self._counts)).float()
+        offsets = torch.where(weights > 0, offsets, torch.zeros_like(offsets))
+        positions = (self._starts + offsets).clamp(max=self._order.shape[0] - 1)
+        return self._order[positions], weights

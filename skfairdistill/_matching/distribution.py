@@ -1,0 +1,116 @@
+"""Distribution matching (DM): the optimisation loop that moves the synthetic rows.
+
+Per iteration: draw a fresh embedding network (optionally warm-started on the
+current synthetic rows), embed one mini-batch per (class, group) cell and the
+synthetic rows of every class, compare them with the chosen alignment target,
+and take one SGD step on the synthetic rows. Everything stays on the device: no
+host round trip and no Python loop over classes or groups inside an iteration.
+This module knows nothing about pandas or scikit-learn.
+"""
+
+from dataclasses import dataclass
+
+import torch
+from tqdm.auto import tqdm
+
+from .._networks import RandomMLP, warm_up
+from .._targets import alignment_loss
+
+
+@dataclass
+class MatchingResult:
+    """What a matching run produced."""
+
+    X_syn: torch.Tensor  # standardised synthetic rows, (n_syn, n_features)
+    loss_history: torch.Tensor  # (n_iter_done,), on the CPU
+    n_iter: int
+    interrupted: bool
+
+
+def match_distributions(
+    real,
+    cells,
+    X_init,
+    y_syn,
+    *,
+    alignment,
+    distance,
+    n_iter,
+    learning_rate,
+    batch_size,
+    embedding_width,
+    embedding_layers,
+    warm_start_epochs,
+    generator,
+    verbose=0,
+):
+    """Optimise the synthetic rows by distribution matching.
+
+    Parameters
+    ----------
+    real : RealRows
+        Standardised access to the real rows.
+    cells : CellSampler
+        Per-(class, group) mini-batch sampler.
+    X_init : Tensor of shape (n_syn, n_features)
+        Initial synthetic rows (standardised), on the device.
+    y_syn : LongTensor of shape (n_syn,)
+        Class code of every synthetic row.
+    alignment : {"barycenter", "groupwise", "none"}
+    distance : {"l1", "squared_l2"}
+    generator : torch.Generator
+        The only source of randomness.
+
+    Returns
+    -------
+    MatchingResult
+        A ``KeyboardInterrupt`` stops the loop early: the rows reached so far are
+        returned with ``interrupted=True``.
+    """
+    device = X_init.device
+    n_classes = cells.n_classes
+    present = torch.as_tensor(cells.present, device=device)
+    shares = torch.as_tensor(cells.shares, dtype=torch.float32, device=device)
+    syn_counts = torch.bincount(y_syn, minlength=n_classes).float().unsqueeze(1)
+
+    X_syn = X_init.clone().requires_grad_(True)
+    optimizer = torch.optim.SGD([X_syn], lr=learning_rate, momentum=0.5)
+    losses = torch.zeros(n_iter, device=device)
+    done, interrupted = 0, False
+    progress = tqdm(range(n_iter), disable=verbose < 1, desc="distilling", unit="it")
+    try:
+        for it in progress:
+            network = RandomMLP(real.n_features, embedding_width, embedding_layers, generator)
+            if warm_start_epochs > 0:
+                warm_up(network, X_syn, y_syn, n_classes, warm_start_epochs)
+            rows, weights = cells.draw(batch_size, generator)
+            with torch.no_grad():
+                embedded = network(real.gather(rows))  # (cells, batch, width)
+                group_stats = (weights.unsqueeze(-1) * embedded).sum(1) / weights.sum(
+                    1, keepdim=True
+                ).clamp(min=1)
+            group_stats = group_stats.view(n_classes, cells.n_groups, -1)
+            syn_embedded = network(X_syn)
+            syn_stats = torch.zeros(
+                n_classes, syn_embedded.shape[1], device=device
+            ).index_add(0, y_syn, syn_embedded) / syn_counts
+            loss = alignment_loss(
+                group_stats, present, shares, syn_stats, alignment=alignment, kind=distance
+            )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            losses[it] = loss.detach()
+            done = it + 1
+            if verbose >= 1 and (done % 50 == 0 or done == n_iter):
+                progress.set_postfix(loss=f"{losses[it].item():.4f}")
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        progress.close()
+    return MatchingResult(
+        X_syn=X_syn.detach(),
+        loss_history=losses[:done].cpu(),
+        n_iter=done,
+        interrupted=interrupted,
+    )
