@@ -1,0 +1,245 @@
+"""DistilledClassifier: distil a fair synthetic set, then fit a classifier on it."""
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from ._distiller import FairDistiller
+
+
+def _estimator_has(attr):
+    """Check the fitted ``estimator_`` if there is one, else the unfitted ``estimator``."""
+
+    def check(self):
+        if hasattr(self, "estimator_"):
+            return hasattr(self.estimator_, attr)
+        return hasattr(self.estimator, attr)
+
+    return check
+
+
+def _is_column_vector(y):
+    """True for a 2-D ``y`` of one column (array, DataFrame, nested list)."""
+    shape = getattr(y, "shape", None)
+    if shape is None:
+        shape = np.asarray(y).shape  # lists: small enough to convert for a look
+    return len(shape) == 2 and shape[1] == 1
+
+
+class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+    """A classifier trained on a small, fair synthetic set distilled from the data.
+
+    ``fit`` runs ``distiller.fit_resample`` on the training rows (with their
+    ``sensitive_features``) and fits a clone of ``estimator`` on the synthetic
+    rows it returns; ``predict``, ``predict_proba``, ``decision_function`` and
+    ``predict_log_proba`` delegate to that fitted clone. This puts fair dataset
+    distillation into a plain :class:`sklearn.pipeline.Pipeline`, where a
+    sampler cannot go, and lets a grid search tune the distillation budget and
+    the classifier together.
+
+    Parameters
+    ----------
+    estimator : classifier
+        The scikit-learn classifier to train on the synthetic set. It is cloned;
+        the object passed is never fitted.
+    distiller : FairDistiller or sampler, default=None
+        The distiller (any object with ``fit_resample(X, y, *,
+        sensitive_features=None)`` works). It is cloned; None means
+        ``FairDistiller()`` with its defaults.
+
+    Attributes
+    ----------
+    distiller_ : FairDistiller
+        The fitted clone of ``distiller``; the synthetic set is in its
+        ``X_distilled_`` and ``y_distilled_``, the groups it saw in ``groups_``.
+    estimator_ : classifier
+        The clone of ``estimator`` fitted on the synthetic set.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels seen in ``fit``.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names seen in ``fit``, when ``X`` has string column names.
+
+    See Also
+    --------
+    FairDistiller : The sampler that produces the synthetic set; use it directly
+        in an :class:`imblearn.pipeline.Pipeline`.
+
+    Notes
+    -----
+    Metadata routing: ``fit`` consumes ``sensitive_features`` itself and hands it
+    to its distiller, so inside a :class:`~sklearn.pipeline.Pipeline`,
+    :class:`~sklearn.model_selection.GridSearchCV` or
+    :func:`~sklearn.model_selection.cross_validate` (with
+    ``sklearn.set_config(enable_metadata_routing=True)``) request it on this
+    estimator with ``set_fit_request(sensitive_features=True)``. A request set
+    on the inner ``distiller`` is not needed and not consulted. Nothing is
+    routed to ``estimator.fit``: it is trained on synthetic rows, to which
+    per-row metadata of the real rows (such as ``sample_weight``) does not
+    apply.
+
+    Without ``sensitive_features`` the distiller runs vanilla distillation and
+    warns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skfairdistill import DistilledClassifier, FairDistiller
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 3))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> group = rng.choice(["a", "b"], size=200, p=[0.8, 0.2])
+    >>> clf = DistilledClassifier(
+    ...     LogisticRegression(),
+    ...     distiller=FairDistiller(n_per_class=5, n_iter=20, random_state=0),
+    ... )
+    >>> clf.fit(X, y, sensitive_features=group).distiller_.X_distilled_.shape
+    (10, 3)
+    >>> clf.predict(X[:4]).shape, clf.predict_proba(X[:4]).shape
+    ((4,), (4, 2))
+    """
+
+    def __init__(self, estimator, *, distiller=None):
+        self.estimator = estimator
+        self.distiller = distiller
+
+    def fit(self, X, y, *, sensitive_features=None):
+        """Distil ``X``, ``y`` into a synthetic set and fit ``estimator`` on it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric training rows (dense): array or DataFrame.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns), \
+                default=None
+            Group membership of every row, passed to the distiller; several
+            columns are combined into intersectional groups. None runs vanilla
+            distillation with a warning.
+
+        Returns
+        -------
+        self : DistilledClassifier
+            The fitted meta-estimator.
+        """
+        distiller = self._make_distiller()
+        if not hasattr(self.estimator, "fit"):
+            raise TypeError(
+                f"estimator must be a scikit-learn classifier with a fit method; "
+                f"got {self.estimator!r}."
+            )
+        if _is_column_vector(y):
+            # A column vector: warn (DataConversionWarning) like every scikit-learn
+            # classifier, then ravel; the distiller alone ravels it without a word.
+            y = column_or_1d(y, warn=True)
+        # Pass sensitive_features only when given, so that the distiller's own
+        # default (and its "sensitive_features is None" warning) applies.
+        params = {} if sensitive_features is None else {"sensitive_features": sensitive_features}
+        X_syn, y_syn = distiller.fit_resample(X, y, **params)
+        estimator = clone(self.estimator).fit(X_syn, y_syn)
+
+        self.distiller_ = distiller
+        self.estimator_ = estimator
+        self.classes_ = distiller.classes_
+        self.n_features_in_ = distiller.n_features_in_
+        if hasattr(distiller, "feature_names_in_"):
+            self.feature_names_in_ = distiller.feature_names_in_
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_  # left over from an earlier fit on a DataFrame
+        return self
+
+    def _make_distiller(self):
+        """A fresh, unfitted clone of ``distiller`` (or the default FairDistiller)."""
+        if self.distiller is None:
+            return FairDistiller()
+        if not hasattr(self.distiller, "fit_resample"):
+            raise TypeError(
+                "distiller must be a FairDistiller (or a sampler with a fit_resample "
+                f"method) or None; got {self.distiller!r}."
+            )
+        return clone(self.distiller)
+
+    @available_if(_estimator_has("predict"))
+    def predict(self, X):
+        """Predict class labels with the classifier fitted on the synthetic set.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted class labels.
+        """
+        check_is_fitted(self)
+        return self.estimator_.predict(X)
+
+    @available_if(_estimator_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities from the classifier fitted on the synthetic set.
+
+        Only available when ``estimator`` has ``predict_proba``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities, columns in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        return self.estimator_.predict_proba(X)
+
+    @available_if(_estimator_has("predict_log_proba"))
+    def predict_log_proba(self, X):
+        """Log class probabilities from the classifier fitted on the synthetic set.
+
+        Only available when ``estimator`` has ``predict_log_proba``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log probabilities, columns in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        return self.estimator_.predict_log_proba(X)
+
+    @available_if(_estimator_has("decision_function"))
+    def decision_function(self, X):
+        """Decision scores from the classifier fitted on the synthetic set.
+
+        Only available when ``estimator`` has ``decision_function``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Decision scores as returned by ``estimator_.decision_function``.
+        """
+        check_is_fitted(self)
+        return self.estimator_.decision_function(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # The distiller optimises dense rows and rejects NaN.
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = False
+        return tags
