@@ -50,7 +50,7 @@ class FairDistiller(BaseSampler):
     batch_size : int, default=256
         Real rows drawn per (class, group) cell and iteration. A cell with fewer
         rows contributes all of them, so its mean is exact.
-    embedding_width : int, default=128
+    embedding_width : int, default=256
         Width of the randomly drawn embedding MLP.
     embedding_layers : int, default=2
         Number of hidden layers of the embedding MLP.
@@ -144,6 +144,12 @@ class FairDistiller(BaseSampler):
     array(['a', 'b'], dtype=object)
     """
 
+    # An imblearn Pipeline routes the metadata of its ``fit`` to both ``fit`` and
+    # ``fit_resample`` of a sampler step. ``sensitive_features`` is what a distiller is
+    # for (like ``groups`` for a group splitter), so ``fit`` requests it by default and
+    # users only need the documented ``set_fit_resample_request(sensitive_features=True)``.
+    __metadata_request__fit = {"sensitive_features": True}
+
     def __init__(
         self,
         *,
@@ -153,7 +159,7 @@ class FairDistiller(BaseSampler):
         n_iter=1000,
         learning_rate=0.1,
         batch_size=256,
-        embedding_width=128,
+        embedding_width=256,
         embedding_layers=2,
         warm_start_epochs=0,
         init="real",
@@ -254,10 +260,11 @@ class FairDistiller(BaseSampler):
             warnings.warn(
                 "sensitive_features is None: running vanilla distillation (no group "
                 "alignment). Inside a Pipeline this usually means metadata routing is not "
-                "enabled: call sklearn.set_config(enable_metadata_routing=True) and "
-                "distiller.set_fit_resample_request(sensitive_features=True).",
+                "enabled: call sklearn.set_config(enable_metadata_routing=True) and pass "
+                "sensitive_features to the pipeline's or search's fit (with a "
+                "DistilledClassifier, also call its set_fit_request(sensitive_features=True)).",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
             group_codes, groups = np.zeros(len(y), dtype=np.int64), None
         else:
@@ -294,7 +301,7 @@ class FairDistiller(BaseSampler):
                 f"Distillation interrupted after {result.n_iter} of {self.n_iter} iterations; "
                 "the synthetic set reached so far is kept (interrupted_=True).",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
 
         self.classes_ = classes
@@ -357,7 +364,7 @@ class FairDistiller(BaseSampler):
                     "were asked for; they start from its rows drawn with replacement, plus "
                     "small noise so that copies can move apart.",
                     UserWarning,
-                    stacklevel=4,
+                    stacklevel=5,
                 )
                 block = block + 0.01 * torch.randn(
                     block.shape, generator=torch_rng, device=device
@@ -415,5 +422,5 @@ def _warn_about_absent_groups(present, classes, groups):
         f"Some groups have no rows in some classes ({absent}); the targets of those "
         "classes use the groups that are present.",
         UserWarning,
-        stacklevel=4,
+        stacklevel=5,
     )

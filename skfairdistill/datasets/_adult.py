@@ -37,7 +37,7 @@ def load_adult(*, sensitive="sex", dropna=True, include_sensitive=False):
     --------
     >>> from skfairdistill.datasets import load_adult
     >>> X, y, A = load_adult(sensitive="sex")
-    >>> X.shape, round(y.mean(), 3), A.value_counts().to_dict()
+    >>> X.shape, round(float(y.mean()), 3), A.value_counts().to_dict()
     ((45222, 13), 0.248, {'Male': 30527, 'Female': 14695})
     """
     names = [sensitive] if isinstance(sensitive, str) else list(sensitive)

@@ -43,10 +43,10 @@ def per_group_class_recall(y_true, y_pred, *, sensitive_features):
     --------
     >>> from skfairdistill.metrics import per_group_class_recall
     >>> per_group_class_recall([0, 1, 1, 0], [0, 1, 0, 0], sensitive_features=["a", "a", "b", "b"])
-                      0    1
+                           0    1
     sensitive_feature_0
-    a                1.0  1.0
-    b                1.0  0.0
+    a                    1.0  1.0
+    b                    1.0  0.0
     """
     y_true = np.asarray(y_true)
     labels = np.unique(y_true)
