@@ -1,0 +1,303 @@
+"""Encode mixed tables for distillation and decode synthetic rows back into readable ones."""
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["TabularEncoder"]
+
+
+class TabularEncoder(TransformerMixin, BaseEstimator):
+    """One-hot encode the text columns of a table, standardise the numbers, and decode back.
+
+    :class:`~skfairdistill.FairDistiller` optimises numeric rows. ``transform``
+    turns a DataFrame with text (categorical) and numeric columns into such rows:
+    every categorical column becomes a block of one-hot columns
+    (:class:`~sklearn.preprocessing.OneHotEncoder`), every numeric column is
+    standardised (:class:`~sklearn.preprocessing.StandardScaler`), both inside a
+    :class:`~sklearn.compose.ColumnTransformer`. ``inverse_transform`` turns
+    any such rows — in particular synthetic ones, which are no longer exactly
+    one-hot — back into a DataFrame with the original columns:
+
+    - a categorical column takes the category whose one-hot column has the
+      largest value in the row;
+    - a numeric column is mapped back to its original scale, clipped to the
+      range seen in ``fit`` (``clip_numeric``) and rounded when the column held
+      integers (``round_integers``);
+    - every column gets its original dtype back where possible.
+
+    Parameters
+    ----------
+    categorical_columns : list of str or None, default=None
+        The columns to one-hot encode. None takes every column that is not
+        numeric (text, ``category``, ``bool`` and ``object`` columns). Give a list
+        to one-hot encode integer-coded categories as well.
+    scale_numeric : bool, default=True
+        Standardise the numeric columns (zero mean, unit variance). False passes
+        them through unchanged. The distiller standardises internally anyway;
+        scaling helps the classifiers trained on the encoded rows.
+    clip_numeric : bool, default=True
+        In ``inverse_transform``, clip every numeric column to the minimum and
+        maximum seen in ``fit``, so that decoded rows stay plausible (no negative
+        ages).
+    round_integers : bool, default=True
+        In ``inverse_transform``, round the columns that held integers in ``fit``
+        and give them their integer dtype back.
+
+    Attributes
+    ----------
+    column_transformer_ : sklearn.compose.ColumnTransformer
+        The fitted one-hot / scaling transformer.
+    categorical_columns_ : list
+        The one-hot encoded columns.
+    numeric_columns_ : list
+        The numeric columns, in their order in the output (after the one-hot
+        blocks).
+    categories_ : dict
+        ``{column: ndarray of categories}``, the order of each one-hot block.
+    numeric_min_, numeric_max_ : pandas.Series
+        The range of every numeric column seen in ``fit`` (used by
+        ``clip_numeric``).
+    n_features_in_ : int
+        Number of columns seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        The column names seen in ``fit``.
+
+    See Also
+    --------
+    skfairdistill.FairDistiller : The sampler the encoded rows are made for.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skfairdistill.preprocessing import TabularEncoder
+    >>> X = pd.DataFrame({"age": [25, 40, 61, 33],
+    ...                   "job": ["clerk", "nurse", "clerk", "chef"]})
+    >>> encoder = TabularEncoder().fit(X)
+    >>> list(encoder.get_feature_names_out())
+    ['job_chef', 'job_clerk', 'job_nurse', 'age']
+    >>> Z = encoder.transform(X)
+    >>> Z.shape
+    (4, 4)
+    >>> encoder.inverse_transform(Z).equals(X)
+    True
+
+    Rows that are not exactly one-hot, such as synthetic ones, decode to the
+    category with the largest value and to the original numeric scale:
+
+    >>> Z_syn = [[0.1, 0.2, 0.7, 0.0], [0.6, 0.3, 0.1, 99.0]]
+    >>> encoder.inverse_transform(Z_syn)
+       age    job
+    0   40  nurse
+    1   61   chef
+    """
+
+    def __init__(
+        self,
+        *,
+        categorical_columns=None,
+        scale_numeric=True,
+        clip_numeric=True,
+        round_integers=True,
+    ):
+        self.categorical_columns = categorical_columns
+        self.scale_numeric = scale_numeric
+        self.clip_numeric = clip_numeric
+        self.round_integers = round_integers
+
+    def fit(self, X, y=None):
+        """Learn the categories of the categorical columns and the scale of the numeric ones.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame of shape (n_samples, n_columns)
+            The table. Other array-likes are converted with ``pandas.DataFrame``
+            (their columns are then named 0, 1, ...).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : TabularEncoder
+        """
+        X = _as_frame(X)
+        categorical = self._categorical(X)
+        numeric = [col for col in X.columns if col not in set(categorical)]
+        not_numeric = [col for col in numeric if not pd.api.types.is_numeric_dtype(X[col])]
+        if not_numeric:
+            raise ValueError(
+                f"columns {not_numeric} are neither numeric nor in categorical_columns; "
+                "add them to categorical_columns (or use None to detect them)."
+            )
+        transformer = ColumnTransformer(
+            [
+                (
+                    "categorical",
+                    OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                    categorical,
+                ),
+                ("numeric", StandardScaler() if self.scale_numeric else "passthrough", numeric),
+            ],
+            remainder="drop",
+            verbose_feature_names_out=False,
+        ).fit(X)
+
+        self.column_transformer_ = transformer
+        self.categorical_columns_ = categorical
+        self.numeric_columns_ = numeric
+        self.categories_ = (
+            dict(zip(categorical, transformer.named_transformers_["categorical"].categories_))
+            if categorical
+            else {}
+        )
+        self.numeric_min_ = X[numeric].min()
+        self.numeric_max_ = X[numeric].max()
+        self.n_features_in_ = X.shape[1]
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        self._dtypes = X.dtypes
+        return self
+
+    def transform(self, X):
+        """One-hot encode and scale ``X``.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame of shape (n_samples, n_columns)
+            A table with the columns seen in ``fit``. A category not seen in
+            ``fit`` is encoded as all zeros.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_encoded)
+            The one-hot blocks (in the order of ``categorical_columns_``), then the
+            numeric columns; names in ``get_feature_names_out()``.
+        """
+        check_is_fitted(self)
+        return np.asarray(self.column_transformer_.transform(_as_frame(X)), dtype=np.float64)
+
+    def inverse_transform(self, Z):
+        """Decode encoded (or synthetic) rows into a table with the original columns.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, n_encoded)
+            Rows in the encoded space, e.g. the output of ``transform`` or the
+            synthetic rows of a distiller fitted on it.
+
+        Returns
+        -------
+        X : pandas.DataFrame of shape (n_samples, n_features_in_)
+            The rows in the original columns, order and dtypes: for every
+            one-hot block the category with the largest value, numeric columns
+            on their original scale.
+        """
+        check_is_fitted(self)
+        Z = np.asarray(Z, dtype=np.float64)
+        n_encoded = len(self.get_feature_names_out())
+        if Z.ndim != 2 or Z.shape[1] != n_encoded:
+            raise ValueError(
+                f"Z must be 2-D with {n_encoded} columns (the output of transform); "
+                f"got shape {Z.shape}."
+            )
+        slices = self.column_transformer_.output_indices_
+        columns = {}
+
+        block = Z[:, slices["categorical"]]
+        start = 0
+        for col in self.categorical_columns_:
+            categories = self.categories_[col]
+            stop = start + len(categories)
+            columns[col] = self._restore_dtype(
+                col, categories[np.argmax(block[:, start:stop], axis=1)]
+            )
+            start = stop
+
+        if self.numeric_columns_:
+            values = Z[:, slices["numeric"]]
+            if self.scale_numeric:
+                values = self.column_transformer_.named_transformers_["numeric"].inverse_transform(
+                    values
+                )
+            for j, col in enumerate(self.numeric_columns_):
+                column = values[:, j]
+                if self.clip_numeric:
+                    column = np.clip(column, self.numeric_min_[col], self.numeric_max_[col])
+                integer = pd.api.types.is_integer_dtype(self._dtypes[col])
+                if not integer:
+                    columns[col] = self._restore_dtype(col, column)
+                elif self.round_integers:
+                    columns[col] = self._restore_dtype(col, np.rint(column))
+                else:
+                    columns[col] = pd.Series(column)
+
+        return pd.DataFrame(
+            {col: columns[col] for col in self.feature_names_in_},
+            columns=pd.Index(self.feature_names_in_.tolist()),
+        )
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the encoded columns: ``<column>_<category>`` blocks, then numeric columns.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored; the names seen in ``fit`` are used.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+        """
+        check_is_fitted(self)
+        return self.column_transformer_.get_feature_names_out()
+
+    def _categorical(self, X):
+        """The columns to one-hot encode, in the order of ``X``."""
+        if self.categorical_columns is None:
+            return [col for col in X.columns if not _is_number(X[col])]
+        if isinstance(self.categorical_columns, str):
+            raise TypeError(
+                "categorical_columns must be a list of column names or None; "
+                f"got the string {self.categorical_columns!r} (wrap it in a list)."
+            )
+        wanted = list(self.categorical_columns)
+        unknown = [col for col in wanted if col not in X.columns]
+        if unknown:
+            raise ValueError(
+                f"categorical_columns {unknown} are not columns of X; "
+                f"its columns are {list(X.columns)}."
+            )
+        return [col for col in X.columns if col in set(wanted)]
+
+    def _restore_dtype(self, col, values):
+        """``values`` as a Series with the dtype column ``col`` had in ``fit`` (if possible)."""
+        series = pd.Series(values)
+        try:
+            return series.astype(self._dtypes[col])
+        except (TypeError, ValueError):
+            return series
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        return tags
+
+
+def _is_number(column):
+    """True for numeric columns; booleans count as categories."""
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+
+
+def _as_frame(X):
+    """``X`` as a DataFrame (object columns of arrays inferred as numbers where they are)."""
+    if isinstance(X, pd.DataFrame):
+        return X
+    if isinstance(X, (str, bytes)) or np.ndim(X) != 2:
+        raise ValueError(
+            "X must be a 2-D table (a pandas DataFrame, or a 2-D array-like); "
+            f"got {type(X).__name__} with {np.ndim(X)} dimensions."
+        )
+    return pd.DataFrame(X).infer_objects()

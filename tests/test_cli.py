@@ -1,0 +1,232 @@
+"""The command line: ``python -m skfairdistill demo`` and ``python -m skfairdistill distill``."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skfairdistill.__main__ import build_parser, main
+from skfairdistill._cli import table_format
+
+N_ITER = "5"
+
+
+@pytest.fixture
+def table():
+    """120 rows: int, float and text features, two sensitive columns, a text target."""
+    rng = np.random.default_rng(0)
+    n = 120
+    label = np.where(np.arange(n) % 2 == 0, "yes", "no")
+    return pd.DataFrame(
+        {
+            "age": rng.integers(18, 70, size=n),
+            "sex": rng.choice(["F", "M"], size=n, p=[0.3, 0.7]),
+            "score": rng.normal(50.0, 10.0, size=n) + 5.0 * (label == "yes"),
+            "job": rng.choice(["clerk", "nurse", "chef"], size=n),
+            "race": rng.choice(["x", "y"], size=n),
+            "label": label,
+        }
+    )
+
+
+@pytest.fixture
+def csv_path(table, tmp_path):
+    path = tmp_path / "data.csv"
+    table.to_csv(path, index=False)
+    return path
+
+
+def _distill(data, out, *extra):
+    return main(
+        ["distill", str(data), "--target", "label", "--sensitive", "sex",
+         "--n-per-class", "3", "--n-iter", N_ITER, "--device", "cpu",
+         "--out", str(out), *extra]
+    )
+
+
+def _error(capsys, argv):
+    """Run ``argv``, expect an argparse error; return its message."""
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    return capsys.readouterr().err
+
+
+def test_csv_to_csv_gives_readable_rows(table, csv_path, tmp_path, capsys):
+    out = tmp_path / "synthetic.csv"
+    assert _distill(csv_path, out) == 0
+    assert "wrote 6 synthetic rows" in capsys.readouterr().out
+    rows = pd.read_csv(out)
+    # original column order, sensitive column left out by default
+    assert list(rows.columns) == ["age", "score", "job", "race", "label"]
+    assert len(rows) == 6
+    assert sorted(rows["label"]) == ["no"] * 3 + ["yes"] * 3
+    assert set(rows["job"]) <= {"clerk", "nurse", "chef"}
+    assert set(rows["race"]) <= {"x", "y"}
+    # integers stay integers, numbers stay in the observed range
+    assert pd.api.types.is_integer_dtype(rows["age"])
+    assert rows["age"].between(table["age"].min(), table["age"].max()).all()
+    assert rows["score"].between(table["score"].min(), table["score"].max()).all()
+
+
+def test_parquet_round_trip(table, tmp_path):
+    source = tmp_path / "data.parquet"
+    table.to_parquet(source)
+    out = tmp_path / "synthetic.parquet"
+    assert _distill(source, out) == 0
+    rows = pd.read_parquet(out)
+    assert len(rows) == 6 and "sex" not in rows
+    assert rows["age"].dtype == table["age"].dtype
+    # Parquet in, CSV out
+    assert _distill(source, tmp_path / "synthetic.csv") == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "synthetic.csv"), rows,
+                                  check_dtype=False)
+
+
+def test_keep_sensitive_and_intersectional_groups(csv_path, tmp_path, capsys):
+    out = tmp_path / "synthetic.csv"
+    argv = ["distill", str(csv_path), "--target", "label", "--sensitive", "sex, race",
+            "--n-per-class", "2", "--n-iter", N_ITER, "--out", str(out), "--keep-sensitive"]
+    assert main(argv) == 0
+    assert "4 groups of sex, race" in capsys.readouterr().out
+    rows = pd.read_csv(out)
+    assert list(rows.columns) == ["age", "sex", "score", "job", "race", "label"]
+    assert set(rows["sex"]) <= {"F", "M"}
+
+
+def test_sensitive_columns_are_not_features_by_default(csv_path, tmp_path, capsys):
+    out = tmp_path / "synthetic.csv"
+    assert main(["distill", str(csv_path), "--target", "label", "--sensitive", "sex,race",
+                 "--n-per-class", "2", "--n-iter", N_ITER, "--out", str(out)]) == 0
+    assert "3 feature columns (5 encoded)" in capsys.readouterr().out
+    assert list(pd.read_csv(out).columns) == ["age", "score", "job", "label"]
+
+
+def test_same_seed_same_file(csv_path, tmp_path):
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    for out in (first, second):
+        assert _distill(csv_path, out, "--random-state", "3") == 0
+    assert first.read_text() == second.read_text()
+
+
+@pytest.mark.parametrize("alignment", ["barycenter", "groupwise", "none"])
+def test_alignments(csv_path, tmp_path, alignment, capsys):
+    assert _distill(csv_path, tmp_path / "s.csv", "--alignment", alignment) == 0
+    assert f"alignment={alignment}" in capsys.readouterr().out
+
+
+def test_rows_with_missing_values_are_dropped(table, tmp_path, capsys):
+    table = table.astype({"job": object})
+    table.loc[:9, "job"] = None
+    path = tmp_path / "data.csv"
+    table.to_csv(path, index=False)
+    assert _distill(path, tmp_path / "s.csv") == 0
+    captured = capsys.readouterr()
+    assert "dropped 10 of 120 rows" in captured.err
+    assert "distilled from 110 rows" in captured.out
+
+
+def test_missing_column_is_a_usage_error(csv_path, tmp_path, capsys):
+    out = str(tmp_path / "s.csv")
+    message = _error(capsys, ["distill", str(csv_path), "--target", "income",
+                              "--sensitive", "sex", "--out", out])
+    assert "['income'] not found" in message and "age, sex, score" in message
+    message = _error(capsys, ["distill", str(csv_path), "--target", "label",
+                              "--sensitive", "sex,gender", "--out", out])
+    assert "['gender'] not found" in message
+
+
+def test_unknown_extensions_are_usage_errors(csv_path, tmp_path, capsys):
+    message = _error(capsys, ["distill", str(tmp_path / "data.txt"), "--target", "label",
+                              "--sensitive", "sex", "--out", str(tmp_path / "s.csv")])
+    assert "unknown file extension of DATA" in message
+    message = _error(capsys, ["distill", str(csv_path), "--target", "label",
+                              "--sensitive", "sex", "--out", str(tmp_path / "s.json")])
+    assert "unknown file extension of --out" in message
+
+
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        (["--target", "label", "--sensitive", "label"], "cannot also be a --sensitive"),
+        (["--target", "label", "--sensitive", "sex", "--n-per-class", "0"], "--n-per-class"),
+        (["--target", "label", "--sensitive", "sex", "--device", "tpu"], "device must be"),
+        (["--target", "label", "--sensitive", "sex", "--alignment", "median"], "invalid choice"),
+        (["--sensitive", "sex"], "--target"),
+    ],
+)
+def test_bad_options_are_usage_errors(csv_path, tmp_path, capsys, extra, expected):
+    argv = ["distill", str(csv_path), "--out", str(tmp_path / "s.csv"), "--n-iter", "2", *extra]
+    assert expected in _error(capsys, argv)
+
+
+def test_missing_input_file_and_output_folder(csv_path, tmp_path, capsys):
+    message = _error(capsys, ["distill", str(tmp_path / "nope.csv"), "--target", "label",
+                              "--sensitive", "sex", "--out", str(tmp_path / "s.csv")])
+    assert "does not exist" in message
+    message = _error(capsys, ["distill", str(csv_path), "--target", "label", "--sensitive",
+                              "sex", "--out", str(tmp_path / "no" / "s.csv")])
+    assert "folder of --out" in message
+
+
+def test_single_class_target_is_a_usage_error(table, tmp_path, capsys):
+    path = tmp_path / "data.csv"
+    table.assign(label="yes").to_csv(path, index=False)
+    message = _error(capsys, ["distill", str(path), "--target", "label", "--sensitive", "sex",
+                              "--out", str(tmp_path / "s.csv"), "--n-iter", "2"])
+    assert "only one class" in message
+
+
+def test_help_describes_every_option(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["distill", "--help"])
+    assert info.value.code == 0
+    text = capsys.readouterr().out
+    for option in ("--target", "--sensitive", "--n-per-class", "--out", "--alignment",
+                   "--n-iter", "--random-state", "--device", "--keep-sensitive", "DATA",
+                   "barycenter", "groupwise", "Parquet", "one-hot"):
+        assert option in text
+
+
+def test_table_format():
+    assert table_format("a.csv") == table_format("dir/A.CSV.GZ") == "csv"
+    assert table_format("a.parquet") == table_format("a.pq") == "parquet"
+    assert table_format("a.json") is None and table_format("csv") is None
+
+
+def test_demo_options_are_unchanged():
+    args = build_parser().parse_args(["demo"])
+    assert (args.n_per_class, args.seeds, args.sensitive, args.n_iter, args.device) == (
+        10, [0, 1, 2], "sex", 1000, "auto"
+    )
+
+
+def test_demo_runs_the_comparison(monkeypatch, capsys):
+    import skfairdistill._demo as demo
+
+    calls = {}
+
+    def fake_run_demo(**kwargs):
+        calls.update(kwargs)
+        return pd.DataFrame(
+            {"method": ["full data", "COBRA"], "seed": [0, 0], "accuracy": [0.85, 0.81],
+             "deo_max": [0.08, 0.10], "deo_mean": [0.07, 0.07], "seconds": [np.nan, 3.0]}
+        )
+
+    monkeypatch.setattr(demo, "run_demo", fake_run_demo)
+    assert main(["demo", "--seeds", "0", "--n-iter", "7", "--sensitive", "race"]) == 0
+    assert calls == dict(n_per_class=10, seeds=(0,), sensitive="race", n_iter=7, device="auto")
+    out = capsys.readouterr().out
+    assert "| method | accuracy | DEO_M | DEO_A | distill time (s) |" in out
+    assert "| COBRA | 0.810 ± 0.000 |" in out
+
+
+def test_python_dash_m_entry_point():
+    result = subprocess.run(
+        [sys.executable, "-m", "skfairdistill", "--help"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "demo" in result.stdout and "distill" in result.stdout

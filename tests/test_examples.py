@@ -1,0 +1,63 @@
+"""The examples in examples/ run (with their tiny SKFAIRDISTILL_QUICK=1 settings)."""
+
+import runpy
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+matplotlib = pytest.importorskip("matplotlib")
+
+
+@pytest.fixture
+def quick(monkeypatch):
+    monkeypatch.setenv("SKFAIRDISTILL_QUICK", "1")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    matplotlib.use("Agg")  # pyplot may already be imported by another test
+    import matplotlib.pyplot as plt
+
+    yield
+    plt.close("all")
+
+
+def _run(name):
+    return runpy.run_path(str(EXAMPLES / name), run_name="__main__")
+
+
+def test_every_example_is_tested():
+    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == [
+        "grid_search_budget.py", "plot_quickstart.py", "readable_rows.py"
+    ]
+
+
+def test_plot_quickstart(quick, capsys):
+    namespace = _run("plot_quickstart.py")
+    assert namespace["QUICK"]
+    report = namespace["report"]
+    assert list(report.index) == ["full data", "random subset", "vanilla", "COBRA"]
+    assert {"accuracy[Female]", "accuracy[Male]", "deo_max"} <= set(report.columns)
+    assert "worst_group_accuracy" in capsys.readouterr().out
+    assert len(namespace["fig"].axes) == 3
+
+
+def test_grid_search_budget(quick, capsys):
+    namespace = _run("grid_search_budget.py")
+    table = namespace["table"]
+    assert table["budget"].tolist() == [2, 5]
+    assert (table["mean_deo_max"] >= 0).all()
+    distiller = namespace["search"].best_estimator_.named_steps["distill"]
+    assert list(distiller.groups_) == ["Female", "Male"]  # sensitive features were routed
+    assert len(namespace["ax"].get_lines()) == 2
+    assert "best:" in capsys.readouterr().out
+
+
+def test_readable_rows(quick, capsys):
+    namespace = _run("readable_rows.py")
+    synthetic, X = namespace["synthetic"], namespace["X"]
+    assert list(synthetic.columns) == list(X.columns) + ["income>50K"]
+    assert len(synthetic) == 10
+    for column in ("workclass", "education", "occupation"):
+        assert set(synthetic[column]) <= set(X[column])
+    assert (synthetic.dtypes[list(X.columns)] == X.dtypes).all()
+    assert "encoded features" in capsys.readouterr().out
