@@ -9,8 +9,9 @@ class ContainerRoundTrip:
     """Remember the containers of ``X`` and ``y`` and restore them on new rows.
 
     DataFrame in gives a DataFrame out with the same columns (float columns keep
-    their dtype); a Series keeps its name; a list gives a list; a one-vs-all
-    encoded ``y`` comes back one-vs-all encoded.
+    their dtype, except float16, which comes back as float32 like a float16
+    array); a Series keeps its name; a list gives a list; a one-vs-all encoded
+    ``y`` comes back one-vs-all encoded.
     """
 
     def __init__(self, X, y):
@@ -31,7 +32,8 @@ class ContainerRoundTrip:
         if self._x_kind == "frame":
             frame = pd.DataFrame(X_syn, columns=self._x_columns)
             float_columns = {
-                col: dtype
+                # float16 is too coarse for synthetic rows
+                col: np.float32 if dtype == np.float16 else dtype
                 for col, dtype in self._x_dtypes.items()
                 if pd.api.types.is_float_dtype(dtype) and not isinstance(dtype, pd.SparseDtype)
             }

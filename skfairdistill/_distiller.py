@@ -4,9 +4,11 @@ import numbers
 import warnings
 
 import numpy as np
+import pandas as pd
+import scipy.sparse as sp
 import torch
 from imblearn.base import BaseSampler
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d, validate_data
 
 from ._containers import ContainerRoundTrip
@@ -71,8 +73,9 @@ class FairDistiller(BaseSampler):
 
     Attributes
     ----------
-    X_distilled_ : ndarray of shape (n_synthetic, n_features_in_)
-        The synthetic rows, on the scale of ``X``.
+    X_distilled_ : ndarray of shape (n_synthetic, `n_features_in_`)
+        The synthetic rows, on the scale of ``X``: float32 when ``X`` is float32
+        or float16, float64 otherwise (int, bool, nullable pandas columns).
     y_distilled_ : ndarray of shape (n_synthetic,)
         Their class labels (taken from ``classes_``).
     classes_ : ndarray of shape (n_classes,)
@@ -84,7 +87,7 @@ class FairDistiller(BaseSampler):
         Real rows per (class, group) cell.
     sampling_strategy_ : dict
         Resolved budget ``{class_label: n_synthetic_rows}``.
-    loss_history_ : ndarray of shape (n_iter_,)
+    loss_history_ : ndarray of shape (`n_iter_`,)
         Matching loss at every iteration.
     n_iter_ : int
         Iterations actually run (fewer than ``n_iter`` after an interrupt).
@@ -95,7 +98,7 @@ class FairDistiller(BaseSampler):
         The resolved device.
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names seen in ``fit``, when ``X`` has string column names.
 
     See Also
@@ -126,7 +129,13 @@ class FairDistiller(BaseSampler):
 
     Real mini-batches are drawn per (class, group) cell, so small groups are in
     every iteration. Features are standardised internally and the synthetic rows
-    mapped back, so wildly different feature scales are harmless.
+    mapped back, so wildly different feature scales are harmless; constant
+    columns are left out of the optimisation and keep their value exactly.
+
+    A fit is all or nothing: if it raises (bad input, or a ``KeyboardInterrupt``
+    before the matching loop starts), the estimator keeps the state it had before
+    the call. An interrupt during the loop is not an error: it ends the fit early
+    with the rows reached (``interrupted_``).
 
     Examples
     --------
@@ -187,7 +196,9 @@ class FairDistiller(BaseSampler):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Numeric training rows (dense).
+            Numeric training rows (dense, finite). Categorical columns must be
+            encoded first (e.g. ``OneHotEncoder``); sparse input must be densified
+            or reduced (e.g. ``TruncatedSVD``) first.
         y : array-like of shape (n_samples,)
             Class labels.
         sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns), \
@@ -208,7 +219,7 @@ class FairDistiller(BaseSampler):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Numeric training rows (dense): array, DataFrame or list.
+            Numeric training rows (dense, finite): array, DataFrame or list.
         y : array-like of shape (n_samples,)
             Class labels (array, Series, list, or one-vs-all encoded).
         sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns), \
@@ -232,21 +243,58 @@ class FairDistiller(BaseSampler):
         )
 
     def _fit(self, X, y, sensitive_features):
-        """Validate, encode, distil; set the fitted attributes. Returns the one-vs-all flag."""
-        self._check_params()
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            reset=True,
-            accept_sparse=False,
-            dtype=[np.float64, np.float32],
-            multi_output=True,
-            ensure_min_samples=2,
-        )
-        y, one_vs_all = _check_classification_target(y)
-        self._fit_resample(X, y, sensitive_features=sensitive_features)
+        """Validate, encode, distil; set the fitted attributes. Returns the one-vs-all flag.
+
+        All or nothing: when anything raises — a bad input, or a ``KeyboardInterrupt``
+        before the matching loop (the loop itself catches it and keeps its rows) —
+        the estimator is restored to its state before the call: unfitted, or fitted
+        on the previous data. Without this, ``validate_data`` would leave a fresh
+        ``n_features_in_`` behind, which makes a failed fit look fitted.
+        """
+        saved = dict(vars(self))
+        try:
+            self._check_params()
+            X, y = self._validate_X_y(X, y)
+            y, one_vs_all = _check_classification_target(y)
+            self._fit_resample(X, y, sensitive_features=sensitive_features)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(saved)
+            raise
         return one_vs_all
+
+    def _validate_X_y(self, X, y):
+        """``validate_data`` with errors that say what to do about sparse or non-numeric X."""
+        if sp.issparse(X) or (
+            isinstance(X, pd.DataFrame) and any(isinstance(t, pd.SparseDtype) for t in X.dtypes)
+        ):
+            raise TypeError(
+                "X is sparse, but FairDistiller needs dense data (its synthetic rows are "
+                "dense). Densify it with X.toarray() (DataFrame: X.sparse.to_dense()) if it "
+                "fits in memory, or reduce its dimensionality first, e.g. with "
+                "sklearn.decomposition.TruncatedSVD."
+            )
+        try:
+            return validate_data(
+                self,
+                X,
+                y,
+                reset=True,
+                accept_sparse=False,
+                dtype=_float_dtypes(X),
+                multi_output=True,
+                ensure_min_samples=2,
+            )
+        except (TypeError, ValueError) as exc:
+            columns = _non_numeric_columns(X)
+            if not columns:
+                raise
+            kind = TypeError if isinstance(exc, TypeError) else ValueError
+            raise kind(
+                f"X has non-numeric columns {columns} ({exc}). FairDistiller needs numbers: "
+                "encode categorical columns first, e.g. with sklearn.preprocessing."
+                "OneHotEncoder (for a DataFrame inside a sklearn.compose.ColumnTransformer)."
+            ) from exc
 
     def _fit_resample(self, X, y, *, sensitive_features=None):
         """Guts of fit: validated 2-D float ``X`` and 1-D ``y``; sets the fitted attributes."""
@@ -359,8 +407,9 @@ class FairDistiller(BaseSampler):
             positions = numpy_rng.choice(n_real, size=n_syn, replace=n_syn > n_real)
             block = real.gather(cells.rows_of_class(code, positions))
             if n_syn > n_real:
+                label = classes.tolist()[code]  # plain Python: 1, not np.int64(1)
                 warnings.warn(
-                    f"Class {classes[code]!r} has {n_real} rows but {n_syn} synthetic rows "
+                    f"Class {label!r} has {n_real} rows but {n_syn} synthetic rows "
                     "were asked for; they start from its rows drawn with replacement, plus "
                     "small noise so that copies can move apart.",
                     UserWarning,
@@ -379,6 +428,42 @@ class FairDistiller(BaseSampler):
         return tags
 
 
+# float16 is read as float32 (exactly): computing in float16 would lose too much,
+# and float64 would double the memory for no gain. Other dtypes: float32 stays
+# float32, everything else (float64, int, bool, nullable pandas) becomes float64.
+def _float_dtypes(X):
+    """The ``dtype`` argument of ``validate_data`` for this ``X``."""
+    dtypes = set(X.dtypes) if isinstance(X, pd.DataFrame) else {getattr(X, "dtype", None)}
+    return np.float32 if dtypes == {np.dtype(np.float16)} else [np.float64, np.float32]
+
+
+def _non_numeric_columns(X):
+    """Names (DataFrame) or indices (array, list) of the columns of X holding non-numbers.
+
+    Only called once conversion has failed, so its copies cost nothing on success.
+    """
+    if isinstance(X, pd.DataFrame):
+        return [name for name, column in X.items() if _holds_non_numbers(column)]
+    try:
+        array = np.asarray(X, dtype=None if hasattr(X, "dtype") else object)
+    except ValueError:  # ragged rows: let validate_data's error stand
+        return []
+    if array.ndim != 2:
+        return []
+    return [j for j in range(array.shape[1]) if _holds_non_numbers(array[:, j])]
+
+
+def _holds_non_numbers(column):
+    """Whether a 1-D column (Series or array) has a value that is not a number or missing."""
+    dtype = column.dtype
+    if pd.api.types.is_numeric_dtype(dtype):  # bool and pandas' nullable dtypes included
+        return False
+    if not (isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype)):
+        return True  # datetimes, periods, intervals
+    values = pd.Series(np.asarray(column, dtype=object))
+    return bool((pd.to_numeric(values, errors="coerce").isna() & values.notna()).any())
+
+
 def _check_classification_target(y):
     """1-D class labels, accepting a column vector or a one-vs-all indicator matrix."""
     target_type = type_of_target(y, input_name="y")
@@ -394,7 +479,17 @@ def _check_classification_target(y):
             "y is multioutput: multilabel and multioutput targets are not supported. "
             "Pass one class label per row."
         )
-    check_classification_targets(y)
+    if target_type not in ("binary", "multiclass"):
+        hints = {
+            "continuous": " It looks like a regression target: bin it into classes first "
+            "(e.g. pandas.cut or sklearn.preprocessing.KBinsDiscretizer).",
+            "unknown": " Check y for missing values (None) or mixed types.",
+        }
+        # "Unknown label type" is scikit-learn's wording, which its estimator checks expect
+        raise ValueError(
+            f"Unknown label type: y is {target_type!r}, but FairDistiller needs one class "
+            "label (a number or a string) per row." + hints.get(target_type, "")
+        )
     return column_or_1d(y, warn=False), False
 
 
@@ -413,8 +508,10 @@ def _warn_about_absent_groups(present, classes, groups):
     """Say which groups have no rows in a class: the targets use the groups present."""
     if groups is None or present.all():
         return
+    # tolist(): plain Python labels read better than np.int64(1) / np.str_('a')
+    class_labels, group_labels = classes.tolist(), groups.tolist()
     absent = {
-        classes[k]: [groups[g] for g in np.flatnonzero(~present[k])]
+        class_labels[k]: [group_labels[g] for g in np.flatnonzero(~present[k])]
         for k in range(len(classes))
         if not present[k].all()
     }

@@ -45,10 +45,11 @@ def encode_groups(sensitive_features, n_samples):
         return codes.astype(np.int64, copy=False), uniques
     stacked = np.column_stack([codes for codes, _ in factorized])
     combos, codes = np.unique(stacked, axis=0, return_inverse=True)
+    # plain Python values in the tuples, ('a', 1) rather than (np.str_('a'), np.int64(1));
+    # pd.Index, unlike ndarray.tolist, keeps datetimes as Timestamps
+    values = [pd.Index(uniques).tolist() for _, uniques in factorized]
     groups = np.empty(len(combos), dtype=object)
-    groups[:] = [
-        tuple(uniques[i] for (_, uniques), i in zip(factorized, combo)) for combo in combos
-    ]
+    groups[:] = [tuple(column[i] for column, i in zip(values, combo)) for combo in combos]
     return codes.reshape(-1).astype(np.int64, copy=False), groups
 
 
@@ -96,7 +97,9 @@ class CellSampler:
     cells are processed by one batched operation. A cell with fewer rows than
     ``batch_size`` contributes *all* of its rows (weight 1) and padding (weight 0),
     which makes its mean exact rather than a noisy estimate; an empty cell has
-    weight 0 everywhere and is reported by :attr:`present`.
+    weight 0 everywhere and is reported by :attr:`present`. The block is never
+    wider than the largest cell, so many small (e.g. intersectional) cells cost
+    their rows, not ``batch_size`` each.
 
     Parameters
     ----------
@@ -113,6 +116,7 @@ class CellSampler:
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
         self.n_classes, self.n_groups = n_classes, n_groups
         self.counts = counts.reshape(n_classes, n_groups)
+        self._largest = int(counts.max())
         self._class_starts = starts[:: n_groups]
         self._order = torch.as_tensor(order, device=device)
         self._starts = torch.as_tensor(starts, device=device).unsqueeze(1)
@@ -138,9 +142,11 @@ class CellSampler:
 
         Returns
         -------
-        rows : LongTensor of shape (n_classes * n_groups, batch_size)
+        rows : LongTensor of shape (n_classes * n_groups, min(batch_size, largest cell))
         weights : FloatTensor of the same shape, 1 for a real draw, 0 for padding
         """
+        # padding beyond the largest cell would only be weight-0 work
+        batch_size = min(batch_size, self._largest)
         slots = torch.arange(batch_size, device=self._order.device).unsqueeze(0)
         small = self._counts <= batch_size
         uniform = torch.rand(
