@@ -27,7 +27,7 @@ def _run(name):
 
 def test_every_example_is_tested():
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == [
-        "grid_search_budget.py", "plot_quickstart.py", "readable_rows.py"
+        "dask_grid_search.py", "grid_search_budget.py", "plot_quickstart.py", "readable_rows.py"
     ]
 
 
@@ -61,3 +61,12 @@ def test_readable_rows(quick, capsys):
         assert set(synthetic[column]) <= set(X[column])
     assert (synthetic.dtypes[list(X.columns)] == X.dtypes).all()
     assert "encoded features" in capsys.readouterr().out
+
+
+def test_dask_grid_search(quick, capsys):
+    pytest.importorskip("dask.distributed")
+    namespace = _run("dask_grid_search.py")
+    # 2 budgets x 2 folds: every fit-and-score ran as a task on the Dask cluster
+    assert namespace["n_dask_tasks"] >= 4
+    assert namespace["table"]["budget"].tolist() == [2, 5]
+    assert list(namespace["search"].best_estimator_.named_steps["distill"].groups_) == [0, 1]
