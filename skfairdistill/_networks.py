@@ -1,13 +1,32 @@
-"""Embedding networks for distribution matching.
+"""Embedding networks for distribution and gradient matching.
 
 Distribution matching draws a fresh, randomly initialised network every
 iteration and compares real and synthetic rows through it. The networks are
 written functionally (plain weight tensors) so a draw is a handful of
 ``torch.randn`` calls with the caller's generator — no module construction and
 no global random state.
+
+The network interface
+---------------------
+Every embedding network — :class:`RandomMLP` for tables, :class:`ConvNet` for
+images, or one returned by a user factory passed to :func:`make_embedding` —
+offers:
+
+- ``network(X)``: embeds ``X`` of shape ``(..., *input_shape)`` into
+  ``(..., network.width)``; any number of leading (batch) axes;
+- ``network.parameters()``: a list of the weight tensors (leaf tensors on the
+  generator's device). :func:`warm_up` and gradient matching switch their
+  ``requires_grad`` on and off and update them in place;
+- ``network.width``: the embedding dimension (an ``int``);
+- optionally ``network.output_axes()``: for each tensor of ``parameters()``, the
+  axis of its output channels (used by gradient matching's per-channel cosine
+  distance) or ``None`` to leave the tensor out of that distance (biases). Without
+  it, tensors of two or more axes are taken to follow PyTorch's layout (output
+  channels first) and one-axis tensors are left out.
 """
 
 import math
+import numbers
 
 import torch
 import torch.nn.functional as F
@@ -46,12 +65,204 @@ class RandomMLP:
     def parameters(self):
         return self.weights + self.biases
 
+    def output_axes(self):
+        """Output-channel axis of each tensor of :meth:`parameters` (None: left out)."""
+        # weights are stored (fan_in, width): the output channels are the last axis
+        return [1] * len(self.weights) + [None] * len(self.biases)
+
     def __call__(self, X):
         """Embed rows ``X`` of shape (..., n_features) into (..., width)."""
         hidden = X
         for weight, bias in zip(self.weights, self.biases):
             hidden = F.relu(F.layer_norm(hidden @ weight + bias, (self.width,)))
         return hidden
+
+
+class ConvNet:
+    """A randomly drawn ConvNet-3 mapping images to embeddings.
+
+    The dataset-distillation field's standard network (DC, DSA, DM, FairDD, COBRA):
+    ``depth`` blocks of [3x3 convolution (padding 1), ``channels`` channels ->
+    instance norm without affine parameters -> ReLU -> 2x2 average pooling],
+    then the feature map is flattened. He-initialised convolution weights, zero
+    biases (instance norm removes a per-channel bias anyway).
+
+    Small images: a block pools only while the map it hands on keeps at least
+    2x2 pixels (instance norm over a single pixel would output zeros); the last
+    block always pools when it can. So 32x32 -> 4x4 maps (``width`` = 2048 for 128
+    channels), 28x28 -> 3x3 (1152), 8x8 digits -> 1x1 (128) with all three
+    poolings, 4x4 -> 1x1 with two poolings, 3x3 -> 1x1 with one. Images need at
+    least 2 pixels on each side.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(channels, height, width)`` of one image.
+    generator : torch.Generator
+        Source of the random weights; its device is the network's device.
+    channels : int, default=128
+        Channels of every convolution.
+    depth : int, default=3
+        Number of blocks.
+    norm : {"instance", "none"}, default="instance"
+
+    Attributes
+    ----------
+    width : int
+        Embedding dimension: ``channels * final_height * final_width``.
+    poolings : list of bool
+        Whether each block pools.
+    """
+
+    def __init__(self, input_shape, generator, channels=128, depth=3, norm="instance"):
+        input_shape = tuple(int(size) for size in input_shape)
+        if len(input_shape) != 3:
+            raise ValueError(
+                f"ConvNet needs input_shape=(channels, height, width); got {input_shape}."
+            )
+        in_channels, height, width = input_shape
+        if in_channels < 1 or min(height, width) < 2:
+            raise ValueError(
+                "ConvNet needs at least one channel and images of at least 2x2 pixels; "
+                f"got input_shape={input_shape}."
+            )
+        if int(channels) < 1 or int(depth) < 1:
+            raise ValueError(f"channels and depth must be >= 1; got {channels} and {depth}.")
+        if norm not in ("instance", "none"):
+            raise ValueError(f"norm must be 'instance' or 'none'; got {norm!r}.")
+        device = generator.device
+        self.input_shape = input_shape
+        self.channels, self.depth, self.norm = int(channels), int(depth), norm
+        self.weights, self.biases, self.poolings = [], [], []
+        fan_in = in_channels
+        for block in range(self.depth):
+            std = math.sqrt(2.0 / (fan_in * 9))
+            self.weights.append(
+                torch.randn(self.channels, fan_in, 3, 3, generator=generator, device=device) * std
+            )
+            self.biases.append(torch.zeros(self.channels, device=device))
+            last = block == self.depth - 1
+            pool = min(height, width) // 2 >= 2 or (last and min(height, width) >= 2)
+            self.poolings.append(pool)
+            if pool:
+                height, width = height // 2, width // 2
+            fan_in = self.channels
+        self.output_shape = (self.channels, height, width)
+        self.width = self.channels * height * width
+
+    def parameters(self):
+        return self.weights + self.biases
+
+    def output_axes(self):
+        """Output-channel axis of each tensor of :meth:`parameters` (None: left out)."""
+        return [0] * len(self.weights) + [None] * len(self.biases)
+
+    def __call__(self, X):
+        """Embed images ``X`` of shape (..., C, H, W), or flat (..., C*H*W), into (..., width)."""
+        n_values = math.prod(self.input_shape)
+        if X.dim() >= 3 and tuple(X.shape[-3:]) == self.input_shape:
+            lead = X.shape[:-3]
+        elif X.dim() >= 1 and X.shape[-1] == n_values:
+            lead = X.shape[:-1]
+        else:
+            raise ValueError(
+                f"ConvNet for images of shape {self.input_shape} got input of shape "
+                f"{tuple(X.shape)}; expected (..., {', '.join(map(str, self.input_shape))}) "
+                f"or (..., {n_values})."
+            )
+        hidden = X.reshape(math.prod(lead), *self.input_shape)
+        for weight, bias, pool in zip(self.weights, self.biases, self.poolings):
+            hidden = F.conv2d(hidden, weight, bias, padding=1)
+            if self.norm == "instance":
+                hidden = F.group_norm(hidden, self.channels)  # one group per channel
+            hidden = F.relu(hidden)
+            if pool:
+                hidden = F.avg_pool2d(hidden, 2)
+        return hidden.reshape(*lead, self.width)
+
+
+EMBEDDINGS = ("auto", "mlp", "convnet")
+
+
+def make_embedding(kind, input_shape, generator, **options):
+    """Draw an embedding network for inputs of ``input_shape``.
+
+    Parameters
+    ----------
+    kind : {"auto", "mlp", "convnet"} or callable
+        ``"mlp"``: a :class:`RandomMLP` for table rows, ``input_shape=(n_features,)``
+        (options ``width=256``, ``n_layers=2``). ``"convnet"``: a :class:`ConvNet` for
+        images, ``input_shape=(channels, height, width)`` (options ``channels=128``,
+        ``depth=3``, ``norm="instance"``). ``"auto"``: the MLP for one-axis shapes,
+        the ConvNet for three-axis shapes.
+
+        A callable is a user factory, called as
+        ``kind(input_shape, generator, **options)``. It must return a freshly drawn
+        network with the interface described in this module's docstring:
+        ``network(X)`` mapping ``(..., *input_shape)`` to ``(..., network.width)``,
+        ``network.parameters()`` returning a list of leaf tensors, ``network.width``,
+        and optionally ``network.output_axes()``. Draw every random number from
+        ``generator`` (``torch.randn(..., generator=generator,
+        device=generator.device)``) so that runs are reproducible, and never touch
+        the global random state.
+    input_shape : tuple of int
+        Shape of one row (``(n_features,)``) or one image (``(C, H, W)``).
+    generator : torch.Generator
+        The only source of randomness; its device is the network's device.
+    **options
+        Passed to the network's constructor (or to the factory).
+
+    Returns
+    -------
+    network
+    """
+    input_shape = tuple(int(size) for size in input_shape)
+    if callable(kind):
+        network = kind(input_shape, generator, **options)
+        _check_network(network, kind)
+        return network
+    if kind not in EMBEDDINGS:
+        raise ValueError(
+            f"embedding must be one of {EMBEDDINGS} or a callable "
+            f"factory(input_shape, generator); got {kind!r}."
+        )
+    if kind == "auto":
+        if len(input_shape) not in (1, 3):
+            raise ValueError(
+                "embedding='auto' needs input_shape=(n_features,) for tables or "
+                f"(channels, height, width) for images; got {input_shape}. A grey-scale "
+                "image of shape (H, W) is (1, H, W)."
+            )
+        kind = "mlp" if len(input_shape) == 1 else "convnet"
+    if kind == "mlp":
+        if len(input_shape) != 1:
+            raise ValueError(
+                f"embedding='mlp' needs input_shape=(n_features,); got {input_shape}."
+            )
+        options = {"width": 256, "n_layers": 2, **options}
+        return RandomMLP(input_shape[0], options.pop("width"), options.pop("n_layers"),
+                         generator, **options)
+    return ConvNet(input_shape, generator, **options)
+
+
+def _check_network(network, factory):
+    name = getattr(factory, "__name__", repr(factory))
+    missing = [
+        attribute for attribute in ("__call__", "parameters", "width")
+        if not hasattr(network, attribute)
+    ]
+    if missing:
+        raise TypeError(
+            f"the embedding factory {name} returned {type(network).__name__}, which lacks "
+            f"{', '.join(missing)}; a network needs network(X), network.parameters() "
+            "and network.width."
+        )
+    width = network.width
+    if isinstance(width, bool) or not isinstance(width, numbers.Integral) or width < 1:
+        raise TypeError(
+            f"the embedding factory {name} returned a network whose width is "
+            f"{network.width!r}; it must be the embedding dimension, a positive int."
+        )
 
 
 def warm_up(network, X_syn, y_syn, n_classes, epochs, learning_rate=0.01):
