@@ -1,13 +1,314 @@
-"""The real rows as the optimisation sees them: one float32 copy at most, standardised."""
+"""The real rows as the optimisation sees them: one float32 copy at most, standardised.
 
+Three kinds of ``X`` reach :class:`RealRows`:
+
+- an in-memory float32 array: used in place (no copy), standardised per gathered
+  mini-batch;
+- any other in-memory array (float64 after validation): standardised in float64
+  blocks into one float32 copy on the device;
+- a :class:`HostRows` — a memory-mapped file or a Dask array, possibly larger than
+  memory: it stays where it is. Its column statistics are computed in row blocks,
+  and each draw reads only the rows it needs (sorted, without duplicates).
+
+The column statistics never need a full-size temporary: they are computed in
+blocks, and for in-memory arrays they are bit-identical to ``X.mean(axis=0,
+dtype=np.float64)`` and ``X.std(axis=0, dtype=np.float64)``. A memory-mapped or Dask
+``X`` with at least two columns gets the same statistics — hence, for the same seed,
+the same synthetic rows — as the same C-ordered data in memory.
+"""
+
+import mmap
+import numbers
+import os
+import sys
 import warnings
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
+from sklearn.utils import check_array, check_consistent_length
+from sklearn.utils.validation import assert_all_finite, validate_data
 
-# Rows are standardised in float64 blocks of about this many values (32 MiB), so the
-# float32 copy of a large X never needs a float64 copy of the same size beside it.
+# Rows are standardised, and column statistics computed, in float64 blocks of about
+# this many values (32 MiB), so a large X never needs a float64 copy of its size.
 _BLOCK_VALUES = 2**22
+# Rows of a memory-mapped file closer than this (bytes) are read in one piece: reading
+# the gap costs less than another system call.
+_MAX_GAP = 2**10
+# A gather of at least _PARALLEL_PIECES separate pieces is shared by _READ_THREADS threads.
+_PARALLEL_PIECES = 256
+_READ_THREADS = 8
+
+
+def is_dask_array(X):
+    # dask is optional: if dask.array was never imported, X cannot be one of its arrays
+    dask_array = sys.modules.get("dask.array")
+    return dask_array is not None and isinstance(X, dask_array.Array)
+
+
+def as_host_rows(X, *, estimator_name=None):
+    """Wrap a memory-mapped or Dask ``X`` in :class:`HostRows`; None for anything else.
+
+    Only a two-dimensional numeric (bool, int, float) ``X`` with at least two rows and
+    one column is wrapped; for anything else (also a malformed memory map) None is
+    returned, and the usual validation, which loads ``X``, raises its usual error.
+
+    Raises
+    ------
+    ValueError
+        For a Dask array whose number of rows is unknown (NaN chunk sizes).
+    """
+    if not (isinstance(X, np.memmap) or is_dask_array(X)):
+        return None
+    if X.ndim != 2 or X.dtype.kind not in "biuf":
+        return None
+    if any(not isinstance(size, numbers.Integral) for size in X.shape):
+        raise ValueError(
+            f"X is a Dask array of unknown shape {X.shape}: its chunk sizes are not known. "
+            "Call X.compute_chunk_sizes() first (or build it with known lengths)."
+        )
+    if X.shape[0] < 2 or X.shape[1] < 1:
+        return None
+    return HostRows(X, estimator_name=estimator_name)
+
+
+def validate_host_rows(estimator, X, y):
+    """``validate_data`` for a memory-mapped or Dask ``X``, without loading ``X``.
+
+    ``X`` is checked for its shape and dtype here and for finite values block by
+    block when its statistics are computed (:class:`RealRows`), with scikit-learn's
+    messages; ``y`` (which must fit in memory) is validated as ``check_X_y`` does.
+
+    Returns
+    -------
+    (X, y) : (HostRows, ndarray) or None
+        None when ``X`` is neither a memory map nor a Dask array, or is one that the
+        usual in-memory validation should reject.
+    """
+    rows = as_host_rows(X, estimator_name=type(estimator).__name__)
+    if rows is None:
+        return None
+    # n_features_in_ (and no feature_names_in_: these arrays have no column names)
+    validate_data(estimator, rows, reset=True, skip_check_array=True)
+    if y is None:
+        raise ValueError(
+            f"{type(estimator).__name__} requires y to be passed, but the target y is None"
+        )
+    if is_dask_array(y):
+        y = y.compute()
+    y = check_array(
+        y,
+        accept_sparse="csr",
+        ensure_all_finite=True,
+        ensure_2d=False,
+        dtype=None,
+        input_name="y",
+        estimator=estimator,
+    )
+    check_consistent_length(rows, y)
+    return rows, y
+
+
+class HostRows:
+    """A memory-mapped or Dask ``X`` read in row blocks and gathered by row index.
+
+    Never loads ``X`` whole and never writes to it. ``dtype`` is the dtype that
+    validation would give the in-memory array: float32 for float16 and float32,
+    float64 for everything else; blocks and gathered rows come in that dtype.
+
+    The rows of a memory map are read from its file with ``pread`` where that is
+    possible (Linux, a shared mapping of a regular file, rows contiguous in the
+    file), not through the mapping: the rows read are then copies, nothing of the
+    file is mapped into the process (the kernel may map whole large folios, megabytes,
+    per touched row), and the random reads of the draws do not trigger readahead.
+    Otherwise the rows are read through the mapping.
+
+    Parameters
+    ----------
+    X : numpy.memmap or dask.array.Array of shape (n_samples, n_features)
+    estimator_name : str, optional
+        Named in the error for non-finite values.
+    """
+
+    def __init__(self, X, *, estimator_name=None):
+        self.array = X
+        self.shape = tuple(int(size) for size in X.shape)
+        self.ndim = 2
+        self.dtype = np.dtype(np.float32 if X.dtype in (np.float16, np.float32) else np.float64)
+        self.estimator_name = estimator_name
+        self._dask = is_dask_array(X)
+        self._file = None if self._dask else _FileRows.open(X)
+
+    def __len__(self):
+        return self.shape[0]
+
+    def blocks(self, n_rows):
+        """Consecutive row blocks ``(start, block)`` of at most ``n_rows`` rows, in order.
+
+        Blocks never straddle two Dask chunks, so each read touches one chunk.
+        """
+        if self._dask:
+            bounds = np.cumsum((0,) + tuple(self.array.chunks[0]))
+        else:
+            bounds = np.array([0, self.shape[0]])
+        for chunk_start, chunk_stop in zip(bounds[:-1], bounds[1:]):
+            for start in range(int(chunk_start), int(chunk_stop), n_rows):
+                stop = min(start + n_rows, int(chunk_stop))
+                yield start, self._read(slice(start, stop))
+
+    def take(self, rows):
+        """Rows ``X[rows]`` as an in-memory array, for sorted distinct int64 ``rows``."""
+        if self._file is not None:
+            self._file.random_access()
+        return self._read(rows)
+
+    def _read(self, index):
+        if self._dask:
+            block = np.asarray(self.array[index].compute())
+        elif self._file is not None:
+            block = self._file.read(index)
+        else:
+            block = np.array(self.array[index])  # through the mapping; always a copy
+        return block.astype(self.dtype, copy=False)
+
+
+class _FileRows:
+    """Rows of a memory map read from its file with ``os.pread``; see :class:`HostRows`."""
+
+    def __init__(self, fd, start, row_stride, dtype, n_features):
+        self._fd = fd
+        self._start = start
+        self._stride = row_stride
+        self._dtype = dtype
+        self._n_features = n_features
+        self._row_bytes = n_features * dtype.itemsize
+        self._random = False
+        self._pool = None
+        self._finalizer = weakref.finalize(self, os.close, fd)
+
+    @classmethod
+    def open(cls, X):
+        """A reader of ``X``'s rows, or None when they cannot be read from its file."""
+        if not hasattr(os, "pread") or X.strides[1] != X.itemsize or X.strides[0] <= 0:
+            return None
+        root = X  # the memmap that owns the mapping: its base is the mmap object
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        filename = getattr(root, "filename", None)
+        if not isinstance(root.base, mmap.mmap) or not filename:
+            return None
+        mapping = _mapping_of(X.ctypes.data)
+        # a private (copy-on-write) mapping may differ from its file; a deleted file's
+        # inode number may already belong to the file now at that path
+        if mapping is None or "s" not in mapping["perms"] or mapping["deleted"]:
+            return None
+        try:
+            fd = os.open(filename, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            return None
+        stat = os.fstat(fd)
+        start = mapping["offset"] + X.ctypes.data - mapping["start"]
+        end = start + (X.shape[0] - 1) * X.strides[0] + X.shape[1] * X.itemsize
+        # the file at that path must be the mapped one (not replaced since), and long enough
+        if (
+            (os.major(stat.st_dev), os.minor(stat.st_dev), stat.st_ino) != mapping["file"]
+            or stat.st_size < end
+        ):
+            os.close(fd)
+            return None
+        return cls(fd, start, X.strides[0], X.dtype, X.shape[1])
+
+    def read(self, index):
+        if isinstance(index, slice):
+            return self._read_span(index.start, index.stop)
+        # one pread per run of rows that lie close together in the file (gaps of at most
+        # _MAX_GAP bytes are read along): one per row for a few rows of a large file
+        positions = self._start + index * self._stride
+        ends = positions + self._row_bytes
+        breaks = np.flatnonzero(positions[1:] - ends[:-1] > _MAX_GAP) + 1
+        firsts = positions[np.concatenate([[0], breaks])]
+        sizes = ends[np.concatenate([breaks - 1, [len(index) - 1]])] - firsts
+        data = self._pread_all(firsts.tolist(), sizes.tolist())
+        if len(data) != sizes.sum():
+            raise OSError("X's file is shorter than its memory map: was it truncated?")
+        if len(firsts) == len(index):  # every row read on its own: they are back to back
+            return np.frombuffer(data, dtype=self._dtype).reshape(len(index), self._n_features)
+        rows_per_run = np.diff(np.concatenate([[0], breaks, [len(index)]]))
+        run = np.repeat(np.arange(len(firsts)), rows_per_run)
+        offsets = (np.cumsum(sizes) - sizes)[run] + positions - firsts[run]  # bytes into data
+        itemsize = self._dtype.itemsize
+        if np.all(offsets % itemsize == 0):
+            values = np.frombuffer(data, dtype=self._dtype)
+            return values[(offsets // itemsize)[:, None] + np.arange(self._n_features)]
+        raw = np.frombuffer(data, dtype=np.uint8)
+        return raw[offsets[:, None] + np.arange(self._row_bytes)].view(self._dtype)
+
+    def _pread_all(self, firsts, sizes):
+        """The bytes of all (offset, size) pieces, in order; many pieces by several threads.
+
+        Rows that are not in the page cache are read from the disk one system call
+        each; a few threads keep several reads in flight (``os.pread`` releases the GIL).
+        """
+        fd = self._fd
+
+        def read(part):
+            return b"".join([os.pread(fd, size, first) for first, size in part])
+
+        pieces = list(zip(firsts, sizes))
+        if len(pieces) < _PARALLEL_PIECES:
+            return bytearray(read(pieces))
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(_READ_THREADS, thread_name_prefix="skfairdistill-read")
+            weakref.finalize(self, self._pool.shutdown, wait=False)
+        bounds = np.linspace(0, len(pieces), _READ_THREADS + 1).astype(int)
+        parts = [pieces[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+        return bytearray().join(self._pool.map(read, parts))
+
+    def _read_span(self, first, stop):
+        """Rows ``first:stop``: their bytes read in one piece, then the rows picked out."""
+        span = (stop - first - 1) * self._stride + self._row_bytes
+        data = bytearray(span)
+        view, done = memoryview(data), 0
+        while done < span:
+            count = os.preadv(self._fd, [view[done:]], self._start + first * self._stride + done)
+            if count == 0:
+                raise OSError("X's file is shorter than its memory map: was it truncated?")
+            done += count
+        rows = np.ndarray(
+            (stop - first, self._n_features),
+            dtype=self._dtype,
+            buffer=data,
+            strides=(self._stride, self._dtype.itemsize),
+        )
+        return rows if self._stride == self._row_bytes else rows.copy()
+
+    def random_access(self):
+        """Tell the kernel that reads are random from now on: no readahead around them."""
+        if not self._random and hasattr(os, "posix_fadvise"):
+            os.posix_fadvise(self._fd, 0, 0, os.POSIX_FADV_RANDOM)
+        self._random = True
+
+
+def _mapping_of(address):
+    """The line of ``/proc/self/maps`` that maps ``address`` (Linux), parsed; else None."""
+    try:
+        with open("/proc/self/maps") as handle:
+            for line in handle:
+                fields = line.split(maxsplit=5)
+                low, high = (int(bound, 16) for bound in fields[0].split("-"))
+                if low <= address < high:
+                    major, minor = (int(number, 16) for number in fields[3].split(":"))
+                    return {
+                        "start": low,
+                        "perms": fields[1],
+                        "offset": int(fields[2], 16),
+                        "file": (major, minor, int(fields[4])),
+                        "deleted": line.rstrip().endswith("(deleted)"),
+                    }
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 class RealRows:
@@ -23,28 +324,39 @@ class RealRows:
     A float32 ``X`` is used in place (no copy on the CPU) and standardised per
     gathered mini-batch. Any other ``X`` is standardised in float64 before its one
     float32 copy is made, so values beyond the float32 range and large offsets
-    with a tiny spread (e.g. 1e6 + 1e-3 noise) survive the cast.
+    with a tiny spread (e.g. 1e6 + 1e-3 noise) survive the cast. A
+    :class:`HostRows` ``X`` (memory-mapped or Dask) is not copied at all: the rows
+    of each draw are read from it, moved to the device and standardised there
+    (float32) or before the cast (other dtypes), exactly as for the in-memory array.
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
-        Validated, finite input. It is never written to.
+    X : ndarray or HostRows of shape (n_samples, n_features)
+        Validated input (an ndarray is finite; a HostRows is checked here, block by
+        block). It is never written to.
     device : torch.device
 
     Raises
     ------
     ValueError
         If the mean or variance of a column overflows float64 (values near 1e154
-        and beyond); the message names the columns.
+        and beyond); the message names the columns. For a HostRows ``X``, also if it
+        holds NaN or infinite values (scikit-learn's message).
     """
 
     def __init__(self, X, device):
-        # min == max is exact, unlike std > 0 (the mean of equal values can be off by an ulp)
-        self.constant = X.min(axis=0) == X.max(axis=0)
-        self.mean = X.mean(axis=0, dtype=np.float64)
-        self.mean[self.constant] = X[0, self.constant]
-        with np.errstate(over="ignore"):  # reported below, naming the columns
-            scale = X.std(axis=0, dtype=np.float64)
+        self._device = device
+        host = isinstance(X, HostRows)
+        if host:
+            self.constant, self.mean, scale, first = _host_statistics(X)
+        else:
+            # min == max is exact, unlike std > 0 (the mean of equal values can be off by an ulp)
+            self.constant = X.min(axis=0) == X.max(axis=0)
+            self.mean = X.mean(axis=0, dtype=np.float64)
+            with np.errstate(over="ignore"):  # reported below, naming the columns
+                scale = _std(X, self.mean)
+            first = X[0]
+        self.mean[self.constant] = first[self.constant]
         overflow = ~(np.isfinite(self.mean) & np.isfinite(scale))
         if overflow.any():
             raise ValueError(
@@ -55,22 +367,31 @@ class RealRows:
         # with no varying column there is nothing to distil; keep the columns as inputs
         self._columns = np.flatnonzero(~self.constant) if not self.constant.all() else None
         columns = slice(None) if self._columns is None else self._columns
-        if X.dtype == np.float32:
+        # which columns a gathered batch keeps; None: all of them
+        self._gather_columns = (
+            None
+            if self._columns is None or len(self._columns) == len(self.mean)
+            else torch.as_tensor(self._columns, device=device)
+        )
+        self._host = X if host else None
+        self._in_float32 = X.dtype == np.float32
+        if self._in_float32:
+            # standardised per gathered batch, so the caller's float32 X needs no copy
+            self._mean = torch.as_tensor(self.mean[columns], dtype=torch.float32, device=device)
+            self._scale = torch.as_tensor(self.scale[columns], dtype=torch.float32, device=device)
+        else:
+            self._mean = self._scale = None
+        if host:
+            self._X = None
+        elif self._in_float32:
             if any(stride < 0 for stride in X.strides):
                 X = np.ascontiguousarray(X)  # torch cannot view negative strides (X[::-1])
             with warnings.catch_warnings():
                 # read-only inputs are fine: the tensor is only ever read
                 warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
                 self._X = torch.as_tensor(X, device=device)
-            # standardised per gathered batch, so the caller's float32 X needs no copy
-            self._gather_columns = (
-                None if self._columns is None else torch.as_tensor(self._columns, device=device)
-            )
-            self._mean = torch.as_tensor(self.mean[columns], dtype=torch.float32, device=device)
-            self._scale = torch.as_tensor(self.scale[columns], dtype=torch.float32, device=device)
         else:
             self._X = _standardised_float32(X, columns, self.mean, self.scale, device)
-            self._gather_columns = self._mean = self._scale = None
 
     @property
     def n_features(self):
@@ -79,11 +400,30 @@ class RealRows:
 
     def gather(self, rows):
         """Standardised rows ``X[rows]`` for an index tensor of any shape."""
-        if self._mean is None:  # standardised when copied
-            return self._X[rows]
-        if self._gather_columns is None:
-            return (self._X[rows] - self._mean) / self._scale
-        return (self._X[rows.unsqueeze(-1), self._gather_columns] - self._mean) / self._scale
+        flat = rows.reshape(-1)
+        if self._host is not None:
+            # read each needed row once, in file order; then spread them to the draw
+            unique, inverse = torch.unique(flat, sorted=True, return_inverse=True)
+            block = self._host.take(unique.cpu().numpy())
+            if self._in_float32:
+                standardised = self._standardise(torch.from_numpy(block).to(self._device))
+            else:
+                columns = slice(None) if self._columns is None else self._columns
+                standardised = torch.from_numpy(
+                    _standardise_block(block, columns, self.mean, self.scale)
+                ).to(self._device)
+            out = standardised.index_select(0, inverse.to(self._device))
+        elif self._mean is None:  # standardised when copied
+            out = self._X.index_select(0, flat)
+        else:
+            out = self._standardise(self._X.index_select(0, flat))
+        return out.reshape(*rows.shape, out.shape[-1])
+
+    def _standardise(self, block):
+        """Float32 rows of all columns -> standardised rows of the varying columns."""
+        if self._gather_columns is not None:
+            block = block.index_select(1, self._gather_columns)
+        return (block - self._mean) / self._scale
 
     def to_original_scale(self, X_std):
         """Map standardised synthetic rows (a tensor) back to a float64 NumPy array."""
@@ -95,12 +435,111 @@ class RealRows:
         return X
 
 
+def _standardise_block(block, columns, mean, scale):
+    """Float32 ``(block[:, columns] - mean) / scale``, computed in float64."""
+    return ((block[:, columns] - mean[columns]) / scale[columns]).astype(np.float32)
+
+
 def _standardised_float32(X, columns, mean, scale, device):
     """Float32 tensor of ``(X[:, columns] - mean) / scale``, computed in float64 blocks."""
-    mean, scale = mean[columns], scale[columns]
-    out = torch.empty((X.shape[0], len(mean)), dtype=torch.float32, device=device)
+    n_columns = len(mean) if isinstance(columns, slice) else len(columns)
+    out = torch.empty((X.shape[0], n_columns), dtype=torch.float32, device=device)
     step = max(1, _BLOCK_VALUES // max(1, X.shape[1]))
     for start in range(0, X.shape[0], step):
-        block = (X[start : start + step][:, columns] - mean) / scale
-        out[start : start + step] = torch.from_numpy(block.astype(np.float32))
+        block = _standardise_block(X[start : start + step], columns, mean, scale)
+        out[start : start + step] = torch.from_numpy(block)
     return out
+
+
+def _std(X, mean):
+    """``X.std(axis=0, dtype=np.float64)`` (bit for bit) without its full-size float64 temporary.
+
+    NumPy computes ``sqrt(sum((X - mean) ** 2, axis=0) / n)`` on a float64 copy of
+    all of ``X``. The sum runs row after row when ``X`` is row-major and pairwise
+    down each column when it is column-major; both orders are kept here, in blocks:
+    rows are added to a running float64 sum, columns are summed a few at a time.
+    """
+    n = X.shape[0]
+    if X.flags.f_contiguous:  # column-major, and every single-column array
+        width = max(1, _BLOCK_VALUES // max(1, n))
+        total = np.empty(X.shape[1])
+        for start in range(0, X.shape[1], width):
+            deviation = X[:, start : start + width] - mean[start : start + width]
+            np.multiply(deviation, deviation, out=deviation)
+            total[start : start + width] = np.add.reduce(deviation, axis=0)
+    else:
+        sums = _RunningSum(X.shape[1], _block_rows(X.shape[1]))
+        for start in range(0, n, sums.rows):
+            deviation = sums.next_block(X[start : start + sums.rows], subtract=mean)
+            np.multiply(deviation, deviation, out=deviation)
+            sums.add()
+        total = sums.total
+    return np.sqrt(total / n)
+
+
+def _block_rows(n_features):
+    return max(1, _BLOCK_VALUES // max(1, n_features))
+
+
+class _RunningSum:
+    """Column sums in float64, adding blocks of rows in order as NumPy sums a row-major array.
+
+    NumPy sums a row-major array down its rows one after the other; continuing that
+    running sum block by block (the running total as the first row of the next
+    reduction) gives the same float64 result as one reduction over all rows.
+    """
+
+    def __init__(self, n_features, rows):
+        self.rows = rows
+        self._buffer = np.empty((rows + 1, n_features))
+        self.total = None
+        self._n = 0
+
+    def next_block(self, block, subtract=None):
+        """Copy ``block`` (minus ``subtract``) in float64 into the buffer; return that view."""
+        self._n = len(block)
+        view = self._buffer[1 : self._n + 1]
+        if subtract is None:
+            np.copyto(view, block, casting="safe")
+        else:
+            np.subtract(block, subtract, out=view)
+        return view
+
+    def add(self):
+        """Add the block last returned by :meth:`next_block` to the running total."""
+        if self.total is None:
+            self.total = np.add.reduce(self._buffer[1 : self._n + 1], axis=0)
+        else:
+            self._buffer[0] = self.total
+            self.total = np.add.reduce(self._buffer[: self._n + 1], axis=0)
+
+
+def _host_statistics(X):
+    """Constant mask, mean, std and first row of a HostRows, in two passes of row blocks.
+
+    The first pass checks that the values are finite (scikit-learn's message naming
+    X) and collects minimum, maximum and the running sum; the second sums the
+    squared deviations from the mean. Same results as for the array in memory.
+    """
+    n, n_features = X.shape
+    rows = _block_rows(n_features)
+    sums = _RunningSum(n_features, rows)
+    low = high = None
+    for _, block in X.blocks(rows):
+        assert_all_finite(block, input_name="X", estimator_name=X.estimator_name)
+        low = block.min(axis=0) if low is None else np.minimum(low, block.min(axis=0))
+        high = block.max(axis=0) if high is None else np.maximum(high, block.max(axis=0))
+        sums.next_block(block)
+        with np.errstate(over="ignore"):  # reported by the caller, naming the columns
+            sums.add()
+    with np.errstate(invalid="ignore"):
+        mean = sums.total / n
+    squares = _RunningSum(n_features, rows)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _, block in X.blocks(rows):
+            deviation = squares.next_block(block, subtract=mean)
+            np.multiply(deviation, deviation, out=deviation)
+            squares.add()
+        scale = np.sqrt(squares.total / n)
+    first = X.take(np.array([0]))[0].astype(np.float64)
+    return low == high, mean, scale, first

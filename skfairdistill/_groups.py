@@ -4,6 +4,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ._data import is_dask_array
+
 
 def encode_groups(sensitive_features, n_samples):
     """Encode sensitive features as one integer group code per row.
@@ -27,6 +29,8 @@ def encode_groups(sensitive_features, n_samples):
         The group labels, sorted where the values can be ordered. With several
         columns each label is a tuple with one value per column.
     """
+    if is_dask_array(sensitive_features):  # one value per row: fits in memory
+        sensitive_features = sensitive_features.compute()
     columns = _as_columns(sensitive_features)
     for name, column in columns:
         if len(column) != n_samples:
@@ -40,6 +44,9 @@ def encode_groups(sensitive_features, n_samples):
                 "needs a group. Fill them with an explicit category such as 'unknown'."
             )
     factorized = [_factorize(column) for _, column in columns]
+    if _typed_array(sensitive_features):
+        # the group labels as a column of objects would give them: 'a' and 1, not np.str_('a')
+        factorized = [(codes, uniques.astype(object)) for codes, uniques in factorized]
     if len(factorized) == 1:
         codes, uniques = factorized[0]
         return codes.astype(np.int64, copy=False), uniques
@@ -64,7 +71,10 @@ def _as_columns(sensitive_features):
             "sensitive_features must be array-like with one value (or one row of values) per "
             f"sample; got {type(sensitive_features).__name__}."
         )
-    array = np.asarray(sensitive_features, dtype=object)
+    if _typed_array(sensitive_features):
+        array = sensitive_features
+    else:
+        array = np.asarray(sensitive_features, dtype=object)
     if array.ndim == 1:
         return [("", array)]
     if array.ndim == 2:
@@ -72,6 +82,15 @@ def _as_columns(sensitive_features):
     raise ValueError(
         f"sensitive_features must be 1-D or 2-D; got an array with {array.ndim} dimensions."
     )
+
+
+def _typed_array(sensitive_features):
+    """Whether an array of numbers, booleans or strings, factorized as it is.
+
+    Converting it to Python objects first, as other inputs are, would cost time and
+    memory (millions of objects per column) for the same codes and groups.
+    """
+    return isinstance(sensitive_features, np.ndarray) and sensitive_features.dtype.kind in "biufU"
 
 
 def _factorize(column):
@@ -110,10 +129,19 @@ class CellSampler:
     """
 
     def __init__(self, class_codes, group_codes, n_classes, n_groups, device):
-        cell = class_codes.astype(np.int64) * n_groups + group_codes
-        order = np.argsort(cell, kind="stable")
-        counts = np.bincount(cell, minlength=n_classes * n_groups)
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        n_cells = n_classes * n_groups
+        # the one indexing pass: a stable sort by cell. An 8- or 16-bit key (fewer than
+        # 65536 cells) is sorted by NumPy's radix sort, in linear time; the order is the
+        # same with any key dtype, and the index (``order``) is int64 either way
+        key = np.uint8 if n_cells < 2**8 else np.uint16 if n_cells < 2**16 else np.int64
+        cell = np.asarray(class_codes).astype(key)
+        cell *= n_groups
+        np.add(cell, group_codes, out=cell, casting="unsafe")
+        order = np.argsort(cell, kind="stable").astype(np.int64, copy=False)
+        # where each cell starts in that order, from the sorted keys (in the key dtype:
+        # np.bincount or mixed dtypes would copy all keys to int64)
+        starts = np.searchsorted(cell[order], np.arange(n_cells, dtype=key))
+        counts = np.diff(np.append(starts, len(order)))
         self.n_classes, self.n_groups = n_classes, n_groups
         self.counts = counts.reshape(n_classes, n_groups)
         self._largest = int(counts.max())
