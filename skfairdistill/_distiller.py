@@ -16,7 +16,7 @@ from ._data import RealRows
 from ._device import make_generators, resolve_device
 from ._groups import CellSampler, encode_groups
 from ._matching import match_distributions
-from ._targets import ALIGNMENTS, DISTANCES
+from ._targets import ALIGNMENTS, DISTANCES, check_barycenter
 
 _INITS = ("real", "noise")
 
@@ -44,6 +44,27 @@ class FairDistiller(BaseSampler):
         class mean, which leans towards the majority group.
     distance : {"l1", "squared_l2"}, default="l1"
         Distance between real and synthetic mean embeddings (COBRA's DM uses L1).
+        Used by the mean targets only (``barycenter="mean"``).
+    barycenter : {"mean", "wasserstein", "sliced"}, default="mean"
+        What ``alignment="barycenter"`` aligns to. ``"mean"`` is COBRA's
+        uniform-weight mean of the groups' mean embeddings. The others go beyond
+        the paper and target the 2-Wasserstein barycenter of the groups' embedding
+        *distributions* (uniform weights over the groups, whatever their sizes),
+        with an optimal transport loss on the synthetic embeddings (squared
+        Euclidean ground cost; ``distance`` is not used): ``"wasserstein"``, the
+        free-support barycenter (the fixed point of POT's
+        ``ot.lp.free_support_barycenter`` with exact OT, ``ot.emd``; one support
+        point per synthetic row, warm-started at the synthetic embeddings) and
+        the exact :math:`W_2^2` to it (``ot.emd2``); ``"sliced"``, closed-form 1-D
+        barycenters along random directions and a sliced :math:`W_2^2`, fully
+        batched (no OT solver, no host round trip). Other values than
+        ``"mean"`` need ``alignment="barycenter"``; without sensitive features
+        they match each class's own embedding distribution. Experimental: on
+        the project's benchmark (``benchmarks/results/wasserstein.md``) neither
+        narrowed the fairness gap beyond ``"mean"``; the exact W2 barycenter,
+        which lies *between* separated groups rather than covering them, was
+        worse at 50 rows per class. They cost 1.9–2.4× (``"wasserstein"``) and
+        1.5–1.6× (``"sliced"``) the iteration time of ``"mean"``.
     n_iter : int, default=1000
         Number of matching iterations (synthetic-set updates).
     learning_rate : float, default=0.1
@@ -137,6 +158,27 @@ class FairDistiller(BaseSampler):
     the call. An interrupt during the loop is not an error: it ends the fit early
     with the rows reached (``interrupted_``).
 
+    Large data: the cost of an iteration does not depend on the number of rows.
+    A fit makes one indexing pass over the labels and groups (an int64 index with
+    one entry per row) and computes the column statistics in blocks; every
+    iteration then gathers ``batch_size`` rows per (class, group) cell by index.
+    A C-contiguous float32 ``X`` is used in place, without a copy; other dtypes
+    get one standardised float32 copy. A memory-mapped ``X`` (``np.memmap``,
+    ``np.load(path, mmap_mode="r")``) or a Dask array is never loaded whole: it
+    is checked and its statistics computed block by block, and each iteration
+    reads only the rows it drew (from a memory-mapped file with ``pread``, so its
+    pages are not mapped into the process) — with the same synthetic rows as the
+    same C-ordered array in memory. ``y`` and ``sensitive_features`` (one value
+    per row) are held in memory.
+
+    Threads: an iteration is a few small matrix products, for which torch's
+    default of one thread per core can be several times slower than one thread
+    when the cores are busy with something else (other processes, or parallel
+    fits such as a grid search with ``n_jobs``): the threads wait for each other.
+    The library does not change torch's global thread setting; call
+    ``torch.set_num_threads(1)`` (or a small number) yourself in that case.
+    ``benchmarks/results/scaling.md`` has measurements of both.
+
     Examples
     --------
     >>> import numpy as np
@@ -165,6 +207,7 @@ class FairDistiller(BaseSampler):
         n_per_class=10,
         alignment="barycenter",
         distance="l1",
+        barycenter="mean",
         n_iter=1000,
         learning_rate=0.1,
         batch_size=256,
@@ -179,6 +222,7 @@ class FairDistiller(BaseSampler):
         self.n_per_class = n_per_class
         self.alignment = alignment
         self.distance = distance
+        self.barycenter = barycenter
         self.n_iter = n_iter
         self.learning_rate = learning_rate
         self.batch_size = batch_size
@@ -198,7 +242,8 @@ class FairDistiller(BaseSampler):
         X : array-like of shape (n_samples, n_features)
             Numeric training rows (dense, finite). Categorical columns must be
             encoded first (e.g. ``OneHotEncoder``); sparse input must be densified
-            or reduced (e.g. ``TruncatedSVD``) first.
+            or reduced (e.g. ``TruncatedSVD``) first. A memory-mapped or Dask
+            array is read in blocks, never loaded whole (see Notes).
         y : array-like of shape (n_samples,)
             Class labels.
         sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns), \
@@ -219,7 +264,8 @@ class FairDistiller(BaseSampler):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Numeric training rows (dense, finite): array, DataFrame or list.
+            Numeric training rows (dense, finite): array, DataFrame or list, or a
+            memory-mapped or Dask array, read in blocks (see Notes).
         y : array-like of shape (n_samples,)
             Class labels (array, Series, list, or one-vs-all encoded).
         sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns), \
@@ -274,6 +320,12 @@ class FairDistiller(BaseSampler):
                 "fits in memory, or reduce its dimensionality first, e.g. with "
                 "sklearn.decomposition.TruncatedSVD."
             )
+        from ._data import validate_host_rows
+
+        # a memory-mapped file or a Dask array stays where it is: checked without loading it
+        host = validate_host_rows(self, X, y)
+        if host is not None:
+            return host
         try:
             return validate_data(
                 self,
@@ -335,6 +387,7 @@ class FairDistiller(BaseSampler):
             y_syn,
             alignment=self.alignment if groups is not None else "none",
             distance=self.distance,
+            barycenter=self.barycenter,
             n_iter=self.n_iter,
             learning_rate=self.learning_rate,
             batch_size=self.batch_size,
@@ -368,6 +421,7 @@ class FairDistiller(BaseSampler):
         """Check the hyper-parameters (cheap, before any data work)."""
         _check_choice("alignment", self.alignment, ALIGNMENTS)
         _check_choice("distance", self.distance, DISTANCES)
+        check_barycenter(self.alignment, self.barycenter)
         _check_choice("init", self.init, _INITS)
         for name in ("n_iter", "batch_size", "embedding_width", "embedding_layers"):
             _check_int(name, getattr(self, name), minimum=1)

@@ -14,7 +14,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .._networks import RandomMLP, warm_up
-from .._targets import alignment_loss
+from .._targets import alignment_loss, distribution_target
 
 
 @dataclass
@@ -43,6 +43,7 @@ def match_distributions(
     warm_start_epochs,
     generator,
     verbose=0,
+    barycenter="mean",
 ):
     """Optimise the synthetic rows by distribution matching.
 
@@ -58,8 +59,14 @@ def match_distributions(
         Class code of every synthetic row.
     alignment : {"barycenter", "groupwise", "none"}
     distance : {"l1", "squared_l2"}
+        Distance of the mean targets (``barycenter="mean"``).
     generator : torch.Generator
         The only source of randomness.
+    barycenter : {"mean", "wasserstein", "sliced"}, default="mean"
+        ``"mean"``: the alignment's mean target. Otherwise a distribution-level
+        barycenter of every class's group embedding clouds, pulled towards with an
+        optimal transport loss (``alignment`` is then not used; see
+        :mod:`skfairdistill._wasserstein`).
 
     Returns
     -------
@@ -72,6 +79,7 @@ def match_distributions(
     present = torch.as_tensor(cells.present, device=device)
     shares = torch.as_tensor(cells.shares, dtype=torch.float32, device=device)
     syn_counts = torch.bincount(y_syn, minlength=n_classes).float().unsqueeze(1)
+    clouds_target = distribution_target(barycenter, cells.present, y_syn, generator)
 
     X_syn = X_init.clone().requires_grad_(True)
     optimizer = torch.optim.SGD([X_syn], lr=learning_rate, momentum=0.5)
@@ -94,9 +102,12 @@ def match_distributions(
             syn_stats = torch.zeros(
                 n_classes, syn_embedded.shape[1], device=device
             ).index_add(0, y_syn, syn_embedded) / syn_counts
-            loss = alignment_loss(
-                group_stats, present, shares, syn_stats, alignment=alignment, kind=distance
-            )
+            if clouds_target is None:
+                loss = alignment_loss(
+                    group_stats, present, shares, syn_stats, alignment=alignment, kind=distance
+                )
+            else:  # distribution-level barycenter of the per-group embedding clouds
+                loss = clouds_target(embedded, weights, syn_embedded)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

@@ -1,0 +1,282 @@
+"""Distribution-level barycenter targets (skfairdistill._wasserstein) and barycenter=."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import norm
+
+from skfairdistill import FairDistiller
+from skfairdistill._networks import RandomMLP
+from skfairdistill._targets import check_barycenter, distribution_target
+from skfairdistill._wasserstein import (
+    BARYCENTERS,
+    free_support_barycenter,
+    sliced_barycenter_quantiles,
+    wasserstein_loss,
+)
+
+
+def _gaussian_1d(mean, std, n, device):
+    """n points at the (i + 1/2)/n quantiles of N(mean, std^2): an exact, noise-free cloud."""
+    q = norm.ppf((np.arange(n) + 0.5) / n)
+    return torch.as_tensor(mean + std * q, dtype=torch.float64, device=device).unsqueeze(1)
+
+
+def _ones(cloud):
+    return torch.ones(cloud.shape[0], dtype=cloud.dtype, device=cloud.device)
+
+
+def test_choices():
+    assert BARYCENTERS == ("mean", "wasserstein", "sliced")
+    for kind in BARYCENTERS:
+        check_barycenter("barycenter", kind)
+
+
+@pytest.mark.parametrize("n_steps", [1, 3])
+def test_free_support_barycenter_1d_closed_form(device, n_steps):
+    """W2 barycenter of N(m1, s1^2) and N(m2, s2^2), uniform weights: N((m1+m2)/2, ((s1+s2)/2)^2).
+
+    The groups have different sizes (1600 and 400 rows): the weights stay 1/2 each.
+    """
+    a = _gaussian_1d(-2.0, 0.5, 1600, device)
+    b = _gaussian_1d(3.0, 2.5, 400, device)
+    init = torch.linspace(-1, 1, 200, dtype=torch.float64, device=device).unsqueeze(1)
+    bary = free_support_barycenter([a, b], [_ones(a), _ones(b)], init, n_steps=n_steps)
+    assert bary.shape == (200, 1) and bary.device == init.device
+    bary = bary.squeeze(1).cpu()
+    assert float(bary.mean()) == pytest.approx(0.5, abs=1e-6)
+    # block means of the quantiles shrink the spread a little (< 1% with 200 support points)
+    assert float(bary.std()) == pytest.approx(1.5, rel=0.01)
+    # the mixture (what a weighted mean of the samples would describe) is far wider
+    assert float(torch.cat([a, b]).std()) > 2.0
+    # the whole quantile function matches, not only two moments: support point j is
+    # the average over the groups of the mean of block j of their quantiles
+    blocks = [c.cpu().numpy().reshape(200, -1).mean(axis=1) for c in (a, b)]
+    np.testing.assert_allclose(np.sort(bary.numpy()), (blocks[0] + blocks[1]) / 2, atol=1e-9)
+    interior = slice(10, 190)  # and the closed form's quantiles, away from the tails
+    expected = 0.5 + 1.5 * norm.ppf((np.arange(200) + 0.5) / 200)
+    np.testing.assert_allclose(np.sort(bary.numpy())[interior], expected[interior], atol=0.01)
+
+
+def test_free_support_barycenter_isotropic_same_mean(device):
+    """Same mean, different spread: barycenter N(0, 2^2 I) of N(0, I) and N(0, 3^2 I) in 2-D.
+
+    The mean target sees no difference between these groups; the barycenter's
+    spread is the average of the spreads (2), not the mixture's (sqrt(5)).
+    """
+    rng = np.random.default_rng(0)
+    a = torch.as_tensor(rng.normal(size=(1500, 2)), device=device)
+    b = torch.as_tensor(3.0 * rng.normal(size=(500, 2)), device=device)
+    init = torch.as_tensor(rng.normal(size=(300, 2)), device=device)
+    bary = free_support_barycenter([a, b], [_ones(a), _ones(b)], init, n_steps=20).cpu()
+    assert bary.mean(dim=0).abs().max() < 0.15
+    spread = float(bary.pow(2).sum(dim=1).mean().div(2).sqrt())  # per-coordinate std
+    assert spread == pytest.approx(2.0, rel=0.06)
+    assert abs(spread - np.sqrt(5.0)) > 0.1
+
+
+def test_free_support_barycenter_matches_pot(device):
+    """The fixed point is POT's ot.lp.free_support_barycenter (uniform cloud weights)."""
+    import ot
+
+    rng = np.random.default_rng(2)
+    clouds = [torch.as_tensor(rng.normal(loc=k, size=(30 + 10 * k, 4)), device=device)
+              for k in range(3)]
+    weights = [_ones(c) / len(c) for c in clouds]
+    init = torch.as_tensor(rng.normal(size=(8, 4)), device=device)
+    expected = ot.lp.free_support_barycenter(clouds, weights, init, numItermax=4, stopThr=0.0)
+    torch.testing.assert_close(
+        free_support_barycenter(clouds, [_ones(c) for c in clouds], init, n_steps=4), expected
+    )
+
+
+def test_duplicating_a_group_does_not_change_the_barycenter(device):
+    """Uniform over groups, uniform within a group: repeated rows change nothing."""
+    rng = np.random.default_rng(1)
+    a = torch.as_tensor(rng.normal(size=(60, 3)), device=device)
+    b = torch.as_tensor(rng.normal(loc=2.0, size=(40, 3)), device=device)
+    init = torch.as_tensor(rng.normal(size=(10, 3)), device=device)
+    reference = free_support_barycenter([a, b], [_ones(a), _ones(b)], init, n_steps=3)
+    a4 = a.repeat(4, 1)
+    duplicated = free_support_barycenter([a4, b], [_ones(a4), _ones(b)], init, n_steps=3)
+    torch.testing.assert_close(duplicated, reference)
+    # padding rows (weight 0) are ignored too
+    padded = torch.cat([b, torch.full((30, 3), 100.0, dtype=b.dtype, device=device)])
+    weights = torch.cat([_ones(b), torch.zeros(30, dtype=b.dtype, device=device)])
+    with_padding = free_support_barycenter([a, padded], [_ones(a), weights], init, n_steps=3)
+    torch.testing.assert_close(with_padding, reference)
+
+
+def test_sliced_quantiles_closed_form_and_uniform_over_groups(device):
+    """One direction (1-D): the quantiles of the W2 barycenter, uniform over groups."""
+    a = _gaussian_1d(-2.0, 0.5, 4000, device).float()
+    b = _gaussian_1d(3.0, 2.5, 1000, device).float()
+    m = 4000
+    projected = torch.zeros(1, 2, 1, m, device=device)  # (classes, groups, directions, rows)
+    projected[0, 0, 0] = a[:, 0]
+    projected[0, 1, 0, :1000] = b[:, 0]
+    weights = torch.zeros(1, 2, m, device=device)
+    weights[0, 0] = 1
+    weights[0, 1, :1000] = 1
+    present = torch.ones(1, 2, dtype=torch.bool, device=device)
+    levels = ((torch.arange(50, device=device) + 0.5) / 50).unsqueeze(0)
+    q = sliced_barycenter_quantiles(projected, weights, present, levels)[0, :, 0].cpu().numpy()
+    level = (np.arange(50) + 0.5) / 50
+
+    def empirical_quantile(cloud):  # inf{x : F(x) >= level}
+        values = np.sort(cloud.cpu().numpy().ravel())
+        return values[np.ceil(level * len(values)).astype(int) - 1]
+
+    # the larger group does not weigh more
+    expected = (empirical_quantile(a) + empirical_quantile(b)) / 2
+    np.testing.assert_allclose(q, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(q, 0.5 + 1.5 * norm.ppf(level), atol=0.03)  # closed form
+    # an absent group does not count
+    present_a = torch.tensor([[True, False]], device=device)
+    q_a = sliced_barycenter_quantiles(projected, weights, present_a, levels)[0, :, 0].cpu()
+    np.testing.assert_allclose(q_a.numpy(), empirical_quantile(a), rtol=1e-5, atol=1e-5)
+
+
+def test_sliced_quantiles_ignore_duplicated_rows(device):
+    generator = torch.Generator(device=device).manual_seed(0)
+    cloud = torch.randn(1, 1, 4, 30, generator=generator, device=device)
+    weights = torch.ones(1, 1, 30, device=device)
+    present = torch.ones(1, 1, dtype=torch.bool, device=device)
+    levels = ((torch.arange(7, device=device) + 0.5) / 7).unsqueeze(0)
+    reference = sliced_barycenter_quantiles(cloud, weights, present, levels)
+    doubled = sliced_barycenter_quantiles(
+        cloud.repeat(1, 1, 1, 2), weights.repeat(1, 1, 2), present, levels
+    )
+    torch.testing.assert_close(doubled, reference)
+
+
+def test_wasserstein_loss_value_and_gradient(device):
+    """W2^2 between uniform clouds, and its gradient 2/n (X_i - Y_sigma(i))."""
+    X = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]], device=device, requires_grad=True)
+    Y = torch.tensor([[0.0, 2.5], [1.0, 1.0], [0.0, 0.0]], device=device)
+    loss = wasserstein_loss(X, Y)
+    # optimal assignment: identity shifted (0->2, 1->1, 2->0)
+    assert float(loss.detach()) == pytest.approx((0.0 + 1.0 + 0.25) / 3)
+    loss.backward()
+    expected = 2.0 / 3.0 * (X.detach() - Y[[2, 1, 0]])
+    torch.testing.assert_close(X.grad, expected)
+
+
+@pytest.mark.parametrize("kind", ["wasserstein", "sliced"])
+def test_gradients_flow_to_the_synthetic_rows(device, kind):
+    generator = torch.Generator(device=device).manual_seed(0)
+    n_classes, n_groups, m, n_features = 2, 3, 40, 5
+    network = RandomMLP(n_features, 32, 2, generator)
+    real = torch.randn(n_classes * n_groups, m, n_features, generator=generator, device=device)
+    weights = torch.ones(n_classes * n_groups, m, device=device)
+    weights[1, 10:] = 0  # a small cell with padding
+    present = np.ones((n_classes, n_groups), dtype=bool)
+    present[1, 2] = False
+    weights[5] = 0
+    y_syn = torch.tensor([0, 0, 0, 0, 1, 1, 1], device=device)
+    X_syn = torch.randn(7, n_features, generator=generator, device=device).requires_grad_(True)
+    target = distribution_target(kind, present, y_syn, generator)
+    with torch.no_grad():
+        embedded = network(real)
+    loss = target(embedded, weights, network(X_syn))
+    assert loss.ndim == 0 and torch.isfinite(loss) and float(loss.detach()) > 0
+    loss.backward()
+    assert torch.isfinite(X_syn.grad).all()
+    for k in range(n_classes):  # every class's rows move
+        assert X_syn.grad[y_syn == k].abs().sum() > 0
+
+
+def test_mean_has_no_distribution_target():
+    assert distribution_target("mean", np.ones((2, 2), bool), torch.tensor([0, 1]), None) is None
+
+
+@pytest.mark.parametrize("kind", ["wasserstein", "sliced"])
+def test_fair_distiller_end_to_end_deterministic(grouped_data, device, kind):
+    X, y, A = grouped_data
+    params = dict(n_per_class=6, n_iter=20, barycenter=kind, random_state=0, device=device)
+    first = FairDistiller(**params).fit(X, y, sensitive_features=A)
+    second = FairDistiller(**params).fit(X, y, sensitive_features=A)
+    assert first.X_distilled_.shape == (12, X.shape[1])
+    assert np.isfinite(first.X_distilled_).all()
+    assert np.isfinite(first.loss_history_).all() and first.n_iter_ == 20
+    if device.type == "cpu":
+        np.testing.assert_array_equal(first.X_distilled_, second.X_distilled_)
+    else:
+        np.testing.assert_allclose(first.X_distilled_, second.X_distilled_, rtol=1e-4, atol=1e-5)
+    # the target differs from COBRA's mean target
+    mean = FairDistiller(**{**params, "barycenter": "mean"}).fit(X, y, sensitive_features=A)
+    assert not np.allclose(first.X_distilled_, mean.X_distilled_)
+
+
+@pytest.mark.parametrize("kind", ["wasserstein", "sliced"])
+def test_distribution_targets_reduce_their_loss(kind):
+    """The synthetic clouds move towards the barycenter: the loss goes down."""
+    rng = np.random.default_rng(0)
+    n = 1200
+    y = rng.integers(0, 2, n)
+    A = rng.choice(["a", "b"], size=n, p=[0.8, 0.2])
+    X = rng.normal(size=(n, 3)) * np.where(A == "b", 3.0, 1.0)[:, None]
+    X[:, 0] += 2.0 * y
+    distiller = FairDistiller(n_per_class=10, n_iter=150, barycenter=kind, random_state=0,
+                              device="cpu").fit(X, y, sensitive_features=A)
+    history = distiller.loss_history_
+    assert history[-30:].mean() < 0.8 * history[:10].mean()
+
+
+@pytest.mark.parametrize("kind", ["wasserstein", "sliced"])
+def test_uneven_budgets_absent_groups_and_no_groups(multiclass_data, kind):
+    X, y, A = multiclass_data
+    A = A.copy()
+    A[(y == 2) & (A == "z")] = "x"  # group z absent from class 2
+    budget = {0: 3, 1: 5, 2: 4}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        distiller = FairDistiller(n_per_class=budget, n_iter=10, barycenter=kind,
+                                  random_state=0, device="cpu")
+        X_syn, y_syn = distiller.fit_resample(X, y, sensitive_features=A)
+    assert np.bincount(y_syn).tolist() == [3, 5, 4]
+    assert np.isfinite(X_syn).all()
+    with pytest.warns(UserWarning, match="sensitive_features is None"):
+        X_syn, _ = FairDistiller(n_per_class=3, n_iter=10, barycenter=kind, random_state=0,
+                                 device="cpu").fit_resample(X, y)
+    assert np.isfinite(X_syn).all()
+
+
+def test_wasserstein_subsamples_large_cells(make_data, monkeypatch):
+    """Cells wider than MAX_CLOUD are subsampled (random rows, padding last)."""
+    from skfairdistill import _wasserstein
+
+    monkeypatch.setattr(_wasserstein, "MAX_CLOUD", 16)
+    X, y, A = make_data(n_samples=400)
+    distiller = FairDistiller(n_per_class=4, n_iter=5, barycenter="wasserstein",
+                              batch_size=64, random_state=0, device="cpu")
+    X_syn, _ = distiller.fit_resample(X, y, sensitive_features=A)
+    assert np.isfinite(X_syn).all()
+
+
+@pytest.mark.parametrize("bad", ["median", "Wasserstein", None, 1, ["mean"]])
+def test_barycenter_validation(grouped_data, bad):
+    X, y, A = grouped_data
+    with pytest.raises(ValueError, match="barycenter"):
+        FairDistiller(barycenter=bad, n_iter=2).fit(X, y, sensitive_features=A)
+
+
+@pytest.mark.parametrize("alignment", ["groupwise", "none"])
+@pytest.mark.parametrize("kind", ["wasserstein", "sliced"])
+def test_barycenter_needs_the_barycenter_alignment(grouped_data, alignment, kind):
+    X, y, A = grouped_data
+    with pytest.raises(ValueError, match="barycenter=.*alignment='barycenter'"):
+        FairDistiller(alignment=alignment, barycenter=kind, n_iter=2).fit(
+            X, y, sensitive_features=A
+        )
+    # the mean barycenter goes with every alignment
+    FairDistiller(alignment=alignment, barycenter="mean", n_iter=2, device="cpu").fit(
+        X, y, sensitive_features=A
+    )
+
+
+def test_default_is_mean():
+    assert FairDistiller().barycenter == "mean"
+    assert FairDistiller().get_params()["barycenter"] == "mean"
