@@ -1,0 +1,110 @@
+"""The benchmark suite: the quick run writes its report, CSV and figures; helpers are right."""
+
+import hashlib
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skfairdistill.metrics import deo_max, deo_mean, worst_group_accuracy
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "benchmarks")
+METHOD_NAMES = ("full data", "random subset", "ClusterCentroids", "vanilla",
+                "rebalanced vanilla", "FairDD", "COBRA")
+
+
+@pytest.fixture(scope="module")
+def bench():
+    sys.path.insert(0, BENCH)
+    try:
+        import bench_suite
+
+        yield bench_suite
+    finally:
+        sys.path.remove(BENCH)
+
+
+def _digest(path):
+    if not os.path.exists(path):
+        return None
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
+def test_quick_run_writes_report_csv_and_figures(tmp_path):
+    docs_report = os.path.join(ROOT, "docs", "benchmarks.md")
+    before = _digest(docs_report)
+    out = tmp_path / "benchmarks.md"
+    results = tmp_path / "results"
+    env = dict(os.environ, MPLBACKEND="Agg")
+    command = [sys.executable, os.path.join(BENCH, "run.py"), "--quick",
+               "--out", str(out), "--results-dir", str(results)]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    report = out.read_text(encoding="utf-8")
+    for name in METHOD_NAMES:
+        assert name in report
+    assert "Quick mode" in report
+    assert "## Findings" in report
+    assert "arXiv 2605.00185" in report and "arXiv 2411.19623" in report
+
+    rows = pd.read_csv(results / "quick.csv")
+    assert set(METHOD_NAMES) <= set(rows["method"])
+    assert {"accuracy", "deo_max", "deo_mean", "worst_group_accuracy", "distill_seconds",
+            "rss_peak_mib", "py_peak_mib"} <= set(rows.columns)
+    assert rows[["accuracy", "deo_max", "deo_mean"]].notna().all().all()
+    assert (results / "quick.json").exists()
+
+    figures = sorted(p.name for p in (tmp_path / "figures").glob("*.png"))
+    assert len(figures) >= 2, figures
+    for name in figures:
+        assert f"figures/{name}" in report
+
+    # The report is regenerated from the CSV alone, and the real docs are untouched.
+    again = tmp_path / "again.md"
+    done = subprocess.run(
+        [sys.executable, os.path.join(BENCH, "run.py"), "--from-csv",
+         str(results / "quick.csv"), "--out", str(again)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert again.read_text(encoding="utf-8").count("COBRA") == report.count("COBRA")
+    assert _digest(docs_report) == before
+
+
+def test_score_matches_the_package_metrics(bench):
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, 500)
+    pred = np.where(rng.random(500) < 0.7, y, rng.integers(0, 4, 500))
+    groups = rng.choice(["a", "b", "c"], 500)
+    score = bench._score(y, pred, groups)
+    assert score["deo_max"] == pytest.approx(deo_max(y, pred, sensitive_features=groups))
+    assert score["deo_mean"] == pytest.approx(deo_mean(y, pred, sensitive_features=groups))
+    assert score["worst_group_accuracy"] == pytest.approx(
+        worst_group_accuracy(y, pred, sensitive_features=groups))
+    assert score["accuracy"] == pytest.approx(np.mean(pred == y))
+
+
+def test_rebalance_groups_equalises_groups_within_each_class(bench):
+    rng = np.random.default_rng(1)
+    y = np.repeat([0, 1], [300, 200])
+    groups = np.where(rng.random(500) < 0.85, "major", "minor")
+    rows = bench.rebalance_groups(y, groups, np.random.default_rng(0))
+    assert len(np.unique(rows)) == len(rows)
+    for c in (0, 1):
+        counts = pd.Series(groups[rows][y[rows] == c]).value_counts()
+        smallest = pd.Series(groups[y == c]).value_counts().min()
+        assert counts.nunique() == 1 and counts.iloc[0] == smallest
+
+
+def test_random_subset_has_the_budget_per_class(bench):
+    y = np.repeat([0, 1, 2], [50, 60, 70])
+    rows = bench.random_subset(y, 10, np.random.default_rng(0))
+    assert np.bincount(y[rows]).tolist() == [10, 10, 10]
+    assert len(np.unique(rows)) == 30
