@@ -6,6 +6,7 @@ without running anything.
 """
 
 import os
+import re
 
 import numpy as np
 import pandas as pd
@@ -816,9 +817,42 @@ def write_report(rows, meta, out_path, figures_dir):
             lines.append([dataset, budget, method, n, first.replace("|", "/")])
         doc.append(markdown_table(["dataset", "rows/class", "method", "seeds", "example"],
                                   lines) + "\n")
+    doc.extend(_companion_sections())
     with open(out_path, "w", encoding="utf-8") as handle:
         handle.write("\n".join(doc))
     return written
+
+
+# Benchmarks with scripts of their own write Markdown sections beside their raw results;
+# the page includes them so that every measured figure is in one place.
+_COMPANIONS = (
+    ("scaling.md", "python benchmarks/scaling.py --tmpdir /tmp", "figures/scaling.png"),
+    ("wasserstein.md", "python benchmarks/wasserstein.py", None),
+)
+
+
+def _as_subsection(text):
+    """Shift Markdown headings so that the top one is a second-level heading."""
+    levels = [len(m.group(1)) for m in re.finditer(r"^(#+) ", text, flags=re.M)]
+    shift = 2 - min(levels) if levels else 0
+    return re.sub(r"^(#+) ", lambda m: "#" * (len(m.group(1)) + shift) + " ", text, flags=re.M)
+
+
+def _companion_sections():
+    results = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+    sections = []
+    for name, command, figure in _COMPANIONS:
+        path = os.path.join(results, name)
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read().strip()
+            sections.append(
+                f"\n<!-- included from benchmarks/results/{name}, written by `{command}` -->\n"
+            )
+            sections.append(_as_subsection(text) + "\n")
+            if figure:
+                sections.append(f"![{name} figure]({figure})\n")
+    return sections
 
 
 def _verification_text(v):
