@@ -161,7 +161,8 @@ class HostRows:
         """Rows ``X[rows]`` as an in-memory array, for sorted distinct int64 ``rows``."""
         if self._file is not None:
             self._file.random_access()
-        return self._read(rows)
+        # writable, so that torch can wrap it without a warning
+        return np.require(self._read(rows), requirements="W")
 
     def _read(self, index):
         if self._dask:
