@@ -827,6 +827,7 @@ def write_report(rows, meta, out_path, figures_dir):
 # the page includes them so that every measured figure is in one place.
 _COMPANIONS = (
     ("scaling.md", "python benchmarks/scaling.py --tmpdir /tmp", "figures/scaling.png"),
+    ("cli_parquet.md", "the command shown in it, run by hand", None),
     ("wasserstein.md", "python benchmarks/wasserstein.py", None),
 )
 

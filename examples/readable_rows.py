@@ -6,8 +6,10 @@ The distiller works on numbers. :class:`skfairdistill.preprocessing.TabularEncod
 one-hot encodes the text columns and standardises the numeric ones;
 ``inverse_transform`` maps the synthetic rows back: every one-hot block becomes the
 category with the largest value, every numeric column returns to its original
-scale (integers rounded, clipped to the range seen in the data). The same round
-trip is what ``python -m skfairdistill distill data.csv ...`` does.
+scale (integers rounded, clipped to the range seen in the data). The command line
+``python -m skfairdistill distill data.csv ...`` makes the same round trip, except
+that it leaves the numeric columns unscaled (the distiller standardises them
+itself), so that it can encode a Parquet file batch by batch.
 
 Set ``SKFAIRDISTILL_QUICK=1`` for a run of a few seconds.
 """

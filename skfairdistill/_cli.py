@@ -1,12 +1,15 @@
 """The command line: ``python -m skfairdistill demo`` and ``python -m skfairdistill distill``."""
 
 import argparse
+import contextlib
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
 
 _ALIGNMENTS = ("barycenter", "groupwise", "none")
+DEFAULT_BATCH_ROWS = 65536
 _COMPRESSED = (".gz", ".bz2", ".zip", ".xz", ".zst")
 
 
@@ -48,13 +51,21 @@ def table_format(path):
     return None
 
 
-def _read_table(path, fmt, parser):
-    import pandas as pd
+def _open_table(path, fmt, batch_rows, parser):
+    """``(columns, batches)`` of the input table for :mod:`._tabular_io`.
+
+    A Parquet file is only opened here (its schema read); its rows are read later, in
+    batches of ``batch_rows``. A CSV file is read whole and is one batch.
+    """
+    from ._tabular_io import parquet_batches, parquet_columns
 
     try:
         if fmt == "parquet":
-            return pd.read_parquet(path)
-        return pd.read_csv(path)
+            return parquet_columns(path), parquet_batches(path, batch_rows)
+        import pandas as pd
+
+        frame = pd.read_csv(path)
+        return list(frame.columns), lambda columns: iter([frame[columns]])
     except ImportError as error:
         parser.error(f"cannot read {path}: {error} (Parquet needs pyarrow: pip install pyarrow)")
     except (OSError, ValueError) as error:  # unreadable, empty or malformed file
@@ -106,40 +117,96 @@ def _distill(args, parser):
     if args.n_iter < 1:
         parser.error(f"--n-iter must be a positive integer; got {args.n_iter}")
 
-    frame = _read_table(args.data, in_format, parser)
-    missing = [col for col in [args.target, *sensitive] if col not in frame.columns]
+    if args.batch_rows < 1:
+        parser.error(f"--batch-rows must be a positive integer; got {args.batch_rows}")
+    distiller = _distiller(args, parser)
+
+    columns, batches = _open_table(args.data, in_format, args.batch_rows, parser)
+    missing = [col for col in [args.target, *sensitive] if col not in columns]
     if missing:
         parser.error(
             f"column(s) {missing} not found in {args.data}; "
-            f"its columns are: {', '.join(map(str, frame.columns))}"
+            f"its columns are: {', '.join(map(str, columns))}"
         )
     features = [
         col
-        for col in frame.columns
+        for col in columns
         if col != args.target and (args.keep_sensitive or col not in sensitive)
     ]
     if not features:
         parser.error(f"{args.data} has no feature column besides the target and sensitive ones")
 
-    used = frame[list(dict.fromkeys([*features, args.target, *sensitive]))]
-    complete = used.notna().all(axis=1)
-    if not complete.all():
-        print(
-            f"note: dropped {int((~complete).sum())} of {len(frame)} rows with missing values",
-            file=sys.stderr,
-        )
-        frame = frame[complete].reset_index(drop=True)
-    if len(frame) < 2:
-        parser.error(f"{args.data} has fewer than 2 complete rows")
+    # a Parquet file's encoded rows go to a temporary float32 file, read in blocks
+    folder = (
+        tempfile.TemporaryDirectory(prefix="skfairdistill-")
+        if in_format == "parquet"
+        else contextlib.nullcontext()
+    )
+    with folder as directory:
+        table, X = _encode(args, parser, batches, features, sensitive, directory)
+        X_syn, y_syn, seconds = _fit(args, parser, distiller, table, X)
+        del X
 
     import pandas as pd
 
-    from ._distiller import FairDistiller
-    from .preprocessing import TabularEncoder
+    rows = table.encoder.inverse_transform(X_syn)
+    try:
+        rows[args.target] = pd.Series(y_syn).astype(table.target.dtype)
+    except (TypeError, ValueError):
+        rows[args.target] = y_syn
+    rows = rows[[col for col in columns if col in rows.columns]]
+    _write_table(rows, args.out, out_format, parser)
 
-    encoder = TabularEncoder()
-    Z = encoder.fit_transform(frame[features])
-    distiller = FairDistiller(
+    n_groups = 1 if distiller.groups_ is None else len(distiller.groups_)
+    print(
+        f"wrote {len(rows)} synthetic rows ({args.n_per_class} per class, "
+        f"{len(distiller.classes_)} classes) to {args.out}: distilled from "
+        f"{table.n_complete} rows, {len(features)} feature columns ({X_syn.shape[1]} "
+        f"encoded), {n_groups} groups of {', '.join(sensitive)}, alignment={args.alignment}, "
+        f"{distiller.n_iter_} iterations on {distiller.device_} in {seconds:.1f} s"
+    )
+    return 0
+
+
+def _encode(args, parser, batches, features, sensitive, directory):
+    """Scan the table, check it, encode its complete rows (in ``directory`` if given)."""
+    from ._tabular_io import encode_table, scan_table
+
+    try:
+        table = scan_table(batches, features=features, target=args.target, sensitive=sensitive)
+    except (OSError, ValueError, TypeError) as error:
+        parser.error(f"cannot read {args.data}: {error}")
+    if table.n_complete < table.n_rows:
+        print(
+            f"note: dropped {table.n_rows - table.n_complete} of {table.n_rows} rows with "
+            "missing values",
+            file=sys.stderr,
+        )
+    if table.n_complete < 2:
+        parser.error(f"{args.data} has fewer than 2 complete rows")
+    classes = table.target.unique()
+    if len(classes) < 2:
+        parser.error(
+            f"cannot distil {args.data}: the --target column {args.target!r} has only one "
+            f"class ({classes[0]!r}); distillation needs at least two classes"
+        )
+    try:
+        X = encode_table(batches, table, directory)
+    except (OSError, ValueError, TypeError) as error:
+        parser.error(f"cannot read {args.data}: {error}")
+    return table, X
+
+
+def _distiller(args, parser):
+    """The FairDistiller of the options; a bad --device is an error before any reading."""
+    from ._device import resolve_device
+    from ._distiller import FairDistiller
+
+    try:
+        resolve_device(args.device)
+    except (ValueError, TypeError) as error:
+        parser.error(f"--device {args.device!r}: {error}")
+    return FairDistiller(
         n_per_class=args.n_per_class,
         alignment=args.alignment,
         n_iter=args.n_iter,
@@ -147,37 +214,23 @@ def _distill(args, parser):
         random_state=args.random_state,
         verbose=int(args.verbose),
     )
-    groups = frame[sensitive[0]] if len(sensitive) == 1 else frame[sensitive]
+
+
+def _fit(args, parser, distiller, table, X):
+    """Distil ``X``; return the synthetic rows and the seconds taken."""
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             X_syn, y_syn = distiller.fit_resample(
-                Z, frame[args.target].to_numpy(), sensitive_features=groups
+                X, table.target.to_numpy(), sensitive_features=table.groups
             )
         except (ValueError, TypeError) as error:
             parser.error(f"cannot distil {args.data}: {error}")
     seconds = time.perf_counter() - start
     for message in dict.fromkeys(str(w.message) for w in caught):
         print(f"warning: {message}", file=sys.stderr)
-
-    rows = encoder.inverse_transform(X_syn)
-    try:
-        rows[args.target] = pd.Series(y_syn).astype(frame[args.target].dtype)
-    except (TypeError, ValueError):
-        rows[args.target] = y_syn
-    rows = rows[[col for col in frame.columns if col in rows.columns]]
-    _write_table(rows, args.out, out_format, parser)
-
-    n_groups = 1 if distiller.groups_ is None else len(distiller.groups_)
-    print(
-        f"wrote {len(rows)} synthetic rows ({args.n_per_class} per class, "
-        f"{len(distiller.classes_)} classes) to {args.out}: distilled from {len(frame)} rows, "
-        f"{len(features)} feature columns ({Z.shape[1]} encoded), {n_groups} groups of "
-        f"{', '.join(sensitive)}, alignment={args.alignment}, {distiller.n_iter_} iterations "
-        f"on {distiller.device_} in {seconds:.1f} s"
-    )
-    return 0
+    return X_syn, y_syn, seconds
 
 
 def build_parser():
@@ -252,6 +305,13 @@ def build_parser():
     distill.add_argument(
         "--device", default="auto",
         help="auto (CUDA when available), cpu, cuda or cuda:N (default: auto)",
+    )
+    distill.add_argument(
+        "--batch-rows", type=int, default=DEFAULT_BATCH_ROWS, metavar="N",
+        help="rows read at a time from a Parquet DATA (default: %(default)s). A Parquet "
+        "table is never loaded whole: it is read twice in batches, and its encoded rows "
+        "are written to a temporary float32 .npy file (in TMPDIR, removed at the end) that "
+        "the distiller reads in blocks. A CSV table is read whole",
     )
     distill.add_argument(
         "--keep-sensitive", action="store_true",

@@ -2,13 +2,17 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from skfairdistill import FairDistiller
 from skfairdistill.__main__ import build_parser, main
 from skfairdistill._cli import table_format
+from skfairdistill._tabular_io import encode_table, parquet_batches, scan_table
+from skfairdistill.preprocessing import TabularEncoder
 
 N_ITER = "5"
 
@@ -85,6 +89,155 @@ def test_parquet_round_trip(table, tmp_path):
                                   check_dtype=False)
 
 
+@pytest.fixture
+def parquet_path(table, tmp_path):
+    """The table as Parquet in 5 row groups of 25 rows (the last one 20)."""
+    path = tmp_path / "data.parquet"
+    table.to_parquet(path, row_group_size=25)
+    return path
+
+
+@pytest.fixture
+def no_whole_parquet_read(monkeypatch, parquet_path):
+    """Fail the test if anything reads the Parquet input whole with pandas."""
+    read_parquet = pd.read_parquet
+
+    def refuse(path, *args, **kwargs):
+        assert Path(path) != parquet_path, "the Parquet input was read whole"
+        return read_parquet(path, *args, **kwargs)
+
+    monkeypatch.setattr(pd, "read_parquet", refuse)
+
+
+def _reference(table, out, **params):
+    """What the command line writes, computed here on the whole table in memory."""
+    features = ["age", "score", "job", "race"]
+    encoder = TabularEncoder(scale_numeric=False).fit(table[features])
+    X = encoder.transform(table[features]).astype(np.float32)
+    X_syn, y_syn = FairDistiller(
+        n_per_class=3, n_iter=int(N_ITER), device="cpu", **params
+    ).fit_resample(X, table["label"].to_numpy(), sensitive_features=table["sex"])
+    rows = encoder.inverse_transform(X_syn)
+    rows["label"] = y_syn
+    rows.to_csv(out, index=False)
+    return out.read_text()
+
+
+def test_parquet_read_in_batches_gives_the_whole_table_result(
+    table, parquet_path, tmp_path, no_whole_parquet_read
+):
+    expected = _reference(table, tmp_path / "reference.csv", random_state=4)
+    for batch_rows in ("16", "1000"):  # 8 batches across the row groups; one batch
+        out = tmp_path / f"batches_{batch_rows}.csv"
+        assert _distill(parquet_path, out, "--random-state", "4",
+                        "--batch-rows", batch_rows) == 0
+        assert out.read_text() == expected
+    # the same table as CSV (read whole, into memory) gives the same rows
+    table.to_csv(tmp_path / "data.csv", index=False)
+    assert _distill(tmp_path / "data.csv", tmp_path / "csv.csv", "--random-state", "4") == 0
+    assert (tmp_path / "csv.csv").read_text() == expected
+
+
+def test_parquet_in_batches_round_trips_text_columns(table, parquet_path, tmp_path,
+                                                     no_whole_parquet_read):
+    out = tmp_path / "synthetic.parquet"
+    assert _distill(parquet_path, out, "--batch-rows", "7", "--keep-sensitive") == 0
+    rows = pd.read_parquet(out)
+    assert list(rows.columns) == list(table.columns)
+    assert (rows.dtypes == table.dtypes).all()
+    for col, values in [("sex", {"F", "M"}), ("job", {"clerk", "nurse", "chef"}),
+                        ("race", {"x", "y"}), ("label", {"yes", "no"})]:
+        assert set(rows[col]) <= values
+    assert sorted(rows["label"]) == ["no"] * 3 + ["yes"] * 3
+
+
+def test_parquet_scan_fits_the_encoder_of_the_whole_table(table, parquet_path):
+    features = ["age", "score", "job", "race"]
+    batches = parquet_batches(parquet_path, batch_rows=16)
+    scan = scan_table(batches, features=features, target="label", sensitive=["sex"])
+    whole = TabularEncoder(scale_numeric=False).fit(table[features])
+    assert scan.n_rows == scan.n_complete == len(table)
+    assert list(scan.encoder.get_feature_names_out()) == list(whole.get_feature_names_out())
+    pd.testing.assert_series_equal(scan.encoder.numeric_min_, whole.numeric_min_)
+    pd.testing.assert_series_equal(scan.encoder.numeric_max_, whole.numeric_max_)
+    pd.testing.assert_series_equal(scan.target, table["label"])
+    pd.testing.assert_series_equal(scan.groups, table["sex"])
+    X = encode_table(batches, scan)
+    assert X.dtype == np.float32
+    np.testing.assert_array_equal(X, whole.transform(table[features]).astype(np.float32))
+
+
+def test_parquet_features_go_to_a_temporary_memory_map(parquet_path, tmp_path, monkeypatch):
+    import tempfile
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    seen = {}
+    fit_resample = FairDistiller.fit_resample
+
+    def spy(self, X, y, **kwargs):
+        seen["X"], seen["file"] = type(X), Path(X.filename)
+        seen["existed"] = seen["file"].is_file()
+        return fit_resample(self, X, y, **kwargs)
+
+    monkeypatch.setattr(FairDistiller, "fit_resample", spy)
+    assert _distill(parquet_path, tmp_path / "s.csv", "--batch-rows", "32") == 0
+    assert seen["X"] is np.memmap and seen["existed"]
+    folder = seen["file"].parent
+    assert seen["file"].suffix == ".npy" and folder.parent == scratch
+    assert folder.name.startswith("skfairdistill-") and not folder.exists()  # removed
+
+    def fail(self, X, y, **kwargs):
+        seen["existed"] = Path(X.filename).is_file()
+        raise ValueError("boom")
+
+    # also when an error stops the command after the file was written
+    monkeypatch.setattr(FairDistiller, "fit_resample", fail)
+    with pytest.raises(SystemExit):
+        _distill(parquet_path, tmp_path / "s.csv")
+    assert seen["existed"] and not list(scratch.glob("skfairdistill-*"))
+
+
+def test_parquet_missing_values_are_dropped_batch_by_batch(table, tmp_path, capsys):
+    table = table.astype({"job": object, "age": float})
+    table.loc[:9, "job"] = None  # in the first batch
+    table.loc[100:104, "age"] = np.nan  # in a later one: age is then a float column
+    table.to_parquet(tmp_path / "data.parquet", row_group_size=30)
+    table.to_csv(tmp_path / "data.csv", index=False)
+    assert _distill(tmp_path / "data.parquet", tmp_path / "p.csv", "--batch-rows", "20") == 0
+    captured = capsys.readouterr()
+    assert "dropped 15 of 120 rows" in captured.err
+    assert "distilled from 105 rows" in captured.out
+    assert _distill(tmp_path / "data.csv", tmp_path / "c.csv") == 0
+    assert (tmp_path / "p.csv").read_text() == (tmp_path / "c.csv").read_text()
+
+
+def test_parquet_errors_are_usage_errors(parquet_path, tmp_path, capsys):
+    out = str(tmp_path / "s.csv")
+    message = _error(capsys, ["distill", str(parquet_path), "--target", "label",
+                              "--sensitive", "sex", "--out", out, "--batch-rows", "0"])
+    assert "--batch-rows must be a positive integer" in message
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"not a parquet file")
+    message = _error(capsys, ["distill", str(broken), "--target", "label",
+                              "--sensitive", "sex", "--out", out])
+    assert f"cannot read {broken}" in message
+
+
+def test_a_table_that_changes_between_the_passes_is_an_error(table):
+    features = ["age", "score", "job", "race"]
+    calls = []
+
+    def batches(columns):
+        calls.append(columns)
+        return iter([table[columns].iloc[: 120 - 10 * (len(calls) - 1)]])
+
+    scan = scan_table(batches, features=features, target="label", sensitive=["sex"])
+    with pytest.raises(ValueError, match="changed while it was read"):
+        encode_table(batches, scan)
+
+
 def test_keep_sensitive_and_intersectional_groups(csv_path, tmp_path, capsys):
     out = tmp_path / "synthetic.csv"
     argv = ["distill", str(csv_path), "--target", "label", "--sensitive", "sex, race",
@@ -128,12 +281,14 @@ def test_rows_with_missing_values_are_dropped(table, tmp_path, capsys):
     assert "distilled from 110 rows" in captured.out
 
 
-def test_missing_column_is_a_usage_error(csv_path, tmp_path, capsys):
+@pytest.mark.parametrize("data", ["csv_path", "parquet_path"])
+def test_missing_column_is_a_usage_error(data, request, tmp_path, capsys):
+    data = request.getfixturevalue(data)
     out = str(tmp_path / "s.csv")
-    message = _error(capsys, ["distill", str(csv_path), "--target", "income",
+    message = _error(capsys, ["distill", str(data), "--target", "income",
                               "--sensitive", "sex", "--out", out])
-    assert "['income'] not found" in message and "age, sex, score" in message
-    message = _error(capsys, ["distill", str(csv_path), "--target", "label",
+    assert "['income'] not found" in message and "age, sex, score, job, race, label" in message
+    message = _error(capsys, ["distill", str(data), "--target", "label",
                               "--sensitive", "sex,gender", "--out", out])
     assert "['gender'] not found" in message
 
@@ -186,6 +341,7 @@ def test_help_describes_every_option(capsys):
     text = capsys.readouterr().out
     for option in ("--target", "--sensitive", "--n-per-class", "--out", "--alignment",
                    "--n-iter", "--random-state", "--device", "--keep-sensitive", "DATA",
+                   "--batch-rows",
                    "barycenter", "groupwise", "Parquet", "one-hot"):
         assert option in text
 

@@ -1,0 +1,236 @@
+"""The command line's input table, read in row batches and encoded for the distiller.
+
+A module of its own because ``python -m skfairdistill distill`` must work on Parquet
+files larger than memory: the table is never loaded whole, it is read as a sequence
+of row batches (a Parquet file with ``pyarrow.parquet.ParquetFile.iter_batches``; a
+CSV file, which pandas reads whole, is one batch) in two passes:
+
+1. :func:`scan_table` reads the used columns and keeps, of the complete rows (rows
+   with a missing value in a used column are dropped), the target and the sensitive
+   columns — one value per row — and a *summary* of the feature columns: a few rows
+   that together hold every category of each text column and the minimum and the
+   maximum of each numeric column. A :class:`~skfairdistill.preprocessing.TabularEncoder`
+   fitted on the summary has the categories, ranges and dtypes of one fitted on the
+   whole table: the same one-hot blocks, and the same decoding of synthetic rows back
+   into the original columns. The scan reads the numeric columns too, because a
+   missing number drops its row, and the categories and ranges are those of the rows
+   kept.
+2. :func:`encode_table` reads the batches again, encodes them with that encoder and
+   writes them as float32 rows: into memory, or into a ``.npy`` file that is then
+   opened as a memory map, which :class:`~skfairdistill.FairDistiller` reads in
+   blocks. The file is written with ordinary writes, not through a writable mapping,
+   so that its pages never count towards the memory of the process.
+
+Numeric columns are not standardised by the encoder (``scale_numeric=False``): that
+would need each column's mean before the first row is written, and the distiller
+standardises its input itself. In memory or in a file, the rows are the same, and so
+are the synthetic rows for the same seed.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .preprocessing import TabularEncoder, _is_number
+
+# bytes read at a time from each column of a Parquet file
+_READ_BUFFER = 2**18
+
+
+def parquet_columns(path):
+    """The columns of a Parquet file as pandas names them (index columns left out).
+
+    Reads the schema only, not the rows.
+    """
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path) as parquet:
+        return list(parquet.schema_arrow.empty_table().to_pandas().columns)
+
+
+def parquet_batches(path, batch_rows):
+    """The reader of a Parquet file for :func:`scan_table` and :func:`encode_table`.
+
+    Returns a function ``batches(columns)`` that returns a new iterator over the
+    file's rows: DataFrames of ``columns`` (with the dtypes pandas gives them) of at
+    most ``batch_rows`` rows. Only those columns are read, one batch at a time.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def batches(columns):
+        # pages are read through a small buffer per column instead of whole column
+        # chunks: memory then grows with the batch, not with the file's row groups
+        with pq.ParquetFile(path, buffer_size=_READ_BUFFER, pre_buffer=False) as parquet:
+            try:
+                for batch in parquet.iter_batches(batch_size=batch_rows, columns=list(columns)):
+                    yield batch.to_pandas()
+            finally:
+                pa.default_memory_pool().release_unused()
+
+    return batches
+
+
+@dataclass
+class TableScan:
+    """What :func:`scan_table` learnt from a pass over the table.
+
+    Attributes
+    ----------
+    columns : list
+        The used columns: features, target and sensitive, without repeats.
+    target : pandas.Series
+        The target column of the complete rows.
+    groups : pandas.Series or pandas.DataFrame
+        The sensitive column(s) of the complete rows (a Series for one column).
+    n_rows : int
+        The rows read, complete or not.
+    encoder : TabularEncoder or None
+        Fitted on the summary of the feature columns of the complete rows; None
+        when no row is complete.
+    """
+
+    columns: list
+    target: pd.Series
+    groups: object
+    n_rows: int
+    encoder: TabularEncoder | None
+
+    @property
+    def n_complete(self):
+        """The number of complete rows: the rows that are encoded and distilled."""
+        return len(self.target)
+
+
+def scan_table(batches, *, features, target, sensitive):
+    """First pass: the target and groups of the complete rows, and the fitted encoder.
+
+    Parameters
+    ----------
+    batches : callable
+        ``batches(columns)`` returns a new iterator over the table's rows: DataFrames
+        with (at least) ``columns``, e.g. :func:`parquet_batches`.
+    features : list
+        The feature columns, in their order in the table.
+    target : str
+        The column of the class labels.
+    sensitive : list
+        The sensitive column(s).
+
+    Returns
+    -------
+    TableScan
+    """
+    used = list(dict.fromkeys([*features, target, *sensitive]))
+    targets, groups, summary, n_rows = [], [], None, 0
+    for batch in batches(used):
+        n_rows += len(batch)
+        rows = _complete_rows(batch[used])
+        targets.append(rows[target])
+        groups.append(rows[sensitive])
+        part = _summary(rows[features])
+        summary = part if summary is None else _summary(pd.concat([summary, part]))
+    target_column = _concat(targets, pd.Series(dtype=object))
+    group_columns = _concat(groups, pd.DataFrame(columns=sensitive))
+    encoder = None
+    if len(target_column):
+        encoder = TabularEncoder(scale_numeric=False).fit(summary.reset_index(drop=True))
+    return TableScan(
+        columns=used,
+        target=target_column,
+        groups=group_columns.iloc[:, 0] if len(sensitive) == 1 else group_columns,
+        n_rows=n_rows,
+        encoder=encoder,
+    )
+
+
+def encode_table(batches, scan, directory=None):
+    """Second pass: the encoded feature rows of the complete rows, float32.
+
+    Parameters
+    ----------
+    batches : callable
+        As for :func:`scan_table`; must give the same rows again.
+    scan : TableScan
+        The result of :func:`scan_table` on these batches, with an encoder.
+    directory : str or path-like, optional
+        None: the rows are returned as an in-memory array. Otherwise they are
+        written to ``features.npy`` in this folder and returned as a read-only
+        memory map of it; the caller removes the folder when done.
+
+    Returns
+    -------
+    X : numpy.ndarray or numpy.memmap of shape (scan.n_complete, n_encoded)
+
+    Raises
+    ------
+    ValueError
+        When the second pass finds another number of complete rows than the first
+        (the file changed in between).
+    """
+    shape = (scan.n_complete, len(scan.encoder.get_feature_names_out()))
+    blocks = _encoded_blocks(batches, scan)
+    if directory is None:
+        X = np.empty(shape, dtype=np.float32)
+        for start, block in blocks:
+            X[start : start + len(block)] = block
+        return X
+    path = Path(directory) / "features.npy"
+    # the header and the file's full size; nothing is written through this mapping
+    header = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=shape)
+    offset = header.offset
+    del header
+    with open(path, "r+b") as file:
+        file.seek(offset)
+        for _, block in blocks:
+            file.write(block.data)
+    return np.load(path, mmap_mode="r")
+
+
+def _encoded_blocks(batches, scan):
+    """``(first row, float32 block)``: the encoded complete rows of each batch, in order."""
+    features = list(scan.encoder.feature_names_in_)
+    stop = 0
+    for batch in batches(scan.columns):
+        rows = _complete_rows(batch[scan.columns])[features]
+        stop += len(rows)
+        if stop > scan.n_complete:
+            break
+        yield stop - len(rows), np.ascontiguousarray(scan.encoder.transform(rows), np.float32)
+    if stop != scan.n_complete:
+        raise ValueError(
+            f"the table changed while it was read: {scan.n_complete} complete rows in the "
+            "first pass, another number in the second"
+        )
+
+
+def _complete_rows(frame):
+    """The rows of ``frame`` without a missing value, numbered from 0."""
+    complete = frame.notna().all(axis=1).to_numpy()
+    if not complete.all():
+        frame = frame[complete]
+    return frame.reset_index(drop=True)
+
+
+def _summary(frame):
+    """The rows of ``frame`` that hold a new category or a numeric column's extreme.
+
+    That is, for every text column the first row of each of its categories, and for
+    every numeric column a row of its minimum and one of its maximum; numbered from 0.
+    """
+    frame = frame.reset_index(drop=True)
+    keep = set()
+    for col in frame.columns:
+        values = frame[col]
+        if not _is_number(values):
+            keep.update(np.flatnonzero(~values.duplicated().to_numpy()).tolist())
+        elif len(values):
+            keep.update((int(values.argmin()), int(values.argmax())))
+    return frame.iloc[sorted(keep)].reset_index(drop=True)
+
+
+def _concat(parts, empty):
+    """``pd.concat`` of ``parts`` numbered from 0; ``empty`` when there are none."""
+    return pd.concat(parts, ignore_index=True) if parts else empty
