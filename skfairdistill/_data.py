@@ -336,6 +336,12 @@ class RealRows:
         Validated input (an ndarray is finite; a HostRows is checked here, block by
         block). It is never written to.
     device : torch.device
+    image_shape : tuple of int or None, default=None
+        ``(C, H, W)`` when each row is a flattened image (channels first). Images
+        are standardised per *channel* (one mean and spread over all its pixels,
+        as image pipelines do) rather than per pixel: a pixel that is always
+        black in the data (a digit's border) would otherwise be blown up or set
+        aside, and the synthetic images must keep every pixel.
 
     Raises
     ------
@@ -345,7 +351,7 @@ class RealRows:
         holds NaN or infinite values (scikit-learn's message).
     """
 
-    def __init__(self, X, device):
+    def __init__(self, X, device, image_shape=None):
         self._device = device
         host = isinstance(X, HostRows)
         if host:
@@ -357,6 +363,9 @@ class RealRows:
             with np.errstate(over="ignore"):  # reported below, naming the columns
                 scale = _std(X, self.mean)
             first = X[0]
+        if image_shape is not None:
+            self.mean, scale = _per_channel(self.mean, scale, image_shape)
+            self.constant = np.zeros(len(self.mean), dtype=bool)  # every pixel is optimised
         self.mean[self.constant] = first[self.constant]
         overflow = ~(np.isfinite(self.mean) & np.isfinite(scale))
         if overflow.any():
@@ -434,6 +443,22 @@ class RealRows:
             X_std = X_std.detach().cpu().double().numpy()
             X[:, varying] = X_std * self.scale[varying] + self.mean[varying]
         return X
+
+
+def _per_channel(mean, scale, image_shape):
+    """Per-pixel mean and std of flattened (C, H, W) images -> per-channel values per pixel.
+
+    A channel's variance pools its pixels': the mean of their variances plus the
+    variance of their means (the law of total variance).
+    """
+    channels = mean.reshape(image_shape[0], -1)
+    spreads = scale.reshape(image_shape[0], -1)
+    channel_mean = channels.mean(axis=1, keepdims=True)
+    with np.errstate(over="ignore"):  # an overflow is reported by the caller
+        variance = (spreads**2 + (channels - channel_mean) ** 2).mean(axis=1, keepdims=True)
+    pixels = channels.shape[1]
+    return (np.repeat(channel_mean, pixels, axis=1).ravel(),
+            np.repeat(np.sqrt(variance), pixels, axis=1).ravel())
 
 
 def _standardise_block(block, columns, mean, scale):

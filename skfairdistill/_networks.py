@@ -47,10 +47,14 @@ class RandomMLP:
     n_layers : int
     generator : torch.Generator
         Source of the random weights; its device is the network's device.
+    input_ndim : int, default=1
+        Number of trailing axes of one input (3 for images ``(C, H, W)``); they are
+        flattened into the ``n_features`` values before the first layer.
     """
 
-    def __init__(self, n_features, width, n_layers, generator):
+    def __init__(self, n_features, width, n_layers, generator, input_ndim=1):
         device = generator.device
+        self.input_ndim = int(input_ndim)
         self.weights, self.biases = [], []
         fan_in = n_features
         for _ in range(n_layers):
@@ -72,7 +76,7 @@ class RandomMLP:
 
     def __call__(self, X):
         """Embed rows ``X`` of shape (..., n_features) into (..., width)."""
-        hidden = X
+        hidden = X.flatten(-self.input_ndim) if self.input_ndim > 1 else X
         for weight, bias in zip(self.weights, self.biases):
             hidden = F.relu(F.layer_norm(hidden @ weight + bias, (self.width,)))
         return hidden
@@ -191,7 +195,7 @@ def make_embedding(kind, input_shape, generator, **options):
     ----------
     kind : {"auto", "mlp", "convnet"} or callable
         ``"mlp"``: a :class:`RandomMLP` for table rows, ``input_shape=(n_features,)``
-        (options ``width=256``, ``n_layers=2``). ``"convnet"``: a :class:`ConvNet` for
+        (options ``width=256``, ``n_layers=2``); an image shape is flattened. ``"convnet"``: a :class:`ConvNet` for
         images, ``input_shape=(channels, height, width)`` (options ``channels=128``,
         ``depth=3``, ``norm="instance"``). ``"auto"``: the MLP for one-axis shapes,
         the ConvNet for three-axis shapes.
@@ -235,13 +239,11 @@ def make_embedding(kind, input_shape, generator, **options):
             )
         kind = "mlp" if len(input_shape) == 1 else "convnet"
     if kind == "mlp":
-        if len(input_shape) != 1:
-            raise ValueError(
-                f"embedding='mlp' needs input_shape=(n_features,); got {input_shape}."
-            )
+        if len(input_shape) < 1:
+            raise ValueError(f"embedding='mlp' needs a non-empty input_shape; got {input_shape}.")
         options = {"width": 256, "n_layers": 2, **options}
-        return RandomMLP(input_shape[0], options.pop("width"), options.pop("n_layers"),
-                         generator, **options)
+        return RandomMLP(math.prod(input_shape), options.pop("width"), options.pop("n_layers"),
+                         generator, input_ndim=len(input_shape), **options)
     return ConvNet(input_shape, generator, **options)
 
 

@@ -111,14 +111,25 @@ def test_make_embedding_mlp_is_random_mlp_unchanged():
     assert (defaults.width, len(defaults.weights)) == (256, 2)
 
 
+def _flat_view(mlp):
+    """The same weights seen as a network on flat rows."""
+    mlp_flat = RandomMLP.__new__(RandomMLP)
+    vars(mlp_flat).update(vars(mlp), input_ndim=1)
+    return mlp_flat
+
+
 def test_make_embedding_auto_picks_by_shape():
     assert isinstance(make_embedding("auto", (4,), _generator()), RandomMLP)
     convnet = make_embedding("auto", (3, 8, 8), _generator(), channels=16)
     assert isinstance(convnet, ConvNet) and convnet.width == 16
     with pytest.raises(ValueError, match=r"\(1, H, W\)"):
         make_embedding("auto", (8, 8), _generator())
-    with pytest.raises(ValueError, match="n_features"):
-        make_embedding("mlp", (1, 8, 8), _generator())
+    # an MLP on images flattens them: same output for image-shaped and flat input
+    mlp = make_embedding("mlp", (1, 8, 8), _generator(), width=16)
+    images = torch.randn(5, 1, 8, 8, generator=_generator(1))
+    assert mlp.width == 16
+    torch.testing.assert_close(mlp(images), mlp.__class__.__call__(
+        _flat_view(mlp), images.reshape(5, 64)))
     with pytest.raises(ValueError, match="embedding must be one of"):
         make_embedding("resnet", (1, 8, 8), _generator())
 

@@ -20,7 +20,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 import skfairdistill._distiller as distiller_module
-import skfairdistill._matching.distribution as distribution_module
+import skfairdistill._networks as networks_module
 from skfairdistill import FairDistiller
 from skfairdistill._groups import CellSampler
 
@@ -45,6 +45,7 @@ def no_long_work(monkeypatch):
         raise AssertionError("the matching loop started before the input was rejected")
 
     monkeypatch.setattr(distiller_module, "match_distributions", refuse)
+    monkeypatch.setattr(distiller_module, "match_gradients", refuse)
 
 
 # --------------------------------------------------------------------------- clear errors
@@ -224,7 +225,7 @@ def test_interrupt_before_the_loop_leaves_the_estimator_as_it_was(monkeypatch, f
 def test_interrupt_at_the_edges_of_the_loop(monkeypatch, stop_at):
     """The middle of the loop is tested in test_distiller.py; here: nothing done, or all but one."""
     X, y, A = _data()
-    original = distribution_module.RandomMLP
+    original = networks_module.RandomMLP
     drawn = []
 
     def interrupting_network(*args, **kwargs):
@@ -233,7 +234,7 @@ def test_interrupt_at_the_edges_of_the_loop(monkeypatch, stop_at):
         drawn.append(1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(distribution_module, "RandomMLP", interrupting_network)
+    monkeypatch.setattr(networks_module, "RandomMLP", interrupting_network)
     distiller = FairDistiller(**{**FAST, "n_per_class": 3})
     with pytest.warns(UserWarning, match=f"interrupted after {stop_at} of 10"):
         X_syn, y_syn = distiller.fit_resample(X, y, sensitive_features=A)

@@ -43,8 +43,8 @@ def recorded(monkeypatch):
     instances = []
 
     class Recording(RealRows):
-        def __init__(self, X, device):
-            super().__init__(X, device)
+        def __init__(self, X, device, **kwargs):
+            super().__init__(X, device, **kwargs)
             instances.append(self)
 
     monkeypatch.setattr(distiller_module, "RealRows", Recording)

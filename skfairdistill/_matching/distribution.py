@@ -2,8 +2,9 @@
 
 Per iteration: draw a fresh embedding network (optionally warm-started on the
 current synthetic rows), embed one mini-batch per (class, group) cell and the
-synthetic rows of every class, compare them with the chosen alignment target,
-and take one SGD step on the synthetic rows. Everything stays on the device: no
+synthetic rows of every class (images: both augmented with the same random
+transform, DSA's siamese augmentation), compare them with the chosen alignment
+target, and take one SGD step on the synthetic rows. Everything stays on the device: no
 host round trip and no Python loop over classes or groups inside an iteration.
 This module knows nothing about pandas or scikit-learn.
 """
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from tqdm.auto import tqdm
 
-from .._networks import RandomMLP, warm_up
+from .._networks import warm_up
 from .._targets import alignment_loss, distribution_target
 
 
@@ -21,7 +22,7 @@ from .._targets import alignment_loss, distribution_target
 class MatchingResult:
     """What a matching run produced."""
 
-    X_syn: torch.Tensor  # standardised synthetic rows, (n_syn, n_features)
+    X_syn: torch.Tensor  # standardised synthetic rows, (n_syn, *input_shape)
     loss_history: torch.Tensor  # (n_iter_done,), on the CPU
     n_iter: int
     interrupted: bool
@@ -38,10 +39,10 @@ def match_distributions(
     n_iter,
     learning_rate,
     batch_size,
-    embedding_width,
-    embedding_layers,
+    network_factory,
     warm_start_epochs,
     generator,
+    augment=None,
     verbose=0,
     barycenter="mean",
 ):
@@ -53,15 +54,28 @@ def match_distributions(
         Standardised access to the real rows.
     cells : CellSampler
         Per-(class, group) mini-batch sampler.
-    X_init : Tensor of shape (n_syn, n_features)
-        Initial synthetic rows (standardised), on the device.
+    X_init : Tensor of shape (n_syn, *input_shape)
+        Initial synthetic rows (standardised), on the device: ``(n_syn,
+        n_features)`` for tables, ``(n_syn, C, H, W)`` for images. The real rows
+        (gathered flat) are reshaped to the same per-row shape.
     y_syn : LongTensor of shape (n_syn,)
         Class code of every synthetic row.
     alignment : {"barycenter", "groupwise", "none"}
     distance : {"l1", "squared_l2"}
         Distance of the mean targets (``barycenter="mean"``).
+    batch_size : int
+        Real rows per (class, group) cell and iteration.
+    network_factory : callable
+        ``network_factory(input_shape, generator)`` draws a fresh embedding network
+        (see :func:`skfairdistill._networks.make_embedding`).
+    warm_start_epochs : int
+        COBRA's warm start: epochs of training of each drawn network on the
+        current synthetic rows before it is used (0: purely random networks).
     generator : torch.Generator
         The only source of randomness.
+    augment : SiameseAugment or None, default=None
+        Images only: one transform per iteration, applied to the real and the
+        synthetic images alike.
     barycenter : {"mean", "wasserstein", "sliced"}, default="mean"
         ``"mean"``: the alignment's mean target. Otherwise a distribution-level
         barycenter of every class's group embedding clouds, pulled towards with an
@@ -75,6 +89,12 @@ def match_distributions(
         returned with ``interrupted=True``.
     """
     device = X_init.device
+    input_shape = tuple(X_init.shape[1:])
+    if augment is not None and len(input_shape) != 3:
+        raise ValueError(
+            "augmentation needs images: X_init must have shape (n_syn, C, H, W); got "
+            f"{tuple(X_init.shape)}."
+        )
     n_classes = cells.n_classes
     present = torch.as_tensor(cells.present, device=device)
     shares = torch.as_tensor(cells.shares, dtype=torch.float32, device=device)
@@ -88,17 +108,23 @@ def match_distributions(
     progress = tqdm(range(n_iter), disable=verbose < 1, desc="distilling", unit="it")
     try:
         for it in progress:
-            network = RandomMLP(real.n_features, embedding_width, embedding_layers, generator)
+            network = network_factory(input_shape, generator)
             if warm_start_epochs > 0:
                 warm_up(network, X_syn, y_syn, n_classes, warm_start_epochs)
             rows, weights = cells.draw(batch_size, generator)
+            real_rows = real.gather(rows).reshape(*rows.shape, *input_shape)
+            syn_rows = X_syn
+            if augment is not None:  # siamese: the same transform for both
+                transform = augment.draw(generator)
+                real_rows = augment.apply(real_rows, transform)
+                syn_rows = augment.apply(X_syn, transform)
             with torch.no_grad():
-                embedded = network(real.gather(rows))  # (cells, batch, width)
+                embedded = network(real_rows)  # (cells, batch, width)
                 group_stats = (weights.unsqueeze(-1) * embedded).sum(1) / weights.sum(
                     1, keepdim=True
                 ).clamp(min=1)
             group_stats = group_stats.view(n_classes, cells.n_groups, -1)
-            syn_embedded = network(X_syn)
+            syn_embedded = network(syn_rows)
             syn_stats = torch.zeros(
                 n_classes, syn_embedded.shape[1], device=device
             ).index_add(0, y_syn, syn_embedded) / syn_counts

@@ -1,0 +1,29 @@
+"""Embedding networks and image augmentation, for ``FairDistiller(embedding=..., augmentation=...)``.
+
+The public face of the building blocks the distiller draws every iteration: use
+:func:`make_embedding` with options to build an embedding factory (for example
+a narrower ConvNet, or one without instance norm), or write a factory of your
+own following the contract described in :func:`make_embedding`; use
+:class:`SiameseAugment` to choose the image augmentation.
+
+Examples
+--------
+>>> import functools
+>>> from skfairdistill import FairDistiller
+>>> from skfairdistill.networks import SiameseAugment, make_embedding
+>>> narrow = functools.partial(make_embedding, "convnet", channels=32, norm="none")
+>>> distiller = FairDistiller(embedding=narrow, augmentation=SiameseAugment("crop_flip"))
+"""
+
+from ._augment import DEFAULT_STRATEGY, NO_COLOR_STRATEGY, OPERATIONS, SiameseAugment
+from ._networks import ConvNet, RandomMLP, make_embedding
+
+__all__ = [
+    "ConvNet",
+    "DEFAULT_STRATEGY",
+    "NO_COLOR_STRATEGY",
+    "OPERATIONS",
+    "RandomMLP",
+    "SiameseAugment",
+    "make_embedding",
+]
