@@ -88,7 +88,8 @@ class FairDistiller(BaseSampler):
     learning_rate : float or "auto", default="auto"
         Step size of the SGD (momentum 0.5) update of the synthetic rows, which
         live in standardised feature space. ``"auto"`` is 0.1, except for
-        distribution matching through a ConvNet (images), where it is 10: the
+        distribution matching of images (with any embedding but ``"mlp"``, so
+        also with a factory of your own), where it is 10: the
         ConvNet's average pooling spreads the gradient of an embedding over
         many pixels, so each pixel gets a much smaller one (10 worked on the
         8x8 coloured digits of the benchmark, where 0.1 barely moved the images).
@@ -632,10 +633,8 @@ class FairDistiller(BaseSampler):
     def _learning_rate(self, image_shape):
         if self.learning_rate != "auto":
             return self.learning_rate
-        convnet = self.embedding == "convnet" or (
-            self.embedding == "auto" and image_shape is not None
-        )
-        return 10.0 if convnet and self.matching == "distribution" else 0.1
+        images_through_a_convnet = image_shape is not None and self.embedding != "mlp"
+        return 10.0 if images_through_a_convnet and self.matching == "distribution" else 0.1
 
     def _warm_start_epochs(self, rows_per_class):
         if self.warm_start_epochs == "auto":

@@ -148,6 +148,9 @@ def test_defaults_picked_for_images(captured):
     dm = captured["match_distributions"]
     assert dm["augment"].strategy == NO_COLOR_STRATEGY  # colour may code the group
     assert dm["warm_start_epochs"] == 0
+    assert dm["learning_rate"] == 10.0  # images, a factory of one's own
+    FairDistiller(embedding="mlp", **FAST).fit(X, y, sensitive_features=groups)
+    assert captured["match_distributions"]["learning_rate"] == 0.1  # images through an MLP
     FairDistiller(**FAST).fit(X, y, sensitive_features=groups)  # ConvNet by default
     assert captured["match_distributions"]["learning_rate"] == 10.0
     FairDistiller(**FAST).fit(X.reshape(len(X), -1), y, sensitive_features=groups)
