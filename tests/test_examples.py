@@ -27,8 +27,17 @@ def _run(name):
 
 def test_every_example_is_tested():
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == [
-        "dask_grid_search.py", "grid_search_budget.py", "plot_quickstart.py", "readable_rows.py"
+        "colored_digits_images.py", "dask_grid_search.py", "grid_search_budget.py",
+        "plot_quickstart.py", "readable_rows.py",
     ]
+
+
+def test_colored_digits_images(quick, capsys):
+    namespace = _run("colored_digits_images.py")
+    assert namespace["QUICK"]
+    assert list(namespace["report"].index) == ["vanilla", "COBRA"]
+    assert namespace["X_syn"].shape == (100, 3, 8, 8)
+    assert "deo_mean" in capsys.readouterr().out
 
 
 def test_plot_quickstart(quick, capsys):
