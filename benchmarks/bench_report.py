@@ -828,6 +828,7 @@ def write_report(rows, meta, out_path, figures_dir):
 _COMPANIONS = (
     ("scaling.md", "python benchmarks/scaling.py --tmpdir /tmp", "figures/scaling.png"),
     ("cli_parquet.md", "the command shown in it, run by hand", None),
+    ("images.md", "python benchmarks/images.py", None),
     ("wasserstein.md", "python benchmarks/wasserstein.py", None),
 )
 

@@ -78,6 +78,20 @@ def test_quick_run_writes_report_csv_and_figures(tmp_path):
     assert _digest(docs_report) == before
 
 
+def test_images_quick_run_writes_rows_and_report(tmp_path):
+    """benchmarks/images.py --quick: every setting of both parts gives rows and a report."""
+    command = [sys.executable, os.path.join(BENCH, "images.py"), "--quick",
+               "--results", str(tmp_path)]
+    subprocess.run(command, check=True, capture_output=True, timeout=600)
+    rows = pd.read_csv(tmp_path / "images_quick.csv")
+    assert set(rows.part) == {"DM", "DC"}
+    assert set(rows.method) == {"vanilla", "FairDD", "COBRA", "COBRA-warm"}
+    assert rows[["accuracy", "deo_max", "deo_mean"]].notna().all().all()
+    report = (tmp_path / "images_quick.md").read_text()
+    assert "| digits-foreground | DM | none | COBRA | LogReg |" in report
+    assert "DEO_A ≤ 0.5×" in report
+
+
 def test_score_matches_the_package_metrics(bench):
     rng = np.random.default_rng(0)
     y = rng.integers(0, 4, 500)
