@@ -267,17 +267,21 @@ def _check_network(network, factory):
         )
 
 
-def warm_up(network, X_syn, y_syn, n_classes, epochs, learning_rate=0.01):
+def warm_up(network, X_syn, y_syn, n_classes, epochs, generator, learning_rate=0.01):
     """Train ``network`` (plus a throw-away linear head) on the synthetic rows.
 
     COBRA's warm start (arXiv 2605.00185): before a matching step, the freshly drawn
     embedding network is trained for a few epochs on the current synthetic set, so
     that the embedding reflects class-discriminative directions rather than pure
     random features. Full-batch SGD with momentum; the synthetic rows are treated
-    as constants here.
+    as constants here. The head is drawn from ``generator``: a zero head would
+    give the network zero gradients in the first epoch, so one epoch would
+    change nothing.
     """
     params = network.parameters()
-    head = torch.zeros(network.width, n_classes, device=X_syn.device)
+    head = torch.randn(
+        network.width, n_classes, generator=generator, device=generator.device
+    ) / math.sqrt(network.width)
     for tensor in params + [head]:
         tensor.requires_grad_(True)
     optimizer = torch.optim.SGD(params + [head], lr=learning_rate, momentum=0.9)

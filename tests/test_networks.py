@@ -182,7 +182,17 @@ def test_warm_up_trains_a_convnet():
     X = torch.randn(6, 1, 8, 8, generator=_generator(1))
     y = torch.tensor([0, 0, 0, 1, 1, 1])
     before = [w.clone() for w in network.weights]
-    warm_up(network, X, y, n_classes=2, epochs=3)
+    warm_up(network, X, y, n_classes=2, epochs=3, generator=_generator(2))
     assert any(not torch.equal(b, w) for b, w in zip(before, network.weights))
+
+
+def test_one_warm_up_epoch_already_trains_the_network():
+    """The head is random, so the very first epoch reaches the network's weights."""
+    network = ConvNet((1, 8, 8), _generator(), channels=8)
+    X = torch.randn(6, 1, 8, 8, generator=_generator(1))
+    y = torch.tensor([0, 0, 0, 1, 1, 1])
+    before = [w.clone() for w in network.weights]
+    warm_up(network, X, y, n_classes=2, epochs=1, generator=_generator(2))
+    assert all(not torch.equal(b, w) for b, w in zip(before, network.weights))
     assert not any(t.requires_grad for t in network.parameters())
     assert network(X).shape == (6, 8)

@@ -110,7 +110,7 @@ def match_distributions(
         for it in progress:
             network = network_factory(input_shape, generator)
             if warm_start_epochs > 0:
-                warm_up(network, X_syn, y_syn, n_classes, warm_start_epochs)
+                warm_up(network, X_syn, y_syn, n_classes, warm_start_epochs, generator)
             rows, weights = cells.draw(batch_size, generator)
             real_rows = real.gather(rows).reshape(*rows.shape, *input_shape)
             syn_rows = X_syn
