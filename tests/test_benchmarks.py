@@ -92,6 +92,18 @@ def test_images_quick_run_writes_rows_and_report(tmp_path):
     assert "DEO_A ≤ 0.5×" in report
 
 
+def test_image_timing_quick_run(tmp_path):
+    """benchmarks/image_timing.py --quick: a CPU row with a positive time per iteration."""
+    command = [sys.executable, os.path.join(BENCH, "image_timing.py"), "--quick",
+               "--devices", "cpu", "--results", str(tmp_path)]
+    subprocess.run(command, check=True, capture_output=True, timeout=600)
+    rows = pd.read_csv(tmp_path / "image_timing_quick.csv")
+    assert list(rows.device) == ["cpu"] and (rows.s_per_iter > 0).all()
+    report = (tmp_path / "image_timing_quick.md").read_text().splitlines()
+    assert [line.split(" | ")[1] for line in report if line.startswith("| 20")] == [
+        rows.device_name[0]]  # one row, named by the device
+
+
 def test_score_matches_the_package_metrics(bench):
     rng = np.random.default_rng(0)
     y = rng.integers(0, 4, 500)
