@@ -7,11 +7,14 @@ with vanilla distillation, the full data and a random subset of the same budget 
 reference. Evaluation: a LogisticRegression fit on the (synthetic) training set,
 scored on a real held-out split: accuracy, DEO_M, DEO_A, worst-group accuracy.
 
-Data sets: Adult (sensitive: sex), two ``make_biased_classification`` settings
-(groups differ in their class-conditional *means*), and
-:func:`make_spread_shift_classification` (defined here): every group has the
-same class-conditional means, the minority groups differ in *shape* (covariance),
-which a mean target in feature space cannot see.
+Data sets: every data set of the benchmark suite (``bench_suite.py``, whose loaders,
+splits and per-family distiller batch sizes are used as they are): Adult with
+sensitive attribute sex and race, the 3 x 3 grid of ``make_biased_classification``
+(group imbalance x separation: the groups differ in their class-conditional
+*means*) and the coloured digits (foreground / background / grey, images
+flattened to rows); plus :func:`make_spread_shift_classification` (defined here):
+every group has the same class-conditional means, the minority groups differ in
+*shape* (covariance), which a mean target in feature space cannot see.
 
 A second part measures the time per iteration of each barycenter on Adult-like
 data (100 features, 2 classes, 2 or 4 groups, 10 or 50 rows per class), with the
@@ -19,7 +22,8 @@ barycenters interleaved so that the background load hits them alike.
 
 Usage::
 
-    python benchmarks/wasserstein.py                   # the benchmark (~1 h on 2 busy cores)
+    python benchmarks/wasserstein.py                   # the benchmark (~2 h on 2 busy cores)
+    python benchmarks/wasserstein.py --no-timing --synthetic-budgets 10 --digits-budgets 10
     python benchmarks/wasserstein.py --quick           # smoke test
     python benchmarks/wasserstein.py --from-csv        # re-render the Markdown only
 
@@ -30,6 +34,7 @@ and ``wasserstein.md``; a ``## Conclusion`` section already in the Markdown is k
 import argparse
 import os
 import platform
+import shlex
 import sys
 import time
 
@@ -46,6 +51,8 @@ def _limit_threads(n):
 
 if __name__ == "__main__":
     _limit_threads(1)
+if _HERE not in sys.path:  # bench_suite lives beside this file
+    sys.path.insert(0, _HERE)
 
 import contextlib  # noqa: E402
 import warnings  # noqa: E402
@@ -55,12 +62,10 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
 
+import bench_suite as suite  # noqa: E402
 from skfairdistill import FairDistiller, _wasserstein  # noqa: E402
-from skfairdistill._demo import encode_tabular, random_subset  # noqa: E402
-from skfairdistill.datasets import load_adult, make_biased_classification  # noqa: E402
-from skfairdistill.metrics import deo_max, deo_mean, worst_group_accuracy  # noqa: E402
+from skfairdistill.datasets import make_biased_classification  # noqa: E402
 
 # display name -> FairDistiller parameters (None: not a distiller)
 METHODS = {
@@ -73,6 +78,9 @@ METHODS = {
                              fixed_point_steps=3),
     "COBRA-SW (sliced)": dict(alignment="barycenter", barycenter="sliced"),
 }
+# Run unless --methods says otherwise (three fixed-point steps: opt-in, see the Markdown).
+DEFAULT_METHODS = tuple(m for m in METHODS if m != "COBRA-W2 3 steps")
+BASELINE = "COBRA (mean)"
 # Settings of skfairdistill._wasserstein that are module constants, not FairDistiller
 # parameters; a method may set them for its own runs.
 _MODULE_SETTINGS = {"fixed_point_steps": "FIXED_POINT_STEPS", "max_cloud": "MAX_CLOUD",
@@ -151,49 +159,40 @@ def make_spread_shift_classification(
     return np.concatenate(X)[order], np.concatenate(y)[order], np.concatenate(groups)[order]
 
 
-def _synthetic(generator, seed, **params):
-    X_tr, y_tr, A_tr = generator(4000, random_state=seed, **params)
-    X_te, y_te, A_te = generator(4000, random_state=seed, test=True, **params)
-    return X_tr, y_tr, A_tr, X_te, y_te, A_te
-
-
+# Loader settings of the suite (training / test sizes, per-family batch size); the
+# suite's defaults, as `python benchmarks/run.py` uses them.
+SUITE_CONFIG = suite.Config(seeds=(), budgets=(), datasets=())
+SPREAD_SHIFT = suite.Dataset("spread-shift pi=0.9", "spread-shift", imbalance=0.9)
 DATASETS = {
-    "adult-sex": None,  # loaded below
-    "biased pi=0.9 sep=1.5": (make_biased_classification,
-                              dict(group_imbalance=0.9, group_separation=1.5)),
-    "biased pi=0.9 sep=3": (make_biased_classification,
-                            dict(group_imbalance=0.9, group_separation=3.0)),
-    "spread-shift pi=0.9": (make_spread_shift_classification, dict(group_imbalance=0.9)),
+    d.name: d
+    for d in [*suite.make_datasets(("adult", "synthetic", "digits"), (0.5, 0.7, 0.9),
+                                   (0.0, 1.5, 3.0), ("foreground", "background", "grey")),
+              SPREAD_SHIFT]
 }
 
 
-def load_split(name, seed):
-    """(X_train, y_train, A_train, X_test, y_test, A_test) as float32 arrays."""
-    if name == "adult-sex":
-        X, y, A = load_adult(sensitive="sex")
-        X_tr, X_te, y_tr, y_te, A_tr, A_te = train_test_split(
-            X, y.to_numpy(), np.asarray(A), test_size=0.3, stratify=y, random_state=seed
-        )
-        X_tr, X_te = encode_tabular(X_tr, X_te)
-        return X_tr, y_tr, A_tr, X_te, y_te, A_te
-    generator, params = DATASETS[name]
-    X_tr, y_tr, A_tr, X_te, y_te, A_te = _synthetic(generator, seed, **params)
-    return X_tr.astype(np.float32), y_tr, A_tr, X_te.astype(np.float32), y_te, A_te
+def load_split(dataset, seed):
+    """A :class:`bench_suite.Split`: the suite's loader, or the spread-shift tables."""
+    if dataset.family != "spread-shift":
+        return suite.load_split(dataset, seed, SUITE_CONFIG)
+    params = dict(group_imbalance=dataset.imbalance, random_state=seed)
+    X_tr, y_tr, A_tr = make_spread_shift_classification(4000, **params)
+    X_te, y_te, A_te = make_spread_shift_classification(4000, test=True, **params)
+    return suite.Split(X_tr.astype(np.float32), y_tr, A_tr, X_te.astype(np.float32), y_te, A_te)
+
+
+def batch_size(dataset, y, groups):
+    """The suite's batch size of the family (the largest cell on the digits)."""
+    batch = SUITE_CONFIG.batch_size.get(dataset.data_family, 256)
+    return suite._max_cell(y, groups) if batch == "max_cell" else batch
 
 
 # ----------------------------------------------------------------------------- runs
 
 
-def _score(y_true, y_pred, groups):
-    return {
-        "accuracy": float(np.mean(y_true == y_pred)),
-        "deo_max": deo_max(y_true, y_pred, sensitive_features=groups),
-        "deo_mean": deo_mean(y_true, y_pred, sensitive_features=groups),
-        "worst_group_accuracy": worst_group_accuracy(y_true, y_pred, sensitive_features=groups),
-    }
-
-
-def run_quality(datasets, budgets, seeds, n_iter, csv_path, log=print):
+def run_quality(datasets, budgets, seeds, n_iter, csv_path, methods=DEFAULT_METHODS,
+                log=print):
+    """Quality rows; ``budgets`` maps a data set name to its budgets. Resumes from the CSV."""
     rows = []
     done = set()
     if os.path.exists(csv_path):
@@ -201,45 +200,52 @@ def run_quality(datasets, budgets, seeds, n_iter, csv_path, log=print):
         rows = old.to_dict("records")
         done = set(zip(old["dataset"], old["seed"], old["budget"], old["method"]))
     for name in datasets:
+        dataset = DATASETS[name]
         for seed in seeds:
             split = None
-            for budget in budgets:
-                for method, params in METHODS.items():
+            for budget in budgets[name]:
+                for method in methods:
+                    params = METHODS[method]
                     if (name, seed, budget, method) in done:
                         continue
-                    if method == "full data" and budget != budgets[0]:
+                    if method == "full data" and budget != budgets[name][0]:
                         continue  # does not depend on the budget: once per seed
                     if split is None:
-                        split = load_split(name, seed)
-                    X_tr, y_tr, A_tr, X_te, y_te, A_te = split
+                        split = load_split(dataset, seed)
+                        A_tr = split.groups(dataset, "train")
+                        A_te = split.groups(dataset, "test")
                     seconds = ms_per_iter = np.nan
-                    if method == "full data":
-                        X_fit, y_fit = X_tr, y_tr
-                    elif method == "random subset":
-                        idx = random_subset(y_tr, budget, np.random.default_rng(seed))
-                        X_fit, y_fit = X_tr[idx], y_tr[idx]
+                    if params is None:  # full data, random subset: the suite's reductions
+                        reduced = suite.reduce(method, split, dataset, budget, seed,
+                                               SUITE_CONFIG)
+                        X_fit, y_fit = reduced.X, reduced.y
                     else:
                         settings = {k: v for k, v in params.items() if k in _MODULE_SETTINGS}
                         params = {k: v for k, v in params.items() if k not in settings}
                         distiller = FairDistiller(
                             n_per_class=budget, n_iter=n_iter, device="cpu",
+                            batch_size=batch_size(dataset, split.y_train, A_tr),
                             random_state=seed, **params,
                         )
                         start = time.perf_counter()
                         with _module_settings(**settings):
                             X_fit, y_fit = distiller.fit_resample(
-                                X_tr, y_tr, sensitive_features=A_tr
+                                split.X_train, split.y_train, sensitive_features=A_tr
                             )
                         seconds = time.perf_counter() - start
                         ms_per_iter = 1e3 * seconds / distiller.n_iter_
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore", ConvergenceWarning)
                         model = LogisticRegression(max_iter=2000).fit(X_fit, y_fit)
-                    row = {"dataset": name, "seed": seed, "budget": budget, "method": method,
-                           **_score(y_te, model.predict(X_te), A_te),
+                    predictions = model.predict(split.X_test)
+                    score = suite._score(split.y_test, predictions, A_te)
+                    if method == BASELINE:
+                        suite.check_score(split.y_test, predictions, A_te, score)
+                    row = {"dataset": name, "family": dataset.family, "seed": seed,
+                           "budget": budget, "method": method, **score,
                            "seconds": seconds, "ms_per_iter": ms_per_iter}
                     rows.append(row)
-                    log(f"  {name:24s} seed={seed} budget={budget:<3d} {method:24s} "
+                    log(f"  {name:26s} seed={seed} budget={budget:<3d} {method:24s} "
                         f"acc={row['accuracy']:.3f} DEO_M={row['deo_max']:.3f} "
                         f"WGA={row['worst_group_accuracy']:.3f} {seconds:6.1f}s")
             pd.DataFrame(rows).to_csv(csv_path, index=False)
@@ -330,7 +336,7 @@ def quality_tables(results):
             if part.empty:
                 continue
             n_seeds = part["seed"].nunique()
-            lines += [f"### {name}, {budget} rows per class ({n_seeds} seeds)", "",
+            lines += [f"#### {name}, {budget} rows per class ({n_seeds} seeds)", "",
                       "| method | accuracy | DEO_M | DEO_A | worst-group acc. | ms / iteration |",
                       "|---|---|---|---|---|---|"]
             full = results[(results["dataset"] == name) & (results["method"] == "full data")]
@@ -361,21 +367,90 @@ def timing_table(timing):
     return lines
 
 
-def summary_table(results):
-    """Per data set and budget: the change of each OT variant against COBRA (mean), per seed."""
-    lines = ["| data set | rows/class | variant | Δ accuracy | Δ DEO_M | Δ DEO_A "
-             "| Δ worst-group |", "|---|---|---|---|---|---|---|"]
+def paired_deltas(results):
+    """Per (variant, data set, budget, seed): the variant's metrics minus COBRA (mean)'s."""
     keys = ["dataset", "budget", "seed"]
-    base = results[results["method"] == "COBRA (mean)"].set_index(keys)
-    for variant in ("COBRA-W2 (wasserstein)", "COBRA-W2 3 steps", "COBRA-SW (sliced)"):
-        other = results[results["method"] == variant].set_index(keys)
-        diff = (other[["accuracy", "deo_max", "deo_mean", "worst_group_accuracy"]]
-                - base[["accuracy", "deo_max", "deo_mean", "worst_group_accuracy"]]).dropna()
-        for (name, budget), part in diff.groupby(level=[0, 1], sort=False):
-            lines.append(f"| {name} | {budget} | {variant} | {_pm(part['accuracy'])} | "
-                         f"{_pm(part['deo_max'])} | {_pm(part['deo_mean'])} | "
-                         f"{_pm(part['worst_group_accuracy'])} |")
+    metrics = ["accuracy", "deo_max", "deo_mean", "worst_group_accuracy"]
+    base = results[results["method"] == BASELINE].set_index(keys)[metrics]
+    parts = []
+    for variant in variants(results):
+        other = results[results["method"] == variant].set_index(keys)[metrics]
+        parts.append((other - base).dropna().assign(variant=variant).reset_index())
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def variants(results):
+    """The barycenter variants other than the baseline, in METHODS order."""
+    present = set(results["method"])
+    return [m for m in METHODS
+            if m in present and m != BASELINE and METHODS[m]
+            and METHODS[m].get("alignment") == "barycenter"]
+
+
+def _grouped(deltas):
+    """(variant, data set, budget) -> per-seed deltas, in the order of the results."""
+    return deltas.groupby(["variant", "dataset", "budget"], sort=False)
+
+
+def summary_table(results):
+    """Per data set and budget: Δ against COBRA (mean), paired by seed, per variant."""
+    deltas = paired_deltas(results)
+    names = variants(results)
+    head = "| data set | rows/class | " + " | ".join(
+        f"{short(v)} Δ accuracy | {short(v)} Δ DEO_M | {short(v)} Δ worst-group" for v in names)
+    lines = [head + " |", "|---|---|" + "---|" * (3 * len(names))]
+    groups = dict(iter(_grouped(deltas)))
+    for (name, budget) in dict.fromkeys(zip(deltas["dataset"], deltas["budget"])):
+        cells = []
+        for v in names:
+            part = groups.get((v, name, budget))
+            if part is None:
+                cells += ["-"] * 3
+                continue
+            cells += [_pm(part["accuracy"]), _marked(part["deo_max"]),
+                      _pm(part["worst_group_accuracy"])]
+        lines.append(f"| {name} | {budget} | " + " | ".join(cells) + " |")
     return lines
+
+
+def short(method):
+    return method.split(" (")[-1].rstrip(")") if "(" in method else method
+
+
+def _marked(series):
+    """mean ± std, in bold when the mean is farther than one std from 0."""
+    text = _pm(series)
+    return f"**{text}**" if abs(series.mean()) > series.std(ddof=0) else text
+
+
+def tally_table(results):
+    """Per variant and budget: in how many data sets it is fairer / less fair than mean."""
+    deltas = paired_deltas(results)
+    lines = ["| variant | rows/class | settings | DEO_M lower by > 1 std (fairer) | "
+             "DEO_M higher by > 1 std (less fair) | within 1 std | accuracy lower by > 1 std "
+             "| accuracy higher by > 1 std |", "|---|---|---|---|---|---|---|---|"]
+    stats = _grouped(deltas).agg(
+        deo=("deo_max", "mean"), deo_sd=("deo_max", lambda x: x.std(ddof=0)),
+        acc=("accuracy", "mean"), acc_sd=("accuracy", lambda x: x.std(ddof=0)))
+    blocks = []
+    for variant, per_variant in stats.groupby(level="variant", sort=False):
+        blocks += [(variant, budget, part) for budget, part in
+                   per_variant.groupby(level="budget", sort=False)]
+        blocks.append((variant, "all", per_variant))
+    for variant, budget, part in blocks:
+        fairer, worse = (part["deo"] < -part["deo_sd"]), (part["deo"] > part["deo_sd"])
+        lower, higher = (part["acc"] < -part["acc_sd"]), (part["acc"] > part["acc_sd"])
+        # names only per budget; the "all" row counts
+        show = _names if budget != "all" else (lambda mask: str(int(mask.sum())))
+        lines.append(f"| {variant} | {budget} | {len(part)} | {show(fairer)} | "
+                     f"{show(worse)} | {int((~fairer & ~worse).sum())} | {show(lower)} | "
+                     f"{show(higher)} |")
+    return lines
+
+
+def _names(mask):
+    chosen = [name for (_, name, _), hit in mask.items() if hit]
+    return f"{len(chosen)}" + (f" ({', '.join(chosen)})" if chosen else "")
 
 
 def machine():
@@ -395,32 +470,59 @@ def machine():
             f"POT {ot.__version__}, scikit-learn {sklearn.__version__}; no GPU")
 
 
-def render(results, timing, command, out_path, n_iter):
+def coverage(results):
+    """Which budgets and seeds each data set has (lines for the Markdown)."""
+    lines = []
+    for name, part in results.groupby("dataset", sort=False):
+        budgets = ", ".join(str(b) for b in sorted(part["budget"].unique()))
+        lines.append((name, budgets, part["seed"].nunique()))
+    grouped = {}
+    for name, budgets, n_seeds in lines:
+        grouped.setdefault((budgets, n_seeds), []).append(name)
+    return [f"- {n_seeds} seeds, {budgets} rows per class: {', '.join(names)}"
+            for (budgets, n_seeds), names in grouped.items()]
+
+
+def render(results, timing, command, timing_command, out_path, n_iter, note=""):
     keep = ""
     if os.path.exists(out_path):
         text = open(out_path).read()
         if "## Conclusion" in text:
             keep = text[text.index("## Conclusion"):]
+    timing_source = ("this command" if timing_command == command
+                     else f"`{timing_command}` (an earlier run; not re-measured)")
     lines = [
         "# Distribution-level barycenters (optimal transport) vs COBRA's mean barycenter",
         "",
         f"Command: `{command}`  ",
+        f"Timing command: `{timing_command}`  ",
         f"Machine: {machine()}  ",
-        "Contention: the 2 cores were shared with another benchmark running at the same time, "
-        "so absolute times are inflated and noisy; the timing ratios below come from runs "
-        "interleaved back to back, which the load affects alike.  ",
-        f"Distillers: `FairDistiller(n_iter={n_iter}, device='cpu')`, other parameters at their "
-        "defaults (L1 distance for the mean targets, batch 256 per cell, embedding MLP of width "
-        "256). Evaluation: `LogisticRegression(max_iter=2000)` trained on the synthetic rows, "
-        "scored on a real held-out split (Adult: stratified 70/30 split per seed; synthetic: an "
-        "independent test draw). DEO_M / DEO_A: max / mean over classes of the gap in "
+        *([f"Note: {note}  "] if note else []),
+        "Contention: the 2 cores were shared with another developer's work, so absolute "
+        "times are inflated and noisy; the timing ratios below come from runs interleaved "
+        "back to back, which the load affects alike.  ",
+        f"Distillers: `FairDistiller(n_iter={n_iter}, device='cpu')`, the batch size of the "
+        "benchmark suite (256 real rows per (class, group) cell on Adult and the synthetic "
+        "tables, the largest cell — exact cell means — on the coloured digits), other "
+        "parameters at their defaults (L1 distance for the mean targets, embedding MLP of "
+        "width 256). Data: the suite's loaders and splits (`benchmarks/bench_suite.py`: Adult "
+        "stratified 70/30 per seed, sex and race both dropped from the features; synthetic "
+        "2,000 training rows and an independent 10,000-row test draw; digits: 1,347 training "
+        "images, the 450 test images coloured 4 times independently of the class), and the "
+        "spread-shift tables defined in `benchmarks/wasserstein.py` (4,000 + 4,000 rows). "
+        "Evaluation: `LogisticRegression(max_iter=2000)` trained on the synthetic rows, scored "
+        "on the real held-out split. DEO_M / DEO_A: max / mean over classes of the gap in "
         "per-group recall. Mean ± std over seeds.",
+        "",
+        "Coverage:",
+        "",
+        *coverage(results),
         "",
         "## Time per iteration",
         "",
-        "Adult-like data: 30,000 rows, 100 features, 2 classes, groups with shares 70 / 30 "
-        "(2 groups) or 70 / 10 / 10 / 10 (4 groups); batch 256 per (class, group) cell. "
-        "Median over repeats; ratios are medians of per-repeat ratios.",
+        f"Measured by {timing_source}. Adult-like data: 30,000 rows, 100 features, 2 classes, "
+        "groups with shares 70 / 30 (2 groups) or 70 / 10 / 10 / 10 (4 groups); batch 256 per "
+        "(class, group) cell. Median over repeats; ratios are medians of per-repeat ratios.",
         "",
         *timing_table(timing),
         "",
@@ -428,7 +530,19 @@ def render(results, timing, command, out_path, n_iter):
         "",
         "### Change against COBRA (mean), paired by seed (positive Δ DEO = less fair)",
         "",
+        "Mean ± std over seeds of the per-seed difference variant − mean; Δ DEO_M in bold "
+        "where its mean is farther from 0 than one std.",
+        "",
         *summary_table(results),
+        "",
+        "### Count of settings against COBRA (mean)",
+        "",
+        "A setting is a (data set, rows per class) pair; \"by > 1 std\": the mean paired "
+        "difference is farther from 0 than its std over the seeds.",
+        "",
+        *tally_table(results),
+        "",
+        "### Per data set",
         "",
         *quality_tables(results),
     ]
@@ -439,20 +553,42 @@ def render(results, timing, command, out_path, n_iter):
         f.write(text)
 
 
+def _recorded_command(out_path, label):
+    """The value of the ``label:`` line of an existing Markdown (a command: between
+    backquotes), or None."""
+    if not os.path.exists(out_path):
+        return None
+    for line in open(out_path):
+        if line.startswith(f"{label}: "):
+            value = line[len(label) + 2:].rstrip()
+            return value if label == "Note" else value[1:-1]  # between backquotes
+    return None
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python benchmarks/wasserstein.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smoke test: 1 seed, n_iter 50")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke test: 1 seed, n_iter 50, one data set per family")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--n-iter", type=int, default=1000)
     parser.add_argument("--budgets", default="10,50")
+    parser.add_argument("--synthetic-budgets", default=None,
+                        help="budgets of the make_biased_classification grid (default: --budgets)")
+    parser.add_argument("--digits-budgets", default=None,
+                        help="budgets of the coloured digits (default: --budgets)")
     parser.add_argument("--datasets", default=",".join(DATASETS))
+    parser.add_argument("--methods", default=",".join(DEFAULT_METHODS),
+                        help=f"comma-separated, of: {', '.join(METHODS)}")
     parser.add_argument("--timing-iter", type=int, default=300)
     parser.add_argument("--timing-repeats", type=int, default=3)
-    parser.add_argument("--no-timing", action="store_true")
+    parser.add_argument("--no-timing", action="store_true",
+                        help="keep the timing CSV of an earlier run")
     parser.add_argument("--no-quality", action="store_true")
     parser.add_argument("--from-csv", action="store_true", help="only re-render the Markdown")
     parser.add_argument("--prefix", default="wasserstein", help="file names in results/")
+    parser.add_argument("--note", default="",
+                        help="a line for the Markdown (e.g. which commit of the package ran)")
     parser.add_argument("--diagnostic", action="store_true",
                         help="only print where the synthetic rows sit between the groups")
     args = parser.parse_args(argv)
@@ -463,24 +599,46 @@ def main(argv=None):
     if args.quick:
         args.seeds, args.n_iter, args.timing_iter, args.timing_repeats = 1, 50, 20, 1
         args.prefix = "wasserstein_quick"
+        if args.datasets == parser.get_default("datasets"):
+            args.datasets = "adult-sex,synthetic pi=0.9 sep=3,digits-foreground,spread-shift pi=0.9"
     os.makedirs(RESULTS, exist_ok=True)
     csv_path = os.path.join(RESULTS, f"{args.prefix}.csv")
     timing_path = os.path.join(RESULTS, f"{args.prefix}_timing.csv")
     out_path = os.path.join(RESULTS, f"{args.prefix}.md")
     budgets = tuple(int(b) for b in args.budgets.split(","))
+    family_budgets = {family: tuple(int(b) for b in given.split(","))
+                      for family, given in (("synthetic", args.synthetic_budgets),
+                                            ("digits", args.digits_budgets)) if given}
+    datasets = args.datasets.split(",")
+    methods = args.methods.split(",")
+    unknown = [d for d in datasets if d not in DATASETS] + [m for m in methods if m not in METHODS]
+    if unknown:
+        parser.error(f"unknown data set(s) or method(s): {unknown}")
+    given = sys.argv[1:] if argv is None else argv
+    command = shlex.join(["python", "benchmarks/wasserstein.py", *given])
+    timing_command = command
+    if args.from_csv or args.no_timing:
+        # the commands that produced the CSVs (the timing may be older than the quality rows)
+        recorded = _recorded_command(out_path, "Command")
+        if args.from_csv and recorded:
+            command = recorded
+            args.note = args.note or _recorded_command(out_path, "Note") or ""
+        timing_command = (_recorded_command(out_path, "Timing command") or recorded
+                          or "unknown")
     if not args.from_csv:
         if not args.no_timing:
             run_timing((2, 4), budgets, args.timing_iter, args.timing_repeats, timing_path)
         if not args.no_quality:
-            run_quality(args.datasets.split(","), budgets, tuple(range(args.seeds)), args.n_iter,
-                        csv_path)
-    given = sys.argv[1:] if argv is None else argv
-    command = " ".join(["python benchmarks/wasserstein.py", *given])
-    if args.from_csv and os.path.exists(out_path):  # the command that produced the CSVs
-        for line in open(out_path):
-            if line.startswith("Command: `"):
-                command = line.split("`")[1]
-    render(pd.read_csv(csv_path), pd.read_csv(timing_path), command, out_path, args.n_iter)
+            per_dataset = {name: family_budgets.get(DATASETS[name].family, budgets)
+                           for name in datasets}
+            run_quality(datasets, per_dataset, tuple(range(args.seeds)), args.n_iter, csv_path,
+                        methods=methods)
+    missing = [p for p in (csv_path, timing_path) if not os.path.exists(p)]
+    if missing:
+        print(f"not rendering {out_path}: missing {', '.join(missing)}")
+        return
+    render(pd.read_csv(csv_path), pd.read_csv(timing_path), command, timing_command, out_path,
+           args.n_iter, args.note)
     print(f"wrote {out_path}")
 
 
