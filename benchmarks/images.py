@@ -76,7 +76,8 @@ def settings(args):
     for method in ("vanilla", "FairDD", "COBRA"):
         outer, inner = args.dc_loops
         out[("DC", method, args.dc_norm)] = dict(matching="gradient", n_iter=args.dc_iter,
-                                                 outer_loops=outer, inner_steps=inner)
+                                                 outer_loops=outer, inner_steps=inner,
+                                                 learning_rate=args.dc_learning_rate)
     return {key: value for key, value in out.items() if key[0] in args.parts}
 
 
@@ -152,7 +153,8 @@ def render(path, args):
         f"cell; DM {args.dm_iter} iterations at the default `learning_rate=\"auto\"` (10 for "
         f"DM through a ConvNet); DC {args.dc_iter} iterations of {args.dc_loops[0]} outer loops "
         f"and {args.dc_loops[1]} inner steps (DC's schedule for 10 per class is 1000 x (10, "
-        "50)), `learning_rate` 0.1, `network_learning_rate` 0.01. COBRA-warm: "
+        f"50)), `learning_rate` {args.dc_learning_rate:g}, `network_learning_rate` 0.01. "
+        "COBRA-warm: "
         "`warm_start_epochs=\"auto\"` (1 epoch at 10 per class). Evaluation: LogReg and MLP "
         "on the flattened synthetic images, tested on real test digits coloured uniformly. "
         f"Mean ± std over {rows.seed.nunique()} seeds. Times are contended (2 cores shared "
@@ -217,6 +219,7 @@ def main(argv=None):
     parser.add_argument("--dm-iter", type=int, default=300)
     parser.add_argument("--dc-iter", type=int, default=20)
     parser.add_argument("--dc-loops", default="10,10", help="outer loops, inner steps")
+    parser.add_argument("--dc-learning-rate", type=float, default=0.1)
     parser.add_argument("--models", default="LogReg,MLP")
     parser.add_argument("--prefix", default="images")
     parser.add_argument("--results", default=RESULTS, help="folder of the CSV and Markdown")
