@@ -78,11 +78,13 @@ class FairDistiller(BaseSampler):
         batched (no OT solver, no host round trip). Other values than
         ``"mean"`` need ``alignment="barycenter"``; without sensitive features
         they match each class's own embedding distribution. Experimental: on
-        the project's benchmark (``benchmarks/results/wasserstein.md``) neither
-        narrowed the fairness gap beyond ``"mean"``; the exact W2 barycenter,
-        which lies *between* separated groups rather than covering them, was
-        worse at 50 rows per class. They cost 1.9–2.4× (``"wasserstein"``) and
-        1.5–1.6× (``"sliced"``) the iteration time of ``"mean"``.
+        the project's benchmark (``benchmarks/results/wasserstein.md``, the 15
+        data sets of the suite) neither made the distilled set fairer than
+        ``"mean"`` beyond noise, and both were clearly less fair in 7–9 of 18
+        settings; the exact W2 barycenter broke down on coloured digits, whose
+        minority cells hold only a few images. They cost 1.9–2.4×
+        (``"wasserstein"``) and 1.5–1.6× (``"sliced"``) the iteration time of
+        ``"mean"``.
     n_iter : int, default=1000
         Number of matching iterations (synthetic-set updates).
     learning_rate : float or "auto", default="auto"
