@@ -75,10 +75,10 @@ def settings(args):
                                              if method == "COBRA-warm" else 0)
     for method in ("vanilla", "FairDD", "COBRA"):
         outer, inner = args.dc_loops
-        out[("DC", method, args.dc_norm)] = dict(matching="gradient", n_iter=args.dc_iter,
+        out[(f"DC, lr {args.dc_learning_rate:g}", method, args.dc_norm)] = dict(matching="gradient", n_iter=args.dc_iter,
                                                  outer_loops=outer, inner_steps=inner,
                                                  learning_rate=args.dc_learning_rate)
-    return {key: value for key, value in out.items() if key[0] in args.parts}
+    return {key: value for key, value in out.items() if key[0].split(",")[0] in args.parts}
 
 
 def run_one(split, part, method, norm, seed, kwargs, args):
@@ -153,7 +153,8 @@ def render(path, args):
         f"cell; DM {args.dm_iter} iterations at the default `learning_rate=\"auto\"` (10 for "
         f"DM through a ConvNet); DC {args.dc_iter} iterations of {args.dc_loops[0]} outer loops "
         f"and {args.dc_loops[1]} inner steps (DC's schedule for 10 per class is 1000 x (10, "
-        f"50)), `learning_rate` {args.dc_learning_rate:g}, `network_learning_rate` 0.01. "
+        "50)), `learning_rate` as labelled (`DC, lr 0.1` is DC's own step size), "
+        "`network_learning_rate` 0.01. "
         "COBRA-warm: "
         "`warm_start_epochs=\"auto\"` (1 epoch at 10 per class). Evaluation: LogReg and MLP "
         "on the flattened synthetic images, tested on real test digits coloured uniformly. "

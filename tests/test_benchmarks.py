@@ -84,7 +84,7 @@ def test_images_quick_run_writes_rows_and_report(tmp_path):
                "--results", str(tmp_path)]
     subprocess.run(command, check=True, capture_output=True, timeout=600)
     rows = pd.read_csv(tmp_path / "images_quick.csv")
-    assert set(rows.part) == {"DM", "DC"}
+    assert set(rows.part) == {"DM", "DC, lr 0.1"}
     assert set(rows.method) == {"vanilla", "FairDD", "COBRA", "COBRA-warm"}
     assert rows[["accuracy", "deo_max", "deo_mean"]].notna().all().all()
     report = (tmp_path / "images_quick.md").read_text()
