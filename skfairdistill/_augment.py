@@ -143,17 +143,35 @@ class SiameseAugment:
     def __repr__(self):
         return f"SiameseAugment(strategy={self.strategy!r}, mode={self.mode!r})"
 
-    def draw(self, generator, batch_size=None):
+    def choose(self, n, generator):
+        """The operations of ``n`` future draws in ``"single"`` mode, as a list of indices.
+
+        Drawn in one call, so that a loop on a GPU reads them from the device once
+        instead of once per draw (pass each to :meth:`draw` as ``operation``).
+        None in ``"multiple"`` mode or with fewer than two operations.
+        """
+        if self.mode != "single" or len(self.operations) < 2:
+            return None
+        choices = torch.randint(len(self.operations), (int(n),), generator=generator,
+                                device=generator.device)
+        return choices.tolist()
+
+    def draw(self, generator, batch_size=None, operation=None):
         """Draw one random transform (``batch_size=None``) or one per image.
 
-        An empty strategy draws nothing (the generator is left untouched).
+        In ``"single"`` mode, ``operation`` (an index into the strategy's
+        operations, e.g. from :meth:`choose`) fixes the operation instead of
+        drawing it. An empty strategy draws nothing (the generator is left
+        untouched).
         """
         if not self.operations:
             return {"ops": ()}
         device = generator.device
         if self.mode == "single" and len(self.operations) > 1:
-            choice = torch.randint(len(self.operations), (1,), generator=generator, device=device)
-            operations = (self.operations[int(choice.item())],)
+            if operation is None:  # one value read back from the device
+                operation = int(torch.randint(len(self.operations), (1,), generator=generator,
+                                              device=device).item())
+            operations = (self.operations[operation],)
         else:
             operations = self.operations
         n = 1 if batch_size is None else int(batch_size)

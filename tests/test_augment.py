@@ -152,3 +152,15 @@ def test_operation_values():
     grey = _images(2, channels=1)
     colour = augment.apply(grey, _params("color", brightness=0.75, saturation=0.0, contrast=0.5))
     torch.testing.assert_close(colour, grey + 0.25)
+
+
+def test_choose_then_draw_fixes_the_operation():
+    """choose() draws the operations of many draws at once; draw(operation=k) uses op k."""
+    augment = SiameseAugment("crop_flip_rotate")
+    generator = torch.Generator().manual_seed(0)
+    choices = augment.choose(50, generator)
+    assert len(choices) == 50 and set(choices) == {0, 1, 2}
+    for k in range(3):
+        assert augment.draw(generator, operation=k)["ops"] == (augment.operations[k],)
+    assert SiameseAugment("crop_flip", mode="multiple").choose(5, generator) is None
+    assert SiameseAugment("crop").choose(5, generator) is None

@@ -101,6 +101,9 @@ def match_distributions(
     syn_counts = torch.bincount(y_syn, minlength=n_classes).float().unsqueeze(1)
     clouds_target = distribution_target(barycenter, cells.present, y_syn, generator)
 
+    # the augmentation's operations for all iterations, read from the device at once
+    operations = augment.choose(n_iter, generator) if augment is not None else None
+
     X_syn = X_init.clone().requires_grad_(True)
     optimizer = torch.optim.SGD([X_syn], lr=learning_rate, momentum=0.5)
     losses = torch.zeros(n_iter, device=device)
@@ -115,7 +118,9 @@ def match_distributions(
             real_rows = real.gather(rows).reshape(*rows.shape, *input_shape)
             syn_rows = X_syn
             if augment is not None:  # siamese: the same transform for both
-                transform = augment.draw(generator)
+                transform = augment.draw(
+                    generator, operation=None if operations is None else operations[it]
+                )
                 real_rows = augment.apply(real_rows, transform)
                 syn_rows = augment.apply(X_syn, transform)
             with torch.no_grad():
