@@ -333,8 +333,9 @@ class FairDistiller(BaseSampler):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Numeric training rows (dense, finite). Categorical columns must be
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Numeric training rows (dense, finite), or images (channels first; also
+            ``(n_samples, H, W)``, or flat rows with ``image_shape``). Categorical columns must be
             encoded first (e.g. ``OneHotEncoder``); sparse input must be densified
             or reduced (e.g. ``TruncatedSVD``) first. A memory-mapped or Dask
             array is read in blocks, never loaded whole (see Notes).
@@ -357,9 +358,9 @@ class FairDistiller(BaseSampler):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
             Numeric training rows (dense, finite): array, DataFrame or list, or a
-            memory-mapped or Dask array, read in blocks (see Notes).
+            memory-mapped or Dask array, read in blocks (see Notes); or images.
         y : array-like of shape (n_samples,)
             Class labels (array, Series, list, or one-vs-all encoded).
         sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns), \
@@ -369,8 +370,9 @@ class FairDistiller(BaseSampler):
 
         Returns
         -------
-        X_syn : array-like of shape (n_synthetic, n_features)
-            Synthetic rows in the container of ``X`` (DataFrame in, DataFrame out).
+        X_syn : array-like of shape (n_synthetic, n_features) or (n_synthetic, C, H, W)
+            Synthetic rows in the container of ``X`` (DataFrame in, DataFrame out;
+            images in, images of the same shape out).
         y_syn : array-like of shape (n_synthetic,)
             Their labels in the container of ``y``.
         """
