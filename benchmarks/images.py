@@ -143,12 +143,14 @@ def render(path, args):
     lines = [
         "# Images: the ConvNet path on coloured digits",
         "",
-        f"Command: `{args.command}`  ",
+        (f"Command: `{args.command}`  " if not args.from_csv else
+         "Rendered from the CSV with `python benchmarks/images.py --from-csv`; the "
+         "commands that produced the rows are in the notes at the end.  "),
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
         f"Python {platform.python_version()}, torch {torch.__version__} (1 thread); no GPU.  ",
         f"Settings: {args.n_per_class} images per class; ConvNet-3 of {args.channels} channels "
         "(the field uses 128; on 2 CPU cores that costs ~16x more per iteration) with "
-        "instance norm (`in`) or none (`none`); default siamese augmentation "
+        "instance norm (`instance`) or none (`none`); default siamese augmentation "
         f"(`crop_cutout_flip_scale_rotate`); real batch {args.batch_size} per (class, group) "
         f"cell; DM {args.dm_iter} iterations at the default `learning_rate=\"auto\"` (10 for "
         f"DM through a ConvNet); DC {args.dc_iter} iterations of {args.dc_loops[0]} outer loops "
