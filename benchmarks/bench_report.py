@@ -829,6 +829,7 @@ _COMPANIONS = (
     ("scaling.md", "python benchmarks/scaling.py --tmpdir /tmp", "figures/scaling.png"),
     ("cli_parquet.md", "the command shown in it, run by hand", None),
     ("images.md", "python benchmarks/images.py", None),
+    ("image_timing.md", "python benchmarks/image_timing.py", None),
     ("wasserstein.md", "python benchmarks/wasserstein.py", None),
 )
 

@@ -64,6 +64,7 @@ def time_fit(X, y, groups, device, n_iter, batch_size):
     short = fit(1)  # setup plus one iteration
     full = fit(n_iter)
     per_iteration = (full - short) / (n_iter - 1)
+    # setup = the 1-iteration fit minus one iteration (noisy for small n: may be < 0)
     return dict(setup_s=short - per_iteration, s_per_iter=per_iteration, fit_s=full)
 
 
@@ -77,16 +78,26 @@ def render(path):
         "augmentation, COBRA). Time per iteration = (fit of n iterations − fit of 1) / "
         "(n − 1), after a warm-up fit; *1000 iterations* extrapolates the default run.",
         "",
-        "| date | device | batch per cell | iterations timed | s / iteration "
-        "| setup (s) | 1000 iterations (min) | command |",
-        "|---|---|---:|---:|---:|---:|---:|---|",
+        "| date | device | batch per cell | fit of 1 iteration (s) | fit of n (s) | n "
+        "| s / iteration | 1000 iterations (min) | command |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for _, r in rows.iterrows():
         lines.append(
-            f"| {r.date} | {r.device_name} | {r.batch_size} | {r.n_iter} "
-            f"| {r.s_per_iter:.3f} | {r.setup_s:.1f} | {r.s_per_iter * 1000 / 60:.1f} "
-            f"| `{r.command}` |"
+            f"| {r.date} | {r.device_name} | {r.batch_size} | {r.setup_s + r.s_per_iter:.1f} "
+            f"| {r.fit_s:.1f} | {r.n_iter} | {r.s_per_iter:.3f} "
+            f"| {r.s_per_iter * 1000 / 60:.1f} | `{r.command}` |"
         )
+    if not rows.device.astype(str).str.startswith("cuda").any():
+        lines += [
+            "",
+            "No CUDA row yet: the machine that measured these had no GPU. Run "
+            "`python benchmarks/image_timing.py --devices cuda --n-iter 50` on a CUDA "
+            "machine to add it. On a CPU the default batch of 256 real images per (class, "
+            "group) cell (25,600 images per iteration) is out of reach: the first ConvNet "
+            "layer's output alone is 25,600 x 128 x 32 x 32 float32 values, about 13 GB; "
+            "time the CPU with a smaller `--batch-size`.",
+        ]
     out = path[:-4] + ".md"
     with open(out, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
