@@ -178,8 +178,8 @@ def render(path, args):
         )
     lines += ["", "## Against the issue's expectations (LogReg, mean over seeds)", ""]
     lines += _checks(rows)
-    if args.notes:
-        lines += ["", *args.notes]
+    for note in args.notes:
+        lines += ["", note]
     out = os.path.join(args.results, f"{args.prefix}.md")
     with open(out, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
