@@ -20,8 +20,6 @@ groups' embedding clouds (optimal transport, :mod:`skfairdistill._wasserstein`),
 built by :func:`distribution_target`.
 """
 
-import torch
-
 from ._wasserstein import BARYCENTERS, DistributionTarget
 
 ALIGNMENTS = ("barycenter", "groupwise", "none")
