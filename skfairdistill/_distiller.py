@@ -80,7 +80,7 @@ class FairDistiller(BaseSampler):
         they match each class's own embedding distribution. Experimental: on
         the project's benchmark (``benchmarks/results/wasserstein.md``, the 15
         data sets of the suite) neither made the distilled set fairer than
-        ``"mean"`` beyond noise, and both were clearly less fair in 7–9 of 18
+        ``"mean"`` beyond noise, and both were clearly less fair in 13–17 of 30
         settings; the exact W2 barycenter broke down on coloured digits, whose
         minority cells hold only a few images. They cost 1.9–2.4×
         (``"wasserstein"``) and 1.5–1.6× (``"sliced"``) the iteration time of
