@@ -232,10 +232,8 @@ def test_gradient_matching_on_images_end_to_end(captured, alignment):
     kwargs = captured["match_gradients"]
     assert kwargs["learning_rate"] == 0.1 and kwargs["augment"] is not None
     assert kwargs["alignment"] == alignment
-    start = FairDistiller(n_iter=1, **{k: v for k, v in FAST.items() if k != "n_iter"})
-    assert not np.allclose(X_syn, start.set_params(learning_rate=1e-12,
-                                                   embedding=SMALL_CONVNET).fit_resample(
-        X, y, sensitive_features=groups)[0])  # the images moved
+    # the images start as real images and moved away from them
+    assert not any(np.allclose(image, real, atol=1e-4) for image in X_syn for real in X)
 
 
 def test_gradient_matching_on_tables_runs_without_augmentation(captured):

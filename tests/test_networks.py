@@ -111,13 +111,6 @@ def test_make_embedding_mlp_is_random_mlp_unchanged():
     assert (defaults.width, len(defaults.weights)) == (256, 2)
 
 
-def _flat_view(mlp):
-    """The same weights seen as a network on flat rows."""
-    mlp_flat = RandomMLP.__new__(RandomMLP)
-    vars(mlp_flat).update(vars(mlp), input_ndim=1)
-    return mlp_flat
-
-
 def test_make_embedding_auto_picks_by_shape():
     assert isinstance(make_embedding("auto", (4,), _generator()), RandomMLP)
     convnet = make_embedding("auto", (3, 8, 8), _generator(), channels=16)
@@ -128,8 +121,8 @@ def test_make_embedding_auto_picks_by_shape():
     mlp = make_embedding("mlp", (1, 8, 8), _generator(), width=16)
     images = torch.randn(5, 1, 8, 8, generator=_generator(1))
     assert mlp.width == 16
-    torch.testing.assert_close(mlp(images), mlp.__class__.__call__(
-        _flat_view(mlp), images.reshape(5, 64)))
+    flat = RandomMLP(64, 16, 2, _generator())  # the same draw, for flat rows
+    torch.testing.assert_close(mlp(images), flat(images.reshape(5, 64)))
     with pytest.raises(ValueError, match="embedding must be one of"):
         make_embedding("resnet", (1, 8, 8), _generator())
 
@@ -177,22 +170,14 @@ def test_make_embedding_checks_the_factory_result():
         make_embedding(bad_width, (4,), _generator())
 
 
-def test_warm_up_trains_a_convnet():
+@pytest.mark.parametrize("epochs", [1, 3])
+def test_warm_up_trains_a_convnet(epochs):
+    """The head is random, so the very first epoch already reaches every layer."""
     network = ConvNet((1, 8, 8), _generator(), channels=8)
     X = torch.randn(6, 1, 8, 8, generator=_generator(1))
     y = torch.tensor([0, 0, 0, 1, 1, 1])
     before = [w.clone() for w in network.weights]
-    warm_up(network, X, y, n_classes=2, epochs=3, generator=_generator(2))
-    assert any(not torch.equal(b, w) for b, w in zip(before, network.weights))
-
-
-def test_one_warm_up_epoch_already_trains_the_network():
-    """The head is random, so the very first epoch reaches the network's weights."""
-    network = ConvNet((1, 8, 8), _generator(), channels=8)
-    X = torch.randn(6, 1, 8, 8, generator=_generator(1))
-    y = torch.tensor([0, 0, 0, 1, 1, 1])
-    before = [w.clone() for w in network.weights]
-    warm_up(network, X, y, n_classes=2, epochs=1, generator=_generator(2))
+    warm_up(network, X, y, n_classes=2, epochs=epochs, generator=_generator(2))
     assert all(not torch.equal(b, w) for b, w in zip(before, network.weights))
     assert not any(t.requires_grad for t in network.parameters())
     assert network(X).shape == (6, 8)
