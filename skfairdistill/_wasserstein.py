@@ -29,14 +29,20 @@ towards (an estimate of) :math:`\bar\nu_y`, not only its mean.
   support from the previous iteration lives in another space; the support is
   warm-started from the synthetic embeddings :math:`\phi(S_y)` instead — they are
   the previous iterations' barycenter estimates moved by gradient steps. The loss is
-  the exact :math:`W_2^2(\phi(S_y), \bar\nu_y)` (:func:`ot.emd2` with POT's torch
-  backend, whose gradient :math:`2 n_y^{-1} (\phi(S_i) - \bar x_{\sigma(i)})` flows
-  to the synthetic rows). With one fixed-point step its gradient equals that of
-  :math:`|A_y|^{-1} \sum_a W_2^2(\phi(S_y), \nu_{a|y})`, the barycenter functional
-  itself (envelope theorem), so the distillation iterations continue the fixed
-  point. Cost per class and iteration: :math:`|A_y|` exact OT problems of size
-  :math:`n_y \times m` per step (``m`` real rows per group, capped at
-  :data:`MAX_CLOUD` by random subsampling) plus one :math:`n_y \times n_y`.
+  the squared displacement of the fixed point, :math:`n_y^{-1} \sum_i \lVert
+  \phi(S_i) - \bar x_i \rVert^2` (:func:`fixed_point_loss`; :math:`\bar x_i` is
+  where support point :math:`\phi(S_i)` moved), whose gradient
+  :math:`2 n_y^{-1} (\phi(S_i) - \bar x_i)` pulls every synthetic row along its
+  own fixed-point step. With one step this is the gradient of the exact
+  :math:`W_2^2(\phi(S_y), \bar\nu_y)` whenever the pairing :math:`i \mapsto i` is
+  optimal, and that of :math:`|A_y|^{-1} \sum_a W_2^2(\phi(S_y), \nu_{a|y})`, the
+  barycenter functional itself (envelope theorem), so the distillation iterations
+  continue the fixed point — without the extra :math:`n_y \times n_y` OT solve
+  that the exact :math:`W_2^2` (:func:`ot.emd2`) would need. Cost per class and
+  iteration: :math:`|A_y|` exact OT problems of size :math:`n_y \times m` per step
+  (``m`` real rows per group: a random mini-batch of at most :data:`MAX_CLOUD`
+  rows, or twice the largest class's synthetic rows if that is more), their cost
+  matrices built in one batched operation.
 - ``"sliced"``: the sliced version, all classes and groups in one batch with no
   OT solver. In one dimension the :math:`W_2` barycenter has a closed form — its
   quantile function is the average of the groups' quantile functions — so for
@@ -87,22 +93,27 @@ def free_support_barycenter(clouds, cloud_weights, support, *, n_steps=FIXED_POI
 
     The fixed point of :func:`ot.lp.free_support_barycenter` (Cuturi & Doucet 2014,
     Alg. 2 without line search), written out so that the exact solver
-    :func:`ot.emd` gets enough iterations for large clouds: with :math:`N` clouds
+    :func:`ot.emd` gets enough iterations for large clouds and all the clouds'
+    cost matrices are built in one batched operation: with :math:`N` clouds
     :math:`Y_a` (row weights :math:`w_a`) and :math:`n` support points of weight
     :math:`1/n`,
 
     .. math::
 
-        X \leftarrow rac{1}{N} \sum_{a=1}^{N} n\, T_a(X)\, Y_a,
-        \qquad T_a(X) = \operatorname{emd}(1/n,\ w_a,\ \lVert X_i - Y_{a,j} Vert^2).
+        X \leftarrow \frac{1}{N} \sum_{a=1}^{N} n\, T_a(X)\, Y_a,
+        \qquad T_a(X) = \operatorname{emd}(1/n,\ w_a,\ \lVert X_i - Y_{a,j} \rVert^2).
 
-    Every cloud weighs :math:`1/N` whatever its number of rows. Computed in float64
-    on the device of the inputs (POT's torch backend; the solver itself runs on the CPU).
+    Every cloud weighs :math:`1/N` whatever its number of rows. Support point
+    :math:`i` of the result is where the fixed point moved support point
+    :math:`i` of ``support``. Costs (in the dtype of ``support``) and updates (in
+    float64) are computed on the device of the inputs; the exact solver runs on
+    the CPU (one host round trip per step, as POT's backend does for ``ot.emd``).
 
     Parameters
     ----------
-    clouds : sequence of N tensors of shape (m_a, d)
-    cloud_weights : sequence of N tensors of shape (m_a,)
+    clouds : tensor of shape (N, m, d)
+        The clouds, padded to a common number of rows ``m``.
+    cloud_weights : tensor of shape (N, m)
         Non-negative row weights of each cloud (normalised here); zeros mark
         padding rows, which get no mass.
     support : tensor of shape (n, d)
@@ -114,30 +125,37 @@ def free_support_barycenter(clouds, cloud_weights, support, *, n_steps=FIXED_POI
     -------
     tensor of shape (n, d), detached, in the dtype and device of ``support``.
     """
-    X = support.detach().double()
+    X = support.detach()
     n = X.shape[0]
-    a = torch.full((n,), 1.0 / n, dtype=torch.float64, device=X.device)
-    locations = [cloud.detach().double() for cloud in clouds]
-    weights = [w.detach().double() / w.detach().double().sum() for w in cloud_weights]
+    Y = clouds.detach().to(X.dtype)
+    Y64 = Y.double()
+    a = np.full(n, 1.0 / n)
+    b = cloud_weights.detach().double().cpu().numpy()
+    b = b / b.sum(axis=1, keepdims=True)
     for _ in range(n_steps):
-        update = torch.zeros_like(X)
-        for Y, b in zip(locations, weights):
-            plan = ot.emd(a, b, ot.dist(X, Y), numItermax=_EMD_MAX_ITER)
-            update = update + plan @ Y
-        X = update * (n / len(locations))
-    return X.to(support.dtype)
+        # costs in the support's dtype (float32 is enough to rank couplings); the
+        # solver and the update in float64
+        costs = torch.cdist(X.expand(len(Y), -1, -1), Y).pow(2).double().cpu().numpy()
+        plans = np.stack(
+            [ot.emd(a, b_a, cost, numItermax=_EMD_MAX_ITER) for b_a, cost in zip(b, costs)]
+        )
+        update = torch.as_tensor(plans, device=X.device).bmm(Y64).sum(0) * (n / len(Y))
+        X = update.to(X.dtype)
+    return X
 
 
-def wasserstein_loss(X, Y):
-    r"""Exact :math:`W_2^2` between two uniform clouds, differentiable in ``X``.
+def fixed_point_loss(X, target):
+    r"""Mean squared displacement :math:`n^{-1} \sum_i \lVert X_i - \bar x_i \rVert^2`.
 
-    :func:`ot.emd2` on the squared Euclidean cost :func:`ot.dist`; with POT's torch
-    backend the gradient is :math:`\partial/\partial X_i = 2 \sum_j T_{ij} (X_i - Y_j)`.
+    ``target`` is the barycenter that :func:`free_support_barycenter` reached from
+    the support ``X`` (point :math:`i` is where support point :math:`i` moved), so
+    the gradient :math:`2 n^{-1} (X_i - \bar x_i)` is the fixed-point step itself.
+    It bounds :math:`W_2^2(X, \bar\nu)` from above, with equality when the pairing
+    :math:`i \mapsto i` is optimal (as it is, generically, after one step: then
+    this loss and :math:`W_2^2` have the same gradient, that of the barycenter
+    functional), and needs no further OT solve.
     """
-    cost = ot.dist(X, Y.detach()).double()
-    a = torch.full((X.shape[0],), 1.0 / X.shape[0], dtype=torch.float64, device=X.device)
-    b = torch.full((Y.shape[0],), 1.0 / Y.shape[0], dtype=torch.float64, device=X.device)
-    return ot.emd2(a, b, cost).to(X.dtype)
+    return (X - target.detach()).pow(2).sum(dim=1).mean()
 
 
 def sliced_barycenter_quantiles(projected, weights, present, levels):
@@ -189,7 +207,14 @@ class DistributionTarget:
     y_syn : LongTensor of shape (n_syn,)
         Class code of every synthetic row.
     generator : torch.Generator
-        Source of the random directions (sliced) and cloud subsamples (wasserstein).
+        Source of the random directions (sliced).
+
+    Attributes
+    ----------
+    cloud_size : int
+        Real rows per cell that the clouds need at most: ``max(MAX_CLOUD, 2 n_y)``
+        for the largest synthetic class ``n_y``. The caller draws mini-batches of
+        at most this size.
     """
 
     def __init__(self, kind, present, y_syn, generator):
@@ -207,6 +232,14 @@ class DistributionTarget:
             for k in range(self.n_classes)
         ]
         self.sizes = [len(r) for r in self.rows]
+        # the solver's and the sorts' cost grow with the clouds: the loop draws at
+        # most this many real rows per cell (a smaller random batch, not a subsample
+        # of embedded rows, so that no embedding is computed in vain)
+        self.cloud_size = max(MAX_CLOUD, 2 * max(self.sizes))
+        self.groups = [
+            torch.as_tensor(np.flatnonzero(self.present_host[k]), device=device)
+            for k in range(self.n_classes)
+        ]
         n_max = max(self.sizes)
         levels = np.full((self.n_classes, n_max), 0.5)
         for k, n in enumerate(self.sizes):
@@ -226,38 +259,22 @@ class DistributionTarget:
             Synthetic embeddings (carry the gradient).
         """
         shape = (self.n_classes, self.n_groups) + tuple(embedded.shape[1:])
-        embedded, weights = self._subsample(embedded.detach().view(shape), weights.view(shape[:3]))
+        embedded, weights = embedded.detach().view(shape), weights.view(shape[:3])
         if self.kind == "sliced":
             return self._sliced(embedded, weights, syn_embedded)
         return self._wasserstein(embedded, weights, syn_embedded)
 
-    def _subsample(self, embedded, weights):
-        """At most ``max(MAX_CLOUD, 2 n_y)`` rows per cell, drawn at random among its real rows.
-
-        The cost of the exact solver and of the sorts grows with the cloud size;
-        a random subset keeps the cloud an unbiased sample of the cell.
-        """
-        cap = max(MAX_CLOUD, 2 * max(self.sizes))
-        if embedded.shape[2] <= cap:
-            return embedded, weights
-        keys = torch.rand(weights.shape, generator=self.generator, device=weights.device)
-        keys = keys + (weights <= 0).to(keys.dtype) * 2.0  # padding last
-        pick = keys.topk(cap, dim=2, largest=False).indices
-        rows = embedded.gather(2, pick.unsqueeze(-1).expand(-1, -1, -1, embedded.shape[-1]))
-        return rows, weights.gather(2, pick)
-
     def _wasserstein(self, embedded, weights, syn_embedded):
         loss = syn_embedded.new_zeros(())
         for k, rows in enumerate(self.rows):
-            groups = np.flatnonzero(self.present_host[k])
+            groups = self.groups[k]
             if len(rows) == 0 or len(groups) == 0:
                 continue
             syn = syn_embedded[rows]
             target = free_support_barycenter(
-                [embedded[k, g] for g in groups], [weights[k, g] for g in groups], syn,
-                n_steps=FIXED_POINT_STEPS,
+                embedded[k, groups], weights[k, groups], syn, n_steps=FIXED_POINT_STEPS
             )
-            loss = loss + wasserstein_loss(syn, target)
+            loss = loss + fixed_point_loss(syn, target)
         return loss
 
     def _sliced(self, embedded, weights, syn_embedded):

@@ -12,9 +12,9 @@ from skfairdistill._networks import RandomMLP
 from skfairdistill._targets import check_barycenter, distribution_target
 from skfairdistill._wasserstein import (
     BARYCENTERS,
+    fixed_point_loss,
     free_support_barycenter,
     sliced_barycenter_quantiles,
-    wasserstein_loss,
 )
 
 
@@ -24,8 +24,16 @@ def _gaussian_1d(mean, std, n, device):
     return torch.as_tensor(mean + std * q, dtype=torch.float64, device=device).unsqueeze(1)
 
 
-def _ones(cloud):
-    return torch.ones(cloud.shape[0], dtype=cloud.dtype, device=cloud.device)
+def _stacked(*clouds, weights=None):
+    """Clouds padded to a common number of rows, and their row weights (0 on padding)."""
+    m = max(len(c) for c in clouds)
+    ref = clouds[0]
+    padded = torch.zeros(len(clouds), m, ref.shape[1], dtype=ref.dtype, device=ref.device)
+    mass = torch.zeros(len(clouds), m, dtype=ref.dtype, device=ref.device)
+    for i, cloud in enumerate(clouds):
+        padded[i, : len(cloud)] = cloud
+        mass[i, : len(cloud)] = 1.0 if weights is None else weights[i]
+    return padded, mass
 
 
 def test_choices():
@@ -43,7 +51,7 @@ def test_free_support_barycenter_1d_closed_form(device, n_steps):
     a = _gaussian_1d(-2.0, 0.5, 1600, device)
     b = _gaussian_1d(3.0, 2.5, 400, device)
     init = torch.linspace(-1, 1, 200, dtype=torch.float64, device=device).unsqueeze(1)
-    bary = free_support_barycenter([a, b], [_ones(a), _ones(b)], init, n_steps=n_steps)
+    bary = free_support_barycenter(*_stacked(a, b), init, n_steps=n_steps)
     assert bary.shape == (200, 1) and bary.device == init.device
     bary = bary.squeeze(1).cpu()
     assert float(bary.mean()) == pytest.approx(0.5, abs=1e-6)
@@ -70,7 +78,7 @@ def test_free_support_barycenter_isotropic_same_mean(device):
     a = torch.as_tensor(rng.normal(size=(1500, 2)), device=device)
     b = torch.as_tensor(3.0 * rng.normal(size=(500, 2)), device=device)
     init = torch.as_tensor(rng.normal(size=(300, 2)), device=device)
-    bary = free_support_barycenter([a, b], [_ones(a), _ones(b)], init, n_steps=20).cpu()
+    bary = free_support_barycenter(*_stacked(a, b), init, n_steps=20).cpu()
     assert bary.mean(dim=0).abs().max() < 0.15
     spread = float(bary.pow(2).sum(dim=1).mean().div(2).sqrt())  # per-coordinate std
     assert spread == pytest.approx(2.0, rel=0.06)
@@ -84,11 +92,11 @@ def test_free_support_barycenter_matches_pot(device):
     rng = np.random.default_rng(2)
     clouds = [torch.as_tensor(rng.normal(loc=k, size=(30 + 10 * k, 4)), device=device)
               for k in range(3)]
-    weights = [_ones(c) / len(c) for c in clouds]
+    weights = [torch.ones(len(c), dtype=c.dtype, device=device) / len(c) for c in clouds]
     init = torch.as_tensor(rng.normal(size=(8, 4)), device=device)
     expected = ot.lp.free_support_barycenter(clouds, weights, init, numItermax=4, stopThr=0.0)
     torch.testing.assert_close(
-        free_support_barycenter(clouds, [_ones(c) for c in clouds], init, n_steps=4), expected
+        free_support_barycenter(*_stacked(*clouds), init, n_steps=4), expected
     )
 
 
@@ -98,14 +106,14 @@ def test_duplicating_a_group_does_not_change_the_barycenter(device):
     a = torch.as_tensor(rng.normal(size=(60, 3)), device=device)
     b = torch.as_tensor(rng.normal(loc=2.0, size=(40, 3)), device=device)
     init = torch.as_tensor(rng.normal(size=(10, 3)), device=device)
-    reference = free_support_barycenter([a, b], [_ones(a), _ones(b)], init, n_steps=3)
+    reference = free_support_barycenter(*_stacked(a, b), init, n_steps=3)
     a4 = a.repeat(4, 1)
-    duplicated = free_support_barycenter([a4, b], [_ones(a4), _ones(b)], init, n_steps=3)
+    duplicated = free_support_barycenter(*_stacked(a4, b), init, n_steps=3)
     torch.testing.assert_close(duplicated, reference)
-    # padding rows (weight 0) are ignored too
-    padded = torch.cat([b, torch.full((30, 3), 100.0, dtype=b.dtype, device=device)])
-    weights = torch.cat([_ones(b), torch.zeros(30, dtype=b.dtype, device=device)])
-    with_padding = free_support_barycenter([a, padded], [_ones(a), weights], init, n_steps=3)
+    # padding rows (weight 0) are ignored, whatever they hold
+    clouds, weights = _stacked(a, b)
+    clouds[1, len(b):] = 100.0
+    with_padding = free_support_barycenter(clouds, weights, init, n_steps=3)
     torch.testing.assert_close(with_padding, reference)
 
 
@@ -152,16 +160,41 @@ def test_sliced_quantiles_ignore_duplicated_rows(device):
     torch.testing.assert_close(doubled, reference)
 
 
-def test_wasserstein_loss_value_and_gradient(device):
-    """W2^2 between uniform clouds, and its gradient 2/n (X_i - Y_sigma(i))."""
+def test_fixed_point_loss_value_and_gradient(device):
+    """Mean squared displacement, gradient 2/n (X_i - target_i); the target is a constant."""
     X = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]], device=device, requires_grad=True)
-    Y = torch.tensor([[0.0, 2.5], [1.0, 1.0], [0.0, 0.0]], device=device)
-    loss = wasserstein_loss(X, Y)
-    # optimal assignment: identity shifted (0->2, 1->1, 2->0)
-    assert float(loss.detach()) == pytest.approx((0.0 + 1.0 + 0.25) / 3)
+    target = torch.tensor([[0.0, 2.5], [1.0, 1.0], [0.0, 0.0]], device=device,
+                          requires_grad=True)
+    loss = fixed_point_loss(X, target)
+    assert float(loss.detach()) == pytest.approx((6.25 + 1.0 + 4.0) / 3)
     loss.backward()
-    expected = 2.0 / 3.0 * (X.detach() - Y[[2, 1, 0]])
-    torch.testing.assert_close(X.grad, expected)
+    torch.testing.assert_close(X.grad, 2.0 / 3.0 * (X.detach() - target.detach()))
+    assert target.grad is None
+
+
+def test_one_fixed_point_step_has_the_gradient_of_the_barycenter_functional(device):
+    """d/dX of the loss = d/dX of (1/N) sum_a W2^2(X, Y_a), computed with POT's ot.emd2.
+
+    Uniform over the groups although their sizes differ (50 and 20 rows).
+    """
+    import ot
+
+    rng = np.random.default_rng(3)
+    a = torch.as_tensor(rng.normal(size=(50, 3)), device=device)
+    b = torch.as_tensor(rng.normal(loc=1.5, scale=2.0, size=(20, 3)), device=device)
+    X = torch.as_tensor(rng.normal(size=(12, 3)), device=device).requires_grad_(True)
+    target = free_support_barycenter(*_stacked(a, b), X, n_steps=1)
+    fixed_point_loss(X, target).backward()
+    ours = X.grad.clone()
+    X.grad = None
+    uniform = torch.full((12,), 1 / 12, dtype=X.dtype, device=device)
+    functional = sum(
+        ot.emd2(uniform, torch.full((len(Y),), 1 / len(Y), dtype=X.dtype, device=device),
+                ot.dist(X, Y))
+        for Y in (a, b)
+    ) / 2
+    functional.backward()
+    torch.testing.assert_close(ours, X.grad)
 
 
 @pytest.mark.parametrize("kind", ["wasserstein", "sliced"])
@@ -244,16 +277,28 @@ def test_uneven_budgets_absent_groups_and_no_groups(multiclass_data, kind):
     assert np.isfinite(X_syn).all()
 
 
-def test_wasserstein_subsamples_large_cells(make_data, monkeypatch):
-    """Cells wider than MAX_CLOUD are subsampled (random rows, padding last)."""
+@pytest.mark.parametrize("kind", ["wasserstein", "sliced"])
+def test_clouds_are_capped_mini_batches(make_data, monkeypatch, kind):
+    """Cells wider than the cloud size are drawn as smaller random mini-batches."""
     from skfairdistill import _wasserstein
 
     monkeypatch.setattr(_wasserstein, "MAX_CLOUD", 16)
+    seen = []
+    call = _wasserstein.DistributionTarget.__call__
+
+    def spy(self, embedded, weights, syn_embedded):
+        seen.append(embedded.shape[1])
+        return call(self, embedded, weights, syn_embedded)
+
+    monkeypatch.setattr(_wasserstein.DistributionTarget, "__call__", spy)
     X, y, A = make_data(n_samples=400)
-    distiller = FairDistiller(n_per_class=4, n_iter=5, barycenter="wasserstein",
+    distiller = FairDistiller(n_per_class=4, n_iter=5, barycenter=kind,
                               batch_size=64, random_state=0, device="cpu")
     X_syn, _ = distiller.fit_resample(X, y, sensitive_features=A)
     assert np.isfinite(X_syn).all()
+    assert seen == [16] * 5  # max(MAX_CLOUD, 2 * 4) rows per cell, not 64
+    assert distribution_target(kind, np.ones((2, 2), bool), torch.tensor([0] * 20 + [1] * 3),
+                               None).cloud_size == 40  # twice the largest class
 
 
 @pytest.mark.parametrize("bad", ["median", "Wasserstein", None, 1, ["mean"]])

@@ -100,6 +100,8 @@ def match_distributions(
     shares = torch.as_tensor(cells.shares, dtype=torch.float32, device=device)
     syn_counts = torch.bincount(y_syn, minlength=n_classes).float().unsqueeze(1)
     clouds_target = distribution_target(barycenter, cells.present, y_syn, generator)
+    if clouds_target is not None:  # larger clouds would only slow its solver down
+        batch_size = min(batch_size, clouds_target.cloud_size)
 
     # the augmentation's operations for all iterations, read from the device at once
     operations = augment.choose(n_iter, generator) if augment is not None else None
