@@ -827,6 +827,7 @@ def write_report(rows, meta, out_path, figures_dir):
 # the page includes them so that every measured figure is in one place.
 _COMPANIONS = (
     ("scaling.md", "python benchmarks/scaling.py --tmpdir /tmp", "figures/scaling.png"),
+    ("batch_size.md", "python benchmarks/batch_size.py", None),
     ("cli_parquet.md", "the command shown in it, run by hand", None),
     ("images.md", "python benchmarks/images.py", None),
     ("image_timing.md", "python benchmarks/image_timing.py", None),

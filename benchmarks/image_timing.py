@@ -93,8 +93,8 @@ def render(path):
             "",
             "No CUDA row yet: the machine that measured these had no GPU. Run "
             "`python benchmarks/image_timing.py --devices cuda --n-iter 50` on a CUDA "
-            "machine to add it. On a CPU the default batch of 256 real images per (class, "
-            "group) cell (25,600 images per iteration) is out of reach: the first ConvNet "
+            "machine to add it. On a CPU this script's default batch of 256 real images per "
+            "(class, group) cell (25,600 images per iteration) is out of reach: the first ConvNet "
             "layer's output alone is 25,600 x 128 x 32 x 32 float32 values, about 13 GB; "
             "time the CPU with a smaller `--batch-size`.",
         ]

@@ -357,12 +357,36 @@ def targets(summary):
 def write_markdown(rows, path, meta):
     summary = summarise(rows)
     repeats = max((r.get("repeats", 1) for r in summary), default=1)
+    loads = np.array([float(r.get("load_before", np.nan)) for r in rows], dtype=float)
+    load = float(np.nanmedian(loads)) if np.isfinite(loads).any() else float("nan")
+    if load >= 1.0:
+        contention = (
+            "**Timings are contended**: the machine was shared with another job (*load "
+            "before* is the median 1-minute load average just before the fits, "
+            f"{load:.2f} here, on {meta['cores']} cores; 2 or more means both cores were "
+            "already busy), so times are upper bounds of what this machine does alone and the "
+            "same measurement varies by tens of percent, sometimes more (see fastest–slowest). "
+            "Contention hurts torch's default multi-threading most: its threads wait for each "
+            "other whenever one of them is descheduled. Memory figures are not affected by the "
+            "contention."
+        )
+    else:
+        contention = (
+            f"Nothing else ran on the machine (median 1-minute load average before the fits: "
+            f"{load:.2f}, on {meta['cores']} cores; the fits themselves raise it)."
+        )
+    contention += (
+        " The memory-mapped file was written just before the runs, but this VM evicts page "
+        "cache freely (a random row read from the file was measured at up to ~50 µs when "
+        "evicted, against ~2 µs cached), so the memory-mapped runs include some disk reads."
+    )
     lines = [
         "## Scaling with the number of rows",
         "",
         f"{N_FEATURES} float32 features, 2 classes (70/30 %) x 4 imbalanced groups, "
         f"{N_PER_CLASS} synthetic rows per class. FairDistiller with its default settings "
-        f"({meta.get('n_iter') or 1000} iterations, batch 256 per (class, group) cell, CPU); "
+        f"({meta.get('n_iter') or 1000} iterations, batch {meta.get('batch_size', 256)} per "
+        "(class, group) cell, CPU); "
         "ClusterCentroids "
         "(imbalanced-learn, k-means) with the same budget. *threads*: `default` is the "
         "process as it starts (torch's own choice, one thread per core); `1` means the "
@@ -409,23 +433,14 @@ def write_markdown(rows, path, meta):
         f"Software: {meta['software']}  ",
         f"Date: {meta['date']}",
         "",
-        "**Timings are contended**: the machine was shared with another benchmark "
-        "running in the background (*load before* is the median 1-minute load average "
-        f"just before the fits, on {meta['cores']} cores; 2 or more means both cores were "
-        "already busy), so times are upper bounds of what this machine does alone and the "
-        "same measurement varies by tens of percent, sometimes more (see fastest–slowest). "
-        "Contention hurts torch's default multi-threading most: its threads wait for each "
-        "other whenever one of them is descheduled, which is why one thread is several "
-        "times faster here. Memory figures are not affected by the contention. The "
-        "memory-mapped file was written just before the runs, but this VM evicts page cache "
-        "freely (a random row read from the file was measured at up to ~50 µs when evicted, "
-        "against ~2 µs cached), so the memory-mapped runs include some disk reads.",
+        contention,
         "",
         "Reading the table: FairDistiller's fit is its fixed number of iterations, whose "
         "cost does not depend on the number of rows (loop column); only the setup grows "
         "with the rows (one pass over labels, groups and, for the column statistics, X). "
         "A memory-mapped X is read twice in blocks for its statistics and then only the "
-        "rows of each draw (about 2,000 rows, read from the file, per iteration), which "
+        f"rows of each draw (about {8 * meta.get('batch_size', 256):,} rows, read from the "
+        "file, per iteration), which "
         "makes its iterations slower than in memory but as independent of the size. The "
         "memory added at 10^7 rows is the O(rows) work on the int64 labels and groups "
         "(NumPy's sort in `np.unique`, class and group codes, the int64 cell index, 80 MB "
@@ -515,6 +530,12 @@ def _machine():
     return model, os.cpu_count(), total
 
 
+def _default_batch_size():
+    from skfairdistill import FairDistiller
+
+    return FairDistiller().batch_size
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python benchmarks/scaling.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -580,6 +601,7 @@ def main(argv=None):
                     f"torch {torch.__version__} (default {torch.get_num_threads()} threads)",
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "n_iter": args.n_iter,
+        "batch_size": _default_batch_size(),
         "notes": [],
     }
     rows = []

@@ -306,7 +306,7 @@ def test_many_intersectional_groups():
     assert distiller.cell_counts_.shape == (2, n_groups)
     assert distiller.cell_counts_.sum() == 600
     assert np.all(np.isfinite(distiller.X_distilled_))
-    # the per-iteration mini-batch is as wide as the largest cell, not batch_size (256):
+    # the per-iteration mini-batch is as wide as the largest cell, not batch_size (256 here):
     # 240 small cells cost their rows, not 240 * 256 padded rows
     codes = pd.MultiIndex.from_frame(sensitive).codes
     group_codes = np.unique(np.c_[codes[0], codes[1]], axis=0, return_inverse=True)[1].ravel()
