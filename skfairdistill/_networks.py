@@ -77,9 +77,11 @@ class RandomMLP:
     def __call__(self, X):
         """Embed rows ``X`` of shape (..., n_features) into (..., width)."""
         hidden = X.flatten(-self.input_ndim) if self.input_ndim > 1 else X
+        lead = hidden.shape[:-1]
+        hidden = hidden.reshape(-1, hidden.shape[-1])  # 2-D, so the bias add fuses (addmm)
         for weight, bias in zip(self.weights, self.biases):
-            hidden = F.relu(F.layer_norm(hidden @ weight + bias, (self.width,)))
-        return hidden
+            hidden = F.relu(F.layer_norm(torch.addmm(bias, hidden, weight), (self.width,)))
+        return hidden.reshape(*lead, self.width)
 
 
 class ConvNet:
