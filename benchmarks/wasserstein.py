@@ -289,7 +289,8 @@ def run_timing(group_counts, budgets, n_iter, repeats, csv_path, log=print):
                     distiller.fit(X, y, sensitive_features=A)
                     ms = 1e3 * (time.perf_counter() - start) / n_iter
                     rows.append({"n_groups": n_groups, "budget": budget, "barycenter": kind,
-                                 "repeat": r, "ms_per_iter": ms})
+                                 "repeat": r, "ms_per_iter": ms,
+                                 "batch_size": distiller.batch_size})
                     log(f"  groups={n_groups} budget={budget} {kind:12s} {ms:6.2f} ms/it")
     frame = pd.DataFrame(rows)
     frame.to_csv(csv_path, index=False)
@@ -351,6 +352,13 @@ def quality_tables(results):
                 )
             lines.append("")
     return lines
+
+
+def _timing_batch(timing):
+    """The real batch per cell of the timing rows (256 in runs that did not record it)."""
+    if "batch_size" not in timing:
+        return 256
+    return ", ".join(str(b) for b in sorted(timing["batch_size"].unique()))
 
 
 def timing_table(timing):
@@ -498,9 +506,6 @@ def render(results, timing, command, timing_command, out_path, n_iter, note=""):
         f"Timing command: `{timing_command}`  ",
         f"Machine: {machine()}  ",
         *([f"Note: {note}  "] if note else []),
-        "Contention: the 2 cores were shared with another developer's work, so absolute "
-        "times are inflated and noisy; the timing ratios below come from runs interleaved "
-        "back to back, which the load affects alike.  ",
         f"Distillers: `FairDistiller(n_iter={n_iter}, device='cpu')`, the batch size of the "
         "benchmark suite (256 real rows per (class, group) cell on Adult and the synthetic "
         "tables, the largest cell — exact cell means — on the coloured digits), other "
@@ -521,8 +526,10 @@ def render(results, timing, command, timing_command, out_path, n_iter, note=""):
         "## Time per iteration",
         "",
         f"Measured by {timing_source}. Adult-like data: 30,000 rows, 100 features, 2 classes, "
-        "groups with shares 70 / 30 (2 groups) or 70 / 10 / 10 / 10 (4 groups); batch 256 per "
-        "(class, group) cell. Median over repeats; ratios are medians of per-repeat ratios.",
+        "groups with shares 70 / 30 (2 groups) or 70 / 10 / 10 / 10 (4 groups); "
+        f"FairDistiller's defaults (batch {_timing_batch(timing)} per (class, group) "
+        "cell), one torch thread, each kind run in turn within a repeat. Median over repeats; "
+        "ratios are medians of per-repeat ratios.",
         "",
         *timing_table(timing),
         "",
