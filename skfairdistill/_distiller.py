@@ -72,19 +72,21 @@ class FairDistiller(BaseSampler):
         Euclidean ground cost; ``distance`` is not used): ``"wasserstein"``, the
         free-support barycenter (the fixed point of POT's
         ``ot.lp.free_support_barycenter`` with exact OT, ``ot.emd``; one support
-        point per synthetic row, warm-started at the synthetic embeddings) and
-        the exact :math:`W_2^2` to it (``ot.emd2``); ``"sliced"``, closed-form 1-D
+        point per synthetic row, warm-started at the synthetic embeddings), each
+        synthetic embedding pulled along its own fixed-point step (the gradient
+        of the barycenter functional); ``"sliced"``, closed-form 1-D
         barycenters along random directions and a sliced :math:`W_2^2`, fully
         batched (no OT solver, no host round trip). Other values than
         ``"mean"`` need ``alignment="barycenter"``; without sensitive features
         they match each class's own embedding distribution. Experimental: on
         the project's benchmark (``benchmarks/results/wasserstein.md``, the 15
         data sets of the suite) neither made the distilled set fairer than
-        ``"mean"`` beyond noise, and both were clearly less fair in 13–17 of 30
+        ``"mean"`` beyond noise, and both were clearly less fair in 12–17 of 30
         settings; the exact W2 barycenter broke down on coloured digits, whose
-        minority cells hold only a few images. They cost 1.9–2.4×
-        (``"wasserstein"``) and 1.5–1.6× (``"sliced"``) the iteration time of
-        ``"mean"``.
+        minority cells hold only a few images. At the default batch they cost
+        1.9–2.8× (``"wasserstein"``: more with more rows per class and more
+        groups, one exact OT problem per (class, group) and iteration) and
+        1.7–1.9× (``"sliced"``) the iteration time of ``"mean"``.
     n_iter : int, default=1000
         Number of matching iterations (synthetic-set updates).
     learning_rate : float or "auto", default="auto"
