@@ -31,6 +31,8 @@ import numbers
 import torch
 import torch.nn.functional as F
 
+from ._optim import MomentumSGD
+
 
 class RandomMLP:
     """A randomly drawn ReLU network mapping tabular rows to embeddings.
@@ -286,7 +288,7 @@ def warm_up(network, X_syn, y_syn, n_classes, epochs, generator, learning_rate=0
     ) / math.sqrt(network.width)
     for tensor in params + [head]:
         tensor.requires_grad_(True)
-    optimizer = torch.optim.SGD(params + [head], lr=learning_rate, momentum=0.9)
+    optimizer = MomentumSGD(params + [head], lr=learning_rate, momentum=0.9)
     inputs = X_syn.detach()
     for _ in range(epochs):
         optimizer.zero_grad()

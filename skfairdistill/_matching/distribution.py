@@ -15,6 +15,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .._networks import warm_up
+from .._optim import MomentumSGD
 from .._targets import alignment_loss, distribution_target
 
 
@@ -107,7 +108,7 @@ def match_distributions(
     operations = augment.choose(n_iter, generator) if augment is not None else None
 
     X_syn = X_init.clone().requires_grad_(True)
-    optimizer = torch.optim.SGD([X_syn], lr=learning_rate, momentum=0.5)
+    optimizer = MomentumSGD([X_syn], lr=learning_rate, momentum=0.5)
     losses = torch.zeros(n_iter, device=device)
     done, interrupted = 0, False
     progress = tqdm(range(n_iter), disable=verbose < 1, desc="distilling", unit="it")
@@ -141,7 +142,7 @@ def match_distributions(
                 )
             else:  # distribution-level barycenter of the per-group embedding clouds
                 loss = clouds_target(embedded, weights, syn_embedded)
-            optimizer.zero_grad(set_to_none=True)
+            optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             losses[it] = loss.detach()

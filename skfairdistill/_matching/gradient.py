@@ -39,6 +39,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from .._optim import MomentumSGD
 from .._targets import ALIGNMENTS
 from .distribution import MatchingResult
 
@@ -228,7 +229,7 @@ def match_gradients(
     groups_of = {k: torch.as_tensor(present[k].nonzero()[0], device=device) for k in classes}
 
     X_syn = X_init.clone().requires_grad_(True)
-    optimizer = torch.optim.SGD([X_syn], lr=learning_rate, momentum=0.5)
+    optimizer = MomentumSGD([X_syn], lr=learning_rate, momentum=0.5)
     losses = torch.zeros(n_iter, device=device)
     done, interrupted = 0, False
     progress = tqdm(range(n_iter), disable=verbose < 1, desc="distilling (DC)", unit="it")
@@ -237,7 +238,7 @@ def match_gradients(
             classifier = _Classifier(
                 network_factory(input_shape, generator), n_classes, generator
             )
-            network_optimizer = torch.optim.SGD(classifier.params, lr=network_learning_rate)
+            network_optimizer = MomentumSGD(classifier.params, lr=network_learning_rate)
             total = torch.zeros((), device=device)
             for loop in range(outer_loops):
                 rows, weights = cells.draw(batch_size, generator)
@@ -257,7 +258,7 @@ def match_gradients(
                         groups_of[k], group_weights[k], alignment, augment, generator,
                     )
                 if loss.requires_grad:  # False only when no class has real and synthetic rows
-                    optimizer.zero_grad(set_to_none=True)
+                    optimizer.zero_grad()
                     X_syn.grad = torch.autograd.grad(loss, X_syn)[0]
                     optimizer.step()
                 total = total + loss.detach()
@@ -322,6 +323,6 @@ def _train(classifier, optimizer, X_syn, y_syn, steps, augment, generator):
         inputs = X_syn
         if augment is not None:
             inputs = augment.apply(X_syn, augment.draw(generator, batch_size=X_syn.shape[0]))
-        optimizer.zero_grad(set_to_none=True)
+        optimizer.zero_grad()
         F.cross_entropy(classifier(inputs), y_syn).backward()
         optimizer.step()

@@ -1,0 +1,39 @@
+"""MomentumSGD (skfairdistill._optim) against torch.optim.SGD."""
+
+import pytest
+import torch
+
+from skfairdistill._optim import MomentumSGD
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.5, 0.9])
+def test_bit_identical_to_torch_sgd(device, momentum):
+    generator = torch.Generator(device=device).manual_seed(0)
+    start = [torch.randn(5, 3, generator=generator, device=device),
+             torch.randn(4, generator=generator, device=device)]
+    ours = [t.clone().requires_grad_(True) for t in start]
+    theirs = [t.clone().requires_grad_(True) for t in start]
+    optimizers = (MomentumSGD(ours, lr=0.1, momentum=momentum),
+                  torch.optim.SGD(theirs, lr=0.1, momentum=momentum))
+    for step in range(5):
+        target = torch.randn(5, 3, generator=generator, device=device)
+        for params, optimizer in zip((ours, theirs), optimizers):
+            optimizer.zero_grad()
+            loss = ((params[0] - target) ** 2).sum() + params[1].pow(3).sum() * (step % 2)
+            loss.backward()
+            optimizer.step()
+        for a, b in zip(ours, theirs):
+            assert torch.equal(a, b)
+    assert all(p.grad is not None for p in ours)
+    optimizers[0].zero_grad()
+    assert all(p.grad is None for p in ours)
+
+
+def test_parameters_without_gradient_are_left_alone():
+    used = torch.zeros(3, requires_grad=True)
+    unused = torch.ones(3, requires_grad=True)
+    optimizer = MomentumSGD([used, unused], lr=1.0, momentum=0.5)
+    used.sum().backward()
+    optimizer.step()
+    assert torch.equal(used.detach(), -torch.ones(3))
+    assert torch.equal(unused.detach(), torch.ones(3))
