@@ -927,7 +927,7 @@ def _setup_text(meta, rows):
             continue
         batch = cfg["batch_size"][family]
         batch_text = ("largest (class, group) cell of the distiller's input (every iteration "
-                      "sees every row, as with the default 256, without the padding)"
+                      "sees every row, as a batch of 256 would, without the padding)"
                       if batch == "max_cell" else str(batch))
         lines.append([family, cfg["n_iter"][family], batch_text])
     parts.append(

