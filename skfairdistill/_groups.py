@@ -149,6 +149,7 @@ class CellSampler:
         self._order = torch.as_tensor(order, device=device)
         self._starts = torch.as_tensor(starts, device=device).unsqueeze(1)
         self._counts = torch.as_tensor(counts, device=device).unsqueeze(1)
+        self._layouts = {}  # batch_size -> (small cells, their offsets, weights)
 
     @property
     def present(self):
@@ -171,19 +172,24 @@ class CellSampler:
         Returns
         -------
         rows : LongTensor of shape (n_classes * n_groups, min(batch_size, largest cell))
-        weights : FloatTensor of the same shape, 1 for a real draw, 0 for padding
+        weights : FloatTensor of the same shape, 1 for a real draw, 0 for padding.
+            The same tensor for every draw of one batch size: read it, do not
+            modify it in place.
         """
         # padding beyond the largest cell would only be weight-0 work
         batch_size = min(batch_size, self._largest)
-        slots = torch.arange(batch_size, device=self._order.device).unsqueeze(0)
-        small = self._counts <= batch_size
+        if batch_size not in self._layouts:  # what does not change between draws
+            slots = torch.arange(batch_size, device=self._order.device).unsqueeze(0)
+            small = self._counts <= batch_size  # these cells give all their rows, in order
+            weights = (~small | (slots < self._counts)).float()
+            fixed = torch.where(weights > 0, slots, torch.zeros_like(slots))
+            self._layouts[batch_size] = small, fixed, weights
+        small, fixed, weights = self._layouts[batch_size]
         uniform = torch.rand(
             (self._counts.shape[0], batch_size), generator=generator, device=self._order.device
         )
         # float rounding can land on count itself; keep draws inside the cell
         sampled = torch.minimum((uniform * self._counts).long(), self._counts - 1)
-        offsets = torch.where(small, slots, sampled)
-        weights = (~small | (slots < self._counts)).float()
-        offsets = torch.where(weights > 0, offsets, torch.zeros_like(offsets))
+        offsets = torch.where(small, fixed, sampled)
         positions = (self._starts + offsets).clamp(max=self._order.shape[0] - 1)
         return self._order[positions], weights
