@@ -62,9 +62,9 @@ class RandomMLP:
         for _ in range(n_layers):
             std = math.sqrt(2.0 / fan_in)
             self.weights.append(
-                torch.randn(fan_in, width, generator=generator, device=device) * std
+                torch.randn(fan_in, width, generator=generator, device=device).mul_(std)
             )
-            self.biases.append(torch.randn(width, generator=generator, device=device) * 0.1)
+            self.biases.append(torch.randn(width, generator=generator, device=device).mul_(0.1))
             fan_in = width
         self.width = width
 
