@@ -74,7 +74,9 @@ class FairDistiller(BaseSampler):
         ``ot.lp.free_support_barycenter`` with exact OT, ``ot.emd``; one support
         point per synthetic row, warm-started at the synthetic embeddings), each
         synthetic embedding pulled along its own fixed-point step (the gradient
-        of the barycenter functional); ``"sliced"``, closed-form 1-D
+        of the barycenter functional), estimated every iteration from one group
+        drawn uniformly at random per class (an unbiased estimate of the exact
+        step, one OT problem per class instead of one per group); ``"sliced"``, closed-form 1-D
         barycenters along random directions and a sliced :math:`W_2^2`, fully
         batched (no OT solver, no host round trip). Other values than
         ``"mean"`` need ``alignment="barycenter"``; without sensitive features

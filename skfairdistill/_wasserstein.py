@@ -38,8 +38,14 @@ towards (an estimate of) :math:`\bar\nu_y`, not only its mean.
   optimal, and that of :math:`|A_y|^{-1} \sum_a W_2^2(\phi(S_y), \nu_{a|y})`, the
   barycenter functional itself (envelope theorem), so the distillation iterations
   continue the fixed point — without the extra :math:`n_y \times n_y` OT solve
-  that the exact :math:`W_2^2` (:func:`ot.emd2`) would need. Cost per class and
-  iteration: :math:`|A_y|` exact OT problems of size :math:`n_y \times m` per step
+  that the exact :math:`W_2^2` (:func:`ot.emd2`) would need. The step itself is
+  estimated from :data:`GROUPS_PER_STEP` groups (one by default) drawn uniformly at
+  random among the present groups of the class, every iteration: the average of
+  the one-group steps over the groups is the exact step, so the estimate is
+  unbiased and the groups keep uniform weights whatever their sizes, at one OT
+  problem per class instead of :math:`|A_y|` (the network and the real batch are
+  redrawn every iteration anyway). Cost per class and
+  iteration: one (or :math:`|A_y|`) exact OT problem of size :math:`n_y \times m` per step
   (``m`` real rows per group: a random mini-batch of at most :data:`MAX_CLOUD`
   rows, or twice the largest class's synthetic rows if that is more), their cost
   matrices built in one batched operation.
@@ -82,6 +88,11 @@ BARYCENTERS = ("mean", "wasserstein", "sliced")
 FIXED_POINT_STEPS = 1
 #: At most this many real rows per (class, group) cloud enter an exact OT problem.
 MAX_CLOUD = 128
+#: Groups whose plans enter the fixed-point step, per class and iteration: ``k``
+#: groups drawn uniformly at random among those present (``k`` OT problems instead
+#: of ``|A_y|``; with one step, an unbiased estimate of the exact step), or ``None``
+#: for every present group (the exact step; several steps need it).
+GROUPS_PER_STEP = 1
 #: Random directions of the sliced target per iteration.
 N_PROJECTIONS = 64
 # Network simplex iterations of ot.emd (its default, 1e5, is too few for 500 x 1000).
@@ -270,6 +281,11 @@ class DistributionTarget:
             groups = self.groups[k]
             if len(rows) == 0 or len(groups) == 0:
                 continue
+            if GROUPS_PER_STEP is not None and GROUPS_PER_STEP < len(groups):
+                # uniform over the groups, whatever their sizes: E[step] = the exact step
+                pick = torch.randperm(len(groups), generator=self.generator,
+                                      device=self.generator.device)[:GROUPS_PER_STEP]
+                groups = groups[pick.to(groups.device)]
             syn = syn_embedded[rows]
             target = free_support_barycenter(
                 embedded[k, groups], weights[k, groups], syn, n_steps=FIXED_POINT_STEPS

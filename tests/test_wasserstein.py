@@ -325,3 +325,53 @@ def test_barycenter_needs_the_barycenter_alignment(grouped_data, alignment, kind
 def test_default_is_mean():
     assert FairDistiller().barycenter == "mean"
     assert FairDistiller().get_params()["barycenter"] == "mean"
+
+
+def test_one_sampled_group_is_the_exact_step_on_average(device):
+    """The mean over the groups of the one-group step is the exact step (uniform weights)."""
+    rng = np.random.default_rng(4)
+    a = torch.as_tensor(rng.normal(size=(40, 3)), device=device)
+    b = torch.as_tensor(rng.normal(loc=2.0, size=(12, 3)), device=device)
+    c = torch.as_tensor(rng.normal(loc=-1.0, scale=3.0, size=(25, 3)), device=device)
+    X = torch.as_tensor(rng.normal(size=(8, 3)), device=device)
+    clouds, weights = _stacked(a, b, c)
+    exact = free_support_barycenter(clouds, weights, X, n_steps=1)
+    one_group = [free_support_barycenter(clouds[[g]], weights[[g]], X, n_steps=1)
+                 for g in range(3)]
+    torch.testing.assert_close(sum(one_group) / 3, exact)
+
+
+@pytest.mark.parametrize("groups_per_step, solves", [(1, 2), (None, 5)])
+def test_groups_per_step_sets_the_number_of_ot_problems(monkeypatch, groups_per_step, solves):
+    import ot
+
+    from skfairdistill import _wasserstein
+
+    monkeypatch.setattr(_wasserstein, "GROUPS_PER_STEP", groups_per_step)
+    calls = []
+    emd = ot.emd
+    monkeypatch.setattr(ot, "emd", lambda *args, **kw: calls.append(1) or emd(*args, **kw))
+    generator = torch.Generator().manual_seed(0)
+    present = np.array([[True, True, True], [True, False, True]])  # 3 + 2 groups
+    target = distribution_target("wasserstein", present, torch.tensor([0, 0, 1, 1]), generator)
+    embedded = torch.randn(6, 10, 4, generator=generator)
+    target(embedded, torch.ones(6, 10), torch.randn(4, 4, generator=generator))
+    assert len(calls) == solves
+
+
+def test_sampled_group_is_uniform_whatever_the_group_sizes(monkeypatch):
+    """Group g's cloud sits at 10 g: the loss tells which group a call drew."""
+    from skfairdistill import _wasserstein
+
+    monkeypatch.setattr(_wasserstein, "GROUPS_PER_STEP", 1)
+    generator = torch.Generator().manual_seed(0)
+    present = np.ones((1, 3), dtype=bool)
+    target = distribution_target("wasserstein", present, torch.zeros(2, dtype=torch.long),
+                                 generator)
+    embedded = torch.arange(3.0).mul(10).view(3, 1, 1).expand(3, 40, 1).contiguous()
+    weights = torch.zeros(3, 40)
+    weights[0], weights[1, :5], weights[2, :1] = 1, 1, 1  # 40, 5 and 1 rows
+    syn = torch.zeros(2, 1)
+    drawn = [round(float(target(embedded, weights, syn)) ** 0.5 / 10) for _ in range(600)]
+    counts = np.bincount(drawn, minlength=3)
+    assert counts.sum() == 600 and np.all(np.abs(counts - 200) < 45), counts
