@@ -83,12 +83,11 @@ class FairDistiller(BaseSampler):
         they match each class's own embedding distribution. Experimental: on
         the project's benchmark (``benchmarks/results/wasserstein.md``, the 15
         data sets of the suite) neither made the distilled set fairer than
-        ``"mean"`` beyond noise, and both were clearly less fair in 12–17 of 30
-        settings; the exact W2 barycenter broke down on coloured digits, whose
+        ``"mean"`` beyond noise, and both were clearly less fair in 12–20 of 30
+        settings; the W2 barycenter broke down on coloured digits, whose
         minority cells hold only a few images. At the default batch they cost
-        1.9–2.8× (``"wasserstein"``: more with more rows per class and more
-        groups, one exact OT problem per (class, group) and iteration) and
-        1.7–1.9× (``"sliced"``) the iteration time of ``"mean"``.
+        1.5–1.9× (``"wasserstein"``) and 1.9–2.1× (``"sliced"``) the iteration
+        time of ``"mean"``.
     n_iter : int, default=1000
         Number of matching iterations (synthetic-set updates).
     learning_rate : float or "auto", default="auto"
