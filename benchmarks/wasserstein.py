@@ -1,8 +1,10 @@
 """Benchmark: COBRA's mean barycenter vs distribution-level (optimal transport) barycenters.
 
 Compares ``FairDistiller(alignment="barycenter", barycenter=...)`` for ``"mean"``
-(COBRA), ``"wasserstein"`` (exact free-support W2 barycenter + exact W2 loss, POT)
-and ``"sliced"`` (closed-form 1-D barycenters along random directions + sliced W2),
+(COBRA), ``"wasserstein"`` (free-support W2 barycenter with exact OT, POT; its
+fixed-point step estimated from one group drawn per class and iteration, and, opt-in
+with ``--methods "COBRA-W2 all groups"``, the exact step over all groups) and
+``"sliced"`` (closed-form 1-D barycenters along random directions + sliced W2),
 with vanilla distillation, the full data and a random subset of the same budget for
 reference. Evaluation: a LogisticRegression fit on the (synthetic) training set,
 scored on a real held-out split: accuracy, DEO_M, DEO_A, worst-group accuracy.
@@ -22,7 +24,7 @@ barycenters interleaved so that the background load hits them alike.
 
 Usage::
 
-    python benchmarks/wasserstein.py                   # the benchmark (~2 h on 2 busy cores)
+    python benchmarks/wasserstein.py                   # the benchmark (about 1 h on 2 cores)
     python benchmarks/wasserstein.py --no-timing --synthetic-budgets 10 --digits-budgets 10
     python benchmarks/wasserstein.py --quick           # smoke test
     python benchmarks/wasserstein.py --from-csv        # re-render the Markdown only
