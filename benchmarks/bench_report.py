@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from bench_suite import DISTILLERS, METHODS, MODELS
+from skfairdistill import FairDistiller
 
 METRICS = ("accuracy", "deo_max", "deo_mean", "worst_group_accuracy")
 COSTS = ("distill_seconds", "rss_peak_mib", "py_peak_mib")
@@ -935,6 +936,13 @@ def _setup_text(meta, rows):
         "embedding_width 256, embedding_layers 2, warm_start_epochs 0, init \"real\") with "
         "`device=\"cpu\"`, `random_state=seed`, and:\n\n"
         + markdown_table(["family", "n_iter", "batch_size"], lines) + "\n")
+    default_batch = FairDistiller().batch_size
+    batches = {cfg["batch_size"][f] for f in fam if f in cfg["batch_size"]}
+    if batches - {default_batch, "max_cell"}:
+        parts.append(
+            f"FairDistiller's default `batch_size` is now {default_batch}, not the 256 real "
+            "rows per cell these tables used; the section \"Batch size and iterations "
+            "(tables)\" below compares the two on the tabular data sets.\n")
     reduced = [f for f in ("adult", "synthetic", "digits")
                if f in fam and cfg["n_iter"][f] != 1000]
     if reduced and not meta.get("quick"):
