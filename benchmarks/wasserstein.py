@@ -79,7 +79,7 @@ METHODS = {
     "COBRA-W2 all groups": dict(alignment="barycenter", barycenter="wasserstein",
                                 groups_per_step=None),
     "COBRA-W2 3 steps": dict(alignment="barycenter", barycenter="wasserstein",
-                             groups_per_step=None, fixed_point_steps=3),
+                             fixed_point_steps=3),
     "COBRA-SW (sliced)": dict(alignment="barycenter", barycenter="sliced"),
 }
 # Run unless --methods says otherwise (the exact step over all groups and three fixed-point

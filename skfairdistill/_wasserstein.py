@@ -44,8 +44,8 @@ towards (an estimate of) :math:`\bar\nu_y`, not only its mean.
   the one-group steps over the groups is the exact step, so the estimate is
   unbiased and the groups keep uniform weights whatever their sizes, at one OT
   problem per class instead of :math:`|A_y|` (the network and the real batch are
-  redrawn every iteration anyway). Cost per class and
-  iteration: one (or :math:`|A_y|`) exact OT problem of size :math:`n_y \times m` per step
+  redrawn every iteration anyway). Cost per class and iteration: one (or
+  :math:`|A_y|`) exact OT problem of size :math:`n_y \times m` per step
   (``m`` real rows per group: a random mini-batch of at most :data:`MAX_CLOUD`
   rows, or twice the largest class's synthetic rows if that is more), their cost
   matrices built in one batched operation.
@@ -91,7 +91,8 @@ MAX_CLOUD = 128
 #: Groups whose plans enter the fixed-point step, per class and iteration: ``k``
 #: groups drawn uniformly at random among those present (``k`` OT problems instead
 #: of ``|A_y|``; with one step, an unbiased estimate of the exact step), or ``None``
-#: for every present group (the exact step; several steps need it).
+#: for every present group (the exact step). Several fixed-point steps always use
+#: every group: iterating one group's step would converge to that group alone.
 GROUPS_PER_STEP = 1
 #: Random directions of the sliced target per iteration.
 N_PROJECTIONS = 64
@@ -162,9 +163,8 @@ def fixed_point_loss(X, target):
     the support ``X`` (point :math:`i` is where support point :math:`i` moved), so
     the gradient :math:`2 n^{-1} (X_i - \bar x_i)` is the fixed-point step itself.
     It bounds :math:`W_2^2(X, \bar\nu)` from above, with equality when the pairing
-    :math:`i \mapsto i` is optimal (as it is, generically, after one step: then
-    this loss and :math:`W_2^2` have the same gradient, that of the barycenter
-    functional), and needs no further OT solve.
+    :math:`i \mapsto i` is optimal, and needs no further OT solve. After one step
+    its gradient is that of the barycenter functional whatever the pairing.
     """
     return (X - target.detach()).pow(2).sum(dim=1).mean()
 
@@ -281,11 +281,12 @@ class DistributionTarget:
             groups = self.groups[k]
             if len(rows) == 0 or len(groups) == 0:
                 continue
-            if GROUPS_PER_STEP is not None and GROUPS_PER_STEP < len(groups):
+            sampled = GROUPS_PER_STEP is not None and FIXED_POINT_STEPS == 1
+            if sampled and GROUPS_PER_STEP < len(groups):
                 # uniform over the groups, whatever their sizes: E[step] = the exact step
                 pick = torch.randperm(len(groups), generator=self.generator,
                                       device=self.generator.device)[:GROUPS_PER_STEP]
-                groups = groups[pick.to(groups.device)]
+                groups = groups[pick]
             syn = syn_embedded[rows]
             target = free_support_barycenter(
                 embedded[k, groups], weights[k, groups], syn, n_steps=FIXED_POINT_STEPS

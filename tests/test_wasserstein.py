@@ -341,13 +341,16 @@ def test_one_sampled_group_is_the_exact_step_on_average(device):
     torch.testing.assert_close(sum(one_group) / 3, exact)
 
 
-@pytest.mark.parametrize("groups_per_step, solves", [(1, 2), (None, 5)])
-def test_groups_per_step_sets_the_number_of_ot_problems(monkeypatch, groups_per_step, solves):
+@pytest.mark.parametrize("groups_per_step, steps, solves", [(1, 1, 2), (None, 1, 5), (1, 3, 15)])
+def test_groups_per_step_sets_the_number_of_ot_problems(monkeypatch, groups_per_step, steps,
+                                                        solves):
+    """One sampled group per class with one step; every group otherwise (3 + 2 groups)."""
     import ot
 
     from skfairdistill import _wasserstein
 
     monkeypatch.setattr(_wasserstein, "GROUPS_PER_STEP", groups_per_step)
+    monkeypatch.setattr(_wasserstein, "FIXED_POINT_STEPS", steps)
     calls = []
     emd = ot.emd
     monkeypatch.setattr(ot, "emd", lambda *args, **kw: calls.append(1) or emd(*args, **kw))
