@@ -5,7 +5,15 @@ import functools
 import pytest
 import torch
 
-from skfairdistill._networks import ConvNet, RandomMLP, make_embedding, warm_up
+from skfairdistill._networks import (
+    ConvNet,
+    RandomMLP,
+    make_embedding,
+    normal_quantiles,
+    random_bytes,
+    random_signs,
+    warm_up,
+)
 
 
 def _generator(seed=0, device="cpu"):
@@ -109,6 +117,89 @@ def test_make_embedding_mlp_is_random_mlp_unchanged():
     assert made.output_axes() == [1, 1, None, None]
     defaults = make_embedding("auto", (5,), _generator())
     assert (defaults.width, len(defaults.weights)) == (256, 2)
+
+
+def test_random_bytes_use_every_bit(device):
+    """Every bit of the drawn int64 words is random (torch's plain random_() on int64
+    leaves the top bit at 0), and the draw follows the generator."""
+    codes = random_bytes(80_000, _generator(0, device)).cpu()
+    assert codes.dtype == torch.uint8 and codes.shape == (80_000,)
+    bits = ((codes.unsqueeze(1).long() >> torch.arange(8)) & 1).double()
+    by_position = bits.view(-1, 8, 8).mean(0)  # (byte of the word, bit of the byte)
+    # 10,000 words: each position is 1 with frequency 0.5 +- 0.005 (1 std)
+    assert by_position.min() > 0.47 and by_position.max() < 0.53
+    assert torch.equal(codes, random_bytes(80_000, _generator(0, device)).cpu())
+    assert not torch.equal(codes, random_bytes(80_000, _generator(1, device)).cpu())
+
+
+def test_normal_quantiles_are_a_discretised_standard_normal(device):
+    values = normal_quantiles(200_000, _generator(0, device))
+    assert values.dtype == torch.float32 and values.device.type == device.type
+    values = values.cpu().double()
+    levels = values.unique()
+    assert len(levels) == 256
+    # the 256 levels are symmetric, of variance 1, at the normal's (b + 1/2) / 256 quantiles
+    assert torch.allclose(levels, -levels.flip(0), atol=1e-6)
+    assert levels.pow(2).mean().item() == pytest.approx(1.0, abs=1e-5)
+    normal = torch.distributions.Normal(0.0, 1.0)
+    quantiles = normal.icdf((torch.arange(256, dtype=torch.float64) + 0.5) / 256)
+    assert torch.allclose(levels / quantiles, levels[-1] / quantiles[-1], rtol=1e-4)
+    # and the draws are close to a standard normal's moments
+    assert abs(values.mean().item()) < 0.01
+    assert values.var().item() == pytest.approx(1.0, abs=0.01)
+    assert (values.pow(4).mean() / values.var() ** 2).item() == pytest.approx(2.92, abs=0.05)
+
+
+def test_random_signs_are_fair(device):
+    values = random_signs(13_000, _generator(0, device)).cpu()
+    assert values.dtype == torch.float32 and values.shape == (13_000,)
+    assert set(values.unique().tolist()) == {-1.0, 1.0}
+    assert abs((values > 0).double().mean().item() - 0.5) < 0.02  # 0.5 +- 0.0044 (1 std)
+
+
+@pytest.mark.parametrize("init", ["quantile", "gaussian", "sign"])
+def test_random_mlp_weight_scales(init):
+    """He's variance 2 / fan_in for the weights, 0.01 for the biases, whatever the init."""
+    network = RandomMLP(50, 512, 2, _generator(3), init=init)
+    for weight in network.weights:
+        assert weight.var().item() == pytest.approx(2.0 / weight.shape[0], rel=0.05)
+    for bias in network.biases:
+        assert bias.var().item() == pytest.approx(0.01, rel=0.25)
+    again = RandomMLP(50, 512, 2, _generator(3), init=init)
+    assert all(torch.equal(a, b) for a, b in zip(network.parameters(), again.parameters()))
+    if init == "sign":
+        assert torch.equal(network.weights[1].abs(),
+                           torch.full_like(network.weights[1], (2.0 / 512) ** 0.5))
+
+
+def test_random_mlp_gaussian_init_draws_weight_then_bias():
+    """init="gaussian" draws each layer's weight, then its bias, with torch.randn."""
+    network = RandomMLP(5, 16, 2, _generator(7), init="gaussian")
+    generator = _generator(7)
+    for weight, bias in zip(network.weights, network.biases):
+        expected = torch.randn(weight.shape, generator=generator) * (2.0 / weight.shape[0]) ** 0.5
+        assert torch.allclose(weight, expected)
+        assert torch.allclose(bias, torch.randn(bias.shape, generator=generator) * 0.1)
+    with pytest.raises(ValueError, match="init must be one of"):
+        RandomMLP(5, 16, 2, _generator(), init="uniform")
+
+
+def test_random_mlp_is_a_layer_normed_relu_network():
+    """The forward pass is [linear -> layer norm -> ReLU] per layer, gradients included."""
+    network = RandomMLP(5, 16, 2, _generator(2))
+
+    def reference(hidden):
+        for weight, bias in zip(network.weights, network.biases):
+            hidden = torch.relu(torch.nn.functional.layer_norm(hidden @ weight + bias, (16,)))
+        return hidden
+
+    X = torch.randn(4, 5, generator=_generator(9), requires_grad=True)
+    X_ref = X.detach().clone().requires_grad_(True)
+    out, expected = network(X), reference(X_ref)
+    assert torch.allclose(out, expected, atol=1e-6)
+    out.sum().backward()  # the in-place ReLU keeps the graph valid
+    expected.sum().backward()
+    assert torch.allclose(X.grad, X_ref.grad, atol=1e-5)
 
 
 def test_make_embedding_auto_picks_by_shape():
