@@ -149,7 +149,7 @@ class CellSampler:
         self._order = torch.as_tensor(order, device=device)
         self._starts = torch.as_tensor(starts, device=device).unsqueeze(1)
         self._counts = torch.as_tensor(counts, device=device).unsqueeze(1)
-        self._layouts = {}  # batch_size -> (small cells, their offsets, weights)
+        self._layouts = {}  # batch_size -> (small cells, their offsets, weights, means)
 
     @property
     def present(self):
@@ -176,20 +176,32 @@ class CellSampler:
             The same tensor for every draw of one batch size: read it, do not
             modify it in place.
         """
-        # padding beyond the largest cell would only be weight-0 work
-        batch_size = min(batch_size, self._largest)
-        if batch_size not in self._layouts:  # what does not change between draws
-            slots = torch.arange(batch_size, device=self._order.device).unsqueeze(0)
-            small = self._counts <= batch_size  # these cells give all their rows, in order
-            weights = (~small | (slots < self._counts)).float()
-            fixed = torch.where(weights > 0, slots, torch.zeros_like(slots))
-            self._layouts[batch_size] = small, fixed, weights
-        small, fixed, weights = self._layouts[batch_size]
-        uniform = torch.rand(
-            (self._counts.shape[0], batch_size), generator=generator, device=self._order.device
-        )
+        small, fixed, weights, _ = self._layout(batch_size)
+        uniform = torch.rand(weights.shape, generator=generator, device=self._order.device)
         # float rounding can land on count itself; keep draws inside the cell
         sampled = torch.minimum((uniform * self._counts).long(), self._counts - 1)
         offsets = torch.where(small, fixed, sampled)
         positions = (self._starts + offsets).clamp(max=self._order.shape[0] - 1)
         return self._order[positions], weights
+
+    def mean_weights(self, batch_size):
+        """Weights that average each cell's draw: 1 / (rows drawn) per row, 0 for padding.
+
+        Shape and layout of :meth:`draw`'s weights (fixed for a batch size), so that
+        ``torch.bmm(mean_weights.unsqueeze(1), values)`` gives every cell's mean in
+        one operation. An empty cell's weights are all 0. Read-only, like the weights.
+        """
+        return self._layout(batch_size)[3]
+
+    def _layout(self, batch_size):
+        """What does not change between draws of one batch size, built once."""
+        # padding beyond the largest cell would only be weight-0 work
+        batch_size = min(batch_size, self._largest)
+        if batch_size not in self._layouts:
+            slots = torch.arange(batch_size, device=self._order.device).unsqueeze(0)
+            small = self._counts <= batch_size  # these cells give all their rows, in order
+            weights = (~small | (slots < self._counts)).float()
+            fixed = torch.where(weights > 0, slots, torch.zeros_like(slots))
+            means = weights / weights.sum(1, keepdim=True).clamp(min=1)
+            self._layouts[batch_size] = small, fixed, weights, means
+        return self._layouts[batch_size]

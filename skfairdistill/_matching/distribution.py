@@ -99,10 +99,14 @@ def match_distributions(
     n_classes = cells.n_classes
     present = torch.as_tensor(cells.present, device=device)
     shares = torch.as_tensor(cells.shares, dtype=torch.float32, device=device)
-    syn_counts = torch.bincount(y_syn, minlength=n_classes).float().unsqueeze(1)
     clouds_target = distribution_target(barycenter, cells.present, y_syn, generator)
     if clouds_target is not None:  # larger clouds would only slow its solver down
         batch_size = min(batch_size, clouds_target.cloud_size)
+    # per-cell means of the real embeddings and per-class means of the synthetic ones,
+    # each as one batched product with fixed averaging weights
+    cell_means = cells.mean_weights(batch_size).unsqueeze(1)  # (cells, 1, batch)
+    syn_means = torch.nn.functional.one_hot(y_syn, n_classes).T.float()
+    syn_means /= syn_means.sum(1, keepdim=True).clamp(min=1)  # (n_classes, n_syn)
 
     # the augmentation's operations for all iterations, read from the device at once
     operations = augment.choose(n_iter, generator) if augment is not None else None
@@ -128,14 +132,10 @@ def match_distributions(
                 syn_rows = augment.apply(X_syn, transform)
             with torch.no_grad():
                 embedded = network(real_rows)  # (cells, batch, width)
-                group_stats = (weights.unsqueeze(-1) * embedded).sum(1) / weights.sum(
-                    1, keepdim=True
-                ).clamp(min=1)
+                group_stats = torch.bmm(cell_means, embedded)
             group_stats = group_stats.view(n_classes, cells.n_groups, -1)
             syn_embedded = network(syn_rows)
-            syn_stats = torch.zeros(
-                n_classes, syn_embedded.shape[1], device=device
-            ).index_add(0, y_syn, syn_embedded) / syn_counts
+            syn_stats = syn_means @ syn_embedded
             if clouds_target is None:
                 loss = alignment_loss(
                     group_stats, present, shares, syn_stats, alignment=alignment, kind=distance
