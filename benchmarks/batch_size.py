@@ -75,14 +75,7 @@ def run(csv_path, settings=SETTINGS, datasets=DATASETS, log=print):
                     distiller = FairDistiller(n_per_class=budget, n_iter=n_iter,
                                               batch_size=batch_size, device="cpu",
                                               random_state=seed)
-                    start = time.perf_counter()
-                    X_syn, y_syn = distiller.fit_resample(split.X_train, split.y_train,
-                                                          sensitive_features=A_train)
-                    seconds = time.perf_counter() - start
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        model = LogisticRegression(max_iter=2000).fit(X_syn, y_syn)
-                    score = suite._score(split.y_test, model.predict(split.X_test), A_test)
+                    score, seconds = fit_and_score(distiller, split, A_train, A_test)
                     row = {"dataset": name, "seed": seed, "budget": budget,
                            "batch_size": batch_size, "n_iter": n_iter, "seconds": seconds,
                            **score}
@@ -91,6 +84,19 @@ def run(csv_path, settings=SETTINGS, datasets=DATASETS, log=print):
                     log(f"  {name:26s} seed={seed} budget={budget:<3d} batch={batch_size:<4d} "
                         f"n_iter={n_iter:<5d} acc={score['accuracy']:.3f} "
                         f"DEO_M={score['deo_max']:.3f} {seconds:5.1f}s")
+
+
+def fit_and_score(distiller, split, A_train, A_test):
+    """Distil the training split, fit a logistic regression on the synthetic rows, score it
+    on the real test split: (scores, fit seconds)."""
+    start = time.perf_counter()
+    X_syn, y_syn = distiller.fit_resample(split.X_train, split.y_train,
+                                          sensitive_features=A_train)
+    seconds = time.perf_counter() - start
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = LogisticRegression(max_iter=2000).fit(X_syn, y_syn)
+    return suite._score(split.y_test, model.predict(split.X_test), A_test), seconds
 
 
 def _pm(values, digits=3):

@@ -5,6 +5,7 @@ Everything in the document is computed from the CSV and the run's metadata JSON,
 without running anything.
 """
 
+import inspect
 import os
 import re
 
@@ -13,6 +14,7 @@ import pandas as pd
 
 from bench_suite import DISTILLERS, METHODS, MODELS
 from skfairdistill import FairDistiller
+from skfairdistill.networks import RandomMLP
 
 METRICS = ("accuracy", "deo_max", "deo_mean", "worst_group_accuracy")
 COSTS = ("distill_seconds", "rss_peak_mib", "py_peak_mib")
@@ -829,6 +831,7 @@ def write_report(rows, meta, out_path, figures_dir):
 _COMPANIONS = (
     ("scaling.md", "python benchmarks/scaling.py --tmpdir /tmp", "figures/scaling.png"),
     ("batch_size.md", "python benchmarks/batch_size.py", None),
+    ("network_init.md", "python benchmarks/network_init.py", None),
     ("cli_parquet.md", "the command shown in it, run by hand", None),
     ("images.md", "python benchmarks/images.py", None),
     ("image_timing.md", "python benchmarks/image_timing.py", None),
@@ -903,6 +906,11 @@ def _check_section(rows, check_rows):
     return "\n".join(out)
 
 
+def mlp_init_default():
+    """The weight distribution of the embedding MLP that FairDistiller draws by default."""
+    return inspect.signature(RandomMLP).parameters["init"].default
+
+
 def _setup_text(meta, rows):
     cfg = meta["config"]
     budgets = ", ".join(str(b) for b in sorted(rows["budget"].unique()))
@@ -943,6 +951,13 @@ def _setup_text(meta, rows):
             f"FairDistiller's default `batch_size` is now {default_batch}, not the 256 real "
             "rows per cell these tables used; the section \"Batch size and iterations "
             "(tables)\" below compares the two on the tabular data sets.\n")
+    # runs without the field predate the random-sign weights: they drew Gaussian ones
+    if meta.get("mlp_init", "gaussian") != mlp_init_default():
+        parts.append(
+            f"The embedding MLP of these tables drew {meta.get('mlp_init', 'gaussian')} "
+            f"weights; FairDistiller's default is now `init=\"{mlp_init_default()}\"`. The "
+            "section \"Weights of the random embedding MLP\" below compares the two on the "
+            "tabular data sets.\n")
     reduced = [f for f in ("adult", "synthetic", "digits")
                if f in fam and cfg["n_iter"][f] != 1000]
     if reduced and not meta.get("quick"):

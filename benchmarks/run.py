@@ -267,7 +267,7 @@ def main(argv=None):
 
     import pandas as pd
 
-    from bench_report import write_report
+    from bench_report import mlp_init_default, write_report
 
     if args.verify:
         import torch
@@ -346,6 +346,7 @@ def main(argv=None):
         "csv": display(csv_path),
         "out": display(out),
         "segments": len(history) + 1,
+        "mlp_init": mlp_init_default(),  # the embedding MLP's weight distribution
         "config": {
             "seeds": list(config.seeds), "budgets": list(config.budgets),
             "datasets": [d.name for d in config.datasets],
