@@ -831,7 +831,7 @@ def write_report(rows, meta, out_path, figures_dir):
 _COMPANIONS = (
     ("scaling.md", "python benchmarks/scaling.py --tmpdir /tmp", "figures/scaling.png"),
     ("batch_size.md", "python benchmarks/batch_size.py", None),
-    ("network_init.md", "python benchmarks/network_init.py", None),
+    ("embedding_mlp.md", "python benchmarks/embedding_mlp.py", None),
     ("cli_parquet.md", "the command shown in it, run by hand", None),
     ("images.md", "python benchmarks/images.py", None),
     ("image_timing.md", "python benchmarks/image_timing.py", None),
@@ -939,10 +939,13 @@ def _setup_text(meta, rows):
                       "sees every row, as a batch of 256 would, without the padding)"
                       if batch == "max_cell" else str(batch))
         lines.append([family, cfg["n_iter"][family], batch_text])
+    # runs that predate these fields used the MLP of width 256 with Gaussian weights
+    mlp_width, mlp_init = meta.get("mlp_width", 256), meta.get("mlp_init", "gaussian")
     parts.append(
-        "**Distiller settings.** `FairDistiller` defaults (distance L1, learning_rate 0.1, "
-        "embedding_width 256, embedding_layers 2, warm_start_epochs 0, init \"real\") with "
-        "`device=\"cpu\"`, `random_state=seed`, and:\n\n"
+        "**Distiller settings.** `FairDistiller` defaults of the run (distance L1, "
+        f"learning_rate 0.1, embedding_width {mlp_width}, embedding_layers 2, "
+        "warm_start_epochs 0, init \"real\"; embedding MLP weights "
+        f"\"{mlp_init}\") with `device=\"cpu\"`, `random_state=seed`, and:\n\n"
         + markdown_table(["family", "n_iter", "batch_size"], lines) + "\n")
     default_batch = FairDistiller().batch_size
     batches = {cfg["batch_size"][f] for f in fam if f in cfg["batch_size"]}
@@ -951,13 +954,13 @@ def _setup_text(meta, rows):
             f"FairDistiller's default `batch_size` is now {default_batch}, not the 256 real "
             "rows per cell these tables used; the section \"Batch size and iterations "
             "(tables)\" below compares the two on the tabular data sets.\n")
-    # runs without the field predate the random-sign weights: they drew Gaussian ones
-    if meta.get("mlp_init", "gaussian") != mlp_init_default():
+    if (mlp_width, mlp_init) != (FairDistiller().embedding_width, mlp_init_default()):
         parts.append(
-            f"The embedding MLP of these tables drew {meta.get('mlp_init', 'gaussian')} "
-            f"weights; FairDistiller's default is now `init=\"{mlp_init_default()}\"`. The "
-            "section \"Weights of the random embedding MLP\" below compares the two on the "
-            "tabular data sets.\n")
+            f"FairDistiller's embedding MLP is now {FairDistiller().embedding_width} wide "
+            f"with \"{mlp_init_default()}\" weights, not the {mlp_width}-wide MLP with "
+            f"\"{mlp_init}\" weights these tables used; the section \"The random embedding "
+            "MLP: weights and width (tables)\" below compares them on the tabular data "
+            "sets.\n")
     reduced = [f for f in ("adult", "synthetic", "digits")
                if f in fam and cfg["n_iter"][f] != 1000]
     if reduced and not meta.get("quick"):

@@ -268,6 +268,7 @@ def main(argv=None):
     import pandas as pd
 
     from bench_report import mlp_init_default, write_report
+    from skfairdistill import FairDistiller
 
     if args.verify:
         import torch
@@ -347,6 +348,7 @@ def main(argv=None):
         "out": display(out),
         "segments": len(history) + 1,
         "mlp_init": mlp_init_default(),  # the embedding MLP's weight distribution
+        "mlp_width": FairDistiller().embedding_width,
         "config": {
             "seeds": list(config.seeds), "budgets": list(config.budgets),
             "datasets": [d.name for d in config.datasets],

@@ -106,7 +106,7 @@ class RandomMLP:
         default, about 3 times slower to draw on the CPU. ``"sign"``: ±1, one bit per
         weight (the "binary coins" of Achlioptas, 2003, J. Comput. Syst. Sci. 66(4)),
         the fastest, but measurably less fair on small budgets.
-        ``benchmarks/network_init.py`` compares the three.
+        ``benchmarks/embedding_mlp.py`` compares the three.
     """
 
     def __init__(self, n_features, width, n_layers, generator, input_ndim=1, init="quantile"):
@@ -265,7 +265,7 @@ def make_embedding(kind, input_shape, generator, **options):
     ----------
     kind : {"auto", "mlp", "convnet"} or callable
         ``"mlp"``: a :class:`RandomMLP` for table rows, ``input_shape=(n_features,)``
-        (options ``width=256``, ``n_layers=2``, ``init="quantile"``); an image shape is
+        (options ``width=128``, ``n_layers=2``, ``init="quantile"``); an image shape is
         flattened. ``"convnet"``: a :class:`ConvNet` for images,
         ``input_shape=(channels, height, width)`` (options ``channels=128``,
         ``depth=3``, ``norm="instance"``). ``"auto"``: the MLP for one-axis shapes,
@@ -312,7 +312,7 @@ def make_embedding(kind, input_shape, generator, **options):
     if kind == "mlp":
         if len(input_shape) < 1:
             raise ValueError(f"embedding='mlp' needs a non-empty input_shape; got {input_shape}.")
-        options = {"width": 256, "n_layers": 2, **options}
+        options = {"width": 128, "n_layers": 2, **options}
         return RandomMLP(math.prod(input_shape), options.pop("width"), options.pop("n_layers"),
                          generator, input_ndim=len(input_shape), **options)
     return ConvNet(input_shape, generator, **options)

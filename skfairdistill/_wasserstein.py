@@ -69,7 +69,7 @@ towards (an estimate of) :math:`\bar\nu_y`, not only its mean.
   minimiser is the sliced Wasserstein barycenter (Bonneel et al., 2015).
 
 Not offered: Bures–Wasserstein barycenters of Gaussian fits
-(:func:`ot.gaussian.bures_wasserstein_barycenter`): in a 256-wide embedding one
+(:func:`ot.gaussian.bures_wasserstein_barycenter`): in the embedding (128 or 256 wide) one
 barycenter of two Gaussians takes seconds, and the Gaussian fit of 10–50
 synthetic rows in 256 dimensions is rank deficient, where the matrix square root's
 gradient is unstable.

@@ -116,7 +116,7 @@ def test_make_embedding_mlp_is_random_mlp_unchanged():
     assert torch.equal(made(X), direct(X))
     assert made.output_axes() == [1, 1, None, None]
     defaults = make_embedding("auto", (5,), _generator())
-    assert (defaults.width, len(defaults.weights)) == (256, 2)
+    assert (defaults.width, len(defaults.weights)) == (128, 2)
 
 
 def test_random_bytes_use_every_bit(device):
