@@ -387,7 +387,7 @@ def write_markdown(rows, path, meta):
         f"{N_FEATURES} float32 features, 2 classes (70/30 %) x 4 imbalanced groups, "
         f"{N_PER_CLASS} synthetic rows per class. FairDistiller with its default settings "
         f"({meta.get('n_iter') or 1000} iterations, batch {meta.get('batch_size', 256)} per "
-        "(class, group) cell, CPU); "
+        f"(class, group) cell, embedding MLP {meta.get('embedding_width', 256)} wide, CPU); "
         "ClusterCentroids "
         "(imbalanced-learn, k-means) with the same budget. *threads*: `default` is the "
         "process as it starts (torch's own choice, one thread per core); `1` means the "
@@ -531,10 +531,12 @@ def _machine():
     return model, os.cpu_count(), total
 
 
-def _default_batch_size():
+def _defaults():
+    """FairDistiller's default batch size and embedding width (reported with the run)."""
     from skfairdistill import FairDistiller
 
-    return FairDistiller().batch_size
+    defaults = FairDistiller()
+    return {"batch_size": defaults.batch_size, "embedding_width": defaults.embedding_width}
 
 
 def main(argv=None):
@@ -602,7 +604,7 @@ def main(argv=None):
                     f"torch {torch.__version__} (default {torch.get_num_threads()} threads)",
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "n_iter": args.n_iter,
-        "batch_size": _default_batch_size(),
+        **_defaults(),
         "notes": [],
     }
     rows = []
