@@ -85,8 +85,8 @@ class FairDistiller(BaseSampler):
         data sets of the suite) neither made the distilled set fairer than
         ``"mean"`` beyond noise, and both were clearly less fair in 12–20 of 30
         settings; the W2 barycenter broke down on coloured digits, whose
-        minority cells hold only a few images. At the default batch they cost
-        1.5–1.9× (``"wasserstein"``) and 1.9–2.1× (``"sliced"``) the iteration
+        minority cells hold only a few images. With the default MLP they cost
+        2.0–3.0× (``"wasserstein"``) and 2.5–3.5× (``"sliced"``) the iteration
         time of ``"mean"``.
     n_iter : int, default=1000
         Number of matching iterations (synthetic-set updates).
