@@ -99,7 +99,8 @@ def _factorize(column):
         codes, uniques = pd.factorize(column, sort=True)
     except TypeError:
         codes, uniques = pd.factorize(column, sort=False)
-        order = sorted(range(len(uniques)), key=lambda i: (type(uniques[i]).__name__, str(uniques[i])))
+        order = sorted(range(len(uniques)),
+                       key=lambda i: (type(uniques[i]).__name__, str(uniques[i])))
         remap = np.empty(len(order), dtype=np.int64)
         remap[order] = np.arange(len(order))
         codes, uniques = remap[codes], np.asarray(uniques, dtype=object)[order]

@@ -39,7 +39,7 @@ INITS = ("quantile", "gaussian", "sign")
 
 
 def random_bytes(n_bytes, generator):
-    """``n_bytes`` independent, uniformly random bytes: a uint8 tensor on the generator's device."""
+    """``n_bytes`` independent uniform random bytes (uint8) on the generator's device."""
     words = torch.empty(-(-n_bytes // 8), dtype=torch.int64, device=generator.device)
     words.random_(-(2**63), None, generator=generator)  # from the int64 minimum: all 64 bits
     return words.view(torch.uint8)[:n_bytes]
@@ -51,8 +51,8 @@ def normal_quantiles(n_values, generator):
     A random byte ``b`` gives the ``(b + 1/2) / 256`` quantile of the standard normal,
     rescaled so that the 256 values have variance 1: a normal distribution discretised
     into 256 equally likely values (the largest is 2.9). ``torch.randn`` spends 32
-    random bits per value; on the CPU, drawing a 256 x 256 layer with it takes about
-    as long as that layer's product over a whole mini-batch.
+    random bits per value; on the CPU, drawing a 256 x 256 layer with it takes more
+    than half as long as that layer's product over a whole mini-batch.
     """
     codes = random_bytes(n_values, generator).float()
     # Phi^-1(u) = sqrt(2) erfinv(2u - 1), and 2u - 1 = (2b + 1) / 256 - 1
@@ -103,7 +103,7 @@ class RandomMLP:
         ``0.01``). ``"quantile"``: a normal distribution discretised into 256 equally
         likely values, 8 random bits per weight (:func:`normal_quantiles`), drawn for the
         whole network at once. ``"gaussian"``: ``torch.randn`` per tensor, the former
-        default, about 3 times slower to draw on the CPU. ``"sign"``: ±1, one bit per
+        default, about twice as slow to draw on the CPU. ``"sign"``: ±1, one bit per
         weight (the "binary coins" of Achlioptas, 2003, J. Comput. Syst. Sci. 66(4)),
         the fastest, but measurably less fair on small budgets.
         ``benchmarks/embedding_mlp.py`` compares the three.
