@@ -17,7 +17,8 @@ which grows with the square of the width. The settings compared:
 - width (``embedding_width``): 128 or 256.
 
 The reference is Gaussian weights at width 256, the defaults before this benchmark;
-the defaults are now quantile weights at width 128 (the first setting). COBRA with
+the defaults are now quantile weights at width 128 (the first setting;
+``embedding_width="auto"`` is 128 for these tables of 10-96 columns). COBRA with
 its other defaults on the tabular data sets of ``batch_size.py`` (Adult with sex
 and race, six ``make_biased_classification`` tables), 10 and 50 rows per class,
 seeds 0-4, paired by (data set, rows per class, seed); a logistic regression
@@ -115,7 +116,8 @@ def render(rows, command, out_path, note=""):
         f"synthetic rows, scored on the real held-out split. *Δ vs {ref_label}*: mean ± std "
         "over the (data set, rows per class, seed) triples of the paired difference to "
         f"Gaussian weights at width 256, the former defaults (positive Δ DEO_M = less fair). "
-        f"The defaults are now {_label(SETTINGS[0])}. *time*: the median ratio of fit times "
+        f"The defaults are now {_label(SETTINGS[0])} (`embedding_width=\"auto\"`: 128 up "
+        "to 128 columns, 256 above). *time*: the median ratio of fit times "
         "on the same triple (small data sets, so the fit time includes the setup).",
         "",
         "| weights, width | triples | accuracy | DEO_M | DEO_A | worst-group accuracy "

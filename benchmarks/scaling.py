@@ -532,11 +532,14 @@ def _machine():
 
 
 def _defaults():
-    """FairDistiller's default batch size and embedding width (reported with the run)."""
+    """FairDistiller's default batch size and embedding width on this data (reported)."""
+    import torch
+
     from skfairdistill import FairDistiller
 
     defaults = FairDistiller()
-    return {"batch_size": defaults.batch_size, "embedding_width": defaults.embedding_width}
+    network = defaults._network_factory(None, N_FEATURES)((N_FEATURES,), torch.Generator())
+    return {"batch_size": defaults.batch_size, "embedding_width": network.width}
 
 
 def main(argv=None):

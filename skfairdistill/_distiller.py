@@ -119,10 +119,13 @@ class FairDistiller(BaseSampler):
         changed the fairness with it, while ``norm="none"`` took COBRA's DEO_A
         to 0.2–0.3 × vanilla's); pass ``functools.partial(make_embedding,
         "convnet", norm="none")`` there.
-    embedding_width : int, default=128
-        Width of the randomly drawn embedding MLP (``embedding="mlp"``). The cost of
-        an iteration grows with its square; 128 is as fair and accurate as 256 on the
-        benchmark's tables (``benchmarks/embedding_mlp.py``) at about 0.65x the time.
+    embedding_width : int or "auto", default="auto"
+        Width of the randomly drawn embedding MLP (``embedding="mlp"``). ``"auto"``:
+        128 for inputs of up to 128 columns, 256 for wider ones. The cost of an
+        iteration grows with the square of the width; on the benchmark's tables (10–96
+        columns) 128 is as fair and accurate as 256 at about 0.65x the time
+        (``benchmarks/embedding_mlp.py``), but on the flattened coloured digits (192
+        columns) it was clearly less fair than 256 (``docs/benchmarks.md``).
     embedding_layers : int, default=2
         Number of hidden layers of the embedding MLP (``embedding="mlp"``).
     warm_start_epochs : int or "auto", default=0
@@ -301,7 +304,7 @@ class FairDistiller(BaseSampler):
         learning_rate="auto",
         batch_size=128,
         embedding="auto",
-        embedding_width=128,
+        embedding_width="auto",
         embedding_layers=2,
         warm_start_epochs=0,
         image_shape=None,
@@ -497,7 +500,7 @@ class FairDistiller(BaseSampler):
             n_iter=self.n_iter,
             learning_rate=self._learning_rate(image_shape),
             batch_size=self.batch_size,
-            network_factory=self._network_factory(image_shape),
+            network_factory=self._network_factory(image_shape, real.n_features),
             augment=self._augment(image_shape),
             generator=torch_rng,
             verbose=self.verbose,
@@ -561,6 +564,8 @@ class FairDistiller(BaseSampler):
             )
         _check_choice("init", self.init, _INITS)
         for name in ("n_iter", "batch_size", "embedding_width", "embedding_layers"):
+            if name == "embedding_width" and self.embedding_width == "auto":
+                continue
             _check_int(name, getattr(self, name), minimum=1)
         if self.warm_start_epochs != "auto":
             _check_int("warm_start_epochs", self.warm_start_epochs, minimum=0)
@@ -624,7 +629,7 @@ class FairDistiller(BaseSampler):
                 )
         return shape
 
-    def _network_factory(self, image_shape):
+    def _network_factory(self, image_shape, n_features):
         """``factory(input_shape, generator)`` drawing this estimator's embedding network."""
         if callable(self.embedding):
             return functools.partial(make_embedding, self.embedding)
@@ -632,8 +637,11 @@ class FairDistiller(BaseSampler):
         if kind == "auto":
             kind = "mlp" if image_shape is None else "convnet"
         if kind == "mlp":
+            width = self.embedding_width
+            if width == "auto":  # narrower than its input, the first layer compresses it
+                width = 128 if n_features <= 128 else 256
             return functools.partial(
-                make_embedding, "mlp", width=self.embedding_width, n_layers=self.embedding_layers
+                make_embedding, "mlp", width=width, n_layers=self.embedding_layers
             )
         return functools.partial(make_embedding, kind)
 

@@ -452,6 +452,7 @@ def test_unknown_device_raises(grouped_data, device):
         ("n_iter", 0),
         ("batch_size", 1.5),
         ("embedding_width", -3),
+        ("embedding_width", "wide"),
         ("warm_start_epochs", -1),
         ("learning_rate", 0.0),
         ("learning_rate", "fast"),
@@ -461,6 +462,16 @@ def test_bad_parameters_raise_naming_them(grouped_data, param, value):
     X, y, A = grouped_data
     with pytest.raises(ValueError, match=param):
         FairDistiller(**{**FAST, param: value}).fit(X, y, sensitive_features=A)
+
+
+@pytest.mark.parametrize(("n_features", "width"), [(10, 128), (128, 128), (129, 256), (192, 256)])
+def test_auto_embedding_width_follows_the_number_of_columns(n_features, width):
+    """128 wide up to 128 input columns; wider inputs get 256 (no compressing first layer)."""
+    factory = FairDistiller()._network_factory(None, n_features)
+    network = factory((n_features,), torch.Generator().manual_seed(0))
+    assert network.width == width
+    assert FairDistiller(embedding_width=64)._network_factory(None, n_features)(
+        (n_features,), torch.Generator().manual_seed(0)).width == 64
 
 
 @pytest.mark.parametrize("alignment", ["barycenter", "groupwise", "none"])
