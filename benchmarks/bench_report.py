@@ -733,9 +733,9 @@ def write_report(rows, meta, out_path, figures_dir):
             "so the package's code can differ between segments; a reproduction check re-runs "
             "stored rows with the package installed at check time.\n")
     doc.append(
-        "The machine was shared with other people's jobs while the benchmark ran, so the "
-        "times are wall-clock times under load: compare them between methods of the same "
-        "run, not with other machines.\n")
+        "Times are wall-clock times on the machine above, whose load (see the load averages) "
+        "and speed vary between runs: compare them between methods of the same run, not "
+        "with other runs or machines.\n")
 
     doc.append("## Setup\n")
     doc.append(_setup_text(meta, rows))
@@ -956,11 +956,11 @@ def _setup_text(meta, rows):
             "(tables)\" below compares the two on the tabular data sets.\n")
     if (mlp_width, mlp_init) != (FairDistiller().embedding_width, mlp_init_default()):
         parts.append(
-            f"FairDistiller's embedding MLP is now {FairDistiller().embedding_width} wide "
-            f"with \"{mlp_init_default()}\" weights, not the {mlp_width}-wide MLP with "
-            f"\"{mlp_init}\" weights these tables used; the section \"The random embedding "
-            "MLP: weights and width (tables)\" below compares them on the tabular data "
-            "sets.\n")
+            f"FairDistiller's embedding MLP now has `embedding_width="
+            f"{FairDistiller().embedding_width!r}` and \"{mlp_init_default()}\" weights, not "
+            f"the width {mlp_width!r} and \"{mlp_init}\" weights these tables used; the "
+            "section \"The random embedding MLP: weights and width (tables)\" below compares "
+            "them on the tabular data sets.\n")
     reduced = [f for f in ("adult", "synthetic", "digits")
                if f in fam and cfg["n_iter"][f] != 1000]
     if reduced and not meta.get("quick"):
