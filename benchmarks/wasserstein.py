@@ -512,7 +512,8 @@ def render(results, timing, command, timing_command, out_path, n_iter, note=""):
         f"Machine: {machine()}  ",
         *([f"Note: {note}  "] if note else []),
         f"Distillers: `FairDistiller(n_iter={n_iter}, device='cpu')`, the batch size of the "
-        "benchmark suite (256 real rows per (class, group) cell on Adult and the synthetic "
+        "benchmark suite at the time of the run (for the stored rows: 256 real rows per "
+        "(class, group) cell on Adult and the synthetic "
         "tables, the largest cell — exact cell means — on the coloured digits), other "
         "parameters at their defaults (L1 distance for the mean targets; the embedding MLP "
         "of the library at the time of the run: the stored rows used width 256 and Gaussian "
