@@ -55,35 +55,49 @@ def _dataset(name):
 
 def run(csv_path, settings=SETTINGS, datasets=DATASETS, log=print):
     """Fit every missing (dataset, seed, budget, batch_size, n_iter); append to the CSV."""
-    config = suite.Config(seeds=SEEDS, budgets=BUDGETS, datasets=())
+    def distiller(setting, budget, seed):
+        batch_size, n_iter = setting
+        return FairDistiller(n_per_class=budget, n_iter=n_iter, batch_size=batch_size,
+                             device="cpu", random_state=seed)
+
+    run_grid(csv_path, ("batch_size", "n_iter"), settings, distiller, datasets, SEEDS, log)
+
+
+def run_grid(csv_path, columns, settings, make_distiller, datasets, seeds, log=print):
+    """Fit every missing (dataset, seed, budget, *setting) and append its scores to the CSV.
+
+    ``settings`` are tuples named by ``columns`` (the CSV columns that identify them);
+    ``make_distiller(setting, budget, seed)`` builds the distiller. A data set's split
+    is loaded once per seed, and only when one of its rows is missing.
+    """
+    config = suite.Config(seeds=seeds, budgets=BUDGETS, datasets=())
     done = set()
     if os.path.exists(csv_path):
         old = pd.read_csv(csv_path)
-        done = set(zip(old.dataset, old.seed, old.budget, old.batch_size, old.n_iter))
+        done = set(zip(old.dataset, old.seed, old.budget, *(old[c] for c in columns)))
     for name in datasets:
         dataset = _dataset(name)
-        for seed in SEEDS:
+        for seed in seeds:
             split = None
             for budget in BUDGETS:
-                for batch_size, n_iter in settings:
-                    if (name, seed, budget, batch_size, n_iter) in done:
+                for setting in settings:
+                    if (name, seed, budget, *setting) in done:
                         continue
                     if split is None:
                         split = suite.load_split(dataset, seed, config)
                         A_train = split.groups(dataset, "train")
                         A_test = split.groups(dataset, "test")
-                    distiller = FairDistiller(n_per_class=budget, n_iter=n_iter,
-                                              batch_size=batch_size, device="cpu",
-                                              random_state=seed)
+                    distiller = make_distiller(setting, budget, seed)
                     score, seconds = fit_and_score(distiller, split, A_train, A_test)
-                    row = {"dataset": name, "seed": seed, "budget": budget,
-                           "batch_size": batch_size, "n_iter": n_iter, "seconds": seconds,
-                           **score}
+                    named = dict(zip(columns, setting))
+                    row = {"dataset": name, "seed": seed, "budget": budget, **named,
+                           "seconds": seconds, **score}
                     pd.DataFrame([row]).to_csv(csv_path, mode="a", index=False,
                                                header=not os.path.exists(csv_path))
-                    log(f"  {name:26s} seed={seed} budget={budget:<3d} batch={batch_size:<4d} "
-                        f"n_iter={n_iter:<5d} acc={score['accuracy']:.3f} "
-                        f"DEO_M={score['deo_max']:.3f} {seconds:5.1f}s")
+                    described = " ".join(f"{c}={v}" for c, v in named.items())
+                    log(f"  {name:26s} seed={seed} budget={budget:<3d} {described} "
+                        f"acc={score['accuracy']:.3f} DEO_M={score['deo_max']:.3f} "
+                        f"{seconds:5.1f}s")
 
 
 def fit_and_score(distiller, split, A_train, A_test):

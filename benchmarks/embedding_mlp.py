@@ -38,8 +38,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-import bench_suite as suite
-from batch_size import BUDGETS, DATASETS, _dataset, _pm, fit_and_score
+from batch_size import DATASETS, _pm, run_grid
 from skfairdistill import FairDistiller
 from skfairdistill.networks import make_embedding
 
@@ -52,8 +51,9 @@ REFERENCE = ("gaussian", 256)
 KEYS = ["dataset", "budget", "seed"]
 
 
-def _distiller(init, width, budget, seed):
-    if (init, width) == SETTINGS[0]:  # the defaults, as a user gets them
+def _distiller(setting, budget, seed):
+    init, width = setting
+    if setting == SETTINGS[0]:  # the defaults, as a user gets them
         return FairDistiller(n_per_class=budget, device="cpu", random_state=seed)
     embedding = functools.partial(make_embedding, "mlp", init=init, width=width)
     return FairDistiller(n_per_class=budget, embedding=embedding, device="cpu",
@@ -62,32 +62,7 @@ def _distiller(init, width, budget, seed):
 
 def run(csv_path, datasets=DATASETS, settings=SETTINGS, log=print):
     """Fit every missing (dataset, seed, budget, init, width); append to the CSV."""
-    config = suite.Config(seeds=SEEDS, budgets=BUDGETS, datasets=())
-    done = set()
-    if os.path.exists(csv_path):
-        old = pd.read_csv(csv_path)
-        done = set(zip(old.dataset, old.seed, old.budget, old.init, old.width))
-    for name in datasets:
-        dataset = _dataset(name)
-        for seed in SEEDS:
-            split = None
-            for budget in BUDGETS:
-                for init, width in settings:
-                    if (name, seed, budget, init, width) in done:
-                        continue
-                    if split is None:
-                        split = suite.load_split(dataset, seed, config)
-                        A_train = split.groups(dataset, "train")
-                        A_test = split.groups(dataset, "test")
-                    distiller = _distiller(init, width, budget, seed)
-                    score, seconds = fit_and_score(distiller, split, A_train, A_test)
-                    row = {"dataset": name, "seed": seed, "budget": budget, "init": init,
-                           "width": width, "seconds": seconds, **score}
-                    pd.DataFrame([row]).to_csv(csv_path, mode="a", index=False,
-                                               header=not os.path.exists(csv_path))
-                    log(f"  {name:26s} seed={seed} budget={budget:<3d} init={init:8s} "
-                        f"width={width:<4d} acc={score['accuracy']:.3f} "
-                        f"DEO_M={score['deo_max']:.3f} {seconds:5.1f}s")
+    run_grid(csv_path, ("init", "width"), settings, _distiller, datasets, SEEDS, log)
 
 
 def _setting(rows, setting):
