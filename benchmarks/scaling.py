@@ -533,13 +533,11 @@ def _machine():
 
 def _defaults():
     """FairDistiller's default batch size and embedding width on this data (reported)."""
-    import torch
-
     from skfairdistill import FairDistiller
+    from skfairdistill.networks import default_mlp_width
 
-    defaults = FairDistiller()
-    network = defaults._network_factory(None, N_FEATURES)((N_FEATURES,), torch.Generator())
-    return {"batch_size": defaults.batch_size, "embedding_width": network.width}
+    return {"batch_size": FairDistiller().batch_size,
+            "embedding_width": default_mlp_width(N_FEATURES)}
 
 
 def main(argv=None):

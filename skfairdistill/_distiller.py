@@ -121,7 +121,8 @@ class FairDistiller(BaseSampler):
         "convnet", norm="none")`` there.
     embedding_width : int or "auto", default="auto"
         Width of the randomly drawn embedding MLP (``embedding="mlp"``). ``"auto"``:
-        128 for inputs of up to 128 columns, 256 for wider ones. The cost of an
+        128 for inputs of up to 128 columns, 256 for wider ones
+        (:func:`skfairdistill.networks.default_mlp_width`). The cost of an
         iteration grows with the square of the width; on the benchmark's tables (10–96
         columns) 128 is as fair and accurate as 256 at about 0.65x the time
         (``benchmarks/embedding_mlp.py``), but on the flattened coloured digits (192
@@ -500,7 +501,7 @@ class FairDistiller(BaseSampler):
             n_iter=self.n_iter,
             learning_rate=self._learning_rate(image_shape),
             batch_size=self.batch_size,
-            network_factory=self._network_factory(image_shape, real.n_features),
+            network_factory=self._network_factory(image_shape),
             augment=self._augment(image_shape),
             generator=torch_rng,
             verbose=self.verbose,
@@ -629,7 +630,7 @@ class FairDistiller(BaseSampler):
                 )
         return shape
 
-    def _network_factory(self, image_shape, n_features):
+    def _network_factory(self, image_shape):
         """``factory(input_shape, generator)`` drawing this estimator's embedding network."""
         if callable(self.embedding):
             return functools.partial(make_embedding, self.embedding)
@@ -637,12 +638,10 @@ class FairDistiller(BaseSampler):
         if kind == "auto":
             kind = "mlp" if image_shape is None else "convnet"
         if kind == "mlp":
-            width = self.embedding_width
-            if width == "auto":  # narrower than its input, the first layer compresses it
-                width = 128 if n_features <= 128 else 256
-            return functools.partial(
-                make_embedding, "mlp", width=width, n_layers=self.embedding_layers
-            )
+            options = {"n_layers": self.embedding_layers}
+            if self.embedding_width != "auto":  # "auto": make_embedding's default width
+                options["width"] = self.embedding_width
+            return functools.partial(make_embedding, "mlp", **options)
         return functools.partial(make_embedding, kind)
 
     def _augment(self, image_shape):

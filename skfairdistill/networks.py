@@ -16,7 +16,7 @@ Examples
 """
 
 from ._augment import DEFAULT_STRATEGY, NO_COLOR_STRATEGY, OPERATIONS, SiameseAugment
-from ._networks import ConvNet, RandomMLP, make_embedding
+from ._networks import ConvNet, RandomMLP, default_mlp_width, make_embedding
 
 __all__ = [
     "ConvNet",
@@ -25,5 +25,6 @@ __all__ = [
     "OPERATIONS",
     "RandomMLP",
     "SiameseAugment",
+    "default_mlp_width",
     "make_embedding",
 ]
