@@ -13,7 +13,8 @@ from imblearn.base import BaseSampler
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d, validate_data
 
-from ._augment import NO_COLOR_STRATEGY, SiameseAugment, parse_strategy
+from . import _presets
+from ._augment import SiameseAugment, parse_strategy
 from ._containers import ContainerRoundTrip
 from ._data import RealRows
 from ._device import make_generators, resolve_device
@@ -24,8 +25,6 @@ from ._targets import ALIGNMENTS, DISTANCES, check_barycenter
 
 _INITS = ("real", "noise")
 _MATCHINGS = ("distribution", "gradient")
-# DC's schedule (Zhao et al., ICLR 2021): rows per class -> (outer loops, inner steps)
-_DC_LOOPS = ((1, 1, 1), (10, 10, 50), (20, 20, 25), (30, 30, 20), (40, 40, 15), (50, 50, 10))
 
 
 class FairDistiller(BaseSampler):
@@ -60,9 +59,20 @@ class FairDistiller(BaseSampler):
         FairDD's sum of distances to every group's mean (Zhou et al., arXiv
         2411.19623); ``"none"`` is plain (vanilla) distillation towards the
         class mean, which leans towards the majority group.
-    distance : {"l1", "squared_l2"}, default="l1"
-        Distance between real and synthetic mean embeddings (COBRA's DM uses L1).
-        Used by the mean targets only (``barycenter="mean"``).
+    preset : {"library", "paper"}, default="library"
+        What every ``"auto"`` value below resolves to. ``"library"``: the defaults
+        tuned on this project's benchmark. ``"paper"``: the hyper-parameters of
+        the authors' public code (mhmoslemi/COBRA, whose scripts run vanilla,
+        FairDD and COBRA alike) for the chosen ``matching`` and ``alignment``:
+        DM 2600 iterations, step 1.0, 600 real rows per class, DSA with colour,
+        COBRA's warm start; DC 1000 iterations, step 0.1, 256 real rows per
+        class, no augmentation. Explicit values always win. See
+        ``docs/method.md`` ("Presets") for the table and what differs from
+        the authors' code.
+    distance : {"auto", "l1", "squared_l2"}, default="auto"
+        Distance between real and synthetic mean embeddings (``barycenter="mean"``
+        only). ``"auto"`` is each method's published distance: squared L2 for
+        vanilla DM and FairDD-DM, L1 for COBRA-DM.
     barycenter : {"mean", "wasserstein", "sliced"}, default="mean"
         What ``alignment="barycenter"`` aligns to. ``"mean"`` is COBRA's
         uniform-weight mean of the groups' mean embeddings. The others go beyond
@@ -88,22 +98,23 @@ class FairDistiller(BaseSampler):
         minority cells hold only a few images. With the default MLP they cost
         2.0–3.0× (``"wasserstein"``) and 2.5–3.5× (``"sliced"``) the iteration
         time of ``"mean"``.
-    n_iter : int, default=1000
-        Number of matching iterations (synthetic-set updates).
+    n_iter : int or "auto", default="auto"
+        Number of matching iterations (synthetic-set updates). ``"auto"``: 1000
+        (library); 2600 for DM and 1000 for DC (paper).
     learning_rate : float or "auto", default="auto"
         Step size of the SGD (momentum 0.5) update of the synthetic rows, which
-        live in standardised feature space. ``"auto"`` is 0.1, except for
-        distribution matching of images (with any embedding but ``"mlp"``, so
-        also with a factory of your own), where it is 10: the
-        ConvNet's average pooling spreads the gradient of an embedding over
-        many pixels, so each pixel gets a much smaller one (10 worked on the
-        8x8 coloured digits of the benchmark, where 0.1 barely moved the images).
-    batch_size : int, default=128
+        live in standardised feature space. ``"auto"`` (library) is 0.1, except
+        for distribution matching of images through a ConvNet (any embedding but
+        ``"mlp"``), where it is 10: average pooling spreads an embedding's
+        gradient over many pixels. ``"auto"`` (paper) is the authors' step (DM
+        1.0, DC 0.1) on their pixel scale, converted to ours for images with
+        values in [0, 1].
+    batch_size : int or "auto", default="auto"
         Real rows drawn per (class, group) cell and iteration. A cell with fewer
-        rows contributes all of them, so its mean is exact. Embedding this
-        mini-batch is most of an iteration's cost. On the project's tabular
-        benchmark (``benchmarks/results/batch_size.md``) 128 rows were as fair and
-        as accurate as 256 at about two thirds of the time; 64 were less fair.
+        rows contributes all of them, each embedded once, so its mean is exact.
+        Embedding this mini-batch is most of an iteration's cost. ``"auto"``:
+        128 (library; ``benchmarks/results/batch_size.md``); the authors' batch
+        per class (DM 600, DC 256) shared equally by the class's groups (paper).
     embedding : {"auto", "mlp", "convnet"} or callable, default="auto"
         The embedding network drawn every iteration. ``"auto"``: the ConvNet-3 of
         the field (3 × [3×3 convolution, 128 channels → instance norm → ReLU → 2×2
@@ -129,13 +140,15 @@ class FairDistiller(BaseSampler):
         columns) it was clearly less fair than 256 (``docs/benchmarks.md``).
     embedding_layers : int, default=2
         Number of hidden layers of the embedding MLP (``embedding="mlp"``).
-    warm_start_epochs : int or "auto", default=0
+    warm_start_epochs : int or "auto", default="auto"
         COBRA's warm start (distribution matching): train each freshly drawn
-        embedding network for this many full-batch epochs on the current
-        synthetic rows before it is used. 0 uses purely random networks.
-        ``"auto"`` grows with the budget: one epoch per 10 rows of the largest
-        class, at least one (our reading of "K grows with the rows per class";
-        the authors' schedule is not published with the paper).
+        embedding network for this many epochs on the current synthetic rows
+        before it is used, as the authors' code does (plain SGD, step 0.01,
+        mini-batches of 256, with the augmentation on images, through a linear
+        head). 0 uses purely random networks. ``"auto"``: 0 (library); for
+        COBRA-DM the authors' K (paper): 50 epochs at 50 rows per class, 100 at
+        100, 10 otherwise. It multiplies an iteration's cost (measured in
+        ``docs/benchmarks.md``).
     image_shape : tuple of int or None, default=None
         ``(C, H, W)`` (or ``(H, W)`` for one channel) when the rows of a 2-D ``X``
         are flattened images, channels first. ``X`` of shape ``(n, C, H, W)`` or
@@ -147,17 +160,20 @@ class FairDistiller(BaseSampler):
         2021): the same random transform is applied to the real and the synthetic
         images before they are compared. A string names the operations joined by
         ``"_"`` from ``color``, ``crop``, ``cutout``, ``flip``, ``scale``,
-        ``rotate``; ``None`` or ``"none"`` turns it off. ``"auto"`` is
-        ``"crop_cutout_flip_scale_rotate"`` for images and nothing for tables:
+        ``rotate``; ``None`` or ``"none"`` turns it off. ``"auto"`` (library)
+        is ``"crop_cutout_flip_scale_rotate"`` for images and nothing for tables:
         colour jitter is left out by default because it perturbs a sensitive
         attribute that is coded in colour (coloured digits, grey vs colour
         images); add ``color`` when the groups are not told apart by colour.
+        ``"auto"`` (paper): the authors' ``"color_crop_cutout_flip_scale_rotate"``
+        for DM, none for DC.
     outer_loops, inner_steps : int or None, default=None
         Gradient matching: synthetic-set updates per drawn classifier, and
         classifier training steps on the synthetic set between them. None takes
-        DC's schedule for the largest class's budget: 1 row → (1, 1), up to 10 →
-        (10, 50), 20 → (20, 25), 30 → (30, 20), 40 → (40, 15), 50 and more →
-        (50, 10).
+        DC's schedule as the COBRA authors' code extends it, for the largest
+        class's budget: below 10 rows → (5, 10), 10 → (10, 50), 20 → (20, 25),
+        30 → (30, 20), 40 → (40, 15), 50 → (50, 10), above 50 → (100, 10); a
+        budget between two entries takes the lower one.
     network_learning_rate : float, default=0.01
         Gradient matching: SGD step size of the classifier's training.
     init : {"real", "noise"}, default="real"
@@ -299,15 +315,16 @@ class FairDistiller(BaseSampler):
         n_per_class=10,
         matching="distribution",
         alignment="barycenter",
-        distance="l1",
+        preset="library",
+        distance="auto",
         barycenter="mean",
-        n_iter=1000,
+        n_iter="auto",
         learning_rate="auto",
-        batch_size=128,
+        batch_size="auto",
         embedding="auto",
         embedding_width="auto",
         embedding_layers=2,
-        warm_start_epochs=0,
+        warm_start_epochs="auto",
         image_shape=None,
         augmentation="auto",
         outer_loops=None,
@@ -321,6 +338,7 @@ class FairDistiller(BaseSampler):
         self.n_per_class = n_per_class
         self.matching = matching
         self.alignment = alignment
+        self.preset = preset
         self.distance = distance
         self.barycenter = barycenter
         self.n_iter = n_iter
@@ -496,11 +514,13 @@ class FairDistiller(BaseSampler):
         X_init = X_init.reshape(len(X_init), *input_shape)
         y_syn = torch.as_tensor(np.repeat(np.arange(len(classes)), per_class), device=device)
 
+        alignment = self.alignment if groups is not None else "none"
+        n_iter = self._n_iter()
         common = dict(
-            alignment=self.alignment if groups is not None else "none",
-            n_iter=self.n_iter,
-            learning_rate=self._learning_rate(image_shape),
-            batch_size=self.batch_size,
+            alignment=alignment,
+            n_iter=n_iter,
+            learning_rate=self._learning_rate(X, image_shape, real),
+            batch_size=self._batch_size(int(cells.present.sum(axis=1).max())),
             network_factory=self._network_factory(image_shape),
             augment=self._augment(image_shape),
             generator=torch_rng,
@@ -512,9 +532,10 @@ class FairDistiller(BaseSampler):
                 cells,
                 X_init,
                 y_syn,
-                distance=self.distance,
+                # the requested method's distance and warm start, with or without groups
+                distance=_presets.distance(self.alignment, self.distance),
                 barycenter=self.barycenter,
-                warm_start_epochs=self._warm_start_epochs(per_class.max()),
+                warm_start_epochs=self._warm_start_epochs(self.alignment, per_class.max()),
                 **common,
             )
         else:
@@ -531,7 +552,7 @@ class FairDistiller(BaseSampler):
             )
         if result.interrupted:
             warnings.warn(
-                f"Distillation interrupted after {result.n_iter} of {self.n_iter} iterations; "
+                f"Distillation interrupted after {result.n_iter} of {n_iter} iterations; "
                 "the synthetic set reached so far is kept (interrupted_=True).",
                 UserWarning,
                 stacklevel=4,
@@ -556,7 +577,8 @@ class FairDistiller(BaseSampler):
         """Check the hyper-parameters (cheap, before any data work)."""
         _check_choice("matching", self.matching, _MATCHINGS)
         _check_choice("alignment", self.alignment, ALIGNMENTS)
-        _check_choice("distance", self.distance, DISTANCES)
+        _check_choice("preset", self.preset, _presets.PRESETS)
+        _check_choice("distance", self.distance, ("auto", *DISTANCES))
         check_barycenter(self.alignment, self.barycenter)
         if self.matching == "gradient" and self.barycenter != "mean":
             raise ValueError(
@@ -565,7 +587,7 @@ class FairDistiller(BaseSampler):
             )
         _check_choice("init", self.init, _INITS)
         for name in ("n_iter", "batch_size", "embedding_width", "embedding_layers"):
-            if name == "embedding_width" and self.embedding_width == "auto":
+            if name != "embedding_layers" and getattr(self, name) == "auto":
                 continue
             _check_int(name, getattr(self, name), minimum=1)
         if self.warm_start_epochs != "auto":
@@ -651,24 +673,44 @@ class FairDistiller(BaseSampler):
         if isinstance(self.augmentation, SiameseAugment):
             return self.augmentation
         if self.augmentation == "auto":
-            return SiameseAugment(NO_COLOR_STRATEGY)
+            strategy = _presets.augmentation(self.preset, self.matching)
+            return None if strategy is None else SiameseAugment(strategy)
         return SiameseAugment(self.augmentation)
 
-    def _learning_rate(self, image_shape):
+    # The "auto" values, resolved by the preset (see _presets); explicit values win.
+
+    def _n_iter(self):
+        if self.n_iter != "auto":
+            return self.n_iter
+        return _presets.n_iter(self.preset, self.matching)
+
+    def _batch_size(self, n_groups):
+        if self.batch_size != "auto":
+            return self.batch_size
+        return _presets.batch_size(self.preset, self.matching, n_groups)
+
+    def _learning_rate(self, X, image_shape, real):
         if self.learning_rate != "auto":
             return self.learning_rate
-        images_through_a_convnet = image_shape is not None and self.embedding != "mlp"
-        return 10.0 if images_through_a_convnet and self.matching == "distribution" else 0.1
+        pixel_scale = None
+        if self.preset == "paper" and image_shape is not None and _in_unit_range(X):
+            pixel_scale = float(np.mean(real.scale**2))
+        return _presets.learning_rate(
+            self.preset,
+            self.matching,
+            images=image_shape is not None,
+            convnet=self.embedding != "mlp",
+            pixel_scale=pixel_scale,
+        )
 
-    def _warm_start_epochs(self, rows_per_class):
-        if self.warm_start_epochs == "auto":
-            return max(1, math.ceil(rows_per_class / 10))
-        return self.warm_start_epochs
+    def _warm_start_epochs(self, alignment, rows_per_class):
+        if self.warm_start_epochs != "auto":
+            return self.warm_start_epochs
+        return _presets.warm_start_epochs(self.preset, self.matching, alignment, rows_per_class)
 
     def _dc_loops(self, rows_per_class):
-        """(outer_loops, inner_steps): the parameters, or DC's schedule for the budget."""
-        schedule = [(outer, inner) for ipc, outer, inner in _DC_LOOPS if ipc <= rows_per_class]
-        outer, inner = schedule[-1]
+        """(outer_loops, inner_steps): the parameters, or the schedule for the budget."""
+        outer, inner = _presets.dc_loops(rows_per_class)
         return (
             outer if self.outer_loops is None else self.outer_loops,
             inner if self.inner_steps is None else self.inner_steps,
@@ -720,6 +762,13 @@ class FairDistiller(BaseSampler):
         tags.input_tags.sparse = False
         tags.input_tags.allow_nan = False
         return tags
+
+
+def _in_unit_range(X):
+    """Whether every value of ``X`` lies in [0, 1] (pixels as the papers store them)."""
+    if not isinstance(X, np.ndarray):  # read in blocks (memory-mapped, Dask): not checked
+        return False
+    return bool(X.min() >= 0 and X.max() <= 1)
 
 
 def _flatten_images(X):

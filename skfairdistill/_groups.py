@@ -150,7 +150,7 @@ class CellSampler:
         self._order = torch.as_tensor(order, device=device)
         self._starts = torch.as_tensor(starts, device=device).unsqueeze(1)
         self._counts = torch.as_tensor(counts, device=device).unsqueeze(1)
-        self._layouts = {}  # batch_size -> (small cells, their offsets, weights, means)
+        self._layouts = {}  # batch_size -> (small cells, offsets, weights); packings
 
     @property
     def present(self):
@@ -177,7 +177,7 @@ class CellSampler:
             The same tensor for every draw of one batch size: read it, do not
             modify it in place.
         """
-        small, fixed, weights, _ = self._layout(batch_size)
+        small, fixed, weights = self._layout(batch_size)
         uniform = torch.rand(weights.shape, generator=generator, device=self._order.device)
         # float rounding can land on count itself; keep draws inside the cell
         sampled = torch.minimum((uniform * self._counts).long(), self._counts - 1)
@@ -185,14 +185,31 @@ class CellSampler:
         positions = (self._starts + offsets).clamp(max=self._order.shape[0] - 1)
         return self._order[positions], weights
 
-    def mean_weights(self, batch_size):
-        """Weights that average each cell's draw: 1 / (rows drawn) per row, 0 for padding.
+    def packing(self, batch_size):
+        """Where the real draws of :meth:`draw` lie, without its padding.
 
-        Shape and layout of :meth:`draw`'s weights (fixed for a batch size), so that
-        ``torch.bmm(mean_weights.unsqueeze(1), values)`` gives every cell's mean in
-        one operation. An empty cell's weights are all 0. Read-only, like the weights.
+        Returns
+        -------
+        slots : LongTensor of shape (n_drawn,)
+            Positions in the flattened ``rows`` of :meth:`draw` that hold a real draw
+            (weight 1), cell by cell: ``rows.reshape(-1)[slots]`` are the rows to embed,
+            each once.
+        cell_of_slot : LongTensor of shape (n_drawn,)
+            The cell (``class * n_groups + group``) of each packed row.
+        inverse_counts : FloatTensor of shape (n_classes * n_groups, 1)
+            1 / (rows drawn) per cell (1 for an empty cell), so that
+            ``zeros(n_cells, d).index_add_(0, cell_of_slot, values) * inverse_counts``
+            gives every cell's mean. Fixed for a batch size; read-only.
         """
-        return self._layout(batch_size)[3]
+        batch_size = min(batch_size, self._largest)
+        key = ("packed", batch_size)
+        if key not in self._layouts:
+            weights = self._layout(batch_size)[2]
+            slots = torch.nonzero(weights.reshape(-1) > 0).squeeze(1)
+            cell_of_slot = torch.div(slots, weights.shape[1], rounding_mode="floor")
+            inverse_counts = 1.0 / weights.sum(1, keepdim=True).clamp(min=1)
+            self._layouts[key] = slots, cell_of_slot, inverse_counts
+        return self._layouts[key]
 
     def _layout(self, batch_size):
         """What does not change between draws of one batch size, built once."""
@@ -203,6 +220,5 @@ class CellSampler:
             small = self._counts <= batch_size  # these cells give all their rows, in order
             weights = (~small | (slots < self._counts)).float()
             fixed = torch.where(weights > 0, slots, torch.zeros_like(slots))
-            means = weights / weights.sum(1, keepdim=True).clamp(min=1)
-            self._layouts[batch_size] = small, fixed, weights, means
+            self._layouts[batch_size] = small, fixed, weights
         return self._layouts[batch_size]

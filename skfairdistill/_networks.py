@@ -349,29 +349,41 @@ def _check_network(network, factory):
         )
 
 
-def warm_up(network, X_syn, y_syn, n_classes, epochs, generator, learning_rate=0.01):
-    """Train ``network`` (plus a throw-away linear head) on the synthetic rows.
+def warm_up(network, X_syn, y_syn, n_classes, epochs, generator, *, learning_rate=0.01,
+            batch_size=256, augment=None):
+    """Train ``network`` and a linear classification head on the synthetic rows.
 
-    COBRA's warm start (arXiv 2605.00185): before a matching step, the freshly drawn
-    embedding network is trained for a few epochs on the current synthetic set, so
-    that the embedding reflects class-discriminative directions rather than pure
-    random features. Full-batch SGD with momentum; the synthetic rows are treated
-    as constants here. The head is drawn from ``generator``: a zero head would
-    give the network zero gradients in the first epoch, so one epoch would
-    change nothing.
+    COBRA's warm start, as the authors' code does it (mhmoslemi/COBRA,
+    ``train_dm.py``): before a matching step the freshly drawn embedding network
+    is trained for ``epochs`` epochs on the current synthetic set — plain SGD
+    (``learning_rate`` 0.01, no momentum), shuffled mini-batches of ``batch_size``,
+    each augmented (images, when ``augment`` is given; one transform per image,
+    as their DSA call without a shared seed), cross-entropy through a linear head
+    with a bias. The head stands for their network's own classifier layer and is
+    drawn as PyTorch's default initialisation of one, uniform in
+    ``±1 / sqrt(width)``, from ``generator``. The synthetic rows are constants
+    here. Our networks have no affine normalisation parameters, so unlike the
+    authors' ConvNet only the weights, biases and head are trained.
     """
     params = network.parameters()
-    head = torch.randn(
-        network.width, n_classes, generator=generator, device=generator.device
-    ) / math.sqrt(network.width)
-    for tensor in params + [head]:
+    device = generator.device
+    bound = 1.0 / math.sqrt(network.width)
+    head = (torch.rand(network.width, n_classes, generator=generator, device=device) * 2 - 1)
+    head_bias = (torch.rand(n_classes, generator=generator, device=device) * 2 - 1) * bound
+    head *= bound
+    for tensor in params + [head, head_bias]:
         tensor.requires_grad_(True)
-    optimizer = MomentumSGD(params + [head], lr=learning_rate, momentum=0.9)
+    optimizer = MomentumSGD(params + [head, head_bias], lr=learning_rate)
     inputs = X_syn.detach()
     for _ in range(epochs):
-        optimizer.zero_grad()
-        F.cross_entropy(network(inputs) @ head, y_syn).backward()
-        optimizer.step()
+        order = torch.randperm(len(inputs), generator=generator, device=device)
+        for batch in order.split(batch_size):
+            rows = inputs[batch]
+            if augment is not None:
+                rows = augment.apply(rows, augment.draw(generator, batch_size=len(batch)))
+            optimizer.zero_grad()
+            F.cross_entropy(torch.addmm(head_bias, network(rows), head), y_syn[batch]).backward()
+            optimizer.step()
     for tensor in params:
         tensor.requires_grad_(False)
     return network

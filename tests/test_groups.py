@@ -224,20 +224,20 @@ def test_weighted_mean_of_small_cells_is_exact(cells):
     rows, weights = sampler.draw(25, torch.Generator().manual_seed(0))
     vals = torch.as_tensor(values)[rows]
     means = (weights * vals).sum(1) / weights.sum(1).clamp(min=1)
-    # the averaging weights give the same means in one product, and are fixed
-    mean_weights = sampler.mean_weights(25)
-    assert mean_weights is sampler.mean_weights(25)
-    batched = (mean_weights.double() * vals).sum(1)
-    assert torch.allclose(batched, means)
     for k, g in [(0, 1), (1, 0), (1, 1), (2, 1)]:  # the cells with <= 25 rows
         exact = values[(class_codes == k) & (group_codes == g)].mean()
         assert means[k * 2 + g].item() == pytest.approx(exact)
-    # padding and empty cells weigh nothing; every other cell's weights sum to 1
-    assert torch.equal(mean_weights > 0, weights > 0)
-    sums = mean_weights.sum(1)
+    # the packing keeps exactly the real draws, each once, and gives the same means
+    slots, cell_of_slot, inverse_counts = sampler.packing(25)
+    assert sampler.packing(25)[0] is slots  # fixed for a batch size
+    assert torch.equal(slots, torch.nonzero(weights.reshape(-1) > 0).squeeze(1))
+    assert len(slots) == int(weights.sum())
+    packed = vals.reshape(-1)[slots]
+    segment = torch.zeros(len(weights), dtype=packed.dtype).index_add_(0, cell_of_slot, packed)
+    segment *= inverse_counts.squeeze(1).double()
+    assert torch.allclose(segment, means)
     present = torch.as_tensor(sampler.present.reshape(-1))
-    assert torch.allclose(sums[present], torch.ones(int(present.sum())))
-    assert (sums[~present] == 0).all()
+    assert (segment[~present] == 0).all()
 
 
 def test_rows_of_class(cells):

@@ -162,12 +162,21 @@ def test_defaults_picked_for_images(captured):
     assert captured["match_distributions"]["augment"] is None
 
 
-@pytest.mark.parametrize("n_per_class, epochs", [(1, 1), (10, 1), (11, 2), (50, 5)])
-def test_warm_start_auto_grows_with_the_budget(captured, n_per_class, epochs):
-    X, y, groups = _images(n=120, shape=(1, 4, 4))
+@pytest.mark.parametrize("preset, alignment, n_per_class, epochs", [
+    ("library", "barycenter", 10, 0),
+    ("paper", "barycenter", 1, 10),
+    ("paper", "barycenter", 10, 10),
+    ("paper", "barycenter", 50, 50),
+    ("paper", "barycenter", 100, 100),
+    ("paper", "groupwise", 50, 0),
+    ("paper", "none", 10, 0),
+])
+def test_warm_start_auto_follows_the_preset(captured, preset, alignment, n_per_class, epochs):
+    """The authors warm-start in COBRA mode only: K = 50 at 50 rows, 100 at 100, else 10."""
+    X, y, groups = _images(n=240, shape=(1, 4, 4))
     params = {**FAST, "n_iter": 1, "n_per_class": n_per_class}
-    FairDistiller(warm_start_epochs="auto", embedding="mlp", embedding_width=8, **params).fit(
-        X, y, sensitive_features=groups)
+    FairDistiller(preset=preset, alignment=alignment, embedding="mlp", embedding_width=8,
+                  **params).fit(X, y, sensitive_features=groups)
     assert captured["match_distributions"]["warm_start_epochs"] == epochs
 
 
@@ -200,7 +209,9 @@ def test_distribution_matching_augments_real_and_synthetic_alike():
         assert real_shape[-3:] == syn_shape[-3:] == (3, 6, 6) and syn_shape[0] == 4
 
 
-@pytest.mark.parametrize("n_per_class, loops", [(1, (1, 1)), (10, (10, 50)), (50, (50, 10))])
+@pytest.mark.parametrize("n_per_class, loops", [
+    (1, (5, 10)), (5, (5, 10)), (10, (10, 50)), (15, (10, 50)), (50, (50, 10)), (60, (100, 10)),
+])
 def test_gradient_matching_takes_dc_schedule(monkeypatch, n_per_class, loops):
     calls = []
 

@@ -1,7 +1,8 @@
 """Distribution matching (DM): the optimisation loop that moves the synthetic rows.
 
 Per iteration: draw a fresh embedding network (optionally warm-started on the
-current synthetic rows), embed one mini-batch per (class, group) cell and the
+current synthetic rows), embed one mini-batch per (class, group) cell (each drawn
+row once: a cell smaller than the batch gives all its rows, without padding) and the
 synthetic rows of every class (images: both augmented with the same random
 transform, DSA's siamese augmentation), compare them with the chosen alignment
 target, and take one SGD step on the synthetic rows. Everything stays on the device: no
@@ -71,7 +72,8 @@ def match_distributions(
         (see :func:`skfairdistill._networks.make_embedding`).
     warm_start_epochs : int
         COBRA's warm start: epochs of training of each drawn network on the
-        current synthetic rows before it is used (0: purely random networks).
+        current synthetic rows before it is used (0: purely random networks;
+        :func:`skfairdistill._networks.warm_up`, with ``augment`` on images).
     generator : torch.Generator
         The only source of randomness.
     augment : SiameseAugment or None, default=None
@@ -102,9 +104,10 @@ def match_distributions(
     clouds_target = distribution_target(barycenter, cells.present, y_syn, generator)
     if clouds_target is not None:  # larger clouds would only slow its solver down
         batch_size = min(batch_size, clouds_target.cloud_size)
-    # per-cell means of the real embeddings and per-class means of the synthetic ones,
-    # each as one batched product with fixed averaging weights
-    cell_means = cells.mean_weights(batch_size).unsqueeze(1)  # (cells, 1, batch)
+    # each drawn real row is embedded once (packed, no padding); the cell means are
+    # segment sums, the synthetic class means one product with fixed averaging weights
+    slots, cell_of_slot, inverse_counts = cells.packing(batch_size)
+    n_cells = cells.n_classes * cells.n_groups
     syn_means = torch.nn.functional.one_hot(y_syn, n_classes).T.float()
     syn_means /= syn_means.sum(1, keepdim=True).clamp(min=1)  # (n_classes, n_syn)
 
@@ -120,9 +123,10 @@ def match_distributions(
         for it in progress:
             network = network_factory(input_shape, generator)
             if warm_start_epochs > 0:
-                warm_up(network, X_syn, y_syn, n_classes, warm_start_epochs, generator)
+                warm_up(network, X_syn, y_syn, n_classes, warm_start_epochs, generator,
+                        augment=augment)
             rows, weights = cells.draw(batch_size, generator)
-            real_rows = real.gather(rows).reshape(*rows.shape, *input_shape)
+            real_rows = real.gather(rows.reshape(-1)[slots]).reshape(len(slots), *input_shape)
             syn_rows = X_syn
             if augment is not None:  # siamese: the same transform for both
                 transform = augment.draw(
@@ -131,8 +135,9 @@ def match_distributions(
                 real_rows = augment.apply(real_rows, transform)
                 syn_rows = augment.apply(X_syn, transform)
             with torch.no_grad():
-                embedded = network(real_rows)  # (cells, batch, width)
-                group_stats = torch.bmm(cell_means, embedded)
+                embedded = network(real_rows)  # (n_drawn, width)
+                group_stats = embedded.new_zeros(n_cells, embedded.shape[1])
+                group_stats.index_add_(0, cell_of_slot, embedded).mul_(inverse_counts)
             group_stats = group_stats.view(n_classes, cells.n_groups, -1)
             syn_embedded = network(syn_rows)
             syn_stats = syn_means @ syn_embedded
@@ -141,7 +146,9 @@ def match_distributions(
                     group_stats, present, shares, syn_stats, alignment=alignment, kind=distance
                 )
             else:  # distribution-level barycenter of the per-group embedding clouds
-                loss = clouds_target(embedded, weights, syn_embedded)
+                padded = embedded.new_zeros(weights.numel(), embedded.shape[1])
+                padded[slots] = embedded
+                loss = clouds_target(padded.view(*weights.shape, -1), weights, syn_embedded)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
