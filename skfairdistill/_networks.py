@@ -259,7 +259,7 @@ class ConvNet:
             hidden = F.conv2d(hidden, weight, bias, padding=1)
             if self.norm == "instance":
                 hidden = F.group_norm(hidden, self.channels)  # one group per channel
-            hidden = F.relu(hidden)
+            hidden = F.relu(hidden, inplace=True)  # backward needs the norm's input only
             if pool:
                 hidden = F.avg_pool2d(hidden, 2)
         return hidden.reshape(*lead, self.width)
