@@ -241,6 +241,17 @@ class FairDistiller(BaseSampler):
     the call. An interrupt during the loop is not an error: it ends the fit early
     with the rows reached (``interrupted_``).
 
+    Divergence: a fit never returns NaN or infinite rows. A step too large for the
+    data (``learning_rate``) makes the matching loss NaN or infinite; the loop
+    checks it every 256 iterations and stops with a ``ValueError`` that says to
+    lower ``learning_rate`` (the fit is then all or nothing, as above: keeping
+    "the last finite rows" would mean copying the rows every iteration). Rows that
+    overflow the dtype of ``X`` on the way back to its scale are refused the same
+    way. Sizes that cannot fit in the device's memory (``n_per_class``,
+    ``embedding_width``, ...) are refused before anything is allocated, with the
+    memory they would need; a huge ``n_iter`` costs memory only for the
+    iterations run.
+
     Large data: the cost of an iteration does not depend on the number of rows.
     A fit makes one indexing pass over the labels and groups (an int64 index with
     one entry per row) and computes the column statistics in blocks; every
@@ -917,23 +928,28 @@ def _check_embedding_factory(factory):
 
 
 def _refuse_categorical_columns(X):
-    """A pandas ``category`` column in X is refused, even one of numbers.
+    """A pandas ``category`` column of numbers in X is refused, not read as its numbers.
 
-    Its categories are labels, not quantities: reading the numbers (or the codes)
-    as values would distil an order and distances the data does not have, and the
-    synthetic values (2.37) would be no category. The caller chooses: one-hot
-    encode it, or, when the numbers are quantities, convert it with ``astype(float)``.
+    Its categories are labels, not quantities: reading the numbers as values would
+    distil an order and distances the data may not have, and synthetic values
+    (2.37) would be no category. The caller decides: one-hot encode it, or, when
+    the numbers are quantities, convert it with ``astype(float)``. (A category
+    column of text is refused by the non-numeric check, with the same advice.)
     """
     if not isinstance(X, pd.DataFrame):
         return
-    columns = [name for name, dtype in X.dtypes.items() if isinstance(dtype, pd.CategoricalDtype)]
+    columns = [
+        name for name, dtype in X.dtypes.items()
+        if isinstance(dtype, pd.CategoricalDtype)
+        and pd.api.types.is_numeric_dtype(dtype.categories.dtype)
+    ]
     if columns:
-        raise TypeError(
-            f"X has categorical (pandas 'category') columns {_short_list(columns)}. "
-            "FairDistiller needs quantities: one-hot encode them first (e.g. "
-            "sklearn.preprocessing.OneHotEncoder in a ColumnTransformer, or "
-            "skfairdistill.preprocessing.TabularEncoder), or, if their values are "
-            "quantities, convert them with X.astype({column: float})."
+        raise ValueError(
+            f"X has categorical (pandas 'category') columns of numbers {_short_list(columns)}; "
+            "FairDistiller does not read category labels as quantities. One-hot encode "
+            "them first (e.g. sklearn.preprocessing.OneHotEncoder in a ColumnTransformer), "
+            "or, if their values are quantities, convert them with "
+            "X.astype({column: float})."
         )
 
 
