@@ -88,8 +88,8 @@ class _ChunkedChoices:
         self._augment, self._n_iter, self._generator = augment, int(n_iter), generator
         self._chunk, self._start = first, 0
 
-    def __getitem__(self, it):
-        if it >= self._start + len(self._chunk):
+    def __getitem__(self, it):  # read in order by the loop; a later chunk draws the ones between
+        while it >= self._start + len(self._chunk):
             self._start += len(self._chunk)
             size = min(CHOICE_CHUNK, self._n_iter - self._start)
             self._chunk = self._augment.choose(size, self._generator)
