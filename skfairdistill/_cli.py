@@ -2,6 +2,7 @@
 
 import argparse
 import contextlib
+import os
 import sys
 import tempfile
 import time
@@ -57,14 +58,17 @@ def _open_table(path, fmt, batch_rows, parser):
     A Parquet file is only opened here (its schema read); its rows are read later, in
     batches of ``batch_rows``. A CSV file is read whole and is one batch.
     """
-    from ._tabular_io import parquet_batches, parquet_columns
+    from ._tabular_io import integer_columns_with_blanks, parquet_batches, parquet_columns
 
     try:
         if fmt == "parquet":
             return parquet_columns(path), parquet_batches(path, batch_rows)
         import pandas as pd
 
-        frame = pd.read_csv(path)
+        frame = integer_columns_with_blanks(
+            pd.read_csv(path),
+            lambda columns: pd.read_csv(path, usecols=columns, dtype=str, keep_default_na=True),
+        )
         return list(frame.columns), lambda columns: iter([frame[columns]])
     except ImportError as error:
         parser.error(f"cannot read {path}: {error} (Parquet needs pyarrow: pip install pyarrow)")
@@ -73,15 +77,67 @@ def _open_table(path, fmt, batch_rows, parser):
 
 
 def _write_table(frame, path, fmt, parser):
+    """Write ``frame`` to a temporary file next to ``path``, then move it onto ``path``.
+
+    A write that fails half-way (a full disk, an interrupt) leaves any previous file
+    at ``path`` as it was, and no partial table behind.
+    """
+    path = Path(path)
+    # the temporary name ends like the real one: pandas infers the compression from it
+    handle, temporary = tempfile.mkstemp(dir=path.resolve().parent, prefix=".skfairdistill-",
+                                         suffix="-" + path.name)
+    os.close(handle)
     try:
         if fmt == "parquet":
-            frame.to_parquet(path, index=False)
+            frame.to_parquet(temporary, index=False)
         else:
-            frame.to_csv(path, index=False)
+            frame.to_csv(temporary, index=False)
+        os.replace(temporary, path)
     except ImportError as error:
         parser.error(f"cannot write {path}: {error} (Parquet needs pyarrow: pip install pyarrow)")
     except (OSError, ValueError) as error:
         parser.error(f"cannot write {path}: {error}")
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+
+
+def _refuse_directories(args, parser):
+    """A folder given as DATA or --out is an error that says so (not "does not exist")."""
+    if Path(args.data).is_dir():
+        parser.error(f"DATA {args.data!r} is a directory; give the path of a .csv or .parquet file")
+    if Path(args.out).is_dir():
+        parser.error(f"--out {args.out!r} is a directory; give a file name such as "
+                     f"{os.path.join(args.out, 'synthetic.csv')!r}")
+
+
+def _check_paths(args, parser):
+    """Refuse, before any reading, every input or output path that cannot work or would lose data.
+
+    The input must be a file; ``--out`` must not be the input however it is spelled
+    (relative, ``..``, symbolic or hard link), nor a folder, nor an existing file
+    unless ``--overwrite`` is given, and its folder must exist and be writable.
+    """
+    data, out = Path(args.data), Path(args.out)
+    _refuse_directories(args, parser)
+    if not data.is_file():
+        parser.error(f"DATA file {args.data!r} does not exist")
+    out_dir = out.resolve().parent
+    if not out_dir.is_dir():
+        parser.error(f"the folder of --out {args.out!r} does not exist: {out_dir}")
+    if out.exists() or out.is_symlink():
+        try:
+            same = os.path.samefile(data, out)
+        except OSError:  # a dangling link: it points at no file, so not at the input
+            same = False
+        if same or data.resolve() == out.resolve():
+            parser.error(f"--out {args.out!r} is the input file {args.data!r}: writing it would "
+                         "destroy the input; choose another --out")
+        if not args.overwrite:
+            parser.error(f"--out {args.out!r} already exists; choose another file name or pass "
+                         "--overwrite to replace it")
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        parser.error(f"cannot write --out {args.out!r}: its folder {out_dir} is not writable")
 
 
 def _split_columns(text):
@@ -90,6 +146,7 @@ def _split_columns(text):
 
 def _distill(args, parser):
     """Read a table, distil it with the encoded features, write readable synthetic rows."""
+    _refuse_directories(args, parser)
     in_format, out_format = table_format(args.data), table_format(args.out)
     if in_format is None:
         parser.error(
@@ -101,11 +158,7 @@ def _distill(args, parser):
             f"unknown file extension of --out {args.out!r}: use .csv (optionally .csv.gz, ...) "
             "or .parquet"
         )
-    if not Path(args.data).is_file():
-        parser.error(f"DATA file {args.data!r} does not exist")
-    out_dir = Path(args.out).resolve().parent
-    if not out_dir.is_dir():
-        parser.error(f"the folder of --out {args.out!r} does not exist: {out_dir}")
+    _check_paths(args, parser)
 
     sensitive = _split_columns(args.sensitive)
     if not sensitive:
@@ -128,13 +181,7 @@ def _distill(args, parser):
             f"column(s) {missing} not found in {args.data}; "
             f"its columns are: {', '.join(map(str, columns))}"
         )
-    features = [
-        col
-        for col in columns
-        if col != args.target and (args.keep_sensitive or col not in sensitive)
-    ]
-    if not features:
-        parser.error(f"{args.data} has no feature column besides the target and sensitive ones")
+    features = _feature_columns(args, parser, columns, sensitive)
 
     # a Parquet file's encoded rows go to a temporary float32 file, read in blocks
     folder = (
@@ -168,6 +215,37 @@ def _distill(args, parser):
     return 0
 
 
+def _feature_columns(args, parser, columns, sensitive):
+    """The feature columns: ``--features`` (default: all but target and sensitive), less ``--drop``."""
+    chosen = None if args.features is None else _split_columns(args.features)
+    dropped = [] if args.drop is None else _split_columns(args.drop)
+    for option, names in (("--features", chosen or []), ("--drop", dropped)):
+        unknown = [col for col in names if col not in columns]
+        if unknown:
+            parser.error(f"{option}: column(s) {unknown} not found in {args.data}; its columns "
+                         f"are: {', '.join(map(str, columns))}")
+    if chosen is not None:
+        if not chosen:
+            parser.error("--features needs at least one column name (COL or COL1,COL2)")
+        if args.target in chosen:
+            parser.error(f"--features cannot include the --target column {args.target!r}")
+        used_sensitive = [col for col in chosen if col in sensitive]
+        if used_sensitive and not args.keep_sensitive:
+            parser.error(f"--features includes the sensitive column(s) {used_sensitive}: add "
+                         "--keep-sensitive to use them as features, or leave them out")
+        candidates = list(dict.fromkeys(chosen))
+    else:
+        candidates = [
+            col for col in columns
+            if col != args.target and (args.keep_sensitive or col not in sensitive)
+        ]
+    features = [col for col in candidates if col not in dropped]
+    if not features:
+        parser.error(f"{args.data} has no feature column left besides the target and sensitive "
+                     "ones (see --features and --drop)")
+    return features
+
+
 def _encode(args, parser, batches, features, sensitive, directory):
     """Scan the table, check it, encode its complete rows (in ``directory`` if given)."""
     from ._tabular_io import encode_table, scan_table
@@ -179,11 +257,14 @@ def _encode(args, parser, batches, features, sensitive, directory):
     if table.n_complete < table.n_rows:
         print(
             f"note: dropped {table.n_rows - table.n_complete} of {table.n_rows} rows with "
-            "missing values",
+            f"missing values; {_missing_summary(table.missing)}",
             file=sys.stderr,
         )
     if table.n_complete < 2:
-        parser.error(f"{args.data} has fewer than 2 complete rows")
+        parser.error(
+            f"{args.data} has fewer than 2 complete rows ({table.n_complete} of "
+            f"{table.n_rows}); {_missing_summary(table.missing)}"
+        )
     classes = table.target.unique()
     if len(classes) < 2:
         parser.error(
@@ -195,6 +276,15 @@ def _encode(args, parser, batches, features, sensitive, directory):
     except (OSError, ValueError, TypeError) as error:
         parser.error(f"cannot read {args.data}: {error}")
     return table, X
+
+
+def _missing_summary(missing, limit=5):
+    """Which columns the rows were dropped for: the columns with most missing values first."""
+    worst = sorted(((n, col) for col, n in missing.items() if n), key=lambda t: -t[0])
+    shown = ", ".join(f"{col!r}: {n}" for n, col in worst[:limit])
+    more = f" and {len(worst) - limit} more columns" if len(worst) > limit else ""
+    return (f"missing values per column: {shown}{more} (leave a column out with --drop COL, or "
+            "fill its blanks first)")
 
 
 def _distiller(args, parser):
@@ -261,7 +351,10 @@ def build_parser():
         "Parquet, by the extension of --out). Text columns are one-hot encoded for the "
         "distillation and decoded back to their most likely category; numeric columns are "
         "written on their original scale (integers rounded, clipped to the observed range). "
-        "Rows with a missing value in a used column are dropped. The synthetic rows carry no "
+        "Rows with a missing value in a used column are dropped (the note names the columns; "
+        "choose columns with --features or --drop). An integer column with blank cells "
+        "stays an integer column. The input is never modified, and an existing --out is "
+        "replaced only with --overwrite. The synthetic rows carry no "
         "group label: the sensitive columns are left out of the features and of the output "
         "unless --keep-sensitive is given.",
         epilog="example: python -m skfairdistill distill adult.csv --target income "
@@ -312,6 +405,20 @@ def build_parser():
         "table is never loaded whole: it is read twice in batches, and its encoded rows "
         "are written to a temporary float32 .npy file (in TMPDIR, removed at the end) that "
         "the distiller reads in blocks. A CSV table is read whole",
+    )
+    distill.add_argument(
+        "--features", metavar="COL[,COL]",
+        help="feature columns, comma-separated (default: every column but --target and "
+        "--sensitive). Leave out ids, names, free text and dates: text columns are one-hot "
+        "encoded",
+    )
+    distill.add_argument(
+        "--drop", metavar="COL[,COL]",
+        help="columns to leave out of the features (and of the output), comma-separated",
+    )
+    distill.add_argument(
+        "--overwrite", "--force", action="store_true",
+        help="replace --out if it exists (it is never the input file: that is refused)",
     )
     distill.add_argument(
         "--keep-sensitive", action="store_true",

@@ -11,7 +11,9 @@ class ContainerRoundTrip:
     DataFrame in gives a DataFrame out with the same columns (float columns keep
     their dtype, except float16, which comes back as float32 like a float16
     array); a Series keeps its name; a list gives a list; a one-vs-all encoded
-    ``y`` comes back one-vs-all encoded.
+    ``y`` comes back one-vs-all encoded. A ``y`` Series keeps its dtype too: the
+    nullable ``Int64`` and ``boolean``, ``category`` (with its categories and their
+    order), ``string``.
     """
 
     def __init__(self, X, y):
@@ -20,6 +22,7 @@ class ContainerRoundTrip:
         self._x_dtypes = X.dtypes if self._x_kind == "frame" else None
         self._y_kind = _kind(y)
         self._y_name = y.name if self._y_kind == "series" else None
+        self._y_dtype = y.dtype if self._y_kind == "series" else None
         self._y_columns = y.columns if self._y_kind == "frame" else None
 
     def restore(self, X_syn, y_syn, *, one_vs_all_classes=None):
@@ -44,7 +47,7 @@ class ContainerRoundTrip:
 
     def _restore_y(self, y_syn):
         if self._y_kind == "series":
-            return pd.Series(y_syn, name=self._y_name)
+            return _with_dtype(pd.Series(y_syn, name=self._y_name), self._y_dtype)
         if self._y_kind == "frame":
             return pd.DataFrame(np.asarray(y_syn).reshape(len(y_syn), -1), columns=self._y_columns)
         if self._y_kind == "list":
@@ -60,3 +63,13 @@ def _kind(obj):
     if isinstance(obj, (list, tuple)):
         return "list"
     return "array"
+
+
+def _with_dtype(series, dtype):
+    """``series`` as ``dtype`` (the caller's y dtype), when its values allow it."""
+    if dtype is None or series.dtype == dtype:
+        return series
+    try:
+        return series.astype(dtype)
+    except (TypeError, ValueError):  # labels the dtype cannot hold: keep them as they are
+        return series

@@ -1,6 +1,7 @@
 """FairDistiller: parameters, validation, and the round trip from the caller's containers."""
 
 import functools
+import inspect
 import math
 import numbers
 import warnings
@@ -256,6 +257,17 @@ class FairDistiller(BaseSampler):
     the call. An interrupt during the loop is not an error: it ends the fit early
     with the rows reached (``interrupted_``).
 
+    Divergence: a fit never returns NaN or infinite rows. A step too large for the
+    data (``learning_rate``) makes the matching loss NaN or infinite; the loop
+    checks it every 256 iterations and stops with a ``ValueError`` that says to
+    lower ``learning_rate`` (the fit is then all or nothing, as above: keeping
+    "the last finite rows" would mean copying the rows every iteration). Rows that
+    overflow the dtype of ``X`` on the way back to its scale are refused the same
+    way. Sizes that cannot fit in the device's memory (``n_per_class``,
+    ``embedding_width``, ...) are refused before anything is allocated, with the
+    memory they would need; a huge ``n_iter`` costs memory only for the
+    iterations run.
+
     Large data: the cost of an iteration does not depend on the number of rows.
     A fit makes one indexing pass over the labels and groups (an int64 index with
     one entry per row) and computes the column statistics in blocks; every
@@ -449,6 +461,7 @@ class FairDistiller(BaseSampler):
             )
         from ._data import validate_host_rows
 
+        _refuse_categorical_columns(X)
         # a memory-mapped file or a Dask array stays where it is: checked without loading it
         host = validate_host_rows(self, X, y)
         if host is not None:
@@ -509,6 +522,7 @@ class FairDistiller(BaseSampler):
         _warn_about_absent_groups(cells.present, classes, groups)
         real = RealRows(X, device, image_shape=image_shape)
         per_class = np.array([budget[c] for c in classes])
+        _check_memory(self, per_class, real.n_features, image_shape, cells, device)
         input_shape = image_shape or (real.n_features,)
         X_init = self._initial_rows(real, cells, per_class, classes, numpy_rng, torch_rng)
         X_init = X_init.reshape(len(X_init), *input_shape)
@@ -569,6 +583,7 @@ class FairDistiller(BaseSampler):
         self.interrupted_ = result.interrupted
         X_syn = real.to_original_scale(result.X_syn.reshape(len(result.X_syn), -1))
         X_syn = X_syn.astype(X.dtype, copy=False)
+        _check_finite_rows(X_syn, self._learning_rate(image_shape))
         self.X_distilled_ = X_syn if row_shape is None else X_syn.reshape(-1, *row_shape)
         self.y_distilled_ = classes[y_syn.cpu().numpy()]
         return self.X_distilled_, self.y_distilled_
@@ -597,11 +612,18 @@ class FairDistiller(BaseSampler):
             rate = getattr(self, name)
             if name == "learning_rate" and rate == "auto":
                 continue
-            if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not rate > 0:
+            if (
+                isinstance(rate, bool)
+                or not isinstance(rate, numbers.Real)
+                or not (rate > 0 and math.isfinite(rate))
+            ):
                 also = " or 'auto'" if name == "learning_rate" else ""
-                raise ValueError(f"{name} must be a positive number{also}; got {rate!r}.")
+                raise ValueError(f"{name} must be a positive finite number{also}; got {rate!r}.")
         if not callable(self.embedding):
             _check_choice("embedding", self.embedding, EMBEDDINGS)
+        else:
+            _check_embedding_factory(self.embedding)
+        _check_random_state(self.random_state)
         if self.image_shape is not None:
             _check_image_shape(self.image_shape)
         if self.augmentation is not None and not isinstance(self.augmentation, SiameseAugment):
@@ -891,13 +913,171 @@ def _warn_about_absent_groups(present, classes, groups):
     # tolist(): plain Python labels read better than np.int64(1) / np.str_('a')
     class_labels, group_labels = classes.tolist(), groups.tolist()
     absent = {
-        class_labels[k]: [group_labels[g] for g in np.flatnonzero(~present[k])]
+        class_labels[k]: _short_list([group_labels[g] for g in np.flatnonzero(~present[k])])
         for k in range(len(classes))
         if not present[k].all()
     }
+    shown = dict(list(absent.items())[:_SHOWN])
+    more = f" and {len(absent) - _SHOWN} more classes" if len(absent) > _SHOWN else ""
     warnings.warn(
-        f"Some groups have no rows in some classes ({absent}); the targets of those "
+        f"Some groups have no rows in some classes ({shown}{more}); the targets of those "
         "classes use the groups that are present.",
         UserWarning,
         stacklevel=5,
+    )
+
+
+_SHOWN = 5  # labels shown in a warning: a column of thousands of groups must not flood it
+
+
+def _short_list(labels):
+    """``labels`` if short, else the first :data:`_SHOWN` and how many more (for messages)."""
+    if len(labels) <= _SHOWN:
+        return labels
+    return [*labels[:_SHOWN], f"... {len(labels) - _SHOWN} more"]
+
+
+def _check_random_state(random_state):
+    """Accept what ``sklearn.utils.check_random_state`` accepts; refuse the rest clearly."""
+    if random_state is None or isinstance(random_state, np.random.RandomState):
+        return
+    if isinstance(random_state, np.random.Generator):
+        raise TypeError(
+            "random_state must be None, an int in [0, 2**32 - 1] or a "
+            "numpy.random.RandomState; got a numpy.random.Generator, which scikit-learn "
+            "estimators do not take. Pass a seed drawn from it, e.g. "
+            "random_state=int(rng.integers(2**32))."
+        )
+    if not isinstance(random_state, numbers.Integral):
+        raise TypeError(
+            "random_state must be None, an int in [0, 2**32 - 1] or a "
+            f"numpy.random.RandomState; got {type(random_state).__name__} {random_state!r}."
+        )
+    if not 0 <= random_state <= 2**32 - 1:
+        raise ValueError(
+            f"random_state must be an int in [0, 2**32 - 1] (a NumPy seed); got {random_state}."
+        )
+
+
+def _check_embedding_factory(factory):
+    """A user's ``embedding`` must be callable as ``factory(input_shape, generator)``."""
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):  # no signature to read (some builtins): trust it
+        return
+    try:
+        signature.bind(None, None)
+    except TypeError as error:
+        raise TypeError(
+            f"embedding={factory!r} must be a factory called as factory(input_shape, "
+            f"generator), but its signature is {signature} ({error}). Wrap it, e.g. "
+            "embedding=lambda input_shape, generator: MyNetwork(input_shape, generator), or "
+            "use functools.partial(skfairdistill.networks.make_embedding, 'mlp', width=64)."
+        ) from None
+
+
+def _refuse_categorical_columns(X):
+    """A pandas ``category`` column of numbers in X is refused, not read as its numbers.
+
+    Its categories are labels, not quantities: reading the numbers as values would
+    distil an order and distances the data may not have, and synthetic values
+    (2.37) would be no category. The caller decides: one-hot encode it, or, when
+    the numbers are quantities, convert it with ``astype(float)``. (A category
+    column of text is refused by the non-numeric check, with the same advice.)
+    """
+    if not isinstance(X, pd.DataFrame):
+        return
+    columns = [
+        name for name, dtype in X.dtypes.items()
+        if isinstance(dtype, pd.CategoricalDtype)
+        and pd.api.types.is_numeric_dtype(dtype.categories.dtype)
+    ]
+    if columns:
+        raise ValueError(
+            f"X has categorical (pandas 'category') columns of numbers {_short_list(columns)}; "
+            "FairDistiller does not read category labels as quantities. One-hot encode "
+            "them first (e.g. sklearn.preprocessing.OneHotEncoder in a ColumnTransformer), "
+            "or, if their values are quantities, convert them with "
+            "X.astype({column: float})."
+        )
+
+
+def _check_finite_rows(X_syn, learning_rate):
+    """Never return NaN or infinite synthetic rows (e.g. after a step that overflows)."""
+    if np.isfinite(X_syn).all():
+        return
+    raise ValueError(
+        "the distillation produced synthetic rows that are not finite numbers (NaN or "
+        f"infinite) for the dtype of X: the step (learning_rate={learning_rate}) is too "
+        "large for this data, or X holds values near the limit of its dtype (float32: "
+        "about 3.4e38). Lower learning_rate, or rescale X (e.g. StandardScaler) first."
+    )
+
+
+def _device_memory(device):
+    """Bytes of memory of ``device`` (the host's RAM for the CPU); None when unknown."""
+    try:
+        if device.type == "cuda":
+            return int(torch.cuda.get_device_properties(device).total_memory)
+        import os
+
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError, RuntimeError):
+        return None
+
+
+def _format_bytes(n_bytes):
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if n_bytes < 1024 or unit == "PB":
+            return f"{n_bytes:.1f} {unit}" if unit != "B" else f"{int(n_bytes)} B"
+        n_bytes /= 1024
+    return ""  # not reached
+
+
+def _check_memory(estimator, per_class, n_values, image_shape, cells, device):
+    """Refuse, before allocating, a run whose tensors cannot fit in the device's memory.
+
+    A rough lower bound of the float32 memory of the main tensors, split by the
+    parameter that drives each part: the synthetic rows (``n_per_class``: the rows,
+    their gradient and momentum, their embeddings), the embedding MLP's weights
+    (``embedding_width`` / ``embedding_layers``) and the real mini-batch
+    (``batch_size``, per (class, group) cell). A user's embedding factory is not
+    counted (its size is unknown), nor is the ConvNet's (fixed) size.
+    """
+    limit = _device_memory(device)
+    if limit is None:
+        return
+    n_syn = int(np.sum(per_class, dtype=np.float64))
+    batch = min(estimator.batch_size, int(cells.counts.max()))
+    n_cells = int(cells.counts.size)
+    width, layers, network = 0, 0, 0.0
+    kind = estimator.embedding
+    if kind == "auto":
+        kind = "mlp" if image_shape is None else "convnet"
+    if kind == "mlp":
+        from ._networks import default_mlp_width
+
+        width = estimator.embedding_width
+        if width == "auto":
+            width = default_mlp_width(n_values)
+        layers = estimator.embedding_layers
+        network = 4.0 * 2 * (n_values * width + (layers - 1) * width * width)  # weights, grads
+    elif kind == "convnet":
+        width, layers = 128 * math.prod(image_shape[1:]), 3  # activations of the first block
+    # activations of the first layer count with the rows; of the others, with the network
+    network += 4.0 * (n_cells * batch + 2 * n_syn) * width * max(layers - 1, 0)
+    parts = {
+        "n_per_class": 4.0 * n_syn * (5 * n_values + 2 * width) + 8.0 * n_syn,
+        "embedding_width" if estimator.embedding_width != "auto" else "embedding_layers": network,
+        "batch_size": 4.0 * n_cells * batch * (2 * n_values + width),
+    }
+    total = sum(parts.values())
+    if total <= limit:
+        return
+    name = max(parts, key=parts.get)
+    value = getattr(estimator, name)
+    raise ValueError(
+        f"{name}={value!r} would need about {_format_bytes(parts[name])} of memory "
+        f"({_format_bytes(total)} in all for this run), more than the "
+        f"{_format_bytes(limit)} of {device}; use a smaller {name}."
     )

@@ -32,6 +32,11 @@ def encode_groups(sensitive_features, n_samples):
     if is_dask_array(sensitive_features):  # one value per row: fits in memory
         sensitive_features = sensitive_features.compute()
     columns = _as_columns(sensitive_features)
+    if not columns:
+        raise ValueError(
+            "sensitive_features has no columns (shape (n_samples, 0)); pass at least one "
+            "column of group values, or sensitive_features=None for vanilla distillation."
+        )
     for name, column in columns:
         if len(column) != n_samples:
             raise ValueError(

@@ -1,7 +1,14 @@
 """DistilledClassifier: distil a fair synthetic set, then fit a classifier on it."""
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    clone,
+    is_classifier,
+    is_regressor,
+)
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
@@ -131,6 +138,14 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             raise TypeError(
                 f"estimator must be a scikit-learn classifier with a fit method; "
                 f"got {self.estimator!r}."
+            )
+        if not is_classifier(self.estimator):
+            raise TypeError(
+                f"estimator must be a classifier (the distilled set has class labels); got "
+                f"{type(self.estimator).__name__}, which scikit-learn does not tag as one "
+                f"(is_classifier is False{', it is a regressor' if is_regressor(self.estimator) else ''}). "
+                "Use a classifier such as LogisticRegression, or a Pipeline ending in one; a "
+                "classifier of your own should inherit sklearn.base.ClassifierMixin."
             )
         if _is_column_vector(y):
             # A column vector: warn (DataConversionWarning) like every scikit-learn

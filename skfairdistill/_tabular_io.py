@@ -66,7 +66,7 @@ def parquet_batches(path, batch_rows):
         with pq.ParquetFile(path, buffer_size=_READ_BUFFER, pre_buffer=False) as parquet:
             try:
                 for batch in parquet.iter_batches(batch_size=batch_rows, columns=list(columns)):
-                    yield batch.to_pandas()
+                    yield batch.to_pandas(types_mapper=_arrow_types)
             finally:
                 pa.default_memory_pool().release_unused()
 
@@ -90,6 +90,8 @@ class TableScan:
     encoder : TabularEncoder or None
         Fitted on the summary of the feature columns of the complete rows; None
         when no row is complete.
+    missing : dict
+        ``{column: number of rows with a missing value in it}`` over the used columns.
     """
 
     columns: list
@@ -97,6 +99,7 @@ class TableScan:
     groups: object
     n_rows: int
     encoder: TabularEncoder | None
+    missing: dict
 
     @property
     def n_complete(self):
@@ -125,8 +128,11 @@ def scan_table(batches, *, features, target, sensitive):
     """
     used = list(dict.fromkeys([*features, target, *sensitive]))
     targets, groups, summary, n_rows = [], [], None, 0
+    missing = dict.fromkeys(used, 0)
     for batch in batches(used):
         n_rows += len(batch)
+        for col, count in batch[used].isna().sum().items():
+            missing[col] += int(count)
         rows = _complete_rows(batch[used])
         targets.append(rows[target])
         groups.append(rows[sensitive])
@@ -143,6 +149,7 @@ def scan_table(batches, *, features, target, sensitive):
         groups=group_columns.iloc[:, 0] if len(sensitive) == 1 else group_columns,
         n_rows=n_rows,
         encoder=encoder,
+        missing=missing,
     )
 
 
@@ -207,11 +214,67 @@ def _encoded_blocks(batches, scan):
 
 
 def _complete_rows(frame):
-    """The rows of ``frame`` without a missing value, numbered from 0."""
+    """The rows of ``frame`` without a missing value, numbered from 0.
+
+    Nullable integer and boolean columns (``Int64``, ``boolean``: what an integer
+    column with blank cells is read as, see :func:`integer_columns_with_blanks`)
+    become plain ``int64`` / ``bool`` once their missing rows are gone, so that
+    they are encoded, rounded and written as integers like any integer column.
+    """
     complete = frame.notna().all(axis=1).to_numpy()
     if not complete.all():
         frame = frame[complete]
+    nullable = {
+        col: (bool if pd.api.types.is_bool_dtype(dtype) else np.dtype(dtype.numpy_dtype))
+        for col, dtype in frame.dtypes.items()
+        if isinstance(dtype, (pd.core.arrays.integer.IntegerDtype, pd.BooleanDtype))
+    }
+    if nullable:
+        frame = frame.astype(nullable)
     return frame.reset_index(drop=True)
+
+
+def integer_columns_with_blanks(frame, read_text):
+    """``frame`` with each column that a CSV file wrote as integers and blanks as ``Int64``.
+
+    pandas reads an integer CSV column with a blank cell as float64 (``25`` becomes
+    ``25.0``); its decoded synthetic values would then be unrounded floats and its
+    0/1 labels ``0.0``/``1.0``. A float column with missing values whose every
+    written value is an integer (digits only, as the file spells it: ``25``, not
+    ``25.0``) becomes ``Int64``. ``read_text(columns)`` reads those columns of the
+    file again as text (only the columns that may be such). Returns a new frame;
+    ``frame`` is not modified.
+    """
+    candidates = []
+    for col, values in frame.items():
+        if not pd.api.types.is_float_dtype(values.dtype) or not values.isna().any():
+            continue
+        present = values.dropna().to_numpy()
+        if len(present) and np.all(np.isfinite(present)) and np.all(present == np.rint(present)):
+            if np.abs(present).max() < 2**53:  # exact in float64: the Int64 values are right
+                candidates.append(col)
+    if not candidates:
+        return frame
+    try:
+        text = read_text(candidates)
+    except (ValueError, OSError):  # e.g. duplicate names pandas renamed: keep the floats
+        return frame
+    integers = [
+        col for col in candidates
+        if text[col].dropna().str.strip().str.fullmatch(r"[+-]?\d+").all()
+    ]
+    return frame.astype(dict.fromkeys(integers, "Int64")) if integers else frame
+
+
+def _arrow_types(arrow_type):
+    """pandas dtypes for Arrow's integer and boolean types: nullable, so nulls keep them."""
+    import pyarrow as pa
+
+    if pa.types.is_integer(arrow_type):
+        return pd.api.types.pandas_dtype(str(arrow_type).replace("int", "Int").replace("uInt", "UInt"))
+    if pa.types.is_boolean(arrow_type):
+        return pd.BooleanDtype()
+    return None
 
 
 def _summary(frame):

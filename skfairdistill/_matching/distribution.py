@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 from .._networks import warm_up
 from .._optim import MomentumSGD
 from .._targets import alignment_loss, distribution_target
+from ._history import LossHistory, choose_in_chunks
 
 
 @dataclass
@@ -111,12 +112,12 @@ def match_distributions(
     syn_means = torch.nn.functional.one_hot(y_syn, n_classes).T.float()
     syn_means /= syn_means.sum(1, keepdim=True).clamp(min=1)  # (n_classes, n_syn)
 
-    # the augmentation's operations for all iterations, read from the device at once
-    operations = augment.choose(n_iter, generator) if augment is not None else None
+    # the augmentation's operations, read from the device a chunk of iterations at once
+    operations = choose_in_chunks(augment, n_iter, generator)
 
     X_syn = X_init.clone().requires_grad_(True)
     optimizer = MomentumSGD([X_syn], lr=learning_rate, momentum=0.5)
-    losses = torch.zeros(n_iter, device=device)
+    losses = LossHistory(n_iter, device)  # raises DivergenceError on a NaN or inf loss
     done, interrupted = 0, False
     progress = tqdm(range(n_iter), disable=verbose < 1, desc="distilling", unit="it")
     try:

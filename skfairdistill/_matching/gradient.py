@@ -41,6 +41,7 @@ from tqdm.auto import tqdm
 
 from .._optim import MomentumSGD
 from .._targets import ALIGNMENTS
+from ._history import LossHistory
 from .distribution import MatchingResult
 
 _EPS = 1e-6  # as in the DC authors' distance
@@ -230,7 +231,7 @@ def match_gradients(
 
     X_syn = X_init.clone().requires_grad_(True)
     optimizer = MomentumSGD([X_syn], lr=learning_rate, momentum=0.5)
-    losses = torch.zeros(n_iter, device=device)
+    losses = LossHistory(n_iter, device)  # raises DivergenceError on a NaN or inf loss
     done, interrupted = 0, False
     progress = tqdm(range(n_iter), disable=verbose < 1, desc="distilling (DC)", unit="it")
     try:

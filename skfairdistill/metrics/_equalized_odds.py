@@ -24,6 +24,21 @@ def _recall_of(y_true, y_pred, *, label):
     return float(np.mean(np.asarray(y_pred)[mask] == label))
 
 
+def check_sensitive_column(sensitive_features, where="X_test"):
+    """Refuse a column *name* (or any scalar) given as ``sensitive_features``.
+
+    fairlearn's metrics take the values of the sensitive column, one per row; a
+    string would otherwise fail deep inside pandas with a length mismatch.
+    """
+    if isinstance(sensitive_features, (str, bytes)) or np.ndim(sensitive_features) == 0:
+        raise TypeError(
+            "sensitive_features must hold one group value per row (an array, Series or "
+            f"DataFrame of columns); got {type(sensitive_features).__name__} "
+            f"{sensitive_features!r}. If it names a column, pass the column itself, e.g. "
+            f"sensitive_features={where}[{sensitive_features!r}]."
+        )
+
+
 def per_group_class_recall(y_true, y_pred, *, sensitive_features):
     """Recall of every class within every group, P(y_pred = y | y, group).
 
@@ -48,6 +63,7 @@ def per_group_class_recall(y_true, y_pred, *, sensitive_features):
     a                    1.0  1.0
     b                    1.0  0.0
     """
+    check_sensitive_column(sensitive_features, "data")
     y_true = np.asarray(y_true)
     labels = np.unique(y_true)
     frame = MetricFrame(

@@ -6,7 +6,7 @@ import numpy as np
 from fairlearn.metrics import MetricFrame, selection_rate
 from sklearn.metrics import accuracy_score, make_scorer
 
-from ._equalized_odds import deo_max, deo_mean
+from ._equalized_odds import check_sensitive_column, deo_max, deo_mean
 
 
 def worst_group_accuracy(y_true, y_pred, *, sensitive_features):
@@ -31,6 +31,7 @@ def worst_group_accuracy(y_true, y_pred, *, sensitive_features):
     ...                      sensitive_features=["a", "a", "b", "b", "b"])
     0.3333333333333333
     """
+    check_sensitive_column(sensitive_features, "data")
     frame = MetricFrame(
         metrics=accuracy_score,
         y_true=np.asarray(y_true),

@@ -7,7 +7,7 @@ import pandas as pd
 from fairlearn.metrics import MetricFrame
 from sklearn.metrics import accuracy_score
 
-from ._equalized_odds import deo_max, deo_mean
+from ._equalized_odds import check_sensitive_column, deo_max, deo_mean
 from ._group_metrics import _demographic_parity_difference
 
 REPORT_COLUMNS = (
@@ -76,6 +76,7 @@ def fairness_report(estimators, X_test, y_test, *, sensitive_features):
     >>> bool(report.loc["logistic", "accuracy"] > report.loc["majority", "accuracy"])
     True
     """
+    check_sensitive_column(sensitive_features, "X_test")
     named = _named_estimators(estimators)
     y_true = np.asarray(y_test)
     if y_true.ndim != 1:
