@@ -522,7 +522,8 @@ class FairDistiller(BaseSampler):
         _warn_about_absent_groups(cells.present, classes, groups)
         real = RealRows(X, device, image_shape=image_shape)
         per_class = np.array([budget[c] for c in classes])
-        _check_memory(self, per_class, real.n_features, image_shape, cells, device)
+        batch_size = self._batch_size(int(cells.present.sum(axis=1).max()))
+        _check_memory(self, per_class, real.n_features, image_shape, cells, device, batch_size)
         input_shape = image_shape or (real.n_features,)
         X_init = self._initial_rows(real, cells, per_class, classes, numpy_rng, torch_rng)
         X_init = X_init.reshape(len(X_init), *input_shape)
@@ -530,11 +531,12 @@ class FairDistiller(BaseSampler):
 
         alignment = self.alignment if groups is not None else "none"
         n_iter = self._n_iter()
+        learning_rate = self._learning_rate(X, image_shape, real)
         common = dict(
             alignment=alignment,
             n_iter=n_iter,
-            learning_rate=self._learning_rate(X, image_shape, real),
-            batch_size=self._batch_size(int(cells.present.sum(axis=1).max())),
+            learning_rate=learning_rate,
+            batch_size=batch_size,
             network_factory=self._network_factory(image_shape),
             augment=self._augment(image_shape),
             generator=torch_rng,
@@ -583,7 +585,7 @@ class FairDistiller(BaseSampler):
         self.interrupted_ = result.interrupted
         X_syn = real.to_original_scale(result.X_syn.reshape(len(result.X_syn), -1))
         X_syn = X_syn.astype(X.dtype, copy=False)
-        _check_finite_rows(X_syn, self._learning_rate(image_shape))
+        _check_finite_rows(X_syn, learning_rate)
         self.X_distilled_ = X_syn if row_shape is None else X_syn.reshape(-1, *row_shape)
         self.y_distilled_ = classes[y_syn.cpu().numpy()]
         return self.X_distilled_, self.y_distilled_
@@ -1034,7 +1036,7 @@ def _format_bytes(n_bytes):
     return ""  # not reached
 
 
-def _check_memory(estimator, per_class, n_values, image_shape, cells, device):
+def _check_memory(estimator, per_class, n_values, image_shape, cells, device, batch_size):
     """Refuse, before allocating, a run whose tensors cannot fit in the device's memory.
 
     A rough lower bound of the float32 memory of the main tensors, split by the
@@ -1048,7 +1050,7 @@ def _check_memory(estimator, per_class, n_values, image_shape, cells, device):
     if limit is None:
         return
     n_syn = int(np.sum(per_class, dtype=np.float64))
-    batch = min(estimator.batch_size, int(cells.counts.max()))
+    batch = min(batch_size, int(cells.counts.max()))
     n_cells = int(cells.counts.size)
     width, layers, network = 0, 0, 0.0
     kind = estimator.embedding
