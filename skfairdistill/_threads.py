@@ -30,7 +30,9 @@ import os
 import time
 
 import torch
+import torch.nn.functional as F
 from threadpoolctl import threadpool_limits
+from torch.overrides import TorchFunctionMode
 
 # Floating-point operations of one iteration per intra-op thread. Measured on the
 # project's 2-core machine (benchmarks/threads.py): a table's iteration (MLP,
@@ -128,23 +130,55 @@ def iteration_flops(network_factory, input_shape, rows_per_iteration, n_syntheti
     """Floating-point operations of one matching iteration, from one drawn network.
 
     The network is drawn once with a throwaway generator (no global random state)
-    and one row is pushed through it under torch's FLOP counter: the real rows
-    are embedded once per iteration, the synthetic rows forwards and backwards
-    (about three times the forward cost). 0 when the network cannot be run on
-    one row of zeros (the fit then reports the error of the network itself).
+    and one row is pushed through it while its matrix products and convolutions
+    are counted: the real rows are embedded once per iteration, the synthetic
+    rows forwards and backwards (about three times the forward cost). 0 when the
+    network cannot be run on one row of zeros (the fit then reports the error of
+    the network itself).
     """
-    from torch.utils.flop_counter import FlopCounterMode
-
     generator = torch.Generator(device=device).manual_seed(0)
+    counter = _CountFlops()
     try:
         network = network_factory(tuple(input_shape), generator)
         row = torch.zeros((1, *input_shape), device=device)
-        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        with torch.no_grad(), counter:
             network(row)
-        per_row = int(counter.get_total_flops())
     except Exception:  # a factory of the user's that fails says so in the loop itself
-        per_row = 0
-    return per_row * (rows_per_iteration + 3 * n_synthetic)
+        return 0
+    return counter.flops * (rows_per_iteration + 3 * n_synthetic)
+
+
+_CONVOLUTIONS = {F.conv1d, F.conv2d, F.conv3d}
+_PRODUCTS = {
+    torch.mm, torch.bmm, torch.matmul, torch.addmm, torch.baddbmm, torch.addbmm, F.linear, torch.Tensor.mm, torch.Tensor.bmm, torch.Tensor.matmul,
+    torch.Tensor.__matmul__, torch.Tensor.__rmatmul__,
+}
+
+
+class _CountFlops(TorchFunctionMode):
+    """Counts ``2 * multiply-adds`` of the products and convolutions run under it.
+
+    A :class:`~torch.overrides.TorchFunctionMode`, not torch's FLOP counter, whose
+    first use takes seconds. Element-wise operations are left out: the products
+    are the work that threads share.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.flops = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        if isinstance(out, torch.Tensor):
+            if func in _CONVOLUTIONS:
+                weight = args[1] if len(args) > 1 else kwargs["weight"]
+                self.flops += 2 * out.numel() * (weight.numel() // weight.shape[0])
+            elif func in _PRODUCTS:
+                # the contracted length: the last axis of the left matrix operand
+                with_bias = (torch.addmm, torch.baddbmm, torch.addbmm, torch.Tensor.__rmatmul__)
+                left = args[1] if func in with_bias else args[0]
+                self.flops += 2 * out.numel() * int(left.shape[-1])
+        return out
 
 
 class FitThreads:

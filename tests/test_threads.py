@@ -112,7 +112,7 @@ def test_thread_settings_are_restored_after_a_keyboard_interrupt(
 def test_n_threads_1_and_2_give_identical_rows(grouped_data):
     X, y, A = grouped_data
     rows = [
-        FairDistiller(n_threads=n, n_iter=30, random_state=0).fit_resample(
+        FairDistiller(n_threads=n, n_iter=10, random_state=0).fit_resample(
             X, y, sensitive_features=A
         )[0]
         for n in (1, 2)
