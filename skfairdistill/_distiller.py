@@ -142,8 +142,7 @@ class FairDistiller(BaseSampler):
         are flattened images, channels first. ``X`` of shape ``(n, C, H, W)`` or
         ``(n, H, W)`` is recognised as images without it. Images are
         standardised per channel and embedded with the ConvNet by default.
-    augmentation : "auto", str, :class:`~skfairdistill.networks.SiameseAugment` or None, \
-            default="auto"
+    augmentation : "auto", str, SiameseAugment or None, default="auto"
         Siamese differentiable augmentation for images (DSA, Zhao & Bilen, ICML
         2021): the same random transform is applied to the real and the synthetic
         images before they are compared. A string names the operations joined by
@@ -187,7 +186,7 @@ class FairDistiller(BaseSampler):
 
     Attributes
     ----------
-    X_distilled_ : ndarray of shape (n_synthetic, `n_features_in_`) or (n_synthetic, *image)
+    X_distilled_ : ndarray of shape (n_synthetic, `n_features_in_`) or (n_synthetic, C, H, W)
         The synthetic rows, on the scale of ``X`` and in its form (images of
         shape ``(n, C, H, W)`` in give images out): float32 when ``X`` is float32
         or float16, float64 otherwise (int, bool, nullable pandas columns).
