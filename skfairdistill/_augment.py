@@ -148,7 +148,19 @@ class SiameseAugment:
 
         Drawn in one call, so that a loop on a GPU reads them from the device once
         instead of once per draw (pass each to :meth:`draw` as ``operation``).
-        None in ``"multiple"`` mode or with fewer than two operations.
+
+        Parameters
+        ----------
+        n : int
+            Number of draws to choose the operation of.
+        generator : torch.Generator
+            Source of randomness (on the device of the run).
+
+        Returns
+        -------
+        list of int or None
+            ``n`` indices into the strategy's operations; None in ``"multiple"``
+            mode or with fewer than two operations (nothing is drawn).
         """
         if self.mode != "single" or len(self.operations) < 2:
             return None
@@ -163,6 +175,24 @@ class SiameseAugment:
         operations, e.g. from :meth:`choose`) fixes the operation instead of
         drawing it. An empty strategy draws nothing (the generator is left
         untouched).
+
+        Parameters
+        ----------
+        generator : torch.Generator
+            Source of randomness; the drawn values live on its device.
+        batch_size : int or None, default=None
+            None draws one transform shared by all the images it is applied to
+            (siamese use: the same for the real and the synthetic images); an int
+            draws one per image of a batch of that size.
+        operation : int or None, default=None
+            ``"single"`` mode: index of the operation to use instead of drawing it.
+
+        Returns
+        -------
+        dict
+            The transform: ``"ops"``, the operations applied, and the random
+            values of each (tensors of length 1 or ``batch_size``), to pass to
+            :meth:`apply`.
         """
         if not self.operations:
             return {"ops": ()}
@@ -184,8 +214,27 @@ class SiameseAugment:
     def apply(self, X, params):
         """Apply a drawn transform to images ``X`` of shape ``(..., C, H, W)``.
 
-        Differentiable with respect to ``X``. With no operation, ``X`` itself is
-        returned.
+        Differentiable with respect to ``X``.
+
+        Parameters
+        ----------
+        X : Tensor of shape (..., C, H, W)
+            Images, with any number of leading (batch) axes.
+        params : dict
+            A transform from :meth:`draw`, shared (drawn with ``batch_size=None``)
+            or one per image (drawn for the number of images of ``X``).
+
+        Returns
+        -------
+        Tensor of the shape of ``X``
+            The transformed images; ``X`` itself when the transform has no
+            operation.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` has fewer than 3 axes, or the transform was drawn for another
+            number of images.
         """
         if not params["ops"]:
             return X

@@ -23,6 +23,7 @@ from ._groups import CellSampler, encode_groups
 from ._matching import match_distributions, match_gradients
 from ._networks import EMBEDDINGS, make_embedding
 from ._targets import ALIGNMENTS, DISTANCES, check_barycenter
+from ._threads import FitThreads, check_n_threads
 
 _INITS = ("real", "noise")
 _MATCHINGS = ("distribution", "gradient")
@@ -155,8 +156,7 @@ class FairDistiller(BaseSampler):
         are flattened images, channels first. ``X`` of shape ``(n, C, H, W)`` or
         ``(n, H, W)`` is recognised as images without it. Images are
         standardised per channel and embedded with the ConvNet by default.
-    augmentation : "auto", str, :class:`~skfairdistill.networks.SiameseAugment` or None, \
-            default="auto"
+    augmentation : "auto", str, SiameseAugment or None, default="auto"
         Siamese differentiable augmentation for images (DSA, Zhao & Bilen, ICML
         2021): the same random transform is applied to the real and the synthetic
         images before they are compared. A string names the operations joined by
@@ -187,10 +187,23 @@ class FairDistiller(BaseSampler):
         bit-identical output. Global random state is never touched.
     verbose : int, default=0
         ``>= 1`` shows a progress bar with the current loss.
+    n_threads : "auto", int or None, default="auto"
+        torch intra-op threads (and, through threadpoolctl, BLAS/OpenMP threads)
+        used during the fit; the caller's settings are restored when it returns
+        or raises. ``"auto"`` sizes them to the work of one iteration: one thread
+        per 2·10^9 floating-point operations, at most the usable cores and
+        ``torch.get_num_threads()``. Tables get one thread (an iteration is a few
+        small matrix products, for which more threads only wait for each other:
+        many times slower on a busy machine); larger work (images) gets more,
+        but no more than the cores other processes leave idle, seen in a 0.1 s
+        look at ``/proc/stat``. On a GPU the host's setting is left alone. An
+        int ``>= 1`` is applied as given; ``None`` leaves torch's setting alone.
+        The synthetic rows of a seeded CPU fit were identical with one and two
+        threads; pass an int for a count that never depends on the load.
 
     Attributes
     ----------
-    X_distilled_ : ndarray of shape (n_synthetic, `n_features_in_`) or (n_synthetic, *image)
+    X_distilled_ : ndarray of shape (n_synthetic, `n_features_in_`) or (n_synthetic, C, H, W)
         The synthetic rows, on the scale of ``X`` and in its form (images of
         shape ``(n, C, H, W)`` in give images out): float32 when ``X`` is float32
         or float16, float64 otherwise (int, bool, nullable pandas columns).
@@ -282,12 +295,12 @@ class FairDistiller(BaseSampler):
     per row) are held in memory.
 
     Threads: an iteration is a few small matrix products, for which torch's
-    default of one thread per core can be several times slower than one thread
+    default of one thread per core can be many times slower than one thread
     when the cores are busy with something else (other processes, or parallel
     fits such as a grid search with ``n_jobs``): the threads wait for each other.
-    The library does not change torch's global thread setting; call
-    ``torch.set_num_threads(1)`` (or a small number) yourself in that case.
-    ``benchmarks/results/scaling.md`` has measurements of both.
+    So the fit sizes its threads to an iteration's work (``n_threads="auto"``)
+    and gives the caller's thread settings back when it returns;
+    ``benchmarks/results/threads.md`` has the measurements.
 
     Examples
     --------
@@ -346,6 +359,7 @@ class FairDistiller(BaseSampler):
         device="auto",
         random_state=None,
         verbose=0,
+        n_threads="auto",
     ):
         self.n_per_class = n_per_class
         self.matching = matching
@@ -369,6 +383,7 @@ class FairDistiller(BaseSampler):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.n_threads = n_threads
 
     def fit(self, X, y, *, sensitive_features=None):
         """Distil ``X``, ``y``; the synthetic set is stored in ``X_distilled_``, ``y_distilled_``.
@@ -441,7 +456,11 @@ class FairDistiller(BaseSampler):
             X, row_shape = _flatten_images(X)
             X, y = self._validate_X_y(X, y)
             y, one_vs_all = _check_classification_target(y)
-            self._fit_resample(X, y, sensitive_features=sensitive_features, row_shape=row_shape)
+            with FitThreads(self.n_threads) as threads:
+                self._fit_resample(
+                    X, y, sensitive_features=sensitive_features, row_shape=row_shape,
+                    threads=threads,
+                )
         except BaseException:
             vars(self).clear()
             vars(self).update(saved)
@@ -488,11 +507,12 @@ class FairDistiller(BaseSampler):
                 "OneHotEncoder (for a DataFrame inside a sklearn.compose.ColumnTransformer)."
             ) from exc
 
-    def _fit_resample(self, X, y, *, sensitive_features=None, row_shape=None):
+    def _fit_resample(self, X, y, *, sensitive_features=None, row_shape=None, threads=None):
         """Guts of fit: validated 2-D float ``X`` and 1-D ``y``; sets the fitted attributes.
 
         ``row_shape`` is the shape of one row as the caller gave it (``(C, H, W)`` or
-        ``(H, W)`` for images passed as such; None for 2-D ``X``).
+        ``(H, W)`` for images passed as such; None for 2-D ``X``). ``threads``: the
+        fit's :class:`~skfairdistill._threads.FitThreads`, sized here to an iteration.
         """
         image_shape = self._resolve_image_shape(row_shape, X.shape[1])
         classes, class_codes = np.unique(y, return_inverse=True)
@@ -528,6 +548,11 @@ class FairDistiller(BaseSampler):
         X_init = self._initial_rows(real, cells, per_class, classes, numpy_rng, torch_rng)
         X_init = X_init.reshape(len(X_init), *input_shape)
         y_syn = torch.as_tensor(np.repeat(np.arange(len(classes)), per_class), device=device)
+        if threads is not None:  # real rows per iteration: every cell padded to the batch
+            real_rows = cells.counts.size * min(self.batch_size, int(cells.counts.max()))
+            threads.size_to(
+                self._network_factory(image_shape), input_shape, real_rows, len(y_syn), device
+            )
 
         alignment = self.alignment if groups is not None else "none"
         n_iter = self._n_iter()
@@ -644,6 +669,7 @@ class FairDistiller(BaseSampler):
         if not isinstance(self.n_per_class, dict):
             _check_int("n_per_class", self.n_per_class, minimum=1)
         resolve_device(self.device)
+        check_n_threads(self.n_threads)
 
     def _resolve_image_shape(self, row_shape, n_features):
         """``(C, H, W)`` of the images, or None for tables; checked against the data."""

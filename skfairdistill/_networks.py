@@ -143,15 +143,43 @@ class RandomMLP:
         self.width = width
 
     def parameters(self):
+        """The network's tensors: the weights, then the biases.
+
+        Returns
+        -------
+        list of Tensor
+            Leaf tensors (the weights and biases of every layer), which a warm
+            start trains in place.
+        """
         return self.weights + self.biases
 
     def output_axes(self):
-        """Output-channel axis of each tensor of :meth:`parameters` (None: left out)."""
+        """Output-channel axis of each tensor of :meth:`parameters` (None: left out).
+
+        Returns
+        -------
+        list of int or None
+            One entry per tensor of :meth:`parameters`: the axis of its output
+            channels (1 for the weights, stored ``(fan_in, width)``), None for
+            the biases.
+        """
         # weights are stored (fan_in, width): the output channels are the last axis
         return [1] * len(self.weights) + [None] * len(self.biases)
 
     def __call__(self, X):
-        """Embed rows ``X`` of shape (..., n_features) into (..., width)."""
+        """Embed rows ``X`` of shape (..., n_features) into (..., width).
+
+        Parameters
+        ----------
+        X : Tensor of shape (..., n_features)
+            Rows, with any number of leading (batch) axes; with ``input_ndim > 1``
+            the last ``input_ndim`` axes are flattened first.
+
+        Returns
+        -------
+        Tensor of shape (..., width)
+            The embeddings, differentiable with respect to ``X``.
+        """
         hidden = X.flatten(-self.input_ndim) if self.input_ndim > 1 else X
         lead = hidden.shape[:-1]
         hidden = hidden.reshape(-1, hidden.shape[-1])  # 2-D, so the bias add fuses (addmm)
@@ -235,14 +263,45 @@ class ConvNet:
         self.width = self.channels * height * width
 
     def parameters(self):
+        """The network's tensors: the weights, then the biases.
+
+        Returns
+        -------
+        list of Tensor
+            Leaf tensors (the weights and biases of every layer), which a warm
+            start trains in place.
+        """
         return self.weights + self.biases
 
     def output_axes(self):
-        """Output-channel axis of each tensor of :meth:`parameters` (None: left out)."""
+        """Output-channel axis of each tensor of :meth:`parameters` (None: left out).
+
+        Returns
+        -------
+        list of int or None
+            One entry per tensor of :meth:`parameters`: the axis of its output
+            channels (0 for the convolution weights), None for the biases.
+        """
         return [0] * len(self.weights) + [None] * len(self.biases)
 
     def __call__(self, X):
-        """Embed images ``X`` of shape (..., C, H, W), or flat (..., C*H*W), into (..., width)."""
+        """Embed images ``X`` of shape (..., C, H, W), or flat (..., C*H*W), into (..., width).
+
+        Parameters
+        ----------
+        X : Tensor of shape (..., C, H, W) or (..., C*H*W)
+            Images of ``input_shape``, with any number of leading (batch) axes.
+
+        Returns
+        -------
+        Tensor of shape (..., width)
+            The embeddings, differentiable with respect to ``X``.
+
+        Raises
+        ------
+        ValueError
+            If the trailing axes of ``X`` are neither ``input_shape`` nor its size.
+        """
         n_values = math.prod(self.input_shape)
         if X.dim() >= 3 and tuple(X.shape[-3:]) == self.input_shape:
             lead = X.shape[:-3]

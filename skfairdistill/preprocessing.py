@@ -63,7 +63,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         ``clip_numeric``).
     n_features_in_ : int
         Number of columns seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         The column names seen in ``fit``.
 
     See Also
@@ -189,7 +189,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X : pandas.DataFrame of shape (n_samples, n_features_in_)
+        X : pandas.DataFrame of shape (n_samples, `n_features_in_`)
             The rows in the original columns, order and dtypes: for every
             one-hot block the category with the largest value, numeric columns
             on their original scale.

@@ -1,0 +1,206 @@
+"""n_threads: validation, the count in force during a fit, and the caller's setting after it.
+
+No timing here: the speed of the thread choice is measured by benchmarks/threads.py.
+"""
+
+import functools
+
+import numpy as np
+import pytest
+import torch
+from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_info
+
+import skfairdistill._distiller as distiller_module
+from skfairdistill import DistilledClassifier, FairDistiller
+from skfairdistill._threads import (
+    _FLOPS_PER_THREAD,
+    FitThreads,
+    auto_threads,
+    check_n_threads,
+    iteration_flops,
+)
+from skfairdistill.networks import make_embedding
+
+
+@pytest.fixture
+def caller_threads():
+    """The caller's torch setting during a test: 3 threads; conftest's 1 restored after."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)
+    yield 3
+    torch.set_num_threads(before)
+
+
+def _pool_threads():
+    return sorted((pool["internal_api"], pool["num_threads"]) for pool in threadpool_info())
+
+
+def _spying_factory(seen, fail_at=None):
+    """An MLP factory recording torch's thread count each time it draws a network."""
+
+    def factory(input_shape, generator):
+        seen.append(torch.get_num_threads())
+        if fail_at is not None and len(seen) >= fail_at:
+            raise RuntimeError("boom")
+        return make_embedding("mlp", input_shape, generator)
+
+    return factory
+
+
+@pytest.mark.parametrize("n_threads", [0, -1, 1.5, True, "all", "2", [1]])
+def test_bad_n_threads_raises_naming_it(grouped_data, n_threads):
+    X, y, A = grouped_data
+    with pytest.raises(ValueError, match="n_threads must be 'auto', a positive integer or None"):
+        FairDistiller(n_threads=n_threads, n_iter=2).fit(X, y, sensitive_features=A)
+
+
+@pytest.mark.parametrize("n_threads", ["auto", None, 1, 2, np.int64(3)])
+def test_good_n_threads_pass_the_check(n_threads):
+    check_n_threads(n_threads)
+
+
+@pytest.mark.parametrize("n_threads", ["auto", None, 1, 2])
+def test_thread_settings_are_restored_after_fit(grouped_data, caller_threads, n_threads):
+    X, y, A = grouped_data
+    pools = _pool_threads()
+    seen = []
+    FairDistiller(
+        n_threads=n_threads, n_iter=3, embedding=_spying_factory(seen), random_state=0
+    ).fit(X, y, sensitive_features=A)
+    assert torch.get_num_threads() == caller_threads
+    assert _pool_threads() == pools
+    # the loop ran under the chosen count: a table's tiny iteration gets one thread
+    expected = {"auto": 1, None: caller_threads, 1: 1, 2: 2}[n_threads]
+    assert seen[-1] == expected
+
+
+def test_thread_settings_are_restored_after_an_exception(grouped_data, caller_threads):
+    X, y, A = grouped_data
+    pools = _pool_threads()
+    seen = []
+    # the first draw is the work estimate's (its error is left to the loop), the second fails
+    distiller = FairDistiller(
+        n_threads=2, n_iter=3, embedding=_spying_factory(seen, fail_at=2), random_state=0
+    )
+    with pytest.raises(RuntimeError, match="boom"):
+        distiller.fit(X, y, sensitive_features=A)
+    assert seen[-1] == 2  # the error came from inside the fit's setting
+    assert torch.get_num_threads() == caller_threads
+    assert _pool_threads() == pools
+
+
+def test_thread_settings_are_restored_after_a_keyboard_interrupt(
+    grouped_data, caller_threads, monkeypatch
+):
+    X, y, A = grouped_data
+    pools = _pool_threads()
+    seen = []
+
+    def interrupted(*args, **kwargs):  # Ctrl-C before the loop catches it
+        seen.append(torch.get_num_threads())
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(distiller_module, "match_distributions", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        FairDistiller(n_threads=2, n_iter=3).fit(X, y, sensitive_features=A)
+    assert seen == [2]
+    assert torch.get_num_threads() == caller_threads
+    assert _pool_threads() == pools
+
+
+def test_n_threads_1_and_2_give_identical_rows(grouped_data):
+    X, y, A = grouped_data
+    rows = [
+        FairDistiller(n_threads=n, n_iter=10, random_state=0).fit_resample(
+            X, y, sensitive_features=A
+        )[0]
+        for n in (1, 2)
+    ]
+    np.testing.assert_array_equal(rows[0], rows[1])
+
+
+def test_n_threads_1_and_2_give_identical_images():
+    rng = np.random.default_rng(0)
+    images = rng.random((40, 3, 8, 8), dtype=np.float32)
+    y = np.arange(40) % 2
+    colour = rng.choice(["red", "green"], size=40)
+    embedding = functools.partial(make_embedding, "convnet", channels=16)
+    rows = [
+        FairDistiller(
+            n_threads=n, n_per_class=2, n_iter=3, embedding=embedding, random_state=0
+        ).fit_resample(images, y, sensitive_features=colour)[0]
+        for n in (1, 2)
+    ]
+    np.testing.assert_array_equal(rows[0], rows[1])
+
+
+def test_distilled_classifier_passes_n_threads_through(grouped_data, caller_threads):
+    X, y, A = grouped_data
+    seen = []
+    distiller = FairDistiller(
+        n_threads=2, n_iter=3, embedding=_spying_factory(seen), random_state=0
+    )
+    DistilledClassifier(LogisticRegression(), distiller=distiller).fit(
+        X, y, sensitive_features=A
+    )
+    assert seen[-1] == 2
+    assert torch.get_num_threads() == caller_threads
+
+
+def test_auto_gives_one_thread_to_small_work_without_looking_at_the_load(monkeypatch):
+    def no_look(*args, **kwargs):
+        raise AssertionError("the load must not be read for small work")
+
+    monkeypatch.setattr("skfairdistill._threads.idle_cores", no_look)
+    assert auto_threads(_FLOPS_PER_THREAD / 2, ceiling=8) == 1
+
+
+@pytest.mark.parametrize(
+    "flops, ceiling, free, expected",
+    [
+        (3.5 * _FLOPS_PER_THREAD, 8, 8.0, 4),  # one thread per _FLOPS_PER_THREAD
+        (100 * _FLOPS_PER_THREAD, 2, 2.0, 2),  # at most the ceiling
+        (100 * _FLOPS_PER_THREAD, 8, 0.2, 1),  # at least one, even on a saturated machine
+        (100 * _FLOPS_PER_THREAD, 8, 2.6, 3),  # at most the cores other processes leave idle
+        (100 * _FLOPS_PER_THREAD, 8, None, 8),  # no /proc/stat: the work alone
+    ],
+)
+def test_auto_threads_rule(monkeypatch, flops, ceiling, free, expected):
+    monkeypatch.setattr("skfairdistill._threads.idle_cores", lambda: free)
+    assert auto_threads(flops, ceiling=ceiling) == expected
+
+
+def test_auto_never_exceeds_the_callers_setting(monkeypatch):
+    monkeypatch.setattr("skfairdistill._threads.idle_cores", lambda: 64.0)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        assert auto_threads(100 * _FLOPS_PER_THREAD) == 1
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_iteration_flops_counts_the_network_and_survives_a_broken_factory():
+    cpu = torch.device("cpu")
+    mlp = functools.partial(make_embedding, "mlp", width=8, n_layers=1)
+    # one 4 -> 8 layer: 2 * 4 * 8 operations per row; 10 real rows + 3 x 2 synthetic rows
+    assert iteration_flops(mlp, (4,), 10, 2, cpu) == 2 * 4 * 8 * 16
+
+    def broken(input_shape, generator):
+        raise RuntimeError("not a network")
+
+    assert iteration_flops(broken, (4,), 10, 2, cpu) == 0
+
+
+def test_fit_threads_none_changes_nothing(caller_threads):
+    with FitThreads(None) as threads:
+        assert threads.size_to(None, (4,), 10, 2, torch.device("cpu")) is None
+        assert torch.get_num_threads() == caller_threads
+    assert torch.get_num_threads() == caller_threads
+
+
+def test_fit_threads_auto_leaves_a_gpu_fit_alone(caller_threads):
+    with FitThreads("auto") as threads:
+        assert threads.size_to(None, (4,), 10, 2, torch.device("cuda")) is None
+        assert torch.get_num_threads() == caller_threads
