@@ -169,6 +169,8 @@ def _distill(args, parser):
         parser.error(f"--n-per-class must be a positive integer; got {args.n_per_class}")
     if args.n_iter < 1:
         parser.error(f"--n-iter must be a positive integer; got {args.n_iter}")
+    if args.threads is not None and args.threads < 1:
+        parser.error(f"--threads must be a positive integer; got {args.threads}")
 
     if args.batch_rows < 1:
         parser.error(f"--batch-rows must be a positive integer; got {args.batch_rows}")
@@ -303,6 +305,7 @@ def _distiller(args, parser):
         device=args.device,
         random_state=args.random_state,
         verbose=int(args.verbose),
+        n_threads="auto" if args.threads is None else args.threads,
     )
 
 
@@ -398,6 +401,11 @@ def build_parser():
     distill.add_argument(
         "--device", default="auto",
         help="auto (CUDA when available), cpu, cuda or cuda:N (default: auto)",
+    )
+    distill.add_argument(
+        "--threads", type=int, default=None, metavar="N",
+        help="CPU threads of the distillation (default: sized to the work, see "
+        "FairDistiller's n_threads)",
     )
     distill.add_argument(
         "--batch-rows", type=int, default=DEFAULT_BATCH_ROWS, metavar="N",

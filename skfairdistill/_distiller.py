@@ -194,12 +194,11 @@ class FairDistiller(BaseSampler):
         per 2·10^9 floating-point operations, at most the usable cores and
         ``torch.get_num_threads()``. Tables get one thread (an iteration is a few
         small matrix products, for which more threads only wait for each other:
-        many times slower on a busy machine); larger work (images) gets more,
-        but no more than the cores other processes leave idle, seen in a 0.1 s
-        look at ``/proc/stat``. On a GPU the host's setting is left alone. An
-        int ``>= 1`` is applied as given; ``None`` leaves torch's setting alone.
-        The synthetic rows of a seeded CPU fit were identical with one and two
-        threads; pass an int for a count that never depends on the load.
+        many times slower on a busy machine); larger work (images) gets more.
+        The count never depends on the load, so a seed gives the same rows on
+        one machine every time; a different count may change the last bits of
+        the rows. On a GPU the host's setting is left alone. An int ``>= 1`` is
+        applied as given; ``None`` leaves torch's setting alone.
 
     Attributes
     ----------
@@ -548,8 +547,8 @@ class FairDistiller(BaseSampler):
         X_init = self._initial_rows(real, cells, per_class, classes, numpy_rng, torch_rng)
         X_init = X_init.reshape(len(X_init), *input_shape)
         y_syn = torch.as_tensor(np.repeat(np.arange(len(classes)), per_class), device=device)
-        if threads is not None:  # real rows per iteration: every cell padded to the batch
-            real_rows = cells.counts.size * min(self.batch_size, int(cells.counts.max()))
+        if threads is not None:  # real rows per iteration: each drawn row embedded once
+            real_rows = int(np.minimum(cells.counts, batch_size).sum())
             threads.size_to(
                 self._network_factory(image_shape), input_shape, real_rows, len(y_syn), device
             )

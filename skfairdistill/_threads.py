@@ -10,24 +10,20 @@ machine and 91 s with the load near 7.
 
 So ``n_threads="auto"`` takes one thread per ``_FLOPS_PER_THREAD``
 floating-point operations of an iteration, at most the usable cores and at
-most torch's current setting. Only when that is more than one (large images)
-does it look at the load: it then takes at most the cores that other processes
-leave idle during a 0.1 s look at ``/proc/stat`` (on the 2-core benchmark
-machine the coloured digits ran about 2x faster with two threads than with one
-when idle, and about 2x slower when another process kept a core busy). The fit
-runs under that count (torch's, and through threadpoolctl the BLAS and OpenMP
+most torch's current setting. It does not look at the load of the moment:
+a count that followed the load would make the synthetic rows depend on it (a
+different thread count can change the last bits of float sums, and then the
+rows). The fit runs under that count (torch's, and through threadpoolctl the BLAS and OpenMP
 pools of the process); the caller's settings are restored when the fit returns
 or raises, ``KeyboardInterrupt`` included.
 
-Tables always get one thread, whatever the load. The count for a large
-iteration can depend on the load; a fixed ``n_threads`` fixes it (the
-synthetic rows were identical with one and two threads on the benchmarks).
+Tables always get one thread, whatever the load; large images get several
+(on a busy machine a fixed ``n_threads=1`` may then be faster).
 """
 
 import contextlib
 import numbers
 import os
-import time
 
 import torch
 import torch.nn.functional as F
@@ -40,8 +36,6 @@ from torch.overrides import TorchFunctionMode
 # fastest with one thread, idle and busy; the coloured digits' ConvNet iteration
 # (about 2 x 10^10) gained from a second thread on an idle machine.
 _FLOPS_PER_THREAD = 2e9
-# How long auto_threads looks at the other processes' load (large iterations only).
-_IDLE_WINDOW_S = 0.1
 
 
 def check_n_threads(n_threads):
@@ -67,63 +61,19 @@ def usable_cores():
         return os.cpu_count() or 1
 
 
-def idle_cores(window=None):
-    """Cores of this process's affinity mask left idle by others, over ``window`` seconds.
-
-    Read from ``/proc/stat`` (idle + iowait time of each usable CPU) while this
-    thread sleeps, so the fit itself does not count. None where there is no
-    ``/proc/stat`` (the caller then goes by the work alone).
-    """
-    window = _IDLE_WINDOW_S if window is None else window
-    try:
-        cpus = {f"cpu{i}" for i in os.sched_getaffinity(0)}
-        before = _cpu_times(cpus)
-        time.sleep(window)
-        after = _cpu_times(cpus)
-    except (AttributeError, OSError, ValueError, IndexError):
-        return None
-    idle = 0.0
-    for cpu, (idle_after, total_after) in after.items():
-        idle_before, total_before = before.get(cpu, (idle_after, total_after))
-        if total_after > total_before:
-            idle += (idle_after - idle_before) / (total_after - total_before)
-    return idle
-
-
-def _cpu_times(cpus):
-    """``{cpu: (idle + iowait ticks, all ticks)}`` of the named CPUs, from /proc/stat."""
-    times = {}
-    with open("/proc/stat") as stat:
-        for line in stat:
-            name, *ticks = line.split()
-            if name in cpus:
-                ticks = [int(t) for t in ticks[:8]]
-                times[name] = (ticks[3] + ticks[4], sum(ticks))
-    if not times:
-        raise ValueError("no per-CPU lines in /proc/stat")
-    return times
-
-
-def auto_threads(flops_per_iteration, *, ceiling=None, free=None):
+def auto_threads(flops_per_iteration, *, ceiling=None):
     """Threads for an iteration of ``flops_per_iteration`` floating-point operations.
 
     One thread per ``_FLOPS_PER_THREAD`` operations (at least one), capped at
     ``ceiling`` (default: the usable cores and torch's current setting, so that a
-    caller who lowered ``torch.set_num_threads`` is never given more). When that
-    is more than one thread, also capped at the cores that other processes leave
-    idle (``free``; measured by :func:`idle_cores` when None): a thread on a core
-    that is busy with something else holds all the others up at every product.
+    caller who lowered ``torch.set_num_threads`` is never given more). The count
+    depends on the work and the machine only, never on the load of the moment, so
+    that one seed gives the same rows on one machine every time (a different
+    thread count may change the last bits of float sums).
     """
     if ceiling is None:
         ceiling = min(usable_cores(), torch.get_num_threads())
-    wanted = max(1, min(int(flops_per_iteration // _FLOPS_PER_THREAD) + 1, ceiling))
-    if wanted == 1:
-        return 1
-    if free is None:
-        free = idle_cores()
-    if free is not None:
-        wanted = min(wanted, max(1, int(free + 0.5)))
-    return wanted
+    return max(1, min(int(flops_per_iteration // _FLOPS_PER_THREAD) + 1, ceiling))
 
 
 def iteration_flops(network_factory, input_shape, rows_per_iteration, n_synthetic, device):

@@ -264,6 +264,17 @@ def test_same_seed_same_file(csv_path, tmp_path):
     assert first.read_text() == second.read_text()
 
 
+def test_threads_option_gives_the_same_file(csv_path, tmp_path, capsys):
+    """--threads sets FairDistiller's n_threads; the rows do not depend on it on the CPU."""
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    assert _distill(csv_path, one, "--threads", "1") == 0
+    assert _distill(csv_path, two, "--threads", "2") == 0
+    assert one.read_text() == two.read_text()
+    message = _error(capsys, ["distill", str(csv_path), "--target", "label", "--sensitive",
+                              "sex", "--threads", "0", "--out", str(tmp_path / "x.csv")])
+    assert "--threads must be a positive integer" in message
+
+
 @pytest.mark.parametrize("alignment", ["barycenter", "groupwise", "none"])
 def test_alignments(csv_path, tmp_path, alignment, capsys):
     assert _distill(csv_path, tmp_path / "s.csv", "--alignment", alignment) == 0
