@@ -18,12 +18,13 @@ from ._containers import ContainerRoundTrip
 from ._data import RealRows
 from ._device import make_generators, resolve_device
 from ._groups import CellSampler, encode_groups
-from ._matching import match_distributions, match_gradients
+from ._matching import MatchingResult, match_distributions, match_gradients
 from ._networks import EMBEDDINGS, make_embedding
+from ._prototypes import balanced_kmeans
 from ._targets import ALIGNMENTS, DISTANCES, check_barycenter
 
-_INITS = ("real", "noise")
-_MATCHINGS = ("distribution", "gradient")
+_INITS = ("real", "noise", "kmeans")
+_MATCHINGS = ("distribution", "gradient", "kmeans")
 # DC's schedule (Zhao et al., ICLR 2021): rows per class -> (outer loops, inner steps)
 _DC_LOOPS = ((1, 1, 1), (10, 10, 50), (20, 20, 25), (30, 30, 20), (40, 40, 15), (50, 50, 10))
 
@@ -43,7 +44,7 @@ class FairDistiller(BaseSampler):
     n_per_class : int or dict, default=10
         Synthetic rows per class: one number for every class, or a dict
         ``{class_label: n}`` covering exactly the classes of ``y``.
-    matching : {"distribution", "gradient"}, default="distribution"
+    matching : {"distribution", "gradient", "kmeans"}, default="distribution"
         How the synthetic rows are fitted. ``"distribution"`` (DM, Zhao & Bilen,
         WACV 2023): their mean embedding under a freshly drawn random network
         is pulled towards the target every iteration; cheap. ``"gradient"`` (DC,
@@ -54,6 +55,17 @@ class FairDistiller(BaseSampler):
         the element-wise mean of the group gradients (``"barycenter"``). Each of
         its iterations costs ``outer_loops`` updates and about ``outer_loops *
         inner_steps`` training steps, so it is far slower per iteration.
+        ``"kmeans"``: no optimisation loop; per class, the ``n_per_class``
+        centroids of scikit-learn's ``KMeans`` (one k-means++ start) on the class's
+        real rows, weighted by the alignment: ``"barycenter"`` and ``"groupwise"``
+        give every group of the class the same total weight (Lloyd's algorithm on
+        the group-balanced mixture, whose mean — and mean embedding under any
+        network — is COBRA's barycenter), ``"none"`` weighs every row the same
+        (plain k-means). It clusters on the scale of ``X`` as given (k-means is not
+        scale-invariant: standardise numeric columns first, as for the models).
+        ``n_iter``, ``learning_rate``, ``batch_size``, the embedding, warm-start
+        and augmentation parameters and ``init`` are not used; a cell with more
+        than 20,000 rows is represented by a random sample of 20,000.
     alignment : {"barycenter", "groupwise", "none"}, default="barycenter"
         The matching target of each class. ``"barycenter"`` is COBRA's
         uniform-weight mean of the groups' mean embeddings; ``"groupwise"`` is
@@ -160,9 +172,10 @@ class FairDistiller(BaseSampler):
         (50, 10).
     network_learning_rate : float, default=0.01
         Gradient matching: SGD step size of the classifier's training.
-    init : {"real", "noise"}, default="real"
-        Start from randomly chosen real rows of each class, or from Gaussian noise
-        (in standardised space).
+    init : {"real", "noise", "kmeans"}, default="real"
+        Start from randomly chosen real rows of each class, from Gaussian noise
+        (in standardised space), or from the prototypes of ``matching="kmeans"``
+        (with the same alignment), which the matching loop then refines.
     device : {"auto", "cpu", "cuda", "cuda:N"} or torch.device, default="auto"
         Where the optimisation runs; ``"auto"`` uses CUDA when available.
     random_state : int, RandomState instance or None, default=None
@@ -188,10 +201,13 @@ class FairDistiller(BaseSampler):
         Real rows per (class, group) cell.
     sampling_strategy_ : dict
         Resolved budget ``{class_label: n_synthetic_rows}``.
-    loss_history_ : ndarray of shape (`n_iter_`,)
-        Matching loss at every iteration.
+    loss_history_ : ndarray of shape (`n_iter_`,) or (1,)
+        Matching loss at every iteration. With ``matching="kmeans"``, one value:
+        the weighted k-means inertia (within-cluster sum of squares, each class's
+        weights summing to 1) summed over classes.
     n_iter_ : int
-        Iterations actually run (fewer than ``n_iter`` after an interrupt).
+        Iterations actually run (fewer than ``n_iter`` after an interrupt); with
+        ``matching="kmeans"``, the Lloyd iterations of the longest class.
     interrupted_ : bool
         True when the run was stopped by ``KeyboardInterrupt``; the synthetic
         set is then the one reached at that point.
@@ -492,8 +508,10 @@ class FairDistiller(BaseSampler):
         real = RealRows(X, device, image_shape=image_shape)
         per_class = np.array([budget[c] for c in classes])
         input_shape = image_shape or (real.n_features,)
-        X_init = self._initial_rows(real, cells, per_class, classes, numpy_rng, torch_rng)
-        X_init = X_init.reshape(len(X_init), *input_shape)
+        if self.matching != "kmeans":
+            X_init = self._initial_rows(real, cells, per_class, classes, numpy_rng, torch_rng,
+                                        alignment=self.alignment if groups is not None else "none")
+            X_init = X_init.reshape(len(X_init), *input_shape)
         y_syn = torch.as_tensor(np.repeat(np.arange(len(classes)), per_class), device=device)
 
         common = dict(
@@ -506,7 +524,9 @@ class FairDistiller(BaseSampler):
             generator=torch_rng,
             verbose=self.verbose,
         )
-        if self.matching == "distribution":
+        if self.matching == "kmeans":
+            result = self._kmeans(real, cells, per_class, classes, groups, numpy_rng, input_shape)
+        elif self.matching == "distribution":
             result = match_distributions(
                 real,
                 cells,
@@ -558,10 +578,10 @@ class FairDistiller(BaseSampler):
         _check_choice("alignment", self.alignment, ALIGNMENTS)
         _check_choice("distance", self.distance, DISTANCES)
         check_barycenter(self.alignment, self.barycenter)
-        if self.matching == "gradient" and self.barycenter != "mean":
+        if self.matching != "distribution" and self.barycenter != "mean":
             raise ValueError(
                 f"barycenter={self.barycenter!r} needs matching='distribution' (it aligns "
-                "embedding distributions); gradient matching uses barycenter='mean'."
+                f"embedding distributions); matching={self.matching!r} uses barycenter='mean'."
             )
         _check_choice("init", self.init, _INITS)
         for name in ("n_iter", "batch_size", "embedding_width", "embedding_layers"):
@@ -689,9 +709,28 @@ class FairDistiller(BaseSampler):
             _check_int(f"n_per_class[{label!r}]", n, minimum=1)
         return self.n_per_class
 
-    def _initial_rows(self, real, cells, per_class, classes, numpy_rng, torch_rng):
-        """Standardised starting rows: random real rows of each class, or noise."""
+    def _kmeans(self, real, cells, per_class, classes, groups, numpy_rng, input_shape):
+        """``matching="kmeans"``: the group-balanced k-means prototypes, as a MatchingResult."""
+        _warn_about_small_classes(per_class, cells.counts.sum(axis=1), classes, "kmeans")
+        alignment = self.alignment if groups is not None else "none"
+        X_syn, inertia, n_iter = balanced_kmeans(
+            real, cells, per_class, alignment=alignment, rng=numpy_rng
+        )
+        return MatchingResult(
+            X_syn=X_syn.reshape(len(X_syn), *input_shape),
+            loss_history=torch.tensor([inertia], dtype=torch.float32),
+            n_iter=n_iter,
+            interrupted=False,
+        )
+
+    def _initial_rows(self, real, cells, per_class, classes, numpy_rng, torch_rng, *,
+                      alignment):
+        """Standardised starting rows: random real rows of each class, noise, or k-means."""
         device = torch_rng.device
+        if self.init == "kmeans":
+            _warn_about_small_classes(per_class, cells.counts.sum(axis=1), classes, "kmeans")
+            return balanced_kmeans(real, cells, per_class, alignment=alignment,
+                                   rng=numpy_rng)[0]
         if self.init == "noise":
             return torch.randn(
                 (int(per_class.sum()), real.n_features), generator=torch_rng, device=device
@@ -822,6 +861,19 @@ def _check_classification_target(y):
             "label (a number or a string) per row." + hints.get(target_type, "")
         )
     return column_or_1d(y, warn=False), False
+
+
+def _warn_about_small_classes(per_class, class_counts, classes, how):
+    """Warn when a class has fewer real rows than synthetic rows asked for (k-means)."""
+    for label, n_syn, n_real in zip(classes.tolist(), per_class, class_counts):
+        if n_syn > n_real:
+            warnings.warn(
+                f"Class {label!r} has {n_real} rows but {n_syn} synthetic rows were asked "
+                f"for; {how} keeps each of its rows once and draws the others again with "
+                "small noise.",
+                UserWarning,
+                stacklevel=6,
+            )
 
 
 def _check_choice(name, value, choices):
