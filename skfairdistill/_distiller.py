@@ -24,6 +24,9 @@ from ._prototypes import balanced_kmeans
 from ._targets import ALIGNMENTS, DISTANCES, check_barycenter
 
 _INITS = ("real", "noise", "kmeans")
+# learning_rate="auto" for tables (distribution matching): this step at 10 rows per class,
+# growing in proportion to the rows of the class
+_TABLE_STEP = 0.1
 _MATCHINGS = ("distribution", "gradient", "kmeans")
 # DC's schedule (Zhao et al., ICLR 2021): rows per class -> (outer loops, inner steps)
 _DC_LOOPS = ((1, 1, 1), (10, 10, 50), (20, 20, 25), (30, 30, 20), (40, 40, 15), (50, 50, 10))
@@ -104,9 +107,18 @@ class FairDistiller(BaseSampler):
         Number of matching iterations (synthetic-set updates).
     learning_rate : float or "auto", default="auto"
         Step size of the SGD (momentum 0.5) update of the synthetic rows, which
-        live in standardised feature space. ``"auto"`` is 0.1, except for
-        distribution matching of images (with any embedding but ``"mlp"``, so
-        also with a factory of your own), where it is 10: the
+        live in standardised feature space. The loss compares class *means*, so
+        the gradient of one synthetic row shrinks like ``1 / n_per_class``: a
+        fixed number moves 50 rows per class five times less than 10.
+        ``"auto"``, for distribution matching of tables, is ``0.1 * n_c / 10``
+        for the rows of a class with ``n_c`` synthetic rows (0.1 at 10 rows per
+        class, 0.5 at 50, 2.0 at 200), which keeps the step of every row the
+        same whatever the budget (``benchmarks/tabular_budget.py``: chosen on
+        validation splits of adult-sex and one synthetic table, confirmed on
+        others; see ``docs/benchmarks.md``). For gradient matching ``"auto"`` is
+        0.1 (a budget rule was not measured there), and for distribution
+        matching of images (with any embedding but ``"mlp"``, so
+        also with a factory of your own) it is 10: the
         ConvNet's average pooling spreads the gradient of an embedding over
         many pixels, so each pixel gets a much smaller one (10 worked on the
         8x8 coloured digits of the benchmark, where 0.1 barely moved the images).
@@ -517,7 +529,7 @@ class FairDistiller(BaseSampler):
         common = dict(
             alignment=self.alignment if groups is not None else "none",
             n_iter=self.n_iter,
-            learning_rate=self._learning_rate(image_shape),
+            learning_rate=self._learning_rate(image_shape, per_class, y_syn),
             batch_size=self.batch_size,
             network_factory=self._network_factory(image_shape),
             augment=self._augment(image_shape),
@@ -674,11 +686,24 @@ class FairDistiller(BaseSampler):
             return SiameseAugment(NO_COLOR_STRATEGY)
         return SiameseAugment(self.augmentation)
 
-    def _learning_rate(self, image_shape):
+    def _learning_rate(self, image_shape, per_class, y_syn):
+        """The step size: a number, or one per synthetic row (a tensor ``(n_syn, 1)``)."""
         if self.learning_rate != "auto":
             return self.learning_rate
         images_through_a_convnet = image_shape is not None and self.embedding != "mlp"
-        return 10.0 if images_through_a_convnet and self.matching == "distribution" else 0.1
+        if self.matching != "distribution":
+            return 0.1
+        if images_through_a_convnet:
+            return 10.0
+        if image_shape is not None:
+            return 0.1
+        # tables: the loss compares class means, so a row's gradient is 1 / n_c of its
+        # class's; 0.1 * n_c / 10 keeps the step of every row what it is at 10 rows
+        if (per_class == per_class[0]).all():
+            return _TABLE_STEP * float(per_class[0]) / 10
+        steps = torch.as_tensor(_TABLE_STEP * per_class / 10, dtype=torch.float32,
+                                device=y_syn.device)
+        return steps[y_syn].unsqueeze(1)
 
     def _warm_start_epochs(self, rows_per_class):
         if self.warm_start_epochs == "auto":
