@@ -6,6 +6,9 @@ Issue 14. Two phases, on disjoint data:
   *validation* splits carved from the training split (25 %, stratified by class) of
   the tuning data sets: adult-sex and the synthetic table pi=0.9 sep=3. The test
   splits are never read in this phase.
+- ``--phase extra``: on the same validation splits, what more iterations or several
+  networks per step buy at large budgets (not candidates for the default: they cost
+  3-4x).
 - ``--phase confirm``: the chosen rule against today's default and the baselines on
   the real test splits of data sets the tuning never saw: adult-race and the synthetic
   tables pi=0.7 sep=1.5 and pi=0.5 sep=3 (other group imbalance and separation);
@@ -215,6 +218,10 @@ OBJECTIVES = {  # tuning phase, budget 50 only; all with the scaled step
                                   distance="squared_l2"),
 }
 BASELINES = {"balanced k-means": _balanced_kmeans}
+EXTRA = {  # phase "extra": what it would take at large budgets (validation splits)
+    "COBRA lr 0.1·n/10, n_iter 3000": _fd(learning_rate=scaled(0.1), n_iter=3000),
+    "COBRA 4 networks/step": _fd(learning_rate=scaled(0.1), embedding=several_networks(4)),
+}
 CONFIRM = {
     "ClusterCentroids": _cluster_centroids,
     "balanced k-means": _balanced_kmeans,
@@ -231,7 +238,7 @@ CONFIRM = {
 
 def run(phase, seeds, budgets, out_csv, log=print, only_datasets=(), skip=()):
     config = Config(seeds=tuple(seeds), budgets=tuple(budgets), datasets=())
-    datasets = TUNE_SETS if phase == "tune" else CONFIRM_SETS
+    datasets = CONFIRM_SETS if phase == "confirm" else TUNE_SETS
     rows = []
     done = set()
     if os.path.exists(out_csv):  # resume
@@ -246,7 +253,7 @@ def run(phase, seeds, budgets, out_csv, log=print, only_datasets=(), skip=()):
             g_tr, g_te = split.groups(dataset, "train"), split.groups(dataset, "test")
             X, y, g = split.X_train, split.y_train, g_tr
             X_ev, y_ev, g_ev = split.X_test, split.y_test, g_te
-            if phase == "tune":  # validation split carved from the training split
+            if phase != "confirm":  # validation split carved from the training split
                 X, X_ev, y, y_ev, g, g_ev = train_test_split(
                     X, y, g, test_size=0.25, stratify=y, random_state=seed)
             methods = {"full data": None}
@@ -254,6 +261,8 @@ def run(phase, seeds, budgets, out_csv, log=print, only_datasets=(), skip=()):
                 if phase == "tune":
                     methods = {**BASELINES, **STEP_RULES,
                                **(OBJECTIVES if budget == 50 else {})}
+                elif phase == "extra":
+                    methods = dict(EXTRA)
                 else:
                     methods = dict(CONFIRM)
                 if skip:
@@ -419,9 +428,41 @@ def write_report(path):
         handle.write("\n\n".join(parts) + "\n")
 
 
+def cost(out_csv, repeats=3, log=print):
+    """Fit time of the new default, the old default and matching="kmeans" (one thread).
+
+    On the 10^5-row case of ``benchmarks/scaling.py`` (50 float32 features, 2 classes x 4
+    groups, 50 rows per class) and on Adult-sex's training split (seed 0, 50 rows per
+    class); repeats interleaved, the median reported.
+    """
+    from scaling import make_data
+
+    config = Config(seeds=(0,), budgets=(50,), datasets=())
+    adult = Dataset("adult-sex", "adult", sensitive="sex")
+    split = load_split(adult, 0, config)
+    X_s, y_s, g_s = make_data(100_000)
+    cases = {"scaling 10^5 rows": (X_s, y_s, g_s),
+             "adult-sex": (split.X_train, split.y_train, split.groups(adult, "train"))}
+    variants = {"default (new auto step)": {}, "old default (lr 0.1)": {"learning_rate": 0.1},
+                "matching='kmeans'": {"matching": "kmeans"}}
+    rows = []
+    for repeat in range(repeats):
+        for case, (X, y, g) in cases.items():
+            for name, options in variants.items():
+                start = time.perf_counter()
+                FairDistiller(n_per_class=50, device="cpu", random_state=repeat,
+                              **options).fit(X, y, sensitive_features=g)
+                rows.append({"case": case, "variant": name, "repeat": repeat,
+                             "seconds": time.perf_counter() - start})
+                log(f"{case:18s} {name:26s} {rows[-1]['seconds']:6.2f}s", flush=True)
+    frame = pd.DataFrame(rows)
+    frame.to_csv(out_csv, index=False)
+    return frame
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--phase", choices=("tune", "confirm"), default="tune")
+    parser.add_argument("--phase", choices=("tune", "confirm", "extra", "cost"), default="tune")
     parser.add_argument("--seeds", default="0,1")
     parser.add_argument("--budgets", default="10,50,200")
     parser.add_argument("--out", default=None)
@@ -432,6 +473,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.report:
         write_report(os.path.join(RESULTS, "tabular_budget_pooled.md"))
+        return
+    if args.phase == "cost":
+        frame = cost(os.path.join(RESULTS, "tabular_budget_cost.csv"))
+        med = frame.groupby(["case", "variant"], sort=False).seconds.agg(["median", "min", "max"])
+        with open(os.path.join(RESULTS, "tabular_budget_cost.md"), "w") as handle:
+            handle.write("Command: `python benchmarks/tabular_budget.py --phase cost`\n\n"
+                         "| case | variant | fit (s), median | fastest–slowest |\n|---|---|---:|---:|\n")
+            for (case, variant), r in med.iterrows():
+                handle.write(f"| {case} | {variant} | {r['median']:.2f} | "
+                             f"{r['min']:.2f}–{r['max']:.2f} |\n")
         return
     seeds = [int(s) for s in args.seeds.split(",")]
     budgets = [int(b) for b in args.budgets.split(",")]
