@@ -30,7 +30,8 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="python benchmarks/run.py",
         description="Fair dataset distillation benchmark: full data, random subset, "
-        "ClusterCentroids, vanilla, rebalanced vanilla, FairDD and COBRA on Adult, "
+        "ClusterCentroids, balanced k-means, vanilla, rebalanced vanilla, FairDD, COBRA and "
+        "COBRA-kmeans on Adult, "
         "biased synthetic tables and coloured digits.",
     )
     parser.add_argument("--quick", action="store_true",

@@ -2,14 +2,18 @@
 
 For every seed: a stratified 70/30 split, one-hot + standardised features, then a
 logistic regression trained on (a) the full training data, (b) a random subset
-with ``n_per_class`` real rows per class, (c) the synthetic rows of each
-distiller; all are evaluated on the same real held-out split.
+with ``n_per_class`` real rows per class, (c) the two k-means baselines of the same
+budget — imbalanced-learn's ``ClusterCentroids`` and group-balanced k-means
+(``FairDistiller(matching="kmeans")``: per class, k-means whose sample weights give
+every group the same total weight) —, (d) the synthetic rows of each distiller; all
+are evaluated on the same real held-out split.
 """
 
 import time
 
 import numpy as np
 import pandas as pd
+from imblearn.under_sampling import ClusterCentroids
 from sklearn.compose import make_column_selector, make_column_transformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
@@ -81,6 +85,16 @@ def run_demo(*, n_per_class=10, seeds=(0, 1, 2), sensitive="sex", n_iter=1000, d
         evaluate("full data", Z_tr, y_tr, np.nan)
         subset = random_subset(y_tr, n_per_class, np.random.default_rng(seed))
         evaluate("random subset", Z_tr[subset], y_tr[subset], np.nan)
+        start = time.perf_counter()
+        X_cc, y_cc = ClusterCentroids(
+            sampling_strategy={c: n_per_class for c in np.unique(y_tr)}, random_state=seed
+        ).fit_resample(Z_tr, y_tr)
+        evaluate("ClusterCentroids", X_cc, y_cc, time.perf_counter() - start)
+        start = time.perf_counter()
+        X_km, y_km = FairDistiller(
+            n_per_class=n_per_class, matching="kmeans", device=device, random_state=seed
+        ).fit_resample(Z_tr, y_tr, sensitive_features=A_tr)
+        evaluate("balanced k-means", X_km, y_km, time.perf_counter() - start)
         for method, alignment in METHODS.items():
             distiller = FairDistiller(
                 n_per_class=n_per_class,

@@ -20,13 +20,14 @@ from ._containers import ContainerRoundTrip
 from ._data import RealRows
 from ._device import make_generators, resolve_device
 from ._groups import CellSampler, encode_groups
-from ._matching import match_distributions, match_gradients
+from ._matching import MatchingResult, match_distributions, match_gradients
 from ._networks import EMBEDDINGS, make_embedding
+from ._prototypes import balanced_kmeans
 from ._targets import ALIGNMENTS, DISTANCES, check_barycenter
 from ._threads import FitThreads, check_n_threads
 
-_INITS = ("real", "noise")
-_MATCHINGS = ("distribution", "gradient")
+_INITS = ("real", "noise", "kmeans")
+_MATCHINGS = ("distribution", "gradient", "kmeans")
 
 
 class FairDistiller(BaseSampler):
@@ -44,7 +45,7 @@ class FairDistiller(BaseSampler):
     n_per_class : int or dict, default=10
         Synthetic rows per class: one number for every class, or a dict
         ``{class_label: n}`` covering exactly the classes of ``y``.
-    matching : {"distribution", "gradient"}, default="distribution"
+    matching : {"distribution", "gradient", "kmeans"}, default="distribution"
         How the synthetic rows are fitted. ``"distribution"`` (DM, Zhao & Bilen,
         WACV 2023): their mean embedding under a freshly drawn random network
         is pulled towards the target every iteration; cheap. ``"gradient"`` (DC,
@@ -55,6 +56,17 @@ class FairDistiller(BaseSampler):
         the element-wise mean of the group gradients (``"barycenter"``). Each of
         its iterations costs ``outer_loops`` updates and about ``outer_loops *
         inner_steps`` training steps, so it is far slower per iteration.
+        ``"kmeans"``: no optimisation loop; per class, the ``n_per_class``
+        centroids of scikit-learn's ``KMeans`` (one k-means++ start) on the class's
+        real rows, weighted by the alignment: ``"barycenter"`` and ``"groupwise"``
+        give every group of the class the same total weight (Lloyd's algorithm on
+        the group-balanced mixture, whose mean — and mean embedding under any
+        network — is COBRA's barycenter), ``"none"`` weighs every row the same
+        (plain k-means). It clusters on the scale of ``X`` as given (k-means is not
+        scale-invariant: standardise numeric columns first, as for the models).
+        ``n_iter``, ``learning_rate``, ``batch_size``, the embedding, warm-start
+        and augmentation parameters and ``init`` are not used; a cell with more
+        than 20,000 rows is represented by a random sample of 20,000.
     alignment : {"barycenter", "groupwise", "none"}, default="barycenter"
         The matching target of each class. ``"barycenter"`` is COBRA's
         uniform-weight mean of the groups' mean embeddings; ``"groupwise"`` is
@@ -105,12 +117,16 @@ class FairDistiller(BaseSampler):
         (library); 2600 for DM and 1000 for DC (paper).
     learning_rate : float or "auto", default="auto"
         Step size of the SGD (momentum 0.5) update of the synthetic rows, which
-        live in standardised feature space. ``"auto"`` (library) is 0.1, except
-        for distribution matching of images through a ConvNet (any embedding but
-        ``"mlp"``), where it is 10: average pooling spreads an embedding's
-        gradient over many pixels. ``"auto"`` (paper) is the authors' step (DM
-        1.0, DC 0.1) on their pixel scale, converted to ours for images with
-        values in [0, 1].
+        live in standardised feature space. ``"auto"`` (library): for
+        distribution matching of tables ``0.1 * n_c / 10`` for the rows of a class
+        with ``n_c`` synthetic rows (0.1 at 10 rows per class, 0.5 at 50, 2.0 at
+        200): the loss compares class *means*, so a row's gradient shrinks like
+        ``1 / n_c``, and this keeps every row's step the same whatever the budget
+        (``benchmarks/tabular_budget.py``, see ``docs/benchmarks.md``); for
+        images through a ConvNet (any embedding but ``"mlp"``) 10, as average
+        pooling spreads an embedding's gradient over many pixels; otherwise 0.1.
+        ``"auto"`` (paper) is the authors' step (DM 1.0, DC 0.1) on their pixel
+        scale, converted to ours for images with values in [0, 1].
     batch_size : int or "auto", default="auto"
         Real rows drawn per (class, group) cell and iteration. A cell with fewer
         rows contributes all of them, each embedded once, so its mean is exact.
@@ -177,9 +193,10 @@ class FairDistiller(BaseSampler):
         budget between two entries takes the lower one.
     network_learning_rate : float, default=0.01
         Gradient matching: SGD step size of the classifier's training.
-    init : {"real", "noise"}, default="real"
-        Start from randomly chosen real rows of each class, or from Gaussian noise
-        (in standardised space).
+    init : {"real", "noise", "kmeans"}, default="real"
+        Start from randomly chosen real rows of each class, from Gaussian noise
+        (in standardised space), or from the prototypes of ``matching="kmeans"``
+        (with the same alignment), which the matching loop then refines.
     device : {"auto", "cpu", "cuda", "cuda:N"} or torch.device, default="auto"
         Where the optimisation runs; ``"auto"`` uses CUDA when available.
     random_state : int, RandomState instance or None, default=None
@@ -198,7 +215,9 @@ class FairDistiller(BaseSampler):
         The count never depends on the load, so a seed gives the same rows on
         one machine every time; a different count may change the last bits of
         the rows. On a GPU the host's setting is left alone. An int ``>= 1`` is
-        applied as given; ``None`` leaves torch's setting alone.
+        applied as given; ``None`` leaves torch's setting alone, as does
+        ``"auto"`` with an ``embedding`` factory of your own (its work is not
+        counted).
 
     Attributes
     ----------
@@ -217,10 +236,13 @@ class FairDistiller(BaseSampler):
         Real rows per (class, group) cell.
     sampling_strategy_ : dict
         Resolved budget ``{class_label: n_synthetic_rows}``.
-    loss_history_ : ndarray of shape (`n_iter_`,)
-        Matching loss at every iteration.
+    loss_history_ : ndarray of shape (`n_iter_`,) or (1,)
+        Matching loss at every iteration. With ``matching="kmeans"``, one value:
+        the weighted k-means inertia (within-cluster sum of squares, each class's
+        weights summing to 1) summed over classes.
     n_iter_ : int
-        Iterations actually run (fewer than ``n_iter`` after an interrupt).
+        Iterations actually run (fewer than ``n_iter`` after an interrupt); with
+        ``matching="kmeans"``, the Lloyd iterations of the longest class.
     interrupted_ : bool
         True when the run was stopped by ``KeyboardInterrupt``; the synthetic
         set is then the one reached at that point.
@@ -544,10 +566,14 @@ class FairDistiller(BaseSampler):
         batch_size = self._batch_size(int(cells.present.sum(axis=1).max()))
         _check_memory(self, per_class, real.n_features, image_shape, cells, device, batch_size)
         input_shape = image_shape or (real.n_features,)
-        X_init = self._initial_rows(real, cells, per_class, classes, numpy_rng, torch_rng)
-        X_init = X_init.reshape(len(X_init), *input_shape)
+        if self.matching != "kmeans":
+            X_init = self._initial_rows(real, cells, per_class, classes, numpy_rng, torch_rng,
+                                        alignment=self.alignment if groups is not None else "none")
+            X_init = X_init.reshape(len(X_init), *input_shape)
         y_syn = torch.as_tensor(np.repeat(np.arange(len(classes)), per_class), device=device)
-        if threads is not None:  # real rows per iteration: each drawn row embedded once
+        # a factory of the user's is not drawn an extra time to count its work
+        if threads is not None and not callable(self.embedding):
+            # real rows per iteration: each drawn row embedded once
             real_rows = int(np.minimum(cells.counts, batch_size).sum())
             threads.size_to(
                 self._network_factory(image_shape), input_shape, real_rows, len(y_syn), device
@@ -555,7 +581,7 @@ class FairDistiller(BaseSampler):
 
         alignment = self.alignment if groups is not None else "none"
         n_iter = self._n_iter()
-        learning_rate = self._learning_rate(X, image_shape, real)
+        learning_rate = self._learning_rate(X, image_shape, real, per_class, y_syn)
         common = dict(
             alignment=alignment,
             n_iter=n_iter,
@@ -566,7 +592,9 @@ class FairDistiller(BaseSampler):
             generator=torch_rng,
             verbose=self.verbose,
         )
-        if self.matching == "distribution":
+        if self.matching == "kmeans":
+            result = self._kmeans(real, cells, per_class, classes, groups, numpy_rng, input_shape)
+        elif self.matching == "distribution":
             result = match_distributions(
                 real,
                 cells,
@@ -619,12 +647,17 @@ class FairDistiller(BaseSampler):
         _check_choice("matching", self.matching, _MATCHINGS)
         _check_choice("alignment", self.alignment, ALIGNMENTS)
         _check_choice("preset", self.preset, _presets.PRESETS)
+        if self.preset == "paper" and self.matching == "kmeans":
+            raise ValueError(
+                "preset='paper' reproduces the papers' distribution and gradient matching; "
+                "matching='kmeans' is not one of them. Use preset='library' with it."
+            )
         _check_choice("distance", self.distance, ("auto", *DISTANCES))
         check_barycenter(self.alignment, self.barycenter)
-        if self.matching == "gradient" and self.barycenter != "mean":
+        if self.matching != "distribution" and self.barycenter != "mean":
             raise ValueError(
                 f"barycenter={self.barycenter!r} needs matching='distribution' (it aligns "
-                "embedding distributions); gradient matching uses barycenter='mean'."
+                f"embedding distributions); matching={self.matching!r} uses barycenter='mean'."
             )
         _check_choice("init", self.init, _INITS)
         for name in ("n_iter", "batch_size", "embedding_width", "embedding_layers"):
@@ -738,19 +771,28 @@ class FairDistiller(BaseSampler):
             return self.batch_size
         return _presets.batch_size(self.preset, self.matching, n_groups)
 
-    def _learning_rate(self, X, image_shape, real):
+    def _learning_rate(self, X, image_shape, real, per_class, y_syn):
+        """The step size: a number, or one per synthetic row (a tensor ``(n_syn, 1)``)."""
         if self.learning_rate != "auto":
             return self.learning_rate
         pixel_scale = None
         if self.preset == "paper" and image_shape is not None and _in_unit_range(X):
             pixel_scale = float(np.mean(real.scale**2))
-        return _presets.learning_rate(
+        rate = _presets.learning_rate(
             self.preset,
             self.matching,
             images=image_shape is not None,
             convnet=self.embedding != "mlp",
             pixel_scale=pixel_scale,
         )
+        if self.preset != "library" or self.matching != "distribution" or image_shape:
+            return rate
+        # tables: the loss compares class means, so a row's gradient is 1 / n_c of its
+        # class's; rate * n_c / 10 keeps every row's step what it is at 10 rows
+        if (per_class == per_class[0]).all():
+            return rate * float(per_class[0]) / 10
+        steps = torch.as_tensor(rate * per_class / 10, dtype=torch.float32, device=y_syn.device)
+        return steps[y_syn].unsqueeze(1)
 
     def _warm_start_epochs(self, alignment, rows_per_class):
         if self.warm_start_epochs != "auto":
@@ -780,9 +822,28 @@ class FairDistiller(BaseSampler):
             _check_int(f"n_per_class[{label!r}]", n, minimum=1)
         return self.n_per_class
 
-    def _initial_rows(self, real, cells, per_class, classes, numpy_rng, torch_rng):
-        """Standardised starting rows: random real rows of each class, or noise."""
+    def _kmeans(self, real, cells, per_class, classes, groups, numpy_rng, input_shape):
+        """``matching="kmeans"``: the group-balanced k-means prototypes, as a MatchingResult."""
+        _warn_about_small_classes(per_class, cells.counts.sum(axis=1), classes, "kmeans")
+        alignment = self.alignment if groups is not None else "none"
+        X_syn, inertia, n_iter = balanced_kmeans(
+            real, cells, per_class, alignment=alignment, rng=numpy_rng
+        )
+        return MatchingResult(
+            X_syn=X_syn.reshape(len(X_syn), *input_shape),
+            loss_history=torch.tensor([inertia], dtype=torch.float32),
+            n_iter=n_iter,
+            interrupted=False,
+        )
+
+    def _initial_rows(self, real, cells, per_class, classes, numpy_rng, torch_rng, *,
+                      alignment):
+        """Standardised starting rows: random real rows of each class, noise, or k-means."""
         device = torch_rng.device
+        if self.init == "kmeans":
+            _warn_about_small_classes(per_class, cells.counts.sum(axis=1), classes, "kmeans")
+            return balanced_kmeans(real, cells, per_class, alignment=alignment,
+                                   rng=numpy_rng)[0]
         if self.init == "noise":
             return torch.randn(
                 (int(per_class.sum()), real.n_features), generator=torch_rng, device=device
@@ -920,6 +981,19 @@ def _check_classification_target(y):
             "label (a number or a string) per row." + hints.get(target_type, "")
         )
     return column_or_1d(y, warn=False), False
+
+
+def _warn_about_small_classes(per_class, class_counts, classes, how):
+    """Warn when a class has fewer real rows than synthetic rows asked for (k-means)."""
+    for label, n_syn, n_real in zip(classes.tolist(), per_class, class_counts):
+        if n_syn > n_real:
+            warnings.warn(
+                f"Class {label!r} has {n_real} rows but {n_syn} synthetic rows were asked "
+                f"for; {how} keeps each of its rows once and draws the others again with "
+                "small noise.",
+                UserWarning,
+                stacklevel=6,
+            )
 
 
 def _check_choice(name, value, choices):

@@ -18,7 +18,9 @@ class MomentumSGD:
     ----------
     params : iterable of Tensor
         Leaf tensors updated in place; a parameter without a gradient is skipped.
-    lr : float
+    lr : float or Tensor
+        A tensor gives every entry its own step size; it must broadcast against
+        every parameter (e.g. one step per synthetic row, shape ``(n_rows, 1)``).
     momentum : float, default=0.0
         With 0 the update is plain ``p <- p - lr * grad``. The velocity starts as
         the first gradient.
@@ -47,4 +49,7 @@ class MomentumSGD:
                 else:
                     self._velocity[i].mul_(self.momentum).add_(direction)
                 direction = self._velocity[i]
-            param.add_(direction, alpha=-self.lr)
+            if isinstance(self.lr, torch.Tensor):
+                param.sub_(direction * self.lr)
+            else:
+                param.add_(direction, alpha=-self.lr)

@@ -13,8 +13,8 @@ from skfairdistill.metrics import deo_max, deo_mean, worst_group_accuracy
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "benchmarks")
-METHOD_NAMES = ("full data", "random subset", "ClusterCentroids", "vanilla",
-                "rebalanced vanilla", "FairDD", "COBRA")
+METHOD_NAMES = ("full data", "random subset", "ClusterCentroids", "balanced k-means",
+                "vanilla", "rebalanced vanilla", "FairDD", "COBRA", "COBRA-kmeans")
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +134,17 @@ def test_random_subset_has_the_budget_per_class(bench):
     rows = bench.random_subset(y, 10, np.random.default_rng(0))
     assert np.bincount(y[rows]).tolist() == [10, 10, 10]
     assert len(np.unique(rows)) == 30
+
+
+def test_balanced_kmeans_baseline_with_one_centroid_is_the_barycenter(bench):
+    rng = np.random.default_rng(0)
+    y = np.arange(400) % 2
+    groups = np.where(rng.random(400) < 0.2, "b", "a")
+    X = rng.normal(size=(400, 3)) + np.where(groups == "b", 5.0, 0.0)[:, None]
+    X_out, y_out = bench.balanced_kmeans(X, y, groups, 1, seed=0)
+    np.testing.assert_array_equal(y_out, [0, 1])
+    for k in (0, 1):
+        means = [X[(y == k) & (groups == g)].mean(0) for g in ("a", "b")]
+        np.testing.assert_allclose(X_out[k], np.mean(means, axis=0), atol=1e-6)
+    X_out, y_out = bench.balanced_kmeans(X, y, groups, 7, seed=0)
+    assert X_out.shape == (14, 3) and np.bincount(y_out).tolist() == [7, 7]

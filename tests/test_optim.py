@@ -37,3 +37,15 @@ def test_parameters_without_gradient_are_left_alone():
     optimizer.step()
     assert torch.equal(used.detach(), -torch.ones(3))
     assert torch.equal(unused.detach(), torch.ones(3))
+
+
+def test_a_tensor_learning_rate_gives_every_row_its_step():
+    rows = torch.zeros(3, 2, requires_grad=True)
+    steps = torch.tensor([[1.0], [2.0], [0.5]])
+    optimizer = MomentumSGD([rows], lr=steps, momentum=0.5)
+    for _ in range(2):
+        optimizer.zero_grad()
+        rows.sum().backward()  # gradient 1 everywhere
+        optimizer.step()
+    # velocity 1, then 1.5: total displacement 2.5 times each row's step
+    torch.testing.assert_close(rows.detach(), -2.5 * steps.expand(3, 2))

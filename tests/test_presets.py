@@ -98,7 +98,8 @@ def test_library_preset_keeps_the_library_defaults(captured):
     FairDistiller(n_per_class=2, random_state=0, device="cpu", n_iter=1).fit(
         X, y, sensitive_features=groups)
     kwargs = captured["match_distributions"]
-    assert kwargs["learning_rate"] == 0.1 and kwargs["batch_size"] == 128
+    # 0.1 at 10 rows per class, in proportion to the rows of a class (here 2)
+    assert kwargs["learning_rate"] == pytest.approx(0.02) and kwargs["batch_size"] == 128
     assert kwargs["warm_start_epochs"] == 0 and kwargs["augment"] is None
     assert FairDistiller().n_iter == "auto"
 
@@ -145,6 +146,8 @@ def test_preset_is_validated():
     X, y, groups = _table()
     with pytest.raises(ValueError, match="preset must be one of"):
         FairDistiller(preset="published").fit(X, y, sensitive_features=groups)
+    with pytest.raises(ValueError, match="matching='kmeans' is not one of them"):
+        FairDistiller(preset="paper", matching="kmeans").fit(X, y, sensitive_features=groups)
 
 
 def test_warm_up_is_plain_sgd_through_a_drawn_head():

@@ -70,9 +70,26 @@ def test_thread_settings_are_restored_after_fit(grouped_data, caller_threads, n_
     ).fit(X, y, sensitive_features=A)
     assert torch.get_num_threads() == caller_threads
     assert _pool_threads() == pools
-    # the loop ran under the chosen count: a table's tiny iteration gets one thread
-    expected = {"auto": 1, None: caller_threads, 1: 1, 2: 2}[n_threads]
+    # the loop ran under the chosen count; "auto" leaves a user factory's threads alone
+    expected = {"auto": caller_threads, None: caller_threads, 1: 1, 2: 2}[n_threads]
     assert seen[-1] == expected
+
+
+def test_auto_gives_a_table_one_thread(grouped_data, caller_threads, monkeypatch):
+    import skfairdistill._distiller as distiller_module
+
+    seen = []
+    original = distiller_module.match_distributions
+
+    def recording(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(distiller_module, "match_distributions", recording)
+    X, y, A = grouped_data
+    FairDistiller(n_iter=3, random_state=0).fit(X, y, sensitive_features=A)
+    assert seen == [1]
+    assert torch.get_num_threads() == caller_threads
 
 
 def test_thread_settings_are_restored_after_an_exception(grouped_data, caller_threads):
