@@ -378,12 +378,18 @@ def targets(rows):
         if losses:
             lines.append("  Settings where it is less accurate than balanced k-means: "
                          + "; ".join(losses) + ".")
-    vs = sorted({k[:3] for k in m.index if k[3] == NEW and (*k[:3], VANILLA) in m.index})
+    # biased as in bench_report._is_biased: Adult, and synthetic tables with imbalance > 0.5
+    vs = sorted({k[:3] for k in m.index if k[3] == NEW and (*k[:3], VANILLA) in m.index
+                 and "pi=0.5" not in k[0]})
     if vs:
-        fairer = sum(m.loc[(*s, NEW)].deo_max <= m.loc[(*s, VANILLA)].deo_max for s in vs)
-        lines.append(f"- COBRA's DEO_M ≤ vanilla's in {fairer}/{len(vs)} settings "
-                     f"({'met' if fairer >= 0.9 * len(vs) else 'not met'}, target ≥ 90 %; "
-                     "all confirmation sets are biased).")
+        fairer = [s for s in vs if m.loc[(*s, NEW)].deo_max <= m.loc[(*s, VANILLA)].deo_max]
+        lines.append(f"- COBRA's DEO_M ≤ vanilla's in {len(fairer)}/{len(vs)} biased settings "
+                     f"({'met' if len(fairer) >= 0.9 * len(vs) else 'not met'}, target ≥ 90 %; "
+                     "the balanced-group table pi=0.5 left out, as in the suite).")
+        worse = [f"{s[0]} {s[1]} {s[2]}: {m.loc[(*s, NEW)].deo_max:.3f} vs "
+                 f"{m.loc[(*s, VANILLA)].deo_max:.3f}" for s in vs if s not in fairer]
+        if worse:
+            lines.append("  Where it is less fair than vanilla: " + "; ".join(worse) + ".")
     for dataset in ("adult-sex", "adult-race"):
         for model in ("LogReg", "MLP"):
             full = rows[(rows.dataset == dataset) & (rows.model == model)
