@@ -857,6 +857,7 @@ _COMPANIONS = (
     ("images.md", "python benchmarks/images.py", None),
     ("image_timing.md", "python benchmarks/image_timing.py", None),
     ("wasserstein.md", "python benchmarks/wasserstein.py", None),
+    ("tabular_budget.md", "python benchmarks/tabular_budget.py (see the commands in it)", None),
 )
 
 

@@ -9,6 +9,8 @@ Issue 14. Two phases, on disjoint data:
 - ``--phase extra``: on the same validation splits, what more iterations or several
   networks per step buy at large budgets (not candidates for the default: they cost
   3-4x).
+- ``--phase dc``: the same step rule for gradient matching, on the synthetic tuning
+  table's validation split (100 iterations: DC costs 0.5-1.3 s per iteration here).
 - ``--phase confirm``: the chosen rule against today's default and the baselines on
   the real test splits of data sets the tuning never saw: adult-race and the synthetic
   tables pi=0.7 sep=1.5 and pi=0.5 sep=3 (other group imbalance and separation);
@@ -218,6 +220,10 @@ OBJECTIVES = {  # tuning phase, budget 50 only; all with the scaled step
                                   distance="squared_l2"),
 }
 BASELINES = {"balanced k-means": _balanced_kmeans}
+DC = {  # phase "dc": the step rule for gradient matching (100 iterations; validation splits)
+    "DC-COBRA lr 0.1": _fd(matching="gradient", learning_rate=0.1, n_iter=100),
+    "DC-COBRA lr 0.1·n/10": _fd(matching="gradient", learning_rate=scaled(0.1), n_iter=100),
+}
 EXTRA = {  # phase "extra": what it would take at large budgets (validation splits)
     "COBRA lr 0.1·n/10, n_iter 3000": _fd(learning_rate=scaled(0.1), n_iter=3000),
     "COBRA 4 networks/step": _fd(learning_rate=scaled(0.1), embedding=several_networks(4)),
@@ -263,6 +269,8 @@ def run(phase, seeds, budgets, out_csv, log=print, only_datasets=(), skip=()):
                                **(OBJECTIVES if budget == 50 else {})}
                 elif phase == "extra":
                     methods = dict(EXTRA)
+                elif phase == "dc":  # at 10 rows per class both rules are the same step
+                    methods = {k: v for k, v in DC.items() if budget != 10 or "n/10" not in k}
                 else:
                     methods = dict(CONFIRM)
                 if skip:
@@ -378,12 +386,18 @@ def targets(rows):
         if losses:
             lines.append("  Settings where it is less accurate than balanced k-means: "
                          + "; ".join(losses) + ".")
-    vs = sorted({k[:3] for k in m.index if k[3] == NEW and (*k[:3], VANILLA) in m.index})
+    # biased as in bench_report._is_biased: Adult, and synthetic tables with imbalance > 0.5
+    vs = sorted({k[:3] for k in m.index if k[3] == NEW and (*k[:3], VANILLA) in m.index
+                 and "pi=0.5" not in k[0]})
     if vs:
-        fairer = sum(m.loc[(*s, NEW)].deo_max <= m.loc[(*s, VANILLA)].deo_max for s in vs)
-        lines.append(f"- COBRA's DEO_M ≤ vanilla's in {fairer}/{len(vs)} settings "
-                     f"({'met' if fairer >= 0.9 * len(vs) else 'not met'}, target ≥ 90 %; "
-                     "all confirmation sets are biased).")
+        fairer = [s for s in vs if m.loc[(*s, NEW)].deo_max <= m.loc[(*s, VANILLA)].deo_max]
+        lines.append(f"- COBRA's DEO_M ≤ vanilla's in {len(fairer)}/{len(vs)} biased settings "
+                     f"({'met' if len(fairer) >= 0.9 * len(vs) else 'not met'}, target ≥ 90 %; "
+                     "the balanced-group table pi=0.5 left out, as in the suite).")
+        worse = [f"{s[0]} {s[1]} {s[2]}: {m.loc[(*s, NEW)].deo_max:.3f} vs "
+                 f"{m.loc[(*s, VANILLA)].deo_max:.3f}" for s in vs if s not in fairer]
+        if worse:
+            lines.append("  Where it is less fair than vanilla: " + "; ".join(worse) + ".")
     for dataset in ("adult-sex", "adult-race"):
         for model in ("LogReg", "MLP"):
             full = rows[(rows.dataset == dataset) & (rows.model == model)
@@ -462,7 +476,7 @@ def cost(out_csv, repeats=3, log=print):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--phase", choices=("tune", "confirm", "extra", "cost"), default="tune")
+    parser.add_argument("--phase", choices=("tune", "confirm", "extra", "cost", "dc"), default="tune")
     parser.add_argument("--seeds", default="0,1")
     parser.add_argument("--budgets", default="10,50,200")
     parser.add_argument("--out", default=None)
