@@ -241,10 +241,19 @@ def integer_columns_with_blanks(frame, read_text):
     ``25.0``); its decoded synthetic values would then be unrounded floats and its
     0/1 labels ``0.0``/``1.0``. A float column with missing values whose every
     written value is an integer (digits only, as the file spells it: ``25``, not
-    ``25.0``) becomes ``Int64``. ``read_text(columns)`` reads those columns of the
+    ``25.0``) becomes ``Int64``, and a column of ``True``/``False`` with blanks (read
+    as objects) becomes ``boolean``. ``read_text(columns)`` reads those columns of the
     file again as text (only the columns that may be such). Returns a new frame;
     ``frame`` is not modified.
     """
+    # True/False with blanks: pandas reads an object column of bools and NaN
+    booleans = [
+        col for col, values in frame.items()
+        if values.dtype == object and values.isna().any() and len(values.dropna())
+        and values.dropna().map(type).eq(bool).all()
+    ]
+    if booleans:
+        frame = frame.astype(dict.fromkeys(booleans, "boolean"))
     candidates = []
     for col, values in frame.items():
         if not pd.api.types.is_float_dtype(values.dtype) or not values.isna().any():
