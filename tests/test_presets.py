@@ -10,7 +10,8 @@ import torch.nn.functional as F
 import skfairdistill._distiller as distiller_module
 from skfairdistill import FairDistiller
 from skfairdistill._augment import DEFAULT_STRATEGY
-from skfairdistill._networks import RandomMLP, warm_up
+from skfairdistill._matching import warm_up
+from skfairdistill._networks import RandomMLP
 from skfairdistill._targets import alignment_loss
 
 FAST = dict(n_per_class=2, n_iter=2, random_state=0, device="cpu")
@@ -178,16 +179,41 @@ def test_warm_up_is_plain_sgd_through_a_drawn_head():
 
 def test_warm_up_takes_mini_batches_of_256(monkeypatch):
     steps = []
-    import skfairdistill._networks as networks_module
+    import skfairdistill._matching._warm_up as warm_up_module
 
-    class Counting(networks_module.MomentumSGD):
+    class Counting(warm_up_module.MomentumSGD):
         def step(self):
             steps.append(self.momentum)
             super().step()
 
-    monkeypatch.setattr(networks_module, "MomentumSGD", Counting)
+    monkeypatch.setattr(warm_up_module, "MomentumSGD", Counting)
     gen = torch.Generator().manual_seed(0)
     network = RandomMLP(3, 4, 1, gen)
     X, y = torch.randn(600, 3, generator=gen), torch.arange(600) % 2
     warm_up(network, X, y, 2, 2, gen)
     assert steps == [0.0] * 6  # 2 epochs x ceil(600 / 256) batches, no momentum
+
+
+def test_warm_start_works_with_a_factory_returning_an_nn_module():
+    """An ``nn.Module`` gives its parameters as a generator: warm_up takes them as a list."""
+
+    class Embedding(torch.nn.Module):
+        width = 8
+
+        def __init__(self, input_shape, generator):
+            super().__init__()
+            self.linear = torch.nn.Linear(input_shape[0], self.width)
+            with torch.no_grad():  # drawn from the fit's generator, not the global one
+                self.linear.weight.copy_(torch.randn(self.linear.weight.shape,
+                                                     generator=generator))
+
+        def forward(self, X):
+            return torch.relu(self.linear(X))
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 3)), np.arange(60) % 2
+    groups = rng.choice(["a", "b"], size=60)
+    model = FairDistiller(embedding=Embedding, warm_start_epochs=1, n_per_class=2, n_iter=2,
+                          random_state=0, device="cpu")
+    X_syn, _ = model.fit_resample(X, y, sensitive_features=groups)
+    assert np.isfinite(X_syn).all() and model.n_iter_ == 2
