@@ -20,6 +20,7 @@ from ._containers import ContainerRoundTrip
 from ._data import RealRows
 from ._device import make_generators, resolve_device
 from ._groups import CellSampler, encode_groups
+from ._host_rows import validate_host_rows
 from ._matching import MatchingResult, match_distributions, match_gradients
 from ._networks import EMBEDDINGS, make_embedding
 from ._prototypes import balanced_kmeans
@@ -511,8 +512,6 @@ class FairDistiller(BaseSampler):
                 "fits in memory, or reduce its dimensionality first, e.g. with "
                 "sklearn.decomposition.TruncatedSVD."
             )
-        from ._data import validate_host_rows
-
         _refuse_categorical_columns(X)
         # a memory-mapped file or a Dask array stays where it is: checked without loading it
         host = validate_host_rows(self, X, y)
