@@ -1,18 +1,13 @@
 """FairDistiller: parameters, validation, and the round trip from the caller's containers."""
 
 import functools
-import inspect
 import math
 import numbers
 import warnings
 
 import numpy as np
-import pandas as pd
-import scipy.sparse as sp
 import torch
 from imblearn.base import BaseSampler
-from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import column_or_1d, validate_data
 
 from . import _presets
 from ._augment import SiameseAugment, parse_strategy
@@ -20,12 +15,29 @@ from ._containers import ContainerRoundTrip
 from ._data import RealRows
 from ._device import make_generators, resolve_device
 from ._groups import CellSampler, encode_groups
-from ._host_rows import validate_host_rows
 from ._matching import MatchingResult, match_distributions, match_gradients
 from ._networks import EMBEDDINGS, make_embedding
 from ._prototypes import balanced_kmeans
 from ._targets import ALIGNMENTS, DISTANCES, check_barycenter
+from ._memory import check_memory
+from ._params import (
+    check_choice,
+    check_embedding_factory,
+    check_image_shape,
+    check_int,
+    check_random_state,
+)
 from ._threads import FitThreads, check_n_threads
+from ._validation import (
+    as_chw,
+    check_classification_target,
+    check_finite_rows,
+    flatten_images,
+    in_unit_range,
+    validate_X_y,
+    warn_about_absent_groups,
+    warn_about_small_classes,
+)
 from ._wasserstein import TransportSettings
 
 _INITS = ("real", "noise", "kmeans")
@@ -487,9 +499,9 @@ class FairDistiller(BaseSampler):
         saved = dict(vars(self))
         try:
             self._check_params()
-            X, row_shape = _flatten_images(X)
-            X, y = self._validate_X_y(X, y)
-            y, one_vs_all = _check_classification_target(y)
+            X, row_shape = flatten_images(X)
+            X, y = validate_X_y(self, X, y)
+            y, one_vs_all = check_classification_target(y)
             with FitThreads(self.n_threads) as threads:
                 self._fit_resample(
                     X, y, sensitive_features=sensitive_features, row_shape=row_shape,
@@ -500,44 +512,6 @@ class FairDistiller(BaseSampler):
             vars(self).update(saved)
             raise
         return one_vs_all
-
-    def _validate_X_y(self, X, y):
-        """``validate_data`` with errors that say what to do about sparse or non-numeric X."""
-        if sp.issparse(X) or (
-            isinstance(X, pd.DataFrame) and any(isinstance(t, pd.SparseDtype) for t in X.dtypes)
-        ):
-            raise TypeError(
-                "X is sparse, but FairDistiller needs dense data (its synthetic rows are "
-                "dense). Densify it with X.toarray() (DataFrame: X.sparse.to_dense()) if it "
-                "fits in memory, or reduce its dimensionality first, e.g. with "
-                "sklearn.decomposition.TruncatedSVD."
-            )
-        _refuse_categorical_columns(X)
-        # a memory-mapped file or a Dask array stays where it is: checked without loading it
-        host = validate_host_rows(self, X, y)
-        if host is not None:
-            return host
-        try:
-            return validate_data(
-                self,
-                X,
-                y,
-                reset=True,
-                accept_sparse=False,
-                dtype=_float_dtypes(X),
-                multi_output=True,
-                ensure_min_samples=2,
-            )
-        except (TypeError, ValueError) as exc:
-            columns = _non_numeric_columns(X)
-            if not columns:
-                raise
-            kind = TypeError if isinstance(exc, TypeError) else ValueError
-            raise kind(
-                f"X has non-numeric columns {columns} ({exc}). FairDistiller needs numbers: "
-                "encode categorical columns first, e.g. with sklearn.preprocessing."
-                "OneHotEncoder (for a DataFrame inside a sklearn.compose.ColumnTransformer)."
-            ) from exc
 
     def _fit_resample(self, X, y, *, sensitive_features=None, row_shape=None, threads=None):
         """Guts of fit: validated 2-D float ``X`` and 1-D ``y``; sets the fitted attributes.
@@ -571,11 +545,11 @@ class FairDistiller(BaseSampler):
 
         n_groups = 1 if groups is None else len(groups)
         cells = CellSampler(class_codes, group_codes, len(classes), n_groups, device)
-        _warn_about_absent_groups(cells.present, classes, groups)
+        warn_about_absent_groups(cells.present, classes, groups)
         real = RealRows(X, device, image_shape=image_shape)
         per_class = np.array([budget[c] for c in classes])
         batch_size = self._batch_size(int(cells.present.sum(axis=1).max()))
-        _check_memory(self, per_class, real.n_features, image_shape, cells, device, batch_size)
+        check_memory(self, per_class, real.n_features, image_shape, cells, device, batch_size)
         input_shape = image_shape or (real.n_features,)
         if self.matching != "kmeans":
             X_init = self._initial_rows(real, cells, per_class, classes, numpy_rng, torch_rng,
@@ -649,36 +623,36 @@ class FairDistiller(BaseSampler):
         self.interrupted_ = result.interrupted
         X_syn = real.to_original_scale(result.X_syn.reshape(len(result.X_syn), -1))
         X_syn = X_syn.astype(X.dtype, copy=False)
-        _check_finite_rows(X_syn, learning_rate)
+        check_finite_rows(X_syn, learning_rate)
         self.X_distilled_ = X_syn if row_shape is None else X_syn.reshape(-1, *row_shape)
         self.y_distilled_ = classes[y_syn.cpu().numpy()]
         return self.X_distilled_, self.y_distilled_
 
     def _check_params(self):
         """Check the hyper-parameters (cheap, before any data work)."""
-        _check_choice("matching", self.matching, _MATCHINGS)
-        _check_choice("alignment", self.alignment, ALIGNMENTS)
-        _check_choice("preset", self.preset, _presets.PRESETS)
+        check_choice("matching", self.matching, _MATCHINGS)
+        check_choice("alignment", self.alignment, ALIGNMENTS)
+        check_choice("preset", self.preset, _presets.PRESETS)
         if self.preset == "paper" and self.matching == "kmeans":
             raise ValueError(
                 "preset='paper' reproduces the papers' distribution and gradient matching; "
                 "matching='kmeans' is not one of them. Use preset='library' with it."
             )
-        _check_choice("distance", self.distance, ("auto", *DISTANCES))
+        check_choice("distance", self.distance, ("auto", *DISTANCES))
         check_barycenter(self.alignment, self.barycenter)
         if self.matching != "distribution" and self.barycenter != "mean":
             raise ValueError(
                 f"barycenter={self.barycenter!r} needs matching='distribution' (it aligns "
                 f"embedding distributions); matching={self.matching!r} uses barycenter='mean'."
             )
-        _check_choice("init", self.init, _INITS)
+        check_choice("init", self.init, _INITS)
         for name in ("n_iter", "batch_size", "embedding_width", "embedding_layers"):
             if name != "embedding_layers" and getattr(self, name) == "auto":
                 continue
-            _check_int(name, getattr(self, name), minimum=1)
+            check_int(name, getattr(self, name), minimum=1)
         if self.warm_start_epochs != "auto":
-            _check_int("warm_start_epochs", self.warm_start_epochs, minimum=0)
-        _check_int("verbose", self.verbose, minimum=0)
+            check_int("warm_start_epochs", self.warm_start_epochs, minimum=0)
+        check_int("verbose", self.verbose, minimum=0)
         for name in ("learning_rate", "network_learning_rate"):
             rate = getattr(self, name)
             if name == "learning_rate" and rate == "auto":
@@ -691,12 +665,12 @@ class FairDistiller(BaseSampler):
                 also = " or 'auto'" if name == "learning_rate" else ""
                 raise ValueError(f"{name} must be a positive finite number{also}; got {rate!r}.")
         if not callable(self.embedding):
-            _check_choice("embedding", self.embedding, EMBEDDINGS)
+            check_choice("embedding", self.embedding, EMBEDDINGS)
         else:
-            _check_embedding_factory(self.embedding)
-        _check_random_state(self.random_state)
+            check_embedding_factory(self.embedding)
+        check_random_state(self.random_state)
         if self.image_shape is not None:
-            _check_image_shape(self.image_shape)
+            check_image_shape(self.image_shape)
         if self.augmentation is not None and not isinstance(self.augmentation, SiameseAugment):
             if not isinstance(self.augmentation, str):
                 raise ValueError(
@@ -707,21 +681,21 @@ class FairDistiller(BaseSampler):
             if self.augmentation != "auto":
                 parse_strategy(self.augmentation)  # names the unknown operations
         if self.outer_loops is not None:
-            _check_int("outer_loops", self.outer_loops, minimum=1)
+            check_int("outer_loops", self.outer_loops, minimum=1)
         if self.inner_steps is not None:
-            _check_int("inner_steps", self.inner_steps, minimum=0)
+            check_int("inner_steps", self.inner_steps, minimum=0)
         if not isinstance(self.n_per_class, dict):
-            _check_int("n_per_class", self.n_per_class, minimum=1)
+            check_int("n_per_class", self.n_per_class, minimum=1)
         resolve_device(self.device)
         check_n_threads(self.n_threads)
 
     def _resolve_image_shape(self, row_shape, n_features):
         """``(C, H, W)`` of the images, or None for tables; checked against the data."""
-        data_shape = None if row_shape is None else _as_chw(row_shape)
+        data_shape = None if row_shape is None else as_chw(row_shape)
         if self.image_shape is None:
             shape = data_shape
         else:
-            shape = _as_chw(self.image_shape)
+            shape = as_chw(self.image_shape)
             if data_shape is not None and shape != data_shape:
                 raise ValueError(
                     f"image_shape={tuple(self.image_shape)} does not match the images in X, "
@@ -788,7 +762,7 @@ class FairDistiller(BaseSampler):
         if self.learning_rate != "auto":
             return self.learning_rate
         pixel_scale = None
-        if self.preset == "paper" and image_shape is not None and _in_unit_range(X):
+        if self.preset == "paper" and image_shape is not None and in_unit_range(X):
             pixel_scale = float(np.mean(real.scale**2))
         rate = _presets.learning_rate(
             self.preset,
@@ -839,12 +813,12 @@ class FairDistiller(BaseSampler):
                 f"classes of y: {classes.tolist()}, unknown keys: {unknown}, missing: {missing}."
             )
         for label, n in self.n_per_class.items():
-            _check_int(f"n_per_class[{label!r}]", n, minimum=1)
+            check_int(f"n_per_class[{label!r}]", n, minimum=1)
         return self.n_per_class
 
     def _kmeans(self, real, cells, per_class, classes, groups, numpy_rng, input_shape):
         """``matching="kmeans"``: the group-balanced k-means prototypes, as a MatchingResult."""
-        _warn_about_small_classes(per_class, cells.counts.sum(axis=1), classes, "kmeans")
+        warn_about_small_classes(per_class, cells.counts.sum(axis=1), classes, "kmeans")
         alignment = self.alignment if groups is not None else "none"
         X_syn, inertia, n_iter = balanced_kmeans(
             real, cells, per_class, alignment=alignment, rng=numpy_rng
@@ -861,7 +835,7 @@ class FairDistiller(BaseSampler):
         """Standardised starting rows: random real rows of each class, noise, or k-means."""
         device = torch_rng.device
         if self.init == "kmeans":
-            _warn_about_small_classes(per_class, cells.counts.sum(axis=1), classes, "kmeans")
+            warn_about_small_classes(per_class, cells.counts.sum(axis=1), classes, "kmeans")
             return balanced_kmeans(real, cells, per_class, alignment=alignment,
                                    rng=numpy_rng)[0]
         if self.init == "noise":
@@ -892,313 +866,3 @@ class FairDistiller(BaseSampler):
         tags.input_tags.sparse = False
         tags.input_tags.allow_nan = False
         return tags
-
-
-def _in_unit_range(X):
-    """Whether every value of ``X`` lies in [0, 1] (pixels as the papers store them)."""
-    if not isinstance(X, np.ndarray):  # read in blocks (memory-mapped, Dask): not checked
-        return False
-    return bool(X.min() >= 0 and X.max() <= 1)
-
-
-def _flatten_images(X):
-    """Images ``(n, C, H, W)`` or ``(n, H, W)`` as rows ``(n, values)``, with the shape of one.
-
-    Returns ``(X, None)`` for anything else (left to the usual validation). The
-    reshape is a view for a contiguous array: the caller's images are not copied.
-    """
-    ndim = getattr(X, "ndim", None)
-    if not isinstance(ndim, int) or ndim <= 2 or isinstance(X, (pd.DataFrame, pd.Series)):
-        return X, None
-    if ndim > 4:
-        raise ValueError(
-            f"X has {ndim} axes; FairDistiller takes rows (n_samples, n_features) or "
-            "images (n_samples, C, H, W) or (n_samples, H, W)."
-        )
-    row_shape = tuple(int(size) for size in X.shape[1:])
-    return X.reshape(X.shape[0], -1), row_shape
-
-
-def _as_chw(shape):
-    """``(C, H, W)`` from ``(C, H, W)`` or ``(H, W)``."""
-    shape = tuple(int(size) for size in shape)
-    return (1, *shape) if len(shape) == 2 else shape
-
-
-def _check_image_shape(shape):
-    if (
-        not isinstance(shape, (tuple, list))
-        or len(shape) not in (2, 3)
-        or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1
-                   for s in shape)
-    ):
-        raise ValueError(
-            "image_shape must be (C, H, W) or (H, W), positive integers, channels first; "
-            f"got {shape!r}."
-        )
-
-
-# float16 is read as float32 (exactly): computing in float16 would lose too much,
-# and float64 would double the memory for no gain. Other dtypes: float32 stays
-# float32, everything else (float64, int, bool, nullable pandas) becomes float64.
-def _float_dtypes(X):
-    """The ``dtype`` argument of ``validate_data`` for this ``X``."""
-    dtypes = set(X.dtypes) if isinstance(X, pd.DataFrame) else {getattr(X, "dtype", None)}
-    return np.float32 if dtypes == {np.dtype(np.float16)} else [np.float64, np.float32]
-
-
-def _non_numeric_columns(X):
-    """Names (DataFrame) or indices (array, list) of the columns of X holding non-numbers.
-
-    Only called once conversion has failed, so its copies cost nothing on success.
-    """
-    if isinstance(X, pd.DataFrame):
-        return [name for name, column in X.items() if _holds_non_numbers(column)]
-    try:
-        array = np.asarray(X, dtype=None if hasattr(X, "dtype") else object)
-    except ValueError:  # ragged rows: let validate_data's error stand
-        return []
-    if array.ndim != 2:
-        return []
-    return [j for j in range(array.shape[1]) if _holds_non_numbers(array[:, j])]
-
-
-def _holds_non_numbers(column):
-    """Whether a 1-D column (Series or array) has a value that is not a number or missing."""
-    dtype = column.dtype
-    if pd.api.types.is_numeric_dtype(dtype):  # bool and pandas' nullable dtypes included
-        return False
-    if not (isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype)):
-        return True  # datetimes, periods, intervals
-    values = pd.Series(np.asarray(column, dtype=object))
-    return bool((pd.to_numeric(values, errors="coerce").isna() & values.notna()).any())
-
-
-def _check_classification_target(y):
-    """1-D class labels, accepting a column vector or a one-vs-all indicator matrix."""
-    target_type = type_of_target(y, input_name="y")
-    if target_type == "multilabel-indicator":
-        if np.any(np.asarray(y).sum(axis=1) != 1):
-            raise ValueError(
-                "y is multilabel: multilabel and multioutput targets are not supported. "
-                "Pass one class label per row."
-            )
-        return np.asarray(y).argmax(axis=1), True
-    if target_type.endswith("multioutput"):
-        raise ValueError(
-            "y is multioutput: multilabel and multioutput targets are not supported. "
-            "Pass one class label per row."
-        )
-    if target_type not in ("binary", "multiclass"):
-        hints = {
-            "continuous": " It looks like a regression target: bin it into classes first "
-            "(e.g. pandas.cut or sklearn.preprocessing.KBinsDiscretizer).",
-            "unknown": " Check y for missing values (None) or mixed types.",
-        }
-        # "Unknown label type" is scikit-learn's wording, which its estimator checks expect
-        raise ValueError(
-            f"Unknown label type: y is {target_type!r}, but FairDistiller needs one class "
-            "label (a number or a string) per row." + hints.get(target_type, "")
-        )
-    return column_or_1d(y, warn=False), False
-
-
-def _warn_about_small_classes(per_class, class_counts, classes, how):
-    """Warn when a class has fewer real rows than synthetic rows asked for (k-means)."""
-    for label, n_syn, n_real in zip(classes.tolist(), per_class, class_counts):
-        if n_syn > n_real:
-            warnings.warn(
-                f"Class {label!r} has {n_real} rows but {n_syn} synthetic rows were asked "
-                f"for; {how} keeps each of its rows once and draws the others again with "
-                "small noise.",
-                UserWarning,
-                stacklevel=6,
-            )
-
-
-def _check_choice(name, value, choices):
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name} must be one of {list(choices)}; got {value!r}.")
-
-
-def _check_int(name, value, *, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise ValueError(f"{name} must be {kind}; got {value!r}.")
-
-
-def _warn_about_absent_groups(present, classes, groups):
-    """Say which groups have no rows in a class: the targets use the groups present."""
-    if groups is None or present.all():
-        return
-    # tolist(): plain Python labels read better than np.int64(1) / np.str_('a')
-    class_labels, group_labels = classes.tolist(), groups.tolist()
-    absent = {
-        class_labels[k]: _short_list([group_labels[g] for g in np.flatnonzero(~present[k])])
-        for k in range(len(classes))
-        if not present[k].all()
-    }
-    shown = dict(list(absent.items())[:_SHOWN])
-    more = f" and {len(absent) - _SHOWN} more classes" if len(absent) > _SHOWN else ""
-    warnings.warn(
-        f"Some groups have no rows in some classes ({shown}{more}); the targets of those "
-        "classes use the groups that are present.",
-        UserWarning,
-        stacklevel=5,
-    )
-
-
-_SHOWN = 5  # labels shown in a warning: a column of thousands of groups must not flood it
-
-
-def _short_list(labels):
-    """``labels`` if short, else the first :data:`_SHOWN` and how many more (for messages)."""
-    if len(labels) <= _SHOWN:
-        return labels
-    return [*labels[:_SHOWN], f"... {len(labels) - _SHOWN} more"]
-
-
-def _check_random_state(random_state):
-    """Accept what ``sklearn.utils.check_random_state`` accepts; refuse the rest clearly."""
-    if random_state is None or isinstance(random_state, np.random.RandomState):
-        return
-    if isinstance(random_state, np.random.Generator):
-        raise TypeError(
-            "random_state must be None, an int in [0, 2**32 - 1] or a "
-            "numpy.random.RandomState; got a numpy.random.Generator, which scikit-learn "
-            "estimators do not take. Pass a seed drawn from it, e.g. "
-            "random_state=int(rng.integers(2**32))."
-        )
-    if not isinstance(random_state, numbers.Integral):
-        raise TypeError(
-            "random_state must be None, an int in [0, 2**32 - 1] or a "
-            f"numpy.random.RandomState; got {type(random_state).__name__} {random_state!r}."
-        )
-    if not 0 <= random_state <= 2**32 - 1:
-        raise ValueError(
-            f"random_state must be an int in [0, 2**32 - 1] (a NumPy seed); got {random_state}."
-        )
-
-
-def _check_embedding_factory(factory):
-    """A user's ``embedding`` must be callable as ``factory(input_shape, generator)``."""
-    try:
-        signature = inspect.signature(factory)
-    except (TypeError, ValueError):  # no signature to read (some builtins): trust it
-        return
-    try:
-        signature.bind(None, None)
-    except TypeError as error:
-        raise TypeError(
-            f"embedding={factory!r} must be a factory called as factory(input_shape, "
-            f"generator), but its signature is {signature} ({error}). Wrap it, e.g. "
-            "embedding=lambda input_shape, generator: MyNetwork(input_shape, generator), or "
-            "use functools.partial(skfairdistill.networks.make_embedding, 'mlp', width=64)."
-        ) from None
-
-
-def _refuse_categorical_columns(X):
-    """A pandas ``category`` column of numbers in X is refused, not read as its numbers.
-
-    Its categories are labels, not quantities: reading the numbers as values would
-    distil an order and distances the data may not have, and synthetic values
-    (2.37) would be no category. The caller decides: one-hot encode it, or, when
-    the numbers are quantities, convert it with ``astype(float)``. (A category
-    column of text is refused by the non-numeric check, with the same advice.)
-    """
-    if not isinstance(X, pd.DataFrame):
-        return
-    columns = [
-        name for name, dtype in X.dtypes.items()
-        if isinstance(dtype, pd.CategoricalDtype)
-        and pd.api.types.is_numeric_dtype(dtype.categories.dtype)
-    ]
-    if columns:
-        raise ValueError(
-            f"X has categorical (pandas 'category') columns of numbers {_short_list(columns)}; "
-            "FairDistiller does not read category labels as quantities. One-hot encode "
-            "them first (e.g. sklearn.preprocessing.OneHotEncoder in a ColumnTransformer), "
-            "or, if their values are quantities, convert them with "
-            "X.astype({column: float})."
-        )
-
-
-def _check_finite_rows(X_syn, learning_rate):
-    """Never return NaN or infinite synthetic rows (e.g. after a step that overflows)."""
-    if np.isfinite(X_syn).all():
-        return
-    raise ValueError(
-        "the distillation produced synthetic rows that are not finite numbers (NaN or "
-        f"infinite) for the dtype of X: the step (learning_rate={learning_rate}) is too "
-        "large for this data, or X holds values near the limit of its dtype (float32: "
-        "about 3.4e38). Lower learning_rate, or rescale X (e.g. StandardScaler) first."
-    )
-
-
-def _device_memory(device):
-    """Bytes of memory of ``device`` (the host's RAM for the CPU); None when unknown."""
-    try:
-        if device.type == "cuda":
-            return int(torch.cuda.get_device_properties(device).total_memory)
-        import os
-
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    except (AttributeError, ValueError, OSError, RuntimeError):
-        return None
-
-
-def _format_bytes(n_bytes):
-    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
-        if n_bytes < 1024 or unit == "PB":
-            return f"{n_bytes:.1f} {unit}" if unit != "B" else f"{int(n_bytes)} B"
-        n_bytes /= 1024
-    return ""  # not reached
-
-
-def _check_memory(estimator, per_class, n_values, image_shape, cells, device, batch_size):
-    """Refuse, before allocating, a run whose tensors cannot fit in the device's memory.
-
-    A rough lower bound of the float32 memory of the main tensors, split by the
-    parameter that drives each part: the synthetic rows (``n_per_class``: the rows,
-    their gradient and momentum, their embeddings), the embedding MLP's weights
-    (``embedding_width`` / ``embedding_layers``) and the real mini-batch
-    (``batch_size``, per (class, group) cell). A user's embedding factory is not
-    counted (its size is unknown), nor is the ConvNet's (fixed) size.
-    """
-    limit = _device_memory(device)
-    if limit is None:
-        return
-    n_syn = int(np.sum(per_class, dtype=np.float64))
-    batch = min(batch_size, int(cells.counts.max()))
-    n_cells = int(cells.counts.size)
-    width, layers, network = 0, 0, 0.0
-    kind = estimator.embedding
-    if kind == "auto":
-        kind = "mlp" if image_shape is None else "convnet"
-    if kind == "mlp":
-        from ._networks import default_mlp_width
-
-        width = estimator.embedding_width
-        if width == "auto":
-            width = default_mlp_width(n_values)
-        layers = estimator.embedding_layers
-        network = 4.0 * 2 * (n_values * width + (layers - 1) * width * width)  # weights, grads
-    elif kind == "convnet":
-        width, layers = 128 * math.prod(image_shape[1:]), 3  # activations of the first block
-    # activations of the first layer count with the rows; of the others, with the network
-    network += 4.0 * (n_cells * batch + 2 * n_syn) * width * max(layers - 1, 0)
-    parts = {
-        "n_per_class": 4.0 * n_syn * (5 * n_values + 2 * width) + 8.0 * n_syn,
-        "embedding_width" if estimator.embedding_width != "auto" else "embedding_layers": network,
-        "batch_size": 4.0 * n_cells * batch * (2 * n_values + width),
-    }
-    total = sum(parts.values())
-    if total <= limit:
-        return
-    name = max(parts, key=parts.get)
-    value = getattr(estimator, name)
-    raise ValueError(
-        f"{name}={value!r} would need about {_format_bytes(parts[name])} of memory "
-        f"({_format_bytes(total)} in all for this run), more than the "
-        f"{_format_bytes(limit)} of {device}; use a smaller {name}."
-    )
