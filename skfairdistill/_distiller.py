@@ -2,7 +2,6 @@
 
 import functools
 import math
-import numbers
 import warnings
 
 import numpy as np
@@ -10,24 +9,17 @@ import torch
 from imblearn.base import BaseSampler
 
 from . import _presets
-from ._augment import SiameseAugment, parse_strategy
+from ._augment import SiameseAugment
 from ._containers import ContainerRoundTrip
 from ._data import RealRows
 from ._device import make_generators, resolve_device
 from ._groups import CellSampler, encode_groups
 from ._matching import MatchingResult, match_distributions, match_gradients
-from ._networks import EMBEDDINGS, make_embedding
+from ._networks import make_embedding
 from ._prototypes import balanced_kmeans
-from ._targets import ALIGNMENTS, DISTANCES, check_barycenter
 from ._memory import check_memory
-from ._params import (
-    check_choice,
-    check_embedding_factory,
-    check_image_shape,
-    check_int,
-    check_random_state,
-)
-from ._threads import FitThreads, check_n_threads
+from ._params import check_int, check_params
+from ._threads import FitThreads
 from ._validation import (
     as_chw,
     check_classification_target,
@@ -39,10 +31,6 @@ from ._validation import (
     warn_about_small_classes,
 )
 from ._wasserstein import TransportSettings
-
-_INITS = ("real", "noise", "kmeans")
-_MATCHINGS = ("distribution", "gradient", "kmeans")
-
 
 class FairDistiller(BaseSampler):
     r"""Distil a small synthetic training set that is as fair as the full data.
@@ -498,7 +486,7 @@ class FairDistiller(BaseSampler):
         """
         saved = dict(vars(self))
         try:
-            self._check_params()
+            check_params(self.get_params(deep=False))
             X, row_shape = flatten_images(X)
             X, y = validate_X_y(self, X, y)
             y, one_vs_all = check_classification_target(y)
@@ -627,67 +615,6 @@ class FairDistiller(BaseSampler):
         self.X_distilled_ = X_syn if row_shape is None else X_syn.reshape(-1, *row_shape)
         self.y_distilled_ = classes[y_syn.cpu().numpy()]
         return self.X_distilled_, self.y_distilled_
-
-    def _check_params(self):
-        """Check the hyper-parameters (cheap, before any data work)."""
-        check_choice("matching", self.matching, _MATCHINGS)
-        check_choice("alignment", self.alignment, ALIGNMENTS)
-        check_choice("preset", self.preset, _presets.PRESETS)
-        if self.preset == "paper" and self.matching == "kmeans":
-            raise ValueError(
-                "preset='paper' reproduces the papers' distribution and gradient matching; "
-                "matching='kmeans' is not one of them. Use preset='library' with it."
-            )
-        check_choice("distance", self.distance, ("auto", *DISTANCES))
-        check_barycenter(self.alignment, self.barycenter)
-        if self.matching != "distribution" and self.barycenter != "mean":
-            raise ValueError(
-                f"barycenter={self.barycenter!r} needs matching='distribution' (it aligns "
-                f"embedding distributions); matching={self.matching!r} uses barycenter='mean'."
-            )
-        check_choice("init", self.init, _INITS)
-        for name in ("n_iter", "batch_size", "embedding_width", "embedding_layers"):
-            if name != "embedding_layers" and getattr(self, name) == "auto":
-                continue
-            check_int(name, getattr(self, name), minimum=1)
-        if self.warm_start_epochs != "auto":
-            check_int("warm_start_epochs", self.warm_start_epochs, minimum=0)
-        check_int("verbose", self.verbose, minimum=0)
-        for name in ("learning_rate", "network_learning_rate"):
-            rate = getattr(self, name)
-            if name == "learning_rate" and rate == "auto":
-                continue
-            if (
-                isinstance(rate, bool)
-                or not isinstance(rate, numbers.Real)
-                or not (rate > 0 and math.isfinite(rate))
-            ):
-                also = " or 'auto'" if name == "learning_rate" else ""
-                raise ValueError(f"{name} must be a positive finite number{also}; got {rate!r}.")
-        if not callable(self.embedding):
-            check_choice("embedding", self.embedding, EMBEDDINGS)
-        else:
-            check_embedding_factory(self.embedding)
-        check_random_state(self.random_state)
-        if self.image_shape is not None:
-            check_image_shape(self.image_shape)
-        if self.augmentation is not None and not isinstance(self.augmentation, SiameseAugment):
-            if not isinstance(self.augmentation, str):
-                raise ValueError(
-                    "augmentation must be 'auto', a strategy string such as "
-                    "'crop_flip', a SiameseAugment or None; got "
-                    f"{type(self.augmentation).__name__}."
-                )
-            if self.augmentation != "auto":
-                parse_strategy(self.augmentation)  # names the unknown operations
-        if self.outer_loops is not None:
-            check_int("outer_loops", self.outer_loops, minimum=1)
-        if self.inner_steps is not None:
-            check_int("inner_steps", self.inner_steps, minimum=0)
-        if not isinstance(self.n_per_class, dict):
-            check_int("n_per_class", self.n_per_class, minimum=1)
-        resolve_device(self.device)
-        check_n_threads(self.n_threads)
 
     def _resolve_image_shape(self, row_shape, n_features):
         """``(C, H, W)`` of the images, or None for tables; checked against the data."""
