@@ -1,36 +1,31 @@
 """FairDistiller: parameters, validation, and the round trip from the caller's containers."""
 
-import functools
-import math
 import warnings
 
 import numpy as np
 import torch
 from imblearn.base import BaseSampler
 
-from . import _presets
-from ._augment import SiameseAugment
+from ._config import resolve_budget, resolve_config, resolve_image_shape
 from ._containers import ContainerRoundTrip
 from ._data import RealRows
 from ._device import make_generators, resolve_device
 from ._groups import CellSampler, encode_groups
-from ._matching import MatchingResult, match_distributions, match_gradients
-from ._networks import make_embedding
-from ._prototypes import balanced_kmeans
+from ._matching import MatchingResult, run_matching
 from ._memory import check_memory
-from ._params import check_int, check_params
+from ._params import check_params
+from ._prototypes import balanced_kmeans
 from ._threads import FitThreads
 from ._validation import (
-    as_chw,
     check_classification_target,
     check_finite_rows,
     flatten_images,
-    in_unit_range,
     validate_X_y,
     warn_about_absent_groups,
     warn_about_small_classes,
 )
 from ._wasserstein import TransportSettings
+
 
 class FairDistiller(BaseSampler):
     r"""Distil a small synthetic training set that is as fair as the full data.
@@ -491,7 +486,7 @@ class FairDistiller(BaseSampler):
             X, y = validate_X_y(self, X, y)
             y, one_vs_all = check_classification_target(y)
             with FitThreads(self.n_threads) as threads:
-                self._fit_resample(
+                self._distil(
                     X, y, sensitive_features=sensitive_features, row_shape=row_shape,
                     threads=threads,
                 )
@@ -501,20 +496,23 @@ class FairDistiller(BaseSampler):
             raise
         return one_vs_all
 
-    def _fit_resample(self, X, y, *, sensitive_features=None, row_shape=None, threads=None):
+    def _distil(self, X, y, *, sensitive_features=None, row_shape=None, threads=None):
         """Guts of fit: validated 2-D float ``X`` and 1-D ``y``; sets the fitted attributes.
 
-        ``row_shape`` is the shape of one row as the caller gave it (``(C, H, W)`` or
-        ``(H, W)`` for images passed as such; None for 2-D ``X``). ``threads``: the
-        fit's :class:`~skfairdistill._threads.FitThreads`, sized here to an iteration.
+        Not imblearn's ``_fit_resample`` (which returns the resampled set and is
+        the whole of a sampler's work): this sets every fitted attribute and
+        returns nothing. ``row_shape`` is the shape of one row as the caller gave
+        it (``(C, H, W)`` or ``(H, W)`` for images passed as such; None for 2-D
+        ``X``). ``threads``: the fit's :class:`~skfairdistill._threads.FitThreads`,
+        sized here to an iteration.
         """
-        image_shape = self._resolve_image_shape(row_shape, X.shape[1])
+        image_shape = resolve_image_shape(self, row_shape, X.shape[1])
         classes, class_codes = np.unique(y, return_inverse=True)
         if len(classes) < 2:
             raise ValueError(
                 f"y has only one class ({classes[0]!r}); distillation needs at least two classes."
             )
-        budget = self._resolve_budget(classes)
+        budget = resolve_budget(self, classes)
         if sensitive_features is None:
             warnings.warn(
                 "sensitive_features is None: running vanilla distillation (no group "
@@ -536,65 +534,32 @@ class FairDistiller(BaseSampler):
         warn_about_absent_groups(cells.present, classes, groups)
         real = RealRows(X, device, image_shape=image_shape)
         per_class = np.array([budget[c] for c in classes])
-        batch_size = self._batch_size(int(cells.present.sum(axis=1).max()))
-        check_memory(self, per_class, real.n_features, image_shape, cells, device, batch_size)
-        input_shape = image_shape or (real.n_features,)
-        if self.matching != "kmeans":
-            X_init = self._initial_rows(real, cells, per_class, classes, numpy_rng, torch_rng,
-                                        alignment=self.alignment if groups is not None else "none")
-            X_init = X_init.reshape(len(X_init), *input_shape)
         y_syn = torch.as_tensor(np.repeat(np.arange(len(classes)), per_class), device=device)
+        config = resolve_config(
+            self, X=X, image_shape=image_shape, real=real, per_class=per_class, y_syn=y_syn,
+            has_groups=groups is not None, max_groups=int(cells.present.sum(axis=1).max()),
+        )
+        check_memory(self, per_class, real.n_features, image_shape, cells, device,
+                     config.batch_size)
+        input_shape = image_shape or (real.n_features,)
+        if config.matching != "kmeans":
+            X_init = self._initial_rows(real, cells, per_class, classes, numpy_rng, torch_rng,
+                                        alignment=config.alignment)
+            X_init = X_init.reshape(len(X_init), *input_shape)
         # a factory of the user's is not drawn an extra time to count its work
         if threads is not None and not callable(self.embedding):
             # real rows per iteration: each drawn row embedded once
-            real_rows = int(np.minimum(cells.counts, batch_size).sum())
-            threads.size_to(
-                self._network_factory(image_shape), input_shape, real_rows, len(y_syn), device
-            )
+            real_rows = int(np.minimum(cells.counts, config.batch_size).sum())
+            threads.size_to(config.network_factory, input_shape, real_rows, len(y_syn), device)
 
-        alignment = self.alignment if groups is not None else "none"
-        n_iter = self._n_iter()
-        learning_rate = self._learning_rate(X, image_shape, real, per_class, y_syn)
-        common = dict(
-            alignment=alignment,
-            n_iter=n_iter,
-            learning_rate=learning_rate,
-            batch_size=batch_size,
-            network_factory=self._network_factory(image_shape),
-            augment=self._augment(image_shape),
-            generator=torch_rng,
-            verbose=self.verbose,
-        )
-        if self.matching == "kmeans":
-            result = self._kmeans(real, cells, per_class, classes, groups, numpy_rng, input_shape)
-        elif self.matching == "distribution":
-            result = match_distributions(
-                real,
-                cells,
-                X_init,
-                y_syn,
-                # the requested method's distance and warm start, with or without groups
-                distance=_presets.distance(self.alignment, self.distance),
-                barycenter=self.barycenter,
-                transport=self._transport_settings(),
-                warm_start_epochs=self._warm_start_epochs(self.alignment, per_class.max()),
-                **common,
-            )
+        if config.matching == "kmeans":  # no optimisation loop: prototypes
+            result = self._kmeans(real, cells, per_class, classes, config, numpy_rng,
+                                  input_shape)
         else:
-            outer_loops, inner_steps = self._dc_loops(per_class.max())
-            result = match_gradients(
-                real,
-                cells,
-                X_init,
-                y_syn,
-                outer_loops=outer_loops,
-                inner_steps=inner_steps,
-                network_learning_rate=self.network_learning_rate,
-                **common,
-            )
+            result = run_matching(real, cells, X_init, y_syn, config, torch_rng)
         if result.interrupted:
             warnings.warn(
-                f"Distillation interrupted after {result.n_iter} of {n_iter} iterations; "
+                f"Distillation interrupted after {result.n_iter} of {config.n_iter} iterations; "
                 "the synthetic set reached so far is kept (interrupted_=True).",
                 UserWarning,
                 stacklevel=4,
@@ -611,114 +576,19 @@ class FairDistiller(BaseSampler):
         self.interrupted_ = result.interrupted
         X_syn = real.to_original_scale(result.X_syn.reshape(len(result.X_syn), -1))
         X_syn = X_syn.astype(X.dtype, copy=False)
-        check_finite_rows(X_syn, learning_rate)
+        check_finite_rows(X_syn, config.learning_rate)
         self.X_distilled_ = X_syn if row_shape is None else X_syn.reshape(-1, *row_shape)
         self.y_distilled_ = classes[y_syn.cpu().numpy()]
+
+    def _fit_resample(self, X, y, **params):
+        """imblearn's abstract core, with imblearn's contract: validated X, y in, the set out.
+
+        ``fit`` and ``fit_resample`` do not go through it (they validate, route
+        ``sensitive_features`` and restore the containers themselves); it exists
+        because imblearn's ``BaseSampler`` declares it abstract.
+        """
+        self._distil(X, y, sensitive_features=params.get("sensitive_features"))
         return self.X_distilled_, self.y_distilled_
-
-    def _resolve_image_shape(self, row_shape, n_features):
-        """``(C, H, W)`` of the images, or None for tables; checked against the data."""
-        data_shape = None if row_shape is None else as_chw(row_shape)
-        if self.image_shape is None:
-            shape = data_shape
-        else:
-            shape = as_chw(self.image_shape)
-            if data_shape is not None and shape != data_shape:
-                raise ValueError(
-                    f"image_shape={tuple(self.image_shape)} does not match the images in X, "
-                    f"of shape {tuple(row_shape)}."
-                )
-            if math.prod(shape) != n_features:
-                raise ValueError(
-                    f"image_shape={tuple(self.image_shape)} has {math.prod(shape)} values, "
-                    f"but the rows of X have {n_features}."
-                )
-        if shape is None:
-            if self.embedding == "convnet":
-                raise ValueError(
-                    "embedding='convnet' needs images: pass X of shape (n, C, H, W) or "
-                    "flat rows with image_shape=(C, H, W)."
-                )
-            if self.augmentation not in ("auto", None, "none", ""):
-                raise ValueError(
-                    f"augmentation={self.augmentation!r} needs images: pass X of shape "
-                    "(n, C, H, W) or flat rows with image_shape=(C, H, W), or use "
-                    "augmentation=None."
-                )
-        return shape
-
-    def _network_factory(self, image_shape):
-        """``factory(input_shape, generator)`` drawing this estimator's embedding network."""
-        if callable(self.embedding):
-            return functools.partial(make_embedding, self.embedding)
-        kind = self.embedding
-        if kind == "auto":
-            kind = "mlp" if image_shape is None else "convnet"
-        if kind == "mlp":
-            options = {"n_layers": self.embedding_layers}
-            if self.embedding_width != "auto":  # "auto": make_embedding's default width
-                options["width"] = self.embedding_width
-            return functools.partial(make_embedding, "mlp", **options)
-        return functools.partial(make_embedding, kind)
-
-    def _augment(self, image_shape):
-        """The SiameseAugment of this run, or None."""
-        if image_shape is None or self.augmentation in (None, "none", ""):
-            return None
-        if isinstance(self.augmentation, SiameseAugment):
-            return self.augmentation
-        if self.augmentation == "auto":
-            strategy = _presets.augmentation(self.preset, self.matching)
-            return None if strategy is None else SiameseAugment(strategy)
-        return SiameseAugment(self.augmentation)
-
-    # The "auto" values, resolved by the preset (see _presets); explicit values win.
-
-    def _n_iter(self):
-        if self.n_iter != "auto":
-            return self.n_iter
-        return _presets.n_iter(self.preset, self.matching)
-
-    def _batch_size(self, n_groups):
-        if self.batch_size != "auto":
-            return self.batch_size
-        return _presets.batch_size(self.preset, self.matching, n_groups)
-
-    def _learning_rate(self, X, image_shape, real, per_class, y_syn):
-        """The step size: a number, or one per synthetic row (a tensor ``(n_syn, 1)``)."""
-        if self.learning_rate != "auto":
-            return self.learning_rate
-        pixel_scale = None
-        if self.preset == "paper" and image_shape is not None and in_unit_range(X):
-            pixel_scale = float(np.mean(real.scale**2))
-        rate = _presets.learning_rate(
-            self.preset,
-            self.matching,
-            images=image_shape is not None,
-            convnet=self.embedding != "mlp",
-            pixel_scale=pixel_scale,
-        )
-        if self.preset != "library" or self.matching != "distribution" or image_shape:
-            return rate
-        # tables: the loss compares class means, so a row's gradient is 1 / n_c of its
-        # class's; rate * n_c / 10 keeps every row's step what it is at 10 rows
-        if (per_class == per_class[0]).all():
-            return rate * float(per_class[0]) / 10
-        steps = torch.as_tensor(rate * per_class / 10, dtype=torch.float32, device=y_syn.device)
-        return steps[y_syn].unsqueeze(1)
-
-    def _warm_start_epochs(self, alignment, rows_per_class):
-        if self.warm_start_epochs != "auto":
-            return self.warm_start_epochs
-        return _presets.warm_start_epochs(self.preset, self.matching, alignment, rows_per_class)
-
-    def _dc_loops(self, rows_per_class):
-        """(outer_loops, inner_steps): the parameters, or the schedule for the budget."""
-        outer, inner = _presets.dc_loops(rows_per_class)
-        return (
-            outer if self.outer_loops is None else self.outer_loops,
-            inner if self.inner_steps is None else self.inner_steps,
-        )
 
     def _transport_settings(self):
         """The optimal-transport settings of ``barycenter="wasserstein"`` and ``"sliced"``.
@@ -728,27 +598,11 @@ class FairDistiller(BaseSampler):
         """
         return TransportSettings()
 
-    def _resolve_budget(self, classes):
-        """``n_per_class`` as a dict over exactly the classes of ``y``."""
-        if not isinstance(self.n_per_class, dict):
-            return {c: self.n_per_class for c in classes}
-        unknown = [k for k in self.n_per_class if k not in set(classes.tolist())]
-        missing = [c for c in classes if c not in self.n_per_class]
-        if unknown or missing:
-            raise ValueError(
-                "n_per_class as a dict must have exactly the classes of y as keys; "
-                f"classes of y: {classes.tolist()}, unknown keys: {unknown}, missing: {missing}."
-            )
-        for label, n in self.n_per_class.items():
-            check_int(f"n_per_class[{label!r}]", n, minimum=1)
-        return self.n_per_class
-
-    def _kmeans(self, real, cells, per_class, classes, groups, numpy_rng, input_shape):
+    def _kmeans(self, real, cells, per_class, classes, config, numpy_rng, input_shape):
         """``matching="kmeans"``: the group-balanced k-means prototypes, as a MatchingResult."""
         warn_about_small_classes(per_class, cells.counts.sum(axis=1), classes, "kmeans")
-        alignment = self.alignment if groups is not None else "none"
         X_syn, inertia, n_iter = balanced_kmeans(
-            real, cells, per_class, alignment=alignment, rng=numpy_rng
+            real, cells, per_class, alignment=config.alignment, rng=numpy_rng
         )
         return MatchingResult(
             X_syn=X_syn.reshape(len(X_syn), *input_shape),

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-import skfairdistill._distiller as distiller_module
+import skfairdistill._matching._run as matching_run
 from skfairdistill import FairDistiller
 from skfairdistill._augment import DEFAULT_STRATEGY
 from skfairdistill._matching import warm_up
@@ -30,7 +30,7 @@ def captured(monkeypatch):
         return wrapper
 
     for name in ("match_distributions", "match_gradients"):
-        monkeypatch.setattr(distiller_module, name, spy(name, getattr(distiller_module, name)))
+        monkeypatch.setattr(matching_run, name, spy(name, getattr(matching_run, name)))
     return calls
 
 
@@ -108,9 +108,9 @@ def test_library_preset_keeps_the_library_defaults(captured):
 def test_paper_preset_takes_the_authors_hyper_parameters(captured, monkeypatch):
     X, y, groups = _table()
     # the loops are replaced: only their arguments matter here
-    monkeypatch.setattr(distiller_module, "match_distributions",
+    monkeypatch.setattr(matching_run, "match_distributions",
                         lambda *a, **k: captured.__setitem__("dm", k) or _stop())
-    monkeypatch.setattr(distiller_module, "match_gradients",
+    monkeypatch.setattr(matching_run, "match_gradients",
                         lambda *a, **k: captured.__setitem__("dc", k) or _stop())
     for matching in ("distribution", "gradient"):
         with pytest.raises(KeyboardInterrupt):
@@ -127,7 +127,7 @@ def test_paper_preset_on_images_converts_the_step_and_adds_colour(captured, monk
     rng = np.random.default_rng(0)
     X = rng.random((80, 3, 6, 6), dtype=np.float32)  # pixels in [0, 1], as the papers store them
     y, groups = np.arange(80) % 2, rng.choice(["r", "g"], size=80)
-    monkeypatch.setattr(distiller_module, "match_distributions",
+    monkeypatch.setattr(matching_run, "match_distributions",
                         lambda *a, **k: captured.__setitem__("dm", k) or _stop())
     with pytest.raises(KeyboardInterrupt):
         FairDistiller(preset="paper", n_per_class=2, random_state=0, device="cpu").fit(

@@ -29,7 +29,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-import skfairdistill._distiller as distiller_module
+import skfairdistill._matching._run as matching_run
 from skfairdistill import DistilledClassifier, FairDistiller
 from skfairdistill._augment import SiameseAugment
 from skfairdistill._cli import main
@@ -57,8 +57,8 @@ def no_long_work(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the matching loop started before the input was rejected")
 
-    monkeypatch.setattr(distiller_module, "match_distributions", refuse)
-    monkeypatch.setattr(distiller_module, "match_gradients", refuse)
+    monkeypatch.setattr(matching_run, "match_distributions", refuse)
+    monkeypatch.setattr(matching_run, "match_gradients", refuse)
 
 
 def _digest(path):
