@@ -1,4 +1,4 @@
-"""FairDistiller: parameters, validation, and the round trip from the caller's containers."""
+"""FairDistiller, the door: its parameters, fit all or nothing, and the caller's containers."""
 
 import warnings
 
@@ -11,10 +11,11 @@ from ._containers import ContainerRoundTrip
 from ._data import RealRows
 from ._device import make_generators, resolve_device
 from ._groups import CellSampler, encode_groups
-from ._matching import MatchingResult, run_matching
+from ._initial import initial_rows
+from ._matching import run_matching
 from ._memory import check_memory
 from ._params import check_params
-from ._prototypes import balanced_kmeans
+from ._prototypes import kmeans_result
 from ._threads import FitThreads
 from ._validation import (
     check_classification_target,
@@ -22,7 +23,6 @@ from ._validation import (
     flatten_images,
     validate_X_y,
     warn_about_absent_groups,
-    warn_about_small_classes,
 )
 from ._wasserstein import TransportSettings
 
@@ -43,27 +43,11 @@ class FairDistiller(BaseSampler):
         Synthetic rows per class: one number for every class, or a dict
         ``{class_label: n}`` covering exactly the classes of ``y``.
     matching : {"distribution", "gradient", "kmeans"}, default="distribution"
-        How the synthetic rows are fitted. ``"distribution"`` (DM, Zhao & Bilen,
-        WACV 2023): their mean embedding under a freshly drawn random network
-        is pulled towards the target every iteration; cheap. ``"gradient"`` (DC,
-        Zhao et al., ICLR 2021): the gradient of a classifier's loss on them is
-        matched to the target gradient on real rows (layer-wise 1 − cosine), the
-        classifier being trained on them between updates; the targets are the
-        class gradient (``"none"``), every group's gradient (``"groupwise"``) or
-        the element-wise mean of the group gradients (``"barycenter"``). Each of
-        its iterations costs ``outer_loops`` updates and about ``outer_loops *
-        inner_steps`` training steps, so it is far slower per iteration.
-        ``"kmeans"``: no optimisation loop; per class, the ``n_per_class``
-        centroids of scikit-learn's ``KMeans`` (one k-means++ start) on the class's
-        real rows, weighted by the alignment: ``"barycenter"`` and ``"groupwise"``
-        give every group of the class the same total weight (Lloyd's algorithm on
-        the group-balanced mixture, whose mean — and mean embedding under any
-        network — is COBRA's barycenter), ``"none"`` weighs every row the same
-        (plain k-means). It clusters on the scale of ``X`` as given (k-means is not
-        scale-invariant: standardise numeric columns first, as for the models).
-        ``n_iter``, ``learning_rate``, ``batch_size``, the embedding, warm-start
-        and augmentation parameters and ``init`` are not used; a cell with more
-        than 20,000 rows is represented by a random sample of 20,000.
+        How the synthetic rows are fitted: ``"distribution"`` (DM, Zhao & Bilen,
+        WACV 2023; cheap), ``"gradient"`` (DC, Zhao et al., ICLR 2021; far slower per
+        iteration) or ``"kmeans"`` (group-balanced k-means prototypes, no
+        optimisation loop; clusters on the scale of ``X`` as given).
+        Details: ``docs/method.md``, "Parameters in depth".
     alignment : {"barycenter", "groupwise", "none"}, default="barycenter"
         The matching target of each class. ``"barycenter"`` is COBRA's
         uniform-weight mean of the groups' mean embeddings; ``"groupwise"`` is
@@ -85,45 +69,22 @@ class FairDistiller(BaseSampler):
         only). ``"auto"`` is each method's published distance: squared L2 for
         vanilla DM and FairDD-DM, L1 for COBRA-DM.
     barycenter : {"mean", "wasserstein", "sliced"}, default="mean"
-        What ``alignment="barycenter"`` aligns to. ``"mean"`` is COBRA's
-        uniform-weight mean of the groups' mean embeddings. The others go beyond
-        the paper and target the 2-Wasserstein barycenter of the groups' embedding
-        *distributions* (uniform weights over the groups, whatever their sizes),
-        with an optimal transport loss on the synthetic embeddings (squared
-        Euclidean ground cost; ``distance`` is not used): ``"wasserstein"``, the
-        free-support barycenter (the fixed point of POT's
-        ``ot.lp.free_support_barycenter`` with exact OT, ``ot.emd``; one support
-        point per synthetic row, warm-started at the synthetic embeddings), each
-        synthetic embedding pulled along its own fixed-point step (the gradient
-        of the barycenter functional), estimated every iteration from one group
-        drawn uniformly at random per class (an unbiased estimate of the exact
-        step, one OT problem per class instead of one per group); ``"sliced"``, closed-form 1-D
-        barycenters along random directions and a sliced :math:`W_2^2`, fully
-        batched (no OT solver, no host round trip). Other values than
-        ``"mean"`` need ``alignment="barycenter"``; without sensitive features
-        they match each class's own embedding distribution. Experimental: on
-        the project's benchmark (``benchmarks/results/wasserstein.md``, the 15
-        data sets of the suite) neither made the distilled set fairer than
-        ``"mean"`` beyond noise, and both were clearly less fair in 12–20 of 30
-        settings; the W2 barycenter broke down on coloured digits, whose
-        minority cells hold only a few images. With the default MLP they cost
-        2.0–3.0× (``"wasserstein"``) and 2.5–3.5× (``"sliced"``) the iteration
-        time of ``"mean"``.
+        What ``alignment="barycenter"`` aligns to: COBRA's ``"mean"`` of the
+        groups' mean embeddings, or (experimental, beyond the paper; not fairer on
+        the benchmark, 2–3.5× slower) the 2-Wasserstein barycenter of their
+        embedding distributions, ``"wasserstein"`` (free support, exact OT) or
+        ``"sliced"``. Other values than ``"mean"`` need ``alignment="barycenter"``.
+       
+        Details: ``docs/method.md``, "Parameters in depth".
     n_iter : int or "auto", default="auto"
         Number of matching iterations (synthetic-set updates). ``"auto"``: 1000
         (library); 2600 for DM and 1000 for DC (paper).
     learning_rate : float or "auto", default="auto"
-        Step size of the SGD (momentum 0.5) update of the synthetic rows, which
-        live in standardised feature space. ``"auto"`` (library): for
-        distribution matching of tables ``0.1 * n_c / 10`` for the rows of a class
-        with ``n_c`` synthetic rows (0.1 at 10 rows per class, 0.5 at 50, 2.0 at
-        200): the loss compares class *means*, so a row's gradient shrinks like
-        ``1 / n_c``, and this keeps every row's step the same whatever the budget
-        (``benchmarks/tabular_budget.py``, see ``docs/benchmarks.md``); for
-        images through a ConvNet (any embedding but ``"mlp"``) 10, as average
-        pooling spreads an embedding's gradient over many pixels; otherwise 0.1.
-        ``"auto"`` (paper) is the authors' step (DM 1.0, DC 0.1) on their pixel
-        scale, converted to ours for images with values in [0, 1].
+        Step size of the SGD (momentum 0.5) update of the synthetic rows (in
+        standardised feature space). ``"auto"`` (library): ``0.1 * n_c / 10`` for a
+        table class of ``n_c`` synthetic rows in distribution matching, 10 for images
+        through a ConvNet, else 0.1; (paper) the authors' step.
+        Details: ``docs/method.md``, "Parameters in depth".
     batch_size : int or "auto", default="auto"
         Real rows drawn per (class, group) cell and iteration. A cell with fewer
         rows contributes all of them, each embedded once, so its mean is exact.
@@ -131,28 +92,18 @@ class FairDistiller(BaseSampler):
         128 (library; ``benchmarks/results/batch_size.md``); the authors' batch
         per class (DM 600, DC 256) shared equally by the class's groups (paper).
     embedding : {"auto", "mlp", "convnet"} or callable, default="auto"
-        The embedding network drawn every iteration. ``"auto"``: the ConvNet-3 of
-        the field (3 × [3×3 convolution, 128 channels → instance norm → ReLU → 2×2
-        average pooling]) for images, a random MLP for tables. A callable is a
-        factory ``factory(input_shape, generator)`` returning a freshly drawn
-        network with ``network(X)``, ``network.parameters()`` and
-        ``network.width`` (see :func:`skfairdistill.networks.make_embedding` for
-        the contract, and for options of the built-in networks, e.g.
-        ``functools.partial(make_embedding, "convnet", channels=32)``); it must
-        draw its weights from ``generator``. Instance norm normalises every
-        channel of every image: on small images whose groups differ in colour
-        it hides the group (on the benchmark's 8x8 coloured digits no target
-        changed the fairness with it, while ``norm="none"`` took COBRA's DEO_A
-        to 0.2–0.3 × vanilla's); pass ``functools.partial(make_embedding,
-        "convnet", norm="none")`` there.
+        The embedding network drawn every iteration. ``"auto"``: the ConvNet-3
+        for images, a random MLP for tables. A callable is a factory
+        ``factory(input_shape, generator)`` returning a freshly drawn network with
+        ``network(X)``, ``network.parameters()`` and ``network.width``, drawing its
+        weights from ``generator`` (see
+        :func:`skfairdistill.networks.make_embedding`).
+        Details: ``docs/method.md``, "Parameters in depth".
     embedding_width : int or "auto", default="auto"
-        Width of the randomly drawn embedding MLP (``embedding="mlp"``). ``"auto"``:
-        128 for inputs of up to 128 columns, 256 for wider ones
-        (:func:`skfairdistill.networks.default_mlp_width`). The cost of an
-        iteration grows with the square of the width; on the benchmark's tables (10–96
-        columns) 128 is as fair and accurate as 256 at about 0.65x the time
-        (``benchmarks/embedding_mlp.py``), but on the flattened coloured digits (192
-        columns) it was clearly less fair than 256 (``docs/benchmarks.md``).
+        Width of the randomly drawn embedding MLP (``embedding="mlp"``).
+        ``"auto"``: 128 for inputs of up to 128 columns, 256 for wider ones
+        (:func:`skfairdistill.networks.default_mlp_width`).
+        Details: ``docs/method.md``, "Parameters in depth".
     embedding_layers : int, default=2
         Number of hidden layers of the embedding MLP (``embedding="mlp"``).
     warm_start_epochs : int or "auto", default="auto"
@@ -170,17 +121,13 @@ class FairDistiller(BaseSampler):
         ``(n, H, W)`` is recognised as images without it. Images are
         standardised per channel and embedded with the ConvNet by default.
     augmentation : "auto", str, SiameseAugment or None, default="auto"
-        Siamese differentiable augmentation for images (DSA, Zhao & Bilen, ICML
-        2021): the same random transform is applied to the real and the synthetic
-        images before they are compared. A string names the operations joined by
-        ``"_"`` from ``color``, ``crop``, ``cutout``, ``flip``, ``scale``,
-        ``rotate``; ``None`` or ``"none"`` turns it off. ``"auto"`` (library)
-        is ``"crop_cutout_flip_scale_rotate"`` for images and nothing for tables:
-        colour jitter is left out by default because it perturbs a sensitive
-        attribute that is coded in colour (coloured digits, grey vs colour
-        images); add ``color`` when the groups are not told apart by colour.
-        ``"auto"`` (paper): the authors' ``"color_crop_cutout_flip_scale_rotate"``
-        for DM, none for DC.
+        Siamese differentiable augmentation for images (DSA): the same random
+        transform for the real and the synthetic images. A string joins operations
+        from ``color``, ``crop``, ``cutout``, ``flip``, ``scale``, ``rotate`` with
+        ``"_"``; ``None`` or ``"none"`` turns it off. ``"auto"`` (library):
+        ``"crop_cutout_flip_scale_rotate"`` for images (no colour: it perturbs a
+        group coded in colour), nothing for tables.
+        Details: ``docs/method.md``, "Parameters in depth".
     outer_loops, inner_steps : int or None, default=None
         Gradient matching: synthetic-set updates per drawn classifier, and
         classifier training steps on the synthetic set between them. None takes
@@ -202,19 +149,11 @@ class FairDistiller(BaseSampler):
     verbose : int, default=0
         ``>= 1`` shows a progress bar with the current loss.
     n_threads : "auto", int or None, default="auto"
-        torch intra-op threads (and, through threadpoolctl, BLAS/OpenMP threads)
-        used during the fit; the caller's settings are restored when it returns
-        or raises. ``"auto"`` sizes them to the work of one iteration: one thread
-        per 2·10^9 floating-point operations, at most the usable cores and
-        ``torch.get_num_threads()``. Tables get one thread (an iteration is a few
-        small matrix products, for which more threads only wait for each other:
-        many times slower on a busy machine); larger work (images) gets more.
-        The count never depends on the load, so a seed gives the same rows on
-        one machine every time; a different count may change the last bits of
-        the rows. On a GPU the host's setting is left alone. An int ``>= 1`` is
-        applied as given; ``None`` leaves torch's setting alone, as does
-        ``"auto"`` with an ``embedding`` factory of your own (its work is not
-        counted).
+        torch intra-op (and BLAS/OpenMP) threads during the fit; the caller's
+        settings are restored afterwards. ``"auto"`` sizes them to one iteration's
+        work (tables get one thread); an int ``>= 1`` is applied as given; ``None``
+        leaves torch's setting alone.
+        Details: ``docs/method.md``, "Parameters in depth".
 
     Attributes
     ----------
@@ -278,16 +217,9 @@ class FairDistiller(BaseSampler):
     minimiser :math:`b_y`; with L1 they differ (FairDD's minimiser is the
     coordinate-wise median of the group means).
 
-    Against group-balanced k-means (``matching="kmeans"``), the strongest simple
-    baseline on tables (``benchmarks/tabular_budget.py``, ``docs/benchmarks.md``;
-    Adult by sex and race and two synthetic tables never used in tuning, LogReg and
-    an MLP, 10/50/200 rows per class, 3 seeds): the default distillation is more
-    accurate on average (0.811 vs 0.800) and fairer (DEO_M 0.078 vs 0.089), and at
-    least as accurate in 18 of 24 settings. It still loses at 10 rows per class in
-    5 of 8 settings, by 0.2–0.9 points (Adult by sex, LogReg: 0.804 / DEO_M 0.106
-    against 0.810 / 0.117), and with a budget of 200 rows per class it stays about
-    3.4 points below a model trained on all of Adult (0.816 vs 0.850, LogReg). On
-    Adult ``matching="kmeans"`` fits in about 0.4x the time.
+    Against group-balanced k-means (``matching="kmeans"``) the default distillation is
+    more accurate and fairer on average on the tabular benchmark, but loses at 10 rows
+    per class in 5 of 8 settings (``docs/method.md``, "Parameters in depth").
 
     Real mini-batches are drawn per (class, group) cell, so small groups are in
     every iteration. Features are standardised internally and the synthetic rows
@@ -310,26 +242,12 @@ class FairDistiller(BaseSampler):
     memory they would need; a huge ``n_iter`` costs memory only for the
     iterations run.
 
-    Large data: the cost of an iteration does not depend on the number of rows.
-    A fit makes one indexing pass over the labels and groups (an int64 index with
-    one entry per row) and computes the column statistics in blocks; every
-    iteration then gathers ``batch_size`` rows per (class, group) cell by index.
-    A C-contiguous float32 ``X`` is used in place, without a copy; other dtypes
-    get one standardised float32 copy. A memory-mapped ``X`` (``np.memmap``,
-    ``np.load(path, mmap_mode="r")``) or a Dask array is never loaded whole: it
-    is checked and its statistics computed block by block, and each iteration
-    reads only the rows it drew (from a memory-mapped file with ``pread``, so its
-    pages are not mapped into the process) — with the same synthetic rows as the
-    same C-ordered array in memory. ``y`` and ``sensitive_features`` (one value
-    per row) are held in memory.
+    Large data: the cost of an iteration does not depend on the number of rows; a
+    memory-mapped ``X`` or a Dask array is never loaded whole (``docs/method.md``,
+    "Parameters in depth").
 
-    Threads: an iteration is a few small matrix products, for which torch's
-    default of one thread per core can be many times slower than one thread
-    when the cores are busy with something else (other processes, or parallel
-    fits such as a grid search with ``n_jobs``): the threads wait for each other.
-    So the fit sizes its threads to an iteration's work (``n_threads="auto"``)
-    and gives the caller's thread settings back when it returns;
-    ``benchmarks/results/threads.md`` has the measurements.
+    Threads: the fit sizes its threads to an iteration's work (``n_threads="auto"``)
+    and gives the caller's settings back (``docs/method.md``, "Parameters in depth").
 
     Examples
     --------
@@ -543,8 +461,8 @@ class FairDistiller(BaseSampler):
                      config.batch_size)
         input_shape = image_shape or (real.n_features,)
         if config.matching != "kmeans":
-            X_init = self._initial_rows(real, cells, per_class, classes, numpy_rng, torch_rng,
-                                        alignment=config.alignment)
+            X_init = initial_rows(self.init, real, cells, per_class, classes, numpy_rng,
+                                  torch_rng, alignment=config.alignment)
             X_init = X_init.reshape(len(X_init), *input_shape)
         # a factory of the user's is not drawn an extra time to count its work
         if threads is not None and not callable(self.embedding):
@@ -553,8 +471,8 @@ class FairDistiller(BaseSampler):
             threads.size_to(config.network_factory, input_shape, real_rows, len(y_syn), device)
 
         if config.matching == "kmeans":  # no optimisation loop: prototypes
-            result = self._kmeans(real, cells, per_class, classes, config, numpy_rng,
-                                  input_shape)
+            result = kmeans_result(real, cells, per_class, classes, config.alignment,
+                                   numpy_rng, input_shape)
         else:
             result = run_matching(real, cells, X_init, y_syn, config, torch_rng)
         if result.interrupted:
@@ -597,50 +515,6 @@ class FairDistiller(BaseSampler):
         varies them subclasses the estimator and overrides this method.
         """
         return TransportSettings()
-
-    def _kmeans(self, real, cells, per_class, classes, config, numpy_rng, input_shape):
-        """``matching="kmeans"``: the group-balanced k-means prototypes, as a MatchingResult."""
-        warn_about_small_classes(per_class, cells.counts.sum(axis=1), classes, "kmeans")
-        X_syn, inertia, n_iter = balanced_kmeans(
-            real, cells, per_class, alignment=config.alignment, rng=numpy_rng
-        )
-        return MatchingResult(
-            X_syn=X_syn.reshape(len(X_syn), *input_shape),
-            loss_history=torch.tensor([inertia], dtype=torch.float32),
-            n_iter=n_iter,
-            interrupted=False,
-        )
-
-    def _initial_rows(self, real, cells, per_class, classes, numpy_rng, torch_rng, *,
-                      alignment):
-        """Standardised starting rows: random real rows of each class, noise, or k-means."""
-        device = torch_rng.device
-        if self.init == "kmeans":
-            warn_about_small_classes(per_class, cells.counts.sum(axis=1), classes, "kmeans")
-            return balanced_kmeans(real, cells, per_class, alignment=alignment,
-                                   rng=numpy_rng)[0]
-        if self.init == "noise":
-            return torch.randn(
-                (int(per_class.sum()), real.n_features), generator=torch_rng, device=device
-            )
-        blocks = []
-        for code, (n_syn, n_real) in enumerate(zip(per_class, cells.counts.sum(axis=1))):
-            positions = numpy_rng.choice(n_real, size=n_syn, replace=n_syn > n_real)
-            block = real.gather(cells.rows_of_class(code, positions))
-            if n_syn > n_real:
-                label = classes.tolist()[code]  # plain Python: 1, not np.int64(1)
-                warnings.warn(
-                    f"Class {label!r} has {n_real} rows but {n_syn} synthetic rows "
-                    "were asked for; they start from its rows drawn with replacement, plus "
-                    "small noise so that copies can move apart.",
-                    UserWarning,
-                    stacklevel=5,
-                )
-                block = block + 0.01 * torch.randn(
-                    block.shape, generator=torch_rng, device=device
-                )
-            blocks.append(block)
-        return torch.cat(blocks)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
