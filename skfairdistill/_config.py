@@ -136,7 +136,11 @@ def resolve_image_shape(estimator, row_shape, n_features):
 
 
 def resolve_budget(estimator, classes):
-    """``n_per_class`` as a dict over exactly the classes of ``y``."""
+    """``n_per_class`` as a dict over exactly the classes of ``y`` (at least two)."""
+    if len(classes) < 2:
+        raise ValueError(
+            f"y has only one class ({classes[0]!r}); distillation needs at least two classes."
+        )
     n_per_class = estimator.n_per_class
     if not isinstance(n_per_class, dict):
         return {c: n_per_class for c in classes}

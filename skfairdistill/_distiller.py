@@ -1,7 +1,5 @@
 """FairDistiller, the door: its parameters, fit all or nothing, and the caller's containers."""
 
-import warnings
-
 import numpy as np
 import torch
 from imblearn.base import BaseSampler
@@ -21,6 +19,8 @@ from ._validation import (
     check_classification_target,
     check_finite_rows,
     flatten_images,
+    warn_about_interrupt,
+    warn_about_vanilla,
     validate_X_y,
     warn_about_absent_groups,
 )
@@ -55,26 +55,19 @@ class FairDistiller(BaseSampler):
         2411.19623); ``"none"`` is plain (vanilla) distillation towards the
         class mean, which leans towards the majority group.
     preset : {"library", "paper"}, default="library"
-        What every ``"auto"`` value below resolves to. ``"library"``: the defaults
-        tuned on this project's benchmark. ``"paper"``: the hyper-parameters of
-        the authors' public code (mhmoslemi/COBRA, whose scripts run vanilla,
-        FairDD and COBRA alike) for the chosen ``matching`` and ``alignment``:
-        DM 2600 iterations, step 1.0, 600 real rows per class, DSA with colour,
-        COBRA's warm start; DC 1000 iterations, step 0.1, 256 real rows per
-        class, no augmentation. Explicit values always win. See
-        ``docs/method.md`` ("Presets") for the table and what differs from
-        the authors' code.
+        What every ``"auto"`` value below resolves to: ``"library"``, the defaults
+        tuned on this project's benchmark, or ``"paper"``, the hyper-parameters of
+        the authors' public code (mhmoslemi/COBRA). Explicit values always win.
+        Table: ``docs/method.md``, "Presets".
     distance : {"auto", "l1", "squared_l2"}, default="auto"
         Distance between real and synthetic mean embeddings (``barycenter="mean"``
         only). ``"auto"`` is each method's published distance: squared L2 for
         vanilla DM and FairDD-DM, L1 for COBRA-DM.
     barycenter : {"mean", "wasserstein", "sliced"}, default="mean"
-        What ``alignment="barycenter"`` aligns to: COBRA's ``"mean"`` of the
-        groups' mean embeddings, or (experimental, beyond the paper; not fairer on
-        the benchmark, 2–3.5× slower) the 2-Wasserstein barycenter of their
-        embedding distributions, ``"wasserstein"`` (free support, exact OT) or
-        ``"sliced"``. Other values than ``"mean"`` need ``alignment="barycenter"``.
-       
+        What ``alignment="barycenter"`` aligns to: COBRA's ``"mean"`` of the group
+        means, or (experimental: not fairer on the benchmark, 2–3.5× slower) the W2
+        barycenter of the groups' embedding distributions, ``"wasserstein"`` (exact
+        OT) or ``"sliced"``, which need ``alignment="barycenter"``.
         Details: ``docs/method.md``, "Parameters in depth".
     n_iter : int or "auto", default="auto"
         Number of matching iterations (synthetic-set updates). ``"auto"``: 1000
@@ -92,13 +85,10 @@ class FairDistiller(BaseSampler):
         128 (library; ``benchmarks/results/batch_size.md``); the authors' batch
         per class (DM 600, DC 256) shared equally by the class's groups (paper).
     embedding : {"auto", "mlp", "convnet"} or callable, default="auto"
-        The embedding network drawn every iteration. ``"auto"``: the ConvNet-3
-        for images, a random MLP for tables. A callable is a factory
-        ``factory(input_shape, generator)`` returning a freshly drawn network with
-        ``network(X)``, ``network.parameters()`` and ``network.width``, drawing its
-        weights from ``generator`` (see
-        :func:`skfairdistill.networks.make_embedding`).
-        Details: ``docs/method.md``, "Parameters in depth".
+        The network drawn every iteration: ``"auto"`` is the ConvNet-3 for images,
+        a random MLP for tables; a callable ``factory(input_shape, generator)``
+        draws one of yours (:func:`skfairdistill.networks.make_embedding` has the
+        contract). Details: ``docs/method.md``, "Parameters in depth".
     embedding_width : int or "auto", default="auto"
         Width of the randomly drawn embedding MLP (``embedding="mlp"``).
         ``"auto"``: 128 for inputs of up to 128 columns, 256 for wider ones
@@ -107,34 +97,22 @@ class FairDistiller(BaseSampler):
     embedding_layers : int, default=2
         Number of hidden layers of the embedding MLP (``embedding="mlp"``).
     warm_start_epochs : int or "auto", default="auto"
-        COBRA's warm start (distribution matching): train each freshly drawn
-        embedding network for this many epochs on the current synthetic rows
-        before it is used, as the authors' code does (plain SGD, step 0.01,
-        mini-batches of 256, with the augmentation on images, through a linear
-        head). 0 uses purely random networks. ``"auto"``: 0 (library); for
-        COBRA-DM the authors' K (paper): 50 epochs at 50 rows per class, 100 at
-        100, 10 otherwise. It multiplies an iteration's cost (measured in
-        ``docs/benchmarks.md``).
+        COBRA's warm start (distribution matching): epochs of training of each
+        drawn network on the current synthetic rows before it is used (0: purely
+        random networks). ``"auto"``: 0 (library); the authors' K for COBRA-DM
+        (paper). Details: ``docs/method.md``, "Parameters in depth".
     image_shape : tuple of int or None, default=None
-        ``(C, H, W)`` (or ``(H, W)`` for one channel) when the rows of a 2-D ``X``
-        are flattened images, channels first. ``X`` of shape ``(n, C, H, W)`` or
-        ``(n, H, W)`` is recognised as images without it. Images are
-        standardised per channel and embedded with the ConvNet by default.
+        ``(C, H, W)`` (or ``(H, W)``) when the rows of a 2-D ``X`` are flattened
+        images; ``X`` of shape ``(n, C, H, W)`` or ``(n, H, W)`` needs none.
     augmentation : "auto", str, SiameseAugment or None, default="auto"
-        Siamese differentiable augmentation for images (DSA): the same random
-        transform for the real and the synthetic images. A string joins operations
-        from ``color``, ``crop``, ``cutout``, ``flip``, ``scale``, ``rotate`` with
-        ``"_"``; ``None`` or ``"none"`` turns it off. ``"auto"`` (library):
-        ``"crop_cutout_flip_scale_rotate"`` for images (no colour: it perturbs a
-        group coded in colour), nothing for tables.
+        Siamese augmentation of images (DSA): operations joined by ``"_"`` from
+        ``color``, ``crop``, ``cutout``, ``flip``, ``scale``, ``rotate``; ``None``
+        turns it off. ``"auto"`` (library): all but ``color`` for images.
         Details: ``docs/method.md``, "Parameters in depth".
     outer_loops, inner_steps : int or None, default=None
         Gradient matching: synthetic-set updates per drawn classifier, and
-        classifier training steps on the synthetic set between them. None takes
-        DC's schedule as the COBRA authors' code extends it, for the largest
-        class's budget: below 10 rows → (5, 10), 10 → (10, 50), 20 → (20, 25),
-        30 → (30, 20), 40 → (40, 15), 50 → (50, 10), above 50 → (100, 10); a
-        budget between two entries takes the lower one.
+        classifier training steps on the synthetic set between them. None: DC's
+        schedule for the largest class's budget (``docs/method.md``, "Presets").
     network_learning_rate : float, default=0.01
         Gradient matching: SGD step size of the classifier's training.
     init : {"real", "noise", "kmeans"}, default="real"
@@ -217,37 +195,15 @@ class FairDistiller(BaseSampler):
     minimiser :math:`b_y`; with L1 they differ (FairDD's minimiser is the
     coordinate-wise median of the group means).
 
-    Against group-balanced k-means (``matching="kmeans"``) the default distillation is
-    more accurate and fairer on average on the tabular benchmark, but loses at 10 rows
-    per class in 5 of 8 settings (``docs/method.md``, "Parameters in depth").
+    Real mini-batches are drawn per (class, group) cell, so small groups are in every
+    iteration. Features are standardised internally (constant columns keep their value).
+    A fit is all or nothing: if it raises, the estimator keeps its state before the
+    call; a ``KeyboardInterrupt`` during the loop ends it early (``interrupted_``).
 
-    Real mini-batches are drawn per (class, group) cell, so small groups are in
-    every iteration. Features are standardised internally and the synthetic rows
-    mapped back, so wildly different feature scales are harmless; constant
-    columns are left out of the optimisation and keep their value exactly.
-
-    A fit is all or nothing: if it raises (bad input, or a ``KeyboardInterrupt``
-    before the matching loop starts), the estimator keeps the state it had before
-    the call. An interrupt during the loop is not an error: it ends the fit early
-    with the rows reached (``interrupted_``).
-
-    Divergence: a fit never returns NaN or infinite rows. A step too large for the
-    data (``learning_rate``) makes the matching loss NaN or infinite; the loop
-    checks it every 256 iterations and stops with a ``ValueError`` that says to
-    lower ``learning_rate`` (the fit is then all or nothing, as above: keeping
-    "the last finite rows" would mean copying the rows every iteration). Rows that
-    overflow the dtype of ``X`` on the way back to its scale are refused the same
-    way. Sizes that cannot fit in the device's memory (``n_per_class``,
-    ``embedding_width``, ...) are refused before anything is allocated, with the
-    memory they would need; a huge ``n_iter`` costs memory only for the
-    iterations run.
-
-    Large data: the cost of an iteration does not depend on the number of rows; a
-    memory-mapped ``X`` or a Dask array is never loaded whole (``docs/method.md``,
-    "Parameters in depth").
-
-    Threads: the fit sizes its threads to an iteration's work (``n_threads="auto"``)
-    and gives the caller's settings back (``docs/method.md``, "Parameters in depth").
+    A fit never returns NaN or infinite rows: a diverging loss stops it with a
+    ``ValueError`` that says to lower ``learning_rate``; sizes that cannot fit in
+    memory are refused before anything is allocated. This, large data (memory
+    maps, Dask), threads and k-means: ``docs/method.md``, "Parameters in depth".
 
     Examples
     --------
@@ -275,10 +231,8 @@ class FairDistiller(BaseSampler):
     ((4, 3, 8, 8), (3, 8, 8))
     """
 
-    # An imblearn Pipeline routes the metadata of its ``fit`` to both ``fit`` and
-    # ``fit_resample`` of a sampler step. ``sensitive_features`` is what a distiller is
-    # for (like ``groups`` for a group splitter), so ``fit`` requests it by default and
-    # users only need the documented ``set_fit_resample_request(sensitive_features=True)``.
+    # an imblearn Pipeline routes its fit's metadata to a sampler's fit and fit_resample:
+    # fit requests sensitive_features by default, so users set only fit_resample's request
     __metadata_request__fit = {"sensitive_features": True}
 
     def __init__(
@@ -338,11 +292,9 @@ class FairDistiller(BaseSampler):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
-            Numeric training rows (dense, finite), or images (channels first; also
-            ``(n_samples, H, W)``, or flat rows with ``image_shape``). Categorical columns must be
-            encoded first (e.g. ``OneHotEncoder``); sparse input must be densified
-            or reduced (e.g. ``TruncatedSVD``) first. A memory-mapped or Dask
-            array is read in blocks, never loaded whole (see Notes).
+            Numeric training rows (dense, finite; categorical columns encoded first),
+            or images (channels first; also ``(n_samples, H, W)``). A memory-mapped or
+            Dask array is read in blocks, never loaded whole.
         y : array-like of shape (n_samples,)
             Class labels.
         sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns), \
@@ -391,11 +343,9 @@ class FairDistiller(BaseSampler):
     def _fit(self, X, y, sensitive_features):
         """Validate, encode, distil; set the fitted attributes. Returns the one-vs-all flag.
 
-        All or nothing: when anything raises — a bad input, or a ``KeyboardInterrupt``
-        before the matching loop (the loop itself catches it and keeps its rows) —
-        the estimator is restored to its state before the call: unfitted, or fitted
-        on the previous data. Without this, ``validate_data`` would leave a fresh
-        ``n_features_in_`` behind, which makes a failed fit look fitted.
+        All or nothing: when anything raises (a bad input, a ``KeyboardInterrupt``
+        before the loop), the estimator gets back its state before the call; else
+        ``validate_data``'s fresh ``n_features_in_`` would make it look fitted.
         """
         saved = dict(vars(self))
         try:
@@ -415,32 +365,16 @@ class FairDistiller(BaseSampler):
         return one_vs_all
 
     def _distil(self, X, y, *, sensitive_features=None, row_shape=None, threads=None):
-        """Guts of fit: validated 2-D float ``X`` and 1-D ``y``; sets the fitted attributes.
+        """Guts of fit: validated 2-D float ``X``, 1-D ``y``; sets the fitted attributes only.
 
-        Not imblearn's ``_fit_resample`` (which returns the resampled set and is
-        the whole of a sampler's work): this sets every fitted attribute and
-        returns nothing. ``row_shape`` is the shape of one row as the caller gave
-        it (``(C, H, W)`` or ``(H, W)`` for images passed as such; None for 2-D
-        ``X``). ``threads``: the fit's :class:`~skfairdistill._threads.FitThreads`,
-        sized here to an iteration.
+        ``row_shape``: one row's shape as the caller gave it (images), else None.
+        ``threads``: the fit's :class:`~skfairdistill._threads.FitThreads`.
         """
         image_shape = resolve_image_shape(self, row_shape, X.shape[1])
         classes, class_codes = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise ValueError(
-                f"y has only one class ({classes[0]!r}); distillation needs at least two classes."
-            )
         budget = resolve_budget(self, classes)
         if sensitive_features is None:
-            warnings.warn(
-                "sensitive_features is None: running vanilla distillation (no group "
-                "alignment). Inside a Pipeline this usually means metadata routing is not "
-                "enabled: call sklearn.set_config(enable_metadata_routing=True) and pass "
-                "sensitive_features to the pipeline's or search's fit (with a "
-                "DistilledClassifier, also call its set_fit_request(sensitive_features=True)).",
-                UserWarning,
-                stacklevel=4,
-            )
+            warn_about_vanilla()
             group_codes, groups = np.zeros(len(y), dtype=np.int64), None
         else:
             group_codes, groups = encode_groups(sensitive_features, len(y))
@@ -476,12 +410,7 @@ class FairDistiller(BaseSampler):
         else:
             result = run_matching(real, cells, X_init, y_syn, config, torch_rng)
         if result.interrupted:
-            warnings.warn(
-                f"Distillation interrupted after {result.n_iter} of {config.n_iter} iterations; "
-                "the synthetic set reached so far is kept (interrupted_=True).",
-                UserWarning,
-                stacklevel=4,
-            )
+            warn_about_interrupt(result.n_iter, config.n_iter)
 
         self.classes_ = classes
         self.groups_ = groups
@@ -501,9 +430,7 @@ class FairDistiller(BaseSampler):
     def _fit_resample(self, X, y, **params):
         """imblearn's abstract core, with imblearn's contract: validated X, y in, the set out.
 
-        ``fit`` and ``fit_resample`` do not go through it (they validate, route
-        ``sensitive_features`` and restore the containers themselves); it exists
-        because imblearn's ``BaseSampler`` declares it abstract.
+        Declared abstract by ``BaseSampler``; ``fit`` and ``fit_resample`` do not use it.
         """
         self._distil(X, y, sensitive_features=params.get("sensitive_features"))
         return self.X_distilled_, self.y_distilled_
@@ -511,8 +438,7 @@ class FairDistiller(BaseSampler):
     def _transport_settings(self):
         """The optimal-transport settings of ``barycenter="wasserstein"`` and ``"sliced"``.
 
-        Not parameters: the defaults are the measured choice. A benchmark that
-        varies them subclasses the estimator and overrides this method.
+        Not parameters (the defaults are the measured choice): a benchmark overrides this.
         """
         return TransportSettings()
 
