@@ -294,6 +294,7 @@ def test_float_columns_written_as_floats_stay_floats(tmp_path):
     "import runpy, sys; sys.argv = ['skfairdistill', 'distill', 'x.csv', '--out', 'y.csv']\n"
     "try: runpy.run_module('skfairdistill', run_name='__main__')\nexcept SystemExit: pass",
 ], ids=["import", "public-names", "help", "distill-help", "argument-error"])
+@pytest.mark.slow  # a subprocess: seconds of interpreter start-up
 def test_import_and_help_do_not_import_heavy_modules(code):
     check = "\nheavy = [m for m in ('torch', 'ot', 'fairlearn') if m in sys.modules]\n" \
             "print('HEAVY', heavy)"
