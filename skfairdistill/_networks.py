@@ -258,7 +258,6 @@ class ConvNet:
             if pool:
                 height, width = height // 2, width // 2
             fan_in = self.channels
-        self.output_shape = (self.channels, height, width)
         self.width = self.channels * height * width
 
     def parameters(self):
