@@ -26,6 +26,17 @@ class MatchingResult:
     interrupted: bool
 
 
+def input_shape_of(X_init, augment):
+    """The shape of one synthetic row; images ``(C, H, W)`` when ``augment`` is given."""
+    input_shape = tuple(X_init.shape[1:])
+    if augment is not None and len(input_shape) != 3:
+        raise ValueError(
+            "augmentation needs images: X_init must have shape (n_syn, C, H, W); got "
+            f"{tuple(X_init.shape)}."
+        )
+    return input_shape
+
+
 def run_loop(step, X_syn, n_iter, *, verbose=0, desc="distilling", report_every=50):
     """Run ``step(it)`` for ``it`` in ``range(n_iter)`` and return a :class:`MatchingResult`.
 
@@ -72,4 +83,4 @@ def run_loop(step, X_syn, n_iter, *, verbose=0, desc="distilling", report_every=
     )
 
 
-__all__ = ["MatchingResult", "run_loop"]
+__all__ = ["MatchingResult", "input_shape_of", "run_loop"]

@@ -23,31 +23,21 @@ def run_matching(real, cells, X_init, y_syn, config, generator):
     -------
     MatchingResult
     """
-    common = dict(
-        alignment=config.alignment,
-        n_iter=config.n_iter,
-        learning_rate=config.learning_rate,
-        batch_size=config.batch_size,
-        network_factory=config.network_factory,
-        augment=config.augment,
-        generator=generator,
-        verbose=config.verbose,
-    )
     if config.matching == "distribution":
-        return match_distributions(
-            real, cells, X_init, y_syn,
-            distance=config.distance,
-            barycenter=config.barycenter,
-            transport=config.transport,
-            warm_start_epochs=config.warm_start_epochs,
-            **common,
+        loop, own = match_distributions, dict(
+            distance=config.distance, barycenter=config.barycenter,
+            transport=config.transport, warm_start_epochs=config.warm_start_epochs,
         )
-    if config.matching == "gradient":
-        return match_gradients(
-            real, cells, X_init, y_syn,
-            outer_loops=config.outer_loops,
-            inner_steps=config.inner_steps,
+    elif config.matching == "gradient":
+        loop, own = match_gradients, dict(
+            outer_loops=config.outer_loops, inner_steps=config.inner_steps,
             network_learning_rate=config.network_learning_rate,
-            **common,
         )
-    raise ValueError(f"no matching loop for matching={config.matching!r}")
+    else:
+        raise ValueError(f"no matching loop for matching={config.matching!r}")
+    return loop(
+        real, cells, X_init, y_syn,
+        alignment=config.alignment, n_iter=config.n_iter, learning_rate=config.learning_rate,
+        batch_size=config.batch_size, network_factory=config.network_factory,
+        augment=config.augment, generator=generator, verbose=config.verbose, **own,
+    )

@@ -15,7 +15,7 @@ import torch
 from .._optim import MomentumSGD
 from .._targets import alignment_loss, distribution_target
 from ._history import choose_in_chunks
-from ._loop import run_loop
+from ._loop import input_shape_of, run_loop
 from ._warm_up import warm_up
 
 
@@ -84,12 +84,7 @@ def match_distributions(
         returned with ``interrupted=True``.
     """
     device = X_init.device
-    input_shape = tuple(X_init.shape[1:])
-    if augment is not None and len(input_shape) != 3:
-        raise ValueError(
-            "augmentation needs images: X_init must have shape (n_syn, C, H, W); got "
-            f"{tuple(X_init.shape)}."
-        )
+    input_shape = input_shape_of(X_init, augment)
     n_classes = cells.n_classes
     present = torch.as_tensor(cells.present, device=device)
     shares = torch.as_tensor(cells.shares, dtype=torch.float32, device=device)

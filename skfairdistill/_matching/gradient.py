@@ -40,7 +40,7 @@ import torch.nn.functional as F
 
 from .._optim import MomentumSGD
 from .._targets import ALIGNMENTS
-from ._loop import run_loop
+from ._loop import input_shape_of, run_loop
 
 _EPS = 1e-6  # as in the DC authors' distance
 
@@ -206,12 +206,7 @@ def match_gradients(
         raise ValueError(
             f"outer_loops must be >= 1 and inner_steps >= 0; got {outer_loops} and {inner_steps}."
         )
-    input_shape = tuple(X_init.shape[1:])
-    if augment is not None and len(input_shape) != 3:
-        raise ValueError(
-            "augmentation needs images: X_init must have shape (n_syn, C, H, W); got "
-            f"{tuple(X_init.shape)}."
-        )
+    input_shape = input_shape_of(X_init, augment)
     device = X_init.device
     n_classes, n_groups = cells.n_classes, cells.n_groups
     present = cells.present
