@@ -321,8 +321,7 @@ class FairDistiller(BaseSampler):
             Class labels (array, Series, list, or one-vs-all encoded).
         sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns), \
                 default=None
-            Group membership of every row; several columns are combined into
-            intersectional groups. None runs vanilla distillation with a warning.
+            Group membership of every row, as for :meth:`fit`.
 
         Returns
         -------
