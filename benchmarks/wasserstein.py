@@ -56,7 +56,7 @@ if __name__ == "__main__":
 if _HERE not in sys.path:  # bench_suite lives beside this file
     sys.path.insert(0, _HERE)
 
-import contextlib  # noqa: E402
+import dataclasses  # noqa: E402
 import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -86,10 +86,9 @@ METHODS = {
 # steps: opt-in, see the Markdown).
 DEFAULT_METHODS = tuple(m for m in METHODS if m not in ("COBRA-W2 3 steps", "COBRA-W2 all groups"))
 BASELINE = "COBRA (mean)"
-# Settings of skfairdistill._wasserstein that are module constants, not FairDistiller
-# parameters; a method may set them for its own runs.
-_MODULE_SETTINGS = {"fixed_point_steps": "FIXED_POINT_STEPS", "max_cloud": "MAX_CLOUD",
-                    "n_projections": "N_PROJECTIONS", "groups_per_step": "GROUPS_PER_STEP"}
+# Optimal-transport settings (skfairdistill._wasserstein.TransportSettings), not
+# FairDistiller parameters; a method may set them for its own runs.
+_TRANSPORT_SETTINGS = {field.name for field in dataclasses.fields(_wasserstein.TransportSettings)}
 BARYCENTER_KINDS = ("mean", "wasserstein", "sliced")
 
 
@@ -225,18 +224,17 @@ def run_quality(datasets, budgets, seeds, n_iter, csv_path, methods=DEFAULT_METH
                                                SUITE_CONFIG)
                         X_fit, y_fit = reduced.X, reduced.y
                     else:
-                        settings = {k: v for k, v in params.items() if k in _MODULE_SETTINGS}
+                        settings = {k: v for k, v in params.items() if k in _TRANSPORT_SETTINGS}
                         params = {k: v for k, v in params.items() if k not in settings}
-                        distiller = FairDistiller(
+                        distiller = _with_transport(**settings)(
                             n_per_class=budget, n_iter=n_iter, device="cpu",
                             batch_size=batch_size(dataset, split.y_train, A_tr),
                             random_state=seed, **params,
                         )
                         start = time.perf_counter()
-                        with _module_settings(**settings):
-                            X_fit, y_fit = distiller.fit_resample(
-                                split.X_train, split.y_train, sensitive_features=A_tr
-                            )
+                        X_fit, y_fit = distiller.fit_resample(
+                            split.X_train, split.y_train, sensitive_features=A_tr
+                        )
                         seconds = time.perf_counter() - start
                         ms_per_iter = 1e3 * seconds / distiller.n_iter_
                     with warnings.catch_warnings():
@@ -257,19 +255,17 @@ def run_quality(datasets, budgets, seeds, n_iter, csv_path, methods=DEFAULT_METH
     return pd.DataFrame(rows)
 
 
-@contextlib.contextmanager
-def _module_settings(**settings):
-    """Temporarily change constants of skfairdistill._wasserstein (benchmark only)."""
-    saved = {}
-    try:
-        for key, value in settings.items():
-            name = _MODULE_SETTINGS[key]
-            saved[name] = getattr(_wasserstein, name)
-            setattr(_wasserstein, name, value)
-        yield
-    finally:
-        for name, value in saved.items():
-            setattr(_wasserstein, name, value)
+def _with_transport(**settings):
+    """FairDistiller, or a subclass of it whose fits use these optimal-transport settings."""
+    if not settings:
+        return FairDistiller
+    transport = _wasserstein.TransportSettings(**settings)
+
+    class TunedDistiller(FairDistiller):
+        def _transport_settings(self):
+            return transport
+
+    return TunedDistiller
 
 
 def run_timing(group_counts, budgets, n_iter, repeats, csv_path, log=print):

@@ -41,7 +41,8 @@ DEFAULT_STRATEGY = "color_crop_cutout_flip_scale_rotate"
 NO_COLOR_STRATEGY = "crop_cutout_flip_scale_rotate"
 MODES = ("single", "multiple")
 
-# operation -> names of its uniform [0, 1) draws (one value per transform)
+# operation -> names of its uniform [0, 1) draws (one value per transform, or per image
+# when drawn with batch_size)
 _DRAWS = {
     "color": ("brightness", "saturation", "contrast"),
     "crop": ("shift_h", "shift_w"),
@@ -325,23 +326,3 @@ def _window(size, u, ratio):
     start = (centre - length // 2).unsqueeze(1)
     index = torch.arange(size, device=u.device).unsqueeze(0)
     return (index >= start) & (index < start + length)
-
-
-def augment_pair(real, syn, strategy, generator, *, mode="single"):
-    """Augment a real and a synthetic batch with one shared random transform.
-
-    Parameters
-    ----------
-    real, syn : Tensor of shape (..., C, H, W)
-        The batches may differ in size; one transform is drawn for all images.
-    strategy : str
-        See :class:`SiameseAugment`.
-    generator : torch.Generator
-
-    Returns
-    -------
-    real_augmented, syn_augmented : Tensor
-    """
-    augment = SiameseAugment(strategy, mode=mode)
-    params = augment.draw(generator)
-    return augment.apply(real, params), augment.apply(syn, params)

@@ -9,7 +9,8 @@ import time
 import warnings
 from pathlib import Path
 
-_ALIGNMENTS = ("barycenter", "groupwise", "none")
+from ._names import ALIGNMENTS
+
 DEFAULT_BATCH_ROWS = 65536
 _COMPRESSED = (".gz", ".bz2", ".zip", ".xz", ".zst")
 
@@ -385,7 +386,7 @@ def build_parser():
     )
     distill.add_argument(
         "--alignment",
-        choices=_ALIGNMENTS,
+        choices=ALIGNMENTS,
         default="barycenter",
         help="matching target: barycenter (COBRA, default), groupwise (FairDD) or none "
         "(vanilla distillation, leans towards the majority group)",

@@ -1,33 +1,30 @@
-"""FairDistiller: parameters, validation, and the round trip from the caller's containers."""
-
-import functools
-import inspect
-import math
-import numbers
-import warnings
+"""FairDistiller, the door: its parameters, fit all or nothing, and the caller's containers."""
 
 import numpy as np
-import pandas as pd
-import scipy.sparse as sp
 import torch
 from imblearn.base import BaseSampler
-from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import column_or_1d, validate_data
 
-from . import _presets
-from ._augment import SiameseAugment, parse_strategy
+from ._config import resolve_budget, resolve_config, resolve_image_shape
 from ._containers import ContainerRoundTrip
 from ._data import RealRows
 from ._device import make_generators, resolve_device
 from ._groups import CellSampler, encode_groups
-from ._matching import MatchingResult, match_distributions, match_gradients
-from ._networks import EMBEDDINGS, make_embedding
-from ._prototypes import balanced_kmeans
-from ._targets import ALIGNMENTS, DISTANCES, check_barycenter
-from ._threads import FitThreads, check_n_threads
-
-_INITS = ("real", "noise", "kmeans")
-_MATCHINGS = ("distribution", "gradient", "kmeans")
+from ._initial import initial_rows
+from ._matching import run_matching
+from ._memory import check_memory
+from ._params import check_params
+from ._prototypes import kmeans_result
+from ._threads import FitThreads
+from ._validation import (
+    check_classification_target,
+    check_finite_rows,
+    flatten_images,
+    warn_about_interrupt,
+    warn_about_vanilla,
+    validate_X_y,
+    warn_about_absent_groups,
+)
+from ._wasserstein import TransportSettings
 
 
 class FairDistiller(BaseSampler):
@@ -46,27 +43,11 @@ class FairDistiller(BaseSampler):
         Synthetic rows per class: one number for every class, or a dict
         ``{class_label: n}`` covering exactly the classes of ``y``.
     matching : {"distribution", "gradient", "kmeans"}, default="distribution"
-        How the synthetic rows are fitted. ``"distribution"`` (DM, Zhao & Bilen,
-        WACV 2023): their mean embedding under a freshly drawn random network
-        is pulled towards the target every iteration; cheap. ``"gradient"`` (DC,
-        Zhao et al., ICLR 2021): the gradient of a classifier's loss on them is
-        matched to the target gradient on real rows (layer-wise 1 − cosine), the
-        classifier being trained on them between updates; the targets are the
-        class gradient (``"none"``), every group's gradient (``"groupwise"``) or
-        the element-wise mean of the group gradients (``"barycenter"``). Each of
-        its iterations costs ``outer_loops`` updates and about ``outer_loops *
-        inner_steps`` training steps, so it is far slower per iteration.
-        ``"kmeans"``: no optimisation loop; per class, the ``n_per_class``
-        centroids of scikit-learn's ``KMeans`` (one k-means++ start) on the class's
-        real rows, weighted by the alignment: ``"barycenter"`` and ``"groupwise"``
-        give every group of the class the same total weight (Lloyd's algorithm on
-        the group-balanced mixture, whose mean — and mean embedding under any
-        network — is COBRA's barycenter), ``"none"`` weighs every row the same
-        (plain k-means). It clusters on the scale of ``X`` as given (k-means is not
-        scale-invariant: standardise numeric columns first, as for the models).
-        ``n_iter``, ``learning_rate``, ``batch_size``, the embedding, warm-start
-        and augmentation parameters and ``init`` are not used; a cell with more
-        than 20,000 rows is represented by a random sample of 20,000.
+        How the synthetic rows are fitted: ``"distribution"`` (DM, Zhao & Bilen,
+        WACV 2023; cheap), ``"gradient"`` (DC, Zhao et al., ICLR 2021; far slower per
+        iteration) or ``"kmeans"`` (group-balanced k-means prototypes, no
+        optimisation loop; clusters on the scale of ``X`` as given).
+        Details: ``docs/method.md``, "Parameters in depth".
     alignment : {"barycenter", "groupwise", "none"}, default="barycenter"
         The matching target of each class. ``"barycenter"`` is COBRA's
         uniform-weight mean of the groups' mean embeddings; ``"groupwise"`` is
@@ -74,59 +55,29 @@ class FairDistiller(BaseSampler):
         2411.19623); ``"none"`` is plain (vanilla) distillation towards the
         class mean, which leans towards the majority group.
     preset : {"library", "paper"}, default="library"
-        What every ``"auto"`` value below resolves to. ``"library"``: the defaults
-        tuned on this project's benchmark. ``"paper"``: the hyper-parameters of
-        the authors' public code (mhmoslemi/COBRA, whose scripts run vanilla,
-        FairDD and COBRA alike) for the chosen ``matching`` and ``alignment``:
-        DM 2600 iterations, step 1.0, 600 real rows per class, DSA with colour,
-        COBRA's warm start; DC 1000 iterations, step 0.1, 256 real rows per
-        class, no augmentation. Explicit values always win. See
-        ``docs/method.md`` ("Presets") for the table and what differs from
-        the authors' code.
+        What every ``"auto"`` value below resolves to: ``"library"``, the defaults
+        tuned on this project's benchmark, or ``"paper"``, the hyper-parameters of
+        the authors' public code (mhmoslemi/COBRA). Explicit values always win.
+        Table: ``docs/method.md``, "Presets".
     distance : {"auto", "l1", "squared_l2"}, default="auto"
         Distance between real and synthetic mean embeddings (``barycenter="mean"``
         only). ``"auto"`` is each method's published distance: squared L2 for
         vanilla DM and FairDD-DM, L1 for COBRA-DM.
     barycenter : {"mean", "wasserstein", "sliced"}, default="mean"
-        What ``alignment="barycenter"`` aligns to. ``"mean"`` is COBRA's
-        uniform-weight mean of the groups' mean embeddings. The others go beyond
-        the paper and target the 2-Wasserstein barycenter of the groups' embedding
-        *distributions* (uniform weights over the groups, whatever their sizes),
-        with an optimal transport loss on the synthetic embeddings (squared
-        Euclidean ground cost; ``distance`` is not used): ``"wasserstein"``, the
-        free-support barycenter (the fixed point of POT's
-        ``ot.lp.free_support_barycenter`` with exact OT, ``ot.emd``; one support
-        point per synthetic row, warm-started at the synthetic embeddings), each
-        synthetic embedding pulled along its own fixed-point step (the gradient
-        of the barycenter functional), estimated every iteration from one group
-        drawn uniformly at random per class (an unbiased estimate of the exact
-        step, one OT problem per class instead of one per group); ``"sliced"``, closed-form 1-D
-        barycenters along random directions and a sliced :math:`W_2^2`, fully
-        batched (no OT solver, no host round trip). Other values than
-        ``"mean"`` need ``alignment="barycenter"``; without sensitive features
-        they match each class's own embedding distribution. Experimental: on
-        the project's benchmark (``benchmarks/results/wasserstein.md``, the 15
-        data sets of the suite) neither made the distilled set fairer than
-        ``"mean"`` beyond noise, and both were clearly less fair in 12–20 of 30
-        settings; the W2 barycenter broke down on coloured digits, whose
-        minority cells hold only a few images. With the default MLP they cost
-        2.0–3.0× (``"wasserstein"``) and 2.5–3.5× (``"sliced"``) the iteration
-        time of ``"mean"``.
+        What ``alignment="barycenter"`` aligns to: COBRA's ``"mean"`` of the group
+        means, or (experimental: not fairer on the benchmark, 2–3.5× slower) the W2
+        barycenter of the groups' embedding distributions, ``"wasserstein"`` (exact
+        OT) or ``"sliced"``, which need ``alignment="barycenter"``.
+        Details: ``docs/method.md``, "Parameters in depth".
     n_iter : int or "auto", default="auto"
         Number of matching iterations (synthetic-set updates). ``"auto"``: 1000
         (library); 2600 for DM and 1000 for DC (paper).
     learning_rate : float or "auto", default="auto"
-        Step size of the SGD (momentum 0.5) update of the synthetic rows, which
-        live in standardised feature space. ``"auto"`` (library): for
-        distribution matching of tables ``0.1 * n_c / 10`` for the rows of a class
-        with ``n_c`` synthetic rows (0.1 at 10 rows per class, 0.5 at 50, 2.0 at
-        200): the loss compares class *means*, so a row's gradient shrinks like
-        ``1 / n_c``, and this keeps every row's step the same whatever the budget
-        (``benchmarks/tabular_budget.py``, see ``docs/benchmarks.md``); for
-        images through a ConvNet (any embedding but ``"mlp"``) 10, as average
-        pooling spreads an embedding's gradient over many pixels; otherwise 0.1.
-        ``"auto"`` (paper) is the authors' step (DM 1.0, DC 0.1) on their pixel
-        scale, converted to ours for images with values in [0, 1].
+        Step size of the SGD (momentum 0.5) update of the synthetic rows (in
+        standardised feature space). ``"auto"`` (library): ``0.1 * n_c / 10`` for a
+        table class of ``n_c`` synthetic rows in distribution matching, 10 for images
+        through a ConvNet, else 0.1; (paper) the authors' step.
+        Details: ``docs/method.md``, "Parameters in depth".
     batch_size : int or "auto", default="auto"
         Real rows drawn per (class, group) cell and iteration. A cell with fewer
         rows contributes all of them, each embedded once, so its mean is exact.
@@ -134,63 +85,34 @@ class FairDistiller(BaseSampler):
         128 (library; ``benchmarks/results/batch_size.md``); the authors' batch
         per class (DM 600, DC 256) shared equally by the class's groups (paper).
     embedding : {"auto", "mlp", "convnet"} or callable, default="auto"
-        The embedding network drawn every iteration. ``"auto"``: the ConvNet-3 of
-        the field (3 × [3×3 convolution, 128 channels → instance norm → ReLU → 2×2
-        average pooling]) for images, a random MLP for tables. A callable is a
-        factory ``factory(input_shape, generator)`` returning a freshly drawn
-        network with ``network(X)``, ``network.parameters()`` and
-        ``network.width`` (see :func:`skfairdistill.networks.make_embedding` for
-        the contract, and for options of the built-in networks, e.g.
-        ``functools.partial(make_embedding, "convnet", channels=32)``); it must
-        draw its weights from ``generator``. Instance norm normalises every
-        channel of every image: on small images whose groups differ in colour
-        it hides the group (on the benchmark's 8x8 coloured digits no target
-        changed the fairness with it, while ``norm="none"`` took COBRA's DEO_A
-        to 0.2–0.3 × vanilla's); pass ``functools.partial(make_embedding,
-        "convnet", norm="none")`` there.
+        The network drawn every iteration: ``"auto"`` is the ConvNet-3 for images,
+        a random MLP for tables; a callable ``factory(input_shape, generator)``
+        draws one of yours (:func:`skfairdistill.networks.make_embedding` has the
+        contract). Details: ``docs/method.md``, "Parameters in depth".
     embedding_width : int or "auto", default="auto"
-        Width of the randomly drawn embedding MLP (``embedding="mlp"``). ``"auto"``:
-        128 for inputs of up to 128 columns, 256 for wider ones
-        (:func:`skfairdistill.networks.default_mlp_width`). The cost of an
-        iteration grows with the square of the width; on the benchmark's tables (10–96
-        columns) 128 is as fair and accurate as 256 at about 0.65x the time
-        (``benchmarks/embedding_mlp.py``), but on the flattened coloured digits (192
-        columns) it was clearly less fair than 256 (``docs/benchmarks.md``).
+        Width of the randomly drawn embedding MLP (``embedding="mlp"``).
+        ``"auto"``: 128 for inputs of up to 128 columns, 256 for wider ones
+        (:func:`skfairdistill.networks.default_mlp_width`).
+        Details: ``docs/method.md``, "Parameters in depth".
     embedding_layers : int, default=2
         Number of hidden layers of the embedding MLP (``embedding="mlp"``).
     warm_start_epochs : int or "auto", default="auto"
-        COBRA's warm start (distribution matching): train each freshly drawn
-        embedding network for this many epochs on the current synthetic rows
-        before it is used, as the authors' code does (plain SGD, step 0.01,
-        mini-batches of 256, with the augmentation on images, through a linear
-        head). 0 uses purely random networks. ``"auto"``: 0 (library); for
-        COBRA-DM the authors' K (paper): 50 epochs at 50 rows per class, 100 at
-        100, 10 otherwise. It multiplies an iteration's cost (measured in
-        ``docs/benchmarks.md``).
+        COBRA's warm start (distribution matching): epochs of training of each
+        drawn network on the current synthetic rows before it is used (0: purely
+        random networks). ``"auto"``: 0 (library); the authors' K for COBRA-DM
+        (paper). Details: ``docs/method.md``, "Parameters in depth".
     image_shape : tuple of int or None, default=None
-        ``(C, H, W)`` (or ``(H, W)`` for one channel) when the rows of a 2-D ``X``
-        are flattened images, channels first. ``X`` of shape ``(n, C, H, W)`` or
-        ``(n, H, W)`` is recognised as images without it. Images are
-        standardised per channel and embedded with the ConvNet by default.
+        ``(C, H, W)`` (or ``(H, W)``) when the rows of a 2-D ``X`` are flattened
+        images; ``X`` of shape ``(n, C, H, W)`` or ``(n, H, W)`` needs none.
     augmentation : "auto", str, SiameseAugment or None, default="auto"
-        Siamese differentiable augmentation for images (DSA, Zhao & Bilen, ICML
-        2021): the same random transform is applied to the real and the synthetic
-        images before they are compared. A string names the operations joined by
-        ``"_"`` from ``color``, ``crop``, ``cutout``, ``flip``, ``scale``,
-        ``rotate``; ``None`` or ``"none"`` turns it off. ``"auto"`` (library)
-        is ``"crop_cutout_flip_scale_rotate"`` for images and nothing for tables:
-        colour jitter is left out by default because it perturbs a sensitive
-        attribute that is coded in colour (coloured digits, grey vs colour
-        images); add ``color`` when the groups are not told apart by colour.
-        ``"auto"`` (paper): the authors' ``"color_crop_cutout_flip_scale_rotate"``
-        for DM, none for DC.
+        Siamese augmentation of images (DSA): operations joined by ``"_"`` from
+        ``color``, ``crop``, ``cutout``, ``flip``, ``scale``, ``rotate``; ``None``
+        turns it off. ``"auto"`` (library): all but ``color`` for images.
+        Details: ``docs/method.md``, "Parameters in depth".
     outer_loops, inner_steps : int or None, default=None
         Gradient matching: synthetic-set updates per drawn classifier, and
-        classifier training steps on the synthetic set between them. None takes
-        DC's schedule as the COBRA authors' code extends it, for the largest
-        class's budget: below 10 rows → (5, 10), 10 → (10, 50), 20 → (20, 25),
-        30 → (30, 20), 40 → (40, 15), 50 → (50, 10), above 50 → (100, 10); a
-        budget between two entries takes the lower one.
+        classifier training steps on the synthetic set between them. None: DC's
+        schedule for the largest class's budget (``docs/method.md``, "Presets").
     network_learning_rate : float, default=0.01
         Gradient matching: SGD step size of the classifier's training.
     init : {"real", "noise", "kmeans"}, default="real"
@@ -205,19 +127,11 @@ class FairDistiller(BaseSampler):
     verbose : int, default=0
         ``>= 1`` shows a progress bar with the current loss.
     n_threads : "auto", int or None, default="auto"
-        torch intra-op threads (and, through threadpoolctl, BLAS/OpenMP threads)
-        used during the fit; the caller's settings are restored when it returns
-        or raises. ``"auto"`` sizes them to the work of one iteration: one thread
-        per 2·10^9 floating-point operations, at most the usable cores and
-        ``torch.get_num_threads()``. Tables get one thread (an iteration is a few
-        small matrix products, for which more threads only wait for each other:
-        many times slower on a busy machine); larger work (images) gets more.
-        The count never depends on the load, so a seed gives the same rows on
-        one machine every time; a different count may change the last bits of
-        the rows. On a GPU the host's setting is left alone. An int ``>= 1`` is
-        applied as given; ``None`` leaves torch's setting alone, as does
-        ``"auto"`` with an ``embedding`` factory of your own (its work is not
-        counted).
+        torch intra-op (and BLAS/OpenMP) threads during the fit; the caller's
+        settings are restored afterwards. ``"auto"`` sizes them to one iteration's
+        work (tables get one thread); an int ``>= 1`` is applied as given; ``None``
+        leaves torch's setting alone.
+        Details: ``docs/method.md``, "Parameters in depth".
 
     Attributes
     ----------
@@ -281,58 +195,15 @@ class FairDistiller(BaseSampler):
     minimiser :math:`b_y`; with L1 they differ (FairDD's minimiser is the
     coordinate-wise median of the group means).
 
-    Against group-balanced k-means (``matching="kmeans"``), the strongest simple
-    baseline on tables (``benchmarks/tabular_budget.py``, ``docs/benchmarks.md``;
-    Adult by sex and race and two synthetic tables never used in tuning, LogReg and
-    an MLP, 10/50/200 rows per class, 3 seeds): the default distillation is more
-    accurate on average (0.811 vs 0.800) and fairer (DEO_M 0.078 vs 0.089), and at
-    least as accurate in 18 of 24 settings. It still loses at 10 rows per class in
-    5 of 8 settings, by 0.2–0.9 points (Adult by sex, LogReg: 0.804 / DEO_M 0.106
-    against 0.810 / 0.117), and with a budget of 200 rows per class it stays about
-    3.4 points below a model trained on all of Adult (0.816 vs 0.850, LogReg). On
-    Adult ``matching="kmeans"`` fits in about 0.4x the time.
+    Real mini-batches are drawn per (class, group) cell, so small groups are in every
+    iteration. Features are standardised internally (constant columns keep their value).
+    A fit is all or nothing: if it raises, the estimator keeps its state before the
+    call; a ``KeyboardInterrupt`` during the loop ends it early (``interrupted_``).
 
-    Real mini-batches are drawn per (class, group) cell, so small groups are in
-    every iteration. Features are standardised internally and the synthetic rows
-    mapped back, so wildly different feature scales are harmless; constant
-    columns are left out of the optimisation and keep their value exactly.
-
-    A fit is all or nothing: if it raises (bad input, or a ``KeyboardInterrupt``
-    before the matching loop starts), the estimator keeps the state it had before
-    the call. An interrupt during the loop is not an error: it ends the fit early
-    with the rows reached (``interrupted_``).
-
-    Divergence: a fit never returns NaN or infinite rows. A step too large for the
-    data (``learning_rate``) makes the matching loss NaN or infinite; the loop
-    checks it every 256 iterations and stops with a ``ValueError`` that says to
-    lower ``learning_rate`` (the fit is then all or nothing, as above: keeping
-    "the last finite rows" would mean copying the rows every iteration). Rows that
-    overflow the dtype of ``X`` on the way back to its scale are refused the same
-    way. Sizes that cannot fit in the device's memory (``n_per_class``,
-    ``embedding_width``, ...) are refused before anything is allocated, with the
-    memory they would need; a huge ``n_iter`` costs memory only for the
-    iterations run.
-
-    Large data: the cost of an iteration does not depend on the number of rows.
-    A fit makes one indexing pass over the labels and groups (an int64 index with
-    one entry per row) and computes the column statistics in blocks; every
-    iteration then gathers ``batch_size`` rows per (class, group) cell by index.
-    A C-contiguous float32 ``X`` is used in place, without a copy; other dtypes
-    get one standardised float32 copy. A memory-mapped ``X`` (``np.memmap``,
-    ``np.load(path, mmap_mode="r")``) or a Dask array is never loaded whole: it
-    is checked and its statistics computed block by block, and each iteration
-    reads only the rows it drew (from a memory-mapped file with ``pread``, so its
-    pages are not mapped into the process) — with the same synthetic rows as the
-    same C-ordered array in memory. ``y`` and ``sensitive_features`` (one value
-    per row) are held in memory.
-
-    Threads: an iteration is a few small matrix products, for which torch's
-    default of one thread per core can be many times slower than one thread
-    when the cores are busy with something else (other processes, or parallel
-    fits such as a grid search with ``n_jobs``): the threads wait for each other.
-    So the fit sizes its threads to an iteration's work (``n_threads="auto"``)
-    and gives the caller's thread settings back when it returns;
-    ``benchmarks/results/threads.md`` has the measurements.
+    A fit never returns NaN or infinite rows: a diverging loss stops it with a
+    ``ValueError`` that says to lower ``learning_rate``; sizes that cannot fit in
+    memory are refused before anything is allocated. This, large data (memory
+    maps, Dask), threads and k-means: ``docs/method.md``, "Parameters in depth".
 
     Examples
     --------
@@ -360,10 +231,8 @@ class FairDistiller(BaseSampler):
     ((4, 3, 8, 8), (3, 8, 8))
     """
 
-    # An imblearn Pipeline routes the metadata of its ``fit`` to both ``fit`` and
-    # ``fit_resample`` of a sampler step. ``sensitive_features`` is what a distiller is
-    # for (like ``groups`` for a group splitter), so ``fit`` requests it by default and
-    # users only need the documented ``set_fit_resample_request(sensitive_features=True)``.
+    # an imblearn Pipeline routes its fit's metadata to a sampler's fit and fit_resample:
+    # fit requests sensitive_features by default, so users set only fit_resample's request
     __metadata_request__fit = {"sensitive_features": True}
 
     def __init__(
@@ -423,11 +292,9 @@ class FairDistiller(BaseSampler):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
-            Numeric training rows (dense, finite), or images (channels first; also
-            ``(n_samples, H, W)``, or flat rows with ``image_shape``). Categorical columns must be
-            encoded first (e.g. ``OneHotEncoder``); sparse input must be densified
-            or reduced (e.g. ``TruncatedSVD``) first. A memory-mapped or Dask
-            array is read in blocks, never loaded whole (see Notes).
+            Numeric training rows (dense, finite; categorical columns encoded first),
+            or images (channels first; also ``(n_samples, H, W)``). A memory-mapped or
+            Dask array is read in blocks, never loaded whole.
         y : array-like of shape (n_samples,)
             Class labels.
         sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns), \
@@ -454,8 +321,7 @@ class FairDistiller(BaseSampler):
             Class labels (array, Series, list, or one-vs-all encoded).
         sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns), \
                 default=None
-            Group membership of every row; several columns are combined into
-            intersectional groups. None runs vanilla distillation with a warning.
+            Group membership of every row, as for :meth:`fit`.
 
         Returns
         -------
@@ -476,20 +342,18 @@ class FairDistiller(BaseSampler):
     def _fit(self, X, y, sensitive_features):
         """Validate, encode, distil; set the fitted attributes. Returns the one-vs-all flag.
 
-        All or nothing: when anything raises — a bad input, or a ``KeyboardInterrupt``
-        before the matching loop (the loop itself catches it and keeps its rows) —
-        the estimator is restored to its state before the call: unfitted, or fitted
-        on the previous data. Without this, ``validate_data`` would leave a fresh
-        ``n_features_in_`` behind, which makes a failed fit look fitted.
+        All or nothing: when anything raises (a bad input, a ``KeyboardInterrupt``
+        before the loop), the estimator gets back its state before the call; else
+        ``validate_data``'s fresh ``n_features_in_`` would make it look fitted.
         """
         saved = dict(vars(self))
         try:
-            self._check_params()
-            X, row_shape = _flatten_images(X)
-            X, y = self._validate_X_y(X, y)
-            y, one_vs_all = _check_classification_target(y)
+            check_params(self.get_params(deep=False))
+            X, row_shape = flatten_images(X)
+            X, y = validate_X_y(self, X, y)
+            y, one_vs_all = check_classification_target(y)
             with FitThreads(self.n_threads) as threads:
-                self._fit_resample(
+                self._distil(
                     X, y, sensitive_features=sensitive_features, row_shape=row_shape,
                     threads=threads,
                 )
@@ -499,70 +363,17 @@ class FairDistiller(BaseSampler):
             raise
         return one_vs_all
 
-    def _validate_X_y(self, X, y):
-        """``validate_data`` with errors that say what to do about sparse or non-numeric X."""
-        if sp.issparse(X) or (
-            isinstance(X, pd.DataFrame) and any(isinstance(t, pd.SparseDtype) for t in X.dtypes)
-        ):
-            raise TypeError(
-                "X is sparse, but FairDistiller needs dense data (its synthetic rows are "
-                "dense). Densify it with X.toarray() (DataFrame: X.sparse.to_dense()) if it "
-                "fits in memory, or reduce its dimensionality first, e.g. with "
-                "sklearn.decomposition.TruncatedSVD."
-            )
-        from ._data import validate_host_rows
+    def _distil(self, X, y, *, sensitive_features=None, row_shape=None, threads=None):
+        """Guts of fit: validated 2-D float ``X``, 1-D ``y``; sets the fitted attributes only.
 
-        _refuse_categorical_columns(X)
-        # a memory-mapped file or a Dask array stays where it is: checked without loading it
-        host = validate_host_rows(self, X, y)
-        if host is not None:
-            return host
-        try:
-            return validate_data(
-                self,
-                X,
-                y,
-                reset=True,
-                accept_sparse=False,
-                dtype=_float_dtypes(X),
-                multi_output=True,
-                ensure_min_samples=2,
-            )
-        except (TypeError, ValueError) as exc:
-            columns = _non_numeric_columns(X)
-            if not columns:
-                raise
-            kind = TypeError if isinstance(exc, TypeError) else ValueError
-            raise kind(
-                f"X has non-numeric columns {columns} ({exc}). FairDistiller needs numbers: "
-                "encode categorical columns first, e.g. with sklearn.preprocessing."
-                "OneHotEncoder (for a DataFrame inside a sklearn.compose.ColumnTransformer)."
-            ) from exc
-
-    def _fit_resample(self, X, y, *, sensitive_features=None, row_shape=None, threads=None):
-        """Guts of fit: validated 2-D float ``X`` and 1-D ``y``; sets the fitted attributes.
-
-        ``row_shape`` is the shape of one row as the caller gave it (``(C, H, W)`` or
-        ``(H, W)`` for images passed as such; None for 2-D ``X``). ``threads``: the
-        fit's :class:`~skfairdistill._threads.FitThreads`, sized here to an iteration.
+        ``row_shape``: one row's shape as the caller gave it (images), else None.
+        ``threads``: the fit's :class:`~skfairdistill._threads.FitThreads`.
         """
-        image_shape = self._resolve_image_shape(row_shape, X.shape[1])
+        image_shape = resolve_image_shape(self, row_shape, X.shape[1])
         classes, class_codes = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise ValueError(
-                f"y has only one class ({classes[0]!r}); distillation needs at least two classes."
-            )
-        budget = self._resolve_budget(classes)
+        budget = resolve_budget(self, classes)
         if sensitive_features is None:
-            warnings.warn(
-                "sensitive_features is None: running vanilla distillation (no group "
-                "alignment). Inside a Pipeline this usually means metadata routing is not "
-                "enabled: call sklearn.set_config(enable_metadata_routing=True) and pass "
-                "sensitive_features to the pipeline's or search's fit (with a "
-                "DistilledClassifier, also call its set_fit_request(sensitive_features=True)).",
-                UserWarning,
-                stacklevel=4,
-            )
+            warn_about_vanilla()
             group_codes, groups = np.zeros(len(y), dtype=np.int64), None
         else:
             group_codes, groups = encode_groups(sensitive_features, len(y))
@@ -571,71 +382,34 @@ class FairDistiller(BaseSampler):
 
         n_groups = 1 if groups is None else len(groups)
         cells = CellSampler(class_codes, group_codes, len(classes), n_groups, device)
-        _warn_about_absent_groups(cells.present, classes, groups)
+        warn_about_absent_groups(cells.present, classes, groups)
         real = RealRows(X, device, image_shape=image_shape)
         per_class = np.array([budget[c] for c in classes])
-        batch_size = self._batch_size(int(cells.present.sum(axis=1).max()))
-        _check_memory(self, per_class, real.n_features, image_shape, cells, device, batch_size)
-        input_shape = image_shape or (real.n_features,)
-        if self.matching != "kmeans":
-            X_init = self._initial_rows(real, cells, per_class, classes, numpy_rng, torch_rng,
-                                        alignment=self.alignment if groups is not None else "none")
-            X_init = X_init.reshape(len(X_init), *input_shape)
         y_syn = torch.as_tensor(np.repeat(np.arange(len(classes)), per_class), device=device)
+        config = resolve_config(
+            self, X=X, image_shape=image_shape, real=real, per_class=per_class, y_syn=y_syn,
+            has_groups=groups is not None, max_groups=int(cells.present.sum(axis=1).max()),
+        )
+        check_memory(self, per_class, real.n_features, image_shape, cells, device,
+                     config.batch_size)
+        input_shape = image_shape or (real.n_features,)
+        if config.matching != "kmeans":
+            X_init = initial_rows(self.init, real, cells, per_class, classes, numpy_rng,
+                                  torch_rng, alignment=config.alignment)
+            X_init = X_init.reshape(len(X_init), *input_shape)
         # a factory of the user's is not drawn an extra time to count its work
         if threads is not None and not callable(self.embedding):
             # real rows per iteration: each drawn row embedded once
-            real_rows = int(np.minimum(cells.counts, batch_size).sum())
-            threads.size_to(
-                self._network_factory(image_shape), input_shape, real_rows, len(y_syn), device
-            )
+            real_rows = int(np.minimum(cells.counts, config.batch_size).sum())
+            threads.size_to(config.network_factory, input_shape, real_rows, len(y_syn), device)
 
-        alignment = self.alignment if groups is not None else "none"
-        n_iter = self._n_iter()
-        learning_rate = self._learning_rate(X, image_shape, real, per_class, y_syn)
-        common = dict(
-            alignment=alignment,
-            n_iter=n_iter,
-            learning_rate=learning_rate,
-            batch_size=batch_size,
-            network_factory=self._network_factory(image_shape),
-            augment=self._augment(image_shape),
-            generator=torch_rng,
-            verbose=self.verbose,
-        )
-        if self.matching == "kmeans":
-            result = self._kmeans(real, cells, per_class, classes, groups, numpy_rng, input_shape)
-        elif self.matching == "distribution":
-            result = match_distributions(
-                real,
-                cells,
-                X_init,
-                y_syn,
-                # the requested method's distance and warm start, with or without groups
-                distance=_presets.distance(self.alignment, self.distance),
-                barycenter=self.barycenter,
-                warm_start_epochs=self._warm_start_epochs(self.alignment, per_class.max()),
-                **common,
-            )
+        if config.matching == "kmeans":  # no optimisation loop: prototypes
+            result = kmeans_result(real, cells, per_class, classes, config.alignment,
+                                   numpy_rng, input_shape)
         else:
-            outer_loops, inner_steps = self._dc_loops(per_class.max())
-            result = match_gradients(
-                real,
-                cells,
-                X_init,
-                y_syn,
-                outer_loops=outer_loops,
-                inner_steps=inner_steps,
-                network_learning_rate=self.network_learning_rate,
-                **common,
-            )
+            result = run_matching(real, cells, X_init, y_syn, config, torch_rng)
         if result.interrupted:
-            warnings.warn(
-                f"Distillation interrupted after {result.n_iter} of {n_iter} iterations; "
-                "the synthetic set reached so far is kept (interrupted_=True).",
-                UserWarning,
-                stacklevel=4,
-            )
+            warn_about_interrupt(result.n_iter, config.n_iter)
 
         self.classes_ = classes
         self.groups_ = groups
@@ -648,548 +422,27 @@ class FairDistiller(BaseSampler):
         self.interrupted_ = result.interrupted
         X_syn = real.to_original_scale(result.X_syn.reshape(len(result.X_syn), -1))
         X_syn = X_syn.astype(X.dtype, copy=False)
-        _check_finite_rows(X_syn, learning_rate)
+        check_finite_rows(X_syn, config.learning_rate)
         self.X_distilled_ = X_syn if row_shape is None else X_syn.reshape(-1, *row_shape)
         self.y_distilled_ = classes[y_syn.cpu().numpy()]
+
+    def _fit_resample(self, X, y, **params):
+        """imblearn's abstract core, with imblearn's contract: validated X, y in, the set out.
+
+        Declared abstract by ``BaseSampler``; ``fit`` and ``fit_resample`` do not use it.
+        """
+        self._distil(X, y, sensitive_features=params.get("sensitive_features"))
         return self.X_distilled_, self.y_distilled_
 
-    def _check_params(self):
-        """Check the hyper-parameters (cheap, before any data work)."""
-        _check_choice("matching", self.matching, _MATCHINGS)
-        _check_choice("alignment", self.alignment, ALIGNMENTS)
-        _check_choice("preset", self.preset, _presets.PRESETS)
-        if self.preset == "paper" and self.matching == "kmeans":
-            raise ValueError(
-                "preset='paper' reproduces the papers' distribution and gradient matching; "
-                "matching='kmeans' is not one of them. Use preset='library' with it."
-            )
-        _check_choice("distance", self.distance, ("auto", *DISTANCES))
-        check_barycenter(self.alignment, self.barycenter)
-        if self.matching != "distribution" and self.barycenter != "mean":
-            raise ValueError(
-                f"barycenter={self.barycenter!r} needs matching='distribution' (it aligns "
-                f"embedding distributions); matching={self.matching!r} uses barycenter='mean'."
-            )
-        _check_choice("init", self.init, _INITS)
-        for name in ("n_iter", "batch_size", "embedding_width", "embedding_layers"):
-            if name != "embedding_layers" and getattr(self, name) == "auto":
-                continue
-            _check_int(name, getattr(self, name), minimum=1)
-        if self.warm_start_epochs != "auto":
-            _check_int("warm_start_epochs", self.warm_start_epochs, minimum=0)
-        _check_int("verbose", self.verbose, minimum=0)
-        for name in ("learning_rate", "network_learning_rate"):
-            rate = getattr(self, name)
-            if name == "learning_rate" and rate == "auto":
-                continue
-            if (
-                isinstance(rate, bool)
-                or not isinstance(rate, numbers.Real)
-                or not (rate > 0 and math.isfinite(rate))
-            ):
-                also = " or 'auto'" if name == "learning_rate" else ""
-                raise ValueError(f"{name} must be a positive finite number{also}; got {rate!r}.")
-        if not callable(self.embedding):
-            _check_choice("embedding", self.embedding, EMBEDDINGS)
-        else:
-            _check_embedding_factory(self.embedding)
-        _check_random_state(self.random_state)
-        if self.image_shape is not None:
-            _check_image_shape(self.image_shape)
-        if self.augmentation is not None and not isinstance(self.augmentation, SiameseAugment):
-            if not isinstance(self.augmentation, str):
-                raise ValueError(
-                    "augmentation must be 'auto', a strategy string such as "
-                    "'crop_flip', a SiameseAugment or None; got "
-                    f"{type(self.augmentation).__name__}."
-                )
-            if self.augmentation != "auto":
-                parse_strategy(self.augmentation)  # names the unknown operations
-        if self.outer_loops is not None:
-            _check_int("outer_loops", self.outer_loops, minimum=1)
-        if self.inner_steps is not None:
-            _check_int("inner_steps", self.inner_steps, minimum=0)
-        if not isinstance(self.n_per_class, dict):
-            _check_int("n_per_class", self.n_per_class, minimum=1)
-        resolve_device(self.device)
-        check_n_threads(self.n_threads)
+    def _transport_settings(self):
+        """The optimal-transport settings of ``barycenter="wasserstein"`` and ``"sliced"``.
 
-    def _resolve_image_shape(self, row_shape, n_features):
-        """``(C, H, W)`` of the images, or None for tables; checked against the data."""
-        data_shape = None if row_shape is None else _as_chw(row_shape)
-        if self.image_shape is None:
-            shape = data_shape
-        else:
-            shape = _as_chw(self.image_shape)
-            if data_shape is not None and shape != data_shape:
-                raise ValueError(
-                    f"image_shape={tuple(self.image_shape)} does not match the images in X, "
-                    f"of shape {tuple(row_shape)}."
-                )
-            if math.prod(shape) != n_features:
-                raise ValueError(
-                    f"image_shape={tuple(self.image_shape)} has {math.prod(shape)} values, "
-                    f"but the rows of X have {n_features}."
-                )
-        if shape is None:
-            if self.embedding == "convnet":
-                raise ValueError(
-                    "embedding='convnet' needs images: pass X of shape (n, C, H, W) or "
-                    "flat rows with image_shape=(C, H, W)."
-                )
-            if self.augmentation not in ("auto", None, "none", ""):
-                raise ValueError(
-                    f"augmentation={self.augmentation!r} needs images: pass X of shape "
-                    "(n, C, H, W) or flat rows with image_shape=(C, H, W), or use "
-                    "augmentation=None."
-                )
-        return shape
-
-    def _network_factory(self, image_shape):
-        """``factory(input_shape, generator)`` drawing this estimator's embedding network."""
-        if callable(self.embedding):
-            return functools.partial(make_embedding, self.embedding)
-        kind = self.embedding
-        if kind == "auto":
-            kind = "mlp" if image_shape is None else "convnet"
-        if kind == "mlp":
-            options = {"n_layers": self.embedding_layers}
-            if self.embedding_width != "auto":  # "auto": make_embedding's default width
-                options["width"] = self.embedding_width
-            return functools.partial(make_embedding, "mlp", **options)
-        return functools.partial(make_embedding, kind)
-
-    def _augment(self, image_shape):
-        """The SiameseAugment of this run, or None."""
-        if image_shape is None or self.augmentation in (None, "none", ""):
-            return None
-        if isinstance(self.augmentation, SiameseAugment):
-            return self.augmentation
-        if self.augmentation == "auto":
-            strategy = _presets.augmentation(self.preset, self.matching)
-            return None if strategy is None else SiameseAugment(strategy)
-        return SiameseAugment(self.augmentation)
-
-    # The "auto" values, resolved by the preset (see _presets); explicit values win.
-
-    def _n_iter(self):
-        if self.n_iter != "auto":
-            return self.n_iter
-        return _presets.n_iter(self.preset, self.matching)
-
-    def _batch_size(self, n_groups):
-        if self.batch_size != "auto":
-            return self.batch_size
-        return _presets.batch_size(self.preset, self.matching, n_groups)
-
-    def _learning_rate(self, X, image_shape, real, per_class, y_syn):
-        """The step size: a number, or one per synthetic row (a tensor ``(n_syn, 1)``)."""
-        if self.learning_rate != "auto":
-            return self.learning_rate
-        pixel_scale = None
-        if self.preset == "paper" and image_shape is not None and _in_unit_range(X):
-            pixel_scale = float(np.mean(real.scale**2))
-        rate = _presets.learning_rate(
-            self.preset,
-            self.matching,
-            images=image_shape is not None,
-            convnet=self.embedding != "mlp",
-            pixel_scale=pixel_scale,
-        )
-        if self.preset != "library" or self.matching != "distribution" or image_shape:
-            return rate
-        # tables: the loss compares class means, so a row's gradient is 1 / n_c of its
-        # class's; rate * n_c / 10 keeps every row's step what it is at 10 rows
-        if (per_class == per_class[0]).all():
-            return rate * float(per_class[0]) / 10
-        steps = torch.as_tensor(rate * per_class / 10, dtype=torch.float32, device=y_syn.device)
-        return steps[y_syn].unsqueeze(1)
-
-    def _warm_start_epochs(self, alignment, rows_per_class):
-        if self.warm_start_epochs != "auto":
-            return self.warm_start_epochs
-        return _presets.warm_start_epochs(self.preset, self.matching, alignment, rows_per_class)
-
-    def _dc_loops(self, rows_per_class):
-        """(outer_loops, inner_steps): the parameters, or the schedule for the budget."""
-        outer, inner = _presets.dc_loops(rows_per_class)
-        return (
-            outer if self.outer_loops is None else self.outer_loops,
-            inner if self.inner_steps is None else self.inner_steps,
-        )
-
-    def _resolve_budget(self, classes):
-        """``n_per_class`` as a dict over exactly the classes of ``y``."""
-        if not isinstance(self.n_per_class, dict):
-            return {c: self.n_per_class for c in classes}
-        unknown = [k for k in self.n_per_class if k not in set(classes.tolist())]
-        missing = [c for c in classes if c not in self.n_per_class]
-        if unknown or missing:
-            raise ValueError(
-                "n_per_class as a dict must have exactly the classes of y as keys; "
-                f"classes of y: {classes.tolist()}, unknown keys: {unknown}, missing: {missing}."
-            )
-        for label, n in self.n_per_class.items():
-            _check_int(f"n_per_class[{label!r}]", n, minimum=1)
-        return self.n_per_class
-
-    def _kmeans(self, real, cells, per_class, classes, groups, numpy_rng, input_shape):
-        """``matching="kmeans"``: the group-balanced k-means prototypes, as a MatchingResult."""
-        _warn_about_small_classes(per_class, cells.counts.sum(axis=1), classes, "kmeans")
-        alignment = self.alignment if groups is not None else "none"
-        X_syn, inertia, n_iter = balanced_kmeans(
-            real, cells, per_class, alignment=alignment, rng=numpy_rng
-        )
-        return MatchingResult(
-            X_syn=X_syn.reshape(len(X_syn), *input_shape),
-            loss_history=torch.tensor([inertia], dtype=torch.float32),
-            n_iter=n_iter,
-            interrupted=False,
-        )
-
-    def _initial_rows(self, real, cells, per_class, classes, numpy_rng, torch_rng, *,
-                      alignment):
-        """Standardised starting rows: random real rows of each class, noise, or k-means."""
-        device = torch_rng.device
-        if self.init == "kmeans":
-            _warn_about_small_classes(per_class, cells.counts.sum(axis=1), classes, "kmeans")
-            return balanced_kmeans(real, cells, per_class, alignment=alignment,
-                                   rng=numpy_rng)[0]
-        if self.init == "noise":
-            return torch.randn(
-                (int(per_class.sum()), real.n_features), generator=torch_rng, device=device
-            )
-        blocks = []
-        for code, (n_syn, n_real) in enumerate(zip(per_class, cells.counts.sum(axis=1))):
-            positions = numpy_rng.choice(n_real, size=n_syn, replace=n_syn > n_real)
-            block = real.gather(cells.rows_of_class(code, positions))
-            if n_syn > n_real:
-                label = classes.tolist()[code]  # plain Python: 1, not np.int64(1)
-                warnings.warn(
-                    f"Class {label!r} has {n_real} rows but {n_syn} synthetic rows "
-                    "were asked for; they start from its rows drawn with replacement, plus "
-                    "small noise so that copies can move apart.",
-                    UserWarning,
-                    stacklevel=5,
-                )
-                block = block + 0.01 * torch.randn(
-                    block.shape, generator=torch_rng, device=device
-                )
-            blocks.append(block)
-        return torch.cat(blocks)
+        Not parameters (the defaults are the measured choice): a benchmark overrides this.
+        """
+        return TransportSettings()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
         tags.input_tags.allow_nan = False
         return tags
-
-
-def _in_unit_range(X):
-    """Whether every value of ``X`` lies in [0, 1] (pixels as the papers store them)."""
-    if not isinstance(X, np.ndarray):  # read in blocks (memory-mapped, Dask): not checked
-        return False
-    return bool(X.min() >= 0 and X.max() <= 1)
-
-
-def _flatten_images(X):
-    """Images ``(n, C, H, W)`` or ``(n, H, W)`` as rows ``(n, values)``, with the shape of one.
-
-    Returns ``(X, None)`` for anything else (left to the usual validation). The
-    reshape is a view for a contiguous array: the caller's images are not copied.
-    """
-    ndim = getattr(X, "ndim", None)
-    if not isinstance(ndim, int) or ndim <= 2 or isinstance(X, (pd.DataFrame, pd.Series)):
-        return X, None
-    if ndim > 4:
-        raise ValueError(
-            f"X has {ndim} axes; FairDistiller takes rows (n_samples, n_features) or "
-            "images (n_samples, C, H, W) or (n_samples, H, W)."
-        )
-    row_shape = tuple(int(size) for size in X.shape[1:])
-    return X.reshape(X.shape[0], -1), row_shape
-
-
-def _as_chw(shape):
-    """``(C, H, W)`` from ``(C, H, W)`` or ``(H, W)``."""
-    shape = tuple(int(size) for size in shape)
-    return (1, *shape) if len(shape) == 2 else shape
-
-
-def _check_image_shape(shape):
-    if (
-        not isinstance(shape, (tuple, list))
-        or len(shape) not in (2, 3)
-        or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1
-                   for s in shape)
-    ):
-        raise ValueError(
-            "image_shape must be (C, H, W) or (H, W), positive integers, channels first; "
-            f"got {shape!r}."
-        )
-
-
-# float16 is read as float32 (exactly): computing in float16 would lose too much,
-# and float64 would double the memory for no gain. Other dtypes: float32 stays
-# float32, everything else (float64, int, bool, nullable pandas) becomes float64.
-def _float_dtypes(X):
-    """The ``dtype`` argument of ``validate_data`` for this ``X``."""
-    dtypes = set(X.dtypes) if isinstance(X, pd.DataFrame) else {getattr(X, "dtype", None)}
-    return np.float32 if dtypes == {np.dtype(np.float16)} else [np.float64, np.float32]
-
-
-def _non_numeric_columns(X):
-    """Names (DataFrame) or indices (array, list) of the columns of X holding non-numbers.
-
-    Only called once conversion has failed, so its copies cost nothing on success.
-    """
-    if isinstance(X, pd.DataFrame):
-        return [name for name, column in X.items() if _holds_non_numbers(column)]
-    try:
-        array = np.asarray(X, dtype=None if hasattr(X, "dtype") else object)
-    except ValueError:  # ragged rows: let validate_data's error stand
-        return []
-    if array.ndim != 2:
-        return []
-    return [j for j in range(array.shape[1]) if _holds_non_numbers(array[:, j])]
-
-
-def _holds_non_numbers(column):
-    """Whether a 1-D column (Series or array) has a value that is not a number or missing."""
-    dtype = column.dtype
-    if pd.api.types.is_numeric_dtype(dtype):  # bool and pandas' nullable dtypes included
-        return False
-    if not (isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype)):
-        return True  # datetimes, periods, intervals
-    values = pd.Series(np.asarray(column, dtype=object))
-    return bool((pd.to_numeric(values, errors="coerce").isna() & values.notna()).any())
-
-
-def _check_classification_target(y):
-    """1-D class labels, accepting a column vector or a one-vs-all indicator matrix."""
-    target_type = type_of_target(y, input_name="y")
-    if target_type == "multilabel-indicator":
-        if np.any(np.asarray(y).sum(axis=1) != 1):
-            raise ValueError(
-                "y is multilabel: multilabel and multioutput targets are not supported. "
-                "Pass one class label per row."
-            )
-        return np.asarray(y).argmax(axis=1), True
-    if target_type.endswith("multioutput"):
-        raise ValueError(
-            "y is multioutput: multilabel and multioutput targets are not supported. "
-            "Pass one class label per row."
-        )
-    if target_type not in ("binary", "multiclass"):
-        hints = {
-            "continuous": " It looks like a regression target: bin it into classes first "
-            "(e.g. pandas.cut or sklearn.preprocessing.KBinsDiscretizer).",
-            "unknown": " Check y for missing values (None) or mixed types.",
-        }
-        # "Unknown label type" is scikit-learn's wording, which its estimator checks expect
-        raise ValueError(
-            f"Unknown label type: y is {target_type!r}, but FairDistiller needs one class "
-            "label (a number or a string) per row." + hints.get(target_type, "")
-        )
-    return column_or_1d(y, warn=False), False
-
-
-def _warn_about_small_classes(per_class, class_counts, classes, how):
-    """Warn when a class has fewer real rows than synthetic rows asked for (k-means)."""
-    for label, n_syn, n_real in zip(classes.tolist(), per_class, class_counts):
-        if n_syn > n_real:
-            warnings.warn(
-                f"Class {label!r} has {n_real} rows but {n_syn} synthetic rows were asked "
-                f"for; {how} keeps each of its rows once and draws the others again with "
-                "small noise.",
-                UserWarning,
-                stacklevel=6,
-            )
-
-
-def _check_choice(name, value, choices):
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name} must be one of {list(choices)}; got {value!r}.")
-
-
-def _check_int(name, value, *, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise ValueError(f"{name} must be {kind}; got {value!r}.")
-
-
-def _warn_about_absent_groups(present, classes, groups):
-    """Say which groups have no rows in a class: the targets use the groups present."""
-    if groups is None or present.all():
-        return
-    # tolist(): plain Python labels read better than np.int64(1) / np.str_('a')
-    class_labels, group_labels = classes.tolist(), groups.tolist()
-    absent = {
-        class_labels[k]: _short_list([group_labels[g] for g in np.flatnonzero(~present[k])])
-        for k in range(len(classes))
-        if not present[k].all()
-    }
-    shown = dict(list(absent.items())[:_SHOWN])
-    more = f" and {len(absent) - _SHOWN} more classes" if len(absent) > _SHOWN else ""
-    warnings.warn(
-        f"Some groups have no rows in some classes ({shown}{more}); the targets of those "
-        "classes use the groups that are present.",
-        UserWarning,
-        stacklevel=5,
-    )
-
-
-_SHOWN = 5  # labels shown in a warning: a column of thousands of groups must not flood it
-
-
-def _short_list(labels):
-    """``labels`` if short, else the first :data:`_SHOWN` and how many more (for messages)."""
-    if len(labels) <= _SHOWN:
-        return labels
-    return [*labels[:_SHOWN], f"... {len(labels) - _SHOWN} more"]
-
-
-def _check_random_state(random_state):
-    """Accept what ``sklearn.utils.check_random_state`` accepts; refuse the rest clearly."""
-    if random_state is None or isinstance(random_state, np.random.RandomState):
-        return
-    if isinstance(random_state, np.random.Generator):
-        raise TypeError(
-            "random_state must be None, an int in [0, 2**32 - 1] or a "
-            "numpy.random.RandomState; got a numpy.random.Generator, which scikit-learn "
-            "estimators do not take. Pass a seed drawn from it, e.g. "
-            "random_state=int(rng.integers(2**32))."
-        )
-    if not isinstance(random_state, numbers.Integral):
-        raise TypeError(
-            "random_state must be None, an int in [0, 2**32 - 1] or a "
-            f"numpy.random.RandomState; got {type(random_state).__name__} {random_state!r}."
-        )
-    if not 0 <= random_state <= 2**32 - 1:
-        raise ValueError(
-            f"random_state must be an int in [0, 2**32 - 1] (a NumPy seed); got {random_state}."
-        )
-
-
-def _check_embedding_factory(factory):
-    """A user's ``embedding`` must be callable as ``factory(input_shape, generator)``."""
-    try:
-        signature = inspect.signature(factory)
-    except (TypeError, ValueError):  # no signature to read (some builtins): trust it
-        return
-    try:
-        signature.bind(None, None)
-    except TypeError as error:
-        raise TypeError(
-            f"embedding={factory!r} must be a factory called as factory(input_shape, "
-            f"generator), but its signature is {signature} ({error}). Wrap it, e.g. "
-            "embedding=lambda input_shape, generator: MyNetwork(input_shape, generator), or "
-            "use functools.partial(skfairdistill.networks.make_embedding, 'mlp', width=64)."
-        ) from None
-
-
-def _refuse_categorical_columns(X):
-    """A pandas ``category`` column of numbers in X is refused, not read as its numbers.
-
-    Its categories are labels, not quantities: reading the numbers as values would
-    distil an order and distances the data may not have, and synthetic values
-    (2.37) would be no category. The caller decides: one-hot encode it, or, when
-    the numbers are quantities, convert it with ``astype(float)``. (A category
-    column of text is refused by the non-numeric check, with the same advice.)
-    """
-    if not isinstance(X, pd.DataFrame):
-        return
-    columns = [
-        name for name, dtype in X.dtypes.items()
-        if isinstance(dtype, pd.CategoricalDtype)
-        and pd.api.types.is_numeric_dtype(dtype.categories.dtype)
-    ]
-    if columns:
-        raise ValueError(
-            f"X has categorical (pandas 'category') columns of numbers {_short_list(columns)}; "
-            "FairDistiller does not read category labels as quantities. One-hot encode "
-            "them first (e.g. sklearn.preprocessing.OneHotEncoder in a ColumnTransformer), "
-            "or, if their values are quantities, convert them with "
-            "X.astype({column: float})."
-        )
-
-
-def _check_finite_rows(X_syn, learning_rate):
-    """Never return NaN or infinite synthetic rows (e.g. after a step that overflows)."""
-    if np.isfinite(X_syn).all():
-        return
-    raise ValueError(
-        "the distillation produced synthetic rows that are not finite numbers (NaN or "
-        f"infinite) for the dtype of X: the step (learning_rate={learning_rate}) is too "
-        "large for this data, or X holds values near the limit of its dtype (float32: "
-        "about 3.4e38). Lower learning_rate, or rescale X (e.g. StandardScaler) first."
-    )
-
-
-def _device_memory(device):
-    """Bytes of memory of ``device`` (the host's RAM for the CPU); None when unknown."""
-    try:
-        if device.type == "cuda":
-            return int(torch.cuda.get_device_properties(device).total_memory)
-        import os
-
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    except (AttributeError, ValueError, OSError, RuntimeError):
-        return None
-
-
-def _format_bytes(n_bytes):
-    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
-        if n_bytes < 1024 or unit == "PB":
-            return f"{n_bytes:.1f} {unit}" if unit != "B" else f"{int(n_bytes)} B"
-        n_bytes /= 1024
-    return ""  # not reached
-
-
-def _check_memory(estimator, per_class, n_values, image_shape, cells, device, batch_size):
-    """Refuse, before allocating, a run whose tensors cannot fit in the device's memory.
-
-    A rough lower bound of the float32 memory of the main tensors, split by the
-    parameter that drives each part: the synthetic rows (``n_per_class``: the rows,
-    their gradient and momentum, their embeddings), the embedding MLP's weights
-    (``embedding_width`` / ``embedding_layers``) and the real mini-batch
-    (``batch_size``, per (class, group) cell). A user's embedding factory is not
-    counted (its size is unknown), nor is the ConvNet's (fixed) size.
-    """
-    limit = _device_memory(device)
-    if limit is None:
-        return
-    n_syn = int(np.sum(per_class, dtype=np.float64))
-    batch = min(batch_size, int(cells.counts.max()))
-    n_cells = int(cells.counts.size)
-    width, layers, network = 0, 0, 0.0
-    kind = estimator.embedding
-    if kind == "auto":
-        kind = "mlp" if image_shape is None else "convnet"
-    if kind == "mlp":
-        from ._networks import default_mlp_width
-
-        width = estimator.embedding_width
-        if width == "auto":
-            width = default_mlp_width(n_values)
-        layers = estimator.embedding_layers
-        network = 4.0 * 2 * (n_values * width + (layers - 1) * width * width)  # weights, grads
-    elif kind == "convnet":
-        width, layers = 128 * math.prod(image_shape[1:]), 3  # activations of the first block
-    # activations of the first layer count with the rows; of the others, with the network
-    network += 4.0 * (n_cells * batch + 2 * n_syn) * width * max(layers - 1, 0)
-    parts = {
-        "n_per_class": 4.0 * n_syn * (5 * n_values + 2 * width) + 8.0 * n_syn,
-        "embedding_width" if estimator.embedding_width != "auto" else "embedding_layers": network,
-        "batch_size": 4.0 * n_cells * batch * (2 * n_values + width),
-    }
-    total = sum(parts.values())
-    if total <= limit:
-        return
-    name = max(parts, key=parts.get)
-    value = getattr(estimator, name)
-    raise ValueError(
-        f"{name}={value!r} would need about {_format_bytes(parts[name])} of memory "
-        f"({_format_bytes(total)} in all for this run), more than the "
-        f"{_format_bytes(limit)} of {device}; use a smaller {name}."
-    )

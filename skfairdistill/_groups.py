@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ._data import is_dask_array
+from ._host_rows import is_dask_array
 
 
 def encode_groups(sensitive_features, n_samples):

@@ -15,7 +15,7 @@ offers:
 - ``network(X)``: embeds ``X`` of shape ``(..., *input_shape)`` into
   ``(..., network.width)``; any number of leading (batch) axes;
 - ``network.parameters()``: a list of the weight tensors (leaf tensors on the
-  generator's device). :func:`warm_up` and gradient matching switch their
+  generator's device). :func:`~skfairdistill._matching.warm_up` and gradient matching switch their
   ``requires_grad`` on and off and update them in place;
 - ``network.width``: the embedding dimension (an ``int``);
 - optionally ``network.output_axes()``: for each tensor of ``parameters()``, the
@@ -32,7 +32,6 @@ import numbers
 import torch
 import torch.nn.functional as F
 
-from ._optim import MomentumSGD
 
 
 INITS = ("quantile", "gaussian", "sign")
@@ -259,7 +258,6 @@ class ConvNet:
             if pool:
                 height, width = height // 2, width // 2
             fan_in = self.channels
-        self.output_shape = (self.channels, height, width)
         self.width = self.channels * height * width
 
     def parameters(self):
@@ -406,43 +404,3 @@ def _check_network(network, factory):
             f"the embedding factory {name} returned a network whose width is "
             f"{network.width!r}; it must be the embedding dimension, a positive int."
         )
-
-
-def warm_up(network, X_syn, y_syn, n_classes, epochs, generator, *, learning_rate=0.01,
-            batch_size=256, augment=None):
-    """Train ``network`` and a linear classification head on the synthetic rows.
-
-    COBRA's warm start, as the authors' code does it (mhmoslemi/COBRA,
-    ``train_dm.py``): before a matching step the freshly drawn embedding network
-    is trained for ``epochs`` epochs on the current synthetic set — plain SGD
-    (``learning_rate`` 0.01, no momentum), shuffled mini-batches of ``batch_size``,
-    each augmented (images, when ``augment`` is given; one transform per image,
-    as their DSA call without a shared seed), cross-entropy through a linear head
-    with a bias. The head stands for their network's own classifier layer and is
-    drawn as PyTorch's default initialisation of one, uniform in
-    ``±1 / sqrt(width)``, from ``generator``. The synthetic rows are constants
-    here. Our networks have no affine normalisation parameters, so unlike the
-    authors' ConvNet only the weights, biases and head are trained.
-    """
-    params = network.parameters()
-    device = generator.device
-    bound = 1.0 / math.sqrt(network.width)
-    head = (torch.rand(network.width, n_classes, generator=generator, device=device) * 2 - 1)
-    head_bias = (torch.rand(n_classes, generator=generator, device=device) * 2 - 1) * bound
-    head *= bound
-    for tensor in params + [head, head_bias]:
-        tensor.requires_grad_(True)
-    optimizer = MomentumSGD(params + [head, head_bias], lr=learning_rate)
-    inputs = X_syn.detach()
-    for _ in range(epochs):
-        order = torch.randperm(len(inputs), generator=generator, device=device)
-        for batch in order.split(batch_size):
-            rows = inputs[batch]
-            if augment is not None:
-                rows = augment.apply(rows, augment.draw(generator, batch_size=len(batch)))
-            optimizer.zero_grad()
-            F.cross_entropy(torch.addmm(head_bias, network(rows), head), y_syn[batch]).backward()
-            optimizer.step()
-    for tensor in params:
-        tensor.requires_grad_(False)
-    return network

@@ -32,6 +32,9 @@ import torch
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 
+from ._matching import MatchingResult
+from ._validation import warn_about_small_classes
+
 # A (class, group) cell with more rows than this is represented by a uniform random
 # sample of this many, keeping the cell's total weight: the cost of k-means grows
 # linearly with its rows, and beyond a few ten thousand rows per cell the centroids
@@ -139,3 +142,20 @@ def _all_rows(rows, n_syn, rng):
     again = rows[rng.integers(len(rows), size=extra)]
     noise = 0.01 * rng.standard_normal(again.shape).astype(rows.dtype)
     return np.concatenate([rows, again + noise])
+
+
+def kmeans_result(real, cells, per_class, classes, alignment, rng, input_shape):
+    """``matching="kmeans"``: the prototypes of :func:`balanced_kmeans` as a MatchingResult.
+
+    Its loss history is one value, the weighted inertia; ``n_iter`` the Lloyd
+    iterations of the longest class.
+    """
+    warn_about_small_classes(per_class, cells.counts.sum(axis=1), classes, "kmeans")
+    X_syn, inertia, n_iter = balanced_kmeans(real, cells, per_class, alignment=alignment,
+                                             rng=rng)
+    return MatchingResult(
+        X_syn=X_syn.reshape(len(X_syn), *input_shape),
+        loss_history=torch.tensor([inertia], dtype=torch.float32),
+        n_iter=n_iter,
+        interrupted=False,
+    )

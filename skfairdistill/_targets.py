@@ -20,9 +20,9 @@ groups' embedding clouds (optimal transport, :mod:`skfairdistill._wasserstein`),
 built by :func:`distribution_target`.
 """
 
+from ._names import ALIGNMENTS
 from ._wasserstein import BARYCENTERS, DistributionTarget
 
-ALIGNMENTS = ("barycenter", "groupwise", "none")
 DISTANCES = ("l1", "squared_l2")
 
 
@@ -78,7 +78,7 @@ def check_barycenter(alignment, barycenter):
         )
 
 
-def distribution_target(barycenter, present, y_syn, generator):
+def distribution_target(barycenter, present, y_syn, generator, transport=None):
     """The loss object of a distribution-level barycenter, or None for ``"mean"``.
 
     Parameters
@@ -90,6 +90,8 @@ def distribution_target(barycenter, present, y_syn, generator):
         target is the class's own embedding distribution.
     y_syn : LongTensor of shape (n_syn,)
     generator : torch.Generator
+    transport : TransportSettings or None, default=None
+        The optimal-transport settings (None: the defaults).
 
     Returns
     -------
@@ -100,4 +102,4 @@ def distribution_target(barycenter, present, y_syn, generator):
     """
     if barycenter == "mean":
         return None
-    return DistributionTarget(barycenter, present, y_syn, generator)
+    return DistributionTarget(barycenter, present, y_syn, generator, transport)

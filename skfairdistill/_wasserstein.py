@@ -39,20 +39,21 @@ towards (an estimate of) :math:`\bar\nu_y`, not only its mean.
   barycenter functional itself (envelope theorem), so the distillation iterations
   continue the fixed point — without the extra :math:`n_y \times n_y` OT solve
   that the exact :math:`W_2^2` (:func:`ot.emd2`) would need. The step itself is
-  estimated from :data:`GROUPS_PER_STEP` groups (one by default) drawn uniformly at
-  random among the present groups of the class, every iteration: the average of
-  the one-group steps over the groups is the exact step, so the estimate is
+  estimated from ``groups_per_step`` groups (:class:`TransportSettings`; one by
+  default) drawn uniformly at random among the present groups of the class, every
+  iteration: the average of the one-group steps over the groups is the exact
+  step, so the estimate is
   unbiased and the groups keep uniform weights whatever their sizes, at one OT
   problem per class instead of :math:`|A_y|` (the network and the real batch are
   redrawn every iteration anyway). Cost per class and iteration: one (or
   :math:`|A_y|`) exact OT problem of size :math:`n_y \times m` per step
-  (``m`` real rows per group: a random mini-batch of at most :data:`MAX_CLOUD`
+  (``m`` real rows per group: a random mini-batch of at most ``max_cloud``
   rows, or twice the largest class's synthetic rows if that is more), their cost
   matrices built in one batched operation.
 - ``"sliced"``: the sliced version, all classes and groups in one batch with no
   OT solver. In one dimension the :math:`W_2` barycenter has a closed form — its
   quantile function is the average of the groups' quantile functions — so for
-  :data:`N_PROJECTIONS` random unit directions :math:`\theta` the projected
+  ``n_projections`` random unit directions :math:`\theta` the projected
   barycenter's quantiles at the levels :math:`(i + 1/2)/n_y` are averaged from the
   groups' empirical quantiles, and the loss is
 
@@ -78,29 +79,47 @@ Everything follows the device and dtype of the embeddings; POT's backend follows
 the torch tensors (its exact solver runs on the CPU and copies back).
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 import ot
 import torch
 
 BARYCENTERS = ("mean", "wasserstein", "sliced")
 
-#: Fixed-point steps of the free-support barycenter per iteration (warm-started).
-FIXED_POINT_STEPS = 1
-#: At most this many real rows per (class, group) cloud enter an exact OT problem.
-MAX_CLOUD = 128
-#: Groups whose plans enter the fixed-point step, per class and iteration: ``k``
-#: groups drawn uniformly at random among those present (``k`` OT problems instead
-#: of ``|A_y|``; with one step, an unbiased estimate of the exact step), or ``None``
-#: for every present group (the exact step). Several fixed-point steps always use
-#: every group: iterating one group's step would converge to that group alone.
-GROUPS_PER_STEP = 1
-#: Random directions of the sliced target per iteration.
-N_PROJECTIONS = 64
-# Network simplex iterations of ot.emd (its default, 1e5, is too few for 500 x 1000).
-_EMD_MAX_ITER = 1_000_000
+
+@dataclass(frozen=True)
+class TransportSettings:
+    """The optimal-transport settings of a distribution-level target (arguments, not globals).
+
+    Parameters
+    ----------
+    fixed_point_steps : int, default=1
+        Fixed-point steps of the free-support barycenter per iteration (warm-started).
+    max_cloud : int, default=128
+        At most this many real rows per (class, group) cloud enter an exact OT problem.
+    groups_per_step : int or None, default=1
+        Groups whose plans enter the fixed-point step, per class and iteration: ``k``
+        groups drawn uniformly at random among those present (``k`` OT problems instead
+        of ``|A_y|``; with one step, an unbiased estimate of the exact step), or None
+        for every present group (the exact step). Several fixed-point steps always use
+        every group: iterating one group's step would converge to that group alone.
+    n_projections : int, default=64
+        Random directions of the sliced target per iteration.
+    emd_max_iter : int, default=1_000_000
+        Network simplex iterations of ``ot.emd`` (its default, 1e5, is too few for
+        500 x 1000).
+    """
+
+    fixed_point_steps: int = 1
+    max_cloud: int = 128
+    groups_per_step: int | None = 1
+    n_projections: int = 64
+    emd_max_iter: int = 1_000_000
 
 
-def free_support_barycenter(clouds, cloud_weights, support, *, n_steps=FIXED_POINT_STEPS):
+def free_support_barycenter(clouds, cloud_weights, support, *, n_steps=1,
+                            emd_max_iter=1_000_000):
     r"""Uniform-weight free-support :math:`W_2` barycenter of several point clouds.
 
     The fixed point of :func:`ot.lp.free_support_barycenter` (Cuturi & Doucet 2014,
@@ -130,8 +149,10 @@ def free_support_barycenter(clouds, cloud_weights, support, *, n_steps=FIXED_POI
         padding rows, which get no mass.
     support : tensor of shape (n, d)
         Initial support (the warm start).
-    n_steps : int
+    n_steps : int, default=1
         Fixed-point iterations.
+    emd_max_iter : int, default=1_000_000
+        Network simplex iterations of each ``ot.emd`` call.
 
     Returns
     -------
@@ -149,7 +170,7 @@ def free_support_barycenter(clouds, cloud_weights, support, *, n_steps=FIXED_POI
         # solver and the update in float64
         costs = torch.cdist(X.expand(len(Y), -1, -1), Y).pow(2).double().cpu().numpy()
         plans = np.stack(
-            [ot.emd(a, b_a, cost, numItermax=_EMD_MAX_ITER) for b_a, cost in zip(b, costs)]
+            [ot.emd(a, b_a, cost, numItermax=emd_max_iter) for b_a, cost in zip(b, costs)]
         )
         update = torch.as_tensor(plans, device=X.device).bmm(Y64).sum(0) * (n / len(Y))
         X = update.to(X.dtype)
@@ -218,20 +239,23 @@ class DistributionTarget:
     y_syn : LongTensor of shape (n_syn,)
         Class code of every synthetic row.
     generator : torch.Generator
-        Source of the random directions (sliced).
+        Source of the random directions (sliced) and of the sampled groups.
+    settings : TransportSettings, default=TransportSettings()
+        The optimal-transport settings.
 
     Attributes
     ----------
     cloud_size : int
-        Real rows per cell that the clouds need at most: ``max(MAX_CLOUD, 2 n_y)``
+        Real rows per cell that the clouds need at most: ``max(settings.max_cloud, 2 n_y)``
         for the largest synthetic class ``n_y``. The caller draws mini-batches of
         at most this size.
     """
 
-    def __init__(self, kind, present, y_syn, generator):
+    def __init__(self, kind, present, y_syn, generator, settings=None):
         if kind not in BARYCENTERS[1:]:
             raise ValueError(f"unknown distribution-level barycenter {kind!r}")
         self.kind = kind
+        self.settings = TransportSettings() if settings is None else settings
         self.generator = generator
         self.present_host = np.asarray(present, dtype=bool)
         self.n_classes, self.n_groups = self.present_host.shape
@@ -246,7 +270,7 @@ class DistributionTarget:
         # the solver's and the sorts' cost grow with the clouds: the loop draws at
         # most this many real rows per cell (a smaller random batch, not a subsample
         # of embedded rows, so that no embedding is computed in vain)
-        self.cloud_size = max(MAX_CLOUD, 2 * max(self.sizes))
+        self.cloud_size = max(self.settings.max_cloud, 2 * max(self.sizes))
         self.groups = [
             torch.as_tensor(np.flatnonzero(self.present_host[k]), device=device)
             for k in range(self.n_classes)
@@ -281,15 +305,16 @@ class DistributionTarget:
             groups = self.groups[k]
             if len(rows) == 0 or len(groups) == 0:
                 continue
-            sampled = GROUPS_PER_STEP is not None and FIXED_POINT_STEPS == 1
-            if sampled and GROUPS_PER_STEP < len(groups):
+            per_step, n_steps = self.settings.groups_per_step, self.settings.fixed_point_steps
+            if per_step is not None and n_steps == 1 and per_step < len(groups):
                 # uniform over the groups, whatever their sizes: E[step] = the exact step
                 pick = torch.randperm(len(groups), generator=self.generator,
-                                      device=self.generator.device)[:GROUPS_PER_STEP]
+                                      device=self.generator.device)[:per_step]
                 groups = groups[pick]
             syn = syn_embedded[rows]
             target = free_support_barycenter(
-                embedded[k, groups], weights[k, groups], syn, n_steps=FIXED_POINT_STEPS
+                embedded[k, groups], weights[k, groups], syn, n_steps=n_steps,
+                emd_max_iter=self.settings.emd_max_iter,
             )
             loss = loss + fixed_point_loss(syn, target)
         return loss
@@ -297,7 +322,7 @@ class DistributionTarget:
     def _sliced(self, embedded, weights, syn_embedded):
         dim = embedded.shape[-1]
         directions = torch.randn(
-            (dim, N_PROJECTIONS), generator=self.generator, device=embedded.device
+            (dim, self.settings.n_projections), generator=self.generator, device=embedded.device
         ).to(embedded.dtype)
         directions = directions / directions.norm(dim=0, keepdim=True)
         # (K, G, L, m): sorting along the last, contiguous axis is the fast one

@@ -8,7 +8,6 @@ from skfairdistill._augment import (
     NO_COLOR_STRATEGY,
     OPERATIONS,
     SiameseAugment,
-    augment_pair,
     parse_strategy,
 )
 
@@ -164,3 +163,10 @@ def test_choose_then_draw_fixes_the_operation():
         assert augment.draw(generator, operation=k)["ops"] == (augment.operations[k],)
     assert SiameseAugment("crop_flip", mode="multiple").choose(5, generator) is None
     assert SiameseAugment("crop").choose(5, generator) is None
+
+
+def augment_pair(real, syn, strategy, generator):
+    """One shared random transform applied to a real and a synthetic batch (siamese)."""
+    augment = SiameseAugment(strategy)
+    params = augment.draw(generator)
+    return augment.apply(real, params), augment.apply(syn, params)

@@ -35,6 +35,7 @@ def _digest(path):
         return hashlib.sha256(handle.read()).hexdigest()
 
 
+@pytest.mark.slow  # a subprocess: seconds of interpreter start-up
 def test_quick_run_writes_report_csv_and_figures(tmp_path):
     docs_report = os.path.join(ROOT, "docs", "benchmarks.md")
     before = _digest(docs_report)
@@ -78,6 +79,7 @@ def test_quick_run_writes_report_csv_and_figures(tmp_path):
     assert _digest(docs_report) == before
 
 
+@pytest.mark.slow  # a subprocess: seconds of interpreter start-up
 def test_images_quick_run_writes_rows_and_report(tmp_path):
     """benchmarks/images.py --quick: every setting of both parts gives rows and a report."""
     command = [sys.executable, os.path.join(BENCH, "images.py"), "--quick",
@@ -92,6 +94,7 @@ def test_images_quick_run_writes_rows_and_report(tmp_path):
     assert "DEO_A ≤ 0.5×" in report
 
 
+@pytest.mark.slow  # a subprocess: seconds of interpreter start-up
 def test_image_timing_quick_run(tmp_path):
     """benchmarks/image_timing.py --quick: a CPU row with a positive time per iteration."""
     command = [sys.executable, os.path.join(BENCH, "image_timing.py"), "--quick",

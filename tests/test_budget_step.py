@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from skfairdistill import FairDistiller
+from skfairdistill._config import learning_rate
 
 
 def _data(seed=0, n=400):
@@ -58,8 +59,8 @@ def test_gradient_matching_and_a_number_keep_their_step():
     X, y, A = _data()
     one = FairDistiller(n_per_class=20, n_iter=3, random_state=0).fit(
         X, y, sensitive_features=A)
-    assert one._learning_rate(None, None, None, np.array([20, 20]), None) == pytest.approx(0.2)
+    assert learning_rate(one, None, None, None, np.array([20, 20]), None) == pytest.approx(0.2)
     dc = FairDistiller(matching="gradient")
-    assert dc._learning_rate(None, None, None, np.array([20, 20]), None) == 0.1
-    assert FairDistiller(learning_rate=0.3)._learning_rate(
-        None, None, None, np.array([50, 50]), None) == 0.3
+    assert learning_rate(dc, None, None, None, np.array([20, 20]), None) == 0.1
+    assert learning_rate(
+        FairDistiller(learning_rate=0.3), None, None, None, np.array([50, 50]), None) == 0.3

@@ -392,6 +392,7 @@ def test_demo_runs_the_comparison(monkeypatch, capsys):
     assert "| COBRA | 0.810 ± 0.000 |" in out
 
 
+@pytest.mark.slow  # a subprocess: seconds of interpreter start-up
 def test_python_dash_m_entry_point():
     result = subprocess.run(
         [sys.executable, "-m", "skfairdistill", "--help"],

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from skfairdistill import FairDistiller
+from skfairdistill._config import network_factory
 from skfairdistill._groups import CellSampler
 
 FAST = dict(n_iter=20, random_state=0)
@@ -467,10 +468,10 @@ def test_bad_parameters_raise_naming_them(grouped_data, param, value):
 @pytest.mark.parametrize(("n_features", "width"), [(10, 128), (128, 128), (129, 256), (192, 256)])
 def test_auto_embedding_width_follows_the_number_of_columns(n_features, width):
     """128 wide up to 128 input columns; wider inputs get 256 (no compressing first layer)."""
-    factory = FairDistiller()._network_factory(None)
+    factory = network_factory(FairDistiller(), None)
     network = factory((n_features,), torch.Generator().manual_seed(0))
     assert network.width == width
-    assert FairDistiller(embedding_width=64)._network_factory(None)(
+    assert network_factory(FairDistiller(embedding_width=64), None)(
         (n_features,), torch.Generator().manual_seed(0)).width == 64
 
 

@@ -32,6 +32,7 @@ def test_every_example_is_tested():
     ]
 
 
+@pytest.mark.slow  # runs a whole example
 def test_colored_digits_images(quick, capsys):
     namespace = _run("colored_digits_images.py")
     assert namespace["QUICK"]
@@ -40,6 +41,7 @@ def test_colored_digits_images(quick, capsys):
     assert "deo_mean" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # runs a whole example
 def test_plot_quickstart(quick, capsys):
     namespace = _run("plot_quickstart.py")
     assert namespace["QUICK"]
@@ -50,6 +52,7 @@ def test_plot_quickstart(quick, capsys):
     assert len(namespace["fig"].axes) == 3
 
 
+@pytest.mark.slow  # runs a whole example
 def test_grid_search_budget(quick, capsys):
     namespace = _run("grid_search_budget.py")
     table = namespace["table"]
@@ -61,6 +64,7 @@ def test_grid_search_budget(quick, capsys):
     assert "best:" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # runs a whole example
 def test_readable_rows(quick, capsys):
     namespace = _run("readable_rows.py")
     synthetic, X = namespace["synthetic"], namespace["X"]
@@ -72,6 +76,7 @@ def test_readable_rows(quick, capsys):
     assert "encoded features" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # runs a whole example
 def test_dask_grid_search(quick, capsys):
     pytest.importorskip("dask.distributed")
     namespace = _run("dask_grid_search.py")

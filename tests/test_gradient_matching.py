@@ -10,7 +10,7 @@ from sklearn.datasets import load_digits
 from skfairdistill._augment import NO_COLOR_STRATEGY, SiameseAugment
 from skfairdistill._data import RealRows
 from skfairdistill._groups import CellSampler
-from skfairdistill._matching.distribution import MatchingResult
+from skfairdistill._matching import MatchingResult
 from skfairdistill._matching.gradient import layerwise_cosine_distance, match_gradients
 from skfairdistill._networks import make_embedding
 

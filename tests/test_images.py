@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-import skfairdistill._distiller as distiller_module
+import skfairdistill._matching._run as matching_run
 import skfairdistill._networks as networks_module
 from skfairdistill import FairDistiller
 from skfairdistill._augment import NO_COLOR_STRATEGY, SiameseAugment
@@ -46,7 +46,7 @@ def captured(monkeypatch):
         return wrapper
 
     for name in ("match_distributions", "match_gradients"):
-        monkeypatch.setattr(distiller_module, name, spy(name, getattr(distiller_module, name)))
+        monkeypatch.setattr(matching_run, name, spy(name, getattr(matching_run, name)))
     return calls
 
 
@@ -221,7 +221,7 @@ def test_gradient_matching_takes_dc_schedule(monkeypatch, n_per_class, loops):
         calls.append((kwargs["outer_loops"], kwargs["inner_steps"]))
         raise KeyboardInterrupt  # only the arguments matter here
 
-    monkeypatch.setattr(distiller_module, "match_gradients", refuse)
+    monkeypatch.setattr(matching_run, "match_gradients", refuse)
     X, y, groups = _images(n=120)
     with pytest.raises(KeyboardInterrupt):
         FairDistiller(matching="gradient", **{**FAST, "n_per_class": n_per_class}).fit(
@@ -293,8 +293,8 @@ def test_bad_image_settings_fail_before_any_work(monkeypatch, case):
     def refuse(*args, **kwargs):
         raise AssertionError("the matching loop started before the input was rejected")
 
-    monkeypatch.setattr(distiller_module, "match_distributions", refuse)
-    monkeypatch.setattr(distiller_module, "match_gradients", refuse)
+    monkeypatch.setattr(matching_run, "match_distributions", refuse)
+    monkeypatch.setattr(matching_run, "match_gradients", refuse)
     distiller = FairDistiller(**{**FAST, **params})
     with pytest.raises(ValueError, match=message):
         distiller.fit(X, y, sensitive_features=groups)

@@ -97,13 +97,13 @@ def test_memory_distils_once_per_budget_and_fold(data, tmp_path, monkeypatch):
     """With memory=, the grid over clf__C reuses the synthetic set of each (budget, fold)."""
     X, y, A = data
     calls = []
-    original = FairDistiller._fit_resample
+    original = FairDistiller._distil
 
     def counting(self, *args, **kwargs):
         calls.append(self.n_per_class)
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(FairDistiller, "_fit_resample", counting)
+    monkeypatch.setattr(FairDistiller, "_distil", counting)
     with sklearn.config_context(enable_metadata_routing=True):
         GridSearchCV(
             _pipeline(memory=str(tmp_path)),

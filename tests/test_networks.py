@@ -5,6 +5,7 @@ import functools
 import pytest
 import torch
 
+from skfairdistill._matching import warm_up
 from skfairdistill._networks import (
     ConvNet,
     RandomMLP,
@@ -12,7 +13,6 @@ from skfairdistill._networks import (
     normal_quantiles,
     random_bytes,
     random_signs,
-    warm_up,
 )
 
 

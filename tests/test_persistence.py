@@ -6,6 +6,7 @@ import sys
 
 import joblib
 import numpy as np
+import pytest
 import torch
 
 from skfairdistill import FairDistiller
@@ -45,6 +46,7 @@ def test_fitted_attributes_hold_no_tensors():
     assert isinstance(distiller.X_distilled_, np.ndarray)
 
 
+@pytest.mark.slow  # a subprocess: seconds of interpreter start-up
 def test_gpu_fitted_pickle_loads_without_cuda(tmp_path):
     distiller = _fitted(_data())
     distiller.device_ = torch.device("cuda", 0)  # as left by a fit on a GPU machine

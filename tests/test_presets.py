@@ -7,10 +7,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-import skfairdistill._distiller as distiller_module
+import skfairdistill._matching._run as matching_run
 from skfairdistill import FairDistiller
 from skfairdistill._augment import DEFAULT_STRATEGY
-from skfairdistill._networks import RandomMLP, warm_up
+from skfairdistill._matching import warm_up
+from skfairdistill._networks import RandomMLP
 from skfairdistill._targets import alignment_loss
 
 FAST = dict(n_per_class=2, n_iter=2, random_state=0, device="cpu")
@@ -29,7 +30,7 @@ def captured(monkeypatch):
         return wrapper
 
     for name in ("match_distributions", "match_gradients"):
-        monkeypatch.setattr(distiller_module, name, spy(name, getattr(distiller_module, name)))
+        monkeypatch.setattr(matching_run, name, spy(name, getattr(matching_run, name)))
     return calls
 
 
@@ -107,9 +108,9 @@ def test_library_preset_keeps_the_library_defaults(captured):
 def test_paper_preset_takes_the_authors_hyper_parameters(captured, monkeypatch):
     X, y, groups = _table()
     # the loops are replaced: only their arguments matter here
-    monkeypatch.setattr(distiller_module, "match_distributions",
+    monkeypatch.setattr(matching_run, "match_distributions",
                         lambda *a, **k: captured.__setitem__("dm", k) or _stop())
-    monkeypatch.setattr(distiller_module, "match_gradients",
+    monkeypatch.setattr(matching_run, "match_gradients",
                         lambda *a, **k: captured.__setitem__("dc", k) or _stop())
     for matching in ("distribution", "gradient"):
         with pytest.raises(KeyboardInterrupt):
@@ -126,7 +127,7 @@ def test_paper_preset_on_images_converts_the_step_and_adds_colour(captured, monk
     rng = np.random.default_rng(0)
     X = rng.random((80, 3, 6, 6), dtype=np.float32)  # pixels in [0, 1], as the papers store them
     y, groups = np.arange(80) % 2, rng.choice(["r", "g"], size=80)
-    monkeypatch.setattr(distiller_module, "match_distributions",
+    monkeypatch.setattr(matching_run, "match_distributions",
                         lambda *a, **k: captured.__setitem__("dm", k) or _stop())
     with pytest.raises(KeyboardInterrupt):
         FairDistiller(preset="paper", n_per_class=2, random_state=0, device="cpu").fit(
@@ -178,16 +179,41 @@ def test_warm_up_is_plain_sgd_through_a_drawn_head():
 
 def test_warm_up_takes_mini_batches_of_256(monkeypatch):
     steps = []
-    import skfairdistill._networks as networks_module
+    import skfairdistill._matching._warm_up as warm_up_module
 
-    class Counting(networks_module.MomentumSGD):
+    class Counting(warm_up_module.MomentumSGD):
         def step(self):
             steps.append(self.momentum)
             super().step()
 
-    monkeypatch.setattr(networks_module, "MomentumSGD", Counting)
+    monkeypatch.setattr(warm_up_module, "MomentumSGD", Counting)
     gen = torch.Generator().manual_seed(0)
     network = RandomMLP(3, 4, 1, gen)
     X, y = torch.randn(600, 3, generator=gen), torch.arange(600) % 2
     warm_up(network, X, y, 2, 2, gen)
     assert steps == [0.0] * 6  # 2 epochs x ceil(600 / 256) batches, no momentum
+
+
+def test_warm_start_works_with_a_factory_returning_an_nn_module():
+    """An ``nn.Module`` gives its parameters as a generator: warm_up takes them as a list."""
+
+    class Embedding(torch.nn.Module):
+        width = 8
+
+        def __init__(self, input_shape, generator):
+            super().__init__()
+            self.linear = torch.nn.Linear(input_shape[0], self.width)
+            with torch.no_grad():  # drawn from the fit's generator, not the global one
+                self.linear.weight.copy_(torch.randn(self.linear.weight.shape,
+                                                     generator=generator))
+
+        def forward(self, X):
+            return torch.relu(self.linear(X))
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 3)), np.arange(60) % 2
+    groups = rng.choice(["a", "b"], size=60)
+    model = FairDistiller(embedding=Embedding, warm_start_epochs=1, n_per_class=2, n_iter=2,
+                          random_state=0, device="cpu")
+    X_syn, _ = model.fit_resample(X, y, sensitive_features=groups)
+    assert np.isfinite(X_syn).all() and model.n_iter_ == 2

@@ -29,7 +29,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-import skfairdistill._distiller as distiller_module
+import skfairdistill._matching._run as matching_run
 from skfairdistill import DistilledClassifier, FairDistiller
 from skfairdistill._augment import SiameseAugment
 from skfairdistill._cli import main
@@ -57,8 +57,8 @@ def no_long_work(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the matching loop started before the input was rejected")
 
-    monkeypatch.setattr(distiller_module, "match_distributions", refuse)
-    monkeypatch.setattr(distiller_module, "match_gradients", refuse)
+    monkeypatch.setattr(matching_run, "match_distributions", refuse)
+    monkeypatch.setattr(matching_run, "match_gradients", refuse)
 
 
 def _digest(path):
@@ -294,6 +294,7 @@ def test_float_columns_written_as_floats_stay_floats(tmp_path):
     "import runpy, sys; sys.argv = ['skfairdistill', 'distill', 'x.csv', '--out', 'y.csv']\n"
     "try: runpy.run_module('skfairdistill', run_name='__main__')\nexcept SystemExit: pass",
 ], ids=["import", "public-names", "help", "distill-help", "argument-error"])
+@pytest.mark.slow  # a subprocess: seconds of interpreter start-up
 def test_import_and_help_do_not_import_heavy_modules(code):
     check = "\nheavy = [m for m in ('torch', 'ot', 'fairlearn') if m in sys.modules]\n" \
             "print('HEAVY', heavy)"

@@ -20,6 +20,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 import skfairdistill._distiller as distiller_module
+import skfairdistill._matching._run as matching_run
 import skfairdistill._networks as networks_module
 from skfairdistill import FairDistiller
 from skfairdistill._groups import CellSampler
@@ -44,8 +45,8 @@ def no_long_work(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the matching loop started before the input was rejected")
 
-    monkeypatch.setattr(distiller_module, "match_distributions", refuse)
-    monkeypatch.setattr(distiller_module, "match_gradients", refuse)
+    monkeypatch.setattr(matching_run, "match_distributions", refuse)
+    monkeypatch.setattr(matching_run, "match_gradients", refuse)
 
 
 # --------------------------------------------------------------------------- clear errors

@@ -112,6 +112,7 @@ _IMPORT_ORDERS = {
 }
 
 
+@pytest.mark.slow  # a subprocess: seconds of interpreter start-up
 @pytest.mark.parametrize("order", list(_IMPORT_ORDERS))
 def test_request_method_exists_whatever_the_import_order(order):
     code = textwrap.dedent(_IMPORT_ORDERS[order]) + "print('ok')\n"

@@ -14,7 +14,8 @@ import torch
 import skfairdistill._data as data_module
 import skfairdistill._distiller as distiller_module
 from skfairdistill import FairDistiller
-from skfairdistill._data import HostRows, RealRows
+from skfairdistill._data import RealRows
+from skfairdistill._host_rows import HostRows
 from skfairdistill._groups import CellSampler
 
 # on the CPU: bit-identical results, and "no copy" means sharing the caller's memory

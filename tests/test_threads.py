@@ -11,7 +11,7 @@ import torch
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_info
 
-import skfairdistill._distiller as distiller_module
+import skfairdistill._matching._run as matching_run
 from skfairdistill import DistilledClassifier, FairDistiller
 from skfairdistill._threads import (
     _FLOPS_PER_THREAD,
@@ -76,16 +76,14 @@ def test_thread_settings_are_restored_after_fit(grouped_data, caller_threads, n_
 
 
 def test_auto_gives_a_table_one_thread(grouped_data, caller_threads, monkeypatch):
-    import skfairdistill._distiller as distiller_module
-
     seen = []
-    original = distiller_module.match_distributions
+    original = matching_run.match_distributions
 
     def recording(*args, **kwargs):
         seen.append(torch.get_num_threads())
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(distiller_module, "match_distributions", recording)
+    monkeypatch.setattr(matching_run, "match_distributions", recording)
     X, y, A = grouped_data
     FairDistiller(n_iter=3, random_state=0).fit(X, y, sensitive_features=A)
     assert seen == [1]
@@ -118,7 +116,7 @@ def test_thread_settings_are_restored_after_a_keyboard_interrupt(
         seen.append(torch.get_num_threads())
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(distiller_module, "match_distributions", interrupted)
+    monkeypatch.setattr(matching_run, "match_distributions", interrupted)
     with pytest.raises(KeyboardInterrupt):
         FairDistiller(n_threads=2, n_iter=3).fit(X, y, sensitive_features=A)
     assert seen == [2]

@@ -282,7 +282,10 @@ def test_clouds_are_capped_mini_batches(make_data, monkeypatch, kind):
     """Cells wider than the cloud size are drawn as smaller random mini-batches."""
     from skfairdistill import _wasserstein
 
-    monkeypatch.setattr(_wasserstein, "MAX_CLOUD", 16)
+    class SmallClouds(FairDistiller):
+        def _transport_settings(self):
+            return _wasserstein.TransportSettings(max_cloud=16)
+
     seen = []
     call = _wasserstein.DistributionTarget.__call__
 
@@ -292,13 +295,14 @@ def test_clouds_are_capped_mini_batches(make_data, monkeypatch, kind):
 
     monkeypatch.setattr(_wasserstein.DistributionTarget, "__call__", spy)
     X, y, A = make_data(n_samples=400)
-    distiller = FairDistiller(n_per_class=4, n_iter=5, barycenter=kind,
-                              batch_size=64, random_state=0, device="cpu")
+    distiller = SmallClouds(n_per_class=4, n_iter=5, barycenter=kind,
+                            batch_size=64, random_state=0, device="cpu")
     X_syn, _ = distiller.fit_resample(X, y, sensitive_features=A)
     assert np.isfinite(X_syn).all()
-    assert seen == [16] * 5  # max(MAX_CLOUD, 2 * 4) rows per cell, not 64
+    assert seen == [16] * 5  # max(max_cloud, 2 * 4) rows per cell, not 64
+    small = _wasserstein.TransportSettings(max_cloud=16)
     assert distribution_target(kind, np.ones((2, 2), bool), torch.tensor([0] * 20 + [1] * 3),
-                               None).cloud_size == 40  # twice the largest class
+                               None, small).cloud_size == 40  # twice the largest class
 
 
 @pytest.mark.parametrize("bad", ["median", "Wasserstein", None, 1, ["mean"]])
@@ -349,24 +353,22 @@ def test_groups_per_step_sets_the_number_of_ot_problems(monkeypatch, groups_per_
 
     from skfairdistill import _wasserstein
 
-    monkeypatch.setattr(_wasserstein, "GROUPS_PER_STEP", groups_per_step)
-    monkeypatch.setattr(_wasserstein, "FIXED_POINT_STEPS", steps)
+    settings = _wasserstein.TransportSettings(groups_per_step=groups_per_step,
+                                              fixed_point_steps=steps)
     calls = []
     emd = ot.emd
     monkeypatch.setattr(ot, "emd", lambda *args, **kw: calls.append(1) or emd(*args, **kw))
     generator = torch.Generator().manual_seed(0)
     present = np.array([[True, True, True], [True, False, True]])  # 3 + 2 groups
-    target = distribution_target("wasserstein", present, torch.tensor([0, 0, 1, 1]), generator)
+    target = distribution_target("wasserstein", present, torch.tensor([0, 0, 1, 1]), generator,
+                                 settings)
     embedded = torch.randn(6, 10, 4, generator=generator)
     target(embedded, torch.ones(6, 10), torch.randn(4, 4, generator=generator))
     assert len(calls) == solves
 
 
-def test_sampled_group_is_uniform_whatever_the_group_sizes(monkeypatch):
-    """Group g's cloud sits at 10 g: the loss tells which group a call drew."""
-    from skfairdistill import _wasserstein
-
-    monkeypatch.setattr(_wasserstein, "GROUPS_PER_STEP", 1)
+def test_sampled_group_is_uniform_whatever_the_group_sizes():
+    """Group g's cloud sits at 10 g: the loss tells which group a call drew (one per step)."""
     generator = torch.Generator().manual_seed(0)
     present = np.ones((1, 3), dtype=bool)
     target = distribution_target("wasserstein", present, torch.zeros(2, dtype=torch.long),

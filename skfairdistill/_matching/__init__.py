@@ -1,6 +1,12 @@
 """The optimisation loops. They see tensors only: no pandas, no scikit-learn."""
 
-from .distribution import MatchingResult, match_distributions
+from ._loop import MatchingResult, run_loop
+from ._run import run_matching
+from ._warm_up import warm_up
+from .distribution import match_distributions
 from .gradient import match_gradients
 
-__all__ = ["MatchingResult", "match_distributions", "match_gradients"]
+__all__ = [
+    "MatchingResult", "match_distributions", "match_gradients", "run_loop", "run_matching",
+    "warm_up",
+]

@@ -10,25 +10,13 @@ host round trip and no Python loop over classes or groups inside an iteration.
 This module knows nothing about pandas or scikit-learn.
 """
 
-from dataclasses import dataclass
-
 import torch
-from tqdm.auto import tqdm
 
-from .._networks import warm_up
 from .._optim import MomentumSGD
 from .._targets import alignment_loss, distribution_target
-from ._history import LossHistory, choose_in_chunks
-
-
-@dataclass
-class MatchingResult:
-    """What a matching run produced."""
-
-    X_syn: torch.Tensor  # standardised synthetic rows, (n_syn, *input_shape)
-    loss_history: torch.Tensor  # (n_iter_done,), on the CPU
-    n_iter: int
-    interrupted: bool
+from ._history import choose_in_chunks
+from ._loop import input_shape_of, run_loop
+from ._warm_up import warm_up
 
 
 def match_distributions(
@@ -48,6 +36,7 @@ def match_distributions(
     augment=None,
     verbose=0,
     barycenter="mean",
+    transport=None,
 ):
     """Optimise the synthetic rows by distribution matching.
 
@@ -74,7 +63,7 @@ def match_distributions(
     warm_start_epochs : int
         COBRA's warm start: epochs of training of each drawn network on the
         current synthetic rows before it is used (0: purely random networks;
-        :func:`skfairdistill._networks.warm_up`, with ``augment`` on images).
+        :func:`skfairdistill._matching.warm_up`, with ``augment`` on images).
     generator : torch.Generator
         The only source of randomness.
     augment : SiameseAugment or None, default=None
@@ -85,6 +74,8 @@ def match_distributions(
         barycenter of every class's group embedding clouds, pulled towards with an
         optimal transport loss (``alignment`` is then not used; see
         :mod:`skfairdistill._wasserstein`).
+    transport : TransportSettings or None, default=None
+        The optimal-transport settings of those barycenters (None: the defaults).
 
     Returns
     -------
@@ -93,16 +84,12 @@ def match_distributions(
         returned with ``interrupted=True``.
     """
     device = X_init.device
-    input_shape = tuple(X_init.shape[1:])
-    if augment is not None and len(input_shape) != 3:
-        raise ValueError(
-            "augmentation needs images: X_init must have shape (n_syn, C, H, W); got "
-            f"{tuple(X_init.shape)}."
-        )
+    input_shape = input_shape_of(X_init, augment)
     n_classes = cells.n_classes
     present = torch.as_tensor(cells.present, device=device)
     shares = torch.as_tensor(cells.shares, dtype=torch.float32, device=device)
-    clouds_target = distribution_target(barycenter, cells.present, y_syn, generator)
+    clouds_target = distribution_target(barycenter, cells.present, y_syn, generator,
+                                        transport)
     if clouds_target is not None:  # larger clouds would only slow its solver down
         batch_size = min(batch_size, clouds_target.cloud_size)
     # each drawn real row is embedded once (packed, no padding); the cell means are
@@ -117,53 +104,39 @@ def match_distributions(
 
     X_syn = X_init.clone().requires_grad_(True)
     optimizer = MomentumSGD([X_syn], lr=learning_rate, momentum=0.5)
-    losses = LossHistory(n_iter, device)  # raises DivergenceError on a NaN or inf loss
-    done, interrupted = 0, False
-    progress = tqdm(range(n_iter), disable=verbose < 1, desc="distilling", unit="it")
-    try:
-        for it in progress:
-            network = network_factory(input_shape, generator)
-            if warm_start_epochs > 0:
-                warm_up(network, X_syn, y_syn, n_classes, warm_start_epochs, generator,
-                        augment=augment)
-            rows, weights = cells.draw(batch_size, generator)
-            real_rows = real.gather(rows.reshape(-1)[slots]).reshape(len(slots), *input_shape)
-            syn_rows = X_syn
-            if augment is not None:  # siamese: the same transform for both
-                transform = augment.draw(
-                    generator, operation=None if operations is None else operations[it]
-                )
-                real_rows = augment.apply(real_rows, transform)
-                syn_rows = augment.apply(X_syn, transform)
-            with torch.no_grad():
-                embedded = network(real_rows)  # (n_drawn, width)
-                group_stats = embedded.new_zeros(n_cells, embedded.shape[1])
-                group_stats.index_add_(0, cell_of_slot, embedded).mul_(inverse_counts)
-            group_stats = group_stats.view(n_classes, cells.n_groups, -1)
-            syn_embedded = network(syn_rows)
-            syn_stats = syn_means @ syn_embedded
-            if clouds_target is None:
-                loss = alignment_loss(
-                    group_stats, present, shares, syn_stats, alignment=alignment, kind=distance
-                )
-            else:  # distribution-level barycenter of the per-group embedding clouds
-                padded = embedded.new_zeros(weights.numel(), embedded.shape[1])
-                padded[slots] = embedded
-                loss = clouds_target(padded.view(*weights.shape, -1), weights, syn_embedded)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            losses[it] = loss.detach()
-            done = it + 1
-            if verbose >= 1 and (done % 50 == 0 or done == n_iter):
-                progress.set_postfix(loss=f"{losses[it].item():.4f}")
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        progress.close()
-    return MatchingResult(
-        X_syn=X_syn.detach(),
-        loss_history=losses[:done].cpu(),
-        n_iter=done,
-        interrupted=interrupted,
-    )
+
+    def step(it):
+        network = network_factory(input_shape, generator)
+        if warm_start_epochs > 0:
+            warm_up(network, X_syn, y_syn, n_classes, warm_start_epochs, generator,
+                    augment=augment)
+        rows, weights = cells.draw(batch_size, generator)
+        real_rows = real.gather(rows.reshape(-1)[slots]).reshape(len(slots), *input_shape)
+        syn_rows = X_syn
+        if augment is not None:  # siamese: the same transform for both
+            transform = augment.draw(
+                generator, operation=None if operations is None else operations[it]
+            )
+            real_rows = augment.apply(real_rows, transform)
+            syn_rows = augment.apply(X_syn, transform)
+        with torch.no_grad():
+            embedded = network(real_rows)  # (n_drawn, width)
+            group_stats = embedded.new_zeros(n_cells, embedded.shape[1])
+            group_stats.index_add_(0, cell_of_slot, embedded).mul_(inverse_counts)
+        group_stats = group_stats.view(n_classes, cells.n_groups, -1)
+        syn_embedded = network(syn_rows)
+        syn_stats = syn_means @ syn_embedded
+        if clouds_target is None:
+            loss = alignment_loss(
+                group_stats, present, shares, syn_stats, alignment=alignment, kind=distance
+            )
+        else:  # distribution-level barycenter of the per-group embedding clouds
+            padded = embedded.new_zeros(weights.numel(), embedded.shape[1])
+            padded[slots] = embedded
+            loss = clouds_target(padded.view(*weights.shape, -1), weights, syn_embedded)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss.detach()
+
+    return run_loop(step, X_syn, n_iter, verbose=verbose, desc="distilling", report_every=50)

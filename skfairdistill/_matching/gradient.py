@@ -37,12 +37,10 @@ import math
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from .._optim import MomentumSGD
 from .._targets import ALIGNMENTS
-from ._history import LossHistory
-from .distribution import MatchingResult
+from ._loop import input_shape_of, run_loop
 
 _EPS = 1e-6  # as in the DC authors' distance
 
@@ -208,12 +206,7 @@ def match_gradients(
         raise ValueError(
             f"outer_loops must be >= 1 and inner_steps >= 0; got {outer_loops} and {inner_steps}."
         )
-    input_shape = tuple(X_init.shape[1:])
-    if augment is not None and len(input_shape) != 3:
-        raise ValueError(
-            "augmentation needs images: X_init must have shape (n_syn, C, H, W); got "
-            f"{tuple(X_init.shape)}."
-        )
+    input_shape = input_shape_of(X_init, augment)
     device = X_init.device
     n_classes, n_groups = cells.n_classes, cells.n_groups
     present = cells.present
@@ -231,56 +224,41 @@ def match_gradients(
 
     X_syn = X_init.clone().requires_grad_(True)
     optimizer = MomentumSGD([X_syn], lr=learning_rate, momentum=0.5)
-    losses = LossHistory(n_iter, device)  # raises DivergenceError on a NaN or inf loss
-    done, interrupted = 0, False
-    progress = tqdm(range(n_iter), disable=verbose < 1, desc="distilling (DC)", unit="it")
-    try:
-        for it in progress:
-            classifier = _Classifier(
-                network_factory(input_shape, generator), n_classes, generator
-            )
-            network_optimizer = MomentumSGD(classifier.params, lr=network_learning_rate)
-            total = torch.zeros((), device=device)
-            for loop in range(outer_loops):
-                rows, weights = cells.draw(batch_size, generator)
-                batch = rows.shape[1]
-                real_rows = real.gather(rows)
-                if real_rows[0, 0].numel() != X_syn[0].numel():
-                    raise ValueError(
-                        f"real rows have {real_rows[0, 0].numel()} values each but the "
-                        f"synthetic rows have shape {input_shape}."
-                    )
-                real_rows = real_rows.reshape(n_classes, n_groups, batch, *input_shape)
-                weights = weights.view(n_classes, n_groups, batch)
-                loss = torch.zeros((), device=device)
-                for k in classes:
-                    loss = loss + _class_loss(
-                        classifier, real_rows[k], weights[k], X_syn[syn_rows[k]], k,
-                        groups_of[k], group_weights[k], alignment, augment, generator,
-                    )
-                if loss.requires_grad:  # False only when no class has real and synthetic rows
-                    optimizer.zero_grad()
-                    X_syn.grad = torch.autograd.grad(loss, X_syn)[0]
-                    optimizer.step()
-                total = total + loss.detach()
-                if loop < outer_loops - 1:
-                    _train(classifier, network_optimizer, X_syn.detach(), y_syn, inner_steps,
-                           augment, generator)
-            classifier.release()
-            losses[it] = total / outer_loops
-            done = it + 1
-            if verbose >= 1 and (done % 10 == 0 or done == n_iter):
-                progress.set_postfix(loss=f"{losses[it].item():.4f}")
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        progress.close()
-    return MatchingResult(
-        X_syn=X_syn.detach(),
-        loss_history=losses[:done].cpu(),
-        n_iter=done,
-        interrupted=interrupted,
-    )
+
+    def step(it):
+        classifier = _Classifier(network_factory(input_shape, generator), n_classes, generator)
+        network_optimizer = MomentumSGD(classifier.params, lr=network_learning_rate)
+        total = torch.zeros((), device=device)
+        for loop in range(outer_loops):
+            rows, weights = cells.draw(batch_size, generator)
+            batch = rows.shape[1]
+            real_rows = real.gather(rows)
+            if real_rows[0, 0].numel() != X_syn[0].numel():
+                raise ValueError(
+                    f"real rows have {real_rows[0, 0].numel()} values each but the "
+                    f"synthetic rows have shape {input_shape}."
+                )
+            real_rows = real_rows.reshape(n_classes, n_groups, batch, *input_shape)
+            weights = weights.view(n_classes, n_groups, batch)
+            loss = torch.zeros((), device=device)
+            for k in classes:
+                loss = loss + _class_loss(
+                    classifier, real_rows[k], weights[k], X_syn[syn_rows[k]], k,
+                    groups_of[k], group_weights[k], alignment, augment, generator,
+                )
+            if loss.requires_grad:  # False only when no class has real and synthetic rows
+                optimizer.zero_grad()
+                X_syn.grad = torch.autograd.grad(loss, X_syn)[0]
+                optimizer.step()
+            total = total + loss.detach()
+            if loop < outer_loops - 1:
+                _train(classifier, network_optimizer, X_syn.detach(), y_syn, inner_steps,
+                       augment, generator)
+        classifier.release()
+        return total / outer_loops
+
+    return run_loop(step, X_syn, n_iter, verbose=verbose, desc="distilling (DC)",
+                    report_every=10)
 
 
 def _class_loss(classifier, real_rows, weights, syn, label, groups, group_weights, alignment,

@@ -1,0 +1,212 @@
+"""The resolved configuration of one fit: every "auto" value decided once, from estimator and data.
+
+:func:`resolve_config` reads the estimator's parameters (already checked by
+:mod:`skfairdistill._params`) and the data it needs (the images' shape, the
+budget, the scale of the rows) and returns one frozen :class:`FitConfig`; the
+matching package reads nothing else. The rules of the presets live in
+:mod:`skfairdistill._presets`; explicit values win over them. The checks of
+parameters against the data (``image_shape`` against ``X``, an ``n_per_class``
+dict against the classes of ``y``) are here too.
+"""
+
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from . import _presets
+from ._augment import SiameseAugment
+from ._networks import make_embedding
+from ._params import check_int
+from ._validation import as_chw, in_unit_range
+from ._wasserstein import TransportSettings
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """Every setting of one fit, resolved ("auto" decided). Built once per fit.
+
+    ``alignment`` is the one the loops use ("none" without sensitive features);
+    ``distance`` and ``warm_start_epochs`` follow the requested alignment, so a fit
+    without groups keeps the requested method's settings. ``learning_rate`` is a
+    number or a tensor ``(n_syn, 1)`` of per-row steps.
+    """
+
+    matching: str
+    alignment: str
+    n_iter: int
+    learning_rate: object
+    batch_size: int
+    network_factory: object
+    augment: object
+    distance: str
+    barycenter: str
+    warm_start_epochs: int
+    outer_loops: int
+    inner_steps: int
+    network_learning_rate: float
+    transport: TransportSettings
+    verbose: int
+
+
+def resolve_config(estimator, *, X, image_shape, real, per_class, y_syn, has_groups,
+                   max_groups):
+    """The :class:`FitConfig` of ``estimator`` on this data.
+
+    Parameters
+    ----------
+    estimator : FairDistiller
+    X : ndarray or HostRows
+        The validated rows (read only to tell whether images lie in [0, 1]).
+    image_shape : tuple of int or None
+        ``(C, H, W)`` of images (see :func:`resolve_image_shape`), None for tables.
+    real : RealRows
+    per_class : ndarray of int
+        Synthetic rows of every class.
+    y_syn : LongTensor of shape (n_syn,)
+        Class code of every synthetic row, on the device.
+    has_groups : bool
+        Whether sensitive features were given.
+    max_groups : int
+        The most groups present in one class (the paper preset splits a class's
+        batch among them).
+    """
+    outer_loops, inner_steps = _presets.dc_loops(per_class.max())
+    return FitConfig(
+        matching=estimator.matching,
+        alignment=estimator.alignment if has_groups else "none",
+        n_iter=_auto(estimator.n_iter, _presets.n_iter, estimator.preset, estimator.matching),
+        learning_rate=learning_rate(estimator, X, image_shape, real, per_class, y_syn),
+        batch_size=_auto(estimator.batch_size, _presets.batch_size, estimator.preset,
+                         estimator.matching, max_groups),
+        network_factory=network_factory(estimator, image_shape),
+        augment=augmentation(estimator, image_shape),
+        distance=_presets.distance(estimator.alignment, estimator.distance),
+        barycenter=estimator.barycenter,
+        warm_start_epochs=_auto(estimator.warm_start_epochs, _presets.warm_start_epochs,
+                                estimator.preset, estimator.matching, estimator.alignment,
+                                per_class.max()),
+        outer_loops=outer_loops if estimator.outer_loops is None else estimator.outer_loops,
+        inner_steps=inner_steps if estimator.inner_steps is None else estimator.inner_steps,
+        network_learning_rate=estimator.network_learning_rate,
+        transport=estimator._transport_settings(),
+        verbose=estimator.verbose,
+    )
+
+
+def _auto(value, rule, *args):
+    """``value``, or what the preset ``rule(*args)`` gives for ``"auto"``."""
+    if isinstance(value, str) and value == "auto":
+        return rule(*args)
+    return value
+
+
+def resolve_image_shape(estimator, row_shape, n_features):
+    """``(C, H, W)`` of the images, or None for tables; checked against the data."""
+    data_shape = None if row_shape is None else as_chw(row_shape)
+    if estimator.image_shape is None:
+        shape = data_shape
+    else:
+        shape = as_chw(estimator.image_shape)
+        if data_shape is not None and shape != data_shape:
+            raise ValueError(
+                f"image_shape={tuple(estimator.image_shape)} does not match the images in X, "
+                f"of shape {tuple(row_shape)}."
+            )
+        if math.prod(shape) != n_features:
+            raise ValueError(
+                f"image_shape={tuple(estimator.image_shape)} has {math.prod(shape)} values, "
+                f"but the rows of X have {n_features}."
+            )
+    if shape is None:
+        if estimator.embedding == "convnet":
+            raise ValueError(
+                "embedding='convnet' needs images: pass X of shape (n, C, H, W) or "
+                "flat rows with image_shape=(C, H, W)."
+            )
+        if estimator.augmentation not in ("auto", None, "none", ""):
+            raise ValueError(
+                f"augmentation={estimator.augmentation!r} needs images: pass X of shape "
+                "(n, C, H, W) or flat rows with image_shape=(C, H, W), or use "
+                "augmentation=None."
+            )
+    return shape
+
+
+def resolve_budget(estimator, classes):
+    """``n_per_class`` as a dict over exactly the classes of ``y`` (at least two)."""
+    if len(classes) < 2:
+        raise ValueError(
+            f"y has only one class ({classes[0]!r}); distillation needs at least two classes."
+        )
+    n_per_class = estimator.n_per_class
+    if not isinstance(n_per_class, dict):
+        return {c: n_per_class for c in classes}
+    unknown = [k for k in n_per_class if k not in set(classes.tolist())]
+    missing = [c for c in classes if c not in n_per_class]
+    if unknown or missing:
+        raise ValueError(
+            "n_per_class as a dict must have exactly the classes of y as keys; "
+            f"classes of y: {classes.tolist()}, unknown keys: {unknown}, missing: {missing}."
+        )
+    for label, n in n_per_class.items():
+        check_int(f"n_per_class[{label!r}]", n, minimum=1)
+    return n_per_class
+
+
+def network_factory(estimator, image_shape):
+    """``factory(input_shape, generator)`` drawing the estimator's embedding network."""
+    if callable(estimator.embedding):
+        return functools.partial(make_embedding, estimator.embedding)
+    kind = estimator.embedding
+    if kind == "auto":
+        kind = "mlp" if image_shape is None else "convnet"
+    if kind == "mlp":
+        options = {"n_layers": estimator.embedding_layers}
+        if estimator.embedding_width != "auto":  # "auto": make_embedding's default width
+            options["width"] = estimator.embedding_width
+        return functools.partial(make_embedding, "mlp", **options)
+    return functools.partial(make_embedding, kind)
+
+
+def augmentation(estimator, image_shape):
+    """The SiameseAugment of this fit, or None."""
+    value = estimator.augmentation
+    if image_shape is None or value in (None, "none", ""):
+        return None
+    if isinstance(value, SiameseAugment):
+        return value
+    if value == "auto":
+        strategy = _presets.augmentation(estimator.preset, estimator.matching)
+        return None if strategy is None else SiameseAugment(strategy)
+    return SiameseAugment(value)
+
+
+def learning_rate(estimator, X, image_shape, real, per_class, y_syn):
+    """The step size: a number, or one per synthetic row (a tensor ``(n_syn, 1)``)."""
+    if estimator.learning_rate != "auto":
+        return estimator.learning_rate
+    preset, matching = estimator.preset, estimator.matching
+    pixel_scale = None
+    if preset == "paper" and image_shape is not None and in_unit_range(X):
+        pixel_scale = float(np.mean(real.scale**2))
+    rate = _presets.learning_rate(
+        preset,
+        matching,
+        images=image_shape is not None,
+        convnet=estimator.embedding != "mlp",
+        pixel_scale=pixel_scale,
+    )
+    if preset != "library" or matching != "distribution" or image_shape:
+        return rate
+    # tables: the loss compares class means, so a row's gradient is 1 / n_c of its
+    # class's; rate * n_c / 10 keeps every row's step what it is at 10 rows
+    if (per_class == per_class[0]).all():
+        return rate * float(per_class[0]) / 10
+    steps = torch.as_tensor(rate * per_class / 10, dtype=torch.float32, device=y_syn.device)
+    return steps[y_syn].unsqueeze(1)
+
+
+__all__ = ["FitConfig", "resolve_budget", "resolve_config", "resolve_image_shape"]

@@ -1,0 +1,43 @@
+"""The matching package's one entry point: a resolved FitConfig in, a MatchingResult out."""
+
+from .distribution import match_distributions
+from .gradient import match_gradients
+
+
+def run_matching(real, cells, X_init, y_syn, config, generator):
+    """Optimise ``X_init`` with the loop ``config.matching`` names.
+
+    Parameters
+    ----------
+    real : RealRows
+    cells : CellSampler
+    X_init : Tensor of shape (n_syn, *input_shape)
+        Standardised starting rows, on the device.
+    y_syn : LongTensor of shape (n_syn,)
+    config : FitConfig
+        The fit's resolved settings (:mod:`skfairdistill._config`).
+    generator : torch.Generator
+        The only source of randomness.
+
+    Returns
+    -------
+    MatchingResult
+    """
+    if config.matching == "distribution":
+        loop, own = match_distributions, dict(
+            distance=config.distance, barycenter=config.barycenter,
+            transport=config.transport, warm_start_epochs=config.warm_start_epochs,
+        )
+    elif config.matching == "gradient":
+        loop, own = match_gradients, dict(
+            outer_loops=config.outer_loops, inner_steps=config.inner_steps,
+            network_learning_rate=config.network_learning_rate,
+        )
+    else:
+        raise ValueError(f"no matching loop for matching={config.matching!r}")
+    return loop(
+        real, cells, X_init, y_syn,
+        alignment=config.alignment, n_iter=config.n_iter, learning_rate=config.learning_rate,
+        batch_size=config.batch_size, network_factory=config.network_factory,
+        augment=config.augment, generator=generator, verbose=config.verbose, **own,
+    )

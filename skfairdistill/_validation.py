@@ -1,0 +1,251 @@
+"""Checks and conversions of the data FairDistiller is given: X, y, images, cells, results."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import column_or_1d, validate_data
+
+from ._host_rows import validate_host_rows
+
+
+def validate_X_y(estimator, X, y):
+    """``validate_data`` with errors that say what to do about sparse or non-numeric X."""
+    if sp.issparse(X) or (
+        isinstance(X, pd.DataFrame) and any(isinstance(t, pd.SparseDtype) for t in X.dtypes)
+    ):
+        raise TypeError(
+            "X is sparse, but FairDistiller needs dense data (its synthetic rows are "
+            "dense). Densify it with X.toarray() (DataFrame: X.sparse.to_dense()) if it "
+            "fits in memory, or reduce its dimensionality first, e.g. with "
+            "sklearn.decomposition.TruncatedSVD."
+        )
+    refuse_categorical_columns(X)
+    # a memory-mapped file or a Dask array stays where it is: checked without loading it
+    host = validate_host_rows(estimator, X, y)
+    if host is not None:
+        return host
+    try:
+        return validate_data(
+            estimator,
+            X,
+            y,
+            reset=True,
+            accept_sparse=False,
+            dtype=float_dtypes(X),
+            multi_output=True,
+            ensure_min_samples=2,
+        )
+    except (TypeError, ValueError) as exc:
+        columns = non_numeric_columns(X)
+        if not columns:
+            raise
+        kind = TypeError if isinstance(exc, TypeError) else ValueError
+        raise kind(
+            f"X has non-numeric columns {columns} ({exc}). FairDistiller needs numbers: "
+            "encode categorical columns first, e.g. with sklearn.preprocessing."
+            "OneHotEncoder (for a DataFrame inside a sklearn.compose.ColumnTransformer)."
+        ) from exc
+
+
+def in_unit_range(X):
+    """Whether every value of ``X`` lies in [0, 1] (pixels as the papers store them)."""
+    if not isinstance(X, np.ndarray):  # read in blocks (memory-mapped, Dask): not checked
+        return False
+    return bool(X.min() >= 0 and X.max() <= 1)
+
+
+def flatten_images(X):
+    """Images ``(n, C, H, W)`` or ``(n, H, W)`` as rows ``(n, values)``, with the shape of one.
+
+    Returns ``(X, None)`` for anything else (left to the usual validation). The
+    reshape is a view for a contiguous array: the caller's images are not copied.
+    """
+    ndim = getattr(X, "ndim", None)
+    if not isinstance(ndim, int) or ndim <= 2 or isinstance(X, (pd.DataFrame, pd.Series)):
+        return X, None
+    if ndim > 4:
+        raise ValueError(
+            f"X has {ndim} axes; FairDistiller takes rows (n_samples, n_features) or "
+            "images (n_samples, C, H, W) or (n_samples, H, W)."
+        )
+    row_shape = tuple(int(size) for size in X.shape[1:])
+    return X.reshape(X.shape[0], -1), row_shape
+
+
+def as_chw(shape):
+    """``(C, H, W)`` from ``(C, H, W)`` or ``(H, W)``."""
+    shape = tuple(int(size) for size in shape)
+    return (1, *shape) if len(shape) == 2 else shape
+
+
+# float16 is read as float32 (exactly): computing in float16 would lose too much,
+# and float64 would double the memory for no gain. Other dtypes: float32 stays
+# float32, everything else (float64, int, bool, nullable pandas) becomes float64.
+def float_dtypes(X):
+    """The ``dtype`` argument of ``validate_data`` for this ``X``."""
+    dtypes = set(X.dtypes) if isinstance(X, pd.DataFrame) else {getattr(X, "dtype", None)}
+    return np.float32 if dtypes == {np.dtype(np.float16)} else [np.float64, np.float32]
+
+
+def non_numeric_columns(X):
+    """Names (DataFrame) or indices (array, list) of the columns of X holding non-numbers.
+
+    Only called once conversion has failed, so its copies cost nothing on success.
+    """
+    if isinstance(X, pd.DataFrame):
+        return [name for name, column in X.items() if _holds_non_numbers(column)]
+    try:
+        array = np.asarray(X, dtype=None if hasattr(X, "dtype") else object)
+    except ValueError:  # ragged rows: let validate_data's error stand
+        return []
+    if array.ndim != 2:
+        return []
+    return [j for j in range(array.shape[1]) if _holds_non_numbers(array[:, j])]
+
+
+def _holds_non_numbers(column):
+    """Whether a 1-D column (Series or array) has a value that is not a number or missing."""
+    dtype = column.dtype
+    if pd.api.types.is_numeric_dtype(dtype):  # bool and pandas' nullable dtypes included
+        return False
+    if not (isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype)):
+        return True  # datetimes, periods, intervals
+    values = pd.Series(np.asarray(column, dtype=object))
+    return bool((pd.to_numeric(values, errors="coerce").isna() & values.notna()).any())
+
+
+def check_classification_target(y):
+    """1-D class labels, accepting a column vector or a one-vs-all indicator matrix."""
+    target_type = type_of_target(y, input_name="y")
+    if target_type == "multilabel-indicator":
+        if np.any(np.asarray(y).sum(axis=1) != 1):
+            raise ValueError(
+                "y is multilabel: multilabel and multioutput targets are not supported. "
+                "Pass one class label per row."
+            )
+        return np.asarray(y).argmax(axis=1), True
+    if target_type.endswith("multioutput"):
+        raise ValueError(
+            "y is multioutput: multilabel and multioutput targets are not supported. "
+            "Pass one class label per row."
+        )
+    if target_type not in ("binary", "multiclass"):
+        hints = {
+            "continuous": " It looks like a regression target: bin it into classes first "
+            "(e.g. pandas.cut or sklearn.preprocessing.KBinsDiscretizer).",
+            "unknown": " Check y for missing values (None) or mixed types.",
+        }
+        # "Unknown label type" is scikit-learn's wording, which its estimator checks expect
+        raise ValueError(
+            f"Unknown label type: y is {target_type!r}, but FairDistiller needs one class "
+            "label (a number or a string) per row." + hints.get(target_type, "")
+        )
+    return column_or_1d(y, warn=False), False
+
+
+def warn_about_small_classes(per_class, class_counts, classes, how):
+    """Warn when a class has fewer real rows than synthetic rows asked for (k-means)."""
+    for label, n_syn, n_real in zip(classes.tolist(), per_class, class_counts):
+        if n_syn > n_real:
+            warnings.warn(
+                f"Class {label!r} has {n_real} rows but {n_syn} synthetic rows were asked "
+                f"for; {how} keeps each of its rows once and draws the others again with "
+                "small noise.",
+                UserWarning,
+                stacklevel=6,
+            )
+
+
+def warn_about_absent_groups(present, classes, groups):
+    """Say which groups have no rows in a class: the targets use the groups present."""
+    if groups is None or present.all():
+        return
+    # tolist(): plain Python labels read better than np.int64(1) / np.str_('a')
+    class_labels, group_labels = classes.tolist(), groups.tolist()
+    absent = {
+        class_labels[k]: _short_list([group_labels[g] for g in np.flatnonzero(~present[k])])
+        for k in range(len(classes))
+        if not present[k].all()
+    }
+    shown = dict(list(absent.items())[:_SHOWN])
+    more = f" and {len(absent) - _SHOWN} more classes" if len(absent) > _SHOWN else ""
+    warnings.warn(
+        f"Some groups have no rows in some classes ({shown}{more}); the targets of those "
+        "classes use the groups that are present.",
+        UserWarning,
+        stacklevel=5,
+    )
+
+
+_SHOWN = 5  # labels shown in a warning: a column of thousands of groups must not flood it
+
+
+def _short_list(labels):
+    """``labels`` if short, else the first :data:`_SHOWN` and how many more (for messages)."""
+    if len(labels) <= _SHOWN:
+        return labels
+    return [*labels[:_SHOWN], f"... {len(labels) - _SHOWN} more"]
+
+
+def refuse_categorical_columns(X):
+    """A pandas ``category`` column of numbers in X is refused, not read as its numbers.
+
+    Its categories are labels, not quantities: reading the numbers as values would
+    distil an order and distances the data may not have, and synthetic values
+    (2.37) would be no category. The caller decides: one-hot encode it, or, when
+    the numbers are quantities, convert it with ``astype(float)``. (A category
+    column of text is refused by the non-numeric check, with the same advice.)
+    """
+    if not isinstance(X, pd.DataFrame):
+        return
+    columns = [
+        name for name, dtype in X.dtypes.items()
+        if isinstance(dtype, pd.CategoricalDtype)
+        and pd.api.types.is_numeric_dtype(dtype.categories.dtype)
+    ]
+    if columns:
+        raise ValueError(
+            f"X has categorical (pandas 'category') columns of numbers {_short_list(columns)}; "
+            "FairDistiller does not read category labels as quantities. One-hot encode "
+            "them first (e.g. sklearn.preprocessing.OneHotEncoder in a ColumnTransformer), "
+            "or, if their values are quantities, convert them with "
+            "X.astype({column: float})."
+        )
+
+
+def check_finite_rows(X_syn, learning_rate):
+    """Never return NaN or infinite synthetic rows (e.g. after a step that overflows)."""
+    if np.isfinite(X_syn).all():
+        return
+    raise ValueError(
+        "the distillation produced synthetic rows that are not finite numbers (NaN or "
+        f"infinite) for the dtype of X: the step (learning_rate={learning_rate}) is too "
+        "large for this data, or X holds values near the limit of its dtype (float32: "
+        "about 3.4e38). Lower learning_rate, or rescale X (e.g. StandardScaler) first."
+    )
+
+
+def warn_about_vanilla():
+    """No sensitive features: say that the fit is vanilla, and the usual reason why."""
+    warnings.warn(
+        "sensitive_features is None: running vanilla distillation (no group "
+        "alignment). Inside a Pipeline this usually means metadata routing is not "
+        "enabled: call sklearn.set_config(enable_metadata_routing=True) and pass "
+        "sensitive_features to the pipeline's or search's fit (with a "
+        "DistilledClassifier, also call its set_fit_request(sensitive_features=True)).",
+        UserWarning,
+        stacklevel=5,
+    )
+
+
+def warn_about_interrupt(n_done, n_iter):
+    """A ``KeyboardInterrupt`` ended the loop: the rows reached are kept."""
+    warnings.warn(
+        f"Distillation interrupted after {n_done} of {n_iter} iterations; "
+        "the synthetic set reached so far is kept (interrupted_=True).",
+        UserWarning,
+        stacklevel=5,
+    )
