@@ -312,7 +312,7 @@ def summary_markdown(rows, command):
         mean = stats[["accuracy", "deo_max", "seconds"]].mean()
         std = stats[["accuracy", "deo_max", "seconds"]].std(ddof=0)
         n_seeds = sub.seed.nunique()
-        out.append(f"\n#### {dataset}, {model} ({n_seeds} seeds; accuracy / DEO_M, "
+        out.append(f"\n### {dataset}, {model} ({n_seeds} seeds; accuracy / DEO_M, "
                    "mean ± std; time of the reduction in s)\n")
         head = ["method"] + [f"{b} rows/class" for b in budgets] + ["time (s)"]
         out.append("| " + " | ".join(head) + " |")

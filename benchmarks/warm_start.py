@@ -44,14 +44,26 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n-iter", type=int, default=300)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seed-list", default=None,
+                        help="comma-separated seeds (instead of 0..seeds-1)")
+    parser.add_argument("--from-log", default=None,
+                        help="only render the report from the rows printed in this log")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--methods", default="COBRA,vanilla")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     dataset = Dataset("digits-foreground", "digits", mode="foreground")
+    seeds = (range(args.seeds) if args.seed_list is None
+             else [int(s) for s in args.seed_list.split(",")])
     rows = []
-    for seed in range(args.seeds):
+    if args.from_log:  # the rows a (possibly stopped) run printed, one dict per line
+        import ast
+
+        with open(args.from_log) as stream:
+            rows = [ast.literal_eval(line) for line in stream if line.startswith("{")]
+        seeds = sorted({row["seed"] for row in rows})
+    for seed in ([] if args.from_log else seeds):
         split = load_split(dataset, seed, Config(seeds=(seed,), budgets=(10,), datasets=(dataset,)))
         images = split.X_train.reshape(-1, 3, 8, 8)
         for method in args.methods.split(","):
@@ -72,13 +84,14 @@ def main(argv=None):
                 print(rows[-1], flush=True)
 
     def cell(values, digits=3):
-        return f"{np.mean(values):.{digits}f} ± {np.std(values, ddof=1):.{digits}f}"
+        spread = np.std(values, ddof=1) if len(values) > 1 else float("nan")
+        return f"{np.mean(values):.{digits}f} ± {spread:.{digits}f}"
 
     lines = [
         "# Warm start and the paper preset on the coloured digits",
         "",
         f"digits-foreground, 10 images per class, n_iter={args.n_iter} for every setting, "
-        f"seeds 0–{args.seeds - 1}, logistic regression on the flattened images; mean ± std "
+        f"seeds {', '.join(map(str, seeds))}, logistic regression on the flattened images; mean ± std "
         "over seeds. See the docstring of `benchmarks/warm_start.py` for the settings.",
         "",
         "| method | setting | accuracy | DEO_M | DEO_A | seconds per fit |",
