@@ -8,7 +8,8 @@ from ._config import resolve_budget, resolve_config, resolve_image_shape
 from ._containers import ContainerRoundTrip
 from ._data import RealRows
 from ._device import make_generators, resolve_device
-from ._groups import CellSampler, encode_groups
+from ._groups import CellSampler
+from ._sensitive import encode_groups
 from ._initial import initial_rows
 from ._matching import run_matching
 from ._memory import check_memory

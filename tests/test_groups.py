@@ -7,7 +7,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skfairdistill._groups import CellSampler, encode_groups
+from skfairdistill._groups import CellSampler
+from skfairdistill._sensitive import encode_groups
 
 
 def _decode(codes, groups):
