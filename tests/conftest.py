@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 import torch
 
+import skfairdistill._matching._run as matching_run
+
 # The tensors of the unit tests are tiny: intra-op threads only add synchronisation
 # cost, which becomes dramatic (seconds per fit) when the CPU is shared with other
 # processes. One thread keeps the suite fast and does not change any result.
@@ -68,3 +70,31 @@ def multiclass_data():
         n_samples=300, n_features=3, n_classes=3, groups=("x", "y", "z"),
         shares=(0.6, 0.3, 0.1), seed=1,
     )
+
+
+@pytest.fixture
+def captured(monkeypatch):
+    """Record the keyword arguments the estimator passes to the matching loops."""
+    calls = {}
+
+    def spy(name, original):
+        def wrapper(*args, **kwargs):
+            calls[name] = kwargs
+            return original(*args, **kwargs)
+
+        return wrapper
+
+    for name in ("match_distributions", "match_gradients"):
+        monkeypatch.setattr(matching_run, name, spy(name, getattr(matching_run, name)))
+    return calls
+
+
+@pytest.fixture
+def no_long_work(monkeypatch):
+    """Fail the test if the matching loop is ever entered."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the matching loop started before the input was rejected")
+
+    monkeypatch.setattr(matching_run, "match_distributions", refuse)
+    monkeypatch.setattr(matching_run, "match_gradients", refuse)

@@ -33,23 +33,6 @@ def _images(n=60, shape=(3, 6, 6), seed=0):
     return X, y, groups
 
 
-@pytest.fixture
-def captured(monkeypatch):
-    """Record the keyword arguments the estimator passes to the matching loops."""
-    calls = {}
-
-    def spy(name, original):
-        def wrapper(*args, **kwargs):
-            calls[name] = kwargs
-            return original(*args, **kwargs)
-
-        return wrapper
-
-    for name in ("match_distributions", "match_gradients"):
-        monkeypatch.setattr(matching_run, name, spy(name, getattr(matching_run, name)))
-    return calls
-
-
 # ------------------------------------------------------------------ shapes in and out
 
 

@@ -17,23 +17,6 @@ from skfairdistill._targets import alignment_loss
 FAST = dict(n_per_class=2, n_iter=2, random_state=0, device="cpu")
 
 
-@pytest.fixture
-def captured(monkeypatch):
-    """The keyword arguments the estimator passes to the matching loops."""
-    calls = {}
-
-    def spy(name, original):
-        def wrapper(*args, **kwargs):
-            calls[name] = kwargs
-            return original(*args, **kwargs)
-
-        return wrapper
-
-    for name in ("match_distributions", "match_gradients"):
-        monkeypatch.setattr(matching_run, name, spy(name, getattr(matching_run, name)))
-    return calls
-
-
 def _table(n=200, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, 5))

@@ -29,7 +29,6 @@ from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-import skfairdistill._matching._run as matching_run
 from skfairdistill import DistilledClassifier, FairDistiller
 from skfairdistill._augment import SiameseAugment
 from skfairdistill._cli import main
@@ -50,15 +49,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _data(n_samples=120):
     return make_grouped_data(n_samples=n_samples)
-
-
-@pytest.fixture
-def no_long_work(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("the matching loop started before the input was rejected")
-
-    monkeypatch.setattr(matching_run, "match_distributions", refuse)
-    monkeypatch.setattr(matching_run, "match_gradients", refuse)
 
 
 def _digest(path):

@@ -20,7 +20,6 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 import skfairdistill._distiller as distiller_module
-import skfairdistill._matching._run as matching_run
 import skfairdistill._networks as networks_module
 from skfairdistill import FairDistiller
 from skfairdistill._groups import CellSampler
@@ -36,17 +35,6 @@ def _fitted_attributes(estimator):
 
 def _data(n_samples=120, **kwargs):
     return make_grouped_data(n_samples=n_samples, **kwargs)
-
-
-@pytest.fixture
-def no_long_work(monkeypatch):
-    """Fail the test if the matching loop is ever entered."""
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("the matching loop started before the input was rejected")
-
-    monkeypatch.setattr(matching_run, "match_distributions", refuse)
-    monkeypatch.setattr(matching_run, "match_gradients", refuse)
 
 
 # --------------------------------------------------------------------------- clear errors
