@@ -41,7 +41,6 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from imblearn.under_sampling import ClusterCentroids  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
 _HERE = os.path.dirname(os.path.abspath(__file__))

@@ -16,8 +16,9 @@ import numpy as np
 from . import _presets
 from ._augment import SiameseAugment, parse_strategy
 from ._device import resolve_device
+from ._names import ALIGNMENTS
 from ._networks import EMBEDDINGS
-from ._targets import ALIGNMENTS, BARYCENTERS, DISTANCES, check_barycenter
+from ._targets import BARYCENTERS, DISTANCES, check_barycenter
 from ._threads import check_n_threads
 
 INITS = ("real", "noise", "kmeans")

@@ -20,7 +20,6 @@ groups' embedding clouds (optimal transport, :mod:`skfairdistill._wasserstein`),
 built by :func:`distribution_target`.
 """
 
-from ._names import ALIGNMENTS
 from ._wasserstein import BARYCENTERS, DistributionTarget
 
 DISTANCES = ("l1", "squared_l2")

@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 
 from .._optim import MomentumSGD
-from .._targets import ALIGNMENTS
+from .._names import ALIGNMENTS
 from ._loop import input_shape_of, run_loop
 
 _EPS = 1e-6  # as in the DC authors' distance
