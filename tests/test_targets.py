@@ -3,8 +3,8 @@
 import pytest
 import torch
 
+from skfairdistill._names import ALIGNMENTS
 from skfairdistill._targets import (
-    ALIGNMENTS,
     DISTANCES,
     alignment_loss,
     barycenter,
