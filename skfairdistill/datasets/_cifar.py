@@ -199,7 +199,7 @@ def _render(pixels, rows, groups, dtype):
         block = pixels[rows[part]]
         grey = groups[part] == GREY
         block[grey] = _luma(block[grey])[:, None, :, :]
-        images[part] = block if dtype == np.uint8 else to_output(block / 255.0, dtype)
+        images[part] = block if dtype == np.uint8 else to_output(block / np.float32(255.0), dtype)
     return images
 
 
