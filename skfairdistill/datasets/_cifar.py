@@ -90,9 +90,8 @@ def load_cifar10s(
     Returns
     -------
     images : ndarray of shape (n_images, 3, 32, 32)
-        RGB images, channels first. Flatten them with
-        ``images.reshape(len(images), -1)`` (and pass ``image_shape=(3, 32, 32)``)
-        for a tabular model.
+        RGB images, channels first (flat rows with
+        ``images.reshape(len(images), -1)``, for ``image_shape=(3, 32, 32)``).
     y : ndarray of shape (n_images,), dtype int64
         The CIFAR-10 class, 0 (airplane) to 9 (truck).
     groups : ndarray of shape (n_images,), dtype int64
@@ -181,7 +180,7 @@ def _check_color_classes(color_classes):
 
 
 def _skewed_groups(y, colour_set, bias, rng):
-    """``floor(bias * n)`` random images of each class in its majority group, the rest in the other."""
+    """``floor(bias * n)`` random images of each class in its majority group, the rest not."""
     groups = np.empty(len(y), dtype=np.int64)
     for label in np.unique(y):
         members = rng.permutation(np.flatnonzero(y == label))

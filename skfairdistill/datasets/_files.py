@@ -15,9 +15,8 @@ import pickle
 import struct
 
 import numpy as np
-from sklearn.utils import check_random_state
 
-from ._synthetic import _check_int, _check_real
+from ._checks import check_int, check_real, check_rng
 
 SPLITS = ("train", "test")
 _DTYPES = (np.dtype(np.float32), np.dtype(np.uint8))
@@ -29,22 +28,16 @@ def check_loader_args(*, split, bias, n_per_class, dtype, random_state):
     """Check the arguments every file loader shares; return ``(dtype, rng)``."""
     if not isinstance(split, str) or split not in SPLITS:
         raise ValueError(f"split must be one of {list(SPLITS)}; got {split!r}.")
-    _check_real("bias", bias, 0.0, 1.0)
+    check_real("bias", bias, 0.0, 1.0)
     if n_per_class is not None:
-        _check_int("n_per_class", n_per_class, minimum=1)
+        check_int("n_per_class", n_per_class, minimum=1)
     try:
         resolved = np.dtype(dtype)
     except TypeError:
         resolved = None
     if resolved not in _DTYPES:
         raise ValueError(f"dtype must be 'float32' or 'uint8'; got {dtype!r}.")
-    try:
-        rng = check_random_state(random_state)
-    except ValueError:
-        raise ValueError(
-            f"random_state must be an int, a numpy RandomState or None; got {random_state!r}."
-        ) from None
-    return resolved, rng
+    return resolved, check_rng(random_state)
 
 
 def find_files(path, names, *, dataset, source, subfolders=(), gzipped=False):
