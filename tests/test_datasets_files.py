@@ -183,6 +183,13 @@ def test_mnist_finds_the_torchvision_layout(tmp_path, layout):
     assert len(images) == 30
 
 
+def test_a_leading_tilde_is_the_home_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    write_mnist(tmp_path / "mnist")
+    images, _, _ = load_colored_mnist(path="~/mnist", random_state=0)
+    assert len(images) == 30
+
+
 def test_fashion_mnist_finds_its_torchvision_layout(tmp_path):
     write_mnist(tmp_path / "FashionMNIST" / "raw")
     images, _, _ = load_colored_fashion_mnist(path=tmp_path, random_state=0)

@@ -43,7 +43,8 @@ def check_loader_args(*, split, bias, n_per_class, dtype, random_state):
 def find_files(path, names, *, dataset, source, subfolders=(), gzipped=False):
     """Full paths of ``names`` in ``path`` or one of its ``subfolders``, else a clear error.
 
-    With ``gzipped``, ``name + ".gz"`` is accepted for every name. All the files
+    A leading ``~`` is the user's home. With ``gzipped``, ``name + ".gz"`` is
+    accepted for every name. All the files
     must be in the same folder; the first folder that has them all wins.
     """
     if not isinstance(path, (str, os.PathLike)):
@@ -51,7 +52,7 @@ def find_files(path, names, *, dataset, source, subfolders=(), gzipped=False):
             f"path must be the folder holding the {dataset} files (a str or os.PathLike); "
             f"got {type(path).__name__} {path!r}."
         )
-    root = os.fspath(path)
+    root = os.path.expanduser(os.fspath(path))
     folders = [root] + [os.path.join(root, sub) for sub in subfolders]
     for folder in folders:
         found = [_find_one(folder, name, gzipped) for name in names]
