@@ -139,6 +139,7 @@ def load_cifar10s(
     ((40, 3, 32, 32), dtype('float32'), [20, 20])
     >>> bool(np.all(images[:20, 0] == images[:20, 2]))  # the grey copies
     True
+    >>> import shutil; shutil.rmtree(os.path.dirname(folder))
     """
     dtype, rng = check_loader_args(
         split=split, bias=bias, n_per_class=n_per_class, dtype=dtype, random_state=random_state
@@ -147,10 +148,7 @@ def load_cifar10s(
     files = find_files(
         path, _FILES[split], dataset="CIFAR-10", source=_SOURCE, subfolders=(_FOLDER,)
     )
-    batches = [read_cifar_batch(name) for name in files]
-    pixels = np.concatenate([images for images, _ in batches])
-    labels = np.concatenate([labels for _, labels in batches])
-    check_labels(labels, len(pixels), files[-1])
+    pixels, labels = _read_batches(files)
 
     rows = per_class_subset(labels, n_per_class, rng)
     y = labels[rows]
@@ -160,6 +158,15 @@ def load_cifar10s(
     groups = np.repeat(np.array([GREY, COLOUR], dtype=np.int64), len(rows))
     both = np.concatenate([rows, rows])
     return _render(pixels, both, groups, dtype), np.concatenate([y, y]), groups
+
+
+def _read_batches(files):
+    """The images and labels of all the batches, in the order of ``files``."""
+    batches = [read_cifar_batch(name) for name in files]
+    pixels = np.concatenate([images for images, _ in batches])
+    labels = np.concatenate([labels for _, labels in batches])
+    check_labels(labels, len(pixels), files[-1])
+    return pixels, labels
 
 
 def _check_color_classes(color_classes):

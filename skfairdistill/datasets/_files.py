@@ -21,7 +21,7 @@ from ._checks import check_int, check_real, check_rng
 SPLITS = ("train", "test")
 _DTYPES = (np.dtype(np.float32), np.dtype(np.uint8))
 # Rows converted at a time, so that float temporaries stay small on full data sets.
-_BLOCK = 4096
+_BLOCK = 1024
 
 
 def check_loader_args(*, split, bias, n_per_class, dtype, random_state):

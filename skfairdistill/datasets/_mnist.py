@@ -174,6 +174,7 @@ def load_colored_mnist(
     ((200, 3, 32, 32), dtype('float32'), 0.0, 1.0)
     >>> float(np.mean(groups == y))  # share of the images in their class's own colour
     0.9
+    >>> import shutil; shutil.rmtree(folder)
     """
     return _load_colored("MNIST", path, split, mode, bias, n_per_class, dtype, random_state)
 
@@ -263,6 +264,7 @@ def load_colored_fashion_mnist(
     0
     >>> int(groups[0]), images[0, :, 0, 0].tolist()  # the padding has the group's colour
     (3, [255, 255, 128])
+    >>> import shutil; shutil.rmtree(folder)
     """
     return _load_colored(
         "Fashion-MNIST", path, split, mode, bias, n_per_class, dtype, random_state
