@@ -319,7 +319,7 @@ def confounded_colours(y, correlation, rng, n_colours=10):
 
 
 def _colour(pixels, groups, mode, *, binarise, dtype):
-    """Pad to 32x32 and colour every image by its group, ``block`` rows at a time."""
+    """Pad to 32x32 and colour every image by its group, a block of rows at a time."""
     n, height, width = pixels.shape
     padded = np.zeros((n, height + _PAD, width + _PAD), dtype=np.uint8)
     padded[:, _PAD:, _PAD:] = pixels
