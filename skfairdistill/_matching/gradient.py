@@ -342,9 +342,13 @@ def _gradients(loss, params, create_graph=False):
 def _train(classifier, optimizer, X_syn, y_syn, steps, augment, generator):
     """Full-batch SGD steps of the classifier on the (detached) synthetic set."""
     for _ in range(steps):
-        inputs = X_syn
-        if augment is not None:
-            inputs = augment.apply(X_syn, augment.draw(generator, batch_size=X_syn.shape[0]))
-        optimizer.zero_grad()
-        F.cross_entropy(classifier(inputs), y_syn).backward()
-        optimizer.step()
+        train_step(classifier, optimizer, X_syn, y_syn, augment, generator)
+
+
+def train_step(classifier, optimizer, inputs, labels, augment, generator):
+    """One SGD step of the classifier on a batch, each image augmented on its own."""
+    if augment is not None:
+        inputs = augment.apply(inputs, augment.draw(generator, batch_size=inputs.shape[0]))
+    optimizer.zero_grad()
+    F.cross_entropy(classifier(inputs), labels).backward()
+    optimizer.step()
