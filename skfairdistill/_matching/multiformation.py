@@ -14,14 +14,14 @@ gives the same images in standardised or in pixel units.
 import torch.nn.functional as F
 
 
-def check_divisible(image_shape, factor):
-    """Refuse images whose height or width the ``factor × factor`` grid does not divide."""
-    height, width = image_shape[-2:]
+def check_divisible(shape, factor):
+    """Refuse images (``shape`` ends in ``(C, H, W)``) the ``factor × factor`` grid cannot split."""
+    height, width = shape[-2:]
     if height % factor or width % factor:
         raise ValueError(
             f"matching='idc' splits each image into a {factor} x {factor} grid, so the "
             f"height and width must be multiples of {factor}; got image_shape="
-            f"{tuple(image_shape)}. Crop or pad the images first."
+            f"{tuple(shape)[-3:]}. Crop or pad the images first."
         )
 
 
