@@ -113,9 +113,9 @@ class FairDistiller(BaseSampler):
         turns it off. ``"auto"`` (library): all but ``color`` for images.
         Details: ``docs/method.md``, "Parameters in depth".
     outer_loops, inner_steps : int or None, default=None
-        Gradient matching: synthetic-set updates per drawn classifier, and
-        classifier training steps on the synthetic set between them. None: DC's
-        schedule for the largest class's budget (``docs/method.md``, "Presets").
+        Gradient matching: synthetic-set updates per drawn classifier, and classifier
+        training steps between them, on the synthetic set (IDC: on real batches of 64).
+        None: DC's schedule for the largest budget; IDC 8 steps (``docs/method.md``).
     network_learning_rate : float, default=0.01
         Gradient matching: SGD step size of the classifier's training.
     init : {"real", "noise", "kmeans"}, default="real"
