@@ -395,8 +395,8 @@ class FairDistiller(BaseSampler):
             self, X=X, image_shape=image_shape, real=real, per_class=per_class, y_syn=y_syn,
             has_groups=groups is not None, max_groups=int(cells.present.sum(axis=1).max()),
         )
-        check_memory(self, per_class, real.n_features, image_shape, cells, device,
-                     config.batch_size)
+        check_memory(self, per_class * config.formation_factor**2, real.n_features, image_shape,
+                     cells, device, config.batch_size)  # IDC: the decoded images count
         input_shape = image_shape or (real.n_features,)
         if config.matching != "kmeans":
             X_init = initial_rows(self.init, real, cells, per_class * config.formation_factor**2,
