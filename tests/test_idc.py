@@ -14,6 +14,7 @@ from skfairdistill._groups import CellSampler
 from skfairdistill._matching import idc, match_multiformation
 from skfairdistill._matching.multiformation import decode, encode
 from skfairdistill._networks import make_embedding
+from skfairdistill import _presets
 from skfairdistill._presets import IDC_NETWORK_STEPS, dc_loops
 from skfairdistill.datasets import make_colored_digits
 
@@ -183,8 +184,20 @@ def test_pandas_round_trip_and_distilled_classifier(digits):
 def test_presets():
     assert dc_loops(10, "idc") == (10, IDC_NETWORK_STEPS)
     assert dc_loops(10) == (10, 50)  # DC unchanged
-    paper = FairDistiller(matching="idc", preset="paper")
-    assert paper.get_params()["preset"] == "paper"
+    # the COBRA authors' run_idc.sh: 1000 iterations, step 0.1, 256 real rows per class
+    assert _presets.n_iter("paper", "idc") == 1000
+    assert _presets.batch_size("paper", "idc", 2) == 128
+    assert _presets.augmentation("paper", "idc") is None
+    assert _presets.learning_rate("paper", "idc", images=True, convnet=True) == 0.1
+    assert _presets.formation_factor("idc") == 2 and _presets.formation_factor("gradient") == 1
+
+
+def test_paper_preset_fits(digits):
+    X, y, A = digits
+    options = dict(FAST, n_iter=1, batch_size="auto")
+    distiller = FairDistiller(matching="idc", preset="paper", n_per_class=1, **options)
+    X_syn, _ = distiller.fit_resample(X, y, sensitive_features=A)
+    assert X_syn.shape == (16, 3, 8, 8) and np.isfinite(X_syn).all()
 
 
 @pytest.mark.gpu

@@ -30,6 +30,10 @@ weighted sum of group losses (gradients are linear), one backward pass per
 class; only ``"groupwise"`` needs one per (class, group) cell. :math:`D` is DC's
 layer-wise distance, :func:`layerwise_cosine_distance`.
 
+The loop itself, :func:`run_gradient_loop`, is shared with IDC
+(:mod:`~skfairdistill._matching.idc`), which matches decoded images instead of the
+rows themselves and trains the classifier on real rows instead of the synthetic set.
+
 This module knows nothing about pandas or scikit-learn.
 """
 
