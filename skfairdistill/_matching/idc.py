@@ -43,27 +43,11 @@ from .gradient import check_schedule, run_gradient_loop, train_step
 from .multiformation import check_divisible, decode
 
 
-def match_multiformation(
-    real,
-    cells,
-    X_init,
-    y_syn,
-    *,
-    alignment,
-    n_iter,
-    learning_rate,
-    batch_size,
-    network_factory,
-    inner_steps,
-    outer_loops,
-    generator,
-    factor=2,
-    network_learning_rate=0.01,
-    network_batch_size=IDC_NETWORK_BATCH,
-    network_momentum=IDC_NETWORK_MOMENTUM,
-    augment=None,
-    verbose=0,
-):
+def match_multiformation(real, cells, X_init, y_syn, *, alignment, n_iter, learning_rate,
+                         batch_size, network_factory, inner_steps, outer_loops, generator,
+                         factor=2, network_learning_rate=0.01,
+                         network_batch_size=IDC_NETWORK_BATCH,
+                         network_momentum=IDC_NETWORK_MOMENTUM, augment=None, verbose=0):
     """Optimise stored images by IDC's multi-formation gradient matching.
 
     Parameters
