@@ -49,6 +49,7 @@ class FitConfig:
     network_learning_rate: float
     transport: TransportSettings
     verbose: int
+    formation_factor: int = 1  # IDC: each stored image decodes into factor**2 images
 
 
 def resolve_config(estimator, *, X, image_shape, real, per_class, y_syn, has_groups,
@@ -73,7 +74,7 @@ def resolve_config(estimator, *, X, image_shape, real, per_class, y_syn, has_gro
         The most groups present in one class (the paper preset splits a class's
         batch among them).
     """
-    outer_loops, inner_steps = _presets.dc_loops(per_class.max())
+    outer_loops, inner_steps = _presets.dc_loops(per_class.max(), estimator.matching)
     return FitConfig(
         matching=estimator.matching,
         alignment=estimator.alignment if has_groups else "none",
@@ -93,6 +94,7 @@ def resolve_config(estimator, *, X, image_shape, real, per_class, y_syn, has_gro
         network_learning_rate=estimator.network_learning_rate,
         transport=estimator._transport_settings(),
         verbose=estimator.verbose,
+        formation_factor=_presets.formation_factor(estimator.matching),
     )
 
 
@@ -121,6 +123,12 @@ def resolve_image_shape(estimator, row_shape, n_features):
                 f"but the rows of X have {n_features}."
             )
     if shape is None:
+        if estimator.matching == "idc":
+            raise ValueError(
+                "matching='idc' needs images (it decodes each synthetic image into four "
+                "smaller ones): pass X of shape (n, C, H, W) or flat rows with "
+                "image_shape=(C, H, W), or use matching='gradient' for tables."
+            )
         if estimator.embedding == "convnet":
             raise ValueError(
                 "embedding='convnet' needs images: pass X of shape (n, C, H, W) or "

@@ -8,6 +8,7 @@ from ._config import resolve_budget, resolve_config, resolve_image_shape
 from ._containers import ContainerRoundTrip
 from ._data import RealRows
 from ._device import make_generators, resolve_device
+from ._fitted import fitted_rows
 from ._groups import CellSampler
 from ._sensitive import encode_groups
 from ._initial import initial_rows
@@ -18,7 +19,6 @@ from ._prototypes import kmeans_result
 from ._threads import FitThreads
 from ._validation import (
     check_classification_target,
-    check_finite_rows,
     flatten_images,
     warn_about_interrupt,
     warn_about_vanilla,
@@ -41,13 +41,15 @@ class FairDistiller(BaseSampler):
     Parameters
     ----------
     n_per_class : int or dict, default=10
-        Synthetic rows per class: one number for every class, or a dict
-        ``{class_label: n}`` covering exactly the classes of ``y``.
-    matching : {"distribution", "gradient", "kmeans"}, default="distribution"
+        Synthetic rows (``matching="idc"``: stored images) per class: one number for
+        every class, or a dict ``{class_label: n}`` covering exactly the classes of ``y``.
+    matching : {"distribution", "gradient", "kmeans", "idc"}, default="distribution"
         How the synthetic rows are fitted: ``"distribution"`` (DM, Zhao & Bilen,
         WACV 2023; cheap), ``"gradient"`` (DC, Zhao et al., ICLR 2021; far slower per
-        iteration) or ``"kmeans"`` (group-balanced k-means prototypes, no
-        optimisation loop; clusters on the scale of ``X`` as given).
+        iteration), ``"kmeans"`` (group-balanced k-means prototypes, no
+        optimisation loop; clusters on the scale of ``X`` as given) or ``"idc"`` (IDC,
+        Kim et al., ICML 2022; images only: each stored image decodes into four, so
+        ``fit_resample`` returns ``4 * n_per_class`` images per class).
         Details: ``docs/method.md``, "Parameters in depth".
     alignment : {"barycenter", "groupwise", "none"}, default="barycenter"
         The matching target of each class. ``"barycenter"`` is COBRA's
@@ -111,9 +113,9 @@ class FairDistiller(BaseSampler):
         turns it off. ``"auto"`` (library): all but ``color`` for images.
         Details: ``docs/method.md``, "Parameters in depth".
     outer_loops, inner_steps : int or None, default=None
-        Gradient matching: synthetic-set updates per drawn classifier, and
-        classifier training steps on the synthetic set between them. None: DC's
-        schedule for the largest class's budget (``docs/method.md``, "Presets").
+        Gradient matching: synthetic-set updates per drawn classifier, and classifier
+        training steps between them, on the synthetic set (IDC: on real batches of 64).
+        None: DC's schedule for the largest budget; IDC 8 steps (``docs/method.md``).
     network_learning_rate : float, default=0.01
         Gradient matching: SGD step size of the classifier's training.
     init : {"real", "noise", "kmeans"}, default="real"
@@ -142,6 +144,8 @@ class FairDistiller(BaseSampler):
         or float16, float64 otherwise (int, bool, nullable pandas columns).
     y_distilled_ : ndarray of shape (n_synthetic,)
         Their class labels (taken from ``classes_``).
+    X_stored_ : ndarray
+        The stored images ``matching="idc"`` decodes into ``X_distilled_`` (else the same array).
     classes_ : ndarray of shape (n_classes,)
         Class labels seen in ``fit``.
     groups_ : ndarray of shape (n_groups,) or None
@@ -391,12 +395,12 @@ class FairDistiller(BaseSampler):
             self, X=X, image_shape=image_shape, real=real, per_class=per_class, y_syn=y_syn,
             has_groups=groups is not None, max_groups=int(cells.present.sum(axis=1).max()),
         )
-        check_memory(self, per_class, real.n_features, image_shape, cells, device,
-                     config.batch_size)
+        check_memory(self, per_class * config.formation_factor**2, real.n_features, image_shape,
+                     cells, device, config.batch_size)  # IDC: the decoded images count
         input_shape = image_shape or (real.n_features,)
         if config.matching != "kmeans":
-            X_init = initial_rows(self.init, real, cells, per_class, classes, numpy_rng,
-                                  torch_rng, alignment=config.alignment)
+            X_init = initial_rows(self.init, real, cells, per_class * config.formation_factor**2,
+                                  classes, numpy_rng, torch_rng, alignment=config.alignment)
             X_init = X_init.reshape(len(X_init), *input_shape)
         # a factory of the user's is not drawn an extra time to count its work
         if threads is not None and not callable(self.embedding):
@@ -421,11 +425,8 @@ class FairDistiller(BaseSampler):
         self.loss_history_ = result.loss_history.numpy()
         self.n_iter_ = result.n_iter
         self.interrupted_ = result.interrupted
-        X_syn = real.to_original_scale(result.X_syn.reshape(len(result.X_syn), -1))
-        X_syn = X_syn.astype(X.dtype, copy=False)
-        check_finite_rows(X_syn, config.learning_rate)
-        self.X_distilled_ = X_syn if row_shape is None else X_syn.reshape(-1, *row_shape)
-        self.y_distilled_ = classes[y_syn.cpu().numpy()]
+        self.X_distilled_, self.y_distilled_, self.X_stored_ = fitted_rows(
+            result, real, X.dtype, row_shape, classes, y_syn, config.learning_rate)
 
     def _fit_resample(self, X, y, **params):
         """imblearn's abstract core, with imblearn's contract: validated X, y in, the set out.

@@ -82,6 +82,22 @@ class CellSampler:
         positions = (self._starts + offsets).clamp(max=self._order.shape[0] - 1)
         return self._order[positions], weights
 
+    def draw_rows(self, n_rows, generator):
+        """``n_rows`` rows drawn uniformly from all rows (with replacement), and their classes.
+
+        A plain mini-batch of the real data, as a network is trained on: unlike
+        :meth:`draw`, the groups keep their shares.
+
+        Returns
+        -------
+        rows, class_codes : LongTensor of shape (n_rows,)
+        """
+        positions = torch.randint(self._order.shape[0], (int(n_rows),), generator=generator,
+                                  device=self._order.device)
+        # the cell of a position: the last cell starting at or before it (empty ones skipped)
+        cells = torch.searchsorted(self._starts.view(-1), positions, right=True) - 1
+        return self._order[positions], torch.div(cells, self.n_groups, rounding_mode="floor")
+
     def packing(self, batch_size):
         """Where the real draws of :meth:`draw` lie, without its padding.
 

@@ -3,8 +3,10 @@
 ``preset="library"`` gives the defaults tuned on this project's benchmark;
 ``preset="paper"`` gives the hyper-parameters of the authors' public code for
 the method chosen by ``matching`` and ``alignment`` (mhmoslemi/COBRA, whose
-scripts run vanilla, FairDD and COBRA alike, ``scripts/run_dm.sh`` and
-``scripts/run_dc.sh``). Either way an explicit parameter value wins.
+scripts run vanilla, FairDD and COBRA alike, ``scripts/run_dm.sh``,
+``scripts/run_dc.sh`` and ``scripts/run_idc.sh``; IDC's network schedule follows
+the IDC paper, see :mod:`skfairdistill._matching.idc`). Either way an explicit
+parameter value wins.
 
 The distance always follows the method: the papers' DM losses are squared L2
 for vanilla DM (Zhao & Bilen, WACV 2023) and FairDD-DM (Zhou et al., arXiv
@@ -31,7 +33,16 @@ PAPER = {
     "distribution": dict(n_iter=2600, learning_rate=1.0, class_batch=600,
                          augmentation=DEFAULT_STRATEGY),
     "gradient": dict(n_iter=1000, learning_rate=0.1, class_batch=256, augmentation=None),
+    # train_idc.py with run_idc.sh: DC's settings, multi-formation factor 2
+    "idc": dict(n_iter=1000, learning_rate=0.1, class_batch=256, augmentation=None),
 }
+# IDC (Kim et al., ICML 2022): factor 2 for all but ImageNet; the network trains on
+# 500 real rows between image updates, batches of 64 (n_data=500, batch_size=64 in
+# snu-mllab/Efficient-Dataset-Condensation), SGD lr 0.01, momentum 0.9. Both presets.
+IDC_FACTOR = 2
+IDC_NETWORK_STEPS = 8  # ceil(500 / 64): its loop stops once 500 rows have been seen
+IDC_NETWORK_BATCH = 64
+IDC_NETWORK_MOMENTUM = 0.9
 LIBRARY_N_ITER = 1000
 LIBRARY_BATCH_SIZE = 128
 # their [0, 1] pixels are scaled to [-1, 1] (mean 0.5, std 0.5) before distillation
@@ -44,7 +55,7 @@ def distance(alignment, distance):
 
 
 def n_iter(preset, matching):
-    """Iterations: 1000 (library), or the authors' 2600 (DM) and 1000 (DC)."""
+    """Iterations: 1000 (library), or the authors' 2600 (DM) and 1000 (DC, IDC)."""
     return LIBRARY_N_ITER if preset == "library" else PAPER[matching]["n_iter"]
 
 
@@ -97,7 +108,17 @@ def warm_start_epochs(preset, matching, alignment, rows_per_class):
     return {50: 50, 100: 100}.get(int(rows_per_class), 10)
 
 
-def dc_loops(rows_per_class):
-    """(outer loops, inner steps) of gradient matching for the largest class's budget."""
+def dc_loops(rows_per_class, matching="gradient"):
+    """(outer loops, inner steps) of gradient matching for the largest class's budget.
+
+    IDC keeps DC's outer loops (as the COBRA authors' IDC script does) and trains
+    its network for IDC's 8 real mini-batches between them.
+    """
     schedule = [(outer, inner) for ipc, outer, inner in DC_LOOPS if ipc <= rows_per_class]
-    return schedule[-1]
+    outer, inner = schedule[-1]
+    return (outer, IDC_NETWORK_STEPS) if matching == "idc" else (outer, inner)
+
+
+def formation_factor(matching):
+    """Training images decoded per stored image, per side: IDC's 2, else 1."""
+    return IDC_FACTOR if matching == "idc" else 1

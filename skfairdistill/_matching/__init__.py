@@ -5,8 +5,10 @@ from ._run import run_matching
 from ._warm_up import warm_up
 from .distribution import match_distributions
 from .gradient import match_gradients
+from .idc import match_multiformation
 
 __all__ = [
-    "MatchingResult", "match_distributions", "match_gradients", "run_loop", "run_matching",
+    "MatchingResult", "match_distributions", "match_gradients", "match_multiformation",
+    "run_loop", "run_matching",
     "warm_up",
 ]

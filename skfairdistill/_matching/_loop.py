@@ -24,6 +24,10 @@ class MatchingResult:
     loss_history: torch.Tensor  # (n_iter_done,), on the CPU
     n_iter: int
     interrupted: bool
+    # multi-formation (IDC): X_syn holds the decoded training images, y_syn their class
+    # codes and stored the optimised images they decode from; None for the other loops
+    y_syn: torch.Tensor = None
+    stored: torch.Tensor = None
 
 
 def input_shape_of(X_init, augment):

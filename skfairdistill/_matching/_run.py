@@ -2,6 +2,8 @@
 
 from .distribution import match_distributions
 from .gradient import match_gradients
+from .idc import match_multiformation
+from .multiformation import encode
 
 
 def run_matching(real, cells, X_init, y_syn, config, generator):
@@ -12,7 +14,9 @@ def run_matching(real, cells, X_init, y_syn, config, generator):
     real : RealRows
     cells : CellSampler
     X_init : Tensor of shape (n_syn, *input_shape)
-        Standardised starting rows, on the device.
+        Standardised starting rows, on the device. ``matching="idc"``: factor²
+        starting images per stored image, in consecutive groups, which are tiled
+        into the stored images.
     y_syn : LongTensor of shape (n_syn,)
     config : FitConfig
         The fit's resolved settings (:mod:`skfairdistill._config`).
@@ -31,6 +35,13 @@ def run_matching(real, cells, X_init, y_syn, config, generator):
     elif config.matching == "gradient":
         loop, own = match_gradients, dict(
             outer_loops=config.outer_loops, inner_steps=config.inner_steps,
+            network_learning_rate=config.network_learning_rate,
+        )
+    elif config.matching == "idc":
+        factor = config.formation_factor
+        X_init = encode(X_init, factor)
+        loop, own = match_multiformation, dict(
+            outer_loops=config.outer_loops, inner_steps=config.inner_steps, factor=factor,
             network_learning_rate=config.network_learning_rate,
         )
     else:

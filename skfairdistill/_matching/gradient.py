@@ -30,6 +30,10 @@ weighted sum of group losses (gradients are linear), one backward pass per
 class; only ``"groupwise"`` needs one per (class, group) cell. :math:`D` is DC's
 layer-wise distance, :func:`layerwise_cosine_distance`.
 
+The loop itself, :func:`run_gradient_loop`, is shared with IDC
+(:mod:`~skfairdistill._matching.idc`), which matches decoded images instead of the
+rows themselves and trains the classifier on real rows instead of the synthetic set.
+
 This module knows nothing about pandas or scikit-learn.
 """
 
@@ -200,13 +204,52 @@ def match_gradients(
         outer loops. A ``KeyboardInterrupt`` stops the loop early: the rows
         reached so far are returned with ``interrupted=True``.
     """
+    check_schedule(alignment, outer_loops, inner_steps)
+    input_shape = input_shape_of(X_init, augment)
+
+    def train(classifier, optimizer, X_train, y_train):
+        _train(classifier, optimizer, X_train, y_train, inner_steps, augment, generator)
+
+    return run_gradient_loop(
+        real, cells, X_init, y_syn, alignment=alignment, n_iter=n_iter,
+        learning_rate=learning_rate, batch_size=batch_size, network_factory=network_factory,
+        outer_loops=outer_loops, generator=generator, train=train,
+        network_optimizer=lambda params: MomentumSGD(params, lr=network_learning_rate),
+        augment=augment, verbose=verbose, input_shape=input_shape, desc="distilling (DC)",
+    )
+
+
+def check_schedule(alignment, outer_loops, inner_steps):
+    """The alignment and the outer/inner schedule of a gradient-matching loop."""
     if alignment not in ALIGNMENTS:
         raise ValueError(f"alignment must be one of {ALIGNMENTS}; got {alignment!r}.")
     if int(outer_loops) < 1 or int(inner_steps) < 0:
         raise ValueError(
             f"outer_loops must be >= 1 and inner_steps >= 0; got {outer_loops} and {inner_steps}."
         )
-    input_shape = input_shape_of(X_init, augment)
+
+
+def run_gradient_loop(real, cells, X_init, y_syn, *, alignment, n_iter, learning_rate,
+                      batch_size, network_factory, outer_loops, generator, train,
+                      network_optimizer, augment, verbose, input_shape, desc, decode=None):
+    """The gradient-matching loop DC and IDC share; the two differ in ``decode`` and ``train``.
+
+    Per iteration a fresh classifier is drawn; then ``outer_loops`` times: the
+    synthetic set is matched class by class (:func:`_class_loss`) and moved by one
+    SGD step, and (except after the last) ``train(classifier, optimizer, X_train,
+    y_train)`` trains the classifier, given the detached training images.
+
+    Parameters
+    ----------
+    decode : callable or None, default=None
+        ``decode(X_syn) -> (X_train, y_train)``: the training images the stored rows
+        ``X_syn`` stand for (differentiable) and their class codes; None: the rows
+        themselves with ``y_syn``. ``y_train`` must not depend on ``X_syn``.
+    network_optimizer : callable
+        ``network_optimizer(params)`` returns the classifier's optimizer.
+
+    The other parameters are :func:`match_gradients`'s.
+    """
     device = X_init.device
     n_classes, n_groups = cells.n_classes, cells.n_groups
     present = cells.present
@@ -216,18 +259,21 @@ def match_gradients(
     else:
         mask = torch.as_tensor(present, dtype=torch.float32, device=device)
         group_weights = mask / mask.sum(1, keepdim=True).clamp(min=1)
-    syn_rows = [torch.nonzero(y_syn == k).squeeze(1) for k in range(n_classes)]
-    syn_counts = torch.bincount(y_syn, minlength=n_classes).tolist()
+    X_syn = X_init.clone().requires_grad_(True)
+    if decode is None:
+        def decode(X):
+            return X, y_syn
+    y_train = decode(X_init)[1]  # labels do not depend on the rows
+    syn_rows = [torch.nonzero(y_train == k).squeeze(1) for k in range(n_classes)]
+    syn_counts = torch.bincount(y_train, minlength=n_classes).tolist()
     # classes with both real and synthetic rows; groups present in each
     classes = [k for k in range(n_classes) if present[k].any() and syn_counts[k] > 0]
     groups_of = {k: torch.as_tensor(present[k].nonzero()[0], device=device) for k in classes}
-
-    X_syn = X_init.clone().requires_grad_(True)
     optimizer = MomentumSGD([X_syn], lr=learning_rate, momentum=0.5)
 
     def step(it):
         classifier = _Classifier(network_factory(input_shape, generator), n_classes, generator)
-        network_optimizer = MomentumSGD(classifier.params, lr=network_learning_rate)
+        classifier_optimizer = network_optimizer(classifier.params)
         total = torch.zeros((), device=device)
         for loop in range(outer_loops):
             rows, weights = cells.draw(batch_size, generator)
@@ -240,10 +286,11 @@ def match_gradients(
                 )
             real_rows = real_rows.reshape(n_classes, n_groups, batch, *input_shape)
             weights = weights.view(n_classes, n_groups, batch)
+            X_train = decode(X_syn)[0]
             loss = torch.zeros((), device=device)
             for k in classes:
                 loss = loss + _class_loss(
-                    classifier, real_rows[k], weights[k], X_syn[syn_rows[k]], k,
+                    classifier, real_rows[k], weights[k], X_train[syn_rows[k]], k,
                     groups_of[k], group_weights[k], alignment, augment, generator,
                 )
             if loss.requires_grad:  # False only when no class has real and synthetic rows
@@ -252,13 +299,13 @@ def match_gradients(
                 optimizer.step()
             total = total + loss.detach()
             if loop < outer_loops - 1:
-                _train(classifier, network_optimizer, X_syn.detach(), y_syn, inner_steps,
-                       augment, generator)
+                with torch.no_grad():
+                    X_detached = decode(X_syn.detach())[0]
+                train(classifier, classifier_optimizer, X_detached, y_train)
         classifier.release()
         return total / outer_loops
 
-    return run_loop(step, X_syn, n_iter, verbose=verbose, desc="distilling (DC)",
-                    report_every=10)
+    return run_loop(step, X_syn, n_iter, verbose=verbose, desc=desc, report_every=10)
 
 
 def _class_loss(classifier, real_rows, weights, syn, label, groups, group_weights, alignment,
@@ -299,9 +346,13 @@ def _gradients(loss, params, create_graph=False):
 def _train(classifier, optimizer, X_syn, y_syn, steps, augment, generator):
     """Full-batch SGD steps of the classifier on the (detached) synthetic set."""
     for _ in range(steps):
-        inputs = X_syn
-        if augment is not None:
-            inputs = augment.apply(X_syn, augment.draw(generator, batch_size=X_syn.shape[0]))
-        optimizer.zero_grad()
-        F.cross_entropy(classifier(inputs), y_syn).backward()
-        optimizer.step()
+        train_step(classifier, optimizer, X_syn, y_syn, augment, generator)
+
+
+def train_step(classifier, optimizer, inputs, labels, augment, generator):
+    """One SGD step of the classifier on a batch, each image augmented on its own."""
+    if augment is not None:
+        inputs = augment.apply(inputs, augment.draw(generator, batch_size=inputs.shape[0]))
+    optimizer.zero_grad()
+    F.cross_entropy(classifier(inputs), labels).backward()
+    optimizer.step()
