@@ -16,8 +16,9 @@ def warm_up(network, X_syn, y_syn, n_classes, epochs, generator, *, learning_rat
     with a bias. The head stands for their network's own classifier layer and is
     drawn as PyTorch's default initialisation of one, uniform in
     ``±1 / sqrt(width)``, from ``generator``. The synthetic rows are constants
-    here. Our networks have no affine normalisation parameters, so unlike the
-    authors' ConvNet only the weights, biases and head are trained.
+    here. The distiller's networks have no affine normalisation parameters
+    (``ConvNet(affine=False)``), so unlike the authors' ConvNet only the weights,
+    biases and head are trained. The loop is :func:`~skfairdistill._training.train_classifier`.
     """
     head = linear_head(network.width, n_classes, generator)
     train_classifier(network, head, X_syn.detach(), y_syn, epochs, generator,
