@@ -188,7 +188,7 @@ def evaluate_synthetic(X_train, y_train, X_test, y_test, *, sensitive_features,
     >>> X, y, _ = make_colored_digits(random_state=0)
     >>> X_test, y_test, groups = make_colored_digits(split="test", random_state=0)
     >>> small = functools.partial(make_embedding, "convnet", channels=8, affine=True)
-    >>> result = evaluate_synthetic(X, y, X_test, y_test, sensitive_features=groups,
+    >>> result = evaluate_synthetic(X[::4], y[::4], X_test, y_test, sensitive_features=groups,
     ...                             network=small, n_models=2, n_epochs=2, random_state=0)
     >>> result.accuracy.shape
     (2,)
