@@ -15,10 +15,12 @@ _LAZY = {
     "DistilledClassifier": ("._meta", "DistilledClassifier"),
     "FairDistiller": ("._distiller", "FairDistiller"),
     "datasets": (".datasets", None),
+    "evaluation": (".evaluation", None),
     "metrics": (".metrics", None),
 }
 
-__all__ = ["DistilledClassifier", "FairDistiller", "datasets", "metrics", "__version__"]
+__all__ = ["DistilledClassifier", "FairDistiller", "datasets", "evaluation", "metrics",
+           "__version__"]
 
 
 def __getattr__(name):

@@ -148,6 +148,16 @@ class RealRows:
             out = self._standardise(self._X.index_select(0, flat))
         return out.reshape(*rows.shape, out.shape[-1])
 
+    def standardise(self, X):
+        """Rows of another in-memory ``X`` (the same columns) standardised with these statistics.
+
+        For held-out rows that must be seen as the rows of this ``X`` are (a test
+        set scored by a network trained on them). Returns a float32 tensor on the
+        device, with the columns the optimisation works on.
+        """
+        columns = slice(None) if self._columns is None else self._columns
+        return _standardised_float32(X, columns, self.mean, self.scale, self._device)
+
     def _standardise(self, block):
         """Float32 rows of all columns -> standardised rows of the varying columns."""
         if self._gather_columns is not None:

@@ -216,6 +216,11 @@ class ConvNet:
     depth : int, default=3
         Number of blocks.
     norm : {"instance", "none"}, default="instance"
+    affine : bool, default=False
+        Give instance norm a learnable per-channel scale and shift (ones and
+        zeros, no random draw), as the authors' ``nn.GroupNorm(C, C, affine=True)``
+        of the networks they train in evaluation. Useless for a network that is
+        drawn and never trained, so off by default.
 
     Attributes
     ----------
@@ -225,7 +230,8 @@ class ConvNet:
         Whether each block pools.
     """
 
-    def __init__(self, input_shape, generator, channels=128, depth=3, norm="instance"):
+    def __init__(self, input_shape, generator, channels=128, depth=3, norm="instance",
+                 affine=False):
         input_shape = tuple(int(size) for size in input_shape)
         if len(input_shape) != 3:
             raise ValueError(
@@ -241,6 +247,8 @@ class ConvNet:
             raise ValueError(f"channels and depth must be >= 1; got {channels} and {depth}.")
         if norm not in ("instance", "none"):
             raise ValueError(f"norm must be 'instance' or 'none'; got {norm!r}.")
+        if affine and norm != "instance":
+            raise ValueError("affine=True needs norm='instance' (the scale and shift are its).")
         device = generator.device
         self.input_shape = input_shape
         self.channels, self.depth, self.norm = int(channels), int(depth), norm
@@ -259,6 +267,11 @@ class ConvNet:
                 height, width = height // 2, width // 2
             fan_in = self.channels
         self.width = self.channels * height * width
+        # one scale and shift per channel and block: trained in evaluation, absent otherwise
+        self.norm_weights = [torch.ones(self.channels, device=device)
+                             for _ in range(self.depth) if affine]
+        self.norm_biases = [torch.zeros(self.channels, device=device)
+                            for _ in range(self.depth) if affine]
 
     def parameters(self):
         """The network's tensors: the weights, then the biases.
@@ -266,10 +279,11 @@ class ConvNet:
         Returns
         -------
         list of Tensor
-            Leaf tensors (the weights and biases of every layer), which a warm
-            start trains in place.
+            Leaf tensors (the weights and biases of every layer, then the norm's
+            scales and shifts with ``affine=True``), which a warm start trains in
+            place.
         """
-        return self.weights + self.biases
+        return self.weights + self.biases + self.norm_weights + self.norm_biases
 
     def output_axes(self):
         """Output-channel axis of each tensor of :meth:`parameters` (None: left out).
@@ -278,9 +292,11 @@ class ConvNet:
         -------
         list of int or None
             One entry per tensor of :meth:`parameters`: the axis of its output
-            channels (0 for the convolution weights), None for the biases.
+            channels (0 for the convolution weights), None for the biases and
+            the norm's scales and shifts.
         """
-        return [0] * len(self.weights) + [None] * len(self.biases)
+        n_vectors = len(self.biases) + len(self.norm_weights) + len(self.norm_biases)
+        return [0] * len(self.weights) + [None] * n_vectors
 
     def __call__(self, X):
         """Embed images ``X`` of shape (..., C, H, W), or flat (..., C*H*W), into (..., width).
@@ -312,10 +328,13 @@ class ConvNet:
                 f"or (..., {n_values})."
             )
         hidden = X.reshape(math.prod(lead), *self.input_shape)
-        for weight, bias, pool in zip(self.weights, self.biases, self.poolings):
+        scales = self.norm_weights or [None] * self.depth
+        shifts = self.norm_biases or [None] * self.depth
+        for weight, bias, pool, scale, shift in zip(self.weights, self.biases, self.poolings,
+                                                    scales, shifts):
             hidden = F.conv2d(hidden, weight, bias, padding=1)
             if self.norm == "instance":
-                hidden = F.group_norm(hidden, self.channels)  # one group per channel
+                hidden = F.group_norm(hidden, self.channels, scale, shift)  # a group per channel
             hidden = F.relu(hidden, inplace=True)  # backward needs the norm's input only
             if pool:
                 hidden = F.avg_pool2d(hidden, 2)
@@ -336,8 +355,8 @@ def make_embedding(kind, input_shape, generator, **options):
         values, 256 above —, ``n_layers=2``, ``init="quantile"``); an image shape is
         flattened. ``"convnet"``: a :class:`ConvNet` for images,
         ``input_shape=(channels, height, width)`` (options ``channels=128``,
-        ``depth=3``, ``norm="instance"``). ``"auto"``: the MLP for one-axis shapes,
-        the ConvNet for three-axis shapes.
+        ``depth=3``, ``norm="instance"``, ``affine=False``). ``"auto"``: the MLP for
+        one-axis shapes, the ConvNet for three-axis shapes.
 
         A callable is a user factory, called as
         ``kind(input_shape, generator, **options)``. It must return a freshly drawn

@@ -107,6 +107,20 @@ def test_convnet_without_norm_uses_biases():
     assert not torch.equal(before, network(X))
 
 
+def test_convnet_affine_norm_starts_as_the_plain_norm_and_is_trainable():
+    plain = ConvNet((3, 8, 8), torch.Generator().manual_seed(0), channels=4)
+    affine = ConvNet((3, 8, 8), torch.Generator().manual_seed(0), channels=4, affine=True)
+    X = torch.randn(5, 3, 8, 8, generator=torch.Generator().manual_seed(1))
+    assert torch.allclose(plain(X), affine(X), atol=1e-6)  # scale 1, shift 0, nothing drawn
+    assert len(affine.parameters()) == len(plain.parameters()) + 2 * 3
+    assert affine.output_axes() == plain.output_axes() + [None] * 6
+    scale = affine.parameters()[-6].requires_grad_(True)
+    affine(X).sum().backward()
+    assert scale.grad is not None and scale.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="affine=True needs norm='instance'"):
+        ConvNet((3, 8, 8), torch.Generator(), norm="none", affine=True)
+
+
 def test_make_embedding_mlp_is_random_mlp_unchanged():
     """make_embedding("mlp") draws exactly RandomMLP's weights (same stream, same output)."""
     made = make_embedding("mlp", (5,), _generator(7), width=16, n_layers=2)

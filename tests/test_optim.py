@@ -6,15 +6,17 @@ import torch
 from skfairdistill._optim import MomentumSGD
 
 
-@pytest.mark.parametrize("momentum", [0.0, 0.5, 0.9])
-def test_bit_identical_to_torch_sgd(device, momentum):
+@pytest.mark.parametrize("momentum, weight_decay", [(0.0, 0.0), (0.5, 0.0), (0.9, 0.0),
+                                                    (0.9, 5e-4), (0.0, 0.1)])
+def test_bit_identical_to_torch_sgd(device, momentum, weight_decay):
     generator = torch.Generator(device=device).manual_seed(0)
     start = [torch.randn(5, 3, generator=generator, device=device),
              torch.randn(4, generator=generator, device=device)]
     ours = [t.clone().requires_grad_(True) for t in start]
     theirs = [t.clone().requires_grad_(True) for t in start]
-    optimizers = (MomentumSGD(ours, lr=0.1, momentum=momentum),
-                  torch.optim.SGD(theirs, lr=0.1, momentum=momentum))
+    optimizers = (MomentumSGD(ours, lr=0.1, momentum=momentum, weight_decay=weight_decay),
+                  torch.optim.SGD(theirs, lr=0.1, momentum=momentum,
+                                  weight_decay=weight_decay))
     for step in range(5):
         target = torch.randn(5, 3, generator=generator, device=device)
         for params, optimizer in zip((ours, theirs), optimizers):

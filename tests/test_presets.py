@@ -162,14 +162,14 @@ def test_warm_up_is_plain_sgd_through_a_drawn_head():
 
 def test_warm_up_takes_mini_batches_of_256(monkeypatch):
     steps = []
-    import skfairdistill._matching._warm_up as warm_up_module
+    import skfairdistill._training as training_module
 
-    class Counting(warm_up_module.MomentumSGD):
+    class Counting(training_module.MomentumSGD):
         def step(self):
             steps.append(self.momentum)
             super().step()
 
-    monkeypatch.setattr(warm_up_module, "MomentumSGD", Counting)
+    monkeypatch.setattr(training_module, "MomentumSGD", Counting)
     gen = torch.Generator().manual_seed(0)
     network = RandomMLP(3, 4, 1, gen)
     X, y = torch.randn(600, 3, generator=gen), torch.arange(600) % 2

@@ -1,11 +1,6 @@
 """COBRA's warm start: training a freshly drawn embedding network on the synthetic rows."""
 
-import math
-
-import torch
-import torch.nn.functional as F
-
-from .._optim import MomentumSGD
+from .._training import linear_head, train_classifier
 
 
 def warm_up(network, X_syn, y_syn, n_classes, epochs, generator, *, learning_rate=0.01,
@@ -21,29 +16,11 @@ def warm_up(network, X_syn, y_syn, n_classes, epochs, generator, *, learning_rat
     with a bias. The head stands for their network's own classifier layer and is
     drawn as PyTorch's default initialisation of one, uniform in
     ``±1 / sqrt(width)``, from ``generator``. The synthetic rows are constants
-    here. Our networks have no affine normalisation parameters, so unlike the
-    authors' ConvNet only the weights, biases and head are trained.
+    here. The distiller's networks have no affine normalisation parameters
+    (``ConvNet(affine=False)``), so unlike the authors' ConvNet only the weights,
+    biases and head are trained. The loop is :func:`~skfairdistill._training.train_classifier`.
     """
-    # list(): a factory's nn.Module gives a generator of parameters, ours a list
-    params = list(network.parameters())
-    device = generator.device
-    bound = 1.0 / math.sqrt(network.width)
-    head = (torch.rand(network.width, n_classes, generator=generator, device=device) * 2 - 1)
-    head_bias = (torch.rand(n_classes, generator=generator, device=device) * 2 - 1) * bound
-    head *= bound
-    for tensor in params + [head, head_bias]:
-        tensor.requires_grad_(True)
-    optimizer = MomentumSGD(params + [head, head_bias], lr=learning_rate)
-    inputs = X_syn.detach()
-    for _ in range(epochs):
-        order = torch.randperm(len(inputs), generator=generator, device=device)
-        for batch in order.split(batch_size):
-            rows = inputs[batch]
-            if augment is not None:
-                rows = augment.apply(rows, augment.draw(generator, batch_size=len(batch)))
-            optimizer.zero_grad()
-            F.cross_entropy(torch.addmm(head_bias, network(rows), head), y_syn[batch]).backward()
-            optimizer.step()
-    for tensor in params:
-        tensor.requires_grad_(False)
+    head = linear_head(network.width, n_classes, generator)
+    train_classifier(network, head, X_syn.detach(), y_syn, epochs, generator,
+                     learning_rate=learning_rate, batch_size=batch_size, augment=augment)
     return network
