@@ -14,13 +14,16 @@ __version__ = "0.1.0.dev0"
 _LAZY = {
     "DistilledClassifier": ("._meta", "DistilledClassifier"),
     "FairDistiller": ("._distiller", "FairDistiller"),
+    "class_prior_weights": ("._prior", "class_prior_weights"),
     "datasets": (".datasets", None),
     "evaluation": (".evaluation", None),
     "metrics": (".metrics", None),
 }
 
-__all__ = ["DistilledClassifier", "FairDistiller", "datasets", "evaluation", "metrics",
-           "__version__"]
+__all__ = [
+    "DistilledClassifier", "FairDistiller", "class_prior_weights", "datasets", "evaluation",
+    "metrics", "__version__",
+]
 
 
 def __getattr__(name):

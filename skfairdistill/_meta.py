@@ -10,9 +10,12 @@ from sklearn.base import (
     is_regressor,
 )
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted, column_or_1d, has_fit_parameter
 
 from ._distiller import FairDistiller
+from ._prior import class_prior_weights
+
+_CLASS_PRIORS = ("balanced", "data")
 
 
 def _estimator_has(attr):
@@ -54,6 +57,13 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         The distiller (any object with ``fit_resample(X, y, *,
         sensitive_features=None)`` works). It is cloned; None means
         ``FairDistiller()`` with its defaults.
+    class_prior : {"balanced", "data"}, default="balanced"
+        The class prior ``estimator`` is trained with. ``"balanced"``: the
+        synthetic set's own (``n_per_class`` rows of every class, equal by
+        default). ``"data"``: the real training rows' class shares, through
+        ``sample_weight`` (:func:`~skfairdistill.class_prior_weights`; ``estimator``
+        must accept it) — more accurate on imbalanced data, usually less fair by
+        equalized odds (measured in ``docs/benchmarks.md``, "Class prior").
 
     Attributes
     ----------
@@ -85,7 +95,7 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     on the inner ``distiller`` is not needed and not consulted. Nothing is
     routed to ``estimator.fit``: it is trained on synthetic rows, to which
     per-row metadata of the real rows (such as ``sample_weight``) does not
-    apply.
+    apply; ``class_prior="data"`` gives it weights of its own, per synthetic row.
 
     Without ``sensitive_features`` the distiller runs vanilla distillation and
     warns.
@@ -109,9 +119,10 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     ((4,), (4, 2))
     """
 
-    def __init__(self, estimator, *, distiller=None):
+    def __init__(self, estimator, *, distiller=None, class_prior="balanced"):
         self.estimator = estimator
         self.distiller = distiller
+        self.class_prior = class_prior
 
     def fit(self, X, y, *, sensitive_features=None):
         """Distil ``X``, ``y`` into a synthetic set and fit ``estimator`` on it.
@@ -147,6 +158,16 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 "Use a classifier such as LogisticRegression, or a Pipeline ending in one; a "
                 "classifier of your own should inherit sklearn.base.ClassifierMixin."
             )
+        if self.class_prior not in _CLASS_PRIORS:
+            raise ValueError(
+                f"class_prior must be one of {list(_CLASS_PRIORS)}; got {self.class_prior!r}."
+            )
+        if self.class_prior == "data" and not has_fit_parameter(self.estimator, "sample_weight"):
+            raise TypeError(
+                f'class_prior="data" trains estimator with sample_weight, which '
+                f"{type(self.estimator).__name__}.fit does not accept. Use "
+                'class_prior="balanced", or a classifier whose fit takes sample_weight.'
+            )
         if _is_column_vector(y):
             # A column vector: warn (DataConversionWarning) like every scikit-learn
             # classifier, then ravel; the distiller alone ravels it without a word.
@@ -155,7 +176,10 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         # default (and its "sensitive_features is None" warning) applies.
         params = {} if sensitive_features is None else {"sensitive_features": sensitive_features}
         X_syn, y_syn = distiller.fit_resample(X, y, **params)
-        estimator = clone(self.estimator).fit(X_syn, y_syn)
+        fit_params = {}
+        if self.class_prior == "data":
+            fit_params["sample_weight"] = class_prior_weights(y, y_syn)
+        estimator = clone(self.estimator).fit(X_syn, y_syn, **fit_params)
 
         self.distiller_ = distiller
         self.estimator_ = estimator

@@ -1,0 +1,53 @@
+"""Sample weights that give a synthetic set the real data's class prior."""
+
+import numpy as np
+from sklearn.utils.validation import column_or_1d
+
+
+def class_prior_weights(y, y_syn):
+    """Per synthetic row, the weight that gives each class its share of the real rows.
+
+    A distilled set has the budget's class sizes (``n_per_class`` rows of every
+    class by default), so a model trained on it learns equal class priors, not
+    the data's. With these weights every class's total weight is its share of
+    ``y``: passed as ``sample_weight`` to a model's ``fit``, they train it with the
+    real class prior. On imbalanced data this is more accurate on data with that
+    prior, and usually less fair by equalized odds (``docs/benchmarks.md``, "Class
+    prior"). :class:`~skfairdistill.DistilledClassifier` applies them with
+    ``class_prior="data"``.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        The real rows' labels (those the synthetic set was distilled from).
+    y_syn : array-like of shape (n_syn,)
+        The synthetic rows' labels; every one must occur in ``y``.
+
+    Returns
+    -------
+    sample_weight : ndarray of shape (n_syn,)
+        Positive weights with mean 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfairdistill import class_prior_weights
+    >>> y = np.array([0] * 75 + [1] * 25)
+    >>> class_prior_weights(y, np.array([0, 0, 1, 1]))
+    array([1.5, 1.5, 0.5, 0.5])
+    """
+    y = column_or_1d(y)
+    y_syn = column_or_1d(y_syn)
+    if len(y_syn) == 0:
+        raise ValueError("y_syn is empty: there are no synthetic rows to weight.")
+    classes, real_counts = np.unique(y, return_counts=True)
+    codes = np.searchsorted(classes, y_syn)
+    unknown = (codes >= len(classes)) | (classes[np.minimum(codes, len(classes) - 1)] != y_syn)
+    if unknown.any():
+        raise ValueError(
+            f"y_syn has labels that y does not have: {sorted(set(y_syn[unknown].tolist()))}."
+        )
+    syn_counts = np.bincount(codes, minlength=len(classes))
+    share = real_counts / real_counts.sum()
+    # share of the class, spread over its synthetic rows; times n_syn for mean 1
+    return share[codes] / syn_counts[codes] * len(codes)
