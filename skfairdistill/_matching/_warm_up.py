@@ -26,24 +26,43 @@ def warm_up(network, X_syn, y_syn, n_classes, epochs, generator, *, learning_rat
     """
     # list(): a factory's nn.Module gives a generator of parameters, ours a list
     params = list(network.parameters())
-    device = generator.device
-    bound = 1.0 / math.sqrt(network.width)
-    head = (torch.rand(network.width, n_classes, generator=generator, device=device) * 2 - 1)
-    head_bias = (torch.rand(n_classes, generator=generator, device=device) * 2 - 1) * bound
-    head *= bound
+    head, head_bias = linear_head(network.width, n_classes, generator)
     for tensor in params + [head, head_bias]:
         tensor.requires_grad_(True)
     optimizer = MomentumSGD(params + [head, head_bias], lr=learning_rate)
-    inputs = X_syn.detach()
     for _ in range(epochs):
-        order = torch.randperm(len(inputs), generator=generator, device=device)
-        for batch in order.split(batch_size):
-            rows = inputs[batch]
-            if augment is not None:
-                rows = augment.apply(rows, augment.draw(generator, batch_size=len(batch)))
-            optimizer.zero_grad()
-            F.cross_entropy(torch.addmm(head_bias, network(rows), head), y_syn[batch]).backward()
-            optimizer.step()
+        train_epoch(lambda rows: torch.addmm(head_bias, network(rows), head), optimizer,
+                    X_syn.detach(), y_syn, generator, batch_size=batch_size, augment=augment)
     for tensor in params:
         tensor.requires_grad_(False)
     return network
+
+
+def linear_head(width, n_classes, generator):
+    """``(weight (width, n_classes), bias)`` drawn as PyTorch's default ``nn.Linear``.
+
+    Uniform in ``±1 / sqrt(width)``, from ``generator``.
+    """
+    device = generator.device
+    bound = 1.0 / math.sqrt(width)
+    head = (torch.rand(width, n_classes, generator=generator, device=device) * 2 - 1)
+    head_bias = (torch.rand(n_classes, generator=generator, device=device) * 2 - 1) * bound
+    head *= bound
+    return head, head_bias
+
+
+def train_epoch(logits_of, optimizer, inputs, labels, generator, *, batch_size=256,
+                augment=None):
+    """One epoch of cross-entropy SGD over shuffled mini-batches of the (constant) ``inputs``.
+
+    ``logits_of(rows)`` gives the logits; each batch is augmented one transform per
+    image when ``augment`` is given (as DSA's training epochs).
+    """
+    order = torch.randperm(len(inputs), generator=generator, device=generator.device)
+    for batch in order.split(batch_size):
+        rows = inputs[batch]
+        if augment is not None:
+            rows = augment.apply(rows, augment.draw(generator, batch_size=len(batch)))
+        optimizer.zero_grad()
+        F.cross_entropy(logits_of(rows), labels[batch]).backward()
+        optimizer.step()
