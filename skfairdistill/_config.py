@@ -49,6 +49,9 @@ class FitConfig:
     network_learning_rate: float
     transport: TransportSettings
     verbose: int
+    # CAFE: the discrimination loss's weight and the layer weights' rule
+    discrimination_weight: float = _presets.CAFE_DISCRIMINATION_WEIGHT
+    layer_weights: object = _presets.cafe_layer_weights
 
 
 def resolve_config(estimator, *, X, image_shape, real, per_class, y_syn, has_groups,

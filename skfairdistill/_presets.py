@@ -31,8 +31,16 @@ PAPER = {
     "distribution": dict(n_iter=2600, learning_rate=1.0, class_batch=600,
                          augmentation=DEFAULT_STRATEGY),
     "gradient": dict(n_iter=1000, learning_rate=0.1, class_batch=256, augmentation=None),
+    # CAFE (kaiwang960112/CAFE distill.py; the COBRA authors' train_cafe.py and
+    # run_cafe.sh agree): 2000 iterations, lr_img 0.1, batch_real 256, no DSA
+    "cafe": dict(n_iter=2000, learning_rate=0.1, class_batch=256, augmentation=None),
 }
+# CAFE's discrimination weight: inner_weight 0.01 on a cross-entropy summed over its
+# 256 real rows per class; our loss averages per class, so 0.01 * 256
+CAFE_DISCRIMINATION_WEIGHT = 0.01 * 256
 LIBRARY_N_ITER = 1000
+# a CAFE iteration makes up to outer_loops updates, each followed by training epochs
+LIBRARY_N_ITER_CAFE = 200
 LIBRARY_BATCH_SIZE = 128
 # their [0, 1] pixels are scaled to [-1, 1] (mean 0.5, std 0.5) before distillation
 PAPER_PIXEL_STD = 0.5
@@ -44,8 +52,10 @@ def distance(alignment, distance):
 
 
 def n_iter(preset, matching):
-    """Iterations: 1000 (library), or the authors' 2600 (DM) and 1000 (DC)."""
-    return LIBRARY_N_ITER if preset == "library" else PAPER[matching]["n_iter"]
+    """Iterations: 1000 (library; CAFE 200), or the authors' 2600 (DM), 1000 (DC), 2000 (CAFE)."""
+    if preset == "library":
+        return LIBRARY_N_ITER_CAFE if matching == "cafe" else LIBRARY_N_ITER
+    return PAPER[matching]["n_iter"]
 
 
 def batch_size(preset, matching, n_groups):
@@ -95,6 +105,16 @@ def warm_start_epochs(preset, matching, alignment, rows_per_class):
     if preset == "library" or matching != "distribution" or alignment != "barycenter":
         return 0
     return {50: 50, 100: 100}.get(int(rows_per_class), 10)
+
+
+def cafe_layer_weights(n_layers):
+    """CAFE's layer weights: 0.1 for the early blocks, 1 for the last block, 2 for the embedding.
+
+    The authors' ConvNet-3 returns blocks 1-3 before pooling (weights 0.1, 0.1,
+    1), the pooled last map (1) and its flattening (1, in the discrimination
+    term's alignment): the embedding counts twice.
+    """
+    return [0.1] * max(0, n_layers - 2) + [1.0, 2.0][-n_layers:]
 
 
 def dc_loops(rows_per_class):
