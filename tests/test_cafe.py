@@ -10,6 +10,7 @@ import torch
 import skfairdistill._matching._run as matching_run
 from skfairdistill import DistilledClassifier, FairDistiller
 from skfairdistill._matching import cafe
+from skfairdistill._matching._cells import group_weights
 from skfairdistill._networks import make_embedding
 from skfairdistill._presets import cafe_layer_weights
 from skfairdistill.datasets import make_colored_digits
@@ -90,9 +91,9 @@ def test_group_weights_make_every_group_count_equally_in_fair_targets():
         present = np.array([[True, True, False], [True, True, True]])
         shares = np.array([[0.9, 0.1, 0.0], [0.5, 0.3, 0.2]])
 
-    fair = cafe.group_weights(Cells, "barycenter", torch.device("cpu"))
+    fair = group_weights(Cells, "barycenter", torch.device("cpu"))
     np.testing.assert_allclose(fair.numpy(), [[0.5, 0.5, 0.0], [1 / 3, 1 / 3, 1 / 3]])
-    vanilla = cafe.group_weights(Cells, "none", torch.device("cpu"))
+    vanilla = group_weights(Cells, "none", torch.device("cpu"))
     np.testing.assert_allclose(vanilla.numpy(), Cells.shares)
 
 

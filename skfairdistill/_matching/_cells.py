@@ -1,8 +1,9 @@
-"""Packed per-(class, group) means of real rows and class means of synthetic rows (DM, CAFE).
+"""Per-cell pieces the loops share: packed real means, synthetic class means, group weights.
 
 Each drawn real row is embedded once, without padding: the cell means are
 segment sums over the packed rows, and the synthetic class means one product
-with fixed averaging weights. Distribution matching and CAFE share these pieces.
+with fixed averaging weights (distribution matching and CAFE). The group
+weights of the targets serve gradient matching and CAFE.
 """
 
 from dataclasses import dataclass
@@ -50,4 +51,16 @@ def class_averaging(y_syn, n_classes):
     return weights
 
 
-__all__ = ["Packing", "class_averaging", "packing"]
+def group_weights(cells, alignment, device):
+    """``(n_classes, n_groups)``: how much each group counts in its class's target.
+
+    Vanilla (``"none"``): the group's share of the class; FairDD and COBRA: ``1 /
+    |A_y|`` for every group present, so that every group of a class counts equally.
+    """
+    if alignment == "none":
+        return torch.as_tensor(cells.shares, dtype=torch.float32, device=device)
+    mask = torch.as_tensor(cells.present, dtype=torch.float32, device=device)
+    return mask / mask.sum(1, keepdim=True).clamp(min=1)
+
+
+__all__ = ["Packing", "class_averaging", "group_weights", "packing"]

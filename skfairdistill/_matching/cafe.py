@@ -52,7 +52,7 @@ import torch.nn.functional as F
 from .._names import ALIGNMENTS
 from .._optim import MomentumSGD
 from .._targets import alignment_loss
-from ._cells import class_averaging, packing
+from ._cells import class_averaging, group_weights, packing
 from ._loop import input_shape_of, run_loop
 from ._warm_up import linear_head, train_epoch
 
@@ -87,14 +87,6 @@ def _spread(values, window):
         return None
     last = values[-window:]
     return max(last) - min(last)
-
-
-def group_weights(cells, alignment, device):
-    """``(n_classes, n_groups)``: how much each group counts in its class's target."""
-    if alignment == "none":
-        return torch.as_tensor(cells.shares, dtype=torch.float32, device=device)
-    mask = torch.as_tensor(cells.present, dtype=torch.float32, device=device)
-    return mask / mask.sum(1, keepdim=True).clamp(min=1)
 
 
 def layerwise_loss(real_stats, syn_stats, present, shares, *, alignment, layer_weights):

@@ -40,6 +40,7 @@ import torch.nn.functional as F
 
 from .._optim import MomentumSGD
 from .._names import ALIGNMENTS
+from ._cells import group_weights as cell_weights
 from ._loop import input_shape_of, run_loop
 
 _EPS = 1e-6  # as in the DC authors' distance
@@ -211,11 +212,7 @@ def match_gradients(
     n_classes, n_groups = cells.n_classes, cells.n_groups
     present = cells.present
     # per class: how much each group's loss counts in the combined real gradient
-    if alignment == "none":
-        group_weights = torch.as_tensor(cells.shares, dtype=torch.float32, device=device)
-    else:
-        mask = torch.as_tensor(present, dtype=torch.float32, device=device)
-        group_weights = mask / mask.sum(1, keepdim=True).clamp(min=1)
+    group_weights = cell_weights(cells, alignment, device)
     syn_rows = [torch.nonzero(y_syn == k).squeeze(1) for k in range(n_classes)]
     syn_counts = torch.bincount(y_syn, minlength=n_classes).tolist()
     # classes with both real and synthetic rows; groups present in each
