@@ -31,15 +31,17 @@ drawn; then up to ``outer_loops`` times:
    its head) until its probe accuracy has changed by more than ``lambda_2``
    within the last ``window`` epochs, at most ``inner_steps`` epochs.
 
-Early stops. CAFE's paper stops the outer loop when the accuracy on real data is
-stable and the inner loop once training on the synthetic set has moved it; we
-do that, on the current accuracy. The authors' code does not: in the COBRA
+Early stops. CAFE's dynamic bi-level optimisation ends the outer loop when the
+accuracy on real data is stable and the inner loop once training on the synthetic
+set has moved it (the conditions and thresholds of CAFE's ``distill.py``); we do
+that, on the current accuracy. The authors' code does not: in the COBRA
 authors' ``train_cafe.py`` the outer watcher list is re-created at every outer
 loop, so its ``len >= 10`` test never holds and the stop never fires (and the
 inner loop is a fixed count); in CAFE's own ``distill.py`` the watched value is
 a running blend never reset, ``acc <- (acc + sum of class accuracies) / C``,
 not the accuracy. We also cap both loops (``outer_loops``, ``inner_steps``):
-their ``while True`` loops need not end.
+CAFE's ``while True`` loops need not end. Reading the probe accuracy is one
+device synchronisation per update and per epoch.
 
 This module knows nothing about pandas or scikit-learn.
 """
