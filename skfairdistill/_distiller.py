@@ -77,7 +77,7 @@ class FairDistiller(BaseSampler):
         Step size of the SGD (momentum 0.5) update of the synthetic rows (in
         standardised feature space). ``"auto"`` (library): ``0.1 * n_c / 10`` for a
         table class of ``n_c`` synthetic rows in distribution matching, 10 for images
-        through a ConvNet, else 0.1; (paper) the authors' step.
+        (CAFE 1) through a ConvNet, else 0.1; (paper) the authors' step.
         Details: ``docs/method.md``, "Parameters in depth".
     batch_size : int or "auto", default="auto"
         Real rows drawn per (class, group) cell and iteration. A cell with fewer

@@ -249,7 +249,7 @@ def test_auto_values_follow_the_preset(digits, monkeypatch, preset, n_iter, batc
     assert (seen["augment"] is not None) == augment
     assert seen["discrimination_weight"] == pytest.approx(2.56)
     if preset == "library":
-        assert seen["learning_rate"] == pytest.approx(0.1)
+        assert seen["learning_rate"] == pytest.approx(1.0)  # images through a ConvNet
 
 
 @pytest.mark.gpu
