@@ -188,15 +188,16 @@ class RandomMLP:
 
         Parameters
         ----------
-        X : Tensor of shape (n, n_features)
-            Flat rows (2-D, so each bias add fuses into one ``addmm``).
+        X : Tensor of shape (n, n_features) or (n, *input_shape)
+            Rows; an image's axes are flattened (2-D, so each bias add fuses
+            into one ``addmm``).
 
         Returns
         -------
         list of Tensor of shape (n, width)
             One per layer, the last being the embedding.
         """
-        outputs, hidden = [], X
+        outputs, hidden = [], X.reshape(len(X), -1)
         for weight, bias in zip(self.weights, self.biases):
             # in place: layer norm's backward needs its input, not its output
             hidden = F.relu(F.layer_norm(torch.addmm(bias, hidden, weight), (self.width,)),

@@ -204,6 +204,13 @@ def test_tables_run_through_the_mlp(grouped_data):
     assert X_syn.shape == (4, X.shape[1]) and np.all(np.isfinite(X_syn))
 
 
+def test_images_run_through_the_mlp(digits):
+    X, y, groups = digits
+    X_syn, _ = FairDistiller(**dict(FAST, embedding="mlp", embedding_width=8)).fit_resample(
+        X, y, sensitive_features=groups)
+    assert X_syn.shape == (8, 3, 8, 8) and np.all(np.isfinite(X_syn))
+
+
 def test_a_network_without_features_is_refused_naming_matching(grouped_data):
     X, y, A = grouped_data
 
