@@ -50,6 +50,9 @@ class FitConfig:
     transport: TransportSettings
     verbose: int
     formation_factor: int = 1  # IDC: each stored image decodes into factor**2 images
+    # CAFE: the discrimination loss's weight and the layer weights' rule
+    discrimination_weight: float = _presets.CAFE_DISCRIMINATION_WEIGHT
+    layer_weights: object = _presets.cafe_layer_weights
 
 
 def resolve_config(estimator, *, X, image_shape, real, per_class, y_syn, has_groups,

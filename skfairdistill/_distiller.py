@@ -43,14 +43,14 @@ class FairDistiller(BaseSampler):
     n_per_class : int or dict, default=10
         Synthetic rows (``matching="idc"``: stored images) per class: one number for
         every class, or a dict ``{class_label: n}`` covering exactly the classes of ``y``.
-    matching : {"distribution", "gradient", "kmeans", "idc"}, default="distribution"
+    matching : {"distribution", "gradient", "kmeans", "idc", "cafe"}, default="distribution"
         How the synthetic rows are fitted: ``"distribution"`` (DM, Zhao & Bilen,
         WACV 2023; cheap), ``"gradient"`` (DC, Zhao et al., ICLR 2021; far slower per
         iteration), ``"kmeans"`` (group-balanced k-means prototypes, no
-        optimisation loop; clusters on the scale of ``X`` as given) or ``"idc"`` (IDC,
+        optimisation loop; clusters on the scale of ``X`` as given), ``"idc"`` (IDC,
         Kim et al., ICML 2022; images only: each stored image decodes into four, so
-        ``fit_resample`` returns ``4 * n_per_class`` images per class).
-        Details: ``docs/method.md``, "Parameters in depth".
+        ``fit_resample`` returns ``4 * n_per_class`` images per class) or ``"cafe"``
+        (CAFE, Wang et al., CVPR 2022). Details: ``docs/method.md``.
     alignment : {"barycenter", "groupwise", "none"}, default="barycenter"
         The matching target of each class. ``"barycenter"`` is COBRA's
         uniform-weight mean of the groups' mean embeddings; ``"groupwise"`` is
@@ -73,20 +73,20 @@ class FairDistiller(BaseSampler):
         OT) or ``"sliced"``, which need ``alignment="barycenter"``.
         Details: ``docs/method.md``, "Parameters in depth".
     n_iter : int or "auto", default="auto"
-        Number of matching iterations (synthetic-set updates). ``"auto"``: 1000
-        (library); 2600 for DM and 1000 for DC (paper).
+        Number of matching iterations (drawn networks). ``"auto"``: 1000 (library;
+        CAFE 200); 2600 for DM, 1000 for DC, 2000 for CAFE (paper).
     learning_rate : float or "auto", default="auto"
         Step size of the SGD (momentum 0.5) update of the synthetic rows (in
         standardised feature space). ``"auto"`` (library): ``0.1 * n_c / 10`` for a
         table class of ``n_c`` synthetic rows in distribution matching, 10 for images
-        through a ConvNet, else 0.1; (paper) the authors' step.
+        (CAFE 1) through a ConvNet, else 0.1; (paper) the authors' step.
         Details: ``docs/method.md``, "Parameters in depth".
     batch_size : int or "auto", default="auto"
         Real rows drawn per (class, group) cell and iteration. A cell with fewer
         rows contributes all of them, each embedded once, so its mean is exact.
         Embedding this mini-batch is most of an iteration's cost. ``"auto"``:
         128 (library; ``benchmarks/results/batch_size.md``); the authors' batch
-        per class (DM 600, DC 256) shared equally by the class's groups (paper).
+        per class (DM 600, DC and CAFE 256) shared by the class's groups (paper).
     embedding : {"auto", "mlp", "convnet"} or callable, default="auto"
         The network drawn every iteration: ``"auto"`` is the ConvNet-3 for images,
         a random MLP for tables; a callable ``factory(input_shape, generator)``
@@ -113,11 +113,11 @@ class FairDistiller(BaseSampler):
         turns it off. ``"auto"`` (library): all but ``color`` for images.
         Details: ``docs/method.md``, "Parameters in depth".
     outer_loops, inner_steps : int or None, default=None
-        Gradient matching: synthetic-set updates per drawn classifier, and classifier
-        training steps between them, on the synthetic set (IDC: on real batches of 64).
-        None: DC's schedule for the largest budget; IDC 8 steps (``docs/method.md``).
+        Gradient matching, IDC and CAFE: synthetic-set updates per drawn network, and
+        its training steps between them on the synthetic set (IDC: on real batches of
+        64; CAFE: most epochs). None: DC's schedule for the largest budget; IDC 8 steps.
     network_learning_rate : float, default=0.01
-        Gradient matching: SGD step size of the classifier's training.
+        Gradient matching and CAFE: SGD step size of the network's training.
     init : {"real", "noise", "kmeans"}, default="real"
         Start from randomly chosen real rows of each class, from Gaussian noise
         (in standardised space), or from the prototypes of ``matching="kmeans"``

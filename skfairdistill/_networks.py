@@ -181,12 +181,29 @@ class RandomMLP:
         """
         hidden = X.flatten(-self.input_ndim) if self.input_ndim > 1 else X
         lead = hidden.shape[:-1]
-        hidden = hidden.reshape(-1, hidden.shape[-1])  # 2-D, so the bias add fuses (addmm)
+        return self.features(hidden.reshape(-1, hidden.shape[-1]))[-1].reshape(*lead, self.width)
+
+    def features(self, X):
+        """The output of every hidden layer (CAFE aligns them all).
+
+        Parameters
+        ----------
+        X : Tensor of shape (n, n_features) or (n, *input_shape)
+            Rows; an image's axes are flattened (2-D, so each bias add fuses
+            into one ``addmm``).
+
+        Returns
+        -------
+        list of Tensor of shape (n, width)
+            One per layer, the last being the embedding.
+        """
+        outputs, hidden = [], X.reshape(len(X), -1)
         for weight, bias in zip(self.weights, self.biases):
             # in place: layer norm's backward needs its input, not its output
             hidden = F.relu(F.layer_norm(torch.addmm(bias, hidden, weight), (self.width,)),
                             inplace=True)
-        return hidden.reshape(*lead, self.width)
+            outputs.append(hidden)
+        return outputs
 
 
 class ConvNet:
@@ -327,7 +344,24 @@ class ConvNet:
                 f"{tuple(X.shape)}; expected (..., {', '.join(map(str, self.input_shape))}) "
                 f"or (..., {n_values})."
             )
-        hidden = X.reshape(math.prod(lead), *self.input_shape)
+        return self.features(X.reshape(math.prod(lead), *self.input_shape))[-1].reshape(
+            *lead, self.width)
+
+    def features(self, X):
+        """Every block's feature map before its pooling, then the embedding (CAFE's layers).
+
+        Parameters
+        ----------
+        X : Tensor of shape (n, C, H, W)
+
+        Returns
+        -------
+        list of Tensor
+            ``depth`` maps of shape ``(n, channels, h, w)`` (after the ReLU, before
+            the pooling: the layers the CAFE authors' ConvNet returns), then the
+            flattened embedding ``(n, width)``.
+        """
+        outputs, hidden = [], X
         scales = self.norm_weights or [None] * self.depth
         shifts = self.norm_biases or [None] * self.depth
         for weight, bias, pool, scale, shift in zip(self.weights, self.biases, self.poolings,
@@ -336,9 +370,10 @@ class ConvNet:
             if self.norm == "instance":
                 hidden = F.group_norm(hidden, self.channels, scale, shift)  # a group per channel
             hidden = F.relu(hidden, inplace=True)  # backward needs the norm's input only
+            outputs.append(hidden)
             if pool:
                 hidden = F.avg_pool2d(hidden, 2)
-        return hidden.reshape(*lead, self.width)
+        return outputs + [hidden.reshape(len(hidden), self.width)]
 
 
 EMBEDDINGS = ("auto", "mlp", "convnet")

@@ -22,7 +22,7 @@ from ._targets import BARYCENTERS, DISTANCES, check_barycenter
 from ._threads import check_n_threads
 
 INITS = ("real", "noise", "kmeans")
-MATCHINGS = ("distribution", "gradient", "kmeans", "idc")
+MATCHINGS = ("distribution", "gradient", "kmeans", "idc", "cafe")
 
 
 def check_choice(name, value, choices):

@@ -35,6 +35,9 @@ PAPER = {
     "gradient": dict(n_iter=1000, learning_rate=0.1, class_batch=256, augmentation=None),
     # train_idc.py with run_idc.sh: DC's settings, multi-formation factor 2
     "idc": dict(n_iter=1000, learning_rate=0.1, class_batch=256, augmentation=None),
+    # CAFE (kaiwang960112/CAFE distill.py; the COBRA authors' train_cafe.py and
+    # run_cafe.sh agree): 2000 iterations, lr_img 0.1, batch_real 256, no DSA
+    "cafe": dict(n_iter=2000, learning_rate=0.1, class_batch=256, augmentation=None),
 }
 # IDC (Kim et al., ICML 2022): factor 2 for all but ImageNet; the network trains on
 # 500 real rows between image updates, batches of 64 (n_data=500, batch_size=64 in
@@ -43,7 +46,12 @@ IDC_FACTOR = 2
 IDC_NETWORK_STEPS = 8  # ceil(500 / 64): its loop stops once 500 rows have been seen
 IDC_NETWORK_BATCH = 64
 IDC_NETWORK_MOMENTUM = 0.9
+# CAFE's discrimination weight: inner_weight 0.01 on a cross-entropy summed over its
+# 256 real rows per class; our loss averages per class, so 0.01 * 256
+CAFE_DISCRIMINATION_WEIGHT = 0.01 * 256
 LIBRARY_N_ITER = 1000
+# a CAFE iteration makes up to outer_loops updates, each followed by training epochs
+LIBRARY_N_ITER_CAFE = 200
 LIBRARY_BATCH_SIZE = 128
 # their [0, 1] pixels are scaled to [-1, 1] (mean 0.5, std 0.5) before distillation
 PAPER_PIXEL_STD = 0.5
@@ -55,8 +63,10 @@ def distance(alignment, distance):
 
 
 def n_iter(preset, matching):
-    """Iterations: 1000 (library), or the authors' 2600 (DM) and 1000 (DC, IDC)."""
-    return LIBRARY_N_ITER if preset == "library" else PAPER[matching]["n_iter"]
+    """Iterations: 1000 (library; CAFE 200), or the authors' 2600 (DM), 1000 (DC, IDC), 2000 (CAFE)."""
+    if preset == "library":
+        return LIBRARY_N_ITER_CAFE if matching == "cafe" else LIBRARY_N_ITER
+    return PAPER[matching]["n_iter"]
 
 
 def batch_size(preset, matching, n_groups):
@@ -75,7 +85,9 @@ def learning_rate(preset, matching, *, images, convnet, pixel_scale=None):
     """Step size of the synthetic rows, in the library's standardised units.
 
     Library: 0.1, except distribution matching of images through a ConvNet (10:
-    average pooling spreads an embedding's gradient over many pixels). Paper: the
+    average pooling spreads an embedding's gradient over many pixels) and CAFE of
+    images through a ConvNet (1: on the coloured digits, 0.1 hardly moves the rows
+    in 10 iterations and 10 loses accuracy). Paper: the
     authors' step on their pixel scale; for images whose values lie in [0, 1]
     (``pixel_scale``: the mean over channels of the squared per-channel std) it is
     converted to the library's per-channel standardisation, so that each pixel
@@ -83,7 +95,9 @@ def learning_rate(preset, matching, *, images, convnet, pixel_scale=None):
     input scale). Tables and other images take the step as is.
     """
     if preset == "library":
-        return 10.0 if images and convnet and matching == "distribution" else 0.1
+        if images and convnet and matching in ("distribution", "cafe"):
+            return 10.0 if matching == "distribution" else 1.0
+        return 0.1
     rate = PAPER[matching]["learning_rate"]
     if images and pixel_scale is not None:
         rate *= PAPER_PIXEL_STD**2 / pixel_scale
@@ -106,6 +120,16 @@ def warm_start_epochs(preset, matching, alignment, rows_per_class):
     if preset == "library" or matching != "distribution" or alignment != "barycenter":
         return 0
     return {50: 50, 100: 100}.get(int(rows_per_class), 10)
+
+
+def cafe_layer_weights(n_layers):
+    """CAFE's layer weights: 0.1 for the early blocks, 1 for the last block, 2 for the embedding.
+
+    The authors' ConvNet-3 returns blocks 1-3 before pooling (weights 0.1, 0.1,
+    1), the pooled last map (1) and its flattening (1, in the discrimination
+    term's alignment): the embedding counts twice.
+    """
+    return [0.1] * max(0, n_layers - 2) + [1.0, 2.0][-n_layers:]
 
 
 def dc_loops(rows_per_class, matching="gradient"):

@@ -80,21 +80,37 @@ def train_classifier(network, head, X, y, epochs, generator, *, learning_rate, b
     total = torch.zeros((), device=X.device)
     operation = iter(operations) if operations is not None else None
     for epoch in range(epochs):
-        order = torch.randperm(len(X), generator=generator, device=generator.device)
-        for batch in order.split(batch_size):
-            rows = X[batch]
-            if augment is not None:
-                chosen = None if operation is None else next(operation)
-                rows = augment.apply(rows, augment.draw(generator, batch_size=len(batch),
-                                                        operation=chosen))
-            optimizer.zero_grad()
-            loss = F.cross_entropy(head_logits(network, head, rows), y[batch])
-            loss.backward()
-            optimizer.step()
-            total += loss.detach()
+        total += train_epoch(lambda rows: head_logits(network, head, rows), optimizer, X, y,
+                             generator, batch_size=batch_size, augment=augment,
+                             operations=operation)
         if epoch == decay_after:
             optimizer = MomentumSGD(params, lr=learning_rate / 10, momentum=momentum,
                                     weight_decay=weight_decay)
     for tensor in params:
         tensor.requires_grad_(False)
+    return total
+
+
+def train_epoch(logits_of, optimizer, X, y, generator, *, batch_size=256, augment=None,
+                operations=None):
+    """One epoch of cross-entropy SGD over shuffled mini-batches of the (constant) ``X``.
+
+    ``logits_of(rows)`` gives the logits; each mini-batch is augmented, one transform
+    per image, when ``augment`` is given (``operations``: an iterator of the batches'
+    operations, else each is drawn when it comes). Returns the summed batch losses
+    (detached, on the device).
+    """
+    total = torch.zeros((), device=X.device)
+    order = torch.randperm(len(X), generator=generator, device=generator.device)
+    for batch in order.split(batch_size):
+        rows = X[batch]
+        if augment is not None:
+            chosen = None if operations is None else next(operations)
+            rows = augment.apply(rows, augment.draw(generator, batch_size=len(batch),
+                                                    operation=chosen))
+        optimizer.zero_grad()
+        loss = F.cross_entropy(logits_of(rows), y[batch])
+        loss.backward()
+        optimizer.step()
+        total += loss.detach()
     return total

@@ -1,5 +1,6 @@
 """The matching package's one entry point: a resolved FitConfig in, a MatchingResult out."""
 
+from .cafe import match_features
 from .distribution import match_distributions
 from .gradient import match_gradients
 from .idc import match_multiformation
@@ -43,6 +44,13 @@ def run_matching(real, cells, X_init, y_syn, config, generator):
         loop, own = match_multiformation, dict(
             outer_loops=config.outer_loops, inner_steps=config.inner_steps, factor=factor,
             network_learning_rate=config.network_learning_rate,
+        )
+    elif config.matching == "cafe":
+        loop, own = match_features, dict(
+            outer_loops=config.outer_loops, inner_steps=config.inner_steps,
+            network_learning_rate=config.network_learning_rate,
+            discrimination_weight=config.discrimination_weight,
+            layer_weights=config.layer_weights,
         )
     else:
         raise ValueError(f"no matching loop for matching={config.matching!r}")

@@ -24,3 +24,4 @@ def warm_up(network, X_syn, y_syn, n_classes, epochs, generator, *, learning_rat
     train_classifier(network, head, X_syn.detach(), y_syn, epochs, generator,
                      learning_rate=learning_rate, batch_size=batch_size, augment=augment)
     return network
+

@@ -14,6 +14,7 @@ import torch
 
 from .._optim import MomentumSGD
 from .._targets import alignment_loss, distribution_target
+from ._cells import class_averaging, packing
 from ._history import choose_in_chunks
 from ._loop import input_shape_of, run_loop
 from ._warm_up import warm_up
@@ -94,10 +95,8 @@ def match_distributions(
         batch_size = min(batch_size, clouds_target.cloud_size)
     # each drawn real row is embedded once (packed, no padding); the cell means are
     # segment sums, the synthetic class means one product with fixed averaging weights
-    slots, cell_of_slot, inverse_counts = cells.packing(batch_size)
-    n_cells = cells.n_classes * cells.n_groups
-    syn_means = torch.nn.functional.one_hot(y_syn, n_classes).T.float()
-    syn_means /= syn_means.sum(1, keepdim=True).clamp(min=1)  # (n_classes, n_syn)
+    packed = packing(cells, batch_size)
+    syn_means = class_averaging(y_syn, n_classes)  # (n_classes, n_syn)
 
     # the augmentation's operations, read from the device a chunk of iterations at once
     operations = choose_in_chunks(augment, n_iter, generator)
@@ -110,8 +109,7 @@ def match_distributions(
         if warm_start_epochs > 0:
             warm_up(network, X_syn, y_syn, n_classes, warm_start_epochs, generator,
                     augment=augment)
-        rows, weights = cells.draw(batch_size, generator)
-        real_rows = real.gather(rows.reshape(-1)[slots]).reshape(len(slots), *input_shape)
+        real_rows, weights = packed.draw(real, cells, batch_size, generator, input_shape)
         syn_rows = X_syn
         if augment is not None:  # siamese: the same transform for both
             transform = augment.draw(
@@ -121,9 +119,7 @@ def match_distributions(
             syn_rows = augment.apply(X_syn, transform)
         with torch.no_grad():
             embedded = network(real_rows)  # (n_drawn, width)
-            group_stats = embedded.new_zeros(n_cells, embedded.shape[1])
-            group_stats.index_add_(0, cell_of_slot, embedded).mul_(inverse_counts)
-        group_stats = group_stats.view(n_classes, cells.n_groups, -1)
+            group_stats = packed.means(embedded)
         syn_embedded = network(syn_rows)
         syn_stats = syn_means @ syn_embedded
         if clouds_target is None:
@@ -132,7 +128,7 @@ def match_distributions(
             )
         else:  # distribution-level barycenter of the per-group embedding clouds
             padded = embedded.new_zeros(weights.numel(), embedded.shape[1])
-            padded[slots] = embedded
+            padded[packed.slots] = embedded
             loss = clouds_target(padded.view(*weights.shape, -1), weights, syn_embedded)
         optimizer.zero_grad()
         loss.backward()

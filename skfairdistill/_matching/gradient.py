@@ -44,6 +44,7 @@ import torch.nn.functional as F
 
 from .._optim import MomentumSGD
 from .._names import ALIGNMENTS
+from ._cells import group_weights as cell_weights
 from ._loop import input_shape_of, run_loop
 
 _EPS = 1e-6  # as in the DC authors' distance
@@ -254,11 +255,7 @@ def run_gradient_loop(real, cells, X_init, y_syn, *, alignment, n_iter, learning
     n_classes, n_groups = cells.n_classes, cells.n_groups
     present = cells.present
     # per class: how much each group's loss counts in the combined real gradient
-    if alignment == "none":
-        group_weights = torch.as_tensor(cells.shares, dtype=torch.float32, device=device)
-    else:
-        mask = torch.as_tensor(present, dtype=torch.float32, device=device)
-        group_weights = mask / mask.sum(1, keepdim=True).clamp(min=1)
+    group_weights = cell_weights(cells, alignment, device)
     X_syn = X_init.clone().requires_grad_(True)
     if decode is None:
         def decode(X):
