@@ -19,7 +19,6 @@ Writes ``benchmarks/results/batch_size.csv`` and ``batch_size.md``.
 
 import argparse
 import os
-import platform
 import shlex
 import sys
 import time
@@ -30,6 +29,7 @@ import pandas as pd
 import torch
 from sklearn.linear_model import LogisticRegression
 
+from bench_common import cpu_name
 import bench_suite as suite
 from skfairdistill import FairDistiller
 
@@ -127,7 +127,7 @@ def render(rows, command, out_path, note=""):
         "## Batch size and iterations (tables)",
         "",
         f"Command: `{command}`  ",
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores; "
+        f"Machine: {cpu_name()}, {os.cpu_count()} CPU cores; "
         f"torch {torch.__version__} (1 thread)  ",
         *([f"Note: {note}  "] if note else []),
         "",

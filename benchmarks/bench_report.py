@@ -12,6 +12,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from bench_common import markdown_table
 from bench_suite import DISTILLERS, METHODS, MODELS
 from skfairdistill import FairDistiller
 from skfairdistill.networks import RandomMLP
@@ -80,12 +81,6 @@ def _cell(row, metric, digits=3):
         return "–"
     s = row[f"{metric}_std"]
     return f"{m:.{digits}f} ± {0.0 if pd.isna(s) else s:.{digits}f}"
-
-
-def markdown_table(header, lines):
-    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    out += ["| " + " | ".join(str(v) for v in line) + " |" for line in lines]
-    return "\n".join(out)
 
 
 def _means(summary):

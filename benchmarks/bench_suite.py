@@ -25,6 +25,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 
+from bench_common import random_subset
 from skfairdistill import FairDistiller
 from skfairdistill.datasets import load_adult, make_biased_classification, make_colored_digits
 from skfairdistill.metrics import deo_max, deo_mean, worst_group_accuracy
@@ -213,13 +214,6 @@ def load_split(dataset, seed, config):
 
 
 # ----------------------------------------------------------------------------- reductions
-
-
-def random_subset(y, n_per_class, rng):
-    """Indices of ``n_per_class`` random rows of every class."""
-    return np.concatenate(
-        [rng.choice(np.flatnonzero(y == c), n_per_class, replace=False) for c in np.unique(y)]
-    )
 
 
 def rebalance_groups(y, groups, rng):

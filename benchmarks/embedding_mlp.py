@@ -30,7 +30,6 @@ Writes ``benchmarks/results/embedding_mlp.csv`` and ``embedding_mlp.md``.
 import argparse
 import functools
 import os
-import platform
 import shlex
 import sys
 
@@ -38,6 +37,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from bench_common import cpu_name
 from batch_size import DATASETS, _pm, run_grid
 from skfairdistill import FairDistiller
 from skfairdistill.networks import make_embedding
@@ -81,7 +81,7 @@ def render(rows, command, out_path, note=""):
         "## The random embedding MLP: weights and width (tables)",
         "",
         f"Command: `{command}`  ",
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores; "
+        f"Machine: {cpu_name()}, {os.cpu_count()} CPU cores; "
         f"torch {torch.__version__} (1 thread)  ",
         *([f"Note: {note}  "] if note else []),
         "",
