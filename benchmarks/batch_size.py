@@ -117,14 +117,10 @@ def _pm(values, digits=3):
     return f"{values.mean():.{digits}f} ± {values.std(ddof=1):.{digits}f}"
 
 
-def render(rows, command, out_path, note=""):
-    """Markdown: per-setting averages over the grid, and paired differences to 256 x 1000."""
-    rows = rows.copy()
-    rows["setting"] = list(zip(rows.batch_size, rows.n_iter))
-    keys = ["dataset", "budget", "seed"]
-    reference = rows[rows.setting == REFERENCE].set_index(keys)
-    lines = [
-        "## Batch size and iterations (tables)",
+def report_head(title, rows, command, note):
+    """The heading, command, machine and grid of a tabular COBRA sweep's report (lines)."""
+    return [
+        f"## {title}",
         "",
         f"Command: `{command}`  ",
         f"Machine: {cpu_name()}, {os.cpu_count()} CPU cores; "
@@ -134,7 +130,19 @@ def render(rows, command, out_path, note=""):
         "COBRA on the suite's tabular data sets (" + ", ".join(sorted(rows.dataset.unique()))
         + f"), {', '.join(map(str, sorted(rows.budget.unique())))} rows per class, seeds "
         f"{', '.join(map(str, sorted(rows.seed.unique())))}; logistic regression on the "
-        "synthetic rows, scored on the real held-out split. *Δ vs 256 x 1000*: mean ± std "
+        "synthetic rows, scored on the real held-out split.",
+    ]
+
+
+def render(rows, command, out_path, note=""):
+    """Markdown: per-setting averages over the grid, and paired differences to 256 x 1000."""
+    rows = rows.copy()
+    rows["setting"] = list(zip(rows.batch_size, rows.n_iter))
+    keys = ["dataset", "budget", "seed"]
+    reference = rows[rows.setting == REFERENCE].set_index(keys)
+    lines = [
+        *report_head("Batch size and iterations (tables)", rows, command, note),
+        "*Δ vs 256 x 1000*: mean ± std "
         "over the (data set, rows per class, seed) triples of the paired difference to "
         "`batch_size=256, n_iter=1000` (positive Δ DEO_M = less fair). *time*: the median "
         "fit time relative to 256 x 1000 on the same triple.",
