@@ -288,39 +288,28 @@ def findings(summary):
     # 6. Beat the random subset?
     lines.append("\n### 5. Do the distillers beat a random subset of the same size on "
                  "accuracy?\n")
-    rand_rows = []
-    for method in ("ClusterCentroids",) + DISTILLERS:
-        cells = []
-        for family in families:
-            for model in ("LogReg", "MLP"):
-                chosen = [s for s in subset(family, model) if method in s["m"]]
-                cells.append(_count(chosen, lambda s, m=method: acc(s, m) > acc(s, "random subset")))
-        rand_rows.append([method] + cells)
+    columns = [subset(f, m) for f in families for m in ("LogReg", "MLP")]
+
+    def versus(methods, baseline, *tests):
+        """Per method, per column: the settings with both where each test holds."""
+        rows = []
+        for method in methods:
+            cells = []
+            for chosen in columns:
+                both = [s for s in chosen if method in s["m"] and baseline in s["m"]]
+                cells.append(" / ".join(_count(both, lambda s, t=t: t(s, method, baseline))
+                                        for t in tests))
+            rows.append([method] + cells)
+        return rows
+
+    more_accurate = lambda s, m, b: acc(s, m) > acc(s, b)  # noqa: E731
+    rand_rows = versus(("ClusterCentroids",) + DISTILLERS, "random subset", more_accurate)
     lines.append(markdown_table(["method: accuracy > random subset"] + header[1:], rand_rows))
-    cc_rows = []
-    for method in DISTILLERS:
-        cells = []
-        for family in families:
-            for model in ("LogReg", "MLP"):
-                chosen = [s for s in subset(family, model)
-                          if method in s["m"] and "ClusterCentroids" in s["m"]]
-                cells.append(_count(chosen, lambda s, m=method: acc(s, m) > acc(
-                    s, "ClusterCentroids")))
-        cc_rows.append([method] + cells)
+    cc_rows = versus(DISTILLERS, "ClusterCentroids", more_accurate)
     lines.append("\nThe stronger budget-matched baseline, imbalanced-learn's ClusterCentroids:\n")
     lines.append(markdown_table(["method: accuracy > ClusterCentroids"] + header[1:], cc_rows))
-    bkm_rows = []
-    for method in DISTILLERS:
-        cells = []
-        for family in families:
-            for model in ("LogReg", "MLP"):
-                chosen = [s for s in subset(family, model)
-                          if method in s["m"] and "balanced k-means" in s["m"]]
-                cells.append(_count(chosen, lambda s, m=method: acc(s, m) >= acc(
-                    s, "balanced k-means")))
-                cells[-1] += " / " + _count(chosen, lambda s, m=method: _v(
-                    s, m, "deo_max") <= _v(s, "balanced k-means", "deo_max"))
-        bkm_rows.append([method] + cells)
+    bkm_rows = versus(DISTILLERS, "balanced k-means", lambda s, m, b: acc(s, m) >= acc(s, b),
+                      lambda s, m, b: deo(s, m) <= deo(s, b))
     if any(any(not c.startswith("0/0") for c in row[1:]) for row in bkm_rows):
         lines.append("\nThe strongest simple baseline on tables, group-balanced k-means "
                      "(accuracy ≥ / DEO_M ≤ balanced k-means):\n")
@@ -345,101 +334,65 @@ def _verdict(hits, total):
 
 
 def short_answers(summary):
-    """One generated bullet per question of the Findings, with its counts."""
+    """The questions of the Findings in one table: where each check holds, per family."""
     settings = _settings(summary)
     if not settings:
         return ""
     deo = lambda s, m: _v(s, m, "deo_max")  # noqa: E731
     acc = lambda s, m: _v(s, m, "accuracy")  # noqa: E731
+    wga = lambda s, m: _v(s, m, "worst_group_accuracy")  # noqa: E731
     families = [f for f in ("adult", "digits", "synthetic") if any(s["family"] == f
                                                                   for s in settings)]
-
-    def per_family(chosen, predicate):
-        parts = []
-        for family in families:
-            sub = [s for s in chosen if s["family"] == family]
-            if sub:
-                parts.append(f"{family} {sum(bool(predicate(s)) for s in sub)}/{len(sub)}")
-        return ", ".join(parts)
-
-    def tally(chosen, predicate):
-        return sum(bool(predicate(s)) for s in chosen), len(chosen)
-
-    out = []
     biased = [s for s in settings if s["biased"]]
-    widen = lambda s: deo(s, "vanilla") > deo(s, "full data")  # noqa: E731
-    hits, total = tally(biased, widen)
-    out.append(
-        f"- **Does vanilla widen the gap on biased data?** {_verdict(hits, total).capitalize()}: "
-        f"vanilla's DEO_M is above the full-data model's in {hits}/{total} biased settings "
-        f"({per_family(biased, widen)}; all budgets and both models).")
-
     separated = [s for s in biased if "rebalanced vanilla" in s["m"]]
-    closes = lambda s: deo(s, "rebalanced vanilla") <= deo(s, "COBRA") + 0.02  # noqa: E731
-    helps = lambda s: deo(s, "rebalanced vanilla") < deo(s, "vanilla")  # noqa: E731
-    costs = {f: np.mean([acc(s, "rebalanced vanilla") - acc(s, "vanilla")
-                         for s in separated if s["family"] == f]) for f in families
-             if any(s["family"] == f for s in separated)}
+    digits = [s for s in settings if s["family"] == "digits" and s["budget"] == 10]
+    checks = [
+        ("Does vanilla widen the gap on biased data?", "DEO_M vanilla > full data", biased,
+         lambda s: deo(s, "vanilla") > deo(s, "full data")),
+        ("Does rebalancing alone close the gap when groups are separated?",
+         "DEO_M rebalanced vanilla < vanilla", separated,
+         lambda s: deo(s, "rebalanced vanilla") < deo(s, "vanilla")),
+        ("", "DEO_M rebalanced vanilla ≤ COBRA + 0.02", separated,
+         lambda s: deo(s, "rebalanced vanilla") <= deo(s, "COBRA") + 0.02),
+        ("COBRA ≤ FairDD ≤ vanilla in DEO_M?", "the full chain", settings,
+         lambda s: deo(s, "COBRA") <= deo(s, "FairDD") <= deo(s, "vanilla")),
+        ("", "COBRA ≤ vanilla", settings, lambda s: deo(s, "COBRA") <= deo(s, "vanilla")),
+        ("", "COBRA ≤ FairDD", settings, lambda s: deo(s, "COBRA") <= deo(s, "FairDD")),
+        ("Accuracy within 1 point of vanilla or better?", "COBRA", settings,
+         lambda s: acc(s, "COBRA") >= acc(s, "vanilla") - 0.01),
+        ("", "FairDD", settings, lambda s: acc(s, "FairDD") >= acc(s, "vanilla") - 0.01),
+        ("Worst-group accuracy ≥ vanilla's?", "COBRA", settings,
+         lambda s: wga(s, "COBRA") >= wga(s, "vanilla")),
+        ("", "FairDD", settings, lambda s: wga(s, "FairDD") >= wga(s, "vanilla")),
+        ("Coloured digits, 10 per class: COBRA's DEO_A ≤ 0.5 × vanilla's?",
+         "(per data set and model: section 4)", digits,
+         lambda s: _v(s, "COBRA", "deo_mean") <= 0.5 * _v(s, "vanilla", "deo_mean")),
+    ] + [
+        ("Do the distillers beat a random subset on accuracy?" if k == 0 else "", method,
+         settings, lambda s, m=method: acc(s, m) > acc(s, "random subset"))
+        for k, method in enumerate(DISTILLERS)
+    ]
+    rows = []
+    for question, check, chosen, predicate in checks:
+        hits = sum(bool(predicate(s)) for s in chosen)
+        rows.append([f"**{question}**" if question else "", check,
+                     f"{_verdict(hits, len(chosen))}: {hits}/{len(chosen)}"]
+                    + [_count(sub, predicate) if sub else "–"
+                       for sub in ([s for s in chosen if s["family"] == f] for f in families)])
+    out = [markdown_table(["question", "check (means over seeds)", "holds in"] + families, rows)]
     out.append(
-        "- **Does rebalancing alone close the gap when groups are separated?** Rebalanced "
-        f"vanilla lowers vanilla's DEO_M in {tally(separated, helps)[0]}/{len(separated)} "
-        f"biased settings ({per_family(separated, helps)}) and gets within 0.02 of COBRA's "
-        f"DEO_M (or below it) in {tally(separated, closes)[0]}/{len(separated)} "
-        f"({per_family(separated, closes)}); its mean accuracy change against vanilla is "
-        + ", ".join(f"{f} {v:+.3f}" for f, v in costs.items()) + ".")
-
-    chain = lambda s: deo(s, "COBRA") <= deo(s, "FairDD") <= deo(s, "vanilla")  # noqa: E731
-    c_f = lambda s: deo(s, "COBRA") <= deo(s, "FairDD")  # noqa: E731
-    c_v = lambda s: deo(s, "COBRA") <= deo(s, "vanilla")  # noqa: E731
-    out.append(
-        "- **COBRA ≤ FairDD ≤ vanilla in DEO_M?** The full chain holds in "
-        f"{tally(settings, chain)[0]}/{len(settings)} settings ({per_family(settings, chain)}); "
-        f"COBRA ≤ vanilla in {tally(settings, c_v)[0]}/{len(settings)} "
-        f"({per_family(settings, c_v)}); COBRA ≤ FairDD in {tally(settings, c_f)[0]}/"
-        f"{len(settings)} ({per_family(settings, c_f)}).")
-
+        "\nBiased settings: all budgets and both models. Mean accuracy change of rebalanced "
+        "vanilla against vanilla: " + ", ".join(
+            f"{f} {np.mean([acc(s, 'rebalanced vanilla') - acc(s, 'vanilla') for s in sub]):+.3f}"
+            for f in families if (sub := [s for s in separated if s["family"] == f])) + ".")
     same = [s for s in settings
             if deo(s, "COBRA") == deo(s, "vanilla") and acc(s, "COBRA") == acc(s, "vanilla")]
     if same:
         out.append(
-            f"  (Ties count as holding. In {len(same)} settings COBRA's and vanilla's results "
-            "are identical: "
-            + ", ".join(sorted({s["dataset"] for s in same}))
+            f"Ties count as holding. In {len(same)} settings COBRA's and vanilla's results "
+            "are identical: " + ", ".join(sorted({s["dataset"] for s in same}))
             + " — with equal group shares the class mean *is* the barycenter, so the two "
-            "targets and runs coincide.)")
-
-    a_c = lambda s: acc(s, "COBRA") >= acc(s, "vanilla") - 0.01  # noqa: E731
-    a_f = lambda s: acc(s, "FairDD") >= acc(s, "vanilla") - 0.01  # noqa: E731
-    out.append(
-        "- **Accuracy within 1 point of vanilla or better?** COBRA in "
-        f"{tally(settings, a_c)[0]}/{len(settings)} settings ({per_family(settings, a_c)}), "
-        f"FairDD in {tally(settings, a_f)[0]}/{len(settings)} ({per_family(settings, a_f)}).")
-
-    wga = lambda s, m: _v(s, m, "worst_group_accuracy")  # noqa: E731
-    w_c = lambda s: wga(s, "COBRA") >= wga(s, "vanilla")  # noqa: E731
-    w_f = lambda s: wga(s, "FairDD") >= wga(s, "vanilla")  # noqa: E731
-    out.append(
-        "- **Worst-group accuracy ≥ vanilla's?** COBRA in "
-        f"{tally(settings, w_c)[0]}/{len(settings)} settings ({per_family(settings, w_c)}), "
-        f"FairDD in {tally(settings, w_f)[0]}/{len(settings)} ({per_family(settings, w_f)}).")
-
-    digits = [s for s in settings if s["family"] == "digits" and s["budget"] == 10]
-    if digits:
-        half = lambda s: _v(s, "COBRA", "deo_mean") <= 0.5 * _v(s, "vanilla", "deo_mean")  # noqa: E731,E501
-        detail = "; ".join(
-            f"{s['dataset']} {s['model']} {_v(s, 'COBRA', 'deo_mean'):.3f} vs "
-            f"{_v(s, 'vanilla', 'deo_mean'):.3f}" for s in digits)
-        out.append(
-            "- **Coloured digits, 10 per class: COBRA's DEO_A ≤ 0.5 × vanilla's?** In "
-            f"{tally(digits, half)[0]}/{len(digits)} (COBRA vs vanilla DEO_A: {detail}).")
-
-    beats = []
-    for method in DISTILLERS:
-        beat = lambda s, m=method: acc(s, m) > acc(s, "random subset")  # noqa: E731
-        beats.append(f"{method} {tally(settings, beat)[0]}/{len(settings)} "
-                     f"({per_family(settings, beat)})")
-    out.append("- **Do the distillers beat a random subset on accuracy?** Settings where "
-               "they do: " + "; ".join(beats) + ".")
+            "targets and runs coincide.")
     return "\n".join(out) + "\n"
 
 
