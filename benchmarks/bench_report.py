@@ -799,6 +799,7 @@ def write_report(rows, meta, out_path, figures_dir):
 # the page includes them so that every measured figure is in one place.
 _COMPANIONS = (
     ("scaling.md", "python benchmarks/scaling.py --tmpdir /tmp", "figures/scaling.png"),
+    ("host_rows_read.md", "the commands shown in it", None),
     ("batch_size.md", "python benchmarks/batch_size.py", None),
     ("embedding_mlp.md", "python benchmarks/embedding_mlp.py", None),
     ("cli_parquet.md", "the command shown in it, run by hand", None),
