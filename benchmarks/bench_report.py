@@ -729,28 +729,10 @@ def write_report(rows, meta, out_path, figures_dir):
     doc.append(findings(summary))
 
     doc.append("### Caveats\n")
-    doc.append(
-        "- Three seeds: many differences between the distillers are within one standard "
-        "deviation (see the \"> 1 std\" row above and the ± columns below).\n"
-        "- The synthetic test split keeps the training group shares (π), so overall accuracy "
-        "there is dominated by the majority group; worst-group accuracy is in the tables.\n"
-        "- adult-race has five groups and its smallest test cells hold a few dozen rows, so "
-        "its DEO_M moves a lot between seeds.\n"
-        "- Every distiller starts from real rows drawn from its own input (`init=\"real\"`): "
-        "rebalanced vanilla from the balanced subsample, the others from the class as it is "
-        "(mostly the majority group on the biased data).\n"
-        "- The coloured digits' full-data model is itself far from fair (the training colours "
-        "are 90% tied to the class), so \"as fair as the full data\" is a low bar there.\n")
+    doc.append(_text("caveats"))
 
     doc.append("## The papers' published numbers (image benchmarks — not ours)\n")
-    doc.append(
-        "Copied from `DESIGN.md` §6: the numbers reported by COBRA (Moslemi et al., \"Fair "
-        "Dataset Distillation via Cross-Group Barycenter Alignment\", arXiv 2605.00185) and "
-        "FairDD (Zhou et al., arXiv 2411.19623) and the COBRA authors' public logs. Format: "
-        "accuracy % / DEO_M % / DEO_A % (CIFAR10-S and BFFHQ: accuracy / DEO_M). These are "
-        "ConvNets on image data sets, distilled on GPUs for thousands of iterations; they are "
-        "**not** produced by this repository and are not directly comparable with the tables "
-        "above.\n")
+    doc.append(_text("papers"))
     doc.append(PAPER_TABLE)
     doc.append(
         "For orientation only, our closest analogues in the same format (scikit-learn's 8×8 "
@@ -885,33 +867,25 @@ def mlp_init_default():
     return inspect.signature(RandomMLP).parameters["init"].default
 
 
+_TEXT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report_text.md")
+
+
+def _text(name, **fields):
+    """The passage ``name`` of the report's fixed prose (report_text.md), fields filled in."""
+    with open(_TEXT, encoding="utf-8") as handle:
+        parts = re.split(r"^<!-- (\w+) -->\n", handle.read(), flags=re.M)
+    passage = dict(zip(parts[1::2], parts[2::2]))[name].strip("\n")
+    for field, value in fields.items():
+        passage = passage.replace("{" + field + "}", str(value))
+    return passage + "\n"
+
+
 def _setup_text(meta, rows):
     cfg = meta["config"]
     budgets = ", ".join(str(b) for b in sorted(rows["budget"].unique()))
     fam = set(rows["family"])
     parts = []
-    parts.append(
-        "**Methods.** Each produces a training set from the real training split; an "
-        "evaluation model is fit on it and scored on a real held-out split.\n\n"
-        "- *full data*: the whole training split.\n"
-        f"- *random subset*: {budgets} random real rows per class.\n"
-        "- *ClusterCentroids*: imbalanced-learn's `ClusterCentroids(sampling_strategy={c: n}, "
-        "random_state=seed)` — k-means centroids, n per class.\n"
-        "- *balanced k-means*: per class, scikit-learn's `KMeans(n, n_init=1)` with sample "
-        "weights giving every group of the class the same total weight (Lloyd's algorithm on "
-        "the group-balanced mixture, whose mean is COBRA's barycenter); the centroids are the "
-        "rows (`bench_suite.balanced_kmeans`).\n"
-        "- *vanilla*: `FairDistiller(alignment=\"none\")`.\n"
-        "- *rebalanced vanilla*: the training split undersampled (without replacement) so that "
-        "within each class every group has the size of that class's smallest (class, group) "
-        "cell, then `FairDistiller(alignment=\"none\")`.\n"
-        "- *FairDD*: `FairDistiller(alignment=\"groupwise\")`.\n"
-        "- *COBRA*: `FairDistiller(alignment=\"barycenter\")`.\n"
-        "- *COBRA-kmeans*: `FairDistiller(matching=\"kmeans\")` — the package's own "
-        "group-balanced k-means prototypes.\n"
-        "- vanilla, rebalanced vanilla and FairDD run with `distance=\"squared_l2\"` (their "
-        "published distance), COBRA with L1.\n"
-    )
+    parts.append(_text("methods", budgets=budgets))
     lines = []
     for family in ("adult", "synthetic", "digits"):
         if family not in fam:
@@ -983,30 +957,6 @@ def _setup_text(meta, rows):
             f"{450 * cfg['digits_test_colourings'] // 30} per (class, colour) cell, so that "
             "the per-cell recalls behind DEO are not too coarse.")
     parts.append("**Data.**\n\n" + "\n".join(data) + "\n")
-    parts.append(
-        "**Evaluation models.** `LogisticRegression(max_iter=2000)` (\"LogReg\") and "
-        "`MLPClassifier(hidden_layer_sizes=(64,), max_iter=500, random_state=seed)` "
-        "(\"MLP\"), fit on the produced training set, scored on the real test split: "
-        "accuracy, DEO_M and DEO_A (the definitions of `skfairdistill.metrics.deo_max` / "
-        "`deo_mean`: the largest / mean over classes of the between-group gap in per-class "
-        "recall), worst-group accuracy (`worst_group_accuracy`: the smallest per-group "
-        "accuracy). For a binary task with two groups DEO_M equals fairlearn's "
-        "`equalized_odds_difference`. The grid computes them with NumPy (fairlearn's MetricFrame is too slow "
-        "for thousands of calls) and checks them against the package's functions once per "
-        "(data set, seed).\n")
-    parts.append(
-        "**Cost (what exactly is measured).** For ClusterCentroids and the four distillers, "
-        "around the call that produces the training set (for rebalanced vanilla: the "
-        "undersampling plus the distillation): *time* = `time.perf_counter()` wall time; "
-        "*RSS peak* = highest resident set size of the process seen while the call ran "
-        "(`/proc/self/statm`, polled every 5 ms by a thread) minus the RSS when it started — "
-        "includes torch's tensors, but not memory that the allocator kept from earlier calls "
-        "and reuses, and may miss peaks shorter than 5 ms; *Python peak* = `tracemalloc` peak "
-        "during the call — Python objects and NumPy buffers, not torch tensors. The CSV also "
-        "has `maxrss_delta_mib`, the growth of `getrusage(RUSAGE_SELF).ru_maxrss` during the "
-        "call, which is 0 whenever the call stays below an earlier peak of the process (a "
-        "lower bound only). Evaluation-model fits are not included. The real training "
-        "data are already in memory before the call; an RSS peak near 0 means the "
-        "distillation's working set (a few MiB of mini-batch embeddings) fitted in memory "
-        "the process already held.\n")
+    parts.append(_text("evaluation"))
+    parts.append(_text("cost"))
     return "\n".join(parts)
