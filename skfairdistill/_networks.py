@@ -89,22 +89,7 @@ def _byte_signs(device):
     return (2.0 * bits - 1.0).to(device=device, dtype=torch.float32)
 
 
-class _LeafNetwork:
-    """A network held as lists of leaf tensors ``weights`` and ``biases`` (no ``nn.Module``)."""
-
-    def parameters(self):
-        """The network's tensors: the weights, then the biases.
-
-        Returns
-        -------
-        list of Tensor
-            Leaf tensors (the weights and biases of every layer), which a warm
-            start trains in place.
-        """
-        return self.weights + self.biases
-
-
-class RandomMLP(_LeafNetwork):
+class RandomMLP:
     """A randomly drawn ReLU network mapping tabular rows to embeddings.
 
     ``n_layers`` blocks of [linear -> layer norm (no affine) -> ReLU], with He's
@@ -156,6 +141,17 @@ class RandomMLP(_LeafNetwork):
         self.input_ndim = int(input_ndim)
         self.width = width
 
+    def parameters(self):
+        """The network's tensors: the weights, then the biases.
+
+        Returns
+        -------
+        list of Tensor
+            Leaf tensors (the weights and biases of every layer), which a warm
+            start trains in place.
+        """
+        return self.weights + self.biases
+
     def output_axes(self):
         """Output-channel axis of each tensor of :meth:`parameters` (None: left out).
 
@@ -193,7 +189,7 @@ class RandomMLP(_LeafNetwork):
         return hidden.reshape(*lead, self.width)
 
 
-class ConvNet(_LeafNetwork):
+class ConvNet:
     """A randomly drawn ConvNet-3 mapping images to embeddings.
 
     The dataset-distillation field's standard network (DC, DSA, DM, FairDD, COBRA):
@@ -263,6 +259,17 @@ class ConvNet(_LeafNetwork):
                 height, width = height // 2, width // 2
             fan_in = self.channels
         self.width = self.channels * height * width
+
+    def parameters(self):
+        """The network's tensors: the weights, then the biases.
+
+        Returns
+        -------
+        list of Tensor
+            Leaf tensors (the weights and biases of every layer), which a warm
+            start trains in place.
+        """
+        return self.weights + self.biases
 
     def output_axes(self):
         """Output-channel axis of each tensor of :meth:`parameters` (None: left out).

@@ -13,8 +13,7 @@ import numbers
 
 import numpy as np
 from sklearn.datasets import load_digits
-
-from ._checks import check_real, random_state_rng
+from sklearn.utils import check_random_state
 
 # Fully saturated colours: every one has a channel at 1 and a channel at 0, so the
 # digit's intensity can be read back from the coloured image (max or min over channels).
@@ -153,9 +152,24 @@ def make_colored_digits(
             f"n_colors must be an integer from {fewest} to {len(PALETTE)} in {mode!r} mode; "
             f"got {n_colors!r}."
         )
-    bias = check_real("bias", bias, 0, 1)
-    test_size = check_real("test_size", test_size, 0, 1, closed=False)
-    rng = random_state_rng(random_state)
+    if (
+        isinstance(bias, bool)
+        or not isinstance(bias, numbers.Real)
+        or not 0.0 <= bias <= 1.0
+    ):
+        raise ValueError(f"bias must be a number in [0, 1]; got {bias!r}.")
+    if (
+        isinstance(test_size, bool)
+        or not isinstance(test_size, numbers.Real)
+        or not 0.0 < test_size < 1.0
+    ):
+        raise ValueError(f"test_size must be a number in (0, 1); got {test_size!r}.")
+    try:
+        rng = check_random_state(random_state)
+    except ValueError:
+        raise ValueError(
+            f"random_state must be an int, a numpy RandomState or None; got {random_state!r}."
+        ) from None
 
     digits = load_digits()
     intensity_all = digits.images / 16.0

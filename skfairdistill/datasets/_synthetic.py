@@ -11,8 +11,7 @@ parameters, plus an optional spurious feature.
 import numbers
 
 import numpy as np
-
-from ._checks import check_int, check_real, random_state_rng
+from sklearn.utils import check_random_state
 
 # Standard deviation of the spurious feature's noise, relative to the spacing 1 / n_groups.
 _SPURIOUS_NOISE = 0.1
@@ -136,10 +135,10 @@ def make_biased_classification(
     >>> X_test, y_test, groups_test = make_biased_classification(
     ...     1000, n_classes=3, n_groups=2, group_imbalance=0.9, test=True, random_state=0)
     """
-    n_samples = check_int("n_samples", n_samples, minimum=1)
-    n_classes = check_int("n_classes", n_classes, minimum=2)
-    n_groups = check_int("n_groups", n_groups, minimum=1)
-    n_features = check_int("n_features", n_features, minimum=1)
+    n_samples = _check_int("n_samples", n_samples, minimum=1)
+    n_classes = _check_int("n_classes", n_classes, minimum=2)
+    n_groups = _check_int("n_groups", n_groups, minimum=1)
+    n_features = _check_int("n_features", n_features, minimum=1)
     if n_samples < n_classes * n_groups:
         raise ValueError(
             f"n_samples must be at least n_classes * n_groups = {n_classes * n_groups} so "
@@ -152,10 +151,10 @@ def make_biased_classification(
             f"n_features must be at least n_classes + max(n_classes, n_groups)"
             f"{' + 1 (spurious)' if spurious else ''} = {n_needed}; got {n_features}."
         )
-    group_imbalance = check_real("group_imbalance", group_imbalance, 0.0, 1.0, closed=False)
-    group_separation = check_real("group_separation", group_separation, 0.0, np.inf)
-    class_sep = check_real("class_sep", class_sep, 0.0, np.inf)
-    spurious_strength = check_real("spurious_strength", spurious_strength, 0.0, 1.0)
+    group_imbalance = _check_real("group_imbalance", group_imbalance, 0.0, 1.0, closed=False)
+    group_separation = _check_real("group_separation", group_separation, 0.0, np.inf)
+    class_sep = _check_real("class_sep", class_sep, 0.0, np.inf)
+    spurious_strength = _check_real("spurious_strength", spurious_strength, 0.0, 1.0)
     if not isinstance(spurious, (bool, np.bool_)):
         raise ValueError(f"spurious must be True or False; got {spurious!r}.")
     if not isinstance(test, (bool, np.bool_)):
@@ -228,4 +227,30 @@ def _base_seed(random_state):
         if random_state < 0:
             raise ValueError(f"random_state must be a non-negative integer; got {random_state}.")
         return int(random_state)
-    return int(random_state_rng(random_state).randint(np.iinfo(np.int32).max))
+    try:
+        rng = check_random_state(random_state)
+    except ValueError:
+        raise ValueError(
+            f"random_state must be an int, a numpy RandomState or None; got {random_state!r}."
+        ) from None
+    return int(rng.randint(np.iinfo(np.int32).max))
+
+
+def _check_int(name, value, *, minimum):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+    return int(value)
+
+
+def _check_real(name, value, low, high, *, closed=True):
+    """A real number in [low, high] (or (low, high) when ``closed`` is False)."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
+    if ok:
+        ok = low <= value <= high if closed else low < value < high
+    if not ok:
+        if high == np.inf:
+            what = f"a finite number >= {low}"
+        else:
+            what = f"a number in [{low}, {high}]" if closed else f"a number in ({low}, {high})"
+        raise ValueError(f"{name} must be {what}; got {value!r}.")
+    return float(value)
