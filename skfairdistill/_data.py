@@ -191,7 +191,7 @@ def _standardise_block(block, columns, mean, scale):
     return ((block[:, columns] - mean[columns]) / scale[columns]).astype(np.float32)
 
 
-def _standardised_float32(X, columns, mean, scale, device, block_values):
+def _standardised_float32(X, columns, mean, scale, device, block_values=_BLOCK_VALUES):
     """Float32 tensor of ``(X[:, columns] - mean) / scale``, computed in float64 blocks."""
     n_columns = len(mean) if isinstance(columns, slice) else len(columns)
     out = torch.empty((X.shape[0], n_columns), dtype=torch.float32, device=device)
@@ -202,7 +202,7 @@ def _standardised_float32(X, columns, mean, scale, device, block_values):
     return out
 
 
-def _std(X, mean, block_values):
+def _std(X, mean, block_values=_BLOCK_VALUES):
     """``X.std(axis=0, dtype=np.float64)`` (bit for bit) without its full-size float64 temporary.
 
     NumPy computes ``sqrt(sum((X - mean) ** 2, axis=0) / n)`` on a float64 copy of
@@ -266,7 +266,7 @@ class _RunningSum:
             self.total = np.add.reduce(self._buffer[: self._n + 1], axis=0)
 
 
-def _host_statistics(X, block_values):
+def _host_statistics(X, block_values=_BLOCK_VALUES):
     """Constant mask, mean, std and first row of a HostRows, in two passes of row blocks.
 
     The first pass checks that the values are finite (scikit-learn's message naming
