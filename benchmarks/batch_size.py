@@ -19,7 +19,6 @@ Writes ``benchmarks/results/batch_size.csv`` and ``batch_size.md``.
 
 import argparse
 import os
-import platform
 import shlex
 import sys
 import time
@@ -30,6 +29,7 @@ import pandas as pd
 import torch
 from sklearn.linear_model import LogisticRegression
 
+from bench_common import cpu_name
 import bench_suite as suite
 from skfairdistill import FairDistiller
 
@@ -117,6 +117,23 @@ def _pm(values, digits=3):
     return f"{values.mean():.{digits}f} ± {values.std(ddof=1):.{digits}f}"
 
 
+def report_head(title, rows, command, note):
+    """The heading, command, machine and grid of a tabular COBRA sweep's report (lines)."""
+    return [
+        f"## {title}",
+        "",
+        f"Command: `{command}`  ",
+        f"Machine: {cpu_name()}, {os.cpu_count()} CPU cores; "
+        f"torch {torch.__version__} (1 thread)  ",
+        *([f"Note: {note}  "] if note else []),
+        "",
+        "COBRA on the suite's tabular data sets (" + ", ".join(sorted(rows.dataset.unique()))
+        + f"), {', '.join(map(str, sorted(rows.budget.unique())))} rows per class, seeds "
+        f"{', '.join(map(str, sorted(rows.seed.unique())))}; logistic regression on the "
+        "synthetic rows, scored on the real held-out split.",
+    ]
+
+
 def render(rows, command, out_path, note=""):
     """Markdown: per-setting averages over the grid, and paired differences to 256 x 1000."""
     rows = rows.copy()
@@ -124,17 +141,8 @@ def render(rows, command, out_path, note=""):
     keys = ["dataset", "budget", "seed"]
     reference = rows[rows.setting == REFERENCE].set_index(keys)
     lines = [
-        "## Batch size and iterations (tables)",
-        "",
-        f"Command: `{command}`  ",
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores; "
-        f"torch {torch.__version__} (1 thread)  ",
-        *([f"Note: {note}  "] if note else []),
-        "",
-        "COBRA on the suite's tabular data sets (" + ", ".join(sorted(rows.dataset.unique()))
-        + f"), {', '.join(map(str, sorted(rows.budget.unique())))} rows per class, seeds "
-        f"{', '.join(map(str, sorted(rows.seed.unique())))}; logistic regression on the "
-        "synthetic rows, scored on the real held-out split. *Δ vs 256 x 1000*: mean ± std "
+        *report_head("Batch size and iterations (tables)", rows, command, note),
+        "*Δ vs 256 x 1000*: mean ± std "
         "over the (data set, rows per class, seed) triples of the paired difference to "
         "`batch_size=256, n_iter=1000` (positive Δ DEO_M = less fair). *time*: the median "
         "fit time relative to 256 x 1000 on the same triple.",

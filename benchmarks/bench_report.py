@@ -12,6 +12,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from bench_common import markdown_table
 from bench_suite import DISTILLERS, METHODS, MODELS
 from skfairdistill import FairDistiller
 from skfairdistill.networks import RandomMLP
@@ -80,12 +81,6 @@ def _cell(row, metric, digits=3):
         return "–"
     s = row[f"{metric}_std"]
     return f"{m:.{digits}f} ± {0.0 if pd.isna(s) else s:.{digits}f}"
-
-
-def markdown_table(header, lines):
-    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    out += ["| " + " | ".join(str(v) for v in line) + " |" for line in lines]
-    return "\n".join(out)
 
 
 def _means(summary):
@@ -293,39 +288,28 @@ def findings(summary):
     # 6. Beat the random subset?
     lines.append("\n### 5. Do the distillers beat a random subset of the same size on "
                  "accuracy?\n")
-    rand_rows = []
-    for method in ("ClusterCentroids",) + DISTILLERS:
-        cells = []
-        for family in families:
-            for model in ("LogReg", "MLP"):
-                chosen = [s for s in subset(family, model) if method in s["m"]]
-                cells.append(_count(chosen, lambda s, m=method: acc(s, m) > acc(s, "random subset")))
-        rand_rows.append([method] + cells)
+    columns = [subset(f, m) for f in families for m in ("LogReg", "MLP")]
+
+    def versus(methods, baseline, *tests):
+        """Per method, per column: the settings with both where each test holds."""
+        rows = []
+        for method in methods:
+            cells = []
+            for chosen in columns:
+                both = [s for s in chosen if method in s["m"] and baseline in s["m"]]
+                cells.append(" / ".join(_count(both, lambda s, t=t: t(s, method, baseline))
+                                        for t in tests))
+            rows.append([method] + cells)
+        return rows
+
+    more_accurate = lambda s, m, b: acc(s, m) > acc(s, b)  # noqa: E731
+    rand_rows = versus(("ClusterCentroids",) + DISTILLERS, "random subset", more_accurate)
     lines.append(markdown_table(["method: accuracy > random subset"] + header[1:], rand_rows))
-    cc_rows = []
-    for method in DISTILLERS:
-        cells = []
-        for family in families:
-            for model in ("LogReg", "MLP"):
-                chosen = [s for s in subset(family, model)
-                          if method in s["m"] and "ClusterCentroids" in s["m"]]
-                cells.append(_count(chosen, lambda s, m=method: acc(s, m) > acc(
-                    s, "ClusterCentroids")))
-        cc_rows.append([method] + cells)
+    cc_rows = versus(DISTILLERS, "ClusterCentroids", more_accurate)
     lines.append("\nThe stronger budget-matched baseline, imbalanced-learn's ClusterCentroids:\n")
     lines.append(markdown_table(["method: accuracy > ClusterCentroids"] + header[1:], cc_rows))
-    bkm_rows = []
-    for method in DISTILLERS:
-        cells = []
-        for family in families:
-            for model in ("LogReg", "MLP"):
-                chosen = [s for s in subset(family, model)
-                          if method in s["m"] and "balanced k-means" in s["m"]]
-                cells.append(_count(chosen, lambda s, m=method: acc(s, m) >= acc(
-                    s, "balanced k-means")))
-                cells[-1] += " / " + _count(chosen, lambda s, m=method: _v(
-                    s, m, "deo_max") <= _v(s, "balanced k-means", "deo_max"))
-        bkm_rows.append([method] + cells)
+    bkm_rows = versus(DISTILLERS, "balanced k-means", lambda s, m, b: acc(s, m) >= acc(s, b),
+                      lambda s, m, b: deo(s, m) <= deo(s, b))
     if any(any(not c.startswith("0/0") for c in row[1:]) for row in bkm_rows):
         lines.append("\nThe strongest simple baseline on tables, group-balanced k-means "
                      "(accuracy ≥ / DEO_M ≤ balanced k-means):\n")
@@ -350,101 +334,65 @@ def _verdict(hits, total):
 
 
 def short_answers(summary):
-    """One generated bullet per question of the Findings, with its counts."""
+    """The questions of the Findings in one table: where each check holds, per family."""
     settings = _settings(summary)
     if not settings:
         return ""
     deo = lambda s, m: _v(s, m, "deo_max")  # noqa: E731
     acc = lambda s, m: _v(s, m, "accuracy")  # noqa: E731
+    wga = lambda s, m: _v(s, m, "worst_group_accuracy")  # noqa: E731
     families = [f for f in ("adult", "digits", "synthetic") if any(s["family"] == f
                                                                   for s in settings)]
-
-    def per_family(chosen, predicate):
-        parts = []
-        for family in families:
-            sub = [s for s in chosen if s["family"] == family]
-            if sub:
-                parts.append(f"{family} {sum(bool(predicate(s)) for s in sub)}/{len(sub)}")
-        return ", ".join(parts)
-
-    def tally(chosen, predicate):
-        return sum(bool(predicate(s)) for s in chosen), len(chosen)
-
-    out = []
     biased = [s for s in settings if s["biased"]]
-    widen = lambda s: deo(s, "vanilla") > deo(s, "full data")  # noqa: E731
-    hits, total = tally(biased, widen)
-    out.append(
-        f"- **Does vanilla widen the gap on biased data?** {_verdict(hits, total).capitalize()}: "
-        f"vanilla's DEO_M is above the full-data model's in {hits}/{total} biased settings "
-        f"({per_family(biased, widen)}; all budgets and both models).")
-
     separated = [s for s in biased if "rebalanced vanilla" in s["m"]]
-    closes = lambda s: deo(s, "rebalanced vanilla") <= deo(s, "COBRA") + 0.02  # noqa: E731
-    helps = lambda s: deo(s, "rebalanced vanilla") < deo(s, "vanilla")  # noqa: E731
-    costs = {f: np.mean([acc(s, "rebalanced vanilla") - acc(s, "vanilla")
-                         for s in separated if s["family"] == f]) for f in families
-             if any(s["family"] == f for s in separated)}
+    digits = [s for s in settings if s["family"] == "digits" and s["budget"] == 10]
+    checks = [
+        ("Does vanilla widen the gap on biased data?", "DEO_M vanilla > full data", biased,
+         lambda s: deo(s, "vanilla") > deo(s, "full data")),
+        ("Does rebalancing alone close the gap when groups are separated?",
+         "DEO_M rebalanced vanilla < vanilla", separated,
+         lambda s: deo(s, "rebalanced vanilla") < deo(s, "vanilla")),
+        ("", "DEO_M rebalanced vanilla ≤ COBRA + 0.02", separated,
+         lambda s: deo(s, "rebalanced vanilla") <= deo(s, "COBRA") + 0.02),
+        ("COBRA ≤ FairDD ≤ vanilla in DEO_M?", "the full chain", settings,
+         lambda s: deo(s, "COBRA") <= deo(s, "FairDD") <= deo(s, "vanilla")),
+        ("", "COBRA ≤ vanilla", settings, lambda s: deo(s, "COBRA") <= deo(s, "vanilla")),
+        ("", "COBRA ≤ FairDD", settings, lambda s: deo(s, "COBRA") <= deo(s, "FairDD")),
+        ("Accuracy within 1 point of vanilla or better?", "COBRA", settings,
+         lambda s: acc(s, "COBRA") >= acc(s, "vanilla") - 0.01),
+        ("", "FairDD", settings, lambda s: acc(s, "FairDD") >= acc(s, "vanilla") - 0.01),
+        ("Worst-group accuracy ≥ vanilla's?", "COBRA", settings,
+         lambda s: wga(s, "COBRA") >= wga(s, "vanilla")),
+        ("", "FairDD", settings, lambda s: wga(s, "FairDD") >= wga(s, "vanilla")),
+        ("Coloured digits, 10 per class: COBRA's DEO_A ≤ 0.5 × vanilla's?",
+         "(per data set and model: section 4)", digits,
+         lambda s: _v(s, "COBRA", "deo_mean") <= 0.5 * _v(s, "vanilla", "deo_mean")),
+    ] + [
+        ("Do the distillers beat a random subset on accuracy?" if k == 0 else "", method,
+         settings, lambda s, m=method: acc(s, m) > acc(s, "random subset"))
+        for k, method in enumerate(DISTILLERS)
+    ]
+    rows = []
+    for question, check, chosen, predicate in checks:
+        hits = sum(bool(predicate(s)) for s in chosen)
+        rows.append([f"**{question}**" if question else "", check,
+                     f"{_verdict(hits, len(chosen))}: {hits}/{len(chosen)}"]
+                    + [_count(sub, predicate) if sub else "–"
+                       for sub in ([s for s in chosen if s["family"] == f] for f in families)])
+    out = [markdown_table(["question", "check (means over seeds)", "holds in"] + families, rows)]
     out.append(
-        "- **Does rebalancing alone close the gap when groups are separated?** Rebalanced "
-        f"vanilla lowers vanilla's DEO_M in {tally(separated, helps)[0]}/{len(separated)} "
-        f"biased settings ({per_family(separated, helps)}) and gets within 0.02 of COBRA's "
-        f"DEO_M (or below it) in {tally(separated, closes)[0]}/{len(separated)} "
-        f"({per_family(separated, closes)}); its mean accuracy change against vanilla is "
-        + ", ".join(f"{f} {v:+.3f}" for f, v in costs.items()) + ".")
-
-    chain = lambda s: deo(s, "COBRA") <= deo(s, "FairDD") <= deo(s, "vanilla")  # noqa: E731
-    c_f = lambda s: deo(s, "COBRA") <= deo(s, "FairDD")  # noqa: E731
-    c_v = lambda s: deo(s, "COBRA") <= deo(s, "vanilla")  # noqa: E731
-    out.append(
-        "- **COBRA ≤ FairDD ≤ vanilla in DEO_M?** The full chain holds in "
-        f"{tally(settings, chain)[0]}/{len(settings)} settings ({per_family(settings, chain)}); "
-        f"COBRA ≤ vanilla in {tally(settings, c_v)[0]}/{len(settings)} "
-        f"({per_family(settings, c_v)}); COBRA ≤ FairDD in {tally(settings, c_f)[0]}/"
-        f"{len(settings)} ({per_family(settings, c_f)}).")
-
+        "\nBiased settings: all budgets and both models. Mean accuracy change of rebalanced "
+        "vanilla against vanilla: " + ", ".join(
+            f"{f} {np.mean([acc(s, 'rebalanced vanilla') - acc(s, 'vanilla') for s in sub]):+.3f}"
+            for f in families if (sub := [s for s in separated if s["family"] == f])) + ".")
     same = [s for s in settings
             if deo(s, "COBRA") == deo(s, "vanilla") and acc(s, "COBRA") == acc(s, "vanilla")]
     if same:
         out.append(
-            f"  (Ties count as holding. In {len(same)} settings COBRA's and vanilla's results "
-            "are identical: "
-            + ", ".join(sorted({s["dataset"] for s in same}))
+            f"Ties count as holding. In {len(same)} settings COBRA's and vanilla's results "
+            "are identical: " + ", ".join(sorted({s["dataset"] for s in same}))
             + " — with equal group shares the class mean *is* the barycenter, so the two "
-            "targets and runs coincide.)")
-
-    a_c = lambda s: acc(s, "COBRA") >= acc(s, "vanilla") - 0.01  # noqa: E731
-    a_f = lambda s: acc(s, "FairDD") >= acc(s, "vanilla") - 0.01  # noqa: E731
-    out.append(
-        "- **Accuracy within 1 point of vanilla or better?** COBRA in "
-        f"{tally(settings, a_c)[0]}/{len(settings)} settings ({per_family(settings, a_c)}), "
-        f"FairDD in {tally(settings, a_f)[0]}/{len(settings)} ({per_family(settings, a_f)}).")
-
-    wga = lambda s, m: _v(s, m, "worst_group_accuracy")  # noqa: E731
-    w_c = lambda s: wga(s, "COBRA") >= wga(s, "vanilla")  # noqa: E731
-    w_f = lambda s: wga(s, "FairDD") >= wga(s, "vanilla")  # noqa: E731
-    out.append(
-        "- **Worst-group accuracy ≥ vanilla's?** COBRA in "
-        f"{tally(settings, w_c)[0]}/{len(settings)} settings ({per_family(settings, w_c)}), "
-        f"FairDD in {tally(settings, w_f)[0]}/{len(settings)} ({per_family(settings, w_f)}).")
-
-    digits = [s for s in settings if s["family"] == "digits" and s["budget"] == 10]
-    if digits:
-        half = lambda s: _v(s, "COBRA", "deo_mean") <= 0.5 * _v(s, "vanilla", "deo_mean")  # noqa: E731,E501
-        detail = "; ".join(
-            f"{s['dataset']} {s['model']} {_v(s, 'COBRA', 'deo_mean'):.3f} vs "
-            f"{_v(s, 'vanilla', 'deo_mean'):.3f}" for s in digits)
-        out.append(
-            "- **Coloured digits, 10 per class: COBRA's DEO_A ≤ 0.5 × vanilla's?** In "
-            f"{tally(digits, half)[0]}/{len(digits)} (COBRA vs vanilla DEO_A: {detail}).")
-
-    beats = []
-    for method in DISTILLERS:
-        beat = lambda s, m=method: acc(s, m) > acc(s, "random subset")  # noqa: E731
-        beats.append(f"{method} {tally(settings, beat)[0]}/{len(settings)} "
-                     f"({per_family(settings, beat)})")
-    out.append("- **Do the distillers beat a random subset on accuracy?** Settings where "
-               "they do: " + "; ".join(beats) + ".")
+            "targets and runs coincide.")
     return "\n".join(out) + "\n"
 
 
@@ -781,28 +729,10 @@ def write_report(rows, meta, out_path, figures_dir):
     doc.append(findings(summary))
 
     doc.append("### Caveats\n")
-    doc.append(
-        "- Three seeds: many differences between the distillers are within one standard "
-        "deviation (see the \"> 1 std\" row above and the ± columns below).\n"
-        "- The synthetic test split keeps the training group shares (π), so overall accuracy "
-        "there is dominated by the majority group; worst-group accuracy is in the tables.\n"
-        "- adult-race has five groups and its smallest test cells hold a few dozen rows, so "
-        "its DEO_M moves a lot between seeds.\n"
-        "- Every distiller starts from real rows drawn from its own input (`init=\"real\"`): "
-        "rebalanced vanilla from the balanced subsample, the others from the class as it is "
-        "(mostly the majority group on the biased data).\n"
-        "- The coloured digits' full-data model is itself far from fair (the training colours "
-        "are 90% tied to the class), so \"as fair as the full data\" is a low bar there.\n")
+    doc.append(_text("caveats"))
 
     doc.append("## The papers' published numbers (image benchmarks — not ours)\n")
-    doc.append(
-        "Copied from `DESIGN.md` §6: the numbers reported by COBRA (Moslemi et al., \"Fair "
-        "Dataset Distillation via Cross-Group Barycenter Alignment\", arXiv 2605.00185) and "
-        "FairDD (Zhou et al., arXiv 2411.19623) and the COBRA authors' public logs. Format: "
-        "accuracy % / DEO_M % / DEO_A % (CIFAR10-S and BFFHQ: accuracy / DEO_M). These are "
-        "ConvNets on image data sets, distilled on GPUs for thousands of iterations; they are "
-        "**not** produced by this repository and are not directly comparable with the tables "
-        "above.\n")
+    doc.append(_text("papers"))
     doc.append(PAPER_TABLE)
     doc.append(
         "For orientation only, our closest analogues in the same format (scikit-learn's 8×8 "
@@ -851,6 +781,7 @@ def write_report(rows, meta, out_path, figures_dir):
 # the page includes them so that every measured figure is in one place.
 _COMPANIONS = (
     ("scaling.md", "python benchmarks/scaling.py --tmpdir /tmp", "figures/scaling.png"),
+    ("host_rows_read.md", "the commands shown in it", None),
     ("batch_size.md", "python benchmarks/batch_size.py", None),
     ("embedding_mlp.md", "python benchmarks/embedding_mlp.py", None),
     ("cli_parquet.md", "the command shown in it, run by hand", None),
@@ -936,33 +867,25 @@ def mlp_init_default():
     return inspect.signature(RandomMLP).parameters["init"].default
 
 
+_TEXT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report_text.md")
+
+
+def _text(name, **fields):
+    """The passage ``name`` of the report's fixed prose (report_text.md), fields filled in."""
+    with open(_TEXT, encoding="utf-8") as handle:
+        parts = re.split(r"^<!-- (\w+) -->\n", handle.read(), flags=re.M)
+    passage = dict(zip(parts[1::2], parts[2::2]))[name].strip("\n")
+    for field, value in fields.items():
+        passage = passage.replace("{" + field + "}", str(value))
+    return passage + "\n"
+
+
 def _setup_text(meta, rows):
     cfg = meta["config"]
     budgets = ", ".join(str(b) for b in sorted(rows["budget"].unique()))
     fam = set(rows["family"])
     parts = []
-    parts.append(
-        "**Methods.** Each produces a training set from the real training split; an "
-        "evaluation model is fit on it and scored on a real held-out split.\n\n"
-        "- *full data*: the whole training split.\n"
-        f"- *random subset*: {budgets} random real rows per class.\n"
-        "- *ClusterCentroids*: imbalanced-learn's `ClusterCentroids(sampling_strategy={c: n}, "
-        "random_state=seed)` — k-means centroids, n per class.\n"
-        "- *balanced k-means*: per class, scikit-learn's `KMeans(n, n_init=1)` with sample "
-        "weights giving every group of the class the same total weight (Lloyd's algorithm on "
-        "the group-balanced mixture, whose mean is COBRA's barycenter); the centroids are the "
-        "rows (`bench_suite.balanced_kmeans`).\n"
-        "- *vanilla*: `FairDistiller(alignment=\"none\")`.\n"
-        "- *rebalanced vanilla*: the training split undersampled (without replacement) so that "
-        "within each class every group has the size of that class's smallest (class, group) "
-        "cell, then `FairDistiller(alignment=\"none\")`.\n"
-        "- *FairDD*: `FairDistiller(alignment=\"groupwise\")`.\n"
-        "- *COBRA*: `FairDistiller(alignment=\"barycenter\")`.\n"
-        "- *COBRA-kmeans*: `FairDistiller(matching=\"kmeans\")` — the package's own "
-        "group-balanced k-means prototypes.\n"
-        "- vanilla, rebalanced vanilla and FairDD run with `distance=\"squared_l2\"` (their "
-        "published distance), COBRA with L1.\n"
-    )
+    parts.append(_text("methods", budgets=budgets))
     lines = []
     for family in ("adult", "synthetic", "digits"):
         if family not in fam:
@@ -1034,30 +957,6 @@ def _setup_text(meta, rows):
             f"{450 * cfg['digits_test_colourings'] // 30} per (class, colour) cell, so that "
             "the per-cell recalls behind DEO are not too coarse.")
     parts.append("**Data.**\n\n" + "\n".join(data) + "\n")
-    parts.append(
-        "**Evaluation models.** `LogisticRegression(max_iter=2000)` (\"LogReg\") and "
-        "`MLPClassifier(hidden_layer_sizes=(64,), max_iter=500, random_state=seed)` "
-        "(\"MLP\"), fit on the produced training set, scored on the real test split: "
-        "accuracy, DEO_M and DEO_A (the definitions of `skfairdistill.metrics.deo_max` / "
-        "`deo_mean`: the largest / mean over classes of the between-group gap in per-class "
-        "recall), worst-group accuracy (`worst_group_accuracy`: the smallest per-group "
-        "accuracy). For a binary task with two groups DEO_M equals fairlearn's "
-        "`equalized_odds_difference`. The grid computes them with NumPy (fairlearn's MetricFrame is too slow "
-        "for thousands of calls) and checks them against the package's functions once per "
-        "(data set, seed).\n")
-    parts.append(
-        "**Cost (what exactly is measured).** For ClusterCentroids and the four distillers, "
-        "around the call that produces the training set (for rebalanced vanilla: the "
-        "undersampling plus the distillation): *time* = `time.perf_counter()` wall time; "
-        "*RSS peak* = highest resident set size of the process seen while the call ran "
-        "(`/proc/self/statm`, polled every 5 ms by a thread) minus the RSS when it started — "
-        "includes torch's tensors, but not memory that the allocator kept from earlier calls "
-        "and reuses, and may miss peaks shorter than 5 ms; *Python peak* = `tracemalloc` peak "
-        "during the call — Python objects and NumPy buffers, not torch tensors. The CSV also "
-        "has `maxrss_delta_mib`, the growth of `getrusage(RUSAGE_SELF).ru_maxrss` during the "
-        "call, which is 0 whenever the call stays below an earlier peak of the process (a "
-        "lower bound only). Evaluation-model fits are not included. The real training "
-        "data are already in memory before the call; an RSS peak near 0 means the "
-        "distillation's working set (a few MiB of mini-batch embeddings) fitted in memory "
-        "the process already held.\n")
+    parts.append(_text("evaluation"))
+    parts.append(_text("cost"))
     return "\n".join(parts)

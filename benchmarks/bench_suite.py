@@ -20,16 +20,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from imblearn.under_sampling import ClusterCentroids
-from sklearn.compose import make_column_selector, make_column_transformer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from bench_common import random_subset
 from skfairdistill import FairDistiller
 from skfairdistill.datasets import load_adult, make_biased_classification, make_colored_digits
 from skfairdistill.metrics import deo_max, deo_mean, worst_group_accuracy
+from skfairdistill.preprocessing import TabularEncoder
 
 # Display name -> FairDistiller alignment (None: not a distiller).
 METHODS = {
@@ -174,17 +174,6 @@ def _adult_frame():
     return _ADULT_CACHE["frame"]
 
 
-def _encode_tabular(X_train, X_test):
-    """One-hot encode text columns, standardise numeric ones (as the package demo)."""
-    encoder = make_column_transformer(
-        (OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-         make_column_selector(dtype_exclude="number")),
-        (StandardScaler(), make_column_selector(dtype_include="number")),
-    )
-    return (encoder.fit_transform(X_train).astype(np.float32),
-            encoder.transform(X_test).astype(np.float32))
-
-
 def load_split(dataset, seed, config):
     """Train and test split of ``dataset`` for ``seed``."""
     if dataset.data_family == "adult":
@@ -197,7 +186,8 @@ def load_split(dataset, seed, config):
                 X_tr, y_tr, A_tr, train_size=config.adult_train_rows, stratify=y_tr,
                 random_state=seed,
             )
-        Z_tr, Z_te = _encode_tabular(X_tr, X_te)
+        encoder = TabularEncoder().fit(X_tr)
+        Z_tr, Z_te = (encoder.transform(part).astype(np.float32) for part in (X_tr, X_te))
         return Split(Z_tr, y_tr, A_tr.reset_index(drop=True), Z_te, y_te,
                      A_te.reset_index(drop=True))
     if dataset.data_family == "synthetic":
@@ -224,13 +214,6 @@ def load_split(dataset, seed, config):
 
 
 # ----------------------------------------------------------------------------- reductions
-
-
-def random_subset(y, n_per_class, rng):
-    """Indices of ``n_per_class`` random rows of every class."""
-    return np.concatenate(
-        [rng.choice(np.flatnonzero(y == c), n_per_class, replace=False) for c in np.unique(y)]
-    )
 
 
 def rebalance_groups(y, groups, rng):

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from bench_common import write_text
 from skfairdistill import FairDistiller
 from skfairdistill.datasets import make_colored_digits
 from skfairdistill.networks import NO_COLOR_STRATEGY, SiameseAugment
@@ -184,11 +185,7 @@ def main(argv=None):
         f"{os.getloadavg()[0]:.2f} (other jobs were running on the machine: compare the two "
         "columns, measured interleaved, rather than absolute times).",
     ]
-    text = "\n".join(lines) + "\n"
-    if args.out:
-        with open(args.out, "w") as stream:
-            stream.write(text)
-    print(text)
+    write_text("\n".join(lines) + "\n", args.out)
 
 
 if __name__ == "__main__":

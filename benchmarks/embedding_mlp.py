@@ -30,7 +30,6 @@ Writes ``benchmarks/results/embedding_mlp.csv`` and ``embedding_mlp.md``.
 import argparse
 import functools
 import os
-import platform
 import shlex
 import sys
 
@@ -38,7 +37,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from batch_size import DATASETS, _pm, run_grid
+from batch_size import DATASETS, _pm, report_head, run_grid
 from skfairdistill import FairDistiller
 from skfairdistill.networks import make_embedding
 
@@ -78,17 +77,9 @@ def render(rows, command, out_path, note=""):
     reference = _setting(rows, REFERENCE)
     ref_label = _label(REFERENCE)
     lines = [
-        "## The random embedding MLP: weights and width (tables)",
-        "",
-        f"Command: `{command}`  ",
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores; "
-        f"torch {torch.__version__} (1 thread)  ",
-        *([f"Note: {note}  "] if note else []),
-        "",
-        "COBRA on the suite's tabular data sets (" + ", ".join(sorted(rows.dataset.unique()))
-        + f"), {', '.join(map(str, sorted(rows.budget.unique())))} rows per class, seeds "
-        f"{', '.join(map(str, sorted(rows.seed.unique())))}; logistic regression on the "
-        f"synthetic rows, scored on the real held-out split. *Δ vs {ref_label}*: mean ± std "
+        *report_head("The random embedding MLP: weights and width (tables)", rows, command,
+                     note),
+        f"*Δ vs {ref_label}*: mean ± std "
         "over the (data set, rows per class, seed) triples of the paired difference to "
         f"Gaussian weights at width 256, the former defaults (positive Δ DEO_M = less fair). "
         f"The defaults are now {_label(SETTINGS[0])} (`embedding_width=\"auto\"`: 128 up "

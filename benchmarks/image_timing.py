@@ -20,7 +20,6 @@ device name) and rewrites ``image_timing.md`` from all rows.
 
 import argparse
 import os
-import platform
 import sys
 import time
 
@@ -31,6 +30,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
+from bench_common import cpu_name  # noqa: E402
 from skfairdistill import FairDistiller  # noqa: E402
 
 
@@ -45,7 +45,7 @@ def make_images(n, shape, n_classes, n_groups, seed=0):
 def device_name(device):
     if device.startswith("cuda"):
         return torch.cuda.get_device_name(torch.device(device))
-    return f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
+    return f"{cpu_name()}, {torch.get_num_threads()} threads"
 
 
 def time_fit(X, y, groups, device, n_iter, batch_size):

@@ -52,6 +52,7 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
 sys.path.insert(0, _HERE)
+from bench_common import cpu_name  # noqa: E402
 from bench_suite import Config, Dataset, _score, load_split, make_model  # noqa: E402
 
 from skfairdistill import FairDistiller  # noqa: E402
@@ -146,7 +147,7 @@ def render(path, args):
         (f"Command: `{args.command}`  " if not args.from_csv else
          "Rendered from the CSV with `python benchmarks/images.py --from-csv`; the "
          "commands that produced the rows are in the notes at the end.  "),
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
+        f"Machine: {cpu_name()}, {os.cpu_count()} CPU cores, "
         f"Python {platform.python_version()}, torch {torch.__version__} (1 thread); no GPU.  ",
         f"Settings: {args.n_per_class} images per class; ConvNet-3 of {args.channels} channels "
         "(the field uses 128; on 2 CPU cores that costs ~16x more per iteration) with "

@@ -124,29 +124,6 @@ def build_config(args):
     return config
 
 
-def machine_description():
-    import platform
-
-    cpu = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    memory = ""
-    try:
-        with open("/proc/meminfo") as handle:
-            kib = int(handle.readline().split()[1])
-            memory = f", {kib / 1024 ** 2:.0f} GiB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
-    return (f"{cpu}, {os.cpu_count()} CPU cores{memory}, {platform.system()} "
-            f"{platform.release()} ({platform.machine()}), no GPU used")
-
-
 def software_versions():
     import fairlearn
     import imblearn
@@ -335,6 +312,8 @@ def main(argv=None):
         path = os.path.abspath(path)
         root = os.path.dirname(_HERE)
         return os.path.relpath(path, root) if path.startswith(root + os.sep) else path
+
+    from bench_common import machine_description
 
     start = time.perf_counter()
     load_start = os.getloadavg()[0]

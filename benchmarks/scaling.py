@@ -45,6 +45,8 @@ import time
 
 import numpy as np
 
+from bench_common import cpu_name, memory_gib
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 N_FEATURES = 50
@@ -513,24 +515,6 @@ def _read_csv(path):
     return rows
 
 
-def _machine():
-    model = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        with open("/proc/meminfo") as handle:
-            total = int(handle.readline().split()[1]) / 1024**2
-    except (OSError, ValueError, IndexError):
-        total = float("nan")
-    return model, os.cpu_count(), total
-
-
 def _defaults():
     """FairDistiller's default batch size and embedding width on this data (reported)."""
     from skfairdistill import FairDistiller
@@ -594,7 +578,7 @@ def main(argv=None):
     methods = [m for m in args.methods.split(",") if m]
     thread_settings = [t.strip() for t in args.threads.split(",") if t.strip()]
     os.makedirs(args.results_dir, exist_ok=True)
-    model, cores, total = _machine()
+    model, cores, total = cpu_name(), os.cpu_count(), memory_gib()
     given = argv if argv is not None else sys.argv[1:]
     meta = {
         "command": "python benchmarks/scaling.py" + (" " + " ".join(given) if given else ""),

@@ -44,6 +44,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
+from bench_common import cpu_name  # noqa: E402
 import skfairdistill._threads as threads_module  # noqa: E402
 from skfairdistill import FairDistiller  # noqa: E402
 from skfairdistill.datasets import make_biased_classification, make_colored_digits  # noqa: E402
@@ -155,7 +156,7 @@ def write_report(frame, command, out):
     lines = [
         "# Threads: the default (`n_threads=\"auto\"`) against fixed counts, idle and busy",
         "",
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"{cpu_name()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, torch {torch.__version__}; "
         f"{time.strftime('%Y-%m-%d')}. Command: `{command}`.",
         "",

@@ -28,6 +28,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from bench_common import write_text  # noqa: E402
 from bench_suite import Config, Dataset, _score, load_split, make_model  # noqa: E402
 
 from skfairdistill import FairDistiller  # noqa: E402
@@ -111,11 +112,7 @@ def main(argv=None):
               f"{args.seeds} --threads {args.threads} --methods {args.methods}` (load average "
               f"at the end {os.getloadavg()[0]:.1f}: other jobs shared the machine, so the "
               "seconds compare settings of this run only)."]
-    text = "\n".join(lines) + "\n"
-    if args.out:
-        with open(args.out, "w") as stream:
-            stream.write(text)
-    print(text)
+    write_text("\n".join(lines) + "\n", args.out)
 
 
 if __name__ == "__main__":

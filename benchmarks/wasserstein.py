@@ -65,6 +65,7 @@ import torch  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
+from bench_common import cpu_name  # noqa: E402
 import bench_suite as suite  # noqa: E402
 from skfairdistill import FairDistiller, _wasserstein  # noqa: E402
 from skfairdistill.datasets import make_biased_classification  # noqa: E402
@@ -466,14 +467,7 @@ def machine():
     import ot
     import sklearn
 
-    cores = os.cpu_count()
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
-        cpu = names[0] if names else cpu
-    except OSError:
-        pass
+    cores, cpu = os.cpu_count(), cpu_name()
     return (f"{cpu}, {cores} CPU cores, {platform.system()} {platform.release()}; "
             f"Python {platform.python_version()}, torch {torch.__version__} (1 thread), "
             f"POT {ot.__version__}, scikit-learn {sklearn.__version__}; no GPU")

@@ -61,6 +61,10 @@ class RealRows:
         as image pipelines do) rather than per pixel: a pixel that is always
         black in the data (a digit's border) would otherwise be blown up or set
         aside, and the synthetic images must keep every pixel.
+    block_values : int, default=2**22
+        About how many values a float64 block of the column statistics and of
+        the standardised copy holds (32 MiB by default), so that a large ``X``
+        never needs a float64 temporary of its size.
 
     Raises
     ------
@@ -70,17 +74,17 @@ class RealRows:
         holds NaN or infinite values (scikit-learn's message).
     """
 
-    def __init__(self, X, device, image_shape=None):
+    def __init__(self, X, device, image_shape=None, *, block_values=_BLOCK_VALUES):
         self._device = device
         host = isinstance(X, HostRows)
         if host:
-            self.constant, self.mean, scale, first = _host_statistics(X)
+            self.constant, self.mean, scale, first = _host_statistics(X, block_values)
         else:
             # min == max is exact, unlike std > 0 (the mean of equal values can be off by an ulp)
             self.constant = X.min(axis=0) == X.max(axis=0)
             self.mean = X.mean(axis=0, dtype=np.float64)
             with np.errstate(over="ignore"):  # reported below, naming the columns
-                scale = _std(X, self.mean)
+                scale = _std(X, self.mean, block_values)
             first = X[0]
         if image_shape is not None:
             self.mean, scale = _per_channel(self.mean, scale, image_shape)
@@ -120,7 +124,9 @@ class RealRows:
                 warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
                 self._X = torch.as_tensor(X, device=device)
         else:
-            self._X = _standardised_float32(X, columns, self.mean, self.scale, device)
+            self._X = _standardised_float32(
+                X, columns, self.mean, self.scale, device, block_values
+            )
 
     @property
     def n_features(self):
@@ -195,18 +201,18 @@ def _standardise_block(block, columns, mean, scale):
     return ((block[:, columns] - mean[columns]) / scale[columns]).astype(np.float32)
 
 
-def _standardised_float32(X, columns, mean, scale, device):
+def _standardised_float32(X, columns, mean, scale, device, block_values=_BLOCK_VALUES):
     """Float32 tensor of ``(X[:, columns] - mean) / scale``, computed in float64 blocks."""
     n_columns = len(mean) if isinstance(columns, slice) else len(columns)
     out = torch.empty((X.shape[0], n_columns), dtype=torch.float32, device=device)
-    step = max(1, _BLOCK_VALUES // max(1, X.shape[1]))
+    step = _block_rows(X.shape[1], block_values)
     for start in range(0, X.shape[0], step):
         block = _standardise_block(X[start : start + step], columns, mean, scale)
         out[start : start + step] = torch.from_numpy(block)
     return out
 
 
-def _std(X, mean):
+def _std(X, mean, block_values=_BLOCK_VALUES):
     """``X.std(axis=0, dtype=np.float64)`` (bit for bit) without its full-size float64 temporary.
 
     NumPy computes ``sqrt(sum((X - mean) ** 2, axis=0) / n)`` on a float64 copy of
@@ -216,14 +222,14 @@ def _std(X, mean):
     """
     n = X.shape[0]
     if X.flags.f_contiguous:  # column-major, and every single-column array
-        width = max(1, _BLOCK_VALUES // max(1, n))
+        width = _block_rows(n, block_values)  # columns of n values each
         total = np.empty(X.shape[1])
         for start in range(0, X.shape[1], width):
             deviation = X[:, start : start + width] - mean[start : start + width]
             np.multiply(deviation, deviation, out=deviation)
             total[start : start + width] = np.add.reduce(deviation, axis=0)
     else:
-        sums = _RunningSum(X.shape[1], _block_rows(X.shape[1]))
+        sums = _RunningSum(X.shape[1], _block_rows(X.shape[1], block_values))
         for start in range(0, n, sums.rows):
             deviation = sums.next_block(X[start : start + sums.rows], subtract=mean)
             np.multiply(deviation, deviation, out=deviation)
@@ -232,8 +238,9 @@ def _std(X, mean):
     return np.sqrt(total / n)
 
 
-def _block_rows(n_features):
-    return max(1, _BLOCK_VALUES // max(1, n_features))
+def _block_rows(n_features, block_values):
+    """How many rows of ``n_features`` values make a block of about ``block_values``."""
+    return max(1, block_values // max(1, n_features))
 
 
 class _RunningSum:
@@ -269,7 +276,7 @@ class _RunningSum:
             self.total = np.add.reduce(self._buffer[: self._n + 1], axis=0)
 
 
-def _host_statistics(X):
+def _host_statistics(X, block_values=_BLOCK_VALUES):
     """Constant mask, mean, std and first row of a HostRows, in two passes of row blocks.
 
     The first pass checks that the values are finite (scikit-learn's message naming
@@ -277,7 +284,7 @@ def _host_statistics(X):
     squared deviations from the mean. Same results as for the array in memory.
     """
     n, n_features = X.shape
-    rows = _block_rows(n_features)
+    rows = _block_rows(n_features, block_values)
     sums = _RunningSum(n_features, rows)
     low = high = None
     for _, block in X.blocks(rows):

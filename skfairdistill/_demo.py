@@ -14,14 +14,13 @@ import time
 import numpy as np
 import pandas as pd
 from imblearn.under_sampling import ClusterCentroids
-from sklearn.compose import make_column_selector, make_column_transformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from ._distiller import FairDistiller
 from .datasets import load_adult
 from .metrics import deo_max, deo_mean
+from .preprocessing import TabularEncoder
 
 METHODS = {
     "vanilla": "none",
@@ -31,16 +30,14 @@ METHODS = {
 
 
 def encode_tabular(X_train, X_test):
-    """One-hot encode the text columns and standardise the numeric ones (float32)."""
-    encoder = make_column_transformer(
-        (
-            OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-            make_column_selector(dtype_exclude="number"),
-        ),
-        (StandardScaler(), make_column_selector(dtype_include="number")),
-    )
+    """One-hot encode the text columns and standardise the numeric ones (float32).
+
+    The package's :class:`~skfairdistill.preprocessing.TabularEncoder`, fitted on
+    the training split.
+    """
+    encoder = TabularEncoder().fit(X_train)
     return (
-        encoder.fit_transform(X_train).astype(np.float32),
+        encoder.transform(X_train).astype(np.float32),
         encoder.transform(X_test).astype(np.float32),
     )
 

@@ -109,7 +109,9 @@ class HostRows:
     file), not through the mapping: the rows read are then copies, nothing of the
     file is mapped into the process (the kernel may map whole large folios, megabytes,
     per touched row), and the random reads of the draws do not trigger readahead.
-    Otherwise the rows are read through the mapping.
+    Otherwise the rows are read through the mapping. Measured on 10^7 rows
+    (``benchmarks/results/host_rows_read.md``): the draws about a third faster than
+    through the mapping, and 13 MB instead of the whole 1.9 GB file mapped in.
 
     Parameters
     ----------

@@ -23,7 +23,8 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
     one-hot — back into a DataFrame with the original columns:
 
     - a categorical column takes the category whose one-hot column has the
-      largest value in the row;
+      largest value in the row (``OneHotEncoder.inverse_transform``; a block of
+      zeros, such as an unseen category, decodes to a missing value);
     - a numeric column is mapped back to its original scale, clipped to the
       range seen in ``fit`` (``clip_numeric``) and rounded when the column held
       integers (``round_integers``);
@@ -204,16 +205,13 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             )
         slices = self.column_transformer_.output_indices_
         columns = {}
-
-        block = Z[:, slices["categorical"]]
-        start = 0
-        for col in self.categorical_columns_:
-            categories = self.categories_[col]
-            stop = start + len(categories)
-            columns[col] = self._restore_dtype(
-                col, categories[np.argmax(block[:, start:stop], axis=1)]
+        if self.categorical_columns_:
+            # OneHotEncoder decodes each block to its largest column (all zeros: None)
+            decoded = self.column_transformer_.named_transformers_["categorical"].inverse_transform(
+                Z[:, slices["categorical"]]
             )
-            start = stop
+            for j, col in enumerate(self.categorical_columns_):
+                columns[col] = self._restore_dtype(col, decoded[:, j])
 
         if self.numeric_columns_:
             values = Z[:, slices["numeric"]]

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 import torch
 
-import skfairdistill._data as data_module
 import skfairdistill._distiller as distiller_module
 from skfairdistill import FairDistiller
 from skfairdistill._data import RealRows
@@ -38,18 +37,24 @@ def _memmap(tmp_path, X, mode="r", name="X.npy"):
     return np.load(path, mmap_mode=mode)
 
 
-@pytest.fixture
-def recorded(monkeypatch):
-    """The RealRows of every fit, recorded as they are built."""
+def _record_real_rows(monkeypatch, block_values=None):
+    """Make every fit build its RealRows with ``block_values`` and record it; the list."""
     instances = []
+    blocks = {} if block_values is None else {"block_values": block_values}
 
     class Recording(RealRows):
         def __init__(self, X, device, **kwargs):
-            super().__init__(X, device, **kwargs)
+            super().__init__(X, device, **{**kwargs, **blocks})
             instances.append(self)
 
     monkeypatch.setattr(distiller_module, "RealRows", Recording)
     return instances
+
+
+@pytest.fixture
+def recorded(monkeypatch):
+    """The RealRows of every fit, recorded as they are built."""
+    return _record_real_rows(monkeypatch)
 
 
 def _fit(X, y, groups, **params):
@@ -116,11 +121,11 @@ def test_column_major_memmap_is_read_and_matches_closely(tmp_path):
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-3)
 
 
-def test_memmap_is_not_materialised(tmp_path, monkeypatch, recorded):
+def test_memmap_is_not_materialised(tmp_path, monkeypatch):
     X, y, groups = _data(n=2000)
     mapped = _memmap(tmp_path, X)
     block_rows = 64
-    monkeypatch.setattr(data_module, "_BLOCK_VALUES", block_rows * X.shape[1])
+    recorded = _record_real_rows(monkeypatch, block_values=block_rows * X.shape[1])
     reads = []
     original = HostRows._read
 
@@ -179,10 +184,10 @@ def test_memmap_errors_name_X_and_leave_the_estimator_unfitted(tmp_path):
     assert not hasattr(distiller, "n_features_in_")
 
 
-def test_dask_input_works_and_matches(monkeypatch, recorded):
+def test_dask_input_works_and_matches(monkeypatch):
     da = pytest.importorskip("dask.array")
     X, y, groups = _data(n=900)
-    monkeypatch.setattr(data_module, "_BLOCK_VALUES", 100 * X.shape[1])
+    recorded = _record_real_rows(monkeypatch, block_values=100 * X.shape[1])
     _, expected, y_expected = _fit(X, y, groups)
     lazy = da.from_array(X, chunks=(250, 3))
     _, got, y_got = _fit(lazy, da.from_array(y, chunks=300), da.from_array(groups, chunks=300))
@@ -236,14 +241,13 @@ def test_in_memory_float32_shares_memory_and_is_never_written(recorded):
     np.testing.assert_array_equal(X, before)
 
 
-def test_column_statistics_have_no_full_size_temporary(monkeypatch):
-    monkeypatch.setattr(data_module, "_BLOCK_VALUES", 2**12)
+def test_column_statistics_have_no_full_size_temporary():
     rng = np.random.default_rng(0)
     X = (rng.normal(size=(100_000, 20)) * 3 + 7).astype(np.float32)  # 8 MB
     for layout in (X, np.asfortranarray(X), X[::2]):
         tracemalloc.start()
         try:
-            real = RealRows(layout, torch.device("cpu"))
+            real = RealRows(layout, torch.device("cpu"), block_values=2**12)
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
@@ -253,7 +257,7 @@ def test_column_statistics_have_no_full_size_temporary(monkeypatch):
 
 
 def test_fit_in_memory_float32_makes_no_copy_of_X(monkeypatch):
-    monkeypatch.setattr(data_module, "_BLOCK_VALUES", 2**12)
+    _record_real_rows(monkeypatch, block_values=2**12)
     rng = np.random.default_rng(0)
     n = 100_000
     X = rng.normal(size=(n, 50)).astype(np.float32)  # 20 MB; a float64 copy: 40 MB
@@ -272,7 +276,7 @@ def test_fit_in_memory_float32_makes_no_copy_of_X(monkeypatch):
 
 
 def test_memmap_fit_memory_is_bounded_by_blocks_not_rows(tmp_path, monkeypatch):
-    monkeypatch.setattr(data_module, "_BLOCK_VALUES", 2**12)
+    _record_real_rows(monkeypatch, block_values=2**12)
     rng = np.random.default_rng(0)
     n = 100_000
     X = rng.normal(size=(n, 50)).astype(np.float32)
