@@ -18,6 +18,7 @@ import torch
 
 from . import _presets
 from ._augment import SiameseAugment
+from ._memory import check_memory
 from ._networks import make_embedding
 from ._params import check_int
 from ._validation import as_chw, in_unit_range
@@ -55,9 +56,11 @@ class FitConfig:
     layer_weights: object = _presets.cafe_layer_weights
 
 
-def resolve_config(estimator, *, X, image_shape, real, per_class, y_syn, has_groups,
-                   max_groups):
-    """The :class:`FitConfig` of ``estimator`` on this data.
+def resolve_config(estimator, *, X, image_shape, real, per_class, cells, device, has_groups):
+    """The :class:`FitConfig` of ``estimator`` on this data; refuses a fit too big for the device.
+
+    The memory check (:func:`~skfairdistill._memory.check_memory`) runs once the batch
+    size is known and before anything of the synthetic set's size is allocated.
 
     Parameters
     ----------
@@ -69,22 +72,28 @@ def resolve_config(estimator, *, X, image_shape, real, per_class, y_syn, has_gro
     real : RealRows
     per_class : ndarray of int
         Synthetic rows of every class.
-    y_syn : LongTensor of shape (n_syn,)
-        Class code of every synthetic row, on the device.
+    device : torch.device
+        Where a per-row step size is put.
     has_groups : bool
         Whether sensitive features were given.
-    max_groups : int
-        The most groups present in one class (the paper preset splits a class's
-        batch among them).
+    cells : CellSampler
+        The (class, group) cells (the paper preset splits a class's batch among the
+        groups present in it).
     """
     outer_loops, inner_steps = _presets.dc_loops(per_class.max(), estimator.matching)
+    max_groups = int(cells.present.sum(axis=1).max())
+    batch_size = _auto(estimator.batch_size, _presets.batch_size, estimator.preset,
+                       estimator.matching, max_groups)
+    factor = _presets.formation_factor(estimator.matching)
+    # IDC: the decoded images count
+    check_memory(estimator, per_class * factor**2, real.n_features, image_shape, cells, device,
+                 batch_size)
     return FitConfig(
         matching=estimator.matching,
         alignment=estimator.alignment if has_groups else "none",
         n_iter=_auto(estimator.n_iter, _presets.n_iter, estimator.preset, estimator.matching),
-        learning_rate=learning_rate(estimator, X, image_shape, real, per_class, y_syn),
-        batch_size=_auto(estimator.batch_size, _presets.batch_size, estimator.preset,
-                         estimator.matching, max_groups),
+        learning_rate=learning_rate(estimator, X, image_shape, real, per_class, device),
+        batch_size=batch_size,
         network_factory=network_factory(estimator, image_shape),
         augment=augmentation(estimator, image_shape),
         distance=_presets.distance(estimator.alignment, estimator.distance),
@@ -97,7 +106,7 @@ def resolve_config(estimator, *, X, image_shape, real, per_class, y_syn, has_gro
         network_learning_rate=estimator.network_learning_rate,
         transport=estimator._transport_settings(),
         verbose=estimator.verbose,
-        formation_factor=_presets.formation_factor(estimator.matching),
+        formation_factor=factor,
     )
 
 
@@ -195,7 +204,7 @@ def augmentation(estimator, image_shape):
     return SiameseAugment(value)
 
 
-def learning_rate(estimator, X, image_shape, real, per_class, y_syn):
+def learning_rate(estimator, X, image_shape, real, per_class, device):
     """The step size: a number, or one per synthetic row (a tensor ``(n_syn, 1)``)."""
     if estimator.learning_rate != "auto":
         return estimator.learning_rate
@@ -216,8 +225,9 @@ def learning_rate(estimator, X, image_shape, real, per_class, y_syn):
     # class's; rate * n_c / 10 keeps every row's step what it is at 10 rows
     if (per_class == per_class[0]).all():
         return rate * float(per_class[0]) / 10
-    steps = torch.as_tensor(rate * per_class / 10, dtype=torch.float32, device=y_syn.device)
-    return steps[y_syn].unsqueeze(1)
+    steps = torch.as_tensor(rate * per_class / 10, dtype=torch.float32, device=device)
+    # the synthetic rows are ordered by class, per_class of each
+    return steps.repeat_interleave(torch.as_tensor(per_class, device=device)).unsqueeze(1)
 
 
 __all__ = ["FitConfig", "resolve_budget", "resolve_config", "resolve_image_shape"]

@@ -13,7 +13,6 @@ from ._groups import CellSampler
 from ._sensitive import encode_groups
 from ._initial import initial_rows
 from ._matching import run_matching
-from ._memory import check_memory
 from ._params import check_params
 from ._prototypes import kmeans_result
 from ._threads import FitThreads
@@ -390,13 +389,10 @@ class FairDistiller(BaseSampler):
         warn_about_absent_groups(cells.present, classes, groups)
         real = RealRows(X, device, image_shape=image_shape)
         per_class = np.array([budget[c] for c in classes])
+        config = resolve_config(self, X=X, image_shape=image_shape, real=real,
+                                per_class=per_class, cells=cells, device=device,
+                                has_groups=groups is not None)
         y_syn = torch.as_tensor(np.repeat(np.arange(len(classes)), per_class), device=device)
-        config = resolve_config(
-            self, X=X, image_shape=image_shape, real=real, per_class=per_class, y_syn=y_syn,
-            has_groups=groups is not None, max_groups=int(cells.present.sum(axis=1).max()),
-        )
-        check_memory(self, per_class * config.formation_factor**2, real.n_features, image_shape,
-                     cells, device, config.batch_size)  # IDC: the decoded images count
         input_shape = image_shape or (real.n_features,)
         if config.matching != "kmeans":
             X_init = initial_rows(self.init, real, cells, per_class * config.formation_factor**2,
