@@ -789,6 +789,7 @@ _COMPANIONS = (
     ("image_timing.md", "python benchmarks/image_timing.py", None),
     ("wasserstein.md", "python benchmarks/wasserstein.py", None),
     ("tabular_budget.md", "python benchmarks/tabular_budget.py (see the commands in it)", None),
+    ("class_prior.md", "python benchmarks/class_prior.py --seeds 0,1,2", None),
     ("threads.md", "python benchmarks/threads.py --repeats 2", None),
     ("dm_step.md", "python benchmarks/dm_step.py --threads 1 --n-iter 5 --repeats 3", None),
     ("warm_start.md", "python benchmarks/warm_start.py --n-iter 1000 --seeds 2 --threads 1", None),

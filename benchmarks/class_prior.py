@@ -106,12 +106,13 @@ def report(frame, command):
         "# Class prior: the synthetic set's (equal classes) or the data's",
         "",
         f"Command: `{command}`. Test splits of the tabular-budget confirmation sets; cells are "
-        f"accuracy / DEO_M, mean ± std (population) over seeds {sorted(frame.seed.unique())}. "
+        f"accuracy / DEO_M, mean ± std (population) over seeds {sorted(int(s) for s in frame.seed.unique())}. "
         "*prior data*: the model is fitted with `class_prior_weights(y, y_syn)`; the full-data "
         "rows are the ceilings (the full training split re-weighted as described in "
         "`benchmarks/class_prior.py`).",
         "",
     ]
+    lines += _reading(frame) + [""]
     for (dataset, model), part in frame.groupby(["dataset", "model"], sort=False):
         lines += [f"### {dataset}, {model}", "",
                   "| training set | " + " | ".join(f"{b} rows/class" for b in budgets) + " |",
@@ -123,6 +124,36 @@ def report(frame, command):
             lines.append(f"| {method}, prior {prior} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
+
+
+def _reading(frame):
+    """What the Adult rows say about issue 14's target (200 rows within 2 points, DEO_M <= 0.10)."""
+    lines = ["Reading (LogReg, 200 rows per class, accuracy / DEO_M, seed means):", ""]
+    for dataset in ("adult-sex", "adult-race"):
+        part = frame[(frame.dataset == dataset) & (frame.model == "LogReg")]
+        if part.empty:
+            continue
+
+        def mean(method, prior="", budget=0):
+            rows = part[(part.method == method) & (part.prior == prior) & (part.budget == budget)]
+            return f"{rows.accuracy.mean():.3f} / {rows.deo_max.mean():.3f}"
+
+        lines.append(
+            f"- {dataset}: full data {mean('full data')}; the ceiling of a set with equal "
+            f"classes (the full data re-weighted to COBRA's target) "
+            f"{mean('full data, groups balanced, classes equal')}, and with the data's class "
+            f"prior {mean('full data, groups balanced, data' + chr(39) + 's class prior')}; "
+            f"COBRA with equal classes {mean('COBRA (defaults)', 'balanced', 200)}, with the "
+            f"data's prior {mean('COBRA (defaults)', 'data', 200)}."
+        )
+    lines += [
+        "",
+        "A set with equal classes cannot come within 2 points of the full data on Adult: its "
+        "own ceiling is 4–7 points below. With the data's prior the accuracy comes back to "
+        "about 2 points of the full data, and DEO_M rises above 0.10 — even for the ceiling "
+        "itself. Both are properties of the target distribution, not of the optimiser.",
+    ]
+    return lines
 
 
 def main(argv=None):
