@@ -6,14 +6,8 @@ import pytest
 import torch
 
 from skfairdistill._matching import warm_up
-from skfairdistill._networks import (
-    ConvNet,
-    RandomMLP,
-    make_embedding,
-    normal_quantiles,
-    random_bytes,
-    random_signs,
-)
+from skfairdistill._networks import ConvNet, RandomMLP, make_embedding
+from skfairdistill._random_weights import normal_quantiles, random_bytes, random_signs
 
 
 def _generator(seed=0, device="cpu"):
