@@ -72,6 +72,10 @@ def multiclass_data():
     )
 
 
+# every loop run_matching can start
+_LOOPS = ("match_distributions", "match_gradients", "match_multiformation", "match_features")
+
+
 @pytest.fixture
 def captured(monkeypatch):
     """Record the keyword arguments the estimator passes to the matching loops."""
@@ -84,7 +88,7 @@ def captured(monkeypatch):
 
         return wrapper
 
-    for name in ("match_distributions", "match_gradients"):
+    for name in _LOOPS:
         monkeypatch.setattr(matching_run, name, spy(name, getattr(matching_run, name)))
     return calls
 
@@ -96,5 +100,5 @@ def no_long_work(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the matching loop started before the input was rejected")
 
-    monkeypatch.setattr(matching_run, "match_distributions", refuse)
-    monkeypatch.setattr(matching_run, "match_gradients", refuse)
+    for name in _LOOPS:
+        monkeypatch.setattr(matching_run, name, refuse)
