@@ -2,9 +2,10 @@
 
 Everything in the document is computed from the CSV and the run's metadata JSON, so
 ``python benchmarks/run.py --from-csv benchmarks/results/full.csv`` regenerates it without
-running anything. The fixed prose is in ``report_text.md``; this module summarises the rows
-over seeds, renders the tables listed in :func:`write_report` with one renderer
-(:func:`table`), counts the checks of :data:`CHECKS` and includes the companion results.
+running anything. The fixed prose is in ``report_text.md`` and the figures are drawn by
+``bench_figures.py``; this module summarises the rows over seeds, renders the sections listed in
+:func:`write_report` with one table renderer (:func:`table`), counts the checks of
+:data:`CHECKS` in one table and includes the companion results (:data:`_COMPANIONS`).
 """
 
 import inspect
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from bench_common import markdown_table
+from bench_figures import figure_heatmaps, figure_tradeoff
 from bench_suite import DISTILLERS, METHODS, MODELS
 from skfairdistill import FairDistiller
 from skfairdistill.networks import RandomMLP
@@ -28,12 +30,6 @@ LABELS = {"accuracy": "accuracy", "deo_max": "DEO_M", "deo_mean": "DEO_A",
           "worst_group_accuracy": "worst-group acc.", "distill_seconds": "time (s)",
           "rss_peak_mib": "RSS peak (MiB)", "py_peak_mib": "Python peak (MiB)",
           "budget": "rows per class", "imbalance": "π", "separation": "sep."}
-STYLE = {"full data": ("black", "*"), "random subset": ("tab:gray", "x"),
-         "ClusterCentroids": ("tab:brown", "P"), "balanced k-means": ("tab:olive", "p"),
-         "vanilla": ("tab:red", "o"), "rebalanced vanilla": ("tab:orange", "v"),
-         "FairDD": ("tab:blue", "s"), "COBRA": ("tab:green", "D"),
-         "COBRA-kmeans": ("tab:cyan", "d")}
-HEAT_METHODS = ("vanilla", "rebalanced vanilla", "FairDD", "COBRA")
 # Our closest analogues of the papers' image settings: (dataset, rows per class, setting).
 ANALOGUES = (("digits-foreground", 10, "C-MNIST FG, DM, IPC 10"),
              ("digits-background", 10, "(C-MNIST BG)"),
@@ -41,16 +37,8 @@ ANALOGUES = (("digits-foreground", 10, "C-MNIST FG, DM, IPC 10"),
              ("digits-grey", 50, "CIFAR10-S (IPC 100 in the paper)"))
 
 # The checks of the Findings: (question, check, settings it is asked on, predicate). The
-# predicate gets the per-setting means (``v.acc``, ``v.deo``, ``v.deoa``, ``v.wga``, and
-# ``v.sd``, the std of DEO_M), one column per method, and returns one truth value per setting.
-_BASELINES = [("More accurate than a random subset?", "random subset",
-               ("ClusterCentroids",) + DISTILLERS, lambda v, m, b: v.acc[m] > v.acc[b]),
-              ("More accurate than ClusterCentroids?", "ClusterCentroids", DISTILLERS,
-               lambda v, m, b: v.acc[m] > v.acc[b]),
-              ("Accuracy ≥ balanced k-means?", "balanced k-means", DISTILLERS,
-               lambda v, m, b: v.acc[m] >= v.acc[b]),
-              ("DEO_M ≤ balanced k-means?", "balanced k-means", DISTILLERS,
-               lambda v, m, b: v.deo[m] <= v.deo[b])]
+# predicate gets the per-setting means, one column per method (``v.acc``, ``v.deo`` for DEO_M,
+# ``v.deoa`` for DEO_A, ``v.wga``; ``v.sd``: DEO_M's std), and returns a truth value per setting.
 CHECKS = [
     ("Does vanilla widen the gap on biased data?", "DEO_M vanilla > full data", "biased",
      lambda v: v.deo["vanilla"] > v.deo["full data"]),
@@ -78,8 +66,17 @@ CHECKS = [
     ("", "FairDD", "all", lambda v: v.wga["FairDD"] >= v.wga["vanilla"]),
     ("Coloured digits, 10 per class: COBRA's DEO_A ≤ 0.5 × vanilla's?", "COBRA",
      "digits, 10/class", lambda v: v.deoa["COBRA"] <= 0.5 * v.deoa["vanilla"]),
-] + [("" if k else question, method, "all", lambda v, m=method, b=base, t=test: t(v, m, b))
-     for question, base, methods, test in _BASELINES for k, method in enumerate(methods)]
+] + [("" if k else question, m, "all", lambda v, m=m, b=b, t=test: t(v, m, b))
+     for question, b, methods, test in (
+         ("More accurate than a random subset?", "random subset",
+          ("ClusterCentroids",) + DISTILLERS, lambda v, m, b: v.acc[m] > v.acc[b]),
+         ("More accurate than ClusterCentroids?", "ClusterCentroids", DISTILLERS,
+          lambda v, m, b: v.acc[m] > v.acc[b]),
+         ("Accuracy ≥ balanced k-means?", "balanced k-means", DISTILLERS,
+          lambda v, m, b: v.acc[m] >= v.acc[b]),
+         ("DEO_M ≤ balanced k-means?", "balanced k-means", DISTILLERS,
+          lambda v, m, b: v.deo[m] <= v.deo[b]))
+     for k, m in enumerate(methods)]
 
 
 def summarise(rows):
@@ -103,8 +100,8 @@ def summarise(rows):
     for column in ("family", "imbalance", "separation", "biased"):
         out[column] = out["dataset"].astype(str).map(sets[column]).to_numpy()
     for name in METRICS + COSTS:  # the cells of the tables: "mean ± std"
-        digits = 1 if name in COSTS else 3
-        out[name] = [("–" if pd.isna(m) else f"{m:.{digits}f} ± {0.0 if pd.isna(s) else s:.{digits}f}")
+        d = 1 if name in COSTS else 3
+        out[name] = ["–" if pd.isna(m) else f"{m:.{d}f} ± {0.0 if pd.isna(s) else s:.{d}f}"
                      for m, s in zip(out[f"{name}_mean"], out[f"{name}_std"])]
     return out
 
@@ -129,52 +126,41 @@ def table(frame, index, values, columns=None):
     return markdown_table([_label(c) for c in frame.columns], lines)
 
 
-def per_setting(summary):
-    """The means (and DEO_M's std) of every method, one row per setting, as nullable floats:
-    a comparison with a method that did not run is missing, not false."""
-    wide = summary.pivot(index=["dataset", "budget", "model"], columns="method", values=[
-        "accuracy_mean", "deo_max_mean", "deo_max_std", "deo_mean_mean",
-        "worst_group_accuracy_mean"]).astype("Float64")
-    info = summary.drop_duplicates(["dataset", "budget", "model"]).set_index(
-        ["dataset", "budget", "model"]).loc[wide.index]
+def check_table(summary):
+    """Every check of :data:`CHECKS` in one table: where it holds, in all and per family.
+
+    The means are nullable floats: a comparison with a method that did not run is missing (left
+    out of the count), not false."""
+    keys = ["dataset", "budget", "model"]
+    wide = summary.pivot(index=keys, columns="method", values=[f"{c}_mean" for c in METRICS]
+                         + ["deo_max_std"]).astype("Float64")
     v = SimpleNamespace(**{name: wide[column].reindex(columns=list(METHODS)) for name, column in (
         ("acc", "accuracy_mean"), ("deo", "deo_max_mean"), ("sd", "deo_max_std"),
         ("deoa", "deo_mean_mean"), ("wga", "worst_group_accuracy_mean"))})
+    info = summary.drop_duplicates(keys).set_index(keys).loc[wide.index].reset_index()
     subsets = {"all": info["biased"] | True, "biased": info["biased"],
                "unbiased controls": ~info["biased"],
-               "digits, 10/class": (info["family"] == "digits")
-               & (info.index.get_level_values("budget") == 10)}
-    return v, info, subsets
-
-
-def _verdict(hits, total):
-    share = hits / total if total else 0.0
-    return "mostly yes" if share >= 0.75 else "mixed" if share >= 0.4 else "mostly no"
-
-
-def check_table(summary):
-    """Every check of :data:`CHECKS` in one table: where it holds, in all and per family."""
-    v, info, subsets = per_setting(summary)
+               "digits, 10/class": (info["family"] == "digits") & (info["budget"] == 10)}
     families = [f for f in FAMILIES if (info["family"] == f).any()]
-    models = [m for m in MODELS if m in set(info.index.get_level_values("model"))]
-    model = pd.Series(info.index.get_level_values("model"), index=info.index)
+    models = [m for m in MODELS if (info["model"] == m).any()]
+    models = models if len(models) > 1 else []
 
-    def count(holds):
-        parts = [f"{int(h.sum())}/{int(h.notna().sum())}" for h in
-                 [holds] + ([holds[model == m] for m in models] if len(models) > 1 else [])]
-        return "–" if holds.notna().sum() == 0 else parts[0] + (
-            f" ({'; '.join(parts[1:])})" if parts[1:] else "")
+    def count(holds, where):  # "hits/settings (per model)", or "–" where there is none
+        parts = [holds[where & (info["model"] == m) if m else where] for m in [None] + models]
+        parts = [f"{int(h.sum())}/{len(h)}" for h in parts]
+        return parts[0] + f" ({'; '.join(parts[1:])})" * bool(models) if where.any() else "–"
 
     lines = []
-    for question, check, where, predicate in CHECKS:
-        holds = predicate(v)[subsets[where].to_numpy()]
-        if holds.notna().sum():
-            lines.append([f"**{question}**" if question else "", check, where,
-                          _verdict(int(holds.sum()), int(holds.notna().sum())), count(holds)]
-                         + [count(holds[(info["family"] == f)[holds.index]]) for f in families])
-    header = ["question", "check (means over seeds)", "settings", "verdict",
-              "holds in" + (f" ({'; '.join(models)})" if len(models) > 1 else "")]
-    return markdown_table(header + families, lines)
+    for question, check, settings, predicate in CHECKS:
+        holds = predicate(v).reset_index(drop=True)
+        where = subsets[settings] & holds.notna()
+        share = holds[where].mean() if where.any() else 0.0
+        verdict = "mostly yes" if share >= 0.75 else "mixed" if share >= 0.4 else "mostly no"
+        lines += [[f"**{question}**" if question else "", check, settings, verdict,
+                   count(holds, where)] + [count(holds, where & (info["family"] == f))
+                                           for f in families]] * bool(where.any())
+    return markdown_table(["question", "check (means over seeds)", "settings", "verdict",
+                           "holds in" + f" ({'; '.join(models)})" * bool(models)] + families, lines)
 
 
 def means_tables(summary):
@@ -200,19 +186,21 @@ def niter_table(rows, check_rows):
         values + [f"{v}_check" for v in values]].mean().reset_index()
     for v in values:
         digits = 0 if v == "n_iter" else 1 if v == "distill_seconds" else 3
-        means[v] = [f"{a:.{digits}f} → {b:.{digits}f}" for a, b in zip(means[v], means[f"{v}_check"])]
+        means[v] = [f"{a:.{digits}f} → {b:.{digits}f}"
+                    for a, b in zip(means[v], means[f"{v}_check"])]
     return table(means, ["dataset", "budget", "model", "method"], values)
 
 
 def analogue_table(summary):
-    """Our closest analogues of the papers' settings, in their format (accuracy / DEO_M / DEO_A, %)."""
-    wanted = pd.DataFrame(ANALOGUES, columns=["dataset", "budget", "closest paper setting"])
-    frame = summary[(summary["model"] == "LogReg") & summary["method"].isin(
-        ["vanilla", "FairDD", "COBRA", "full data"])]
-    frame = frame.assign(dataset=frame["dataset"].astype(str)).merge(wanted)
+    """Our analogues of the papers' settings in their format: accuracy / DEO_M / DEO_A, %."""
+    methods = ["vanilla", "FairDD", "COBRA", "full data"]
+    frame = summary[(summary["model"] == "LogReg") & summary["method"].isin(methods)]
+    frame = frame.assign(dataset=frame["dataset"].astype(str), method=pd.Categorical(
+        frame["method"], methods)).merge(pd.DataFrame(ANALOGUES, columns=["dataset", "budget",
+                                                                      "closest paper setting"]))
     frame["cell"] = [f"{100 * a:.1f} / {100 * m:.1f} / {100 * e:.1f}" for a, m, e in zip(
         frame["accuracy_mean"], frame["deo_max_mean"], frame["deo_mean_mean"])]
-    return table(frame, ["closest paper setting", "dataset", "budget"], "cell", columns="method")
+    return table(frame, ["dataset", "budget", "closest paper setting"], "cell", columns="method")
 
 
 def result_tables(summary):
@@ -244,103 +232,6 @@ def warnings_table(rows):
         seeds=("seed", "nunique"), example=("notes", "first")).reset_index()
     counts["example"] = counts["example"].str.replace("|", "/")
     return [table(counts, ["dataset", "budget", "method"], ["seeds", "example"])]
-
-
-# ----------------------------------------------------------------------------- figures
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def figure_tradeoff(summary, path, model="LogReg"):
-    """DEO_M against accuracy per method, one panel per dataset (synthetic: the corner cell)."""
-    plt = _plt()
-    sets = summary.drop_duplicates("dataset")
-    names = list(sets.loc[sets["family"] != "synthetic", "dataset"])
-    names += list(sets.loc[sets["family"] == "synthetic", "dataset"])[-1:]
-    cols = min(3, len(names))
-    rows = int(np.ceil(len(names) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.9 * rows), squeeze=False)
-    budgets = sorted(summary["budget"].unique())
-    for ax, name in zip(axes.ravel(), names):
-        sub = summary[(summary["dataset"] == name) & (summary["model"] == model)]
-        for r in sub.itertuples():
-            k = budgets.index(r.budget)
-            if r.method == "full data" and k > 0:
-                continue
-            colour, marker = STYLE[r.method]
-            ax.errorbar(r.accuracy_mean, r.deo_max_mean, xerr=np.nan_to_num(r.accuracy_std),
-                        yerr=np.nan_to_num(r.deo_max_std), fmt=marker, color=colour, ms=7,
-                        capsize=2, lw=0.8, mfc=colour if k == 0 else "none",
-                        label=r.method if k == 0 else None)
-        ax.set(title=name, xlabel="accuracy", ylabel="DEO_M")
-        ax.title.set_fontsize(10)
-        ax.grid(alpha=0.3)
-    for ax in axes.ravel()[len(names):]:
-        ax.axis("off")
-    handles, labels = axes.ravel()[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9,
-               bbox_to_anchor=(0.5, -0.01))
-    note = f"filled: {budgets[0]} rows/class" + (
-        f", hollow: {budgets[-1]} rows/class" if len(budgets) > 1 else "")
-    fig.suptitle(f"DEO_M (lower is fairer) against accuracy, {model}; mean ± std over seeds; "
-                 f"{note}", fontsize=11)
-    fig.tight_layout(rect=(0, 0.05, 1, 0.96))
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def figure_heatmaps(summary, path, model="LogReg"):
-    """DEO_M over imbalance × separation for each distiller, and COBRA − vanilla."""
-    sub = summary[(summary["family"] == "synthetic") & (summary["model"] == model)]
-    if sub.empty:
-        return False
-    plt = _plt()
-    imbalances, separations = sorted(sub["imbalance"].unique()), sorted(sub["separation"].unique())
-    budgets = sorted(sub["budget"].unique())
-    panels = list(HEAT_METHODS) + ["COBRA − vanilla"]
-    fig, axes = plt.subplots(len(budgets), len(panels),
-                             figsize=(3.3 * len(panels), 2.9 * len(budgets)), squeeze=False)
-
-    def grid(budget, method):
-        cell = sub[(sub["budget"] == budget) & (sub["method"] == method)]
-        return cell.pivot(index="imbalance", columns="separation", values="deo_max_mean").reindex(
-            index=imbalances, columns=separations).to_numpy(dtype=float)
-
-    vmax = max(np.nanmax(grid(b, m)) for b in budgets for m in HEAT_METHODS)
-    for row, budget in enumerate(budgets):
-        for ax, panel in zip(axes[row], panels):
-            diff = panel == panels[-1]
-            values = grid(budget, "COBRA") - grid(budget, "vanilla") if diff else grid(budget, panel)
-            lim = max(np.nanmax(np.abs(values)), 1e-6)
-            image = ax.imshow(values, cmap="RdBu_r" if diff else "viridis", origin="lower",
-                              vmin=-lim if diff else 0, vmax=lim if diff else vmax, aspect="auto")
-            for (i, j), value in np.ndenumerate(values):
-                if not np.isnan(value):
-                    dark = abs(value) > 0.6 * lim if diff else value < 0.6 * vmax
-                    ax.text(j, i, f"{round(value, 2) + 0.0:+.2f}" if diff else f"{value:.2f}",
-                            ha="center", va="center", fontsize=8,
-                            color="white" if dark else "black")
-            ax.set_xticks(range(len(separations)), [f"{s:g}" for s in separations])
-            ax.set_yticks(range(len(imbalances)), [f"{p:g}" for p in imbalances])
-            ax.set(xlabel="group separation", ylabel="group imbalance π")
-            ax.set_title(f"{panel}, {budget}/class", fontsize=9)
-            fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-    fig.suptitle(f"Synthetic grid: DEO_M of {model} trained on the distilled rows "
-                 "(mean over seeds; right: COBRA − vanilla, blue = COBRA fairer)", fontsize=10)
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return True
-
-
-# ----------------------------------------------------------------------------- document
 
 
 def run_table(meta, seeds):
