@@ -195,9 +195,9 @@ def analogue_table(summary):
     """Our analogues of the papers' settings in their format: accuracy / DEO_M / DEO_A, %."""
     methods = ["vanilla", "FairDD", "COBRA", "full data"]
     frame = summary[(summary["model"] == "LogReg") & summary["method"].isin(methods)]
+    wanted = pd.DataFrame(ANALOGUES, columns=["dataset", "budget", "closest paper setting"])
     frame = frame.assign(dataset=frame["dataset"].astype(str), method=pd.Categorical(
-        frame["method"], methods)).merge(pd.DataFrame(ANALOGUES, columns=["dataset", "budget",
-                                                                      "closest paper setting"]))
+        frame["method"].astype(str), methods)).merge(wanted)
     frame["cell"] = [f"{100 * a:.1f} / {100 * m:.1f} / {100 * e:.1f}" for a, m, e in zip(
         frame["accuracy_mean"], frame["deo_max_mean"], frame["deo_mean_mean"])]
     return table(frame, ["dataset", "budget", "closest paper setting"], "cell", columns="method")
