@@ -244,6 +244,7 @@ def run_table(meta, seeds):
                   [f"wall time{tag}", _minutes(h["wall_seconds"])],
                   [f"load average (1 min) at start / end{tag}", h.get("load", "–")]]
         lines += [[f"package state{tag}", h["package"]]] if h.get("package") else []
+        lines += [[f"note{tag}", h["note"]]] if h.get("note") and tag else []
     if len(history) > 1:
         lines.append(["wall time, all segments", _minutes(meta["wall_seconds"])
                       + ", including any work that a later segment discarded"])
