@@ -385,7 +385,8 @@ def targets(rows):
         if losses:
             lines.append("  Settings where it is less accurate than balanced k-means: "
                          + "; ".join(losses) + ".")
-    # biased as in bench_report._is_biased: Adult, and synthetic tables with imbalance > 0.5
+    # biased as in bench_report.summarise ("biased"): Adult, and synthetic tables with
+    # imbalance > 0.5
     vs = sorted({k[:3] for k in m.index if k[3] == NEW and (*k[:3], VANILLA) in m.index
                  and "pi=0.5" not in k[0]})
     if vs:

@@ -28,6 +28,36 @@ def bench():
         sys.path.remove(BENCH)
 
 
+@pytest.fixture(scope="module")
+def report():
+    sys.path.insert(0, BENCH)
+    try:
+        import bench_report
+
+        yield bench_report
+    finally:
+        sys.path.remove(BENCH)
+
+
+def _rows():
+    """Benchmark rows of two data sets, one budget, two models, every method, three seeds."""
+    rng = np.random.default_rng(0)
+    rows = []
+    sets = (("adult-sex", "adult", np.nan, np.nan), ("synthetic pi=0.9 sep=3", "synthetic", 0.9, 3),
+            ("synthetic pi=0.5 sep=0", "synthetic", 0.5, 0.0))
+    for dataset, family, imbalance, separation in sets:
+        for seed in range(3):
+            for model in ("LogReg", "MLP"):
+                for method in METHOD_NAMES:
+                    rows.append(dict(
+                        dataset=dataset, family=family, imbalance=imbalance,
+                        separation=separation, seed=seed, budget=10, model=model, method=method,
+                        accuracy=rng.random(), deo_max=rng.random(), deo_mean=rng.random(),
+                        worst_group_accuracy=rng.random(), distill_seconds=rng.random(),
+                        rss_peak_mib=rng.random(), py_peak_mib=rng.random(), notes=""))
+    return pd.DataFrame(rows)
+
+
 def _digest(path):
     if not os.path.exists(path):
         return None
@@ -151,3 +181,57 @@ def test_balanced_kmeans_baseline_with_one_centroid_is_the_barycenter(bench):
         np.testing.assert_allclose(X_out[k], np.mean(means, axis=0), atol=1e-6)
     X_out, y_out = bench.balanced_kmeans(X, y, groups, 7, seed=0)
     assert X_out.shape == (14, 3) and np.bincount(y_out).tolist() == [7, 7]
+
+
+def test_report_cells_are_the_means_and_stds_over_seeds(report):
+    rows = _rows()
+    summary = report.summarise(rows)
+    sub = summary[(summary["dataset"] == "adult-sex") & (summary["model"] == "MLP")]
+    text = report.table(sub, ["method"], ["deo_max", "distill_seconds"])
+    lines = text.splitlines()
+    assert lines[0] == "| method | DEO_M | time (s) |"
+    assert [line.split(" | ")[0] for line in lines[2:]] == [f"| {m}" for m in METHOD_NAMES]
+    cobra = rows[(rows["dataset"] == "adult-sex") & (rows["model"] == "MLP")
+                 & (rows["method"] == "COBRA")]
+    deo, seconds = cobra["deo_max"], cobra["distill_seconds"]
+    assert (f"| COBRA | {deo.mean():.3f} ± {deo.std(ddof=1):.3f} | "
+            f"{seconds.mean():.1f} ± {seconds.std(ddof=1):.1f} |") in lines
+    pivot = report.table(sub, ["model"], ["accuracy", "deo_max"], columns="method")
+    assert pivot.splitlines()[0].startswith("| model | accuracy full data | accuracy random subset")
+
+
+def test_report_check_counts_match_a_direct_count(report):
+    rows = _rows()
+    means = rows.groupby(["dataset", "model", "method"])[["deo_max", "accuracy"]].mean()
+    deo = means["deo_max"].unstack("method")
+    expected = deo["COBRA"] <= deo["vanilla"]
+    biased = deo.index.get_level_values("dataset") != "synthetic pi=0.5 sep=0"
+    lines = report.check_table(report.summarise(rows)).splitlines()
+    cobra = next(line for line in lines if "| COBRA ≤ vanilla | all |" in line)
+    cells = cobra.split(" | ")
+    by_model = "; ".join(f"{expected.xs(m, level='model').sum()}/3" for m in ("LogReg", "MLP"))
+    assert cells[4] == f"{expected.sum()}/6 ({by_model})"
+    widen = next(line for line in lines if "| DEO_M vanilla > full data | biased |" in line)
+    hits = (deo["vanilla"] > deo["full data"])[biased]
+    assert widen.split(" | ")[4].startswith(f"{hits.sum()}/4 (")
+    assert "> 1 std" in "\n".join(lines)  # three seeds: the std check is counted
+
+
+def test_report_renders_every_section_from_rows(report, tmp_path):
+    meta = {"csv": "rows.csv", "out": "report.md", "command": "python benchmarks/run.py",
+            "date": "today", "wall_seconds": 60.0, "machine": "a CPU", "software": "Python",
+            "config": {"threads": 1, "n_iter": {"adult": 1000, "synthetic": 1000},
+                       "batch_size": {"adult": 128, "synthetic": 128}, "adult_train_rows": 0,
+                       "synthetic_train_rows": 2000, "synthetic_test_rows": 10000}}
+    out = tmp_path / "report.md"
+    figures = report.write_report(_rows(), meta, str(out), str(tmp_path / "figures"))
+    text = out.read_text(encoding="utf-8")
+    headings = [line for line in text.split("<!-- included from")[0].splitlines()
+                if line.startswith("#")]
+    assert headings[0] == "# Benchmarks" and len(set(headings)) == len(headings)
+    for section in ("## Run", "## Setup", "## Findings", "### In short: the checks",
+                    "### Means over settings", "## All results", "### adult-sex",
+                    "### Synthetic grid (make_biased_classification)"):
+        assert section in headings
+    assert len(figures) == 3 and all(f"figures/{os.path.basename(f)}" in text for f in figures)
+    assert "{" + "budgets}" not in text and "arXiv 2605.00185" in text
