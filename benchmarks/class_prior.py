@@ -139,7 +139,7 @@ def report(frame, command):
     ]
     lines += _reading(frame) + [""]
     for (dataset, model), part in frame.groupby(["dataset", "model"], sort=False):
-        lines += [f"### {dataset}, {model}", "",
+        lines += [f"## {dataset}, {model}", "",
                   "| training set | " + " | ".join(f"{b} rows/class" for b in budgets) + " |",
                   "|---|" + "---|" * len(budgets)]
         for method, rows in part[part.budget == 0].groupby("method", sort=False):
