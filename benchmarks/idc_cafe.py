@@ -14,9 +14,11 @@ network, ``--n-iter`` iterations. Every synthetic set is scored twice:
 and the table gives the mean ± std over seeds of each. Regenerate (one process per
 method; they can run side by side)::
 
-    python benchmarks/idc_cafe.py --method idc --seeds 0,1
-    python benchmarks/idc_cafe.py --method cafe --seeds 0,1
-    python benchmarks/idc_cafe.py --report
+    python benchmarks/idc_cafe.py --method idc --seeds 0,1,2 --models 2 --epochs 200
+    python benchmarks/idc_cafe.py --method cafe --seeds 0,1,2 --models 2 --epochs 200
+    python benchmarks/idc_cafe.py --report --models 2 --epochs 200
+
+(a run resumes from its CSV: the (target, seed) pairs it holds are not run again).
 """
 
 import argparse
@@ -58,11 +60,15 @@ def run(method, seeds, n_iter, models, epochs, log=lambda m: print(m, flush=True
     settings = dict(SETTINGS[method])
     if n_iter:
         settings["n_iter"] = n_iter
-    rows = []
+    csv = os.path.join(RESULTS, f"idc_cafe_{method}.csv")
+    rows = pd.read_csv(csv).to_dict("records") if os.path.exists(csv) else []  # resume
+    done = {(row["target"], row["seed"]) for row in rows}
     for seed in seeds:
         split = load_split(dataset, seed, Config(seeds=(), budgets=(), datasets=()))
         images = split.X_train.reshape(-1, 3, 8, 8)
         for name, alignment in ALIGNMENTS.items():
+            if (name, seed) in done:
+                continue
             start = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -90,8 +96,7 @@ def run(method, seeds, n_iter, models, epochs, log=lambda m: print(m, flush=True
                 f"{protocol['accuracy']:.3f} / {protocol['deo_max']:.3f} / "
                 f"{protocol['deo_mean']:.3f}; LogReg {lr['accuracy']:.3f} / "
                 f"{lr['deo_max']:.3f} / {lr['deo_mean']:.3f}")
-            pd.DataFrame(rows).to_csv(os.path.join(RESULTS, f"idc_cafe_{method}.csv"),
-                                      index=False)
+            pd.DataFrame(rows).to_csv(csv, index=False)
     return rows
 
 
