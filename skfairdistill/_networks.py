@@ -147,7 +147,7 @@ class RandomMLP:
 
         Parameters
         ----------
-        X : Tensor of shape (n, n_features) or (n, *input_shape)
+        X : Tensor of shape (n, n_features) or (n, ...)
             Rows; an image's axes are flattened (2-D, so each bias add fuses
             into one ``addmm``).
 
