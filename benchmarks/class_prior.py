@@ -175,10 +175,12 @@ def _reading(frame):
             )
     lines += [
         "",
-        "A set with equal classes cannot come within 2 points of the full data on Adult: its "
-        "own ceiling is several points below. With the data's prior the accuracy comes back "
-        "towards the full data's, and DEO_M rises above 0.10 — for the ceiling itself too. "
-        "Both are properties of the target distribution, not of the optimiser.",
+        "Each line: the full data, the two ceilings, then the distilled sets. A set with "
+        "equal classes is bounded by its ceiling, several points below the full data on "
+        "Adult; with the data's prior the ceiling comes close to the full data, at a DEO_M "
+        "above 0.10 in most of these cases. Those are properties of the target "
+        "distribution, not of the optimiser; the gap between a distilled row and its "
+        "ceiling is the optimiser's.",
     ]
     return lines
 
