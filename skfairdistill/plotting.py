@@ -188,7 +188,8 @@ def plot_group_accuracy(report, ax=None):
     return ax
 
 
-def plot_embedding(X, groups, X_syn, y_syn=None, ax=None, *, max_points=2000, random_state=0):
+def plot_embedding(X, sensitive_features, X_syn, y_syn=None, ax=None, *, max_points=2000,
+                   random_state=0):
     """Real rows and synthetic rows in the first two principal components of the real rows.
 
     The real rows are standardised and projected by a PCA fitted on them; the
@@ -200,8 +201,8 @@ def plot_embedding(X, groups, X_syn, y_syn=None, ax=None, *, max_points=2000, ra
     X : array-like of shape (n_samples, n_features)
         Real rows (numeric, e.g. encoded with
         :class:`~skfairdistill.preprocessing.TabularEncoder`).
-    groups : array-like of shape (n_samples,) or (n_samples, n_columns)
-        Sensitive features of the real rows; several columns form intersectional
+    sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns)
+        Group membership of the real rows; several columns form intersectional
         groups. One colour per group.
     X_syn : array-like of shape (n_synthetic, n_features)
         Synthetic rows, e.g. ``FairDistiller.X_distilled_``.
@@ -248,7 +249,7 @@ def plot_embedding(X, groups, X_syn, y_syn=None, ax=None, *, max_points=2000, ra
         )
     if X.shape[1] < 2:
         raise ValueError(f"X needs at least 2 features for a 2-D projection; got {X.shape[1]}.")
-    codes, labels = encode_groups(groups, len(X))
+    codes, labels = encode_groups(sensitive_features, len(X))
     if y_syn is not None:
         y_syn = np.asarray(y_syn)
         if y_syn.shape != (len(X_syn),):
