@@ -15,6 +15,7 @@ import numpy as np
 
 from . import _presets
 from ._augment import SiameseAugment, parse_strategy
+from ._checks import check_int
 from ._device import resolve_device
 from ._names import ALIGNMENTS
 from ._networks import EMBEDDINGS
@@ -28,12 +29,6 @@ MATCHINGS = ("distribution", "gradient", "kmeans", "idc", "cafe")
 def check_choice(name, value, choices):
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {list(choices)}; got {value!r}.")
-
-
-def check_int(name, value, *, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise ValueError(f"{name} must be {kind}; got {value!r}.")
 
 
 def check_random_state(random_state):

@@ -14,7 +14,7 @@ import numbers
 import numpy as np
 from sklearn.datasets import load_digits
 
-from ._checks import check_rng
+from .._checks import check_rng
 
 # Fully saturated colours: every one has a channel at 1 and a channel at 0, so the
 # digit's intensity can be read back from the coloured image (max or min over channels).

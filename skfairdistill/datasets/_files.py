@@ -16,7 +16,7 @@ import struct
 
 import numpy as np
 
-from ._checks import check_int, check_real, check_rng
+from .._checks import check_int, check_real, check_rng
 
 SPLITS = ("train", "test")
 _DTYPES = (np.dtype(np.float32), np.dtype(np.uint8))

@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from ._checks import check_int, check_real, check_rng
+from .._checks import check_int, check_real, check_rng
 
 # Standard deviation of the spurious feature's noise, relative to the spacing 1 / n_groups.
 _SPURIOUS_NOISE = 0.1

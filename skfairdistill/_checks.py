@@ -1,4 +1,4 @@
-"""Argument checks shared by the data set generators and loaders: each error names the argument."""
+"""Argument checks shared by the estimators and the data sets, torch-free: each error names the argument."""
 
 import numbers
 
@@ -7,8 +7,10 @@ from sklearn.utils import check_random_state
 
 
 def check_int(name, value, *, minimum):
+    """An integer >= ``minimum`` (not a bool), returned as an int."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+        kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{name} must be {kind}; got {value!r}.")
     return int(value)
 
 
