@@ -21,12 +21,14 @@ Usage::
 import argparse
 import functools
 import os
-import platform
 import sys
 import time
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_common import cpu_name, random_subset  # noqa: E402
 
 from skfairdistill import FairDistiller
 from skfairdistill.datasets import make_colored_digits
@@ -76,13 +78,11 @@ def main(argv=None):
         args.distil = min(args.distil, 2)
     X, y, train_groups = make_colored_digits(mode=args.mode, random_state=0)
     X_test, y_test, groups = make_colored_digits(mode=args.mode, split="test", random_state=0)
-    rng = np.random.default_rng(0)
-    subset = np.concatenate([rng.choice(np.flatnonzero(y == k), 10, replace=False)
-                             for k in np.unique(y)])
+    subset = random_subset(y, 10, np.random.default_rng(0))
     network = functools.partial(make_embedding, "convnet", channels=args.channels, affine=True)
     lines = [f"# Evaluation protocol on coloured digits ({args.mode})", "",
              f"Command: `python benchmarks/eval_protocol.py {' '.join(argv or sys.argv[1:])}`; "
-             f"{platform.processor() or platform.machine()}, {args.threads} thread(s), "
+             f"{cpu_name()}, {args.threads} thread(s), "
              f"ConvNet-3 with {args.channels} channels, {args.models} networks.", "",
              "| training set | n_epochs | accuracy | DEO_M | DEO_A | wall time (s) "
              "| LogReg accuracy / DEO_M / DEO_A |",
