@@ -51,12 +51,11 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .._names import ALIGNMENTS
 from .._optim import MomentumSGD
 from .._training import linear_head, train_epoch
 from .._targets import alignment_loss
 from ._cells import class_averaging, group_weights, packing
-from ._loop import input_shape_of, run_loop
+from ._loop import check_schedule, input_shape_of, run_loop
 
 # real rows per cell in the accuracy probe, drawn once per network (CAFE: 128
 # fresh rows per class at every check)
@@ -207,12 +206,7 @@ def match_features(
     MatchingResult
         ``loss_history`` holds, per iteration, the mean loss over its updates.
     """
-    if alignment not in ALIGNMENTS:
-        raise ValueError(f"alignment must be one of {ALIGNMENTS}; got {alignment!r}.")
-    if int(outer_loops) < 1 or int(inner_steps) < 0:
-        raise ValueError(
-            f"outer_loops must be >= 1 and inner_steps >= 0; got {outer_loops} and {inner_steps}."
-        )
+    check_schedule(alignment, outer_loops, inner_steps)
     device = X_init.device
     input_shape = input_shape_of(X_init, augment)
     n_classes = cells.n_classes

@@ -43,9 +43,8 @@ import torch
 import torch.nn.functional as F
 
 from .._optim import MomentumSGD
-from .._names import ALIGNMENTS
 from ._cells import group_weights as cell_weights
-from ._loop import input_shape_of, run_loop
+from ._loop import check_schedule, input_shape_of, run_loop
 
 _EPS = 1e-6  # as in the DC authors' distance
 
@@ -218,16 +217,6 @@ def match_gradients(
         network_optimizer=lambda params: MomentumSGD(params, lr=network_learning_rate),
         augment=augment, verbose=verbose, input_shape=input_shape, desc="distilling (DC)",
     )
-
-
-def check_schedule(alignment, outer_loops, inner_steps):
-    """The alignment and the outer/inner schedule of a gradient-matching loop."""
-    if alignment not in ALIGNMENTS:
-        raise ValueError(f"alignment must be one of {ALIGNMENTS}; got {alignment!r}.")
-    if int(outer_loops) < 1 or int(inner_steps) < 0:
-        raise ValueError(
-            f"outer_loops must be >= 1 and inner_steps >= 0; got {outer_loops} and {inner_steps}."
-        )
 
 
 def run_gradient_loop(real, cells, X_init, y_syn, *, alignment, n_iter, learning_rate,

@@ -38,8 +38,8 @@ import torch
 
 from .._optim import MomentumSGD
 from .._presets import IDC_NETWORK_BATCH, IDC_NETWORK_MOMENTUM
-from ._loop import input_shape_of
-from .gradient import check_schedule, run_gradient_loop, train_step
+from ._loop import check_schedule, input_shape_of
+from .gradient import run_gradient_loop, train_step
 from .multiformation import check_divisible, decode
 
 
