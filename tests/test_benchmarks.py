@@ -1,6 +1,7 @@
 """The benchmark suite: the quick run writes its report, CSV and figures; helpers are right."""
 
 import hashlib
+import importlib
 import os
 import subprocess
 import sys
@@ -17,26 +18,23 @@ METHOD_NAMES = ("full data", "random subset", "ClusterCentroids", "balanced k-me
                 "vanilla", "rebalanced vanilla", "FairDD", "COBRA", "COBRA-kmeans")
 
 
-@pytest.fixture(scope="module")
-def bench():
+def _benchmark_module(name):
+    """Import ``benchmarks/<name>.py`` with the benchmarks folder on the path for the module."""
     sys.path.insert(0, BENCH)
     try:
-        import bench_suite
-
-        yield bench_suite
+        yield importlib.import_module(name)
     finally:
         sys.path.remove(BENCH)
+
+
+@pytest.fixture(scope="module")
+def bench():
+    yield from _benchmark_module("bench_suite")
 
 
 @pytest.fixture(scope="module")
 def report():
-    sys.path.insert(0, BENCH)
-    try:
-        import bench_report
-
-        yield bench_report
-    finally:
-        sys.path.remove(BENCH)
+    yield from _benchmark_module("bench_report")
 
 
 def _rows():
