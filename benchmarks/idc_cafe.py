@@ -62,12 +62,15 @@ def run(method, seeds, n_iter, models, epochs, log=lambda m: print(m, flush=True
         settings["n_iter"] = n_iter
     csv = os.path.join(RESULTS, f"idc_cafe_{method}.csv")
     rows = pd.read_csv(csv).to_dict("records") if os.path.exists(csv) else []  # resume
-    done = {(row["target"], row["seed"]) for row in rows}
+    for row in rows:  # rows written before the schedule was a column ran the settings' own
+        if pd.isna(row.get("n_iter", float("nan"))):
+            row["n_iter"] = SETTINGS[method]["n_iter"]
+    done = {(row["target"], row["seed"], row["n_iter"]) for row in rows}
     for seed in seeds:
         split = load_split(dataset, seed, Config(seeds=(), budgets=(), datasets=()))
         images = split.X_train.reshape(-1, 3, 8, 8)
         for name, alignment in ALIGNMENTS.items():
-            if (name, seed) in done:
+            if (name, seed, settings["n_iter"]) in done:
                 continue
             start = time.perf_counter()
             with warnings.catch_warnings():
@@ -85,7 +88,8 @@ def run(method, seeds, n_iter, models, epochs, log=lambda m: print(m, flush=True
                 image_shape=(3, 8, 8), n_models=models, n_epochs=epochs, device="cpu",
                 n_threads=1, random_state=seed,
             ).mean()
-            rows.append(dict(method=method, target=name, seed=seed, fit_seconds=fit_seconds,
+            rows.append(dict(method=method, n_iter=settings["n_iter"], target=name, seed=seed,
+                             fit_seconds=fit_seconds,
                              n_train=len(X_syn),
                              protocol_accuracy=protocol["accuracy"],
                              protocol_deo_max=protocol["deo_max"],
