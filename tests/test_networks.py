@@ -5,6 +5,7 @@ import functools
 import pytest
 import torch
 
+from skfairdistill import _networks
 from skfairdistill._matching import warm_up
 from skfairdistill._networks import ConvNet, RandomMLP, make_embedding
 from skfairdistill._random_weights import normal_quantiles, random_bytes, random_signs
@@ -72,6 +73,23 @@ def test_convnet_leading_axes_and_flat_input():
     assert network(X[:, :0]).shape == (3, 0, 8)  # an empty batch
     with pytest.raises(ValueError, match="input of shape"):
         network(torch.randn(2, 1, 7, 7))
+
+
+def test_convnet_embeds_large_cpu_batches_in_blocks_with_the_same_result(monkeypatch):
+    # 8 channels of 8x8 float32 maps: 2 KiB per image, so blocks of 3 images here
+    monkeypatch.setattr(_networks, "CPU_BLOCK_BYTES", 3 * 8 * 64 * 4)
+    network = ConvNet((1, 8, 8), _generator(), channels=8)
+    X = torch.randn(2, 5, 1, 8, 8, generator=_generator(1))
+    calls = []
+    features = network.features
+    monkeypatch.setattr(network, "features", lambda part: calls.append(len(part))
+                        or features(part))
+    whole = network(X)  # with gradients enabled: one batch
+    assert calls == [10]
+    with torch.no_grad():
+        blocked = network(X)
+    assert calls[1:] == [3, 3, 3, 1]
+    torch.testing.assert_close(blocked, whole.detach(), rtol=1e-6, atol=1e-6)
 
 
 def test_convnet_determinism(device):
