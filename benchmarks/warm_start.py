@@ -9,7 +9,7 @@ comparison is affordable on a CPU (the paper's DM runs 2,600). Settings:
   start, our step size on our per-channel standardisation);
 - *library + warm start*: the defaults with ``warm_start_epochs=10`` (the authors' K
   at 10 images per class, trained as their code does);
-- *library, no norm*: the defaults with the ConvNet's instance norm left out
+- *library without norm*: the defaults with the ConvNet's instance norm left out
   (``embedding=partial(make_embedding, "convnet", norm="none")``, 128 channels);
 - *paper*: ``preset="paper"`` (their step on their pixel scale, 600 real images per
   class, DSA with colour, the warm start for COBRA).
@@ -52,7 +52,7 @@ RESULTS = os.path.join(_HERE, "results")
 SETTINGS = {
     "library": dict(),
     "library + warm start": dict(warm_start_epochs=10),
-    "library, no norm": dict(embedding=functools.partial(make_embedding, "convnet",
+    "library without norm": dict(embedding=functools.partial(make_embedding, "convnet",
                                                          norm="none")),
     "paper": dict(preset="paper"),
 }
