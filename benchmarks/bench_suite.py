@@ -402,6 +402,28 @@ def make_model(name, seed):
     raise ValueError(name)
 
 
+def score_images(X_syn, y_syn, split, seed, *, models, epochs):
+    """A synthetic image set scored two ways: ``protocol_*`` and ``logreg_*`` columns.
+
+    The papers' protocol (:func:`skfairdistill.evaluation.evaluate_synthetic`:
+    ``models`` fresh ConvNet-3 networks, ``epochs`` epochs, mean over the networks)
+    and a logistic regression on the flat pixels, both on the real test split.
+    """
+    from skfairdistill.evaluation import evaluate_synthetic
+
+    flat = X_syn.reshape(len(X_syn), -1)
+    logreg = make_model("LogReg", seed).fit(flat, y_syn)
+    lr = _score(split.y_test, logreg.predict(split.X_test), split.A_test)
+    protocol = evaluate_synthetic(
+        flat, y_syn, split.X_test, split.y_test, sensitive_features=split.A_test,
+        image_shape=X_syn.shape[1:], n_models=models, n_epochs=epochs, device="cpu",
+        n_threads=1, random_state=seed,
+    ).mean()
+    metrics = ("accuracy", "deo_max", "deo_mean")
+    return {**{f"protocol_{m}": protocol[m] for m in metrics},
+            **{f"logreg_{m}": lr[m] for m in metrics}}
+
+
 def _score(y_true, y_pred, groups):
     """Accuracy, DEO_M, DEO_A and worst-group accuracy of one set of predictions.
 

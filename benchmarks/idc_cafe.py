@@ -41,10 +41,9 @@ import pandas as pd  # noqa: E402
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, _HERE)
-from bench_suite import Config, Dataset, _score, load_split, make_model  # noqa: E402
+from bench_suite import Config, Dataset, load_split, score_images  # noqa: E402
 
 from skfairdistill import FairDistiller  # noqa: E402
-from skfairdistill.evaluation import evaluate_synthetic  # noqa: E402
 from skfairdistill.networks import make_embedding  # noqa: E402
 
 RESULTS = os.path.join(_HERE, "results")
@@ -84,26 +83,11 @@ def run(method, seeds, n_iter, models, epochs, log=lambda m: print(m, flush=True
                     random_state=seed, n_threads=1, **settings,
                 ).fit_resample(images, split.y_train, sensitive_features=split.A_train)
             fit_seconds = time.perf_counter() - start
-            flat = X_syn.reshape(len(X_syn), -1)
-            logreg = make_model("LogReg", seed).fit(flat, y_syn)
-            lr = _score(split.y_test, logreg.predict(split.X_test), split.A_test)
-            protocol = evaluate_synthetic(
-                flat, y_syn, split.X_test, split.y_test, sensitive_features=split.A_test,
-                image_shape=(3, 8, 8), n_models=models, n_epochs=epochs, device="cpu",
-                n_threads=1, random_state=seed,
-            ).mean()
+            scores = score_images(X_syn, y_syn, split, seed, models=models, epochs=epochs)
             rows.append(dict(method=method, n_iter=settings["n_iter"], target=name, seed=seed,
-                             fit_seconds=fit_seconds,
-                             n_train=len(X_syn),
-                             protocol_accuracy=protocol["accuracy"],
-                             protocol_deo_max=protocol["deo_max"],
-                             protocol_deo_mean=protocol["deo_mean"],
-                             logreg_accuracy=lr["accuracy"], logreg_deo_max=lr["deo_max"],
-                             logreg_deo_mean=lr["deo_mean"]))
-            log(f"{method} {name} seed {seed}: fit {fit_seconds:.0f} s; protocol "
-                f"{protocol['accuracy']:.3f} / {protocol['deo_max']:.3f} / "
-                f"{protocol['deo_mean']:.3f}; LogReg {lr['accuracy']:.3f} / "
-                f"{lr['deo_max']:.3f} / {lr['deo_mean']:.3f}")
+                             fit_seconds=fit_seconds, n_train=len(X_syn), **scores))
+            log(f"{method} {name} seed {seed}: fit {fit_seconds:.0f} s; "
+                + "; ".join(f"{key} {value:.3f}" for key, value in scores.items()))
             pd.DataFrame(rows).to_csv(csv, index=False)
     return rows
 

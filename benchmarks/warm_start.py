@@ -42,10 +42,9 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, _HERE)
 
 from bench_common import write_text  # noqa: E402
-from bench_suite import Config, Dataset, _score, load_split, make_model  # noqa: E402
+from bench_suite import Config, Dataset, load_split, score_images  # noqa: E402
 
 from skfairdistill import FairDistiller  # noqa: E402
-from skfairdistill.evaluation import evaluate_synthetic  # noqa: E402
 from skfairdistill.networks import make_embedding  # noqa: E402
 
 RESULTS = os.path.join(_HERE, "results")
@@ -77,18 +76,9 @@ def run(csv, seeds, n_iter, settings, methods, models, epochs):
                     random_state=seed, device="cpu", n_threads=1, **SETTINGS[name],
                 ).fit_resample(images, split.y_train, sensitive_features=split.A_train)
                 seconds = time.perf_counter() - began
-                flat = X_syn.reshape(len(X_syn), -1)
-                logreg = make_model("LogReg", seed).fit(flat, y_syn)
-                lr = _score(split.y_test, logreg.predict(split.X_test), split.A_test)
-                protocol = evaluate_synthetic(
-                    flat, y_syn, split.X_test, split.y_test, sensitive_features=split.A_test,
-                    image_shape=(3, 8, 8), n_models=models, n_epochs=epochs, device="cpu",
-                    n_threads=1, random_state=seed,
-                ).mean()
                 rows.append(dict(method=method, setting=name, seed=seed, n_iter=n_iter,
-                                 seconds=seconds,
-                                 **{f"protocol_{m}": protocol[m] for m in METRICS},
-                                 **{f"logreg_{m}": lr[m] for m in METRICS}))
+                                 seconds=seconds, **score_images(X_syn, y_syn, split, seed,
+                                                                 models=models, epochs=epochs)))
                 print(rows[-1], flush=True)
                 pd.DataFrame(rows).to_csv(csv, index=False)
 
