@@ -19,6 +19,14 @@ Every set is scored twice: by the papers' evaluation protocol
 networks of 128 channels with instance norm, ``--epochs`` epochs, mean over the
 networks) and by the suite's logistic regression on the flattened images. Rows are
 appended to ``results/warm_start.csv`` as they finish; a run resumes from it.
+
+The rule, written before the 300-iteration run: a setting *beats* the paper preset
+when its COBRA rows are, under the protocol and averaged over the seeds, at least as
+accurate and at most as unfair (DEO_A). If the defaults do not and the setting
+without norm does, the norm is to be confirmed on the other two colourings of the
+suite (``python benchmarks/images.py --part dm --modes background,grey --norms
+instance``, beside the rows without norm already in ``results/images.csv``) before
+any default changes.
 Regenerate::
 
     python benchmarks/warm_start.py --n-iter 300 --seeds 0,1,2
