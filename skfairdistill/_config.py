@@ -181,8 +181,11 @@ def network_factory(estimator, image_shape):
     if callable(estimator.embedding):
         return functools.partial(make_embedding, estimator.embedding)
     kind = estimator.embedding
+    if kind == "auto" and image_shape is not None:
+        return functools.partial(make_embedding, "convnet", **_presets.convnet_options(
+            estimator.preset, estimator.matching))
     if kind == "auto":
-        kind = "mlp" if image_shape is None else "convnet"
+        kind = "mlp"
     if kind == "mlp":
         options = {"n_layers": estimator.embedding_layers}
         if estimator.embedding_width != "auto":  # "auto": make_embedding's default width

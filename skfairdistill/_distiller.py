@@ -87,8 +87,9 @@ class FairDistiller(BaseSampler):
         128 (library; ``benchmarks/results/batch_size.md``); the authors' batch
         per class (DM 600, DC and CAFE 256) shared by the class's groups (paper).
     embedding : {"auto", "mlp", "convnet"} or callable, default="auto"
-        The network drawn every iteration: ``"auto"`` is the ConvNet-3 for images,
-        a random MLP for tables; a callable ``factory(input_shape, generator)``
+        The network drawn every iteration: ``"auto"`` is a random MLP for tables, the
+        ConvNet-3 for images (library preset: without instance norm, but for CAFE);
+        ``"convnet"``: the field's normed ConvNet-3; a callable ``factory(input_shape, generator)``
         draws one of yours (:func:`skfairdistill.networks.make_embedding` has the
         contract). Details: ``docs/method.md``, "Parameters in depth".
     embedding_width : int or "auto", default="auto"

@@ -200,3 +200,22 @@ def test_warm_start_works_with_a_factory_returning_an_nn_module():
                           random_state=0, device="cpu")
     X_syn, _ = model.fit_resample(X, y, sensitive_features=groups)
     assert np.isfinite(X_syn).all() and model.n_iter_ == 2
+
+
+@pytest.mark.parametrize(("matching", "preset", "norm"), [
+    ("distribution", "library", "none"), ("gradient", "library", "none"),
+    ("idc", "library", "none"), ("cafe", "library", "instance"),
+    ("distribution", "paper", "instance"), ("gradient", "paper", "instance"),
+])
+def test_auto_image_embedding_follows_the_preset(captured, matching, preset, norm):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3, 8, 8)).astype(np.float32)
+    y, groups = np.arange(40) % 2, rng.choice(["r", "g"], size=40)
+    for embedding, expected in (("auto", norm), ("convnet", "instance")):
+        captured.clear()
+        FairDistiller(matching=matching, preset=preset, embedding=embedding, n_per_class=2,
+                      n_iter=1, random_state=0, device="cpu").fit(
+            X, y, sensitive_features=groups)
+        (kwargs,) = captured.values()
+        network = kwargs["network_factory"]((3, 8, 8), torch.Generator().manual_seed(0))
+        assert (network.channels, network.norm) == (128, expected)
