@@ -10,8 +10,8 @@ target keeps the synthetic images fair.
 
 :class:`~skfairdistill.FairDistiller` takes the images as they are, ``(n, 3, 8, 8)``,
 and returns synthetic images of the same shape. It embeds them with a ConvNet,
-here a narrower one without instance norm (on 8x8 images the norm hides the colour;
-see the method page), and augments real and synthetic images with the same random
+here a narrower one (32 channels instead of 128; like the default, without the
+instance norm that hides the colour of 8x8 images, see the method page), and augments real and synthetic images with the same random
 transform. The audit uses :func:`skfairdistill.metrics.fairness_report` on the real
 test images.
 

@@ -2,7 +2,7 @@
 
 The public face of the building blocks the distiller draws every iteration: use
 :func:`make_embedding` with options to build an embedding factory (for example
-a narrower ConvNet, or one without instance norm), or write a factory of your
+a narrower ConvNet, with or without instance norm), or write a factory of your
 own following the contract described in :func:`make_embedding`; use
 :class:`SiameseAugment` to choose the image augmentation.
 
