@@ -92,6 +92,18 @@ def test_convnet_embeds_large_cpu_batches_in_blocks_with_the_same_result(monkeyp
     torch.testing.assert_close(blocked, whole.detach(), rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("shape", [(3, 4, 8, 8), (2, 5, 4, 4), (2, 3, 5, 9), (1, 2, 2, 2)])
+def test_average_pool_2x2_is_avg_pool2d_bitwise(shape):
+    maps = torch.relu(torch.randn(*shape, generator=_generator(2))).requires_grad_()
+    ours = _networks.average_pool_2x2(maps)
+    theirs = torch.nn.functional.avg_pool2d(maps, 2)
+    assert torch.equal(ours, theirs)
+    upstream = torch.randn(theirs.shape, generator=_generator(3))
+    (ours_grad,) = torch.autograd.grad(ours, maps, upstream)
+    (theirs_grad,) = torch.autograd.grad(theirs, maps, upstream)
+    assert torch.equal(ours_grad, theirs_grad)
+
+
 def test_convnet_determinism(device):
     first = ConvNet((1, 8, 8), _generator(5, device), channels=8)
     second = ConvNet((1, 8, 8), _generator(5, device), channels=8)
