@@ -181,17 +181,17 @@ def network_factory(estimator, image_shape):
     if callable(estimator.embedding):
         return functools.partial(make_embedding, estimator.embedding)
     kind = estimator.embedding
-    if kind == "auto" and image_shape is not None:
-        return functools.partial(make_embedding, "convnet", **_presets.convnet_options(
-            estimator.preset, estimator.matching))
     if kind == "auto":
-        kind = "mlp"
+        kind = "mlp" if image_shape is None else "convnet"
     if kind == "mlp":
         options = {"n_layers": estimator.embedding_layers}
         if estimator.embedding_width != "auto":  # "auto": make_embedding's default width
             options["width"] = estimator.embedding_width
         return functools.partial(make_embedding, "mlp", **options)
-    return functools.partial(make_embedding, kind)
+    # the preset shapes the ConvNet "auto" draws; "convnet" asked by name is the field's
+    options = (_presets.convnet_options(estimator.preset, estimator.matching)
+               if estimator.embedding == "auto" else {})
+    return functools.partial(make_embedding, kind, **options)
 
 
 def augmentation(estimator, image_shape):
