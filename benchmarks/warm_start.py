@@ -32,6 +32,7 @@ any default changes.
 Regenerate::
 
     python benchmarks/warm_start.py --n-iter 300 --seeds 0,1,2 --settings "library with norm,library,paper"
+    python benchmarks/warm_start.py --n-iter 300 --seeds 0,1,2 --settings "library + warm start" --methods COBRA
     python benchmarks/warm_start.py --n-iter 300 --report
 """
 
