@@ -15,7 +15,8 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, has_fit_para
 from ._distiller import FairDistiller
 from ._prior import class_prior_weights
 
-_CLASS_PRIORS = ("balanced", "data")
+# class_prior -> the power of class_prior_weights (None: the synthetic set's own prior)
+_CLASS_PRIORS = {"balanced": None, "sqrt": 0.5, "data": 1.0}
 
 
 def _estimator_has(attr):
@@ -57,13 +58,15 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         The distiller (any object with ``fit_resample(X, y, *,
         sensitive_features=None)`` works). It is cloned; None means
         ``FairDistiller()`` with its defaults.
-    class_prior : {"balanced", "data"}, default="balanced"
+    class_prior : {"balanced", "sqrt", "data"}, default="balanced"
         The class prior ``estimator`` is trained with. ``"balanced"``: the
         synthetic set's own (``n_per_class`` rows of every class, equal by
         default). ``"data"``: the real training rows' class shares, through
         ``sample_weight`` (:func:`~skfairdistill.class_prior_weights`; ``estimator``
         must accept it) — more accurate on imbalanced data, usually less fair by
-        equalized odds (measured in ``docs/benchmarks.md``, "Class prior").
+        equalized odds. ``"sqrt"``: shares proportional to the square roots of the
+        real ones (``power=0.5``), between the two. Measured in
+        ``docs/benchmarks.md``, "Class prior".
 
     Attributes
     ----------
@@ -95,7 +98,8 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     on the inner ``distiller`` is not needed and not consulted. Nothing is
     routed to ``estimator.fit``: it is trained on synthetic rows, to which
     per-row metadata of the real rows (such as ``sample_weight``) does not
-    apply; ``class_prior="data"`` gives it weights of its own, per synthetic row.
+    apply; ``class_prior="data"`` or ``"sqrt"`` gives it weights of its own, per
+    synthetic row.
 
     Without ``sensitive_features`` the distiller runs vanilla distillation and
     warns.
@@ -158,13 +162,14 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 "Use a classifier such as LogisticRegression, or a Pipeline ending in one; a "
                 "classifier of your own should inherit sklearn.base.ClassifierMixin."
             )
-        if self.class_prior not in _CLASS_PRIORS:
+        if not isinstance(self.class_prior, str) or self.class_prior not in _CLASS_PRIORS:
             raise ValueError(
                 f"class_prior must be one of {list(_CLASS_PRIORS)}; got {self.class_prior!r}."
             )
-        if self.class_prior == "data" and not has_fit_parameter(self.estimator, "sample_weight"):
+        power = _CLASS_PRIORS[self.class_prior]
+        if power is not None and not has_fit_parameter(self.estimator, "sample_weight"):
             raise TypeError(
-                f'class_prior="data" trains estimator with sample_weight, which '
+                f"class_prior={self.class_prior!r} trains estimator with sample_weight, which "
                 f"{type(self.estimator).__name__}.fit does not accept. Use "
                 'class_prior="balanced", or a classifier whose fit takes sample_weight.'
             )
@@ -177,8 +182,8 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         params = {} if sensitive_features is None else {"sensitive_features": sensitive_features}
         X_syn, y_syn = distiller.fit_resample(X, y, **params)
         fit_params = {}
-        if self.class_prior == "data":
-            fit_params["sample_weight"] = class_prior_weights(y, y_syn)
+        if power is not None:
+            fit_params["sample_weight"] = class_prior_weights(y, y_syn, power=power)
         estimator = clone(self.estimator).fit(X_syn, y_syn, **fit_params)
 
         self.distiller_ = distiller

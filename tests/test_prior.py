@@ -1,4 +1,4 @@
-"""class_prior_weights and DistilledClassifier(class_prior="data"): the real class prior."""
+"""class_prior_weights and DistilledClassifier(class_prior=...): the real or a tempered class prior."""
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,23 @@ def test_each_class_weighs_its_share_of_the_real_rows():
     np.testing.assert_allclose(w.mean(), 1.0)
     totals = {c: w[y_syn == c].sum() / w.sum() for c in "abc"}
     np.testing.assert_allclose([totals["a"], totals["b"], totals["c"]], [0.6, 0.3, 0.1])
+
+
+@pytest.mark.parametrize("power", [0.0, 0.5, 1.0])
+def test_each_class_weighs_its_share_to_the_power(power):
+    y = np.array([0] * 64 + [1] * 16 + [2] * 4)
+    y_syn = np.array([0, 0, 1, 1, 1, 2])
+    w = class_prior_weights(y, y_syn, power=power)
+    np.testing.assert_allclose(w.mean(), 1.0)
+    expected = np.array([64, 16, 4], dtype=float) ** power
+    totals = [w[y_syn == c].sum() / w.sum() for c in range(3)]
+    np.testing.assert_allclose(totals, expected / expected.sum())
+
+
+@pytest.mark.parametrize("power", [-0.1, 1.5, "sqrt", True, None])
+def test_bad_power_is_refused(power):
+    with pytest.raises(ValueError, match="power must be a real number in \\[0, 1\\]"):
+        class_prior_weights(np.array([0, 1, 1]), np.array([0, 1]), power=power)
 
 
 def test_balanced_data_gives_unit_weights():
@@ -56,10 +73,25 @@ def test_data_prior_fits_the_estimator_with_the_weights(imbalanced):
     assert clf.estimator_.intercept_[0] < balanced.estimator_.intercept_[0]
 
 
+def test_sqrt_prior_lies_between_the_set_and_the_data(imbalanced):
+    X, y, A = imbalanced
+    fitted = {prior: _clf(LogisticRegression(), class_prior=prior).fit(X, y, sensitive_features=A)
+              for prior in ("balanced", "sqrt", "data")}
+    X_syn, y_syn = fitted["sqrt"].distiller_.X_distilled_, fitted["sqrt"].distiller_.y_distilled_
+    by_hand = LogisticRegression().fit(
+        X_syn, y_syn, sample_weight=class_prior_weights(y, y_syn, power=0.5))
+    np.testing.assert_allclose(fitted["sqrt"].estimator_.coef_, by_hand.coef_)
+    intercepts = [fitted[p].estimator_.intercept_[0] for p in ("balanced", "sqrt", "data")]
+    assert intercepts[0] > intercepts[1] > intercepts[2]
+
+
 def test_bad_class_prior_is_refused_before_distilling(imbalanced, monkeypatch):
     X, y, A = imbalanced
     monkeypatch.setattr(FairDistiller, "fit_resample", lambda *a, **k: pytest.fail("distilled"))
-    with pytest.raises(ValueError, match=r"class_prior must be one of \['balanced', 'data'\]"):
+    with pytest.raises(ValueError, match=r"class_prior must be one of \['balanced', 'sqrt', 'data'\]"):
         _clf(LogisticRegression(), class_prior="prior").fit(X, y, sensitive_features=A)
-    with pytest.raises(TypeError, match="KNeighborsClassifier.fit does not accept"):
-        _clf(KNeighborsClassifier(1), class_prior="data").fit(X, y, sensitive_features=A)
+    with pytest.raises(ValueError, match="class_prior must be one of"):
+        _clf(LogisticRegression(), class_prior=["data"]).fit(X, y, sensitive_features=A)
+    for prior in ("data", "sqrt"):
+        with pytest.raises(TypeError, match=f"class_prior='{prior}' trains estimator"):
+            _clf(KNeighborsClassifier(1), class_prior=prior).fit(X, y, sensitive_features=A)
