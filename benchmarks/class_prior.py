@@ -1,27 +1,44 @@
-"""The class prior a model learns from a distilled table: the synthetic set's, or the data's.
+"""The class prior a model learns from a distilled table: the synthetic set's, the data's, or between.
 
 A distilled set has ``n_per_class`` rows of every class, so a model trained on it
 learns equal class priors; Adult is 76 % / 24 %. ``class_prior_weights`` (and
-``DistilledClassifier(class_prior="data")``) weight the synthetic rows so that each
-class weighs its share of the real rows. This benchmark measures what that does to
+``DistilledClassifier(class_prior=...)``) weight the synthetic rows so that each class
+weighs its share of the real rows (``"data"``) or a share proportional to the square
+root of it (``"sqrt"``, between the two). This benchmark measures what each does to
 accuracy and DEO_M, for COBRA (FairDistiller's defaults) and group-balanced k-means
 (``matching="kmeans"``), at 10, 50 and 200 rows per class, with LogReg and the MLP.
 
-It also measures the *ceiling* of each choice: a model trained on the full training
-split re-weighted to the distribution the synthetic set stands for — group-balanced
-within each class (COBRA's barycenter target) with equal classes, or with the data's
-class prior (the MLP's, which cost minutes a fit, with ``--mlp-ceilings``). A synthetic set
+It also measures the *ceiling* of each prior: a model trained on the full training
+split re-weighted to the distribution the synthetic set stands for — groups balanced
+within each class (COBRA's barycenter target), the classes at the chosen prior (the
+MLP's ceilings cost minutes a fit and come with ``--mlp-ceilings``). A synthetic set
 cannot be expected to beat the full data it summarises.
 
-Data: the test splits of the tabular-budget benchmark's confirmation sets (adult-sex,
-adult-race, synthetic pi=0.7 sep=1.5, synthetic pi=0.5 sep=3), seeds 0, 1, 2, CPU,
-one thread. Nothing here is tuned: the option is a switch, not a default.
+Two phases, on disjoint data:
 
-    python benchmarks/class_prior.py --seeds 0,1,2
-    python benchmarks/class_prior.py --seeds 0,1,2 --mlp-ceilings   # the MLP's ceilings
+- ``--phase tune``: *validation* splits carved from adult-sex's training split (25 %,
+  stratified by class, as in ``tabular_budget.py``); the test splits are not read.
+- ``--phase confirm``: the test splits of data sets the tuning never saw: adult-race,
+  and the synthetic table pi=0.7 sep=1.5 with its positives cut to a third (classes
+  75 % / 25 %, like Adult's), plus adult-sex's test split, which is *not* unseen (its
+  training split was tuned on) but is where issue 14's targets are stated.
+
+Decision rule, fixed before either phase ran (the one candidate, ``"sqrt"``, is a rule
+from the long-tailed-learning literature, not a tuned value):
+DistilledClassifier's default ``class_prior`` becomes ``"sqrt"`` if, for COBRA, its mean
+accuracy over the tuning settings (3 budgets x 2 models x seeds) is higher than
+``"balanced"``'s and its mean DEO_M is not higher; and if the same holds on each unseen
+confirmation set. Otherwise ``"sqrt"`` stays an option and the default stays ``"balanced"``.
+
+Seeds 0, 1, 2, CPU, one thread.
+
+    python benchmarks/class_prior.py --phase tune --seeds 0,1,2
+    python benchmarks/class_prior.py --phase confirm --seeds 0,1,2
+    python benchmarks/class_prior.py --phase confirm --seeds 0,1,2 --mlp-ceilings
 """
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -29,92 +46,121 @@ import time
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.model_selection import train_test_split
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, _HERE)
 
-from bench_suite import Config, _score, load_split, make_model  # noqa: E402
+from bench_suite import Config, Dataset, _score, load_split, make_model  # noqa: E402
 from tabular_budget import CONFIRM_SETS  # noqa: E402
 
 from skfairdistill import FairDistiller, class_prior_weights  # noqa: E402
 
 RESULTS = os.path.join(_HERE, "results")
 METHODS = {"COBRA (defaults)": {}, "balanced k-means": {"matching": "kmeans"}}
-PRIORS = ("balanced", "data")
+PRIORS = {"balanced": 0.0, "sqrt": 0.5, "data": 1.0}  # the power of the real class shares
+CEILING = "full data, groups balanced, prior "
+IMBALANCED = "synthetic pi=0.7 sep=1.5, classes 75/25"
+PHASES = {
+    "tune": (CONFIRM_SETS[0],),
+    "confirm": (CONFIRM_SETS[0], CONFIRM_SETS[1],
+                dataclasses.replace(CONFIRM_SETS[2], name=IMBALANCED)),
+}
+UNSEEN = ("adult-race", IMBALANCED)
 
 
-def _cell_weights(y, groups, prior):
-    """Full-data weights: groups equal within each class; classes equal or at the data's prior."""
+def _cell_weights(y, groups, power):
+    """Full-data weights: groups equal within each class; class shares ∝ real shares ** power."""
     _, g = np.unique(groups, return_inverse=True)
     cells = np.zeros((y.max() + 1, g.max() + 1))
     np.add.at(cells, (y, g), 1)
     n_groups = (cells > 0).sum(1)
-    class_share = np.bincount(y) / len(y) if prior == "data" else np.full(len(cells), 1 / len(cells))
+    class_share = np.bincount(y).astype(float) ** power
+    class_share /= class_share.sum()
     w = class_share[y] / (n_groups[y] * cells[y, g])
     return w / w.mean()
 
 
-def _fit_score(model_name, seed, X, y, w, split, groups_test):
+def _cut_positives(X, y, g, seed):
+    """Keep a third of class 1 (random, fixed by seed): classes 75 % / 25 %."""
+    rng = np.random.default_rng(seed)
+    keep = (y == 0) | (rng.random(len(y)) < 1 / 3)
+    return X[keep], y[keep], g[keep]
+
+
+def load_phase_split(dataset, seed, phase, config):
+    """(X, y, g) to distil and (X_ev, y_ev, g_ev) to score on, for the phase."""
+    split = load_split(dataset, seed, config)
+    X, y, g = split.X_train, np.asarray(split.y_train), split.groups(dataset, "train")
+    ev = split.X_test, np.asarray(split.y_test), split.groups(dataset, "test")
+    if dataset.name == IMBALANCED:
+        X, y, g = _cut_positives(X, y, g, seed)
+        ev = _cut_positives(*ev, 10_000 + seed)
+    if phase == "tune":  # validation split carved from the training split
+        X, X_ev, y, y_ev, g, g_ev = train_test_split(
+            X, y, g, test_size=0.25, stratify=y, random_state=seed)
+        ev = X_ev, y_ev, g_ev
+    return (X, y, g), ev
+
+
+def _fit_score(model_name, seed, X, y, w, ev):
     model = make_model(model_name, seed).fit(X, y, sample_weight=w)
-    return _score(split.y_test, model.predict(split.X_test), groups_test)
+    return _score(ev[1], model.predict(ev[0]), ev[2])
 
 
-def _ceilings(dataset, seed, split, models):
-    """The full-data rows: plain, and re-weighted to the two distributions a set can stand for."""
-    g_tr, g_te = split.groups(dataset, "train"), split.groups(dataset, "test")
-    y = np.asarray(split.y_train)
+def _ceilings(dataset, seed, train, ev, models):
+    """The full-data rows: plain, and re-weighted to each prior's target distribution."""
+    X, y, g = train
     rows = []
     for model_name in models:
-        for label, w in [
-            ("full data", None),
-            ("full data, groups balanced, classes equal", _cell_weights(y, g_tr, "balanced")),
-            ("full data, groups balanced, data's class prior", _cell_weights(y, g_tr, "data")),
-        ]:
-            score = _fit_score(model_name, seed, split.X_train, y, w, split, g_te)
-            rows.append(dict(dataset=dataset.name, seed=seed, model=model_name,
-                             method=label, prior="", budget=0, time=0.0, **score))
+        weights = {"full data": None,
+                   **{CEILING + p: _cell_weights(y, g, power) for p, power in PRIORS.items()}}
+        for label, w in weights.items():
+            rows.append(dict(dataset=dataset.name, seed=seed, model=model_name, method=label,
+                             prior="", budget=0, time=0.0,
+                             **_fit_score(model_name, seed, X, y, w, ev)))
     return rows
 
 
-def run(seeds, budgets, out_csv, log=lambda m: print(m, flush=True)):
+def run(phase, seeds, budgets, out_csv, log=lambda m: print(m, flush=True)):
     config = Config(seeds=tuple(seeds), budgets=tuple(budgets), datasets=())
     rows = []
     for seed in seeds:
-        for dataset in CONFIRM_SETS:
-            split = load_split(dataset, seed, config)
-            g_tr, g_te = split.groups(dataset, "train"), split.groups(dataset, "test")
-            y = np.asarray(split.y_train)
+        for dataset in PHASES[phase]:
+            train, ev = load_phase_split(dataset, seed, phase, config)
+            X, y, g = train
             # the MLP on the full data costs minutes a fit: its ceilings come with --mlp-ceilings
-            rows += _ceilings(dataset, seed, split, ("LogReg",))
+            rows += _ceilings(dataset, seed, train, ev, ("LogReg",))
             log(f"seed {seed} {dataset.name}: full-data ceilings done")
             for budget in budgets:
                 for method, options in METHODS.items():
                     start = time.perf_counter()
                     X_syn, y_syn = FairDistiller(
                         n_per_class=budget, device="cpu", random_state=seed, **options
-                    ).fit_resample(split.X_train, y, sensitive_features=g_tr)
+                    ).fit_resample(X, y, sensitive_features=g)
                     seconds = time.perf_counter() - start
-                    for prior in PRIORS:
-                        w = class_prior_weights(y, y_syn) if prior == "data" else None
+                    for prior, power in PRIORS.items():
+                        w = None if prior == "balanced" else class_prior_weights(y, y_syn, power=power)
                         for model_name in ("LogReg", "MLP"):
-                            score = _fit_score(model_name, seed, X_syn, y_syn, w, split, g_te)
                             rows.append(dict(dataset=dataset.name, seed=seed, model=model_name,
                                              method=method, prior=prior, budget=budget,
-                                             time=seconds, **score))
+                                             time=seconds,
+                                             **_fit_score(model_name, seed, X_syn, y_syn, w, ev)))
                     log(f"seed {seed} {dataset.name} {method} {budget}: {seconds:.1f} s")
             pd.DataFrame(rows).to_csv(out_csv, index=False)
     return pd.DataFrame(rows)
 
 
-def mlp_ceilings(seeds, out_csv, log=lambda m: print(m, flush=True)):
-    """Add the MLP's full-data rows on Adult to the CSV (the slow part, run on its own)."""
+def mlp_ceilings(phase, seeds, out_csv, log=lambda m: print(m, flush=True)):
+    """Add the MLP's full-data rows to the CSV (the slow part, run on its own)."""
     frame = pd.read_csv(out_csv, keep_default_na=False)
     frame = frame[~((frame.budget == 0) & (frame.model == "MLP"))]
     config = Config(seeds=tuple(seeds), budgets=(), datasets=())
     rows = []
     for seed in seeds:
-        for dataset in CONFIRM_SETS[:2]:  # adult-sex, adult-race
-            rows += _ceilings(dataset, seed, load_split(dataset, seed, config), ("MLP",))
+        for dataset in PHASES[phase]:
+            rows += _ceilings(dataset, seed, *load_phase_split(dataset, seed, phase, config),
+                              ("MLP",))
             log(f"seed {seed} {dataset.name}: MLP ceilings done")
             pd.concat([frame, pd.DataFrame(rows)]).to_csv(out_csv, index=False)
     return pd.concat([frame, pd.DataFrame(rows)])
@@ -125,19 +171,42 @@ def _cell(frame):
     return f"{a.mean():.3f} ± {a.std(ddof=0):.3f} / {d.mean():.3f} ± {d.std(ddof=0):.3f}"
 
 
-def report(frame, command):
+def decision(frame, datasets):
+    """The decision rule's comparison, COBRA "sqrt" against "balanced", per data set."""
+    lines = ["| data set | balanced: accuracy / DEO_M | sqrt: accuracy / DEO_M | rule holds |",
+             "|---|---|---|---|"]
+    for dataset in datasets:
+        part = frame[(frame.dataset == dataset) & (frame.method == "COBRA (defaults)")]
+        if part.empty:
+            continue
+        means = {p: part[part.prior == p][["accuracy", "deo_max"]].mean() for p in ("balanced", "sqrt")}
+        holds = (means["sqrt"].accuracy > means["balanced"].accuracy
+                 and means["sqrt"].deo_max <= means["balanced"].deo_max)
+        lines.append(f"| {dataset} | " + " | ".join(
+            f"{means[p].accuracy:.3f} / {means[p].deo_max:.3f}" for p in ("balanced", "sqrt"))
+            + f" | {'yes' if holds else 'no'} |")
+    return lines
+
+
+def report(frame, phase, command):
     budgets = sorted(b for b in frame.budget.unique() if b > 0)
+    where = ("validation splits carved from adult-sex's training split" if phase == "tune"
+             else "test splits (adult-race and the 75/25 synthetic table unseen by the tuning)")
     lines = [
-        "# Class prior: the synthetic set's (equal classes) or the data's",
+        f"# Class prior ({phase}): the synthetic set's, the data's, or the square-root one",
         "",
-        f"Command: `{command}`. Test splits of the tabular-budget confirmation sets; cells are "
-        f"accuracy / DEO_M, mean ± std (population) over seeds {sorted(int(s) for s in frame.seed.unique())}. "
-        "*prior data*: the model is fitted with `class_prior_weights(y, y_syn)`; the full-data "
-        "rows are the ceilings (the full training split re-weighted as described in "
-        "`benchmarks/class_prior.py`).",
+        f"Command: `{command}`. {where[0].upper() + where[1:]}; cells are accuracy / DEO_M, "
+        f"mean ± std (population) over seeds {sorted(int(s) for s in frame.seed.unique())}. "
+        "*prior data* / *prior sqrt*: the model is fitted with `class_prior_weights(y, y_syn, "
+        "power=1 / 0.5)`, as `DistilledClassifier(class_prior=\"data\" / \"sqrt\")` does. The "
+        "full-data rows re-weighted to each prior (groups balanced within each class) are the "
+        "ceilings of a set with that target (`benchmarks/class_prior.py`).",
+        "",
+        "## The decision rule (COBRA, mean over budgets, models and seeds)",
+        "",
+        *decision(frame, [d.name for d in PHASES[phase]]),
         "",
     ]
-    lines += _reading(frame) + [""]
     for (dataset, model), part in frame.groupby(["dataset", "model"], sort=False):
         lines += [f"## {dataset}, {model}", "",
                   "| training set | " + " | ".join(f"{b} rows/class" for b in budgets) + " |",
@@ -151,61 +220,31 @@ def report(frame, command):
     return "\n".join(lines)
 
 
-def _reading(frame):
-    """What the Adult rows say about issue 14's target (200 rows within 2 points, DEO_M <= 0.10)."""
-    lines = ["Reading (200 rows per class, accuracy / DEO_M, seed means):", ""]
-    for model in ("LogReg", "MLP"):
-        for dataset in ("adult-sex", "adult-race"):
-            part = frame[(frame.dataset == dataset) & (frame.model == model)]
-            if part.empty or not (part.budget == 0).any():
-                continue
-
-            def mean(method, prior="", budget=0):
-                rows = part[(part.method == method) & (part.prior == prior)
-                            & (part.budget == budget)]
-                return f"{rows.accuracy.mean():.3f} / {rows.deo_max.mean():.3f}"
-
-            lines.append(
-                f"- {dataset}, {model}: full data {mean('full data')}; the ceiling of a set "
-                f"with equal classes (the full data re-weighted to COBRA's target) "
-                f"{mean('full data, groups balanced, classes equal')}, and with the data's "
-                f"class prior {mean('full data, groups balanced, data' + chr(39) + 's class prior')}; "
-                f"COBRA with equal classes {mean('COBRA (defaults)', 'balanced', 200)}, with "
-                f"the data's prior {mean('COBRA (defaults)', 'data', 200)}."
-            )
-    lines += [
-        "",
-        "Each line: the full data, the two ceilings, then the distilled sets. A set with "
-        "equal classes is bounded by its ceiling, several points below the full data on "
-        "Adult; with the data's prior the ceiling comes close to the full data, at a DEO_M "
-        "above 0.10 in most of these cases. Those are properties of the target "
-        "distribution, not of the optimiser; the gap between a distilled row and its "
-        "ceiling is the optimiser's.",
-    ]
-    return lines
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--phase", choices=sorted(PHASES), default="confirm")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--budgets", default="10,50,200")
-    parser.add_argument("--out", default=os.path.join(RESULTS, "class_prior"))
+    parser.add_argument("--out", default=None,
+                        help="path without extension (default results/class_prior[_tune])")
     parser.add_argument("--from-csv", action="store_true", help="only re-render the report")
     parser.add_argument("--mlp-ceilings", action="store_true",
-                        help="add the MLP's full-data rows on Adult to the CSV, then render")
+                        help="add the MLP's full-data rows to the CSV, then render")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    csv = args.out + ".csv"
+    out = args.out or os.path.join(
+        RESULTS, "class_prior" + ("_tune" if args.phase == "tune" else ""))
+    csv = out + ".csv"
+    seeds = [int(s) for s in args.seeds.split(",")]
     if args.mlp_ceilings:
-        frame = mlp_ceilings([int(s) for s in args.seeds.split(",")], csv)
+        frame = mlp_ceilings(args.phase, seeds, csv)
     elif args.from_csv:
         frame = pd.read_csv(csv, keep_default_na=False)
     else:
-        frame = run([int(s) for s in args.seeds.split(",")],
-                    [int(b) for b in args.budgets.split(",")], csv)
-    command = "python benchmarks/class_prior.py --seeds " + args.seeds
-    with open(args.out + ".md", "w") as f:
-        f.write(report(frame, command) + "\n")
+        frame = run(args.phase, seeds, [int(b) for b in args.budgets.split(",")], csv)
+    command = f"python benchmarks/class_prior.py --phase {args.phase} --seeds {args.seeds}"
+    with open(out + ".md", "w") as f:
+        f.write(report(frame, args.phase, command) + "\n")
 
 
 if __name__ == "__main__":
