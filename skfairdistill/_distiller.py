@@ -205,9 +205,10 @@ class FairDistiller(BaseSampler):
     A fit is all or nothing: if it raises, the estimator keeps its state before the
     call; a ``KeyboardInterrupt`` during the loop ends it early (``interrupted_``).
     On tables group-balanced k-means (``matching="kmeans"``) is a fast rival: over 24
-    table settings the default was as accurate in 18, and 0.2-0.9 points less accurate in
-    5 of the 8 at 10 rows per class (``docs/benchmarks.md``, "Tables across budgets").
-
+    table settings the default was as accurate in 18, 0.2-0.9 points less in 5 of the 8
+    at 10 rows per class. Equal classes cap accuracy on imbalanced tables (Adult: 0.81 at
+    best, full data 0.85); ``DistilledClassifier(class_prior=...)`` buys it back for
+    some fairness (``docs/benchmarks.md``, "Tables across budgets", "Class prior").
     A fit never returns NaN or infinite rows: a diverging loss stops it with a
     ``ValueError`` that says to lower ``learning_rate``; sizes that cannot fit in
     memory are refused before anything is allocated. This, large data (memory
@@ -239,8 +240,7 @@ class FairDistiller(BaseSampler):
     ((4, 3, 8, 8), (3, 8, 8))
     """
 
-    # an imblearn Pipeline routes its fit's metadata to a sampler's fit and fit_resample:
-    # fit requests sensitive_features by default, so users set only fit_resample's request
+    # imblearn routes fit's metadata to fit and fit_resample: users set only the latter's
     __metadata_request__fit = {"sensitive_features": True}
 
     def __init__(
