@@ -11,7 +11,8 @@ accuracy and DEO_M, for COBRA (FairDistiller's defaults) and group-balanced k-me
 It also measures the *ceiling* of each prior: a model trained on the full training
 split re-weighted to the distribution the synthetic set stands for — groups balanced
 within each class (COBRA's barycenter target), the classes at the chosen prior (the
-MLP's ceilings cost minutes a fit and come with ``--mlp-ceilings``). A synthetic set
+MLP's ceilings cost minutes a fit and come with ``--mlp-ceilings``, which adds those
+the CSV lacks). A synthetic set
 cannot be expected to beat the full data it summarises.
 
 Two phases, on disjoint data:
@@ -108,7 +109,7 @@ def _fit_score(model_name, seed, X, y, w, ev):
     return _score(ev[1], model.predict(ev[0]), ev[2])
 
 
-def _ceilings(dataset, seed, train, ev, models):
+def _ceilings(dataset, seed, train, ev, models, skip=()):
     """The full-data rows: plain, and re-weighted to each prior's target distribution."""
     X, y, g = train
     rows = []
@@ -116,6 +117,8 @@ def _ceilings(dataset, seed, train, ev, models):
         weights = {"full data": None,
                    **{CEILING + p: _cell_weights(y, g, power) for p, power in PRIORS.items()}}
         for label, w in weights.items():
+            if label in skip:
+                continue
             rows.append(dict(dataset=dataset.name, seed=seed, model=model_name, method=label,
                              prior="", budget=0, time=0.0,
                              **_fit_score(model_name, seed, X, y, w, ev)))
@@ -152,18 +155,19 @@ def run(phase, seeds, budgets, out_csv, log=lambda m: print(m, flush=True)):
 
 
 def mlp_ceilings(phase, seeds, out_csv, log=lambda m: print(m, flush=True)):
-    """Add the MLP's full-data rows to the CSV (the slow part, run on its own)."""
+    """Add the MLP's full-data rows that the CSV lacks (the slow part, run on its own)."""
     frame = pd.read_csv(out_csv, keep_default_na=False)
-    frame = frame[~((frame.budget == 0) & (frame.model == "MLP"))]
     config = Config(seeds=tuple(seeds), budgets=(), datasets=())
-    rows = []
     for seed in seeds:
         for dataset in PHASES[phase]:
-            rows += _ceilings(dataset, seed, *load_phase_split(dataset, seed, phase, config),
-                              ("MLP",))
-            log(f"seed {seed} {dataset.name}: MLP ceilings done")
-            pd.concat([frame, pd.DataFrame(rows)]).to_csv(out_csv, index=False)
-    return pd.concat([frame, pd.DataFrame(rows)])
+            have = frame[(frame.dataset == dataset.name) & (frame.seed == seed)
+                         & (frame.model == "MLP") & (frame.budget == 0)]
+            rows = _ceilings(dataset, seed, *load_phase_split(dataset, seed, phase, config),
+                             ("MLP",), skip=set(have.method))
+            log(f"seed {seed} {dataset.name}: {len(rows)} MLP ceilings added")
+            frame = pd.concat([frame, pd.DataFrame(rows)])
+            frame.to_csv(out_csv, index=False)
+    return frame
 
 
 def _cell(frame):
