@@ -57,7 +57,7 @@ from sklearn.model_selection import train_test_split
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, _HERE)
 
-from bench_suite import Config, Dataset, _score, load_split, make_model  # noqa: E402
+from bench_suite import Config, _score, load_split, make_model  # noqa: E402
 from tabular_budget import CONFIRM_SETS  # noqa: E402
 
 from skfairdistill import FairDistiller, class_prior_weights  # noqa: E402
