@@ -26,7 +26,9 @@ Three phases; tuning and confirmation on disjoint data:
 
 - ``--phase screen``: on the tuning phase's validation splits (seeds 0-4), whether a
   longer or less noisy COBRA run (3x the iterations, 1024 real rows per cell) brings
-  the set's DEO_M under the square-root prior to its ceiling's, at 200 rows per class.
+  the set's DEO_M under the square-root prior to its ceiling's, at 200 rows per class;
+  random real rows of COBRA's target distribution (groups even within each class) for
+  reference.
 
 Decision rule, fixed before either phase ran (the one candidate, ``"sqrt"``, is a rule
 from the long-tailed-learning literature, not a tuned value):
@@ -74,7 +76,8 @@ PHASES = {
                 dataclasses.replace(CONFIRM_SETS[2], name=IMBALANCED)),
 }
 UNSEEN = ("adult-race", IMBALANCED)
-SCREEN = {"COBRA (defaults)": {}, "COBRA, n_iter 3000": dict(n_iter=3000),
+SCREEN = {"random group-balanced real rows": None,
+          "COBRA (defaults)": {}, "COBRA, n_iter 3000": dict(n_iter=3000),
           "COBRA, batch_size 1024": dict(batch_size=1024),
           "COBRA, n_iter 3000, batch_size 1024": dict(n_iter=3000, batch_size=1024)}
 
@@ -113,6 +116,19 @@ def load_phase_split(dataset, seed, phase, config):
     return (X, y, g), ev
 
 
+def random_balanced_rows(X, y, g, n_per_class, seed):
+    """Real rows drawn at random, n_per_class per class split evenly over its groups."""
+    rng = np.random.default_rng(seed)
+    idx = []
+    for c in np.unique(y):
+        groups = np.unique(g[y == c])
+        for k, a in enumerate(groups):
+            n = n_per_class // len(groups) + (k < n_per_class % len(groups))
+            idx.append(rng.choice(np.flatnonzero((y == c) & (g == a)), n, replace=False))
+    idx = np.concatenate(idx)
+    return X[idx], y[idx]
+
+
 def _fit_score(model_name, seed, X, y, w, ev):
     model = make_model(model_name, seed).fit(X, y, sample_weight=w)
     return _score(ev[1], model.predict(ev[0]), ev[2])
@@ -148,9 +164,12 @@ def run(phase, seeds, budgets, out_csv, log=lambda m: print(m, flush=True)):
             for budget in budgets:
                 for method, options in methods.items():
                     start = time.perf_counter()
-                    X_syn, y_syn = FairDistiller(
-                        n_per_class=budget, device="cpu", random_state=seed, **options
-                    ).fit_resample(X, y, sensitive_features=g)
+                    if options is None:
+                        X_syn, y_syn = random_balanced_rows(X, y, g, budget, seed)
+                    else:
+                        X_syn, y_syn = FairDistiller(
+                            n_per_class=budget, device="cpu", random_state=seed, **options
+                        ).fit_resample(X, y, sensitive_features=g)
                     seconds = time.perf_counter() - start
                     for prior, power in PRIORS.items():
                         w = None if prior == "balanced" else class_prior_weights(y, y_syn, power=power)
