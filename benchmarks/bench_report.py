@@ -374,6 +374,8 @@ _COMPANIONS = (
     ("tabular_budget.md", "python benchmarks/tabular_budget.py (see the commands in it)", None),
     ("class_prior_tune.md", "python benchmarks/class_prior.py --phase tune --seeds 0,1,2", None),
     ("class_prior.md", "python benchmarks/class_prior.py --phase confirm --seeds 0,1,2", None),
+    ("class_prior_screen.md",
+     "python benchmarks/class_prior.py --phase screen --seeds 0,1,2,3,4 --budgets 200", None),
     ("idc_cafe.md", "python benchmarks/idc_cafe.py (see the commands in its docstring)", None),
     ("eval_protocol.md", "python benchmarks/eval_protocol.py --real-epochs 30 --distil 300", None),
     ("threads.md", "python benchmarks/threads.py --repeats 2", None),

@@ -265,8 +265,11 @@ def report(frame, phase, command):
         lines += [f"## {dataset}, {model}", "",
                   "| training set | " + " | ".join(f"{b} rows/class" for b in budgets) + " |",
                   "|---|" + "---|" * len(budgets)]
-        for method, rows in part[part.budget == 0].groupby("method", sort=False):
-            lines.append(f"| {method} | {_cell(rows)} |" + " |" * (len(budgets) - 1))
+        full = part[part.budget == 0]
+        for method in ["full data", *(CEILING + p for p in PRIORS)]:
+            if (full.method == method).any():
+                lines.append(f"| {method} | {_cell(full[full.method == method])} |"
+                             + " |" * (len(budgets) - 1))
         for (method, prior), rows in part[part.budget > 0].groupby(["method", "prior"], sort=False):
             cells = [_cell(rows[rows.budget == b]) for b in budgets]
             lines.append(f"| {method}, prior {prior} | " + " | ".join(cells) + " |")
