@@ -26,9 +26,10 @@ Three phases; tuning and confirmation on disjoint data:
 
 - ``--phase screen``: on the tuning phase's validation splits (seeds 0-4), whether a
   longer or less noisy COBRA run (3x the iterations, 1024 real rows per cell) brings
-  the set's DEO_M under the square-root prior to its ceiling's, at 200 rows per class;
-  random real rows of COBRA's target distribution (groups even within each class) for
-  reference.
+  the set's DEO_M under the square-root prior to its ceiling's, at 200 rows per class,
+  and what the distance (squared L2 instead of COBRA's L1) or FairDD's groupwise target
+  do there; random real rows of COBRA's target distribution (groups even within each
+  class) for reference. A run resumes from its CSV: only the missing rows are made.
 
 Decision rule, fixed before either phase ran (the one candidate, ``"sqrt"``, is a rule
 from the long-tailed-learning literature, not a tuned value):
@@ -79,7 +80,9 @@ UNSEEN = ("adult-race", IMBALANCED)
 SCREEN = {"random group-balanced real rows": None,
           "COBRA (defaults)": {}, "COBRA, n_iter 3000": dict(n_iter=3000),
           "COBRA, batch_size 1024": dict(batch_size=1024),
-          "COBRA, n_iter 3000, batch_size 1024": dict(n_iter=3000, batch_size=1024)}
+          "COBRA, n_iter 3000, batch_size 1024": dict(n_iter=3000, batch_size=1024),
+          "COBRA, distance squared_l2": dict(distance="squared_l2"),
+          "FairDD (alignment groupwise)": dict(alignment="groupwise")}
 
 
 def _cell_weights(y, groups, power):
@@ -153,16 +156,22 @@ def _ceilings(dataset, seed, train, ev, models, skip=()):
 def run(phase, seeds, budgets, out_csv, log=lambda m: print(m, flush=True)):
     config = Config(seeds=tuple(seeds), budgets=tuple(budgets), datasets=())
     methods = SCREEN if phase == "screen" else METHODS
-    rows = []
+    rows, done = [], set()
+    if os.path.exists(out_csv):  # resume: keep the rows there, add the missing ones
+        rows = pd.read_csv(out_csv, keep_default_na=False).to_dict("records")
+        done = {(r["dataset"], r["seed"], r["budget"], r["method"]) for r in rows}
     for seed in seeds:
         for dataset in PHASES[phase]:
             train, ev = load_phase_split(dataset, seed, phase, config)
             X, y, g = train
             # the MLP on the full data costs minutes a fit: its ceilings come with --mlp-ceilings
-            rows += _ceilings(dataset, seed, train, ev, ("LogReg",))
+            rows += _ceilings(dataset, seed, train, ev, ("LogReg",),
+                              skip={m for d, s, b, m in done if (d, s, b) == (dataset.name, seed, 0)})
             log(f"seed {seed} {dataset.name}: full-data ceilings done")
             for budget in budgets:
                 for method, options in methods.items():
+                    if (dataset.name, seed, budget, method) in done:
+                        continue
                     start = time.perf_counter()
                     if options is None:
                         X_syn, y_syn = random_balanced_rows(X, y, g, budget, seed)
