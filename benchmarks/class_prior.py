@@ -29,8 +29,8 @@ Three phases; tuning and confirmation on disjoint data:
 - ``--phase screen``: on the tuning phase's validation splits (seeds 0-4), whether a
   longer or less noisy COBRA run (3x the iterations, 1024 real rows per cell) brings
   the set's DEO_M under the square-root prior to its ceiling's, at 200 rows per class,
-  and what the distance (squared L2 instead of COBRA's L1) or FairDD's groupwise target
-  do there; random real rows of COBRA's target distribution (groups even within each
+  and what the distance (squared L2 instead of COBRA's L1), FairDD's groupwise target
+  or the optimal-transport barycenters (exact and sliced W2) do there; random real rows of COBRA's target distribution (groups even within each
   class) for reference. A run resumes from its CSV: only the missing rows are made.
 
 Decision rule, fixed before either phase ran (the one candidate, ``"sqrt"``, is a rule
@@ -86,7 +86,9 @@ SCREEN = {"random group-balanced real rows": None,
           "COBRA, batch_size 1024": dict(batch_size=1024),
           "COBRA, n_iter 3000, batch_size 1024": dict(n_iter=3000, batch_size=1024),
           "COBRA, distance squared_l2": dict(distance="squared_l2"),
-          "FairDD (alignment groupwise)": dict(alignment="groupwise")}
+          "FairDD (alignment groupwise)": dict(alignment="groupwise"),
+          "COBRA, barycenter wasserstein": dict(barycenter="wasserstein"),
+          "COBRA, barycenter sliced": dict(barycenter="sliced")}
 
 
 def _cell_weights(y, groups, power):
