@@ -1,4 +1,4 @@
-"""The class prior a model learns from a distilled table: the synthetic set's, the data's, or between.
+"""The class prior a model learns from a distilled table: the set's, the data's, or between.
 
 A distilled set has ``n_per_class`` rows of every class, so a model trained on it
 learns equal class priors; Adult is 76 % / 24 %. ``class_prior_weights`` (and
@@ -14,8 +14,7 @@ It also measures the *ceiling* of each prior: a model trained on the full traini
 split re-weighted to the distribution the synthetic set stands for — groups balanced
 within each class (COBRA's barycenter target), the classes at the chosen prior (the
 MLP's ceilings cost minutes a fit and come with ``--mlp-ceilings``, which adds those
-the CSV lacks). A synthetic set
-cannot be expected to beat the full data it summarises.
+the CSV lacks). A synthetic set cannot be expected to beat the full data it summarises.
 
 Three phases; tuning and confirmation on disjoint data:
 
@@ -25,13 +24,14 @@ Three phases; tuning and confirmation on disjoint data:
   and the synthetic table pi=0.7 sep=1.5 with its positives cut to a third (classes
   75 % / 25 %, like Adult's), plus adult-sex's test split, which is *not* unseen (its
   training split was tuned on) but is where issue 14's targets are stated.
-
 - ``--phase screen``: on the tuning phase's validation splits (seeds 0-4), whether a
   longer or less noisy COBRA run (3x the iterations, 1024 real rows per cell) brings
   the set's DEO_M under the square-root prior to its ceiling's, at 200 rows per class,
   and what the distance (squared L2 instead of COBRA's L1), FairDD's groupwise target
-  or the optimal-transport barycenters (exact and sliced W2) do there; random real rows of COBRA's target distribution (groups even within each
-  class) for reference. A run resumes from its CSV: only the missing rows are made.
+  or the optimal-transport barycenters (exact and sliced W2) do there; random real
+  rows of COBRA's target distribution (groups even within each class) for reference.
+
+A run resumes from its CSV: only the missing rows are made.
 
 Decision rule, fixed before either phase ran (the one candidate, ``"sqrt"``, is a rule
 from the long-tailed-learning literature, not a tuned value):
@@ -92,15 +92,13 @@ SCREEN = {"random group-balanced real rows": None,
 
 
 def _cell_weights(y, groups, power):
-    """Full-data weights: groups equal within each class; class shares ∝ real shares ** power."""
+    """Full-data weights: groups equal within each class; classes as ``class_prior_weights``."""
     _, g = np.unique(groups, return_inverse=True)
     cells = np.zeros((y.max() + 1, g.max() + 1))
     np.add.at(cells, (y, g), 1)
-    n_groups = (cells > 0).sum(1)
-    class_share = np.bincount(y).astype(float) ** power
-    class_share /= class_share.sum()
-    w = class_share[y] / (n_groups[y] * cells[y, g])
-    return w / w.mean()
+    # within class c, group a's rows share 1 / n_groups(c) of the class's weight
+    within = cells.sum(1)[y] / ((cells > 0).sum(1)[y] * cells[y, g])
+    return class_prior_weights(y, y, power=power) * within
 
 
 def _cut_positives(X, y, g, seed):
@@ -171,8 +169,8 @@ def run(phase, seeds, budgets, out_csv, log=lambda m: print(m, flush=True)):
             train, ev = load_phase_split(dataset, seed, phase, config)
             X, y, g = train
             # the MLP on the full data costs minutes a fit: its ceilings come with --mlp-ceilings
-            rows += _ceilings(dataset, seed, train, ev, ("LogReg",),
-                              skip={m for d, s, b, m in done if (d, s, b) == (dataset.name, seed, 0)})
+            have = {m for d, s, b, m in done if (d, s, b) == (dataset.name, seed, 0)}
+            rows += _ceilings(dataset, seed, train, ev, ("LogReg",), skip=have)
             log(f"seed {seed} {dataset.name}: full-data ceilings done")
             for budget in budgets:
                 for method, options in methods.items():
@@ -187,7 +185,8 @@ def run(phase, seeds, budgets, out_csv, log=lambda m: print(m, flush=True)):
                         ).fit_resample(X, y, sensitive_features=g)
                     seconds = time.perf_counter() - start
                     for prior, power in PRIORS.items():
-                        w = None if prior == "balanced" else class_prior_weights(y, y_syn, power=power)
+                        w = (None if prior == "balanced"
+                             else class_prior_weights(y, y_syn, power=power))
                         for model_name in ("LogReg", "MLP"):
                             rows.append(dict(dataset=dataset.name, seed=seed, model=model_name,
                                              method=method, prior=prior, budget=budget,
@@ -227,7 +226,8 @@ def decision(frame, datasets, phase):
         part = frame[(frame.dataset == dataset) & (frame.method == "COBRA (defaults)")]
         if part.empty:
             continue
-        means = {p: part[part.prior == p][["accuracy", "deo_max"]].mean() for p in ("balanced", "sqrt")}
+        means = {p: part[part.prior == p][["accuracy", "deo_max"]].mean()
+                 for p in ("balanced", "sqrt")}
         holds = (means["sqrt"].accuracy > means["balanced"].accuracy
                  and means["sqrt"].deo_max <= means["balanced"].deo_max)
         seen = phase == "confirm" and dataset not in UNSEEN
@@ -298,7 +298,7 @@ def main(argv=None):
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--budgets", default="10,50,200")
     parser.add_argument("--out", default=None,
-                        help="path without extension (default results/class_prior[_tune])")
+                        help="path without extension (default results/class_prior[_tune|_screen])")
     parser.add_argument("--from-csv", action="store_true", help="only re-render the report")
     parser.add_argument("--mlp-ceilings", action="store_true",
                         help="add the MLP's full-data rows to the CSV, then render")

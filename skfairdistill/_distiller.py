@@ -204,11 +204,11 @@ class FairDistiller(BaseSampler):
     iteration. Features are standardised internally (constant columns keep their value).
     A fit is all or nothing: if it raises, the estimator keeps its state before the
     call; a ``KeyboardInterrupt`` during the loop ends it early (``interrupted_``).
-    On tables group-balanced k-means (``matching="kmeans"``) is a fast rival: over 24
-    table settings the default was as accurate in 18, 0.2-0.9 points less in 5 of the 8
-    at 10 rows per class. Equal classes cap accuracy on imbalanced tables (Adult: 0.81 at
-    best, full data 0.85); ``DistilledClassifier(class_prior=...)`` buys it back for
-    some fairness (``docs/benchmarks.md``, "Tables across budgets", "Class prior").
+    On tables group-balanced k-means (``matching="kmeans"``) is a fast rival: the default was
+    as accurate in 18 of 24 settings, 0.2-0.9 points less in 5 of the 8 at 10 rows per class;
+    equal classes cap accuracy on imbalanced tables (Adult 0.81, full data 0.85), and
+    ``DistilledClassifier(class_prior=...)`` trades fairness for it (``docs/benchmarks.md``).
+
     A fit never returns NaN or infinite rows: a diverging loss stops it with a
     ``ValueError`` that says to lower ``learning_rate``; sizes that cannot fit in
     memory are refused before anything is allocated. This, large data (memory
