@@ -70,7 +70,9 @@ from skfairdistill import FairDistiller, class_prior_weights  # noqa: E402
 RESULTS = os.path.join(_HERE, "results")
 METHODS = {"COBRA (defaults)": {}, "balanced k-means": {"matching": "kmeans"},
            # the screen's closest to issue 14's 200-row target under "sqrt" (validation)
-           "FairDD (alignment groupwise)": {"alignment": "groupwise"}}
+           "FairDD (alignment groupwise)": {"alignment": "groupwise"},
+           # added after the screen below: every group fitted alone (docs/guides.md)
+           "COBRA, stratify_groups": {"stratify_groups": True}}
 PRIORS = {"balanced": 0.0, "sqrt": 0.5, "data": 1.0}  # the power of the real class shares
 CEILING = "full data, groups balanced, prior "
 IMBALANCED = "synthetic pi=0.7 sep=1.5, classes 75/25"
@@ -88,7 +90,15 @@ SCREEN = {"random group-balanced real rows": None,
           "COBRA, distance squared_l2": dict(distance="squared_l2"),
           "FairDD (alignment groupwise)": dict(alignment="groupwise"),
           "COBRA, barycenter wasserstein": dict(barycenter="wasserstein"),
-          "COBRA, barycenter sliced": dict(barycenter="sliced")}
+          "COBRA, barycenter sliced": dict(barycenter="sliced"),
+          "COBRA, stratify_groups": dict(stratify_groups=True)}
+
+
+# the commands that made each phase's CSV (the screen's later rows: two methods only)
+COMMANDS = {"screen": "python benchmarks/class_prior.py --phase screen --seeds 0,1,2,3,4 "
+                      "--budgets 200`, then `python benchmarks/class_prior.py --phase screen "
+                      "--seeds 0,1,2,3,4 --budgets 10,50 --method 'COBRA (defaults)' "
+                      "--method 'COBRA, stratify_groups'"}
 
 
 def _cell_weights(y, groups, power):
@@ -157,9 +167,11 @@ def _ceilings(dataset, seed, train, ev, models, skip=()):
     return rows
 
 
-def run(phase, seeds, budgets, out_csv, log=lambda m: print(m, flush=True)):
+def run(phase, seeds, budgets, out_csv, only=(), log=lambda m: print(m, flush=True)):
+    """Make the CSV's missing rows (of the ``only`` methods, when given)."""
     config = Config(seeds=tuple(seeds), budgets=tuple(budgets), datasets=())
     methods = SCREEN if phase == "screen" else METHODS
+    methods = {k: v for k, v in methods.items() if not only or k in only}
     rows, done = [], set()
     if os.path.exists(out_csv):  # resume: keep the rows there, add the missing ones
         rows = pd.read_csv(out_csv, keep_default_na=False).to_dict("records")
@@ -214,6 +226,8 @@ def mlp_ceilings(phase, seeds, out_csv, log=lambda m: print(m, flush=True)):
 
 
 def _cell(frame):
+    if frame.empty:
+        return "-"
     a, d = frame.accuracy, frame.deo_max
     return f"{a.mean():.3f} ± {a.std(ddof=0):.3f} / {d.mean():.3f} ± {d.std(ddof=0):.3f}"
 
@@ -299,6 +313,8 @@ def main(argv=None):
     parser.add_argument("--budgets", default="10,50,200")
     parser.add_argument("--out", default=None,
                         help="path without extension (default results/class_prior[_tune|_screen])")
+    parser.add_argument("--method", action="append", default=[],
+                        help="run only this method (repeatable; default: all of the phase)")
     parser.add_argument("--from-csv", action="store_true", help="only re-render the report")
     parser.add_argument("--mlp-ceilings", action="store_true",
                         help="add the MLP's full-data rows to the CSV, then render")
@@ -313,10 +329,10 @@ def main(argv=None):
     elif args.from_csv:
         frame = pd.read_csv(csv, keep_default_na=False)
     else:
-        frame = run(args.phase, seeds, [int(b) for b in args.budgets.split(",")], csv)
-    command = f"python benchmarks/class_prior.py --phase {args.phase} --seeds {args.seeds}"
-    if args.budgets != parser.get_default("budgets"):
-        command += f" --budgets {args.budgets}"
+        frame = run(args.phase, seeds, [int(b) for b in args.budgets.split(",")], csv,
+                    only=args.method)
+    command = COMMANDS.get(args.phase, f"python benchmarks/class_prior.py --phase {args.phase} "
+                                       f"--seeds {args.seeds}")
     with open(out + ".md", "w") as f:
         f.write(report(frame, args.phase, command) + "\n")
 

@@ -11,6 +11,7 @@ from ._device import make_generators, resolve_device
 from ._fitted import fitted_rows
 from ._groups import CellSampler
 from ._sensitive import encode_groups
+from ._strata import make_strata
 from ._initial import initial_rows
 from ._matching import run_matching
 from ._params import check_params
@@ -56,6 +57,14 @@ class FairDistiller(BaseSampler):
         FairDD's sum of distances to every group's mean (Zhou et al., arXiv
         2411.19623); ``"none"`` is plain (vanilla) distillation towards the
         class mean, which leans towards the majority group.
+    stratify_groups : bool, default=False
+        Give every group of a class synthetic rows of its own, each fitted to its
+        group alone (``matching="distribution"`` or ``"kmeans"``): as many per group
+        (``"barycenter"``, ``"groupwise"``: together they match the barycenter) or by
+        group share (``"none"``). A model trained on the set then behaves like one
+        trained on the target distribution, also under
+        ``DistilledClassifier(class_prior="sqrt")``; the groups land in
+        `groups_distilled_`. Details: ``docs/guides.md``.
     preset : {"library", "paper"}, default="library"
         What every ``"auto"`` value below resolves to: ``"library"``, the defaults
         tuned on this project's benchmark, or ``"paper"``, the hyper-parameters of
@@ -146,6 +155,10 @@ class FairDistiller(BaseSampler):
         Their class labels (taken from ``classes_``).
     X_stored_ : ndarray
         The stored images ``matching="idc"`` decodes into ``X_distilled_`` (else the same array).
+    groups_distilled_ : ndarray of shape (n_synthetic,) or None
+        The group (from `groups_`) of every synthetic row with ``stratify_groups=True``
+        and sensitive features, else None: fairlearn's mitigators take it as
+        ``sensitive_features``.
     classes_ : ndarray of shape (n_classes,)
         Class labels seen in ``fit``.
     groups_ : ndarray of shape (n_groups,) or None
@@ -249,6 +262,7 @@ class FairDistiller(BaseSampler):
         n_per_class=10,
         matching="distribution",
         alignment="barycenter",
+        stratify_groups=False,
         preset="library",
         distance="auto",
         barycenter="mean",
@@ -273,6 +287,7 @@ class FairDistiller(BaseSampler):
         self.n_per_class = n_per_class
         self.matching = matching
         self.alignment = alignment
+        self.stratify_groups = stratify_groups
         self.preset = preset
         self.distance = distance
         self.barycenter = barycenter
@@ -391,28 +406,36 @@ class FairDistiller(BaseSampler):
         n_groups = 1 if groups is None else len(groups)
         cells = CellSampler(class_codes, group_codes, len(classes), n_groups, device)
         warn_about_absent_groups(cells.present, classes, groups)
-        real = RealRows(X, device, image_shape=image_shape)
         per_class = np.array([budget[c] for c in classes])
+        # what the matching treats as classes: the classes, or their (class, group) strata
+        strata = None
+        match_cells, match_rows, match_labels = cells, per_class, classes
+        if self.stratify_groups and groups is not None:
+            strata = make_strata(cells, class_codes, group_codes, per_class, self.alignment,
+                                 classes, groups, device)
+            match_cells, match_rows, match_labels = strata.cells, strata.per_stratum, strata.labels
+        real = RealRows(X, device, image_shape=image_shape)
         config = resolve_config(self, X=X, image_shape=image_shape, real=real,
-                                per_class=per_class, cells=cells, device=device,
+                                per_class=match_rows, cells=match_cells, device=device,
                                 has_groups=groups is not None)
-        y_syn = torch.as_tensor(np.repeat(np.arange(len(classes)), per_class), device=device)
+        y_syn = torch.as_tensor(np.repeat(np.arange(len(match_rows)), match_rows), device=device)
         input_shape = image_shape or (real.n_features,)
         if config.matching != "kmeans":
-            X_init = initial_rows(self.init, real, cells, per_class * config.formation_factor**2,
-                                  classes, numpy_rng, torch_rng, alignment=config.alignment)
+            X_init = initial_rows(self.init, real, match_cells,
+                                  match_rows * config.formation_factor**2, match_labels,
+                                  numpy_rng, torch_rng, alignment=config.alignment)
             X_init = X_init.reshape(len(X_init), *input_shape)
         # a factory of the user's is not drawn an extra time to count its work
         if threads is not None and not callable(self.embedding):
             # real rows per iteration: each drawn row embedded once
-            real_rows = int(np.minimum(cells.counts, config.batch_size).sum())
+            real_rows = int(np.minimum(match_cells.counts, config.batch_size).sum())
             threads.size_to(config.network_factory, input_shape, real_rows, len(y_syn), device)
 
         if config.matching == "kmeans":  # no optimisation loop: prototypes
-            result = kmeans_result(real, cells, per_class, classes, config.alignment,
-                                   numpy_rng, input_shape)
+            result = kmeans_result(real, match_cells, match_rows, match_labels,
+                                   config.alignment, numpy_rng, input_shape)
         else:
-            result = run_matching(real, cells, X_init, y_syn, config, torch_rng)
+            result = run_matching(real, match_cells, X_init, y_syn, config, torch_rng)
         if result.interrupted:
             warn_about_interrupt(result.n_iter, config.n_iter)
 
@@ -425,8 +448,11 @@ class FairDistiller(BaseSampler):
         self.loss_history_ = result.loss_history.numpy()
         self.n_iter_ = result.n_iter
         self.interrupted_ = result.interrupted
+        class_of = np.arange(len(classes)) if strata is None else strata.class_of
         self.X_distilled_, self.y_distilled_, self.X_stored_ = fitted_rows(
-            result, real, X.dtype, row_shape, classes, y_syn, config.learning_rate)
+            result, real, X.dtype, row_shape, classes[class_of], y_syn, config.learning_rate)
+        self.groups_distilled_ = (None if strata is None
+                                  else groups[strata.group_of[y_syn.cpu().numpy()]])
 
     def _fit_resample(self, X, y, **params):
         """imblearn's abstract core, with imblearn's contract: validated X, y in, the set out.

@@ -31,6 +31,11 @@ def check_choice(name, value, choices):
         raise ValueError(f"{name} must be one of {list(choices)}; got {value!r}.")
 
 
+def check_bool(name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False; got {value!r}.")
+
+
 def check_random_state(random_state):
     """Accept what ``sklearn.utils.check_random_state`` accepts; refuse the rest clearly."""
     if random_state is None or isinstance(random_state, np.random.RandomState):
@@ -162,6 +167,7 @@ PARAMETERS = {
     "n_per_class": _budget,
     "device": lambda name, value: resolve_device(value),
     "n_threads": lambda name, value: check_n_threads(value),
+    "stratify_groups": lambda name, value: check_bool(name, value),
 }
 
 
@@ -184,4 +190,21 @@ def check_combinations(params):
         raise ValueError(
             f"barycenter={params['barycenter']!r} needs matching='distribution' (it aligns "
             f"embedding distributions); matching={params['matching']!r} uses barycenter='mean'."
+        )
+    if params["stratify_groups"]:
+        _check_stratified(params)
+
+
+def _check_stratified(params):
+    """``stratify_groups=True`` runs library DM or k-means per (class, group) cell."""
+    if params["matching"] not in ("distribution", "kmeans"):
+        raise ValueError(
+            "stratify_groups=True needs matching='distribution' or 'kmeans' (the cells are "
+            f"matched as classes of their own); got matching={params['matching']!r}."
+        )
+    if params["barycenter"] != "mean" or params["preset"] != "library":
+        raise ValueError(
+            "stratify_groups=True needs barycenter='mean' and preset='library' (each group "
+            f"is matched alone); got barycenter={params['barycenter']!r}, "
+            f"preset={params['preset']!r}."
         )
