@@ -1,0 +1,112 @@
+"""stratify_groups=True: every group of a class gets synthetic rows of its own."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skfairdistill import FairDistiller
+from skfairdistill._strata import split_rows
+
+
+def _two_groups(n=1200, seed=0):
+    """Group "b" (20 %) sits 6 standard deviations away from "a" on feature 0."""
+    rng = np.random.default_rng(seed)
+    group = rng.choice(["a", "b"], size=n, p=[0.8, 0.2])
+    X = rng.normal(size=(n, 3))
+    X[:, 0] += 6.0 * (group == "b")
+    y = (X[:, 1] > 0).astype(int)
+    return X, y, group
+
+
+@pytest.mark.parametrize("counts, n_rows, alignment, expected", [
+    ([80, 20], 10, "barycenter", [5, 5]),
+    ([80, 20], 11, "barycenter", [6, 5]),       # the extra row goes to the larger group
+    ([20, 80], 11, "groupwise", [5, 6]),
+    ([80, 20], 10, "none", [7, 3]),             # 1 each, then 8 by share: 6.4 / 1.6
+    ([98, 2], 10, "none", [9, 1]),              # a small group keeps one row
+    ([50, 0, 50], 4, "barycenter", [2, 0, 2]),  # an absent group gets none
+    ([5, 5, 5], 3, "none", [1, 1, 1]),
+])
+def test_split_rows(counts, n_rows, alignment, expected):
+    rows = split_rows(np.array(counts), n_rows, alignment)
+    np.testing.assert_array_equal(rows, expected)
+
+
+@pytest.mark.parametrize("alignment", ["barycenter", "none"])
+def test_rows_follow_split_and_stay_with_their_group(alignment):
+    X, y, group = _two_groups()
+    distiller = FairDistiller(n_per_class=10, n_iter=150, stratify_groups=True,
+                              alignment=alignment, random_state=0)
+    X_syn, y_syn = distiller.fit_resample(X, y, sensitive_features=group)
+    assert X_syn.shape == (20, 3) and np.bincount(y_syn).tolist() == [10, 10]
+    groups = distiller.groups_distilled_
+    for code, label in enumerate(distiller.classes_):
+        counts = distiller.cell_counts_[code]
+        in_class = y_syn == label
+        expected = split_rows(counts, 10, alignment)
+        assert [(groups[in_class] == g).sum() for g in distiller.groups_] == expected.tolist()
+        # each group's rows were fitted to that group alone: they sit nearer it than the
+        # other group, 6 apart
+        means = {g: X[(y == label) & (group == g), 0].mean() for g in "ab"}
+        for g, other in ("ab", "ba"):
+            mine = X_syn[in_class & (groups == g), 0].mean()
+            assert abs(mine - means[g]) < abs(mine - means[other]) - 2
+
+
+def test_kmeans_one_row_per_group_is_the_cell_mean():
+    """One k-means prototype of a stratum is the mean of its (class, group) cell (float32)."""
+    X, y, group = _two_groups()
+    distiller = FairDistiller(n_per_class=2, matching="kmeans", stratify_groups=True,
+                              random_state=0)
+    X_syn, y_syn = distiller.fit_resample(X, y, sensitive_features=group)
+    for row, label, g in zip(X_syn, y_syn, distiller.groups_distilled_):
+        np.testing.assert_allclose(row, X[(y == label) & (group == g)].mean(axis=0), atol=1e-6)
+    # the union of the class is the barycenter: the mean of the group means
+    for label in (0, 1):
+        barycenter = np.mean([X[(y == label) & (group == g)].mean(axis=0) for g in "ab"], axis=0)
+        np.testing.assert_allclose(X_syn[y_syn == label].mean(axis=0), barycenter, atol=1e-6)
+
+
+def test_same_seed_same_rows_and_default_has_no_groups():
+    X, y, group = _two_groups()
+    runs = [FairDistiller(n_per_class=4, n_iter=30, stratify_groups=True, random_state=3)
+            .fit(X, y, sensitive_features=group) for _ in range(2)]
+    np.testing.assert_array_equal(runs[0].X_distilled_, runs[1].X_distilled_)
+    np.testing.assert_array_equal(runs[0].groups_distilled_, runs[1].groups_distilled_)
+    plain = FairDistiller(n_per_class=4, n_iter=30, random_state=3)
+    assert plain.fit(X, y, sensitive_features=group).groups_distilled_ is None
+    with pytest.warns(UserWarning, match="vanilla"):
+        alone = FairDistiller(n_per_class=4, n_iter=30, stratify_groups=True).fit(X, y)
+    assert alone.groups_distilled_ is None
+
+
+def test_dataframes_and_several_sensitive_columns():
+    X, y, group = _two_groups()
+    frame = pd.DataFrame(X, columns=["u", "v", "w"])
+    sensitive = pd.DataFrame({"g": group, "h": np.where(np.arange(len(y)) % 2, "x", "z")})
+    distiller = FairDistiller(n_per_class=8, n_iter=20, stratify_groups=True, random_state=0)
+    X_syn, y_syn = distiller.fit_resample(frame, pd.Series(y), sensitive_features=sensitive)
+    assert list(X_syn.columns) == ["u", "v", "w"]
+    assert set(distiller.groups_distilled_) == {("a", "x"), ("a", "z"), ("b", "x"), ("b", "z")}
+
+
+def test_too_few_rows_for_the_groups_is_refused_before_work():
+    X, y, group = _two_groups()
+    race = np.array(["p", "q", "r"])[np.arange(len(y)) % 3]
+    with pytest.raises(ValueError, match="n_per_class gives it 2 rows") as error:
+        FairDistiller(n_per_class=2, n_iter=10**7, stratify_groups=True).fit(
+            X, y, sensitive_features=race)
+    assert "stratify_groups" in str(error.value)
+
+
+@pytest.mark.parametrize("params, match", [
+    (dict(stratify_groups=1), "stratify_groups must be True or False"),
+    (dict(stratify_groups="yes"), "stratify_groups must be True or False"),
+    (dict(stratify_groups=True, matching="gradient"), "needs matching='distribution'"),
+    (dict(stratify_groups=True, barycenter="sliced"), "needs barycenter='mean'"),
+    (dict(stratify_groups=True, preset="paper"), "preset='library'"),
+])
+def test_bad_combinations_are_refused(params, match):
+    X, y, group = _two_groups(n=100)
+    with pytest.raises(ValueError, match=match):
+        FairDistiller(**params).fit(X, y, sensitive_features=group)
