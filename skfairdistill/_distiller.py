@@ -11,7 +11,7 @@ from ._device import make_generators, resolve_device
 from ._fitted import fitted_rows
 from ._groups import CellSampler
 from ._sensitive import encode_groups
-from ._strata import make_strata
+from ._strata import Strata, make_strata
 from ._initial import initial_rows
 from ._matching import run_matching
 from ._params import check_params
@@ -407,35 +407,35 @@ class FairDistiller(BaseSampler):
         cells = CellSampler(class_codes, group_codes, len(classes), n_groups, device)
         warn_about_absent_groups(cells.present, classes, groups)
         per_class = np.array([budget[c] for c in classes])
-        # what the matching treats as classes: the classes, or their (class, group) strata
-        strata = None
-        match_cells, match_rows, match_labels = cells, per_class, classes
+        # what the matching treats as classes: the classes, or their (class, group) cells
         if self.stratify_groups and groups is not None:
             strata = make_strata(cells, class_codes, group_codes, per_class, self.alignment,
                                  classes, groups, device)
-            match_cells, match_rows, match_labels = strata.cells, strata.per_stratum, strata.labels
+        else:
+            strata = Strata.of_classes(cells, per_class, classes)
         real = RealRows(X, device, image_shape=image_shape)
         config = resolve_config(self, X=X, image_shape=image_shape, real=real,
-                                per_class=match_rows, cells=match_cells, device=device,
+                                per_class=strata.per_stratum, cells=strata.cells, device=device,
                                 has_groups=groups is not None)
-        y_syn = torch.as_tensor(np.repeat(np.arange(len(match_rows)), match_rows), device=device)
+        y_syn = torch.as_tensor(np.repeat(np.arange(len(strata.per_stratum)),
+                                          strata.per_stratum), device=device)
         input_shape = image_shape or (real.n_features,)
         if config.matching != "kmeans":
-            X_init = initial_rows(self.init, real, match_cells,
-                                  match_rows * config.formation_factor**2, match_labels,
+            X_init = initial_rows(self.init, real, strata.cells,
+                                  strata.per_stratum * config.formation_factor**2, strata.labels,
                                   numpy_rng, torch_rng, alignment=config.alignment)
             X_init = X_init.reshape(len(X_init), *input_shape)
         # a factory of the user's is not drawn an extra time to count its work
         if threads is not None and not callable(self.embedding):
             # real rows per iteration: each drawn row embedded once
-            real_rows = int(np.minimum(match_cells.counts, config.batch_size).sum())
+            real_rows = int(np.minimum(strata.cells.counts, config.batch_size).sum())
             threads.size_to(config.network_factory, input_shape, real_rows, len(y_syn), device)
 
         if config.matching == "kmeans":  # no optimisation loop: prototypes
-            result = kmeans_result(real, match_cells, match_rows, match_labels,
+            result = kmeans_result(real, strata.cells, strata.per_stratum, strata.labels,
                                    config.alignment, numpy_rng, input_shape)
         else:
-            result = run_matching(real, match_cells, X_init, y_syn, config, torch_rng)
+            result = run_matching(real, strata.cells, X_init, y_syn, config, torch_rng)
         if result.interrupted:
             warn_about_interrupt(result.n_iter, config.n_iter)
 
@@ -448,10 +448,10 @@ class FairDistiller(BaseSampler):
         self.loss_history_ = result.loss_history.numpy()
         self.n_iter_ = result.n_iter
         self.interrupted_ = result.interrupted
-        class_of = np.arange(len(classes)) if strata is None else strata.class_of
         self.X_distilled_, self.y_distilled_, self.X_stored_ = fitted_rows(
-            result, real, X.dtype, row_shape, classes[class_of], y_syn, config.learning_rate)
-        self.groups_distilled_ = (None if strata is None
+            result, real, X.dtype, row_shape, classes[strata.class_of], y_syn,
+            config.learning_rate)
+        self.groups_distilled_ = (None if strata.group_of is None
                                   else groups[strata.group_of[y_syn.cpu().numpy()]])
 
     def _fit_resample(self, X, y, **params):

@@ -30,25 +30,34 @@ from ._prototypes import row_weights
 
 @dataclass(frozen=True)
 class Strata:
-    """The (class, group) cells the matching runs on as classes.
+    """What the matching runs on as classes: the classes, or their (class, group) cells.
 
     Attributes
     ----------
     cells : CellSampler
-        The real rows by stratum (one group each).
+        The real rows by stratum (strata of cells: one group each).
     per_stratum : ndarray of int
         Synthetic rows of each stratum.
-    class_of, group_of : ndarray of int
-        The class code and group code of each stratum.
-    labels : ndarray of str
-        ``"<class> in group <group>"``, for the warnings that name a class.
+    class_of : ndarray of int
+        The class code of each stratum.
+    group_of : ndarray of int or None
+        The group code of each stratum; None when the strata are the classes.
+    labels : ndarray
+        The class labels, or ``"<class> in group <group>"``, for the warnings that name
+        a class.
     """
 
     cells: CellSampler
     per_stratum: np.ndarray
     class_of: np.ndarray
-    group_of: np.ndarray
+    group_of: object
     labels: np.ndarray
+
+    @classmethod
+    def of_classes(cls, cells, per_class, classes):
+        """The classes themselves (``stratify_groups=False``)."""
+        return cls(cells=cells, per_stratum=per_class, class_of=np.arange(len(classes)),
+                   group_of=None, labels=classes)
 
 
 def split_rows(counts, n_rows, alignment):
