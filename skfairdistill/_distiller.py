@@ -11,7 +11,7 @@ from ._device import make_generators, resolve_device
 from ._fitted import fitted_rows
 from ._groups import CellSampler
 from ._sensitive import encode_groups
-from ._strata import Strata, make_strata
+from ._strata import distil_by_group, plan_rows
 from ._initial import initial_rows
 from ._matching import run_matching
 from ._params import check_params
@@ -407,52 +407,52 @@ class FairDistiller(BaseSampler):
         cells = CellSampler(class_codes, group_codes, len(classes), n_groups, device)
         warn_about_absent_groups(cells.present, classes, groups)
         per_class = np.array([budget[c] for c in classes])
-        # what the matching treats as classes: the classes, or their (class, group) cells
-        if self.stratify_groups and groups is not None:
-            strata = make_strata(cells, class_codes, group_codes, per_class, self.alignment,
-                                 classes, groups, device)
-        else:
-            strata = Strata.of_classes(cells, per_class, classes)
-        real = RealRows(X, device, image_shape=image_shape)
-        config = resolve_config(self, X=X, image_shape=image_shape, real=real,
-                                per_class=strata.per_stratum, cells=strata.cells, device=device,
-                                has_groups=groups is not None)
-        y_syn = torch.as_tensor(np.repeat(np.arange(len(strata.per_stratum)),
-                                          strata.per_stratum), device=device)
-        input_shape = image_shape or (real.n_features,)
-        if config.matching != "kmeans":
-            X_init = initial_rows(self.init, real, strata.cells,
-                                  strata.per_stratum * config.formation_factor**2, strata.labels,
-                                  numpy_rng, torch_rng, alignment=config.alignment)
-            X_init = X_init.reshape(len(X_init), *input_shape)
-        # a factory of the user's is not drawn an extra time to count its work
-        if threads is not None and not callable(self.embedding):
-            # real rows per iteration: each drawn row embedded once
-            real_rows = int(np.minimum(strata.cells.counts, config.batch_size).sum())
-            threads.size_to(config.network_factory, input_shape, real_rows, len(y_syn), device)
-
-        if config.matching == "kmeans":  # no optimisation loop: prototypes
-            result = kmeans_result(real, strata.cells, strata.per_stratum, strata.labels,
-                                   config.alignment, numpy_rng, input_shape)
-        else:
-            result = run_matching(real, strata.cells, X_init, y_syn, config, torch_rng)
-        if result.interrupted:
-            warn_about_interrupt(result.n_iter, config.n_iter)
-
         self.classes_ = classes
         self.groups_ = groups
         self.cell_counts_ = cells.counts
         self.sampling_strategy_ = {c: int(budget[c]) for c in classes}
         self.device_ = device
         self.image_shape_ = image_shape
+        self.groups_distilled_ = None
+        if self.stratify_groups and groups is not None:
+            plan = plan_rows(cells.counts, per_class, self.alignment, classes)
+            pooled = distil_by_group(self, X, class_codes, group_codes, classes, plan,
+                                     row_shape=row_shape, numpy_rng=numpy_rng, threads=threads)
+            self.loss_history_, self.n_iter_ = pooled.loss_history, pooled.n_iter
+            self.interrupted_ = pooled.interrupted
+            self.X_distilled_ = self.X_stored_ = pooled.X
+            self.y_distilled_ = classes[pooled.class_codes]
+            self.groups_distilled_ = groups[pooled.group_codes]
+            return
+        real = RealRows(X, device, image_shape=image_shape)
+        config = resolve_config(self, X=X, image_shape=image_shape, real=real,
+                                per_class=per_class, cells=cells, device=device,
+                                has_groups=groups is not None)
+        y_syn = torch.as_tensor(np.repeat(np.arange(len(classes)), per_class), device=device)
+        input_shape = image_shape or (real.n_features,)
+        if config.matching != "kmeans":
+            X_init = initial_rows(self.init, real, cells, per_class * config.formation_factor**2,
+                                  classes, numpy_rng, torch_rng, alignment=config.alignment)
+            X_init = X_init.reshape(len(X_init), *input_shape)
+        # a factory of the user's is not drawn an extra time to count its work
+        if threads is not None and not callable(self.embedding):
+            # real rows per iteration: each drawn row embedded once
+            real_rows = int(np.minimum(cells.counts, config.batch_size).sum())
+            threads.size_to(config.network_factory, input_shape, real_rows, len(y_syn), device)
+
+        if config.matching == "kmeans":  # no optimisation loop: prototypes
+            result = kmeans_result(real, cells, per_class, classes, config.alignment,
+                                   numpy_rng, input_shape)
+        else:
+            result = run_matching(real, cells, X_init, y_syn, config, torch_rng)
+        if result.interrupted:
+            warn_about_interrupt(result.n_iter, config.n_iter)
+
         self.loss_history_ = result.loss_history.numpy()
         self.n_iter_ = result.n_iter
         self.interrupted_ = result.interrupted
         self.X_distilled_, self.y_distilled_, self.X_stored_ = fitted_rows(
-            result, real, X.dtype, row_shape, classes[strata.class_of], y_syn,
-            config.learning_rate)
-        self.groups_distilled_ = (None if strata.group_of is None
-                                  else groups[strata.group_of[y_syn.cpu().numpy()]])
+            result, real, X.dtype, row_shape, classes, y_syn, config.learning_rate)
 
     def _fit_resample(self, X, y, **params):
         """imblearn's abstract core, with imblearn's contract: validated X, y in, the set out.

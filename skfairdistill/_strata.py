@@ -1,63 +1,44 @@
-"""Group-stratified synthetic rows (``stratify_groups=True``): each group gets rows of its own.
+"""Group-stratified synthetic rows (``stratify_groups=True``): every group distilled on its own.
 
 The ``n_c`` synthetic rows of class ``c`` are split among the groups present in it, and
-each share is fitted to its own group's real rows alone. The alignment decides the
-split, as it decides the weights of the k-means prototypes
+every group is distilled as a data set of its own: its own standardisation, its own
+generators, its share of each class's rows. The alignment decides the split, as it
+decides the weights of the k-means prototypes
 (:func:`~skfairdistill._prototypes.row_weights`): ``"barycenter"`` and ``"groupwise"``
-give every group the same number of rows, so that once each share matches its group
-the class's rows have the group-balanced mixture's mean embedding, COBRA's barycenter,
-under any network; ``"none"`` splits by the groups' shares of the class (vanilla's class
+give every group the same number of rows, so that once each share matches its group the
+class's rows have the group-balanced mixture's mean embedding, COBRA's barycenter, under
+any network; ``"none"`` splits by the groups' shares of the class (vanilla's class
 mean). Every group gets at least one row; when ``n_c`` does not divide evenly, the
 largest groups get the extra rows.
 
 Why: a model trained on such a set behaves like one trained on the target distribution
 itself (the full data with groups balanced within each class), also when its classes
 are re-weighted (``DistilledClassifier(class_prior="sqrt")``), where the shared rows of
-COBRA lose fairness (``docs/guides.md``). And every synthetic row has a group, which a
-fairness mitigator trained on the set (fairlearn's) needs.
-
-The distillers run unchanged on *strata*: every (class, group) cell with rows is a class
-of its own, with one group.
+COBRA lose fairness (``docs/guides.md``). The group's own standardisation matters: with
+one standardisation for all groups the sets were as unfair as COBRA's there (validation
+splits of Adult). And every synthetic row has a group, which a fairness mitigator trained
+on the set (fairlearn's) needs.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.base import clone
 
-from ._groups import CellSampler
+from ._host_rows import HostRows
 from ._prototypes import row_weights
 
 
 @dataclass(frozen=True)
-class Strata:
-    """What the matching runs on as classes: the classes, or their (class, group) cells.
+class PooledRows:
+    """The groups' synthetic sets, pooled class by class (groups in order within a class)."""
 
-    Attributes
-    ----------
-    cells : CellSampler
-        The real rows by stratum (strata of cells: one group each).
-    per_stratum : ndarray of int
-        Synthetic rows of each stratum.
-    class_of : ndarray of int
-        The class code of each stratum.
-    group_of : ndarray of int or None
-        The group code of each stratum; None when the strata are the classes.
-    labels : ndarray
-        The class labels, or ``"<class> in group <group>"``, for the warnings that name
-        a class.
-    """
-
-    cells: CellSampler
-    per_stratum: np.ndarray
-    class_of: np.ndarray
-    group_of: object
-    labels: np.ndarray
-
-    @classmethod
-    def of_classes(cls, cells, per_class, classes):
-        """The classes themselves (``stratify_groups=False``)."""
-        return cls(cells=cells, per_stratum=per_class, class_of=np.arange(len(classes)),
-                   group_of=None, labels=classes)
+    X: np.ndarray
+    class_codes: np.ndarray
+    group_codes: np.ndarray
+    loss_history: np.ndarray  # summed over the groups, iteration by iteration
+    n_iter: int  # iterations every group ran
+    interrupted: bool
 
 
 def split_rows(counts, n_rows, alignment):
@@ -87,25 +68,51 @@ def split_rows(counts, n_rows, alignment):
     return rows
 
 
-def make_strata(cells, class_codes, group_codes, per_class, alignment, classes, groups,
-                device):
-    """The :class:`Strata` of ``cells``; refuses a class with fewer rows than groups."""
-    for label, n_rows, present in zip(classes.tolist(), per_class, cells.present):
-        if n_rows < present.sum():
+def plan_rows(cell_counts, per_class, alignment, classes):
+    """Rows of every (class, group) cell, shape (n_classes, n_groups); refuses too few rows."""
+    for label, n_rows, counts in zip(classes.tolist(), per_class, cell_counts):
+        if n_rows < (counts > 0).sum():
             raise ValueError(
                 f"stratify_groups=True gives every group of a class at least one synthetic "
-                f"row, but class {label!r} has {present.sum()} groups and n_per_class gives "
-                f"it {n_rows} rows. Raise n_per_class or set stratify_groups=False."
+                f"row, but class {label!r} has {(counts > 0).sum()} groups and n_per_class "
+                f"gives it {n_rows} rows. Raise n_per_class or set stratify_groups=False."
             )
-    rows = np.stack([split_rows(counts, n, alignment)
-                     for counts, n in zip(cells.counts, per_class)])
-    class_of, group_of = np.nonzero(rows)
-    stratum_of_cell = np.full(rows.size, -1, dtype=np.int64)
-    stratum_of_cell[class_of * cells.n_groups + group_of] = np.arange(len(class_of))
-    codes = stratum_of_cell[np.asarray(class_codes) * cells.n_groups + group_codes]
-    labels = np.array([f"{classes[c]} in group {groups[a]}" for c, a in zip(class_of, group_of)],
-                      dtype=object)
-    return Strata(
-        cells=CellSampler(codes, np.zeros_like(codes), len(class_of), 1, device),
-        per_stratum=rows[class_of, group_of], class_of=class_of, group_of=group_of,
-        labels=labels)
+    return np.stack([split_rows(counts, n, alignment) for counts, n in zip(cell_counts, per_class)])
+
+
+def distil_by_group(estimator, X, class_codes, group_codes, classes, plan, *, row_shape,
+                    numpy_rng, threads):
+    """Distil every group's rows on their own with ``estimator``'s settings; pool the sets.
+
+    Each group runs on a clone (seeded from ``numpy_rng``) through ``_distil``, which
+    standardises it on its own. After a ``KeyboardInterrupt`` the groups not yet reached
+    run one iteration: their rows are (nearly) their starting rows.
+    """
+    if isinstance(X, HostRows):
+        raise ValueError(
+            "stratify_groups=True distils every group from its rows in memory; X is a "
+            "memory-mapped or Dask array. Load it (np.asarray(X)) or set stratify_groups=False."
+        )
+    seeds = numpy_rng.integers(2**32, size=plan.shape[1])
+    runs, interrupted = [], False
+    for group in np.flatnonzero(plan.sum(axis=0)):
+        rows = group_codes == group
+        present = np.flatnonzero(plan[:, group])
+        run = clone(estimator).set_params(
+            stratify_groups=False, random_state=int(seeds[group]),
+            n_per_class={classes[c]: int(plan[c, group]) for c in present},
+            **({"n_iter": 1} if interrupted else {}))
+        run._distil(X[rows], classes[class_codes[rows]], sensitive_features=np.zeros(rows.sum()),
+                    row_shape=row_shape, threads=threads)
+        interrupted |= run.interrupted_
+        codes = np.searchsorted(classes, run.y_distilled_)
+        runs.append((run, codes, np.full(len(codes), group)))
+    class_of = np.concatenate([codes for _, codes, _ in runs])
+    group_of = np.concatenate([groups for _, _, groups in runs])
+    order = np.lexsort((group_of, class_of))  # class by class, groups in order
+    shortest = min(len(run.loss_history_) for run, _, _ in runs)
+    return PooledRows(
+        X=np.concatenate([run.X_distilled_ for run, _, _ in runs])[order],
+        class_codes=class_of[order], group_codes=group_of[order],
+        loss_history=sum(run.loss_history_[:shortest] for run, _, _ in runs),
+        n_iter=min(run.n_iter_ for run, _, _ in runs), interrupted=interrupted)
