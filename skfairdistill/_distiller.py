@@ -416,7 +416,7 @@ class FairDistiller(BaseSampler):
         self.groups_distilled_ = None
         if self.stratify_groups and groups is not None:
             plan = plan_rows(cells.counts, per_class, self.alignment, classes)
-            pooled = distil_by_group(self, X, class_codes, group_codes, classes, plan,
+            pooled = distil_by_group(self, X, class_codes, group_codes, classes, groups, plan,
                                      row_shape=row_shape, numpy_rng=numpy_rng, threads=threads)
             self.loss_history_, self.n_iter_ = pooled.loss_history, pooled.n_iter
             self.interrupted_ = pooled.interrupted

@@ -20,6 +20,7 @@ splits of Adult). And every synthetic row has a group, which a fairness mitigato
 on the set (fairlearn's) needs.
 """
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,8 +81,8 @@ def plan_rows(cell_counts, per_class, alignment, classes):
     return np.stack([split_rows(counts, n, alignment) for counts, n in zip(cell_counts, per_class)])
 
 
-def distil_by_group(estimator, X, class_codes, group_codes, classes, plan, *, row_shape,
-                    numpy_rng, threads):
+def distil_by_group(estimator, X, class_codes, group_codes, classes, groups, plan, *,
+                    row_shape, numpy_rng, threads):
     """Distil every group's rows on their own with ``estimator``'s settings; pool the sets.
 
     Each group runs on a clone (seeded from ``numpy_rng``) through ``_distil``, which
@@ -102,8 +103,14 @@ def distil_by_group(estimator, X, class_codes, group_codes, classes, plan, *, ro
             stratify_groups=False, random_state=int(seeds[group]),
             n_per_class={classes[c]: int(plan[c, group]) for c in present},
             **({"n_iter": 1} if interrupted else {}))
-        run._distil(X[rows], classes[class_codes[rows]], sensitive_features=np.zeros(rows.sum()),
-                    row_shape=row_shape, threads=threads)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            run._distil(X[rows], classes[class_codes[rows]],
+                        sensitive_features=np.zeros(rows.sum()), row_shape=row_shape,
+                        threads=threads)
+        for warning in caught:  # said again with the group, from the caller's fit
+            warnings.warn(f"In group {groups[group]!r}: {warning.message}", warning.category,
+                          stacklevel=5)
         interrupted |= run.interrupted_
         codes = np.searchsorted(classes, run.y_distilled_)
         runs.append((run, codes, np.full(len(codes), group)))

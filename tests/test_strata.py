@@ -152,3 +152,12 @@ def test_an_interrupt_ends_the_group_and_the_others_keep_their_start(monkeypatch
     assert distiller.n_iter_ == 1  # the second group ran one iteration
     assert distiller.X_distilled_.shape == (8, 3)
     assert np.all(np.isfinite(distiller.X_distilled_))
+
+
+def test_a_warning_of_a_group_names_the_group_and_the_callers_line():
+    X, y, group = _two_groups()
+    few = (group == "a") | (np.arange(len(y)) % 50 == 0)  # a handful of rows of "b"
+    distiller = FairDistiller(n_per_class=40, n_iter=5, stratify_groups=True, random_state=0)
+    with pytest.warns(UserWarning, match="In group 'b': Class") as record:
+        distiller.fit(X[few], y[few], sensitive_features=group[few])
+    assert any(w.filename == __file__ for w in record)
