@@ -311,10 +311,12 @@ def _reading(frame):
 
 def report(frame, phase, command):
     budgets = sorted(b for b in frame.budget.unique() if b > 0)
+    seeds = sorted(int(s) for s in frame.seed.unique())
+    extra = f", seeds {seeds[0]}-{seeds[-1]}" if phase == "confirm" and seeds != [0, 1, 2] else ""
     where = ("validation splits carved from adult-sex's training split" if phase != "confirm"
              else "test splits (adult-race and the 75/25 synthetic table unseen by the tuning)")
     lines = [
-        f"# Class prior ({phase}): the synthetic set's, the data's, or the square-root one",
+        f"# Class prior ({phase}{extra}): the synthetic set's, the data's, or the square-root one",
         "",
         f"Command: `{command}`. {where[0].upper() + where[1:]}; cells are accuracy / DEO_M, "
         f"mean ± std (population) over seeds {sorted(int(s) for s in frame.seed.unique())}. "
@@ -324,7 +326,7 @@ def report(frame, phase, command):
         "ceilings of a set with that target (`benchmarks/class_prior.py`).",
         "",
     ]
-    if phase != "screen":
+    if phase != "screen" and budgets == [10, 50, 200]:  # the rules' settings
         for title, (baseline, candidate) in RULES.items():
             lines += [f"## Decision rule: {title.lower()} (mean over budgets, models and seeds)",
                       "", *decision(frame, [d.name for d in PHASES[phase]], phase, baseline,
