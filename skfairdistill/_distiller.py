@@ -220,7 +220,10 @@ class FairDistiller(BaseSampler):
     On tables group-balanced k-means (``matching="kmeans"``) is a fast rival: the default was
     as accurate in 18 of 24 settings, 0.2-0.9 points less in 5 of the 8 at 10 rows per class;
     equal classes cap accuracy on imbalanced tables (Adult 0.81, full data 0.85), and
-    ``DistilledClassifier(class_prior=...)`` trades fairness for it (``docs/benchmarks.md``).
+    ``DistilledClassifier(class_prior=...)`` trades fairness for it (``docs/benchmarks.md``);
+    with ``stratify_groups=True`` and ``class_prior="sqrt"`` 200 rows per class gave 0.834
+    accuracy and DEO_M 0.06-0.09 on Adult (sex; full data 0.85), but were less fair than the
+    defaults on Adult with race (``docs/guides.md``).
 
     A fit never returns NaN or infinite rows: a diverging loss stops it with a
     ``ValueError`` that says to lower ``learning_rate``; sizes that cannot fit in
