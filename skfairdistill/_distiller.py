@@ -58,11 +58,11 @@ class FairDistiller(BaseSampler):
         2411.19623); ``"none"`` is plain (vanilla) distillation towards the
         class mean, which leans towards the majority group.
     stratify_groups : bool, default=False
-        Give every group of a class synthetic rows of its own, each fitted to its
-        group alone (``matching="distribution"`` or ``"kmeans"``): as many per group
+        Give every group of a class synthetic rows of its own: as many per group
         (``"barycenter"``, ``"groupwise"``: together they match the barycenter) or by
-        group share (``"none"``). A model trained on the set then behaves like one
-        trained on the target distribution, also under
+        group share (``"none"``), every group distilled on its own, on its own
+        standardisation (``matching="distribution"`` or ``"kmeans"``). A model trained
+        on the set then behaves like one trained on the target distribution, also under
         ``DistilledClassifier(class_prior="sqrt")``; the groups land in
         `groups_distilled_`. Details: ``docs/guides.md``.
     preset : {"library", "paper"}, default="library"
@@ -169,7 +169,8 @@ class FairDistiller(BaseSampler):
     sampling_strategy_ : dict
         Resolved budget ``{class_label: n_synthetic_rows}``.
     loss_history_ : ndarray of shape (`n_iter_`,) or (1,)
-        Matching loss at every iteration. With ``matching="kmeans"``, one value:
+        Matching loss at every iteration (``stratify_groups=True``: summed over the
+        groups). With ``matching="kmeans"``, one value:
         the weighted k-means inertia (within-cluster sum of squares, each class's
         weights summing to 1) summed over classes.
     n_iter_ : int

@@ -196,11 +196,11 @@ def check_combinations(params):
 
 
 def _check_stratified(params):
-    """``stratify_groups=True`` runs library DM or k-means per (class, group) cell."""
+    """``stratify_groups=True`` runs the library's DM or k-means on every group alone."""
     if params["matching"] not in ("distribution", "kmeans"):
         raise ValueError(
-            "stratify_groups=True needs matching='distribution' or 'kmeans' (the cells are "
-            f"matched as classes of their own); got matching={params['matching']!r}."
+            "stratify_groups=True needs matching='distribution' or 'kmeans' (every group is "
+            f"distilled on its own); got matching={params['matching']!r}."
         )
     if params["barycenter"] != "mean" or params["preset"] != "library":
         raise ValueError(

@@ -95,7 +95,7 @@ def distil_by_group(estimator, X, class_codes, group_codes, classes, groups, pla
             "memory-mapped or Dask array. Load it (np.asarray(X)) or set stratify_groups=False."
         )
     seeds = numpy_rng.integers(2**32, size=plan.shape[1])
-    runs, interrupted = [], False
+    runs, class_of, group_of, interrupted = [], [], [], False
     for group in np.flatnonzero(plan.sum(axis=0)):
         rows = group_codes == group
         present = np.flatnonzero(plan[:, group])
@@ -112,14 +112,14 @@ def distil_by_group(estimator, X, class_codes, group_codes, classes, groups, pla
             warnings.warn(f"In group {groups[group]!r}: {warning.message}", warning.category,
                           stacklevel=5)
         interrupted |= run.interrupted_
-        codes = np.searchsorted(classes, run.y_distilled_)
-        runs.append((run, codes, np.full(len(codes), group)))
-    class_of = np.concatenate([codes for _, codes, _ in runs])
-    group_of = np.concatenate([groups for _, _, groups in runs])
+        runs.append(run)
+        class_of.append(np.searchsorted(classes, run.y_distilled_))
+        group_of.append(np.full(len(run.y_distilled_), group))
+    class_of, group_of = np.concatenate(class_of), np.concatenate(group_of)
     order = np.lexsort((group_of, class_of))  # class by class, groups in order
-    shortest = min(len(run.loss_history_) for run, _, _ in runs)
+    shortest = min(len(run.loss_history_) for run in runs)
     return PooledRows(
-        X=np.concatenate([run.X_distilled_ for run, _, _ in runs])[order],
+        X=np.concatenate([run.X_distilled_ for run in runs])[order],
         class_codes=class_of[order], group_codes=group_of[order],
-        loss_history=sum(run.loss_history_[:shortest] for run, _, _ in runs),
-        n_iter=min(run.n_iter_ for run, _, _ in runs), interrupted=interrupted)
+        loss_history=sum(run.loss_history_[:shortest] for run in runs),
+        n_iter=min(run.n_iter_ for run in runs), interrupted=interrupted)
