@@ -376,6 +376,7 @@ _COMPANIONS = (
     ("class_prior.md", "python benchmarks/class_prior.py --phase confirm --seeds 0,1,2", None),
     ("class_prior_screen.md", "the two commands shown in it", None),
     ("class_prior_seeds3to5.md", "the command shown in it", None),
+    ("mitigate.md", "python benchmarks/mitigate.py --seeds 0,1,2", None),
     ("idc_cafe.md", "python benchmarks/idc_cafe.py (see the commands in its docstring)", None),
     ("eval_protocol.md", "python benchmarks/eval_protocol.py --real-epochs 30 --distil 300", None),
     ("threads.md", "python benchmarks/threads.py --repeats 2", None),

@@ -81,6 +81,11 @@ def plan_rows(cell_counts, per_class, alignment, classes):
     return np.stack([split_rows(counts, n, alignment) for counts, n in zip(cell_counts, per_class)])
 
 
+def _rows_of(X, rows):
+    """The rows of one group in memory; a memory map or Dask array is read for them only."""
+    return X.take(np.flatnonzero(rows)) if isinstance(X, HostRows) else X[rows]
+
+
 def distil_by_group(estimator, X, class_codes, group_codes, classes, groups, plan, *,
                     row_shape, numpy_rng, threads):
     """Distil every group's rows on their own with ``estimator``'s settings; pool the sets.
@@ -89,11 +94,6 @@ def distil_by_group(estimator, X, class_codes, group_codes, classes, groups, pla
     standardises it on its own. After a ``KeyboardInterrupt`` the groups not yet reached
     run one iteration: their rows are (nearly) their starting rows.
     """
-    if isinstance(X, HostRows):
-        raise ValueError(
-            "stratify_groups=True distils every group from its rows in memory; X is a "
-            "memory-mapped or Dask array. Load it (np.asarray(X)) or set stratify_groups=False."
-        )
     seeds = numpy_rng.integers(2**32, size=plan.shape[1])
     runs, class_of, group_of, interrupted = [], [], [], False
     for group in np.flatnonzero(plan.sum(axis=0)):
@@ -105,7 +105,7 @@ def distil_by_group(estimator, X, class_codes, group_codes, classes, groups, pla
             **({"n_iter": 1} if interrupted else {}))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            run._distil(X[rows], classes[class_codes[rows]],
+            run._distil(_rows_of(X, rows), classes[class_codes[rows]],
                         sensitive_features=np.zeros(rows.sum()), row_shape=row_shape,
                         threads=threads)
         for warning in caught:  # said again with the group, from the caller's fit

@@ -123,14 +123,19 @@ def test_a_fairlearn_mitigator_trains_on_the_set_with_its_groups():
     assert (mitigator.predict(X) == y).mean() > 0.8
 
 
-def test_a_memory_map_is_refused(tmp_path):
-    X, y, group = _two_groups(n=200)
+def test_a_memory_map_gives_the_rows_of_the_array(tmp_path):
+    """A memory-mapped X is read one group at a time; the rows are the in-memory ones."""
+    X, y, group = _two_groups(n=300)
     mapped = np.lib.format.open_memmap(tmp_path / "X.npy", mode="w+", dtype=np.float64,
                                        shape=X.shape)
     mapped[:] = X
-    with pytest.raises(ValueError, match="stratify_groups=True distils every group"):
-        FairDistiller(n_per_class=4, stratify_groups=True).fit(mapped, y,
-                                                                sensitive_features=group)
+    mapped.flush()
+    params = dict(n_per_class=4, n_iter=20, stratify_groups=True, random_state=0)
+    from_map = FairDistiller(**params).fit(np.load(tmp_path / "X.npy", mmap_mode="r"), y,
+                                           sensitive_features=group)
+    in_memory = FairDistiller(**params).fit(X, y, sensitive_features=group)
+    np.testing.assert_array_equal(from_map.X_distilled_, in_memory.X_distilled_)
+    np.testing.assert_array_equal(from_map.groups_distilled_, in_memory.groups_distilled_)
 
 
 def test_an_interrupt_ends_the_group_and_the_others_keep_their_start(monkeypatch):
