@@ -204,6 +204,11 @@ def _distill(args, parser):
         rows[args.target] = pd.Series(y_syn).astype(table.target.dtype)
     except (TypeError, ValueError):
         rows[args.target] = y_syn
+    if distiller.groups_distilled_ is not None:  # --stratify-groups: every row's group
+        groups = pd.DataFrame(list(distiller.groups_distilled_), columns=sensitive)
+        for col in sensitive:
+            if col not in rows.columns:
+                rows[col] = groups[col].to_numpy()
     rows = rows[[col for col in columns if col in rows.columns]]
     _write_table(rows, args.out, out_format, parser)
 
@@ -302,6 +307,7 @@ def _distiller(args, parser):
     return FairDistiller(
         n_per_class=args.n_per_class,
         alignment=args.alignment,
+        stratify_groups=args.stratify_groups,
         n_iter=args.n_iter,
         device=args.device,
         random_state=args.random_state,
@@ -432,6 +438,12 @@ def build_parser():
     distill.add_argument(
         "--keep-sensitive", action="store_true",
         help="keep the sensitive columns among the features (and in the output)",
+    )
+    distill.add_argument(
+        "--stratify-groups", action="store_true",
+        help="give every group its own synthetic rows, each group distilled on its own "
+        "(FairDistiller's stratify_groups); the output then has the sensitive columns: "
+        "every row's group",
     )
     distill.add_argument(
         "--verbose", action="store_true", help="show a progress bar with the matching loss"

@@ -257,6 +257,31 @@ def test_sensitive_columns_are_not_features_by_default(csv_path, tmp_path, capsy
     assert list(pd.read_csv(out).columns) == ["age", "score", "job", "label"]
 
 
+@pytest.mark.parametrize("sensitive, columns", [
+    ("sex", ["age", "sex", "score", "job", "race", "label"]),
+    ("sex,race", ["age", "sex", "score", "job", "race", "label"]),
+])
+def test_stratify_groups_writes_every_rows_group(csv_path, tmp_path, sensitive, columns):
+    out = tmp_path / "synthetic.csv"
+    assert main(["distill", str(csv_path), "--target", "label", "--sensitive", sensitive,
+                 "--n-per-class", "4", "--n-iter", N_ITER, "--out", str(out),
+                 "--stratify-groups"]) == 0
+    rows = pd.read_csv(out)
+    assert list(rows.columns) == columns
+    names = sensitive.split(",")
+    # every group of a class has its share of the class's rows (4 split evenly)
+    for _, part in rows.groupby("label"):
+        counts = part.groupby(names).size()
+        assert counts.sum() == 4 and counts.max() - counts.min() <= 1
+
+
+def test_stratify_groups_from_parquet(parquet_path, tmp_path):
+    """A Parquet table's rows go to a memory map: it is read one group at a time."""
+    out = tmp_path / "synthetic.csv"
+    assert _distill(parquet_path, out, "--stratify-groups") == 0
+    assert set(pd.read_csv(out)["sex"]) == {"F", "M"}
+
+
 def test_same_seed_same_file(csv_path, tmp_path):
     first, second = tmp_path / "a.csv", tmp_path / "b.csv"
     for out in (first, second):
@@ -354,7 +379,7 @@ def test_help_describes_every_option(capsys):
     text = capsys.readouterr().out
     for option in ("--target", "--sensitive", "--n-per-class", "--out", "--alignment",
                    "--n-iter", "--random-state", "--device", "--keep-sensitive", "DATA",
-                   "--batch-rows",
+                   "--batch-rows", "--stratify-groups",
                    "barycenter", "groupwise", "Parquet", "one-hot"):
         assert option in text
 
