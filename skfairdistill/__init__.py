@@ -12,9 +12,9 @@ __version__ = "0.1.0.dev0"
 
 # public name -> (module, attribute); attribute None: the module itself
 _LAZY = {
-    "DistilledClassifier": ("._meta", "DistilledClassifier"),
-    "FairDistiller": ("._distiller", "FairDistiller"),
-    "class_prior_weights": ("._prior", "class_prior_weights"),
+    "DistilledClassifier": ("._estimators", "DistilledClassifier"),
+    "FairDistiller": ("._estimators", "FairDistiller"),
+    "class_prior_weights": ("._estimators", "class_prior_weights"),
     "datasets": (".datasets", None),
     "evaluation": (".evaluation", None),
     "metrics": (".metrics", None),

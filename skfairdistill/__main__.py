@@ -1,12 +1,12 @@
 """Command line: ``python -m skfairdistill demo`` and ``python -m skfairdistill distill``.
 
-The implementation lives in :mod:`skfairdistill._cli`; run
+The implementation lives in :mod:`skfairdistill._cli.main`; run
 ``python -m skfairdistill distill --help`` for the options.
 """
 
 import sys
 
-from ._cli import build_parser, main
+from ._cli.main import build_parser, main
 
 __all__ = ["build_parser", "main"]
 

@@ -16,12 +16,13 @@ statistics ``syn_stats`` of shape (n_classes, dim).
 
 The barycenter itself comes in several kinds (``BARYCENTERS``): ``"mean"`` is the
 above; ``"wasserstein"`` and ``"sliced"`` are distribution-level barycenters of the
-groups' embedding clouds (optimal transport, :mod:`skfairdistill._wasserstein`),
+groups' embedding clouds (optimal transport, :mod:`skfairdistill.experimental._wasserstein`),
 built by :func:`distribution_target`.
 """
 
-from ._wasserstein import BARYCENTERS, DistributionTarget
+from .experimental._wasserstein import BARYCENTERS, DistributionTarget
 
+ALIGNMENTS = ("barycenter", "groupwise", "none")
 DISTANCES = ("l1", "squared_l2")
 
 

@@ -15,8 +15,8 @@ Examples
 >>> distiller = FairDistiller(embedding=narrow, augmentation=SiameseAugment("crop_flip"))
 """
 
-from ._augment import DEFAULT_STRATEGY, NO_COLOR_STRATEGY, OPERATIONS, SiameseAugment
-from ._networks import ConvNet, RandomMLP, default_mlp_width, make_embedding
+from ._nn.augment import DEFAULT_STRATEGY, NO_COLOR_STRATEGY, OPERATIONS, SiameseAugment
+from ._nn.networks import ConvNet, RandomMLP, default_mlp_width, make_embedding
 
 __all__ = [
     "ConvNet",

@@ -239,7 +239,7 @@ def plot_embedding(X, sensitive_features, X_syn, y_syn=None, ax=None, *, max_poi
     from sklearn.preprocessing import StandardScaler
     from sklearn.utils.validation import check_array
 
-    from ._sensitive import encode_groups
+    from ._data.groups import encode_groups
 
     X = check_array(X, dtype=np.float64, input_name="X")
     X_syn = check_array(X_syn, dtype=np.float64, input_name="X_syn")

@@ -1,9 +1,9 @@
-"""Siamese differentiable augmentation (skfairdistill._augment)."""
+"""Siamese differentiable augmentation (skfairdistill._nn.augment)."""
 
 import pytest
 import torch
 
-from skfairdistill._augment import (
+from skfairdistill._nn.augment import (
     DEFAULT_STRATEGY,
     NO_COLOR_STRATEGY,
     OPERATIONS,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from skfairdistill import FairDistiller
-from skfairdistill._config import learning_rate
+from skfairdistill._config.fit_config import learning_rate
 
 
 def _data(seed=0, n=400):

@@ -11,8 +11,8 @@ import skfairdistill._matching._run as matching_run
 from skfairdistill import DistilledClassifier, FairDistiller
 from skfairdistill._matching import cafe
 from skfairdistill._matching._cells import group_weights
-from skfairdistill._networks import make_embedding
-from skfairdistill._presets import cafe_layer_weights
+from skfairdistill._nn.networks import make_embedding
+from skfairdistill._config.presets import cafe_layer_weights
 from skfairdistill.datasets import make_colored_digits
 
 TINY_NET = functools.partial(make_embedding, "convnet", channels=4)

@@ -10,8 +10,8 @@ import pytest
 
 from skfairdistill import FairDistiller
 from skfairdistill.__main__ import build_parser, main
-from skfairdistill._cli import table_format
-from skfairdistill._tabular_io import encode_table, parquet_batches, scan_table
+from skfairdistill._cli.main import table_format
+from skfairdistill._cli.tabular_io import encode_table, parquet_batches, scan_table
 from skfairdistill.preprocessing import TabularEncoder
 
 N_ITER = "5"
@@ -290,7 +290,7 @@ def test_same_seed_same_file(csv_path, tmp_path):
 
 
 def test_threads_option_sets_n_threads(csv_path, tmp_path, capsys):
-    from skfairdistill._cli import _distiller
+    from skfairdistill._cli.main import _distiller
 
     parser = build_parser()
     base = ["distill", str(csv_path), "--target", "label", "--sensitive", "sex",
@@ -398,7 +398,7 @@ def test_demo_options_are_unchanged():
 
 
 def test_demo_runs_the_comparison(monkeypatch, capsys):
-    import skfairdistill._demo as demo
+    import skfairdistill._cli.demo as demo
 
     calls = {}
 

@@ -384,7 +384,7 @@ def test_bad_gzip_is_named(tmp_path):
 @pytest.mark.filterwarnings("ignore:Some groups have no rows")
 def test_loaded_images_go_through_the_distiller_flat_with_image_shape(tmp_path):
     from skfairdistill import FairDistiller
-    from skfairdistill._networks import make_embedding
+    from skfairdistill._nn.networks import make_embedding
 
     write_mnist(tmp_path, per_class=6)
     images, y, groups = load_colored_mnist(path=tmp_path, bias=0.5, random_state=0)

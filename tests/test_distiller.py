@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from skfairdistill import FairDistiller
-from skfairdistill._config import network_factory
-from skfairdistill._groups import CellSampler
+from skfairdistill._config.fit_config import network_factory
+from skfairdistill._data.cells import CellSampler
 
 FAST = dict(n_iter=20, random_state=0)
 

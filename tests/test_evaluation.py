@@ -130,7 +130,7 @@ def test_a_diverging_network_raises():
     (dict(X_test=np.zeros((20, 3, 4, 4))), "X_train has 192 values per row but X_test"),
 ])
 def test_arguments_are_checked_before_training(monkeypatch, change, message):
-    import skfairdistill._evaluation as evaluation
+    import skfairdistill.evaluation._protocol as evaluation
 
     def no_training(*args, **kwargs):
         raise AssertionError("training started")

@@ -18,7 +18,7 @@ import pytest
 import torch
 
 from skfairdistill import FairDistiller
-from skfairdistill._networks import make_embedding
+from skfairdistill._nn.networks import make_embedding
 
 GOLDEN = pathlib.Path(__file__).parent / "data" / "golden_rows.npz"
 TABLE = dict(n_per_class=3, n_iter=5, batch_size=16, random_state=0, device="cpu")

@@ -7,12 +7,12 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from skfairdistill._augment import NO_COLOR_STRATEGY, SiameseAugment
-from skfairdistill._data import RealRows
-from skfairdistill._groups import CellSampler
+from skfairdistill._nn.augment import NO_COLOR_STRATEGY, SiameseAugment
+from skfairdistill._data.rows import RealRows
+from skfairdistill._data.cells import CellSampler
 from skfairdistill._matching import MatchingResult
 from skfairdistill._matching.gradient import layerwise_cosine_distance, match_gradients
-from skfairdistill._networks import make_embedding
+from skfairdistill._nn.networks import make_embedding
 
 from conftest import make_grouped_data
 

@@ -7,8 +7,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skfairdistill._groups import CellSampler
-from skfairdistill._sensitive import encode_groups
+from skfairdistill._data.cells import CellSampler
+from skfairdistill._data.groups import encode_groups
 
 
 def _decode(codes, groups):

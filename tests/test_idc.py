@@ -9,13 +9,13 @@ import torch
 from sklearn.linear_model import LogisticRegression
 
 from skfairdistill import DistilledClassifier, FairDistiller
-from skfairdistill._data import RealRows
-from skfairdistill._groups import CellSampler
+from skfairdistill._data.rows import RealRows
+from skfairdistill._data.cells import CellSampler
 from skfairdistill._matching import idc, match_multiformation
 from skfairdistill._matching.multiformation import decode, encode
-from skfairdistill._networks import make_embedding
-from skfairdistill import _presets
-from skfairdistill._presets import IDC_NETWORK_STEPS, dc_loops
+from skfairdistill._nn.networks import make_embedding
+from skfairdistill._config import presets as _presets
+from skfairdistill._config.presets import IDC_NETWORK_STEPS, dc_loops
 from skfairdistill.datasets import make_colored_digits
 
 SMALL_CONVNET = functools.partial(make_embedding, "convnet", channels=8)

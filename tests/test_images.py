@@ -14,11 +14,11 @@ import pytest
 import torch
 
 import skfairdistill._matching._run as matching_run
-import skfairdistill._networks as networks_module
+import skfairdistill._nn.networks as networks_module
 from skfairdistill import FairDistiller
-from skfairdistill._augment import NO_COLOR_STRATEGY, SiameseAugment
-from skfairdistill._data import RealRows
-from skfairdistill._networks import make_embedding
+from skfairdistill._nn.augment import NO_COLOR_STRATEGY, SiameseAugment
+from skfairdistill._data.rows import RealRows
+from skfairdistill._nn.networks import make_embedding
 
 SMALL_CONVNET = functools.partial(make_embedding, "convnet", channels=4)
 FAST = dict(n_per_class=2, n_iter=3, batch_size=8, random_state=0, device="cpu")

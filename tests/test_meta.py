@@ -19,7 +19,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import check_is_fitted
 
 from skfairdistill import DistilledClassifier, FairDistiller
-from skfairdistill import _meta
+from skfairdistill._estimators import classifier as _meta
 
 _NO_GROUPS = "ignore:sensitive_features is None:UserWarning"
 

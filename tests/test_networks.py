@@ -5,10 +5,10 @@ import functools
 import pytest
 import torch
 
-from skfairdistill import _networks
+from skfairdistill._nn import networks as _networks
 from skfairdistill._matching import warm_up
-from skfairdistill._networks import ConvNet, RandomMLP, make_embedding
-from skfairdistill._random_weights import normal_quantiles, random_bytes, random_signs
+from skfairdistill._nn.networks import ConvNet, RandomMLP, make_embedding
+from skfairdistill._nn.random_weights import normal_quantiles, random_bytes, random_signs
 
 
 def _generator(seed=0, device="cpu"):

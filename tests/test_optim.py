@@ -1,9 +1,9 @@
-"""MomentumSGD (skfairdistill._optim) against torch.optim.SGD."""
+"""MomentumSGD (skfairdistill._nn.optim) against torch.optim.SGD."""
 
 import pytest
 import torch
 
-from skfairdistill._optim import MomentumSGD
+from skfairdistill._nn.optim import MomentumSGD
 
 
 @pytest.mark.parametrize("momentum, weight_decay", [(0.0, 0.0), (0.5, 0.0), (0.9, 0.0),

@@ -3,7 +3,7 @@
 import pytest
 
 from skfairdistill import FairDistiller
-from skfairdistill._params import PARAMETERS, check_params
+from skfairdistill._config.parameters import PARAMETERS, check_params
 
 
 def test_the_table_declares_every_parameter_of_init():

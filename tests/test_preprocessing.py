@@ -46,7 +46,7 @@ def test_unseen_category_decodes_to_missing():
 
 
 def test_demo_encoding_is_the_encoder_in_float32():
-    from skfairdistill._demo import encode_tabular
+    from skfairdistill._cli.demo import encode_tabular
 
     X = _table()
     Z_train, Z_test = encode_tabular(X[:3], X[3:])

@@ -9,9 +9,9 @@ import torch.nn.functional as F
 
 import skfairdistill._matching._run as matching_run
 from skfairdistill import FairDistiller
-from skfairdistill._augment import DEFAULT_STRATEGY
+from skfairdistill._nn.augment import DEFAULT_STRATEGY
 from skfairdistill._matching import warm_up
-from skfairdistill._networks import RandomMLP
+from skfairdistill._nn.networks import RandomMLP
 from skfairdistill._targets import alignment_loss
 
 FAST = dict(n_per_class=2, n_iter=2, random_state=0, device="cpu")
@@ -162,7 +162,7 @@ def test_warm_up_is_plain_sgd_through_a_drawn_head():
 
 def test_warm_up_takes_mini_batches_of_256(monkeypatch):
     steps = []
-    import skfairdistill._training as training_module
+    import skfairdistill._nn.training as training_module
 
     class Counting(training_module.MomentumSGD):
         def step(self):

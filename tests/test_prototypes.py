@@ -8,7 +8,7 @@ import pytest
 from sklearn.cluster import KMeans
 
 from skfairdistill import FairDistiller
-from skfairdistill._prototypes import row_weights
+from skfairdistill._matching.kmeans import row_weights
 
 
 def _imbalanced(seed=0, n=600):

@@ -30,8 +30,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skfairdistill import DistilledClassifier, FairDistiller
-from skfairdistill._augment import SiameseAugment
-from skfairdistill._cli import main
+from skfairdistill._nn.augment import SiameseAugment
+from skfairdistill._cli.main import main
 from skfairdistill._matching._history import (
     CHOICE_CHUNK,
     LOSS_CHUNK,
@@ -244,7 +244,7 @@ def test_integer_columns_with_blanks_stay_integers(tmp_path):
 
 
 def test_boolean_columns_with_blanks_stay_booleans(tmp_path):
-    from skfairdistill._tabular_io import integer_columns_with_blanks
+    from skfairdistill._cli.tabular_io import integer_columns_with_blanks
 
     data = tmp_path / "t.csv"
     lines = ["flag,sex,hours,label"] + [

@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-import skfairdistill._distiller as distiller_module
-import skfairdistill._networks as networks_module
+import skfairdistill._estimators.distiller as distiller_module
+import skfairdistill._nn.networks as networks_module
 from skfairdistill import FairDistiller
-from skfairdistill._groups import CellSampler
+from skfairdistill._data.cells import CellSampler
 
 from conftest import make_grouped_data
 

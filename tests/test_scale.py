@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import torch
 
-import skfairdistill._distiller as distiller_module
+import skfairdistill._estimators.distiller as distiller_module
 from skfairdistill import FairDistiller
-from skfairdistill._data import RealRows
-from skfairdistill._host_rows import HostRows
-from skfairdistill._groups import CellSampler
+from skfairdistill._data.rows import RealRows
+from skfairdistill._data.host_rows import HostRows
+from skfairdistill._data.cells import CellSampler
 
 # on the CPU: bit-identical results, and "no copy" means sharing the caller's memory
 PARAMS = dict(n_per_class=4, n_iter=15, batch_size=32, random_state=0, device="cpu")

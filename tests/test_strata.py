@@ -7,8 +7,8 @@ from fairlearn.reductions import EqualizedOdds, ExponentiatedGradient
 from sklearn.linear_model import LogisticRegression
 
 from skfairdistill import FairDistiller
-from skfairdistill._groups import CellSampler
-from skfairdistill._strata import split_rows
+from skfairdistill._data.cells import CellSampler
+from skfairdistill._estimators.strata import split_rows
 
 
 def _two_groups(n=1200, seed=0):

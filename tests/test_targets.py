@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from skfairdistill._names import ALIGNMENTS
+from skfairdistill._targets import ALIGNMENTS
 from skfairdistill._targets import (
     DISTANCES,
     alignment_loss,

@@ -13,7 +13,7 @@ from threadpoolctl import threadpool_info
 
 import skfairdistill._matching._run as matching_run
 from skfairdistill import DistilledClassifier, FairDistiller
-from skfairdistill._threads import (
+from skfairdistill._runtime.threads import (
     _FLOPS_PER_THREAD,
     FitThreads,
     auto_threads,

@@ -1,4 +1,4 @@
-"""Distribution-level barycenter targets (skfairdistill._wasserstein) and barycenter=."""
+"""Distribution-level barycenter targets (skfairdistill.experimental._wasserstein) and barycenter=."""
 
 import warnings
 
@@ -8,9 +8,9 @@ import torch
 from scipy.stats import norm
 
 from skfairdistill import FairDistiller
-from skfairdistill._networks import RandomMLP
+from skfairdistill._nn.networks import RandomMLP
 from skfairdistill._targets import check_barycenter, distribution_target
-from skfairdistill._wasserstein import (
+from skfairdistill.experimental._wasserstein import (
     BARYCENTERS,
     fixed_point_loss,
     free_support_barycenter,
@@ -280,7 +280,7 @@ def test_uneven_budgets_absent_groups_and_no_groups(multiclass_data, kind):
 @pytest.mark.parametrize("kind", ["wasserstein", "sliced"])
 def test_clouds_are_capped_mini_batches(make_data, monkeypatch, kind):
     """Cells wider than the cloud size are drawn as smaller random mini-batches."""
-    from skfairdistill import _wasserstein
+    from skfairdistill.experimental import _wasserstein
 
     class SmallClouds(FairDistiller):
         def _transport_settings(self):
@@ -351,7 +351,7 @@ def test_groups_per_step_sets_the_number_of_ot_problems(monkeypatch, groups_per_
     """One sampled group per class with one step; every group otherwise (3 + 2 groups)."""
     import ot
 
-    from skfairdistill import _wasserstein
+    from skfairdistill.experimental import _wasserstein
 
     settings = _wasserstein.TransportSettings(groups_per_step=groups_per_step,
                                               fixed_point_steps=steps)

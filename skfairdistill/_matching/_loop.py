@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 from tqdm.auto import tqdm
 
-from .._names import ALIGNMENTS
+from .._targets import ALIGNMENTS
 from ._history import LossHistory
 
 

@@ -20,7 +20,7 @@ def run_matching(real, cells, X_init, y_syn, config, generator):
         into the stored images.
     y_syn : LongTensor of shape (n_syn,)
     config : FitConfig
-        The fit's resolved settings (:mod:`skfairdistill._config`).
+        The fit's resolved settings (:mod:`skfairdistill._config.fit_config`).
     generator : torch.Generator
         The only source of randomness.
 

@@ -1,6 +1,6 @@
 """COBRA's warm start: training a freshly drawn embedding network on the synthetic rows."""
 
-from .._training import linear_head, train_classifier
+from .._nn.training import linear_head, train_classifier
 
 
 def warm_up(network, X_syn, y_syn, n_classes, epochs, generator, *, learning_rate=0.01,
@@ -18,7 +18,7 @@ def warm_up(network, X_syn, y_syn, n_classes, epochs, generator, *, learning_rat
     ``±1 / sqrt(width)``, from ``generator``. The synthetic rows are constants
     here. The distiller's networks have no affine normalisation parameters
     (``ConvNet(affine=False)``), so unlike the authors' ConvNet only the weights,
-    biases and head are trained. The loop is :func:`~skfairdistill._training.train_classifier`.
+    biases and head are trained. The loop is :func:`~skfairdistill._nn.training.train_classifier`.
     """
     head = linear_head(network.width, n_classes, generator)
     train_classifier(network, head, X_syn.detach(), y_syn, epochs, generator,

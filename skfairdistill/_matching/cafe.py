@@ -51,8 +51,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .._optim import MomentumSGD
-from .._training import linear_head, train_epoch
+from .._nn.optim import MomentumSGD
+from .._nn.training import linear_head, train_epoch
 from .._targets import alignment_loss
 from ._cells import class_averaging, group_weights, packing
 from ._loop import check_schedule, input_shape_of, run_loop
@@ -181,8 +181,8 @@ def match_features(
         Real rows per (class, group) cell and synthetic update.
     network_factory : callable
         ``network_factory(input_shape, generator)``; the network needs
-        ``features(X)`` (:class:`~skfairdistill._networks.ConvNet`,
-        :class:`~skfairdistill._networks.RandomMLP`).
+        ``features(X)`` (:class:`~skfairdistill._nn.networks.ConvNet`,
+        :class:`~skfairdistill._nn.networks.RandomMLP`).
     outer_loops : int
         Most synthetic updates per drawn network.
     inner_steps : int

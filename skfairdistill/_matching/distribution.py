@@ -12,7 +12,7 @@ This module knows nothing about pandas or scikit-learn.
 
 import torch
 
-from .._optim import MomentumSGD
+from .._nn.optim import MomentumSGD
 from .._targets import alignment_loss, distribution_target
 from ._cells import class_averaging, packing
 from ._history import choose_in_chunks
@@ -60,7 +60,7 @@ def match_distributions(
         Real rows per (class, group) cell and iteration.
     network_factory : callable
         ``network_factory(input_shape, generator)`` draws a fresh embedding network
-        (see :func:`skfairdistill._networks.make_embedding`).
+        (see :func:`skfairdistill._nn.networks.make_embedding`).
     warm_start_epochs : int
         COBRA's warm start: epochs of training of each drawn network on the
         current synthetic rows before it is used (0: purely random networks;
@@ -74,7 +74,7 @@ def match_distributions(
         ``"mean"``: the alignment's mean target. Otherwise a distribution-level
         barycenter of every class's group embedding clouds, pulled towards with an
         optimal transport loss (``alignment`` is then not used; see
-        :mod:`skfairdistill._wasserstein`).
+        :mod:`skfairdistill.experimental._wasserstein`).
     transport : TransportSettings or None, default=None
         The optimal-transport settings of those barycenters (None: the defaults).
 

@@ -42,7 +42,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .._optim import MomentumSGD
+from .._nn.optim import MomentumSGD
 from ._cells import group_weights as cell_weights
 from ._loop import check_schedule, input_shape_of, run_loop
 
@@ -181,7 +181,7 @@ def match_gradients(
         Real rows per (class, group) cell and step.
     network_factory : callable
         ``network_factory(input_shape, generator)`` returns a freshly drawn
-        embedding network (see :func:`skfairdistill._networks.make_embedding`,
+        embedding network (see :func:`skfairdistill._nn.networks.make_embedding`,
         e.g. ``functools.partial(make_embedding, "auto")``); a linear head is added.
     inner_steps : int
         Classifier training steps on the synthetic set between outer loops.

@@ -36,8 +36,8 @@ This module knows nothing about pandas or scikit-learn.
 
 import torch
 
-from .._optim import MomentumSGD
-from .._presets import IDC_NETWORK_BATCH, IDC_NETWORK_MOMENTUM
+from .._nn.optim import MomentumSGD
+from .._config.presets import IDC_NETWORK_BATCH, IDC_NETWORK_MOMENTUM
 from ._loop import check_schedule, input_shape_of
 from .gradient import run_gradient_loop, train_step
 from .multiformation import check_divisible, decode

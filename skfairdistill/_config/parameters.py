@@ -13,14 +13,14 @@ import numbers
 
 import numpy as np
 
-from . import _presets
-from ._augment import SiameseAugment, parse_strategy
-from ._checks import check_int
-from ._device import resolve_device
-from ._names import ALIGNMENTS
-from ._networks import EMBEDDINGS
-from ._targets import BARYCENTERS, DISTANCES, check_barycenter
-from ._threads import check_n_threads
+from . import presets as _presets
+from .._nn.augment import SiameseAugment, parse_strategy
+from .._checks import check_int
+from .._runtime.device import resolve_device
+from .._targets import ALIGNMENTS
+from .._nn.networks import EMBEDDINGS
+from .._targets import BARYCENTERS, DISTANCES, check_barycenter
+from .._runtime.threads import check_n_threads
 
 INITS = ("real", "noise", "kmeans")
 MATCHINGS = ("distribution", "gradient", "kmeans", "idc", "cafe")

@@ -31,7 +31,7 @@ import numbers
 import torch
 import torch.nn.functional as F
 
-from ._random_weights import normal_quantiles, random_signs
+from .random_weights import normal_quantiles, random_signs
 
 
 

@@ -6,7 +6,7 @@ Three kinds of ``X`` reach :class:`RealRows`:
   mini-batch;
 - any other in-memory array (float64 after validation): standardised in float64
   blocks into one float32 copy on the device;
-- a :class:`~skfairdistill._host_rows.HostRows` — a memory-mapped file or a Dask
+- a :class:`~skfairdistill._data.host_rows.HostRows` — a memory-mapped file or a Dask
   array, possibly larger than memory: it stays where it is. Its column statistics
   are computed in row blocks, and each draw reads only the rows it needs (sorted,
   without duplicates).
@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import assert_all_finite
 
-from ._host_rows import HostRows
+from .host_rows import HostRows
 
 # Rows are standardised, and column statistics computed, in float64 blocks of about
 # this many values (32 MiB), so a large X never needs a float64 copy of its size.

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .preprocessing import TabularEncoder, _is_number
+from ..preprocessing import TabularEncoder, _is_number
 
 # bytes read at a time from each column of a Parquet file
 _READ_BUFFER = 2**18

@@ -11,7 +11,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ._optim import MomentumSGD
+from .optim import MomentumSGD
 
 
 def linear_head(width, n_classes, generator):
@@ -41,11 +41,11 @@ def train_classifier(network, head, X, y, epochs, generator, *, learning_rate, b
 
     Each epoch shuffles the rows (``torch.randperm``) and takes mini-batches of
     ``batch_size`` (the last one smaller), each augmented when ``augment`` is given
-    (one transform per image), through SGD (:class:`~skfairdistill._optim.MomentumSGD`).
+    (one transform per image), through SGD (:class:`~skfairdistill._nn.optim.MomentumSGD`).
 
     Parameters
     ----------
-    network : network of the :mod:`skfairdistill._networks` interface
+    network : network of the :mod:`skfairdistill._nn.networks` interface
     head : (Tensor, Tensor)
         The linear head, from :func:`linear_head`.
     X : Tensor of shape (n, ...)

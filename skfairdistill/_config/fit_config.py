@@ -1,10 +1,10 @@
 """The resolved configuration of one fit: every "auto" value decided once, from estimator and data.
 
 :func:`resolve_config` reads the estimator's parameters (already checked by
-:mod:`skfairdistill._params`) and the data it needs (the images' shape, the
+:mod:`skfairdistill._config.parameters`) and the data it needs (the images' shape, the
 budget, the scale of the rows) and returns one frozen :class:`FitConfig`; the
 matching package reads nothing else. The rules of the presets live in
-:mod:`skfairdistill._presets`; explicit values win over them. The checks of
+:mod:`skfairdistill._config.presets`; explicit values win over them. The checks of
 parameters against the data (``image_shape`` against ``X``, an ``n_per_class``
 dict against the classes of ``y``) are here too.
 """
@@ -16,13 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from . import _presets
-from ._augment import SiameseAugment
-from ._memory import check_memory
-from ._networks import make_embedding
-from ._params import check_int
-from ._validation import as_chw, in_unit_range
-from ._wasserstein import TransportSettings
+from . import presets as _presets
+from .._nn.augment import SiameseAugment
+from .._runtime.memory import check_memory
+from .._nn.networks import make_embedding
+from .parameters import check_int
+from .._data.validation import as_chw, in_unit_range
+from ..experimental._wasserstein import TransportSettings
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class FitConfig:
 def resolve_config(estimator, *, X, image_shape, real, per_class, cells, device, has_groups):
     """The :class:`FitConfig` of ``estimator`` on this data; refuses a fit too big for the device.
 
-    The memory check (:func:`~skfairdistill._memory.check_memory`) runs once the batch
+    The memory check (:func:`~skfairdistill._runtime.memory.check_memory`) runs once the batch
     size is known and before anything of the synthetic set's size is allocated.
 
     Parameters

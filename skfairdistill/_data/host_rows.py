@@ -6,7 +6,7 @@ read from its file with ``pread`` (located through ``/proc/self/maps``, several
 reads in flight on a small thread pool) where that is possible, through the
 mapping otherwise. :func:`validate_host_rows` is scikit-learn's ``validate_data``
 for such an ``X``. No torch here: this module hands NumPy arrays to
-:mod:`skfairdistill._data`.
+:mod:`skfairdistill._data.rows`.
 """
 
 import mmap

@@ -16,18 +16,18 @@ import torch
 from sklearn.utils import check_array, column_or_1d
 from sklearn.utils.multiclass import type_of_target
 
-from ._augment import DEFAULT_STRATEGY, SiameseAugment
-from ._data import RealRows
-from ._device import make_generators, resolve_device
-from ._matching._history import DivergenceError
-from ._networks import make_embedding
-from ._params import (check_augmentation, check_image_shape, check_int, check_positive,
+from .._nn.augment import DEFAULT_STRATEGY, SiameseAugment
+from .._data.rows import RealRows
+from .._runtime.device import make_generators, resolve_device
+from .._matching._history import DivergenceError
+from .._nn.networks import make_embedding
+from .._config.parameters import (check_augmentation, check_image_shape, check_int, check_positive,
                       check_random_state)
-from ._sensitive import encode_groups
-from ._threads import FitThreads, check_n_threads
-from ._training import head_logits, linear_head, train_classifier
-from ._validation import as_chw, flatten_images, float_dtypes
-from .metrics._equalized_odds import _class_gaps, check_sensitive_column
+from .._data.groups import encode_groups
+from .._runtime.threads import FitThreads, check_n_threads
+from .._nn.training import head_logits, linear_head, train_classifier
+from .._data.validation import as_chw, flatten_images, float_dtypes
+from ..metrics._equalized_odds import _class_gaps, check_sensitive_column
 
 # The authors' optimiser of the evaluated networks (FairDD and COBRA utils.py, evaluate_synset)
 MOMENTUM = 0.9

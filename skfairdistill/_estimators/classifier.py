@@ -12,8 +12,8 @@ from sklearn.base import (
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, column_or_1d, has_fit_parameter
 
-from ._distiller import FairDistiller
-from ._prior import class_prior_weights
+from .distiller import FairDistiller
+from .prior import class_prior_weights
 
 # class_prior -> the power of class_prior_weights (None: the synthetic set's own prior)
 _CLASS_PRIORS = {"balanced": None, "sqrt": 0.5, "data": 1.0}

@@ -15,7 +15,7 @@ for vanilla DM (Zhao & Bilen, WACV 2023) and FairDD-DM (Zhou et al., arXiv
 
 import math
 
-from ._augment import DEFAULT_STRATEGY, NO_COLOR_STRATEGY
+from .._nn.augment import DEFAULT_STRATEGY, NO_COLOR_STRATEGY
 
 PRESETS = ("library", "paper")
 

@@ -21,7 +21,7 @@ The clustering runs on the caller's scale of ``X`` (k-means is not
 scale-invariant), not on the standardised rows the optimisation loops use: on
 Adult (one-hot and standardised features, a validation split of the training
 data) standardising the one-hot columns cost 2-4 points of accuracy at 50 rows
-per class. This module sees :class:`skfairdistill._data.RealRows` and NumPy; it
+per class. This module sees :class:`skfairdistill._data.rows.RealRows` and NumPy; it
 knows nothing about pandas or the estimator.
 """
 
@@ -32,8 +32,8 @@ import torch
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 
-from ._matching import MatchingResult
-from ._validation import warn_about_small_classes
+from . import MatchingResult
+from .._data.validation import warn_about_small_classes
 
 # A (class, group) cell with more rows than this is represented by a uniform random
 # sample of this many, keeping the cell's total weight: the cost of k-means grows

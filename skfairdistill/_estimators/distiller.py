@@ -4,20 +4,20 @@ import numpy as np
 import torch
 from imblearn.base import BaseSampler
 
-from ._config import resolve_budget, resolve_config, resolve_image_shape
-from ._containers import ContainerRoundTrip
-from ._data import RealRows
-from ._device import make_generators, resolve_device
-from ._fitted import fitted_rows
-from ._groups import CellSampler
-from ._sensitive import encode_groups
-from ._strata import distil_by_group, plan_rows
-from ._initial import initial_rows
-from ._matching import run_matching
-from ._params import check_params
-from ._prototypes import kmeans_result
-from ._threads import FitThreads
-from ._validation import (
+from .._config.fit_config import resolve_budget, resolve_config, resolve_image_shape
+from .._data.containers import ContainerRoundTrip
+from .._data.rows import RealRows
+from .._runtime.device import make_generators, resolve_device
+from .._data.fitted import fitted_rows
+from .._data.cells import CellSampler
+from .._data.groups import encode_groups
+from .strata import distil_by_group, plan_rows
+from .._matching.initial import initial_rows
+from .._matching import run_matching
+from .._config.parameters import check_params
+from .._matching.kmeans import kmeans_result
+from .._runtime.threads import FitThreads
+from .._data.validation import (
     check_classification_target,
     flatten_images,
     warn_about_interrupt,
@@ -25,7 +25,7 @@ from ._validation import (
     validate_X_y,
     warn_about_absent_groups,
 )
-from ._wasserstein import TransportSettings
+from ..experimental._wasserstein import TransportSettings
 
 
 class FairDistiller(BaseSampler):
@@ -394,7 +394,7 @@ class FairDistiller(BaseSampler):
         """Guts of fit: validated 2-D float ``X``, 1-D ``y``; sets the fitted attributes only.
 
         ``row_shape``: one row's shape as the caller gave it (images), else None.
-        ``threads``: the fit's :class:`~skfairdistill._threads.FitThreads`.
+        ``threads``: the fit's :class:`~skfairdistill._runtime.threads.FitThreads`.
         """
         image_shape = resolve_image_shape(self, row_shape, X.shape[1])
         classes, class_codes = np.unique(y, return_inverse=True)

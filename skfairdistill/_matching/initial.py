@@ -4,8 +4,8 @@ import warnings
 
 import torch
 
-from ._prototypes import balanced_kmeans
-from ._validation import warn_about_small_classes
+from .kmeans import balanced_kmeans
+from .._data.validation import warn_about_small_classes
 
 
 def initial_rows(init, real, cells, per_class, classes, numpy_rng, torch_rng, *, alignment):

@@ -4,7 +4,7 @@ The ``n_c`` synthetic rows of class ``c`` are split among the groups present in 
 every group is distilled as a data set of its own: its own standardisation, its own
 generators, its share of each class's rows. The alignment decides the split, as it
 decides the weights of the k-means prototypes
-(:func:`~skfairdistill._prototypes.row_weights`): ``"barycenter"`` and ``"groupwise"``
+(:func:`~skfairdistill._matching.kmeans.row_weights`): ``"barycenter"`` and ``"groupwise"``
 give every group the same number of rows, so that once each share matches its group the
 class's rows have the group-balanced mixture's mean embedding, COBRA's barycenter, under
 any network; ``"none"`` splits by the groups' shares of the class (vanilla's class
@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.base import clone
 
-from ._host_rows import HostRows
-from ._prototypes import row_weights
+from .._data.host_rows import HostRows
+from .._matching.kmeans import row_weights
 
 
 @dataclass(frozen=True)

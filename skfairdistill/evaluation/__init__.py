@@ -14,6 +14,6 @@ Examples
 >>> # print(result)  # accuracy 0.912 ± 0.010, DEO_M ... (5 networks, cuda)
 """
 
-from ._evaluation import SyntheticEvaluation, evaluate_synthetic
+from ._protocol import SyntheticEvaluation, evaluate_synthetic
 
 __all__ = ["SyntheticEvaluation", "evaluate_synthetic"]

@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d, validate_data
 
-from ._host_rows import validate_host_rows
+from .host_rows import validate_host_rows
 
 
 def validate_X_y(estimator, X, y):

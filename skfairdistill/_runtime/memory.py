@@ -6,7 +6,7 @@ import os
 import numpy as np
 import torch
 
-from ._networks import default_mlp_width
+from .._nn.networks import default_mlp_width
 
 
 def _device_memory(device):

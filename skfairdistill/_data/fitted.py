@@ -1,6 +1,6 @@
 """A matching result as fitted attributes: the caller's scale, dtype, image shape and labels."""
 
-from ._validation import check_finite_rows
+from .validation import check_finite_rows
 
 
 def fitted_rows(result, real, dtype, row_shape, classes, y_syn, learning_rate):

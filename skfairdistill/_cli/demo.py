@@ -17,10 +17,10 @@ from imblearn.under_sampling import ClusterCentroids
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
-from ._distiller import FairDistiller
-from .datasets import load_adult
-from .metrics import deo_max, deo_mean
-from .preprocessing import TabularEncoder
+from .._estimators.distiller import FairDistiller
+from ..datasets import load_adult
+from ..metrics import deo_max, deo_mean
+from ..preprocessing import TabularEncoder
 
 METHODS = {
     "vanilla": "none",

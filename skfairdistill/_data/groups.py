@@ -6,7 +6,7 @@ Torch-free, so that plotting and the metrics can encode groups without importing
 import numpy as np
 import pandas as pd
 
-from ._host_rows import is_dask_array
+from .host_rows import is_dask_array
 
 
 def encode_groups(sensitive_features, n_samples):

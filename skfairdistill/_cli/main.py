@@ -9,14 +9,14 @@ import time
 import warnings
 from pathlib import Path
 
-from ._names import ALIGNMENTS
+from .._targets import ALIGNMENTS
 
 DEFAULT_BATCH_ROWS = 65536
 _COMPRESSED = (".gz", ".bz2", ".zip", ".xz", ".zst")
 
 
 def _demo(args, parser):
-    from ._demo import markdown_table, run_demo, summarise
+    from .demo import markdown_table, run_demo, summarise
 
     start = time.perf_counter()
     results = run_demo(
@@ -59,7 +59,7 @@ def _open_table(path, fmt, batch_rows, parser):
     A Parquet file is only opened here (its schema read); its rows are read later, in
     batches of ``batch_rows``. A CSV file is read whole and is one batch.
     """
-    from ._tabular_io import integer_columns_with_blanks, parquet_batches, parquet_columns
+    from .tabular_io import integer_columns_with_blanks, parquet_batches, parquet_columns
 
     try:
         if fmt == "parquet":
@@ -256,7 +256,7 @@ def _feature_columns(args, parser, columns, sensitive):
 
 def _encode(args, parser, batches, features, sensitive, directory):
     """Scan the table, check it, encode its complete rows (in ``directory`` if given)."""
-    from ._tabular_io import encode_table, scan_table
+    from .tabular_io import encode_table, scan_table
 
     try:
         table = scan_table(batches, features=features, target=args.target, sensitive=sensitive)
@@ -297,8 +297,8 @@ def _missing_summary(missing, limit=5):
 
 def _distiller(args, parser):
     """The FairDistiller of the options; a bad --device is an error before any reading."""
-    from ._device import resolve_device
-    from ._distiller import FairDistiller
+    from .._runtime.device import resolve_device
+    from .._estimators.distiller import FairDistiller
 
     try:
         resolve_device(args.device)

@@ -1,0 +1,1 @@
+"""The command line (``python -m skfairdistill``): the demo, distilling a file, tabular file I/O."""
