@@ -43,7 +43,7 @@ embedding = functools.partial(
     make_embedding, "convnet", channels=4 if QUICK else 32, norm="none"
 )
 settings = dict(n_per_class=10, n_iter=3 if QUICK else 300, batch_size=64,
-                embedding=embedding, random_state=0)
+                matching_params={"embedding": embedding}, random_state=0)
 
 
 def flat_model():

@@ -14,17 +14,9 @@ statistics ``syn_stats`` of shape (n_classes, dim).
   groups' statistics, :math:`b_y = |A_y|^{-1} \sum_{a \in A_y} \mu_{a|y}`, whatever
   the group sizes.
 
-The barycenter itself comes in several kinds (``BARYCENTERS``): ``"mean"`` is the
-above; ``"wasserstein"`` and ``"sliced"`` are distribution-level barycenters of the
-groups' embedding clouds (optimal transport, :mod:`skfairdistill.experimental._wasserstein`),
-built by :func:`distribution_target`.
+A distribution-level barycenter of the groups' embedding clouds, instead of the mean,
+is experimental: :mod:`skfairdistill.experimental`.
 """
-
-from .experimental._wasserstein import BARYCENTERS, DistributionTarget
-
-ALIGNMENTS = ("barycenter", "groupwise", "none")
-DISTANCES = ("l1", "squared_l2")
-
 
 def distance(a, b, kind):
     """Distance between statistics along the last axis ("l1" or "squared_l2")."""
@@ -60,46 +52,3 @@ def alignment_loss(group_stats, present, shares, syn_stats, *, alignment, kind):
     else:
         target = class_mean(group_stats, shares)
     return distance(target, syn_stats, kind).sum()
-
-
-def check_barycenter(alignment, barycenter):
-    """Raise a ValueError unless the barycenter kind fits the alignment.
-
-    Distribution-level barycenters replace the mean of COBRA's target; FairDD's
-    groupwise sum and vanilla distillation have no barycenter to replace.
-    """
-    if not isinstance(barycenter, str) or barycenter not in BARYCENTERS:
-        raise ValueError(f"barycenter must be one of {list(BARYCENTERS)}; got {barycenter!r}.")
-    if barycenter != "mean" and alignment != "barycenter":
-        raise ValueError(
-            f"barycenter={barycenter!r} needs alignment='barycenter' (the distribution-level "
-            f"barycenter replaces COBRA's mean target); got alignment={alignment!r}. Use "
-            "barycenter='mean' with the other alignments."
-        )
-
-
-def distribution_target(barycenter, present, y_syn, generator, transport=None):
-    """The loss object of a distribution-level barycenter, or None for ``"mean"``.
-
-    Parameters
-    ----------
-    barycenter : {"mean", "wasserstein", "sliced"}
-    present : ndarray of bool, shape (n_classes, n_groups)
-        Cells with real rows; each class's barycenter uses its present groups with
-        weight ``1 / |A_y|``. With a single group (no sensitive features) the
-        target is the class's own embedding distribution.
-    y_syn : LongTensor of shape (n_syn,)
-    generator : torch.Generator
-    transport : TransportSettings or None, default=None
-        The optimal-transport settings (None: the defaults).
-
-    Returns
-    -------
-    DistributionTarget or None
-        Called as ``target(embedded, weights, syn_embedded)`` with the per-cell
-        real embeddings ``(n_cells, m, d)``, their 0/1 weights ``(n_cells, m)`` and
-        the synthetic embeddings ``(n_syn, d)``; returns the loss summed over classes.
-    """
-    if barycenter == "mean":
-        return None
-    return DistributionTarget(barycenter, present, y_syn, generator, transport)

@@ -1,4 +1,4 @@
-"""Embedding networks and image augmentation, for ``FairDistiller(embedding=..., augmentation=...)``.
+"""Embedding networks and image augmentation, for ``FairDistiller(matching_params={"embedding": ..., "augmentation": ...})``.
 
 The public face of the building blocks the distiller draws every iteration: use
 :func:`make_embedding` with options to build an embedding factory (for example
@@ -12,7 +12,8 @@ Examples
 >>> from skfairdistill import FairDistiller
 >>> from skfairdistill.networks import SiameseAugment, make_embedding
 >>> narrow = functools.partial(make_embedding, "convnet", channels=32, norm="none")
->>> distiller = FairDistiller(embedding=narrow, augmentation=SiameseAugment("crop_flip"))
+>>> distiller = FairDistiller(matching_params={
+...     "embedding": narrow, "augmentation": SiameseAugment("crop_flip")})
 """
 
 from ._nn.augment import DEFAULT_STRATEGY, NO_COLOR_STRATEGY, OPERATIONS, SiameseAugment

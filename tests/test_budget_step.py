@@ -5,6 +5,7 @@ import pytest
 
 from skfairdistill import FairDistiller
 from skfairdistill._config.fit_config import learning_rate
+from skfairdistill._config.parameters import check_params
 
 
 def _data(seed=0, n=400):
@@ -59,8 +60,12 @@ def test_gradient_matching_and_a_number_keep_their_step():
     X, y, A = _data()
     one = FairDistiller(n_per_class=20, n_iter=3, random_state=0).fit(
         X, y, sensitive_features=A)
-    assert learning_rate(one, None, None, None, np.array([20, 20]), None) == pytest.approx(0.2)
-    dc = FairDistiller(matching="gradient")
-    assert learning_rate(dc, None, None, None, np.array([20, 20]), None) == 0.1
-    assert learning_rate(
-        FairDistiller(learning_rate=0.3), None, None, None, np.array([50, 50]), None) == 0.3
+    def settings(**params):
+        return check_params(FairDistiller(**params).get_params())
+
+    assert learning_rate(settings(n_per_class=20), None, None, None, np.array([20, 20]),
+                         None) == pytest.approx(0.2)
+    assert learning_rate(settings(matching="gradient"), None, None, None, np.array([20, 20]),
+                         None) == 0.1
+    assert learning_rate(settings(learning_rate=0.3), None, None, None, np.array([50, 50]),
+                         None) == 0.3

@@ -16,8 +16,13 @@ from skfairdistill._config.presets import cafe_layer_weights
 from skfairdistill.datasets import make_colored_digits
 
 TINY_NET = functools.partial(make_embedding, "convnet", channels=4)
-FAST = dict(matching="cafe", n_per_class=2, n_iter=2, outer_loops=2, inner_steps=2,
-            batch_size=8, embedding=TINY_NET, random_state=0, device="cpu")
+FAST = dict(matching="cafe", n_per_class=2, n_iter=2, batch_size=8, random_state=0,
+            device="cpu", matching_params=dict(outer_loops=2, inner_steps=2, embedding=TINY_NET))
+
+def knobs(params, **matching_params):
+    """``params`` with more ``matching_params``."""
+    return {**params, "matching_params": {**params.get("matching_params", {}), **matching_params}}
+
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +171,7 @@ def test_outer_stop_skips_the_training_once_fired(digits, monkeypatch, lambda_1,
     monkeypatch.setattr(matching_run, "match_features",
                         functools.partial(cafe.match_features, early_stop=stop))
     X, y, groups = digits
-    FairDistiller(**dict(FAST, n_iter=1, outer_loops=3)).fit(X, y, sensitive_features=groups)
+    FairDistiller(**knobs(dict(FAST, n_iter=1), outer_loops=3)).fit(X, y, sensitive_features=groups)
     assert len(calls) == trainings
 
 
@@ -192,21 +197,21 @@ def test_the_alignments_give_different_rows(digits):
 
 def test_same_seed_same_rows_on_cpu(digits):
     X, y, groups = digits
-    first, second = (FairDistiller(augmentation="crop_flip", **FAST).fit_resample(
+    first, second = (FairDistiller(**knobs(FAST, augmentation="crop_flip")).fit_resample(
         X, y, sensitive_features=groups)[0] for _ in range(2))
     np.testing.assert_array_equal(first, second)
 
 
 def test_tables_run_through_the_mlp(grouped_data):
     X, y, A = grouped_data
-    distiller = FairDistiller(**dict(FAST, embedding="mlp", embedding_width=8))
+    distiller = FairDistiller(**knobs(FAST, embedding="mlp", embedding_width=8))
     X_syn, _ = distiller.fit_resample(X, y, sensitive_features=A)
     assert X_syn.shape == (4, X.shape[1]) and np.all(np.isfinite(X_syn))
 
 
 def test_images_run_through_the_mlp(digits):
     X, y, groups = digits
-    X_syn, _ = FairDistiller(**dict(FAST, embedding="mlp", embedding_width=8)).fit_resample(
+    X_syn, _ = FairDistiller(**knobs(FAST, embedding="mlp", embedding_width=8)).fit_resample(
         X, y, sensitive_features=groups)
     assert X_syn.shape == (8, 3, 8, 8) and np.all(np.isfinite(X_syn))
 
@@ -220,7 +225,7 @@ def test_a_network_without_features_is_refused_naming_matching(grouped_data):
                                   "parameters": lambda self: network.parameters()})()
 
     with pytest.raises(TypeError, match="matching='cafe'.*features"):
-        FairDistiller(**dict(FAST, embedding=factory)).fit(X, y, sensitive_features=A)
+        FairDistiller(**knobs(FAST, embedding=factory)).fit(X, y, sensitive_features=A)
 
 
 def test_distilled_classifier_and_containers(grouped_data):
@@ -229,7 +234,7 @@ def test_distilled_classifier_and_containers(grouped_data):
 
     X, y, A = grouped_data
     frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
-    distiller = FairDistiller(**dict(FAST, embedding="mlp", embedding_width=8))
+    distiller = FairDistiller(**knobs(FAST, embedding="mlp", embedding_width=8))
     X_syn, y_syn = distiller.fit_resample(frame, pd.Series(y), sensitive_features=A)
     assert list(X_syn.columns) == list(frame.columns) and isinstance(y_syn, pd.Series)
     model = DistilledClassifier(LogisticRegression(), distiller=distiller)
@@ -249,8 +254,7 @@ def test_auto_values_follow_the_preset(digits, monkeypatch, preset, n_iter, batc
     X, y, groups = digits
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        FairDistiller(matching="cafe", preset=preset, n_per_class=1, outer_loops=1,
-                      embedding=TINY_NET, random_state=0, device="cpu").fit(
+        FairDistiller(matching="cafe", preset=preset, n_per_class=1, random_state=0, device="cpu", matching_params={"outer_loops": 1, "embedding": TINY_NET}).fit(
             X, y, sensitive_features=groups)
     assert seen["n_iter"] == n_iter and seen["batch_size"] == batch_size  # 256 over 3 groups
     assert (seen["augment"] is not None) == augment
@@ -263,10 +267,10 @@ def test_auto_values_follow_the_preset(digits, monkeypatch, preset, n_iter, batc
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cafe_on_cuda(digits):
     X, y, groups = digits
-    distiller = FairDistiller(**dict(FAST, device="cuda", augmentation="crop_flip"))
+    distiller = FairDistiller(**knobs(dict(FAST, device="cuda"), augmentation="crop_flip"))
     X_syn, _ = distiller.fit_resample(X, y, sensitive_features=groups)
     assert distiller.device_.type == "cuda" and isinstance(X_syn, np.ndarray)
     assert np.all(np.isfinite(X_syn))
-    again = FairDistiller(**dict(FAST, device="cuda", augmentation="crop_flip")).fit_resample(
+    again = FairDistiller(**knobs(dict(FAST, device="cuda"), augmentation="crop_flip")).fit_resample(
         X, y, sensitive_features=groups)[0]
     np.testing.assert_allclose(X_syn, again, rtol=1e-5, atol=1e-5)

@@ -391,8 +391,7 @@ def test_loaded_images_go_through_the_distiller_flat_with_image_shape(tmp_path):
     flat = images.reshape(len(images), -1)
     distiller = FairDistiller(
         image_shape=(3, 32, 32),
-        embedding=functools.partial(make_embedding, "convnet", channels=4),
-        n_per_class=1, n_iter=2, batch_size=8, random_state=0, device="cpu",
+        n_per_class=1, n_iter=2, batch_size=8, random_state=0, device="cpu",matching_params={"embedding": functools.partial(make_embedding, "convnet", channels=4)}
     )
     X_syn, y_syn = distiller.fit_resample(flat, y, sensitive_features=groups)
     assert X_syn.shape == (10, 3 * 32 * 32) and sorted(y_syn) == list(range(10))

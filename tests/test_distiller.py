@@ -9,6 +9,7 @@ import torch
 
 from skfairdistill import FairDistiller
 from skfairdistill._config.fit_config import network_factory
+from skfairdistill._config.parameters import check_params
 from skfairdistill._data.cells import CellSampler
 
 FAST = dict(n_iter=20, random_state=0)
@@ -209,7 +210,7 @@ def test_global_rng_state_is_untouched(grouped_data, init):
     numpy_state = np.random.get_state()
     torch_state = torch.get_rng_state().clone()
 
-    FairDistiller(n_per_class=3, init=init, warm_start_epochs=2, **FAST).fit(
+    FairDistiller(n_per_class=3, init=init, **FAST, matching_params={"warm_start_epochs": 2}).fit(
         X, y, sensitive_features=A
     )
 
@@ -461,17 +462,22 @@ def test_unknown_device_raises(grouped_data, device):
 )
 def test_bad_parameters_raise_naming_them(grouped_data, param, value):
     X, y, A = grouped_data
-    with pytest.raises(ValueError, match=param):
-        FairDistiller(**{**FAST, param: value}).fit(X, y, sensitive_features=A)
+    if param in FairDistiller().get_params():
+        params, name = {param: value}, f"^{param} must"
+    else:
+        params, name = {"matching_params": {param: value}}, rf"^matching_params\['{param}'\] must"
+    with pytest.raises(ValueError, match=name):
+        FairDistiller(**{**FAST, **params}).fit(X, y, sensitive_features=A)
 
 
 @pytest.mark.parametrize(("n_features", "width"), [(10, 128), (128, 128), (129, 256), (192, 256)])
 def test_auto_embedding_width_follows_the_number_of_columns(n_features, width):
     """128 wide up to 128 input columns; wider inputs get 256 (no compressing first layer)."""
-    factory = network_factory(FairDistiller(), None)
+    factory = network_factory(check_params(FairDistiller().get_params()), None)
     network = factory((n_features,), torch.Generator().manual_seed(0))
     assert network.width == width
-    assert network_factory(FairDistiller(embedding_width=64), None)(
+    wide = FairDistiller(matching_params={"embedding_width": 64})
+    assert network_factory(check_params(wide.get_params()), None)(
         (n_features,), torch.Generator().manual_seed(0)).width == 64
 
 
@@ -480,7 +486,7 @@ def test_auto_embedding_width_follows_the_number_of_columns(n_features, width):
 def test_every_alignment_and_distance_runs(multiclass_data, alignment, distance):
     X, y, A = multiclass_data
     distiller = FairDistiller(
-        n_per_class=2, alignment=alignment, distance=distance, warm_start_epochs=1, **FAST
+        n_per_class=2, alignment=alignment, **FAST, matching_params={"distance": distance, "warm_start_epochs": 1}
     )
     X_syn, y_syn = distiller.fit_resample(X, y, sensitive_features=A)
     assert X_syn.shape == (6, X.shape[1])

@@ -48,15 +48,15 @@ CASES = {
     "dm_cobra": (_table, dict(alignment="barycenter", **TABLE)),
     "dm_fairdd": (_table, dict(alignment="groupwise", **TABLE)),
     "dm_vanilla": (_table, dict(alignment="none", **TABLE)),
-    "dm_wasserstein": (_table, dict(barycenter="wasserstein", **TABLE)),
+    "dm_wasserstein": (_table, dict(matching_params={"barycenter": "wasserstein"}, **TABLE)),
     "dm_dict_budget": (_table, dict(TABLE, n_per_class={0: 2, 1: 4, 2: 3})),
-    "dc_table": (_table, dict(TABLE, matching="gradient", n_iter=2, outer_loops=2,
-                              inner_steps=1)),
+    "dc_table": (_table, dict(TABLE, matching="gradient", n_iter=2,
+                              matching_params=dict(outer_loops=2, inner_steps=1))),
     "kmeans": (_table, dict(TABLE, matching="kmeans")),
     "dm_images_augmented": (_images, dict(
         n_per_class=2, n_iter=3, batch_size=8, random_state=0, device="cpu",
-        embedding=functools.partial(make_embedding, "convnet", channels=4),
-        augmentation="crop_flip")),
+        matching_params=dict(embedding=functools.partial(make_embedding, "convnet", channels=4),
+                             augmentation="crop_flip"))),
 }
 
 

@@ -198,10 +198,6 @@ def test_keyboard_interrupt_keeps_the_rows_reached():
 
 def test_bad_arguments():
     data = _table(torch.device("cpu"))
-    with pytest.raises(ValueError, match="alignment"):
-        _run(*data, alignment="fair")
-    with pytest.raises(ValueError, match="outer_loops"):
-        _run(*data, outer_loops=0)
     with pytest.raises(ValueError, match="images"):
         _run(*data, augment=SiameseAugment("flip"))
     real, cells, X_init, y_syn = _digits()

@@ -19,8 +19,8 @@ from skfairdistill._config.presets import IDC_NETWORK_STEPS, dc_loops
 from skfairdistill.datasets import make_colored_digits
 
 SMALL_CONVNET = functools.partial(make_embedding, "convnet", channels=8)
-FAST = dict(n_iter=2, outer_loops=2, inner_steps=2, batch_size=8, n_threads=1,
-            embedding=SMALL_CONVNET, device="cpu")
+FAST = dict(n_iter=2, batch_size=8, n_threads=1, device="cpu",
+            matching_params=dict(outer_loops=2, inner_steps=2, embedding=SMALL_CONVNET))
 
 
 @pytest.fixture(scope="module")

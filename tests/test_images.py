@@ -40,7 +40,7 @@ def _images(n=60, shape=(3, 6, 6), seed=0):
 def test_images_come_back_as_images(shape):
     X, y, groups = _images(shape=shape)
     original = X.copy()
-    distiller = FairDistiller(embedding=SMALL_CONVNET, **FAST)
+    distiller = FairDistiller(**FAST, matching_params={"embedding": SMALL_CONVNET})
     X_syn, y_syn = distiller.fit_resample(X, y, sensitive_features=groups)
     assert X_syn.shape == (4, *shape) and X_syn.dtype == np.float32
     assert distiller.X_distilled_.shape == (4, *shape)
@@ -52,7 +52,7 @@ def test_images_come_back_as_images(shape):
 
 def test_flat_rows_with_image_shape_give_the_same_images_flat():
     X, y, groups = _images()
-    params = dict(embedding=SMALL_CONVNET, **FAST)
+    params = dict(matching_params={"embedding": SMALL_CONVNET}, **FAST)
     as_images = FairDistiller(**params).fit_resample(X, y, sensitive_features=groups)[0]
     flat = FairDistiller(image_shape=(3, 6, 6), **params).fit_resample(
         X.reshape(len(X), -1), y, sensitive_features=groups
@@ -64,14 +64,14 @@ def test_flat_rows_with_image_shape_give_the_same_images_flat():
 def test_same_seed_same_images_and_no_global_random_state():
     X, y, groups = _images()
     torch_state, numpy_state = torch.get_rng_state(), np.random.get_state()
-    first = FairDistiller(embedding=SMALL_CONVNET, **FAST).fit_resample(
+    first = FairDistiller(**FAST, matching_params={"embedding": SMALL_CONVNET}).fit_resample(
         X, y, sensitive_features=groups)[0]
-    second = FairDistiller(embedding=SMALL_CONVNET, **FAST).fit_resample(
+    second = FairDistiller(**FAST, matching_params={"embedding": SMALL_CONVNET}).fit_resample(
         X, y, sensitive_features=groups)[0]
     np.testing.assert_array_equal(first, second)
     assert torch.equal(torch.get_rng_state(), torch_state)
     assert np.random.get_state()[1].tolist() == numpy_state[1].tolist()
-    other = FairDistiller(embedding=SMALL_CONVNET, **{**FAST, "random_state": 1})
+    other = FairDistiller(**{**FAST, "random_state": 1}, matching_params={"embedding": SMALL_CONVNET})
     assert not np.array_equal(other.fit_resample(X, y, sensitive_features=groups)[0], first)
 
 
@@ -106,8 +106,8 @@ def test_auto_embedding_is_the_convnet_for_images_and_the_mlp_for_tables(monkeyp
         monkeypatch.setattr(networks_module, name, recording)
     X, y, groups = _images(shape=(1, 4, 4))
     FairDistiller(**FAST).fit(X, y, sensitive_features=groups)
-    # one network per iteration, and one drawn to size the threads (n_threads="auto")
-    assert set(drawn) == {"ConvNet"} and len(drawn) == FAST["n_iter"] + 1
+    # one network per iteration
+    assert set(drawn) == {"ConvNet"} and len(drawn) == FAST["n_iter"]
     drawn.clear()
     FairDistiller(**FAST).fit(X.reshape(len(X), -1), y, sensitive_features=groups)
     assert set(drawn) == {"RandomMLP"}
@@ -121,19 +121,19 @@ def test_a_user_factory_gets_the_image_shape_and_the_generator():
         return SMALL_CONVNET(input_shape, generator)
 
     X, y, groups = _images()
-    FairDistiller(embedding=factory, **FAST).fit(X, y, sensitive_features=groups)
+    FairDistiller(**FAST, matching_params={"embedding": factory}).fit(X, y, sensitive_features=groups)
     assert len(seen) == FAST["n_iter"]
     assert all(shape == (3, 6, 6) and isinstance(g, torch.Generator) for shape, g in seen)
 
 
 def test_defaults_picked_for_images(captured):
     X, y, groups = _images()
-    FairDistiller(embedding=SMALL_CONVNET, **FAST).fit(X, y, sensitive_features=groups)
+    FairDistiller(**FAST, matching_params={"embedding": SMALL_CONVNET}).fit(X, y, sensitive_features=groups)
     dm = captured["match_distributions"]
     assert dm["augment"].strategy == NO_COLOR_STRATEGY  # colour may code the group
     assert dm["warm_start_epochs"] == 0
     assert dm["learning_rate"] == 10.0  # images, a factory of one's own
-    FairDistiller(embedding="mlp", **FAST).fit(X, y, sensitive_features=groups)
+    FairDistiller(**FAST, matching_params={"embedding": "mlp"}).fit(X, y, sensitive_features=groups)
     assert captured["match_distributions"]["learning_rate"] == 0.1  # images through an MLP
     FairDistiller(**FAST).fit(X, y, sensitive_features=groups)  # ConvNet by default
     assert captured["match_distributions"]["learning_rate"] == 10.0
@@ -141,7 +141,7 @@ def test_defaults_picked_for_images(captured):
     table = captured["match_distributions"]
     # tables: 0.1 at 10 rows per class, in proportion to the rows per class (here 2)
     assert table["augment"] is None and table["learning_rate"] == pytest.approx(0.02)
-    FairDistiller(**FAST, learning_rate=0.5, augmentation=None).fit(
+    FairDistiller(**FAST, learning_rate=0.5, matching_params={"augmentation": None}).fit(
         X, y, sensitive_features=groups)
     assert captured["match_distributions"]["learning_rate"] == 0.5
     assert captured["match_distributions"]["augment"] is None
@@ -160,18 +160,17 @@ def test_warm_start_auto_follows_the_preset(captured, preset, alignment, n_per_c
     """The authors warm-start in COBRA mode only: K = 50 at 50 rows, 100 at 100, else 10."""
     X, y, groups = _images(n=240, shape=(1, 4, 4))
     params = {**FAST, "n_iter": 1, "n_per_class": n_per_class}
-    FairDistiller(preset=preset, alignment=alignment, embedding="mlp", embedding_width=8,
-                  **params).fit(X, y, sensitive_features=groups)
+    FairDistiller(preset=preset, alignment=alignment, **params, matching_params={"embedding": "mlp", "embedding_width": 8}).fit(X, y, sensitive_features=groups)
     assert captured["match_distributions"]["warm_start_epochs"] == epochs
 
 
 def test_strategy_string_and_instance_are_used(captured):
     X, y, groups = _images()
-    FairDistiller(embedding=SMALL_CONVNET, augmentation="color_flip", **FAST).fit(
+    FairDistiller(**FAST, matching_params={"embedding": SMALL_CONVNET, "augmentation": "color_flip"}).fit(
         X, y, sensitive_features=groups)
     assert captured["match_distributions"]["augment"].operations == ("color", "flip")
     mine = SiameseAugment("crop", mode="multiple")
-    FairDistiller(embedding=SMALL_CONVNET, augmentation=mine, **FAST).fit(
+    FairDistiller(**FAST, matching_params={"embedding": SMALL_CONVNET, "augmentation": mine}).fit(
         X, y, sensitive_features=groups)
     assert captured["match_distributions"]["augment"] is mine
 
@@ -186,7 +185,7 @@ def test_distribution_matching_augments_real_and_synthetic_alike():
             return super().apply(X, params)
 
     X, y, groups = _images()
-    FairDistiller(embedding=SMALL_CONVNET, augmentation=Recording("crop_flip"), **FAST).fit(
+    FairDistiller(**FAST, matching_params={"embedding": SMALL_CONVNET, "augmentation": Recording("crop_flip")}).fit(
         X, y, sensitive_features=groups)
     assert len(applied) == 2 * FAST["n_iter"]
     for (real_id, real_shape), (syn_id, syn_shape) in zip(applied[::2], applied[1::2]):
@@ -211,8 +210,7 @@ def test_gradient_matching_takes_dc_schedule(monkeypatch, n_per_class, loops):
             X, y, sensitive_features=groups)
     assert calls == [loops]
     with pytest.raises(KeyboardInterrupt):
-        FairDistiller(matching="gradient", outer_loops=2, inner_steps=0,
-                      **{**FAST, "n_per_class": n_per_class}).fit(
+        FairDistiller(matching="gradient", **{**FAST, "n_per_class": n_per_class}, matching_params={"outer_loops": 2, "inner_steps": 0}).fit(
             X, y, sensitive_features=groups)
     assert calls[-1] == (2, 0)
 
@@ -220,8 +218,7 @@ def test_gradient_matching_takes_dc_schedule(monkeypatch, n_per_class, loops):
 @pytest.mark.parametrize("alignment", ["none", "groupwise", "barycenter"])
 def test_gradient_matching_on_images_end_to_end(captured, alignment):
     X, y, groups = _images()
-    distiller = FairDistiller(matching="gradient", alignment=alignment, embedding=SMALL_CONVNET,
-                              outer_loops=2, inner_steps=1, **FAST)
+    distiller = FairDistiller(matching="gradient", alignment=alignment, **FAST, matching_params={"embedding": SMALL_CONVNET, "outer_loops": 2, "inner_steps": 1})
     X_syn, _ = distiller.fit_resample(X, y, sensitive_features=groups)
     assert X_syn.shape == (4, 3, 6, 6) and np.all(np.isfinite(X_syn))
     assert distiller.n_iter_ == FAST["n_iter"] and len(distiller.loss_history_) == 3
@@ -237,7 +234,7 @@ def test_gradient_matching_on_tables_runs_without_augmentation(captured):
     X = rng.normal(size=(80, 5))
     y = (X[:, 0] > 0).astype(int)
     groups = rng.choice(["a", "b"], size=80)
-    X_syn, _ = FairDistiller(matching="gradient", outer_loops=2, inner_steps=1, **FAST)\
+    X_syn, _ = FairDistiller(matching="gradient", **FAST, matching_params={"outer_loops": 2, "inner_steps": 1})\
         .fit_resample(X, y, sensitive_features=groups)
     assert X_syn.shape == (4, 5) and captured["match_gradients"]["augment"] is None
 
@@ -252,17 +249,24 @@ def _bad_image_settings():
         ("image_shape-size", flat, dict(image_shape=(3, 5, 5)), "image_shape"),
         ("image_shape-mismatch", X, dict(image_shape=(3, 3, 12)), "image_shape"),
         ("image_shape-type", flat, dict(image_shape=108), "image_shape"),
-        ("convnet-on-table", flat, dict(embedding="convnet"), "embedding='convnet'"),
-        ("augment-table", flat, dict(augmentation="crop"), "augmentation"),
-        ("augment-unknown", X, dict(augmentation="crop_blur"), "blur"),
-        ("augment-type", X, dict(augmentation=3), "augmentation"),
-        ("embedding", X, dict(embedding="resnet"), "embedding"),
+        ("convnet-on-table", flat, dict(matching_params={"embedding": "convnet"}),
+         "embedding'\\]='convnet'"),
+        ("augment-table", flat, dict(matching_params={"augmentation": "crop"}), "augmentation"),
+        ("augment-unknown", X, dict(matching_params={"augmentation": "crop_blur"}), "blur"),
+        ("augment-type", X, dict(matching_params={"augmentation": 3}), "augmentation"),
+        ("embedding", X, dict(matching_params={"embedding": "resnet"}), "embedding"),
         ("matching", X, dict(matching="trajectory"), "matching"),
-        ("gradient-wasserstein", X, dict(matching="gradient", barycenter="sliced"), "barycenter"),
-        ("outer_loops", X, dict(matching="gradient", outer_loops=0), "outer_loops"),
-        ("inner_steps", X, dict(matching="gradient", inner_steps=-1), "inner_steps"),
-        ("network_learning_rate", X, dict(network_learning_rate=0), "network_learning_rate"),
-        ("warm_start", X, dict(warm_start_epochs="often"), "warm_start_epochs"),
+        ("gradient-wasserstein", X,
+         dict(matching="gradient", matching_params={"barycenter": "sliced"}), "barycenter"),
+        ("outer_loops", X, dict(matching="gradient", matching_params={"outer_loops": 0}),
+         "outer_loops"),
+        ("inner_steps", X, dict(matching="gradient", matching_params={"inner_steps": -1}),
+         "inner_steps"),
+        ("network_learning_rate", X,
+         dict(matching="gradient", matching_params={"network_learning_rate": 0}),
+         "network_learning_rate"),
+        ("warm_start", X, dict(matching_params={"warm_start_epochs": "often"}),
+         "warm_start_epochs"),
         ("learning_rate", X, dict(learning_rate="fast"), "learning_rate"),
         ("five-axes", X[:, None], {}, "5 axes"),
     ], y, groups

@@ -139,7 +139,7 @@ def test_scorer_in_grid_search_with_routing(biased_data):
         # a distiller that does not receive sensitive_features warns: make that an error
         warnings.filterwarnings("error", message="sensitive_features is None")
         distiller = (
-            FairDistiller(n_per_class=4, n_iter=5, embedding_width=16, random_state=0)
+            FairDistiller(n_per_class=4, n_iter=5, random_state=0, matching_params={"embedding_width": 16})
             .set_fit_request(sensitive_features=True)
             .set_fit_resample_request(sensitive_features=True)
         )

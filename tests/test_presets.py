@@ -73,7 +73,7 @@ def test_default_distance_gives_the_published_loss(captured, alignment, mode):
 
 def test_an_explicit_distance_wins(captured):
     X, y, groups = _table()
-    FairDistiller(alignment="none", distance="l1", **FAST).fit(X, y, sensitive_features=groups)
+    FairDistiller(alignment="none", **FAST, matching_params={"distance": "l1"}).fit(X, y, sensitive_features=groups)
     assert captured["match_distributions"]["distance"] == "l1"
 
 
@@ -196,8 +196,8 @@ def test_warm_start_works_with_a_factory_returning_an_nn_module():
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(60, 3)), np.arange(60) % 2
     groups = rng.choice(["a", "b"], size=60)
-    model = FairDistiller(embedding=Embedding, warm_start_epochs=1, n_per_class=2, n_iter=2,
-                          random_state=0, device="cpu")
+    model = FairDistiller(n_per_class=2, n_iter=2,
+                          random_state=0, device="cpu", matching_params={"embedding": Embedding, "warm_start_epochs": 1})
     X_syn, _ = model.fit_resample(X, y, sensitive_features=groups)
     assert np.isfinite(X_syn).all() and model.n_iter_ == 2
 
@@ -213,8 +213,8 @@ def test_auto_image_embedding_follows_the_preset(captured, matching, preset, nor
     y, groups = np.arange(40) % 2, rng.choice(["r", "g"], size=40)
     for embedding, expected in (("auto", norm), ("convnet", "instance")):
         captured.clear()
-        FairDistiller(matching=matching, preset=preset, embedding=embedding, n_per_class=2,
-                      n_iter=1, random_state=0, device="cpu").fit(
+        FairDistiller(matching=matching, preset=preset, n_per_class=2,
+                      n_iter=1, random_state=0, device="cpu", matching_params={"embedding": embedding}).fit(
             X, y, sensitive_features=groups)
         (kwargs,) = captured.values()
         network = kwargs["network_factory"]((3, 8, 8), torch.Generator().manual_seed(0))

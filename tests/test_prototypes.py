@@ -146,8 +146,8 @@ def test_without_sensitive_features_is_plain_kmeans():
 
 def test_kmeans_refuses_a_distribution_level_barycenter():
     X, y, A = _imbalanced()
-    with pytest.raises(ValueError, match="matching='kmeans' uses barycenter='mean'"):
-        FairDistiller(matching="kmeans", barycenter="sliced").fit(X, y, sensitive_features=A)
+    with pytest.raises(ValueError, match="barycenter'\\] applies to matching in \\['distribution'\\]; got matching='kmeans'"):
+        FairDistiller(matching="kmeans", matching_params={"barycenter": "sliced"}).fit(X, y, sensitive_features=A)
 
 
 def test_init_kmeans_starts_distribution_matching_from_the_prototypes():

@@ -312,8 +312,10 @@ def test_lazy_public_names_resolve():
 @pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan"), np.float64("inf")])
 def test_non_finite_rates_are_refused(name, value, no_long_work):
     X, y, A = _data()
-    with pytest.raises(ValueError, match=f"{name} must be a positive finite number"):
-        FairDistiller(**{**FAST, name: value}).fit(X, y, sensitive_features=A)
+    params = ({name: value} if name == "learning_rate"
+              else {"matching": "gradient", "matching_params": {name: value}})
+    with pytest.raises(ValueError, match=f"{name}'?\\]? must be a positive finite number"):
+        FairDistiller(**{**FAST, **params}).fit(X, y, sensitive_features=A)
 
 
 @pytest.mark.parametrize("matching, params", [
@@ -378,7 +380,7 @@ def test_huge_n_iter_starts_at_once_and_is_interruptible(monkeypatch):
     allocated = []
     real_zeros = torch.zeros
     monkeypatch.setattr(torch, "zeros", lambda *a, **k: allocated.append(a) or real_zeros(*a, **k))
-    distiller = FairDistiller(**{**FAST, "n_iter": 10**9, "embedding": factory})
+    distiller = FairDistiller(**{**FAST, "n_iter": 10**9, "matching_params": {"embedding": factory}})
     with pytest.warns(UserWarning, match="interrupted after"):
         distiller.fit(X, y, sensitive_features=A)
     assert distiller.interrupted_ and distiller.n_iter_ == 2 * LOSS_CHUNK + 3
@@ -404,10 +406,10 @@ def test_augmentation_choices_are_drawn_per_chunk_with_the_same_stream():
 
 
 @pytest.mark.parametrize("params, name", [
-    (dict(embedding_width=10**6), "embedding_width"),
+    (dict(matching_params={"embedding_width": 10**6}), "embedding_width"),
     (dict(n_per_class=10**9), "n_per_class"),
     (dict(n_per_class={0: 10**9, 1: 2}), "n_per_class"),
-    (dict(embedding_layers=10**6), "embedding_layers"),
+    (dict(matching_params={"embedding_layers": 10**6}), "embedding_layers"),
 ])
 def test_absurd_sizes_are_refused_before_allocating(params, name, no_long_work):
     X, y, A = _data()
@@ -448,7 +450,8 @@ def test_random_states_sklearn_accepts_are_accepted(random_state):
 def test_embedding_factories_with_a_wrong_signature_are_refused(factory, no_long_work):
     X, y, A = _data()
     with pytest.raises(TypeError, match=r"factory\(input_shape, generator\).*signature"):
-        FairDistiller(**{**FAST, "embedding": factory}).fit(X, y, sensitive_features=A)
+        FairDistiller(**{**FAST, "matching_params": {"embedding": factory}}).fit(
+            X, y, sensitive_features=A)
 
 
 @pytest.mark.parametrize("sensitive", [
@@ -571,7 +574,7 @@ def test_fuzz_fair_distiller_is_clear_or_finite(case, matching):
     frame, y, group, seed = case
     before = frame.copy(deep=True)
     distiller = FairDistiller(n_per_class=2, n_iter=2, random_state=seed, device="cpu",
-                              matching=matching, outer_loops=1, inner_steps=1)
+                              matching=matching, matching_params={"outer_loops": 1, "inner_steps": 1})
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -121,8 +121,9 @@ def _bad_inputs():
          ValueError, r"classes of y: \['no', 'yes'\]"),
         ("alignment-unknown", lambda X, y, A: (X, y, A, {"alignment": "fair"}),
          ValueError, "alignment must be one of"),
-        ("distance-unknown", lambda X, y, A: (X, y, A, {"distance": "cosine"}),
-         ValueError, "distance must be one of"),
+        ("distance-unknown",
+         lambda X, y, A: (X, y, A, {"matching_params": {"distance": "cosine"}}),
+         ValueError, "matching_params\\['distance'\\] must be one of"),
         ("init-unknown", lambda X, y, A: (X, y, A, {"init": "zeros"}),
          ValueError, "init must be one of"),
         ("device-unknown", lambda X, y, A: (X, y, A, {"device": "npu"}),
@@ -269,7 +270,7 @@ def test_cell_with_a_single_row_works_without_warning():
 def test_with_one_group_every_alignment_is_vanilla(single_group):
     X, y, _ = _data()
     results = [
-        FairDistiller(alignment=alignment, distance="l1", **FAST).fit_resample(
+        FairDistiller(alignment=alignment, **FAST, matching_params={"distance": "l1"}).fit_resample(
             X, y, sensitive_features=single_group
         )[0]
         for alignment in ("none", "barycenter", "groupwise")

@@ -105,7 +105,8 @@ def test_too_few_rows_for_the_groups_is_refused_before_work():
     (dict(stratify_groups=1), "stratify_groups must be True or False"),
     (dict(stratify_groups="yes"), "stratify_groups must be True or False"),
     (dict(stratify_groups=True, matching="gradient"), "needs matching='distribution'"),
-    (dict(stratify_groups=True, barycenter="sliced"), "needs barycenter='mean'"),
+    (dict(stratify_groups=True, matching_params={"barycenter": "sliced"}),
+     "needs matching_params\\['barycenter'\\]='mean'"),
     (dict(stratify_groups=True, preset="paper"), "preset='library'"),
 ])
 def test_bad_combinations_are_refused(params, match):

@@ -3,9 +3,8 @@
 import pytest
 import torch
 
-from skfairdistill._targets import ALIGNMENTS
+from skfairdistill._config.parameters import ALIGNMENTS, DISTANCES
 from skfairdistill._targets import (
-    DISTANCES,
     alignment_loss,
     barycenter,
     class_mean,

@@ -4,6 +4,7 @@ No timing here: the speed of the thread choice is measured by benchmarks/threads
 """
 
 import functools
+import os
 
 import numpy as np
 import pytest
@@ -13,13 +14,7 @@ from threadpoolctl import threadpool_info
 
 import skfairdistill._matching._run as matching_run
 from skfairdistill import DistilledClassifier, FairDistiller
-from skfairdistill._runtime.threads import (
-    _FLOPS_PER_THREAD,
-    FitThreads,
-    auto_threads,
-    check_n_threads,
-    iteration_flops,
-)
+from skfairdistill._runtime.threads import FitThreads, auto_threads, check_n_threads
 from skfairdistill.networks import make_embedding
 
 
@@ -66,12 +61,12 @@ def test_thread_settings_are_restored_after_fit(grouped_data, caller_threads, n_
     pools = _pool_threads()
     seen = []
     FairDistiller(
-        n_threads=n_threads, n_iter=3, embedding=_spying_factory(seen), random_state=0
+        n_threads=n_threads, n_iter=3, random_state=0, matching_params={"embedding": _spying_factory(seen)}
     ).fit(X, y, sensitive_features=A)
     assert torch.get_num_threads() == caller_threads
     assert _pool_threads() == pools
-    # the loop ran under the chosen count; "auto" leaves a user factory's threads alone
-    expected = {"auto": caller_threads, None: caller_threads, 1: 1, 2: 2}[n_threads]
+    # the loop ran under the chosen count; "auto" gives a table one thread
+    expected = {"auto": 1, None: caller_threads, 1: 1, 2: 2}[n_threads]
     assert seen[-1] == expected
 
 
@@ -96,7 +91,7 @@ def test_thread_settings_are_restored_after_an_exception(grouped_data, caller_th
     seen = []
     # the first draw is the work estimate's (its error is left to the loop), the second fails
     distiller = FairDistiller(
-        n_threads=2, n_iter=3, embedding=_spying_factory(seen, fail_at=2), random_state=0
+        n_threads=2, n_iter=3, random_state=0, matching_params={"embedding": _spying_factory(seen, fail_at=2)}
     )
     with pytest.raises(RuntimeError, match="boom"):
         distiller.fit(X, y, sensitive_features=A)
@@ -143,7 +138,7 @@ def test_n_threads_1_and_2_give_identical_images():
     embedding = functools.partial(make_embedding, "convnet", channels=16)
     rows = [
         FairDistiller(
-            n_threads=n, n_per_class=2, n_iter=3, embedding=embedding, random_state=0
+            n_threads=n, n_per_class=2, n_iter=3, random_state=0, matching_params={"embedding": embedding}
         ).fit_resample(images, y, sensitive_features=colour)[0]
         for n in (1, 2)
     ]
@@ -154,7 +149,7 @@ def test_distilled_classifier_passes_n_threads_through(grouped_data, caller_thre
     X, y, A = grouped_data
     seen = []
     distiller = FairDistiller(
-        n_threads=2, n_iter=3, embedding=_spying_factory(seen), random_state=0
+        n_threads=2, n_iter=3, random_state=0, matching_params={"embedding": _spying_factory(seen)}
     )
     DistilledClassifier(LogisticRegression(), distiller=distiller).fit(
         X, y, sensitive_features=A
@@ -163,47 +158,26 @@ def test_distilled_classifier_passes_n_threads_through(grouped_data, caller_thre
     assert torch.get_num_threads() == caller_threads
 
 
-@pytest.mark.parametrize(
-    "flops, ceiling, expected",
-    [
-        (_FLOPS_PER_THREAD / 2, 8, 1),  # small work: one thread
-        (3.5 * _FLOPS_PER_THREAD, 8, 4),  # one thread per _FLOPS_PER_THREAD
-        (100 * _FLOPS_PER_THREAD, 2, 2),  # at most the ceiling
-    ],
-)
-def test_auto_threads_rule(flops, ceiling, expected):
-    assert auto_threads(flops, ceiling=ceiling) == expected
-
-
-def test_auto_never_exceeds_the_callers_setting():
+def test_auto_threads_rule():
     before = torch.get_num_threads()
-    torch.set_num_threads(1)
     try:
-        assert auto_threads(100 * _FLOPS_PER_THREAD) == 1
+        torch.set_num_threads(2)
+        assert auto_threads(images=False) == 1
+        assert auto_threads(images=True) == min(2, len(os.sched_getaffinity(0)))
+        torch.set_num_threads(1)  # never more than the caller's setting
+        assert auto_threads(images=True) == 1
     finally:
         torch.set_num_threads(before)
 
 
-def test_iteration_flops_counts_the_network_and_survives_a_broken_factory():
-    cpu = torch.device("cpu")
-    mlp = functools.partial(make_embedding, "mlp", width=8, n_layers=1)
-    # one 4 -> 8 layer: 2 * 4 * 8 operations per row; 10 real rows + 3 x 2 synthetic rows
-    assert iteration_flops(mlp, (4,), 10, 2, cpu) == 2 * 4 * 8 * 16
-
-    def broken(input_shape, generator):
-        raise RuntimeError("not a network")
-
-    assert iteration_flops(broken, (4,), 10, 2, cpu) == 0
-
-
 def test_fit_threads_none_changes_nothing(caller_threads):
     with FitThreads(None) as threads:
-        assert threads.size_to(None, (4,), 10, 2, torch.device("cpu")) is None
+        assert threads.size_to(images=False, device=torch.device("cpu")) is None
         assert torch.get_num_threads() == caller_threads
     assert torch.get_num_threads() == caller_threads
 
 
 def test_fit_threads_auto_leaves_a_gpu_fit_alone(caller_threads):
     with FitThreads("auto") as threads:
-        assert threads.size_to(None, (4,), 10, 2, torch.device("cuda")) is None
+        assert threads.size_to(images=False, device=torch.device("cuda")) is None
         assert torch.get_num_threads() == caller_threads

@@ -9,9 +9,8 @@ from scipy.stats import norm
 
 from skfairdistill import FairDistiller
 from skfairdistill._nn.networks import RandomMLP
-from skfairdistill._targets import check_barycenter, distribution_target
+from skfairdistill.experimental import KINDS, TransportSettings, barycenter_target
 from skfairdistill.experimental._wasserstein import (
-    BARYCENTERS,
     fixed_point_loss,
     free_support_barycenter,
     sliced_barycenter_quantiles,
@@ -37,9 +36,7 @@ def _stacked(*clouds, weights=None):
 
 
 def test_choices():
-    assert BARYCENTERS == ("mean", "wasserstein", "sliced")
-    for kind in BARYCENTERS:
-        check_barycenter("barycenter", kind)
+    assert KINDS == ("wasserstein", "sliced")
 
 
 @pytest.mark.parametrize("n_steps", [1, 3])
@@ -210,7 +207,7 @@ def test_gradients_flow_to_the_synthetic_rows(device, kind):
     weights[5] = 0
     y_syn = torch.tensor([0, 0, 0, 0, 1, 1, 1], device=device)
     X_syn = torch.randn(7, n_features, generator=generator, device=device).requires_grad_(True)
-    target = distribution_target(kind, present, y_syn, generator)
+    target = barycenter_target(kind, present, y_syn, generator)
     with torch.no_grad():
         embedded = network(real)
     loss = target(embedded, weights, network(X_syn))
@@ -221,14 +218,11 @@ def test_gradients_flow_to_the_synthetic_rows(device, kind):
         assert X_syn.grad[y_syn == k].abs().sum() > 0
 
 
-def test_mean_has_no_distribution_target():
-    assert distribution_target("mean", np.ones((2, 2), bool), torch.tensor([0, 1]), None) is None
-
-
 @pytest.mark.parametrize("kind", ["wasserstein", "sliced"])
 def test_fair_distiller_end_to_end_deterministic(grouped_data, device, kind):
     X, y, A = grouped_data
-    params = dict(n_per_class=6, n_iter=20, barycenter=kind, random_state=0, device=device)
+    params = dict(n_per_class=6, n_iter=20, matching_params={"barycenter": kind},
+                  random_state=0, device=device)
     first = FairDistiller(**params).fit(X, y, sensitive_features=A)
     second = FairDistiller(**params).fit(X, y, sensitive_features=A)
     assert first.X_distilled_.shape == (12, X.shape[1])
@@ -239,7 +233,7 @@ def test_fair_distiller_end_to_end_deterministic(grouped_data, device, kind):
     else:
         np.testing.assert_allclose(first.X_distilled_, second.X_distilled_, rtol=1e-4, atol=1e-5)
     # the target differs from COBRA's mean target
-    mean = FairDistiller(**{**params, "barycenter": "mean"}).fit(X, y, sensitive_features=A)
+    mean = FairDistiller(**{**params, "matching_params": {"barycenter": "mean"}}).fit(X, y, sensitive_features=A)
     assert not np.allclose(first.X_distilled_, mean.X_distilled_)
 
 
@@ -252,8 +246,8 @@ def test_distribution_targets_reduce_their_loss(kind):
     A = rng.choice(["a", "b"], size=n, p=[0.8, 0.2])
     X = rng.normal(size=(n, 3)) * np.where(A == "b", 3.0, 1.0)[:, None]
     X[:, 0] += 2.0 * y
-    distiller = FairDistiller(n_per_class=10, n_iter=150, barycenter=kind, random_state=0,
-                              device="cpu").fit(X, y, sensitive_features=A)
+    distiller = FairDistiller(n_per_class=10, n_iter=150, random_state=0,
+                              device="cpu", matching_params={"barycenter": kind}).fit(X, y, sensitive_features=A)
     history = distiller.loss_history_
     assert history[-30:].mean() < 0.8 * history[:10].mean()
 
@@ -266,14 +260,13 @@ def test_uneven_budgets_absent_groups_and_no_groups(multiclass_data, kind):
     budget = {0: 3, 1: 5, 2: 4}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        distiller = FairDistiller(n_per_class=budget, n_iter=10, barycenter=kind,
-                                  random_state=0, device="cpu")
+        distiller = FairDistiller(n_per_class=budget, n_iter=10, random_state=0, device="cpu", matching_params={"barycenter": kind})
         X_syn, y_syn = distiller.fit_resample(X, y, sensitive_features=A)
     assert np.bincount(y_syn).tolist() == [3, 5, 4]
     assert np.isfinite(X_syn).all()
     with pytest.warns(UserWarning, match="sensitive_features is None"):
-        X_syn, _ = FairDistiller(n_per_class=3, n_iter=10, barycenter=kind, random_state=0,
-                                 device="cpu").fit_resample(X, y)
+        X_syn, _ = FairDistiller(n_per_class=3, n_iter=10, random_state=0,
+                                 device="cpu", matching_params={"barycenter": kind}).fit_resample(X, y)
     assert np.isfinite(X_syn).all()
 
 
@@ -281,10 +274,6 @@ def test_uneven_budgets_absent_groups_and_no_groups(multiclass_data, kind):
 def test_clouds_are_capped_mini_batches(make_data, monkeypatch, kind):
     """Cells wider than the cloud size are drawn as smaller random mini-batches."""
     from skfairdistill.experimental import _wasserstein
-
-    class SmallClouds(FairDistiller):
-        def _transport_settings(self):
-            return _wasserstein.TransportSettings(max_cloud=16)
 
     seen = []
     call = _wasserstein.DistributionTarget.__call__
@@ -295,40 +284,40 @@ def test_clouds_are_capped_mini_batches(make_data, monkeypatch, kind):
 
     monkeypatch.setattr(_wasserstein.DistributionTarget, "__call__", spy)
     X, y, A = make_data(n_samples=400)
-    distiller = SmallClouds(n_per_class=4, n_iter=5, barycenter=kind,
-                            batch_size=64, random_state=0, device="cpu")
+    distiller = FairDistiller(n_per_class=4, n_iter=5, batch_size=64, random_state=0,
+                              device="cpu", matching_params={"barycenter": kind, "max_cloud": 16})
     X_syn, _ = distiller.fit_resample(X, y, sensitive_features=A)
     assert np.isfinite(X_syn).all()
     assert seen == [16] * 5  # max(max_cloud, 2 * 4) rows per cell, not 64
-    small = _wasserstein.TransportSettings(max_cloud=16)
-    assert distribution_target(kind, np.ones((2, 2), bool), torch.tensor([0] * 20 + [1] * 3),
-                               None, small).cloud_size == 40  # twice the largest class
+    assert barycenter_target(kind, np.ones((2, 2), bool), torch.tensor([0] * 20 + [1] * 3),
+                             None, max_cloud=16).cloud_size == 40  # twice the largest class
 
 
 @pytest.mark.parametrize("bad", ["median", "Wasserstein", None, 1, ["mean"]])
 def test_barycenter_validation(grouped_data, bad):
     X, y, A = grouped_data
     with pytest.raises(ValueError, match="barycenter"):
-        FairDistiller(barycenter=bad, n_iter=2).fit(X, y, sensitive_features=A)
+        FairDistiller(n_iter=2, matching_params={"barycenter": bad}).fit(X, y, sensitive_features=A)
 
 
 @pytest.mark.parametrize("alignment", ["groupwise", "none"])
 @pytest.mark.parametrize("kind", ["wasserstein", "sliced"])
 def test_barycenter_needs_the_barycenter_alignment(grouped_data, alignment, kind):
     X, y, A = grouped_data
-    with pytest.raises(ValueError, match="barycenter=.*alignment='barycenter'"):
-        FairDistiller(alignment=alignment, barycenter=kind, n_iter=2).fit(
+    with pytest.raises(ValueError, match="barycenter.*alignment='barycenter'"):
+        FairDistiller(alignment=alignment, n_iter=2, matching_params={"barycenter": kind}).fit(
             X, y, sensitive_features=A
         )
     # the mean barycenter goes with every alignment
-    FairDistiller(alignment=alignment, barycenter="mean", n_iter=2, device="cpu").fit(
+    FairDistiller(alignment=alignment, n_iter=2, device="cpu", matching_params={"barycenter": "mean"}).fit(
         X, y, sensitive_features=A
     )
 
 
 def test_default_is_mean():
-    assert FairDistiller().barycenter == "mean"
-    assert FairDistiller().get_params()["barycenter"] == "mean"
+    from skfairdistill._config.parameters import check_params
+
+    assert check_params(FairDistiller().get_params()).barycenter == "mean"
 
 
 def test_one_sampled_group_is_the_exact_step_on_average(device):
@@ -353,15 +342,14 @@ def test_groups_per_step_sets_the_number_of_ot_problems(monkeypatch, groups_per_
 
     from skfairdistill.experimental import _wasserstein
 
-    settings = _wasserstein.TransportSettings(groups_per_step=groups_per_step,
-                                              fixed_point_steps=steps)
+    settings = dict(groups_per_step=groups_per_step, fixed_point_steps=steps)
     calls = []
     emd = ot.emd
     monkeypatch.setattr(ot, "emd", lambda *args, **kw: calls.append(1) or emd(*args, **kw))
     generator = torch.Generator().manual_seed(0)
     present = np.array([[True, True, True], [True, False, True]])  # 3 + 2 groups
-    target = distribution_target("wasserstein", present, torch.tensor([0, 0, 1, 1]), generator,
-                                 settings)
+    target = barycenter_target("wasserstein", present, torch.tensor([0, 0, 1, 1]), generator,
+                               **settings)
     embedded = torch.randn(6, 10, 4, generator=generator)
     target(embedded, torch.ones(6, 10), torch.randn(4, 4, generator=generator))
     assert len(calls) == solves
@@ -371,8 +359,8 @@ def test_sampled_group_is_uniform_whatever_the_group_sizes():
     """Group g's cloud sits at 10 g: the loss tells which group a call drew (one per step)."""
     generator = torch.Generator().manual_seed(0)
     present = np.ones((1, 3), dtype=bool)
-    target = distribution_target("wasserstein", present, torch.zeros(2, dtype=torch.long),
-                                 generator)
+    target = barycenter_target("wasserstein", present, torch.zeros(2, dtype=torch.long),
+                               generator)
     embedded = torch.arange(3.0).mul(10).view(3, 1, 1).expand(3, 40, 1).contiguous()
     weights = torch.zeros(3, 40)
     weights[0], weights[1, :5], weights[2, :1] = 1, 1, 1  # 40, 5 and 1 rows

@@ -9,7 +9,7 @@ import time
 import warnings
 from pathlib import Path
 
-from .._targets import ALIGNMENTS
+from .._config.parameters import ALIGNMENTS
 
 DEFAULT_BATCH_ROWS = 65536
 _COMPRESSED = (".gz", ".bz2", ".zip", ".xz", ".zst")

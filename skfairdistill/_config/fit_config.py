@@ -17,12 +17,12 @@ import numpy as np
 import torch
 
 from . import presets as _presets
+from .rules import check_images
 from .._nn.augment import SiameseAugment
 from .._runtime.memory import check_memory
 from .._nn.networks import make_embedding
-from .parameters import check_int
+from .._checks import check_int
 from .._data.validation import as_chw, in_unit_range
-from ..experimental._wasserstein import TransportSettings
 
 
 @dataclass(frozen=True)
@@ -43,12 +43,11 @@ class FitConfig:
     network_factory: object
     augment: object
     distance: str
-    barycenter: str
     warm_start_epochs: int
     outer_loops: int
     inner_steps: int
     network_learning_rate: float
-    transport: TransportSettings
+    cloud_target: object  # experimental distribution-level barycenter, or None
     verbose: int
     formation_factor: int = 1  # IDC: each stored image decodes into factor**2 images
     # CAFE: the discrimination loss's weight and the layer weights' rule
@@ -56,7 +55,7 @@ class FitConfig:
     layer_weights: object = _presets.cafe_layer_weights
 
 
-def resolve_config(estimator, *, X, image_shape, real, per_class, cells, device, has_groups):
+def resolve_config(settings, *, X, image_shape, real, per_class, cells, device, has_groups):
     """The :class:`FitConfig` of ``estimator`` on this data; refuses a fit too big for the device.
 
     The memory check (:func:`~skfairdistill._runtime.memory.check_memory`) runs once the batch
@@ -64,7 +63,8 @@ def resolve_config(estimator, *, X, image_shape, real, per_class, cells, device,
 
     Parameters
     ----------
-    estimator : FairDistiller
+    settings : SimpleNamespace
+        Every parameter, checked (:func:`~skfairdistill._config.parameters.check_params`).
     X : ndarray or HostRows
         The validated rows (read only to tell whether images lie in [0, 1]).
     image_shape : tuple of int or None
@@ -80,34 +80,45 @@ def resolve_config(estimator, *, X, image_shape, real, per_class, cells, device,
         The (class, group) cells (the paper preset splits a class's batch among the
         groups present in it).
     """
-    outer_loops, inner_steps = _presets.dc_loops(per_class.max(), estimator.matching)
+    outer_loops, inner_steps = _presets.dc_loops(per_class.max(), settings.matching)
     max_groups = int(cells.present.sum(axis=1).max())
-    batch_size = _auto(estimator.batch_size, _presets.batch_size, estimator.preset,
-                       estimator.matching, max_groups)
-    factor = _presets.formation_factor(estimator.matching)
+    batch_size = _auto(settings.batch_size, _presets.batch_size, settings.preset,
+                       settings.matching, max_groups)
+    factor = _presets.formation_factor(settings.matching)
     # IDC: the decoded images count
-    check_memory(estimator, per_class * factor**2, real.n_features, image_shape, cells, device,
+    check_memory(settings, per_class * factor**2, real.n_features, image_shape, cells, device,
                  batch_size)
     return FitConfig(
-        matching=estimator.matching,
-        alignment=estimator.alignment if has_groups else "none",
-        n_iter=_auto(estimator.n_iter, _presets.n_iter, estimator.preset, estimator.matching),
-        learning_rate=learning_rate(estimator, X, image_shape, real, per_class, device),
+        matching=settings.matching,
+        alignment=settings.alignment if has_groups else "none",
+        n_iter=_auto(settings.n_iter, _presets.n_iter, settings.preset, settings.matching),
+        learning_rate=learning_rate(settings, X, image_shape, real, per_class, device),
         batch_size=batch_size,
-        network_factory=network_factory(estimator, image_shape),
-        augment=augmentation(estimator, image_shape),
-        distance=_presets.distance(estimator.alignment, estimator.distance),
-        barycenter=estimator.barycenter,
-        warm_start_epochs=_auto(estimator.warm_start_epochs, _presets.warm_start_epochs,
-                                estimator.preset, estimator.matching, estimator.alignment,
+        network_factory=network_factory(settings, image_shape),
+        augment=augmentation(settings, image_shape),
+        distance=_presets.distance(settings.alignment, settings.distance),
+        warm_start_epochs=_auto(settings.warm_start_epochs, _presets.warm_start_epochs,
+                                settings.preset, settings.matching, settings.alignment,
                                 per_class.max()),
-        outer_loops=outer_loops if estimator.outer_loops is None else estimator.outer_loops,
-        inner_steps=inner_steps if estimator.inner_steps is None else estimator.inner_steps,
-        network_learning_rate=estimator.network_learning_rate,
-        transport=estimator._transport_settings(),
-        verbose=estimator.verbose,
+        outer_loops=outer_loops if settings.outer_loops is None else settings.outer_loops,
+        inner_steps=inner_steps if settings.inner_steps is None else settings.inner_steps,
+        network_learning_rate=settings.network_learning_rate,
+        cloud_target=cloud_target(settings),
+        verbose=settings.verbose,
         formation_factor=factor,
     )
+
+
+def cloud_target(settings):
+    """The experimental distribution-level barycenter's factory, or None for COBRA's mean."""
+    if settings.barycenter == "mean":
+        return None
+    from ..experimental import barycenter_target
+
+    return functools.partial(
+        barycenter_target, settings.barycenter, fixed_point_steps=settings.fixed_point_steps,
+        max_cloud=settings.max_cloud, groups_per_step=settings.groups_per_step,
+        n_projections=settings.n_projections)
 
 
 def _auto(value, rule, *args):
@@ -117,51 +128,34 @@ def _auto(value, rule, *args):
     return value
 
 
-def resolve_image_shape(estimator, row_shape, n_features):
+def resolve_image_shape(settings, row_shape, n_features):
     """``(C, H, W)`` of the images, or None for tables; checked against the data."""
     data_shape = None if row_shape is None else as_chw(row_shape)
-    if estimator.image_shape is None:
+    if settings.image_shape is None:
         shape = data_shape
     else:
-        shape = as_chw(estimator.image_shape)
+        shape = as_chw(settings.image_shape)
         if data_shape is not None and shape != data_shape:
             raise ValueError(
-                f"image_shape={tuple(estimator.image_shape)} does not match the images in X, "
+                f"image_shape={tuple(settings.image_shape)} does not match the images in X, "
                 f"of shape {tuple(row_shape)}."
             )
         if math.prod(shape) != n_features:
             raise ValueError(
-                f"image_shape={tuple(estimator.image_shape)} has {math.prod(shape)} values, "
+                f"image_shape={tuple(settings.image_shape)} has {math.prod(shape)} values, "
                 f"but the rows of X have {n_features}."
             )
-    if shape is None:
-        if estimator.matching == "idc":
-            raise ValueError(
-                "matching='idc' needs images (it decodes each synthetic image into four "
-                "smaller ones): pass X of shape (n, C, H, W) or flat rows with "
-                "image_shape=(C, H, W), or use matching='gradient' for tables."
-            )
-        if estimator.embedding == "convnet":
-            raise ValueError(
-                "embedding='convnet' needs images: pass X of shape (n, C, H, W) or "
-                "flat rows with image_shape=(C, H, W)."
-            )
-        if estimator.augmentation not in ("auto", None, "none", ""):
-            raise ValueError(
-                f"augmentation={estimator.augmentation!r} needs images: pass X of shape "
-                "(n, C, H, W) or flat rows with image_shape=(C, H, W), or use "
-                "augmentation=None."
-            )
+    check_images(settings, shape)
     return shape
 
 
-def resolve_budget(estimator, classes):
+def resolve_budget(settings, classes):
     """``n_per_class`` as a dict over exactly the classes of ``y`` (at least two)."""
     if len(classes) < 2:
         raise ValueError(
             f"y has only one class ({classes[0]!r}); distillation needs at least two classes."
         )
-    n_per_class = estimator.n_per_class
+    n_per_class = settings.n_per_class
     if not isinstance(n_per_class, dict):
         return {c: n_per_class for c in classes}
     unknown = [k for k in n_per_class if k not in set(classes.tolist())]
@@ -176,42 +170,42 @@ def resolve_budget(estimator, classes):
     return n_per_class
 
 
-def network_factory(estimator, image_shape):
+def network_factory(settings, image_shape):
     """``factory(input_shape, generator)`` drawing the estimator's embedding network."""
-    if callable(estimator.embedding):
-        return functools.partial(make_embedding, estimator.embedding)
-    kind = estimator.embedding
+    if callable(settings.embedding):
+        return functools.partial(make_embedding, settings.embedding)
+    kind = settings.embedding
     if kind == "auto":
         kind = "mlp" if image_shape is None else "convnet"
     if kind == "mlp":
-        options = {"n_layers": estimator.embedding_layers}
-        if estimator.embedding_width != "auto":  # "auto": make_embedding's default width
-            options["width"] = estimator.embedding_width
+        options = {"n_layers": settings.embedding_layers}
+        if settings.embedding_width != "auto":  # "auto": make_embedding's default width
+            options["width"] = settings.embedding_width
         return functools.partial(make_embedding, "mlp", **options)
     # the preset shapes the ConvNet "auto" draws; "convnet" asked by name is the field's
-    options = (_presets.convnet_options(estimator.preset, estimator.matching)
-               if estimator.embedding == "auto" else {})
+    options = (_presets.convnet_options(settings.preset, settings.matching)
+               if settings.embedding == "auto" else {})
     return functools.partial(make_embedding, kind, **options)
 
 
-def augmentation(estimator, image_shape):
+def augmentation(settings, image_shape):
     """The SiameseAugment of this fit, or None."""
-    value = estimator.augmentation
+    value = settings.augmentation
     if image_shape is None or value in (None, "none", ""):
         return None
     if isinstance(value, SiameseAugment):
         return value
     if value == "auto":
-        strategy = _presets.augmentation(estimator.preset, estimator.matching)
+        strategy = _presets.augmentation(settings.preset, settings.matching)
         return None if strategy is None else SiameseAugment(strategy)
     return SiameseAugment(value)
 
 
-def learning_rate(estimator, X, image_shape, real, per_class, device):
+def learning_rate(settings, X, image_shape, real, per_class, device):
     """The step size: a number, or one per synthetic row (a tensor ``(n_syn, 1)``)."""
-    if estimator.learning_rate != "auto":
-        return estimator.learning_rate
-    preset, matching = estimator.preset, estimator.matching
+    if settings.learning_rate != "auto":
+        return settings.learning_rate
+    preset, matching = settings.preset, settings.matching
     pixel_scale = None
     if preset == "paper" and image_shape is not None and in_unit_range(X):
         pixel_scale = float(np.mean(real.scale**2))
@@ -219,7 +213,7 @@ def learning_rate(estimator, X, image_shape, real, per_class, device):
         preset,
         matching,
         images=image_shape is not None,
-        convnet=estimator.embedding != "mlp",
+        convnet=settings.embedding != "mlp",
         pixel_scale=pixel_scale,
     )
     if preset != "library" or matching != "distribution" or image_shape:

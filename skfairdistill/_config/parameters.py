@@ -1,29 +1,33 @@
-"""FairDistiller's hyper-parameters declared once: one table of their types and ranges.
+"""FairDistiller's parameters declared once: the allowed values, the check of each value on
+its own, and the method-specific knobs of ``matching_params`` with their defaults.
 
-:data:`PARAMETERS` maps every parameter of ``FairDistiller.__init__`` to the
-check of its value on its own; :func:`check_params` runs the table, then the few
-checks that involve two parameters (:func:`check_combinations`). Checks that need
-the data (an ``n_per_class`` dict against the classes of ``y``, ``image_shape``
-against ``X``) happen in the fit. Every error names the argument and what to do.
+Torch-free at import (the command line's ``--help`` reads the choices); the checks that
+need torch import it when they run. The rules that tie two parameters together live in
+:mod:`skfairdistill._config.rules`.
 """
 
 import inspect
 import math
 import numbers
+from types import MappingProxyType, SimpleNamespace
 
 import numpy as np
 
-from . import presets as _presets
-from .._nn.augment import SiameseAugment, parse_strategy
 from .._checks import check_int
-from .._runtime.device import resolve_device
-from .._targets import ALIGNMENTS
-from .._nn.networks import EMBEDDINGS
-from .._targets import BARYCENTERS, DISTANCES, check_barycenter
-from .._runtime.threads import check_n_threads
 
+ALIGNMENTS = ("barycenter", "groupwise", "none")
+MATCHINGS = ("distribution", "gradient", "kmeans", "idc", "cafe", "model")
 INITS = ("real", "noise", "kmeans")
-MATCHINGS = ("distribution", "gradient", "kmeans", "idc", "cafe")
+PRESETS = ("library", "paper")
+DISTANCES = ("l1", "squared_l2")
+BARYCENTERS = ("mean", "wasserstein", "sliced")
+EMBEDDINGS = ("auto", "mlp", "convnet")
+INNER_MODELS = ("logistic", "ridge")
+
+# the loops that draw an embedding or classifier network
+NETWORK_LOOPS = ("distribution", "gradient", "idc", "cafe")
+# the loops that train their network between updates of the synthetic rows
+TRAINED_LOOPS = ("gradient", "idc", "cafe")
 
 
 def check_choice(name, value, choices):
@@ -34,6 +38,21 @@ def check_choice(name, value, choices):
 def check_bool(name, value):
     if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{name} must be True or False; got {value!r}.")
+
+
+def check_positive(name, value, *, auto=False, zero=False):
+    """A positive (``zero``: non-negative) finite real number, or ``"auto"`` when ``auto``."""
+    if auto and isinstance(value, str) and value == "auto":
+        return
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or not (value >= 0 if zero else value > 0)
+    ):
+        kind = "a non-negative" if zero else "a positive"
+        also = " or 'auto'" if auto else ""
+        raise ValueError(f"{name} must be {kind} finite number{also}; got {value!r}.")
 
 
 def check_random_state(random_state):
@@ -88,21 +107,10 @@ def check_image_shape(shape):
         )
 
 
-def check_positive(name, value, *, auto=False):
-    """A positive finite real number (``"auto"`` too when ``auto``)."""
-    if auto and isinstance(value, str) and value == "auto":
-        return
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not (value > 0 and math.isfinite(value))
-    ):
-        also = " or 'auto'" if auto else ""
-        raise ValueError(f"{name} must be a positive finite number{also}; got {value!r}.")
-
-
 def check_augmentation(value):
     """``"auto"``, a strategy string, a SiameseAugment or None."""
+    from .._nn.augment import SiameseAugment, parse_strategy
+
     if value is None or isinstance(value, SiameseAugment):
         return
     if not isinstance(value, str):
@@ -142,69 +150,89 @@ def _embedding(name, value):
         check_choice(name, value, EMBEDDINGS)
 
 
-#: Every parameter of ``FairDistiller.__init__``, with the check of its value on its own.
-PARAMETERS = {
+def _device(name, value):
+    from .._runtime.device import resolve_device
+
+    resolve_device(value)
+
+
+def _n_threads(name, value):
+    from .._runtime.threads import check_n_threads
+
+    check_n_threads(value)
+
+
+#: Every parameter of ``FairDistiller.__init__`` but ``matching_params``, with its check.
+PARAMETERS = MappingProxyType({
+    "n_per_class": _budget,
     "matching": _choice(*MATCHINGS),
     "alignment": _choice(*ALIGNMENTS),
-    "preset": _choice(*_presets.PRESETS),
-    "distance": _choice("auto", *DISTANCES),
-    "barycenter": _choice(*BARYCENTERS),
-    "init": _choice(*INITS),
+    "stratify_groups": check_bool,
+    "preset": _choice(*PRESETS),
     "n_iter": _integer(1, allowed=("auto",)),
-    "batch_size": _integer(1, allowed=("auto",)),
-    "embedding_width": _integer(1, allowed=("auto",)),
-    "embedding_layers": _integer(1),
-    "warm_start_epochs": _integer(0, allowed=("auto",)),
-    "verbose": _integer(0),
     "learning_rate": lambda name, value: check_positive(name, value, auto=True),
-    "network_learning_rate": check_positive,
-    "embedding": _embedding,
-    "random_state": lambda name, value: check_random_state(value),
+    "batch_size": _integer(1, allowed=("auto",)),
+    "init": _choice(*INITS),
     "image_shape": lambda name, value: value is None or check_image_shape(value),
-    "augmentation": lambda name, value: check_augmentation(value),
-    "outer_loops": _integer(1, allowed=(None,)),
-    "inner_steps": _integer(0, allowed=(None,)),
-    "n_per_class": _budget,
-    "device": lambda name, value: resolve_device(value),
-    "n_threads": lambda name, value: check_n_threads(value),
-    "stratify_groups": lambda name, value: check_bool(name, value),
-}
+    "device": _device,
+    "random_state": lambda name, value: check_random_state(value),
+    "verbose": _integer(0),
+    "n_threads": _n_threads,
+})
 
+
+#: The knobs of ``matching_params``: name -> (default, the loops it applies to, its check).
+MATCHING_PARAMS = MappingProxyType({
+    "distance": ("auto", ("distribution",), _choice("auto", *DISTANCES)),
+    "warm_start_epochs": ("auto", ("distribution",), _integer(0, allowed=("auto",))),
+    "embedding": ("auto", NETWORK_LOOPS, _embedding),
+    "embedding_width": ("auto", NETWORK_LOOPS, _integer(1, allowed=("auto",))),
+    "embedding_layers": (2, NETWORK_LOOPS, _integer(1)),
+    "augmentation": ("auto", NETWORK_LOOPS, lambda name, value: check_augmentation(value)),
+    "outer_loops": (None, TRAINED_LOOPS, _integer(1, allowed=(None,))),
+    "inner_steps": (None, TRAINED_LOOPS, _integer(0, allowed=(None,))),
+    "network_learning_rate": (0.01, TRAINED_LOOPS, check_positive),
+    # experimental (skfairdistill.experimental): distribution-level barycenters
+    "barycenter": ("mean", ("distribution",), _choice(*BARYCENTERS)),
+    "fixed_point_steps": (1, ("distribution",), _integer(1)),
+    "max_cloud": (128, ("distribution",), _integer(2)),
+    "groups_per_step": (1, ("distribution",), _integer(1, allowed=(None,))),
+    "n_projections": (64, ("distribution",), _integer(1)),
+    # model matching
+    "inner_model": ("logistic", ("model",), _choice(*INNER_MODELS)),
+    "fairness_weight": (1.0, ("model",),
+                        lambda name, value: check_positive(name, value, zero=True)),
+    "newton_steps": (8, ("model",), _integer(1)),
+})
 
 def check_params(params):
-    """Check a dict of every parameter (``get_params(deep=False)``): the table, then pairs."""
+    """Check every parameter (``get_params(deep=False)``); return the resolved settings.
+
+    The settings are a namespace of every door parameter and every ``matching_params``
+    knob (its default where not given). Combination rules run last
+    (:func:`skfairdistill._config.rules.check_combinations`).
+    """
+    from .rules import check_combinations
+
     for name, check in PARAMETERS.items():
         check(name, params[name])
-    check_combinations(params)
-
-
-def check_combinations(params):
-    """The checks that involve two parameters (all of them, in one place)."""
-    if params["preset"] == "paper" and params["matching"] == "kmeans":
+    given = params["matching_params"]
+    if given is None:
+        given = {}
+    if not isinstance(given, dict):
+        raise TypeError(
+            f"matching_params must be a dict or None; got {type(given).__name__}.")
+    unknown = sorted(set(given) - set(MATCHING_PARAMS), key=str)
+    if unknown:
         raise ValueError(
-            "preset='paper' reproduces the papers' distribution and gradient matching; "
-            "matching='kmeans' is not one of them. Use preset='library' with it."
-        )
-    check_barycenter(params["alignment"], params["barycenter"])
-    if params["matching"] != "distribution" and params["barycenter"] != "mean":
-        raise ValueError(
-            f"barycenter={params['barycenter']!r} needs matching='distribution' (it aligns "
-            f"embedding distributions); matching={params['matching']!r} uses barycenter='mean'."
-        )
-    if params["stratify_groups"]:
-        _check_stratified(params)
-
-
-def _check_stratified(params):
-    """``stratify_groups=True`` runs the library's DM or k-means on every group alone."""
-    if params["matching"] not in ("distribution", "kmeans"):
-        raise ValueError(
-            "stratify_groups=True needs matching='distribution' or 'kmeans' (every group is "
-            f"distilled on its own); got matching={params['matching']!r}."
-        )
-    if params["barycenter"] != "mean" or params["preset"] != "library":
-        raise ValueError(
-            "stratify_groups=True needs barycenter='mean' and preset='library' (each group "
-            f"is matched alone); got barycenter={params['barycenter']!r}, "
-            f"preset={params['preset']!r}."
-        )
+            f"matching_params has unknown keys {unknown}; the keys are "
+            f"{sorted(MATCHING_PARAMS)} (each applies to some values of matching).")
+    for name, value in given.items():
+        MATCHING_PARAMS[name][2](f"matching_params[{name!r}]", value)
+    settings = {name: default for name, (default, _, _) in MATCHING_PARAMS.items()}
+    settings.update(given)
+    settings.update({name: params[name] for name in PARAMETERS})
+    settings["given"] = frozenset(given)
+    settings = SimpleNamespace(**settings)
+    check_combinations(settings)
+    return settings

@@ -3,6 +3,7 @@
 import numpy as np
 import torch
 from imblearn.base import BaseSampler
+from sklearn.base import clone
 
 from .._config.fit_config import resolve_budget, resolve_config, resolve_image_shape
 from .._data.containers import ContainerRoundTrip
@@ -25,7 +26,6 @@ from .._data.validation import (
     validate_X_y,
     warn_about_absent_groups,
 )
-from ..experimental._wasserstein import TransportSettings
 
 
 class FairDistiller(BaseSampler):
@@ -66,71 +66,43 @@ class FairDistiller(BaseSampler):
         ``DistilledClassifier(class_prior="sqrt")``; the groups land in
         `groups_distilled_`. Details: ``docs/guides.md``.
     preset : {"library", "paper"}, default="library"
-        What every ``"auto"`` value below resolves to: ``"library"``, the defaults
-        tuned on this project's benchmark, or ``"paper"``, the hyper-parameters of
-        the authors' public code (mhmoslemi/COBRA). Explicit values always win.
-        Table: ``docs/method.md``, "Presets".
-    distance : {"auto", "l1", "squared_l2"}, default="auto"
-        Distance between real and synthetic mean embeddings (``barycenter="mean"``
-        only). ``"auto"`` is each method's published distance: squared L2 for
-        vanilla DM and FairDD-DM, L1 for COBRA-DM.
-    barycenter : {"mean", "wasserstein", "sliced"}, default="mean"
-        What ``alignment="barycenter"`` aligns to: COBRA's ``"mean"`` of the group
-        means, or (experimental: not fairer on the benchmark, 2–3.5× slower) the W2
-        barycenter of the groups' embedding distributions, ``"wasserstein"`` (exact
-        OT) or ``"sliced"``, which need ``alignment="barycenter"``.
-        Details: ``docs/method.md``, "Parameters in depth".
+        What every ``"auto"`` value resolves to: ``"library"``, the defaults tuned on
+        this project's benchmark, or ``"paper"``, the hyper-parameters of the authors'
+        public code (mhmoslemi/COBRA). Explicit values always win.
     n_iter : int or "auto", default="auto"
-        Number of matching iterations (drawn networks). ``"auto"``: 1000 (library;
-        CAFE 200); 2600 for DM, 1000 for DC, 2000 for CAFE (paper).
+        Number of matching iterations. ``"auto"``: 1000 (library; CAFE 200, model
+        matching 300); 2600 for DM, 1000 for DC, 2000 for CAFE (paper).
     learning_rate : float or "auto", default="auto"
-        Step size of the SGD (momentum 0.5) update of the synthetic rows (in
-        standardised feature space). ``"auto"`` (library): ``0.1 * n_c / 10`` for a
-        table class of ``n_c`` synthetic rows in distribution matching, 10 for images
-        (CAFE 1) through a ConvNet, else 0.1; (paper) the authors' step.
-        Details: ``docs/method.md``, "Parameters in depth".
+        Step size of the update of the synthetic rows (in standardised feature space).
+        ``"auto"`` (library): ``0.1 * n_c / 10`` for a table class of ``n_c`` rows in
+        distribution matching, 10 for images through a ConvNet, else 0.1; (paper) the
+        authors' step.
     batch_size : int or "auto", default="auto"
-        Real rows drawn per (class, group) cell and iteration. A cell with fewer
-        rows contributes all of them, each embedded once, so its mean is exact.
-        Embedding this mini-batch is most of an iteration's cost. ``"auto"``:
-        128 (library; ``benchmarks/results/batch_size.md``); the authors' batch
-        per class (DM 600, DC and CAFE 256) shared by the class's groups (paper).
-    embedding : {"auto", "mlp", "convnet"} or callable, default="auto"
-        The network drawn every iteration: ``"auto"`` is a random MLP for tables, the
-        ConvNet-3 for images (library preset: without instance norm, but for CAFE);
-        ``"convnet"``: the field's normed ConvNet-3; a callable ``factory(input_shape, generator)``
-        draws one of yours (:func:`skfairdistill.networks.make_embedding` has the
-        contract). Details: ``docs/method.md``, "Parameters in depth".
-    embedding_width : int or "auto", default="auto"
-        Width of the randomly drawn embedding MLP (``embedding="mlp"``).
-        ``"auto"``: 128 for inputs of up to 128 columns, 256 for wider ones
-        (:func:`skfairdistill.networks.default_mlp_width`).
-        Details: ``docs/method.md``, "Parameters in depth".
-    embedding_layers : int, default=2
-        Number of hidden layers of the embedding MLP (``embedding="mlp"``).
-    warm_start_epochs : int or "auto", default="auto"
-        COBRA's warm start (distribution matching): epochs of training of each
-        drawn network on the current synthetic rows before it is used (0: purely
-        random networks). ``"auto"``: 0 (library); the authors' K for COBRA-DM
-        (paper). Details: ``docs/method.md``, "Parameters in depth".
-    image_shape : tuple of int or None, default=None
-        ``(C, H, W)`` (or ``(H, W)``) when the rows of a 2-D ``X`` are flattened
-        images; ``X`` of shape ``(n, C, H, W)`` or ``(n, H, W)`` needs none.
-    augmentation : "auto", str, SiameseAugment or None, default="auto"
-        Siamese augmentation of images (DSA): operations joined by ``"_"`` from
-        ``color``, ``crop``, ``cutout``, ``flip``, ``scale``, ``rotate``; ``None``
-        turns it off. ``"auto"`` (library): all but ``color`` for images.
-        Details: ``docs/method.md``, "Parameters in depth".
-    outer_loops, inner_steps : int or None, default=None
-        Gradient matching, IDC and CAFE: synthetic-set updates per drawn network, and
-        its training steps between them on the synthetic set (IDC: on real batches of
-        64; CAFE: most epochs). None: DC's schedule for the largest budget; IDC 8 steps.
-    network_learning_rate : float, default=0.01
-        Gradient matching and CAFE: SGD step size of the network's training.
+        Real rows drawn per (class, group) cell and iteration; a smaller cell gives all
+        its rows. ``"auto"``: 128 (library); the authors' batch per class shared by the
+        class's groups (paper).
     init : {"real", "noise", "kmeans"}, default="real"
         Start from randomly chosen real rows of each class, from Gaussian noise
         (in standardised space), or from the prototypes of ``matching="kmeans"``
         (with the same alignment), which the matching loop then refines.
+    image_shape : tuple of int or None, default=None
+        ``(C, H, W)`` (or ``(H, W)``) when the rows of a 2-D ``X`` are flattened
+        images; ``X`` of shape ``(n, C, H, W)`` or ``(n, H, W)`` needs none.
+    matching_params : dict or None, default=None
+        The knobs of one matching method, in the manner of scikit-learn's
+        ``metric_params``; a key that does not apply to ``matching`` is refused.
+        Distribution matching: ``"distance"`` (``"auto"``, ``"l1"``,
+        ``"squared_l2"``; ``"auto"`` is each method's published distance),
+        ``"warm_start_epochs"`` (COBRA's warm start). Every network-based loop:
+        ``"embedding"`` (``"auto"``, ``"mlp"``, ``"convnet"`` or a factory
+        ``factory(input_shape, generator)``), ``"embedding_width"``,
+        ``"embedding_layers"``, ``"augmentation"`` (images). Gradient matching, IDC,
+        CAFE: ``"outer_loops"``, ``"inner_steps"``, ``"network_learning_rate"``.
+        Model matching: ``"inner_model"`` (``"logistic"``, ``"ridge"``),
+        ``"fairness_weight"``, ``"newton_steps"``. Experimental
+        (:mod:`skfairdistill.experimental`): ``"barycenter"`` (``"mean"``,
+        ``"wasserstein"``, ``"sliced"``) and its transport settings. Every knob, its
+        default and its range: ``docs/method.md``, "Parameters in depth".
     device : {"auto", "cpu", "cuda", "cuda:N"} or torch.device, default="auto"
         Where the optimisation runs; ``"auto"`` uses CUDA when available.
     random_state : int, RandomState instance or None, default=None
@@ -218,18 +190,12 @@ class FairDistiller(BaseSampler):
     iteration. Features are standardised internally (constant columns keep their value).
     A fit is all or nothing: if it raises, the estimator keeps its state before the
     call; a ``KeyboardInterrupt`` during the loop ends it early (``interrupted_``).
-    On tables group-balanced k-means (``matching="kmeans"``) is a fast rival: the default was
-    as accurate in 18 of 24 settings, 0.2-0.9 points less in 5 of the 8 at 10 rows per class;
-    equal classes cap accuracy on imbalanced tables (Adult 0.81, full data 0.85), and
-    ``DistilledClassifier(class_prior=...)`` trades fairness for it (``docs/benchmarks.md``);
-    with ``stratify_groups=True`` and ``class_prior="sqrt"`` 200 rows per class gave 0.834
-    accuracy and DEO_M 0.06-0.09 on Adult (sex; full data 0.85), but were less fair than the
-    defaults on Adult with race (``docs/guides.md``).
+    How the methods compare on held-out data, and where each loses: ``docs/benchmarks.md``.
 
     A fit never returns NaN or infinite rows: a diverging loss stops it with a
     ``ValueError`` that says to lower ``learning_rate``; sizes that cannot fit in
-    memory are refused before anything is allocated. This, large data (memory
-    maps, Dask), threads and k-means: ``docs/method.md``, "Parameters in depth".
+    memory are refused before anything is allocated. Large data (memory maps, Dask),
+    threads and k-means: ``docs/method.md``, "Parameters in depth".
 
     Examples
     --------
@@ -268,21 +234,12 @@ class FairDistiller(BaseSampler):
         alignment="barycenter",
         stratify_groups=False,
         preset="library",
-        distance="auto",
-        barycenter="mean",
         n_iter="auto",
         learning_rate="auto",
         batch_size="auto",
-        embedding="auto",
-        embedding_width="auto",
-        embedding_layers=2,
-        warm_start_epochs="auto",
-        image_shape=None,
-        augmentation="auto",
-        outer_loops=None,
-        inner_steps=None,
-        network_learning_rate=0.01,
         init="real",
+        image_shape=None,
+        matching_params=None,
         device="auto",
         random_state=None,
         verbose=0,
@@ -293,21 +250,12 @@ class FairDistiller(BaseSampler):
         self.alignment = alignment
         self.stratify_groups = stratify_groups
         self.preset = preset
-        self.distance = distance
-        self.barycenter = barycenter
         self.n_iter = n_iter
         self.learning_rate = learning_rate
         self.batch_size = batch_size
-        self.embedding = embedding
-        self.embedding_width = embedding_width
-        self.embedding_layers = embedding_layers
-        self.warm_start_epochs = warm_start_epochs
-        self.image_shape = image_shape
-        self.augmentation = augmentation
-        self.outer_loops = outer_loops
-        self.inner_steps = inner_steps
-        self.network_learning_rate = network_learning_rate
         self.init = init
+        self.image_shape = image_shape
+        self.matching_params = matching_params
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -375,37 +323,36 @@ class FairDistiller(BaseSampler):
         """
         saved = dict(vars(self))
         try:
-            check_params(self.get_params(deep=False))
+            settings = check_params(self.get_params(deep=False))
             X, row_shape = flatten_images(X)
             X, y = validate_X_y(self, X, y)
             y, one_vs_all = check_classification_target(y)
             with FitThreads(self.n_threads) as threads:
-                self._distil(
-                    X, y, sensitive_features=sensitive_features, row_shape=row_shape,
-                    threads=threads,
-                )
+                self._distil(settings, X, y, sensitive_features, row_shape, threads)
         except BaseException:
             vars(self).clear()
             vars(self).update(saved)
             raise
         return one_vs_all
 
-    def _distil(self, X, y, *, sensitive_features=None, row_shape=None, threads=None):
-        """Guts of fit: validated 2-D float ``X``, 1-D ``y``; sets the fitted attributes only.
+    def _distil(self, settings, X, y, sensitive_features, row_shape, threads):
+        """Guts of fit: checked settings, validated 2-D float ``X``, 1-D ``y``; sets the fitted attributes.
 
         ``row_shape``: one row's shape as the caller gave it (images), else None.
         ``threads``: the fit's :class:`~skfairdistill._runtime.threads.FitThreads`.
         """
-        image_shape = resolve_image_shape(self, row_shape, X.shape[1])
+        image_shape = resolve_image_shape(settings, row_shape, X.shape[1])
         classes, class_codes = np.unique(y, return_inverse=True)
-        budget = resolve_budget(self, classes)
+        budget = resolve_budget(settings, classes)
         if sensitive_features is None:
             warn_about_vanilla()
             group_codes, groups = np.zeros(len(y), dtype=np.int64), None
         else:
             group_codes, groups = encode_groups(sensitive_features, len(y))
-        device = resolve_device(self.device)
-        numpy_rng, torch_rng = make_generators(self.random_state, device)
+        device = resolve_device(settings.device)
+        numpy_rng, torch_rng = make_generators(settings.random_state, device)
+        if threads is not None:
+            threads.size_to(images=image_shape is not None, device=device)
 
         n_groups = 1 if groups is None else len(groups)
         cells = CellSampler(class_codes, group_codes, len(classes), n_groups, device)
@@ -418,36 +365,24 @@ class FairDistiller(BaseSampler):
         self.device_ = device
         self.image_shape_ = image_shape
         self.groups_distilled_ = None
-        if self.stratify_groups and groups is not None:
-            plan = plan_rows(cells.counts, per_class, self.alignment, classes)
-            pooled = distil_by_group(self, X, class_codes, group_codes, classes, groups, plan,
-                                     row_shape=row_shape, numpy_rng=numpy_rng, threads=threads)
-            self.loss_history_, self.n_iter_ = pooled.loss_history, pooled.n_iter
-            self.interrupted_ = pooled.interrupted
-            self.X_distilled_ = self.X_stored_ = pooled.X
-            self.y_distilled_ = classes[pooled.class_codes]
-            self.groups_distilled_ = groups[pooled.group_codes]
+        if settings.stratify_groups and groups is not None:
+            self._distil_by_group(X, class_codes, group_codes, cells, per_class, numpy_rng,
+                                  row_shape, threads)
             return
         real = RealRows(X, device, image_shape=image_shape)
-        config = resolve_config(self, X=X, image_shape=image_shape, real=real,
+        config = resolve_config(settings, X=X, image_shape=image_shape, real=real,
                                 per_class=per_class, cells=cells, device=device,
                                 has_groups=groups is not None)
         y_syn = torch.as_tensor(np.repeat(np.arange(len(classes)), per_class), device=device)
         input_shape = image_shape or (real.n_features,)
-        if config.matching != "kmeans":
-            X_init = initial_rows(self.init, real, cells, per_class * config.formation_factor**2,
-                                  classes, numpy_rng, torch_rng, alignment=config.alignment)
-            X_init = X_init.reshape(len(X_init), *input_shape)
-        # a factory of the user's is not drawn an extra time to count its work
-        if threads is not None and not callable(self.embedding):
-            # real rows per iteration: each drawn row embedded once
-            real_rows = int(np.minimum(cells.counts, config.batch_size).sum())
-            threads.size_to(config.network_factory, input_shape, real_rows, len(y_syn), device)
-
         if config.matching == "kmeans":  # no optimisation loop: prototypes
             result = kmeans_result(real, cells, per_class, classes, config.alignment,
                                    numpy_rng, input_shape)
         else:
+            X_init = initial_rows(settings.init, real, cells,
+                                  per_class * config.formation_factor**2, classes, numpy_rng,
+                                  torch_rng, alignment=config.alignment)
+            X_init = X_init.reshape(len(X_init), *input_shape)
             result = run_matching(real, cells, X_init, y_syn, config, torch_rng)
         if result.interrupted:
             warn_about_interrupt(result.n_iter, config.n_iter)
@@ -458,20 +393,31 @@ class FairDistiller(BaseSampler):
         self.X_distilled_, self.y_distilled_, self.X_stored_ = fitted_rows(
             result, real, X.dtype, row_shape, classes, y_syn, config.learning_rate)
 
+    def _distil_by_group(self, X, class_codes, group_codes, cells, per_class, numpy_rng,
+                         row_shape, threads):
+        """``stratify_groups=True``: every group distilled on its own by a clone; sets pooled."""
+        classes, groups = self.classes_, self.groups_
+
+        def distil_group(X_group, y_group, n_per_class, seed, n_iter):
+            run = clone(self).set_params(stratify_groups=False, random_state=seed,
+                                         n_per_class=n_per_class, n_iter=n_iter)
+            run._distil(check_params(run.get_params(deep=False)), X_group, y_group,
+                        np.zeros(len(y_group)), row_shape, threads)
+            return run
+
+        plan = plan_rows(cells.counts, per_class, self.alignment, classes)
+        pooled = distil_by_group(distil_group, X, class_codes, group_codes, classes, groups,
+                                 plan, numpy_rng=numpy_rng, n_iter=self.n_iter)
+        self.loss_history_, self.n_iter_ = pooled.loss_history, pooled.n_iter
+        self.interrupted_ = pooled.interrupted
+        self.X_distilled_ = self.X_stored_ = pooled.X
+        self.y_distilled_ = classes[pooled.class_codes]
+        self.groups_distilled_ = groups[pooled.group_codes]
+
     def _fit_resample(self, X, y, **params):
-        """imblearn's abstract core, with imblearn's contract: validated X, y in, the set out.
-
-        Declared abstract by ``BaseSampler``; ``fit`` and ``fit_resample`` do not use it.
-        """
-        self._distil(X, y, sensitive_features=params.get("sensitive_features"))
+        """imblearn's abstract core: the same work as :meth:`fit`, the fitted set returned."""
+        self._fit(X, y, params.get("sensitive_features"))
         return self.X_distilled_, self.y_distilled_
-
-    def _transport_settings(self):
-        """The optimal-transport settings of ``barycenter="wasserstein"`` and ``"sliced"``.
-
-        Not parameters (the defaults are the measured choice): a benchmark overrides this.
-        """
-        return TransportSettings()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -24,7 +24,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.base import clone
 
 from .._data.host_rows import HostRows
 from .._matching.kmeans import row_weights
@@ -86,31 +85,27 @@ def _rows_of(X, rows):
     return X.take(np.flatnonzero(rows)) if isinstance(X, HostRows) else X[rows]
 
 
-def distil_by_group(estimator, X, class_codes, group_codes, classes, groups, plan, *,
-                    row_shape, numpy_rng, threads):
-    """Distil every group's rows on their own with ``estimator``'s settings; pool the sets.
+def distil_by_group(distil_group, X, class_codes, group_codes, classes, groups, plan, *,
+                    numpy_rng, n_iter):
+    """Distil every group's rows on their own with ``distil_group``; pool the sets.
 
-    Each group runs on a clone (seeded from ``numpy_rng``) through ``_distil``, which
-    standardises it on its own. After a ``KeyboardInterrupt`` the groups not yet reached
-    run one iteration: their rows are (nearly) their starting rows.
+    ``distil_group(X_group, y_group, n_per_class, seed, n_iter)`` returns the fitted
+    FairDistiller of one group (seeded from ``numpy_rng``). After a ``KeyboardInterrupt``
+    the groups not yet reached run one iteration: their rows are (nearly) their starting rows.
     """
     seeds = numpy_rng.integers(2**32, size=plan.shape[1])
     runs, class_of, group_of, interrupted = [], [], [], False
     for group in np.flatnonzero(plan.sum(axis=0)):
         rows = group_codes == group
         present = np.flatnonzero(plan[:, group])
-        run = clone(estimator).set_params(
-            stratify_groups=False, random_state=int(seeds[group]),
-            n_per_class={classes[c]: int(plan[c, group]) for c in present},
-            **({"n_iter": 1} if interrupted else {}))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            run._distil(_rows_of(X, rows), classes[class_codes[rows]],
-                        sensitive_features=np.zeros(rows.sum()), row_shape=row_shape,
-                        threads=threads)
+            run = distil_group(_rows_of(X, rows), classes[class_codes[rows]],
+                               {classes[c]: int(plan[c, group]) for c in present},
+                               int(seeds[group]), 1 if interrupted else n_iter)
         for warning in caught:  # said again with the group, from the caller's fit
             warnings.warn(f"In group {groups[group]!r}: {warning.message}", warning.category,
-                          stacklevel=5)
+                          stacklevel=6)
         interrupted |= run.interrupted_
         runs.append(run)
         class_of.append(np.searchsorted(classes, run.y_distilled_))

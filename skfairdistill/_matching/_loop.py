@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import torch
 from tqdm.auto import tqdm
 
-from .._targets import ALIGNMENTS
 from ._history import LossHistory
 
 
@@ -40,16 +39,6 @@ def input_shape_of(X_init, augment):
             f"{tuple(X_init.shape)}."
         )
     return input_shape
-
-
-def check_schedule(alignment, outer_loops, inner_steps):
-    """The alignment and the outer/inner schedule of a loop that trains its network between updates (DC, IDC, CAFE)."""
-    if alignment not in ALIGNMENTS:
-        raise ValueError(f"alignment must be one of {ALIGNMENTS}; got {alignment!r}.")
-    if int(outer_loops) < 1 or int(inner_steps) < 0:
-        raise ValueError(
-            f"outer_loops must be >= 1 and inner_steps >= 0; got {outer_loops} and {inner_steps}."
-        )
 
 
 def run_loop(step, X_syn, n_iter, *, verbose=0, desc="distilling", report_every=50):
@@ -98,4 +87,4 @@ def run_loop(step, X_syn, n_iter, *, verbose=0, desc="distilling", report_every=
     )
 
 
-__all__ = ["MatchingResult", "check_schedule", "input_shape_of", "run_loop"]
+__all__ = ["MatchingResult", "input_shape_of", "run_loop"]

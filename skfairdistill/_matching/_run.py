@@ -30,8 +30,8 @@ def run_matching(real, cells, X_init, y_syn, config, generator):
     """
     if config.matching == "distribution":
         loop, own = match_distributions, dict(
-            distance=config.distance, barycenter=config.barycenter,
-            transport=config.transport, warm_start_epochs=config.warm_start_epochs,
+            distance=config.distance, cloud_target=config.cloud_target,
+            warm_start_epochs=config.warm_start_epochs,
         )
     elif config.matching == "gradient":
         loop, own = match_gradients, dict(

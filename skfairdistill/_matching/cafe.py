@@ -55,7 +55,7 @@ from .._nn.optim import MomentumSGD
 from .._nn.training import linear_head, train_epoch
 from .._targets import alignment_loss
 from ._cells import class_averaging, group_weights, packing
-from ._loop import check_schedule, input_shape_of, run_loop
+from ._loop import input_shape_of, run_loop
 
 # real rows per cell in the accuracy probe, drawn once per network (CAFE: 128
 # fresh rows per class at every check)
@@ -206,7 +206,6 @@ def match_features(
     MatchingResult
         ``loss_history`` holds, per iteration, the mean loss over its updates.
     """
-    check_schedule(alignment, outer_loops, inner_steps)
     device = X_init.device
     input_shape = input_shape_of(X_init, augment)
     n_classes = cells.n_classes

@@ -13,7 +13,7 @@ This module knows nothing about pandas or scikit-learn.
 import torch
 
 from .._nn.optim import MomentumSGD
-from .._targets import alignment_loss, distribution_target
+from .._targets import alignment_loss
 from ._cells import class_averaging, packing
 from ._history import choose_in_chunks
 from ._loop import input_shape_of, run_loop
@@ -36,8 +36,7 @@ def match_distributions(
     generator,
     augment=None,
     verbose=0,
-    barycenter="mean",
-    transport=None,
+    cloud_target=None,
 ):
     """Optimise the synthetic rows by distribution matching.
 
@@ -70,13 +69,10 @@ def match_distributions(
     augment : SiameseAugment or None, default=None
         Images only: one transform per iteration, applied to the real and the
         synthetic images alike.
-    barycenter : {"mean", "wasserstein", "sliced"}, default="mean"
-        ``"mean"``: the alignment's mean target. Otherwise a distribution-level
-        barycenter of every class's group embedding clouds, pulled towards with an
-        optimal transport loss (``alignment`` is then not used; see
-        :mod:`skfairdistill.experimental._wasserstein`).
-    transport : TransportSettings or None, default=None
-        The optimal-transport settings of those barycenters (None: the defaults).
+    cloud_target : callable or None, default=None
+        Experimental (:mod:`skfairdistill.experimental`): ``cloud_target(present, y_syn,
+        generator)`` builds a loss on the groups' embedding clouds that replaces the
+        alignment's mean target; None keeps the mean target.
 
     Returns
     -------
@@ -89,8 +85,8 @@ def match_distributions(
     n_classes = cells.n_classes
     present = torch.as_tensor(cells.present, device=device)
     shares = torch.as_tensor(cells.shares, dtype=torch.float32, device=device)
-    clouds_target = distribution_target(barycenter, cells.present, y_syn, generator,
-                                        transport)
+    clouds_target = None if cloud_target is None else cloud_target(cells.present, y_syn,
+                                                                    generator)
     if clouds_target is not None:  # larger clouds would only slow its solver down
         batch_size = min(batch_size, clouds_target.cloud_size)
     # each drawn real row is embedded once (packed, no padding); the cell means are

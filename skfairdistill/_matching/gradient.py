@@ -44,7 +44,7 @@ import torch.nn.functional as F
 
 from .._nn.optim import MomentumSGD
 from ._cells import group_weights as cell_weights
-from ._loop import check_schedule, input_shape_of, run_loop
+from ._loop import input_shape_of, run_loop
 
 _EPS = 1e-6  # as in the DC authors' distance
 
@@ -204,7 +204,6 @@ def match_gradients(
         outer loops. A ``KeyboardInterrupt`` stops the loop early: the rows
         reached so far are returned with ``interrupted=True``.
     """
-    check_schedule(alignment, outer_loops, inner_steps)
     input_shape = input_shape_of(X_init, augment)
 
     def train(classifier, optimizer, X_train, y_train):

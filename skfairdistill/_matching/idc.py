@@ -38,7 +38,7 @@ import torch
 
 from .._nn.optim import MomentumSGD
 from .._config.presets import IDC_NETWORK_BATCH, IDC_NETWORK_MOMENTUM
-from ._loop import check_schedule, input_shape_of
+from ._loop import input_shape_of
 from .gradient import run_gradient_loop, train_step
 from .multiformation import check_divisible, decode
 
@@ -94,7 +94,6 @@ def match_multiformation(real, cells, X_init, y_syn, *, alignment, n_iter, learn
         ``y_syn``: their class codes, ``stored``: the optimised stored images.
         ``loss_history`` holds the mean matching loss over each iteration's outer loops.
     """
-    check_schedule(alignment, outer_loops, inner_steps)
     if len(X_init.shape) != 4:
         raise ValueError(
             "matching='idc' needs images: X_init must have shape (n_syn, C, H, W); got "

@@ -35,6 +35,8 @@ def match_model(
     newton_steps=8,
     n_features_random=64,
     clip_to_range=True,
+    group_balance=1.0,
+    proximity=0.0,
     verbose=0,
 ):
     """Optimise the synthetic rows by matching the model trained on them to the real data.
@@ -77,6 +79,13 @@ def match_model(
     clip_to_range : bool, default=True
         After every step, clamp each feature of the synthetic rows to the range
         of the real rows drawn so far (keeps the rows where the data lives).
+    group_balance : float in [0, 1], default=1.0
+        Weight of the groups within a class in the log-loss: 1 weights the groups
+        present equally (COBRA's target), 0 by their share in the data (plain
+        accuracy), in between a mixture.
+    proximity : float, default=0.0
+        Weight of a penalty on every synthetic row's mean squared distance (per
+        feature) to its nearest drawn real row of its class.
     verbose : int, default=0
 
     Returns
@@ -114,8 +123,10 @@ def match_model(
     present = torch.as_tensor(cells.present, device=device, dtype=torch.float32)
     counts = torch.as_tensor(cells.counts, device=device, dtype=torch.float32)
     shares = counts.sum(1) / counts.sum()  # the data's class prior
-    # group weights within a class: equal over the groups present
-    group_weights = shares[:, None] * present / present.sum(1, keepdim=True).clamp(min=1)
+    # group weights within a class: equal over the groups present, or their data shares
+    equal = present / present.sum(1, keepdim=True).clamp(min=1)
+    within = group_balance * equal + (1 - group_balance) * counts / counts.sum(1, keepdim=True)
+    group_weights = shares[:, None] * within
     onehot = torch.nn.functional.one_hot(y_syn, n_classes).to(X_init.dtype)
     true_class = torch.arange(n_classes, device=device).repeat_interleave(n_groups)
     low = high = None
@@ -142,6 +153,11 @@ def match_model(
             loss = loss + _outer_loss(log_true, weights, group_weights, present,
                                       fairness_weight, n_classes, n_groups)
         loss = loss / len(inner)
+        if proximity:  # squared distance to the nearest drawn real row of the same class
+            distances = torch.cdist(X_syn, flat).square() / flat.shape[1]
+            other = (true_class.repeat_interleave(rows.shape[1])[None, :] != y_syn[:, None])
+            other = other | (weights.reshape(1, -1) == 0)
+            loss = loss + proximity * distances.masked_fill(other, float("inf")).min(1).values.mean()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

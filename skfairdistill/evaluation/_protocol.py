@@ -220,7 +220,7 @@ def evaluate_synthetic(X_train, y_train, X_test, y_test, *, sensitive_features,
             train, test = train.view(-1, *image_shape), test.view(-1, *image_shape)
         else:
             input_shape = (train.shape[1],)  # constant columns are set aside
-        threads.size_to(factory, input_shape, 0, min(batch_size, len(train)), device)
+        threads.size_to(images=image_shape is not None, device=device)
         labels = torch.as_tensor(y_train, device=device)
         _, generator = make_generators(random_state, device)
         scores = _train_and_score(factory, input_shape, train, labels, test, y_test, groups,

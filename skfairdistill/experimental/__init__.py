@@ -5,3 +5,18 @@ Distribution-level (optimal-transport) barycenters of the groups' embedding clou
 on the project's benchmark they were not fairer than COBRA's mean barycenter and
 2-3.5 times slower (``docs/benchmarks.md``).
 """
+
+from ._wasserstein import KINDS, DistributionTarget, TransportSettings
+
+
+def barycenter_target(kind, present, y_syn, generator, **transport):
+    """The loss of a distribution-level barycenter ``kind`` (``"wasserstein"``, ``"sliced"``).
+
+    Called by the distribution-matching loop once per run, with the cells that have rows,
+    the synthetic rows' classes and the run's generator; ``transport`` are the fields of
+    :class:`TransportSettings`.
+    """
+    return DistributionTarget(kind, present, y_syn, generator, TransportSettings(**transport))
+
+
+__all__ = ["KINDS", "DistributionTarget", "TransportSettings", "barycenter_target"]

@@ -85,7 +85,7 @@ import numpy as np
 import ot
 import torch
 
-BARYCENTERS = ("mean", "wasserstein", "sliced")
+KINDS = ("wasserstein", "sliced")
 
 
 @dataclass(frozen=True)
@@ -252,7 +252,7 @@ class DistributionTarget:
     """
 
     def __init__(self, kind, present, y_syn, generator, settings=None):
-        if kind not in BARYCENTERS[1:]:
+        if kind not in KINDS:
             raise ValueError(f"unknown distribution-level barycenter {kind!r}")
         self.kind = kind
         self.settings = TransportSettings() if settings is None else settings
