@@ -1,6 +1,9 @@
-"""Argument checks shared by the estimators and the data sets, torch-free: each error names the argument."""
+"""Argument checks and user warnings shared by every part, torch-free: each error names the argument."""
 
 import numbers
+import os
+import sys
+import warnings
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -36,3 +39,21 @@ def check_rng(random_state):
         raise ValueError(
             f"random_state must be an int, a numpy RandomState or None; got {random_state!r}."
         ) from None
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn(message, category=UserWarning):
+    """``warnings.warn`` attributed to the first caller outside skfairdistill.
+
+    Python 3.12's ``skip_file_prefixes`` where there is one; on 3.11 the same frame is
+    found by walking the stack, so no call depth is hard-coded.
+    """
+    if sys.version_info >= (3, 12):
+        warnings.warn(message, category, skip_file_prefixes=(_PACKAGE,))
+        return
+    frame, level = sys._getframe(1), 2  # stacklevel 2: the caller of warn
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

@@ -57,9 +57,6 @@ def test_dict_budget_scales_each_class_by_its_own_rows():
 
 
 def test_gradient_matching_and_a_number_keep_their_step():
-    X, y, A = _data()
-    one = FairDistiller(n_per_class=20, n_iter=3, random_state=0).fit(
-        X, y, sensitive_features=A)
     def settings(**params):
         return check_params(FairDistiller(**params).get_params())
 

@@ -9,7 +9,7 @@ from scipy.stats import norm
 
 from skfairdistill import FairDistiller
 from skfairdistill._nn.networks import RandomMLP
-from skfairdistill.experimental import KINDS, TransportSettings, barycenter_target
+from skfairdistill.experimental import KINDS, barycenter_target
 from skfairdistill.experimental._wasserstein import (
     fixed_point_loss,
     free_support_barycenter,
@@ -339,8 +339,6 @@ def test_groups_per_step_sets_the_number_of_ot_problems(monkeypatch, groups_per_
                                                         solves):
     """One sampled group per class with one step; every group otherwise (3 + 2 groups)."""
     import ot
-
-    from skfairdistill.experimental import _wasserstein
 
     settings = dict(groups_per_step=groups_per_step, fixed_point_steps=steps)
     calls = []

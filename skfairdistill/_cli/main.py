@@ -53,56 +53,6 @@ def table_format(path):
     return None
 
 
-def _open_table(path, fmt, batch_rows, parser):
-    """``(columns, batches)`` of the input table for :mod:`._tabular_io`.
-
-    A Parquet file is only opened here (its schema read); its rows are read later, in
-    batches of ``batch_rows``. A CSV file is read whole and is one batch.
-    """
-    from .tabular_io import integer_columns_with_blanks, parquet_batches, parquet_columns
-
-    try:
-        if fmt == "parquet":
-            return parquet_columns(path), parquet_batches(path, batch_rows)
-        import pandas as pd
-
-        frame = integer_columns_with_blanks(
-            pd.read_csv(path),
-            lambda columns: pd.read_csv(path, usecols=columns, dtype=str, keep_default_na=True),
-        )
-        return list(frame.columns), lambda columns: iter([frame[columns]])
-    except ImportError as error:
-        parser.error(f"cannot read {path}: {error} (Parquet needs pyarrow: pip install pyarrow)")
-    except (OSError, ValueError) as error:  # unreadable, empty or malformed file
-        parser.error(f"cannot read {path}: {error}")
-
-
-def _write_table(frame, path, fmt, parser):
-    """Write ``frame`` to a temporary file next to ``path``, then move it onto ``path``.
-
-    A write that fails half-way (a full disk, an interrupt) leaves any previous file
-    at ``path`` as it was, and no partial table behind.
-    """
-    path = Path(path)
-    # the temporary name ends like the real one: pandas infers the compression from it
-    handle, temporary = tempfile.mkstemp(dir=path.resolve().parent, prefix=".skfairdistill-",
-                                         suffix="-" + path.name)
-    os.close(handle)
-    try:
-        if fmt == "parquet":
-            frame.to_parquet(temporary, index=False)
-        else:
-            frame.to_csv(temporary, index=False)
-        os.replace(temporary, path)
-    except ImportError as error:
-        parser.error(f"cannot write {path}: {error} (Parquet needs pyarrow: pip install pyarrow)")
-    except (OSError, ValueError) as error:
-        parser.error(f"cannot write {path}: {error}")
-    finally:
-        with contextlib.suppress(OSError):
-            os.remove(temporary)
-
-
 def _refuse_directories(args, parser):
     """A folder given as DATA or --out is an error that says so (not "does not exist")."""
     if Path(args.data).is_dir():
@@ -147,6 +97,8 @@ def _split_columns(text):
 
 def _distill(args, parser):
     """Read a table, distil it with the encoded features, write readable synthetic rows."""
+    from .tabular_io import open_table, write_table
+
     _refuse_directories(args, parser)
     in_format, out_format = table_format(args.data), table_format(args.out)
     if in_format is None:
@@ -177,7 +129,7 @@ def _distill(args, parser):
         parser.error(f"--batch-rows must be a positive integer; got {args.batch_rows}")
     distiller = _distiller(args, parser)
 
-    columns, batches = _open_table(args.data, in_format, args.batch_rows, parser)
+    columns, batches = open_table(args.data, in_format, args.batch_rows, parser)
     missing = [col for col in [args.target, *sensitive] if col not in columns]
     if missing:
         parser.error(
@@ -210,7 +162,7 @@ def _distill(args, parser):
             if col not in rows.columns:
                 rows[col] = groups[col].to_numpy()
     rows = rows[[col for col in columns if col in rows.columns]]
-    _write_table(rows, args.out, out_format, parser)
+    write_table(rows, args.out, out_format, parser)
 
     n_groups = 1 if distiller.groups_ is None else len(distiller.groups_)
     print(

@@ -27,6 +27,9 @@ standardises its input itself. In memory or in a file, the rows are the same, an
 are the synthetic rows for the same seed.
 """
 
+import contextlib
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -306,3 +309,49 @@ def _summary(frame):
 def _concat(parts, empty):
     """``pd.concat`` of ``parts`` numbered from 0; ``empty`` when there are none."""
     return pd.concat(parts, ignore_index=True) if parts else empty
+
+
+def open_table(path, fmt, batch_rows, parser):
+    """``(columns, batches)`` of the input table.
+
+    A Parquet file is only opened here (its schema read); its rows are read later, in
+    batches of ``batch_rows``. A CSV file is read whole and is one batch.
+    """
+    try:
+        if fmt == "parquet":
+            return parquet_columns(path), parquet_batches(path, batch_rows)
+        frame = integer_columns_with_blanks(
+            pd.read_csv(path),
+            lambda columns: pd.read_csv(path, usecols=columns, dtype=str, keep_default_na=True),
+        )
+        return list(frame.columns), lambda columns: iter([frame[columns]])
+    except ImportError as error:
+        parser.error(f"cannot read {path}: {error} (Parquet needs pyarrow: pip install pyarrow)")
+    except (OSError, ValueError) as error:  # unreadable, empty or malformed file
+        parser.error(f"cannot read {path}: {error}")
+
+
+def write_table(frame, path, fmt, parser):
+    """Write ``frame`` to a temporary file next to ``path``, then move it onto ``path``.
+
+    A write that fails half-way (a full disk, an interrupt) leaves any previous file
+    at ``path`` as it was, and no partial table behind.
+    """
+    path = Path(path)
+    # the temporary name ends like the real one: pandas infers the compression from it
+    handle, temporary = tempfile.mkstemp(dir=path.resolve().parent, prefix=".skfairdistill-",
+                                         suffix="-" + path.name)
+    os.close(handle)
+    try:
+        if fmt == "parquet":
+            frame.to_parquet(temporary, index=False)
+        else:
+            frame.to_csv(temporary, index=False)
+        os.replace(temporary, path)
+    except ImportError as error:
+        parser.error(f"cannot write {path}: {error} (Parquet needs pyarrow: pip install pyarrow)")
+    except (OSError, ValueError) as error:
+        parser.error(f"cannot write {path}: {error}")
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)

@@ -19,7 +19,7 @@ import torch
 from . import presets as _presets
 from .rules import check_images
 from .._nn.augment import SiameseAugment
-from .._runtime.memory import check_memory
+from .memory import check_memory
 from .._nn.networks import make_embedding
 from .._checks import check_int
 from .._data.validation import as_chw, in_unit_range
@@ -58,7 +58,7 @@ class FitConfig:
 def resolve_config(settings, *, X, image_shape, real, per_class, cells, device, has_groups):
     """The :class:`FitConfig` of ``estimator`` on this data; refuses a fit too big for the device.
 
-    The memory check (:func:`~skfairdistill._runtime.memory.check_memory`) runs once the batch
+    The memory check (:func:`~skfairdistill._config.memory.check_memory`) runs once the batch
     size is known and before anything of the synthetic set's size is allocated.
 
     Parameters

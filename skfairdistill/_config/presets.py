@@ -44,8 +44,6 @@ PAPER = {
 # snu-mllab/Efficient-Dataset-Condensation), SGD lr 0.01, momentum 0.9. Both presets.
 IDC_FACTOR = 2
 IDC_NETWORK_STEPS = 8  # ceil(500 / 64): its loop stops once 500 rows have been seen
-IDC_NETWORK_BATCH = 64
-IDC_NETWORK_MOMENTUM = 0.9
 # CAFE's discrimination weight: inner_weight 0.01 on a cross-entropy summed over its
 # 256 real rows per class; our loss averages per class, so 0.01 * 256
 CAFE_DISCRIMINATION_WEIGHT = 0.01 * 256

@@ -1,6 +1,5 @@
 """Checks and conversions of the data FairDistiller is given: X, y, images, cells, results."""
 
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -9,6 +8,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d, validate_data
 
 from .host_rows import validate_host_rows
+from .._checks import warn
 
 
 def validate_X_y(estimator, X, y):
@@ -146,19 +146,6 @@ def check_classification_target(y):
     return column_or_1d(y, warn=False), False
 
 
-def warn_about_small_classes(per_class, class_counts, classes, how):
-    """Warn when a class has fewer real rows than synthetic rows asked for (k-means)."""
-    for label, n_syn, n_real in zip(classes.tolist(), per_class, class_counts):
-        if n_syn > n_real:
-            warnings.warn(
-                f"Class {label!r} has {n_real} rows but {n_syn} synthetic rows were asked "
-                f"for; {how} keeps each of its rows once and draws the others again with "
-                "small noise.",
-                UserWarning,
-                stacklevel=6,
-            )
-
-
 def warn_about_absent_groups(present, classes, groups):
     """Say which groups have no rows in a class: the targets use the groups present."""
     if groups is None or present.all():
@@ -172,11 +159,10 @@ def warn_about_absent_groups(present, classes, groups):
     }
     shown = dict(list(absent.items())[:_SHOWN])
     more = f" and {len(absent) - _SHOWN} more classes" if len(absent) > _SHOWN else ""
-    warnings.warn(
+    warn(
         f"Some groups have no rows in some classes ({shown}{more}); the targets of those "
         "classes use the groups that are present.",
-        UserWarning,
-        stacklevel=5,
+        UserWarning
     )
 
 
@@ -230,22 +216,20 @@ def check_finite_rows(X_syn, learning_rate):
 
 def warn_about_vanilla():
     """No sensitive features: say that the fit is vanilla, and the usual reason why."""
-    warnings.warn(
+    warn(
         "sensitive_features is None: running vanilla distillation (no group "
         "alignment). Inside a Pipeline this usually means metadata routing is not "
         "enabled: call sklearn.set_config(enable_metadata_routing=True) and pass "
         "sensitive_features to the pipeline's or search's fit (with a "
         "DistilledClassifier, also call its set_fit_request(sensitive_features=True)).",
-        UserWarning,
-        stacklevel=5,
+        UserWarning
     )
 
 
 def warn_about_interrupt(n_done, n_iter):
     """A ``KeyboardInterrupt`` ended the loop: the rows reached are kept."""
-    warnings.warn(
+    warn(
         f"Distillation interrupted after {n_done} of {n_iter} iterations; "
         "the synthetic set reached so far is kept (interrupted_=True).",
-        UserWarning,
-        stacklevel=5,
+        UserWarning
     )

@@ -27,6 +27,7 @@ import numpy as np
 
 from .._data.host_rows import HostRows
 from .._matching.kmeans import row_weights
+from .._checks import warn
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,7 @@ def distil_by_group(distil_group, X, class_codes, group_codes, classes, groups, 
                                {classes[c]: int(plan[c, group]) for c in present},
                                int(seeds[group]), 1 if interrupted else n_iter)
         for warning in caught:  # said again with the group, from the caller's fit
-            warnings.warn(f"In group {groups[group]!r}: {warning.message}", warning.category,
-                          stacklevel=6)
+            warn(f"In group {groups[group]!r}: {warning.message}", warning.category)
         interrupted |= run.interrupted_
         runs.append(run)
         class_of.append(np.searchsorted(classes, run.y_distilled_))

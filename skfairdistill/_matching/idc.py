@@ -37,10 +37,13 @@ This module knows nothing about pandas or scikit-learn.
 import torch
 
 from .._nn.optim import MomentumSGD
-from .._config.presets import IDC_NETWORK_BATCH, IDC_NETWORK_MOMENTUM
 from ._loop import input_shape_of
 from .gradient import run_gradient_loop, train_step
 from .multiformation import check_divisible, decode
+
+# IDC's own training of the network between updates: real batches of 64, momentum 0.9
+IDC_NETWORK_BATCH = 64
+IDC_NETWORK_MOMENTUM = 0.9
 
 
 def match_multiformation(real, cells, X_init, y_syn, *, alignment, n_iter, learning_rate,

@@ -1,11 +1,10 @@
 """The starting rows of the synthetic set: random real rows of each class, noise, or k-means."""
 
-import warnings
 
 import torch
 
-from .kmeans import balanced_kmeans
-from .._data.validation import warn_about_small_classes
+from .kmeans import balanced_kmeans, warn_about_small_classes
+from .._checks import warn
 
 
 def initial_rows(init, real, cells, per_class, classes, numpy_rng, torch_rng, *, alignment):
@@ -41,12 +40,11 @@ def initial_rows(init, real, cells, per_class, classes, numpy_rng, torch_rng, *,
         block = real.gather(cells.rows_of_class(code, positions))
         if n_syn > n_real:
             label = classes.tolist()[code]  # plain Python: 1, not np.int64(1)
-            warnings.warn(
+            warn(
                 f"Class {label!r} has {n_real} rows but {n_syn} synthetic rows "
                 "were asked for; they start from its rows drawn with replacement, plus "
                 "small noise so that copies can move apart.",
-                UserWarning,
-                stacklevel=5,
+                UserWarning
             )
             block = block + 0.01 * torch.randn(block.shape, generator=torch_rng, device=device)
         blocks.append(block)

@@ -33,7 +33,7 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 
 from . import MatchingResult
-from .._data.validation import warn_about_small_classes
+from .._checks import warn
 
 # A (class, group) cell with more rows than this is represented by a uniform random
 # sample of this many, keeping the cell's total weight: the cost of k-means grows
@@ -159,3 +159,15 @@ def kmeans_result(real, cells, per_class, classes, alignment, rng, input_shape):
         n_iter=n_iter,
         interrupted=False,
     )
+
+
+def warn_about_small_classes(per_class, class_counts, classes, how):
+    """Warn when a class has fewer real rows than synthetic rows asked for (k-means)."""
+    for label, n_syn, n_real in zip(classes.tolist(), per_class, class_counts):
+        if n_syn > n_real:
+            warn(
+                f"Class {label!r} has {n_real} rows but {n_syn} synthetic rows were asked "
+                f"for; {how} keeps each of its rows once and draws the others again with "
+                "small noise.",
+                UserWarning
+            )

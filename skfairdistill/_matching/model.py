@@ -37,6 +37,7 @@ def match_model(
     clip_to_range=True,
     group_balance=1.0,
     proximity=0.0,
+    model_space=None,
     verbose=0,
 ):
     """Optimise the synthetic rows by matching the model trained on them to the real data.
@@ -86,6 +87,10 @@ def match_model(
     proximity : float, default=0.0
         Weight of a penalty on every synthetic row's mean squared distance (per
         feature) to its nearest drawn real row of its class.
+    model_space : tuple of two Tensors (scale, offset) of shape (n_features,) or None
+        The inner learners see ``X * scale + offset``: the space the user's models
+        are trained in (the original scale; the L2 penalty is not scale-free).
+        None: the standardised rows.
     verbose : int, default=0
 
     Returns
@@ -144,9 +149,12 @@ def match_model(
             low = batch_low if low is None else torch.minimum(low, batch_low)
             high = batch_high if high is None else torch.maximum(high, batch_high)
         flat = X_real.reshape(-1, X_real.shape[-1])
+        seen_syn, seen_real = X_syn, flat
+        if model_space is not None:
+            seen_syn, seen_real = (x * model_space[0] + model_space[1] for x in (X_syn, flat))
         loss = 0.0
         for name in inner:
-            log_p = _inner_predictions(name, X_syn, onehot, flat, C, kernel_C, newton_steps,
+            log_p = _inner_predictions(name, seen_syn, onehot, seen_real, C, kernel_C, newton_steps,
                                        n_features_random, generator)
             log_true = log_p.view(*rows.shape, n_classes).gather(
                 2, true_class.view(-1, 1, 1).expand(*rows.shape, 1)).squeeze(2)
