@@ -28,6 +28,21 @@ def test_benchmarks_use_only_the_public_api():
     for path in _python_files():
         with open(path, encoding="utf-8") as handle:
             tree = ast.parse(handle.read(), path)
+        package_names = {alias.asname or alias.name.split(".")[0] for node in ast.walk(tree)
+                         if isinstance(node, (ast.Import, ast.ImportFrom))
+                         and (getattr(node, "module", None) or node.names[0].name).startswith(
+                             "skfairdistill") for alias in node.names}
+        for node in ast.walk(tree):  # no attribute of the package is replaced
+            targets = (node.targets if isinstance(node, ast.Assign)
+                       else [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign))
+                       else [])
+            for target in targets:
+                assert not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                            and target.value.id in package_names), (path, ast.dump(target))
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("setattr",
+                                                                                "delattr"):
+                assert not (isinstance(node.args[0], ast.Name)
+                            and node.args[0].id in package_names), path
         for node in ast.walk(tree):
             names = []
             if isinstance(node, ast.Import):
