@@ -244,19 +244,17 @@ def test_integer_columns_with_blanks_stay_integers(tmp_path):
 
 
 def test_boolean_columns_with_blanks_stay_booleans(tmp_path):
-    from skfairdistill._cli.tabular_io import integer_columns_with_blanks
+    from skfairdistill._cli.tabular_io import read_csv
 
     data = tmp_path / "t.csv"
     lines = ["flag,sex,hours,label"] + [
         f"{['True', 'False'][i % 3 == 0]},{'FM'[i % 2]},{40.5 + i},{i % 2}" for i in range(30)]
     lines[4] = "," + lines[4].split(",", 1)[1]  # blank flag
     data.write_text("\n".join(lines) + "\n")
-    read = pd.read_csv(data)
-    assert read["flag"].dtype == object  # what pandas gives: bools and NaN as objects
-    typed = integer_columns_with_blanks(read, lambda cols: pd.read_csv(data, usecols=cols,
-                                                                        dtype=str))
+    assert pd.read_csv(data)["flag"].dtype == object  # pandas' default: bools and NaN
+    typed = read_csv(data)
     assert isinstance(typed["flag"].dtype, pd.BooleanDtype)
-    assert read["flag"].dtype == object  # the caller's frame is not modified
+    assert typed["hours"].dtype == np.float64 and typed["sex"].dtype == object
     assert _run(data, tmp_path / "o.csv") == 0
     flags = pd.read_csv(tmp_path / "o.csv")["flag"]
     assert flags.dtype == bool

@@ -220,7 +220,7 @@ def _complete_rows(frame):
     """The rows of ``frame`` without a missing value, numbered from 0.
 
     Nullable integer and boolean columns (``Int64``, ``boolean``: what an integer
-    column with blank cells is read as, see :func:`integer_columns_with_blanks`)
+    column with blank cells is read as, see :func:`read_csv`)
     become plain ``int64`` / ``bool`` once their missing rows are gone, so that
     they are encoded, rounded and written as integers like any integer column.
     """
@@ -237,45 +237,35 @@ def _complete_rows(frame):
     return frame.reset_index(drop=True)
 
 
-def integer_columns_with_blanks(frame, read_text):
-    """``frame`` with each column that a CSV file wrote as integers and blanks as ``Int64``.
+def read_csv(path):
+    """A CSV file as pandas reads it, but integer and True/False columns with blanks.
 
-    pandas reads an integer CSV column with a blank cell as float64 (``25`` becomes
-    ``25.0``); its decoded synthetic values would then be unrounded floats and its
-    0/1 labels ``0.0``/``1.0``. A float column with missing values whose every
-    written value is an integer (digits only, as the file spells it: ``25``, not
-    ``25.0``) becomes ``Int64``, and a column of ``True``/``False`` with blanks (read
-    as objects) becomes ``boolean``. ``read_text(columns)`` reads those columns of the
-    file again as text (only the columns that may be such). Returns a new frame;
-    ``frame`` is not modified.
+    pandas reads an integer column with a blank cell as float64 (``25`` becomes
+    ``25.0``); its decoded synthetic values would then be unrounded floats and its 0/1
+    labels ``0.0``/``1.0``. Read with pandas' nullable dtypes, such a column (every
+    written value an integer, as the file spells it) is ``Int64`` and a True/False
+    column with blanks ``boolean``; every other column gets the dtype the default
+    reader gives (float64 with NaN, object for text).
     """
-    # True/False with blanks: pandas reads an object column of bools and NaN
-    booleans = [
-        col for col, values in frame.items()
-        if values.dtype == object and values.isna().any() and len(values.dropna())
-        and values.dropna().map(type).eq(bool).all()
-    ]
-    if booleans:
-        frame = frame.astype(dict.fromkeys(booleans, "boolean"))
-    candidates = []
+    frame = pd.read_csv(path, dtype_backend="numpy_nullable")
+    dtypes = {}
     for col, values in frame.items():
-        if not pd.api.types.is_float_dtype(values.dtype) or not values.isna().any():
-            continue
-        present = values.dropna().to_numpy()
-        if len(present) and np.all(np.isfinite(present)) and np.all(present == np.rint(present)):
-            if np.abs(present).max() < 2**53:  # exact in float64: the Int64 values are right
-                candidates.append(col)
-    if not candidates:
-        return frame
-    try:
-        text = read_text(candidates)
-    except (ValueError, OSError):  # e.g. duplicate names pandas renamed: keep the floats
-        return frame
-    integers = [
-        col for col in candidates
-        if text[col].dropna().str.strip().str.fullmatch(r"[+-]?\d+").all()
-    ]
-    return frame.astype(dict.fromkeys(integers, "Int64")) if integers else frame
+        kind = values.dtype
+        if isinstance(kind, (pd.Int64Dtype, pd.BooleanDtype)) and values.isna().any():
+            continue  # integers or flags with blanks: kept nullable
+        if isinstance(kind, pd.BooleanDtype):
+            dtypes[col] = bool
+        elif pd.api.types.is_integer_dtype(kind):
+            dtypes[col] = "int64"
+        elif pd.api.types.is_float_dtype(kind):
+            dtypes[col] = "float64"
+        else:
+            dtypes[col] = object
+    frame = frame.astype(dtypes)
+    # text columns: pandas' NA as the default reader's NaN
+    text = [col for col, kind in dtypes.items() if kind is object]
+    frame[text] = frame[text].where(frame[text].notna(), np.nan)
+    return frame
 
 
 def _arrow_types(arrow_type):
@@ -320,10 +310,7 @@ def open_table(path, fmt, batch_rows, parser):
     try:
         if fmt == "parquet":
             return parquet_columns(path), parquet_batches(path, batch_rows)
-        frame = integer_columns_with_blanks(
-            pd.read_csv(path),
-            lambda columns: pd.read_csv(path, usecols=columns, dtype=str, keep_default_na=True),
-        )
+        frame = read_csv(path)
         return list(frame.columns), lambda columns: iter([frame[columns]])
     except ImportError as error:
         parser.error(f"cannot read {path}: {error} (Parquet needs pyarrow: pip install pyarrow)")
