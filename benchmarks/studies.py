@@ -1,0 +1,146 @@
+"""The studies: each a declaration of settings run by :mod:`benchmarks.harness`.
+
+A method is a dict of FairDistiller keyword arguments or the name of a baseline
+(``harness.BASELINES``). ``python -m benchmarks list`` prints them with their question.
+"""
+
+import functools
+
+from skfairdistill.networks import make_embedding
+
+from .harness import Study
+
+SQ_L2 = {"matching_params": {"distance": "squared_l2"}}  # vanilla's and FairDD's distance
+VANILLA = {"alignment": "none", **SQ_L2}
+FAIRDD = {"alignment": "groupwise", **SQ_L2}
+ADULT = ("adult-sex", "adult-race")
+SYNTHETIC = tuple(f"synthetic pi={pi} sep={sep}" for pi in (0.5, 0.7, 0.9) for sep in (0, 1.5, 3))
+DIGITS = ("digits-foreground", "digits-background", "digits-grey")
+# a ConvNet-3 the CPU affords: 32 channels, no instance norm (it hides the colour)
+CONVNET_32 = functools.partial(make_embedding, "convnet", channels=32, norm="none")
+CPU = {"device": "cpu", "n_threads": 1}
+
+STUDIES = {
+    "quality": Study(
+        "Tables: how accurate and how fair are models trained on each reduced set?",
+        datasets=ADULT + SYNTHETIC,
+        methods={"full data": "full data", "random subset": "random subset",
+                 "ClusterCentroids": "ClusterCentroids", "balanced k-means": "balanced k-means",
+                 "vanilla": VANILLA, "FairDD": FAIRDD, "COBRA (default)": {},
+                 "COBRA k-means": {"matching": "kmeans"}},
+        budgets=(10, 50, 200), params=CPU,
+        smoke=dict(datasets=("synthetic pi=0.9 sep=3",))),
+    "budget": Study(
+        "Tables across budgets: does the default's step keep the larger sets improving?",
+        datasets=ADULT + ("synthetic pi=0.7 sep=1.5", "synthetic pi=0.5 sep=3"),
+        methods={"ClusterCentroids": "ClusterCentroids", "balanced k-means": "balanced k-means",
+                 "vanilla": VANILLA, "COBRA, learning_rate 0.1": {"learning_rate": 0.1},
+                 "COBRA (default)": {}, "COBRA, n_iter 3000": {"n_iter": 3000}},
+        budgets=(10, 50, 200), params=CPU,
+        smoke=dict(datasets=("synthetic pi=0.7 sep=1.5",))),
+    "class_prior": Study(
+        "Which class prior should a model trained on a distilled table learn?",
+        datasets=ADULT + ("synthetic pi=0.7 sep=1.5, classes 75/25",),
+        methods={"full data": "full data", "full data, groups balanced":
+                 "full data, groups balanced", "COBRA (default)": {},
+                 "balanced k-means (matching='kmeans')": {"matching": "kmeans"},
+                 "FairDD (alignment='groupwise')": {"alignment": "groupwise"},
+                 "COBRA, stratify_groups": {"stratify_groups": True}},
+        budgets=(10, 50, 200), priors=("balanced", "sqrt", "data"), params=CPU,
+        smoke=dict(datasets=("synthetic pi=0.7 sep=1.5, classes 75/25",))),
+    "mitigate": Study(
+        "Can a fairlearn mitigator be trained on a distilled set and its groups?",
+        datasets=ADULT,
+        methods={"full data": "full data", "COBRA, stratify_groups": {"stratify_groups": True}},
+        budgets=(50, 200), models=("LogReg", "ExponentiatedGradient"), params=CPU,
+        smoke=dict(datasets=("adult-sex",))),
+    "images": Study(
+        "Coloured digits through the ConvNet: distribution (DM) and gradient (DC) matching",
+        datasets=tuple(f"{d} images" for d in DIGITS),
+        methods={
+            "vanilla DM": {"alignment": "none"}, "FairDD DM": {"alignment": "groupwise"},
+            "COBRA DM": {}, "COBRA DM, warm start": {"matching_params": {"warm_start_epochs": 1}},
+            **{f"{name} DC, lr 1": {"matching": "gradient", "alignment": alignment,
+                                    "n_iter": 20, "learning_rate": 1.0,
+                                    "matching_params": {"outer_loops": 10, "inner_steps": 10}}
+               for name, alignment in (("vanilla", "none"), ("FairDD", "groupwise"),
+                                       ("COBRA", "barycenter"))}},
+        params=dict(CPU, n_iter=300, batch_size=64, matching_params={"embedding": CONVNET_32}),
+        smoke=dict(datasets=("digits-foreground images",), models=("LogReg",),
+                   params=dict(n_iter=2, batch_size=8, matching_params={
+                       "embedding": functools.partial(CONVNET_32, channels=4),
+                       "outer_loops": 1, "inner_steps": 1}))),
+    "idc_cafe": Study(
+        "IDC and CAFE with the three targets, scored by the papers' ConvNet protocol",
+        datasets=("digits-foreground images",),
+        methods={
+            **{f"IDC, {name}": {"matching": "idc", "alignment": alignment, "n_iter": 20,
+                                "learning_rate": 1.0, "batch_size": 64, "matching_params": {
+                                    "embedding": CONVNET_32, "outer_loops": 10,
+                                    "inner_steps": 8}}
+               for name, alignment in (("vanilla", "none"), ("FairDD", "groupwise"),
+                                       ("COBRA", "barycenter"))},
+            **{f"CAFE, {name}": {"matching": "cafe", "alignment": alignment, "n_iter": 15,
+                                 "matching_params": {"inner_steps": 10, "embedding":
+                                                     functools.partial(make_embedding, "convnet",
+                                                                       channels=32)}}
+               for name, alignment in (("vanilla", "none"), ("FairDD", "groupwise"),
+                                       ("COBRA", "barycenter"))}},
+        models=("ConvNet", "LogReg"), params=CPU,
+        smoke=dict(params=dict(n_iter=1, batch_size=8, matching_params={
+            "embedding": functools.partial(CONVNET_32, channels=4), "outer_loops": 1,
+            "inner_steps": 1}))),
+    "wasserstein": Study(
+        "Experimental barycenters: do optimal-transport targets make the sets fairer?",
+        datasets=ADULT + SYNTHETIC + DIGITS + ("spread-shift pi=0.9",),
+        methods={"full data": "full data", "random subset": "random subset",
+                 "vanilla": {"alignment": "none"}, "COBRA (mean)": {},
+                 **{name: {"matching_params": params} for name, params in (
+                     ("COBRA-W2 (wasserstein)", {"barycenter": "wasserstein"}),
+                     ("COBRA-W2 all groups", {"barycenter": "wasserstein",
+                                              "groups_per_step": None}),
+                     ("COBRA-SW (sliced)", {"barycenter": "sliced"}))}},
+        budgets=(10, 50), models=("LogReg",), params=dict(CPU, n_iter=1000),
+        smoke=dict(datasets=("spread-shift pi=0.9",))),
+    "wasserstein_timing": Study(
+        "Experimental barycenters: what does an iteration cost against the mean target?",
+        datasets=tuple(f"biased n=30000 d=100 groups={g} pi=0.7" for g in (2, 4)),
+        methods={kind: {"matching_params": {"barycenter": kind}}
+                 for kind in ("mean", "wasserstein", "sliced")},
+        budgets=(10, 50), models=(), params=dict(CPU, n_iter=200),
+        smoke=dict(datasets=("biased n=30000 d=100 groups=4 pi=0.7",))),
+    "scale": Study(
+        "Scale: fit time and memory at 10^5 and 10^6 rows, in memory and memory-mapped",
+        datasets=("biased n=1e5 d=50 groups=4 pi=0.6", "biased n=1e6 d=50 groups=4 pi=0.6",
+                  "biased n=1e6 d=50 groups=4 pi=0.6 memmap"),
+        methods={"FairDistiller (default)": {}, "ClusterCentroids": "ClusterCentroids"},
+        budgets=(50,), models=(), isolate=True,
+        smoke=dict(datasets=("biased n=1e5 d=50 groups=4 pi=0.6 memmap",))),
+    "threads": Study(
+        "Threads: the default n_threads against fixed counts, on an idle and a busy machine",
+        datasets=("biased n=32561 d=100 groups=2 pi=0.8", "digits-foreground images"),
+        methods={"n_threads='auto'": {}, "n_threads=1": {"n_threads": 1},
+                 "n_threads=2": {"n_threads": 2}, "n_threads=None (torch's)": {"n_threads": None}},
+        loads=("idle", "busy"), models=(),
+        dataset_params={"biased n=32561 d=100 groups=2 pi=0.8": {"n_iter": 40},
+                        "digits-foreground images": {"n_iter": 2}},
+        smoke=dict(datasets=("biased n=32561 d=100 groups=2 pi=0.8",))),
+    "image_timing": Study(
+        "Images at scale: time per iteration on 60,000 images of 3x32x32, CPU against GPU",
+        datasets=("random-images n=60000 classes=10 groups=10",),
+        methods={"cpu, batch 32": {"device": "cpu", "batch_size": 32, "n_iter": 3},
+                 "cuda, batch 256": {"device": "cuda", "batch_size": 256, "n_iter": 50}},
+        models=(), seeds=(0,),
+        smoke=dict(params=dict(n_iter=2, batch_size=4))),
+}
+STUDIES["budget_tune"] = Study(
+    "Tables across budgets, tuning data (validation splits): the step and the schedule",
+    datasets=("adult-sex", "synthetic pi=0.9 sep=3"), phase="validation", seeds=(0, 1),
+    methods={k: v for k, v in STUDIES["budget"].methods.items() if k != "vanilla"},
+    budgets=(10, 50, 200), params=CPU,
+    smoke=dict(datasets=("synthetic pi=0.9 sep=3",)))
+STUDIES["class_prior_tune"] = Study(
+    "Which class prior? Tuning data: validation splits of adult-sex",
+    datasets=("adult-sex",), phase="validation", methods=STUDIES["class_prior"].methods,
+    budgets=(10, 50, 200), priors=("balanced", "sqrt", "data"), params=CPU,
+    smoke=dict(models=("LogReg",)))
