@@ -109,7 +109,7 @@ def convnet_options(preset, matching):
     norm rescales every channel of every image, so it hides a group that colour
     codes: on the suite's coloured digits COBRA-DM through the normed ConvNet was
     less accurate than vanilla and no fairer, and without it far more accurate and
-    fairer than the paper preset (``benchmarks/results/warm_start.md``, confirmed on
+    fairer than the paper preset (``docs/benchmarks.md``, confirmed on
     two other colourings in ``images.md``); the DC and IDC benchmarks ran without it.
     CAFE keeps the norm (its benchmark, ``idc_cafe.md``, ran with it). Paper: the
     authors' network, with the norm.

@@ -38,6 +38,7 @@ def match_model(
     group_balance=1.0,
     proximity=0.0,
     model_space=None,
+    snap_binary=False,
     verbose=0,
 ):
     """Optimise the synthetic rows by matching the model trained on them to the real data.
@@ -91,6 +92,10 @@ def match_model(
         The inner learners see ``X * scale + offset``: the space the user's models
         are trained in (the original scale; the L2 penalty is not scale-free).
         None: the standardised rows.
+    snap_binary : bool, default=False
+        Columns whose first drawn real rows take two values only (one-hot, flags)
+        are snapped to the nearer of them in the forward pass (straight-through
+        gradient) and in the result, so that trees see real categories.
     verbose : int, default=0
 
     Returns
@@ -134,7 +139,7 @@ def match_model(
     group_weights = shares[:, None] * within
     onehot = torch.nn.functional.one_hot(y_syn, n_classes).to(X_init.dtype)
     true_class = torch.arange(n_classes, device=device).repeat_interleave(n_groups)
-    low = high = None
+    low = high = binary = None
 
     X_syn = X_init.clone().requires_grad_(True)
     optimizer = torch.optim.Adam([X_syn], lr=learning_rate)
@@ -148,10 +153,15 @@ def match_model(
             batch_low, batch_high = drawn.min(0).values, drawn.max(0).values
             low = batch_low if low is None else torch.minimum(low, batch_low)
             high = batch_high if high is None else torch.maximum(high, batch_high)
+            if binary is None and snap_binary:
+                binary = ((drawn == batch_low) | (drawn == batch_high)).all(0)
+                binary &= batch_high > batch_low
+        used = X_syn if binary is None else X_syn + (_snapped(X_syn, low, high, binary)
+                                                     - X_syn).detach()
         flat = X_real.reshape(-1, X_real.shape[-1])
-        seen_syn, seen_real = X_syn, flat
+        seen_syn, seen_real = used, flat
         if model_space is not None:
-            seen_syn, seen_real = (x * model_space[0] + model_space[1] for x in (X_syn, flat))
+            seen_syn, seen_real = (x * model_space[0] + model_space[1] for x in (used, flat))
         loss = 0.0
         for name in inner:
             log_p = _inner_predictions(name, seen_syn, onehot, seen_real, C, kernel_C, newton_steps,
@@ -174,7 +184,16 @@ def match_model(
                 X_syn.copy_(torch.maximum(torch.minimum(X_syn, high), low))
         return loss.detach()
 
-    return run_loop(step, X_syn, n_iter, verbose=verbose, desc="model matching")
+    result = run_loop(step, X_syn, n_iter, verbose=verbose, desc="model matching")
+    if binary is not None:
+        result.X_syn = _snapped(result.X_syn, low, high, binary)
+    return result
+
+
+def _snapped(X, low, high, binary):
+    """X with its binary columns set to the nearer of their two values."""
+    nearer = torch.where(X < (low + high) / 2, low, high)
+    return torch.where(binary, nearer, X)
 
 
 def _outer_loss(log_true, weights, group_weights, present, fairness_weight, n_classes,

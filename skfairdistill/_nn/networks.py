@@ -39,7 +39,7 @@ INITS = ("quantile", "gaussian", "sign")
 # Without gradients, a ConvNet on a CPU embeds a large batch in blocks whose first
 # feature maps take about this many bytes: they stay in the cache between the
 # convolution, the norm and the pooling, which saves 15-20 % of the real images'
-# embedding (128 channels, 8x8 and 32x32 images, 1 thread; benchmarks/dm_step.py).
+# embedding (128 channels, 8x8 and 32x32 images, 1 thread; docs/benchmarks.md).
 # Each image's embedding is independent of the others in its batch.
 CPU_BLOCK_BYTES = 4 * 2**20
 
@@ -80,7 +80,7 @@ class RandomMLP:
         default, about twice as slow to draw on the CPU. ``"sign"``: ±1, one bit per
         weight (the "binary coins" of Achlioptas, 2003, J. Comput. Syst. Sci. 66(4)),
         the fastest, but measurably less fair on small budgets.
-        ``benchmarks/embedding_mlp.py`` compares the three.
+        ``docs/benchmarks.md`` compares the three.
     """
 
     def __init__(self, n_features, width, n_layers, generator, input_ndim=1, init="quantile"):
@@ -352,7 +352,7 @@ def average_pool_2x2(maps):
 
     The sum takes the window's pixels in the order the CPU kernel of ``avg_pool2d``
     does, so the values and the gradients are the same bits, at half the forward
-    time for the ConvNet's maps (benchmarks/dm_step.py). Other devices keep the kernel.
+    time for the ConvNet's maps (docs/benchmarks.md). Other devices keep the kernel.
     """
     if maps.device.type != "cpu":
         return F.avg_pool2d(maps, 2)
