@@ -1,6 +1,8 @@
 """Sphinx configuration: numpydoc API reference from the docstrings, MyST Markdown pages.
 
 Build: pip install -e ".[docs]" && sphinx-build -b html docs docs/_build/html
+(CI adds -W --keep-going: every warning is an error). The API reference (api.rst)
+lists the public names only; the private modules of the package are not documented.
 """
 
 project = "skfairdistill"
