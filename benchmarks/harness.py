@@ -434,6 +434,11 @@ def make_model(name, seed):
         return LogisticRegression(max_iter=2000)
     if name == "MLP":
         return MLPClassifier(hidden_layer_sizes=(64,), max_iter=500, random_state=seed)
+    if name == "HGB":  # leaves small enough for a set of a few rows per class
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        return HistGradientBoostingClassifier(max_leaf_nodes=8, min_samples_leaf=2,
+                                              random_state=seed)
     if name == "ExponentiatedGradient":
         from fairlearn.reductions import EqualizedOdds, ExponentiatedGradient
 

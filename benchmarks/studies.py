@@ -133,6 +133,25 @@ STUDIES = {
         models=(), seeds=(0,),
         smoke=dict(params=dict(n_iter=2, batch_size=4))),
 }
+# model matching was tuned on validation splits of adult-sex and on independent draws of
+# "synthetic pi=0.9 sep=3"; adult-race and the other synthetic tables are unseen
+MODEL = {"matching": "model"}
+STUDIES["model"] = Study(
+    "Model matching: do models trained on the set match the full data's accuracy, fairer?",
+    datasets=ADULT + SYNTHETIC,
+    methods={"full data": "full data", "random subset": "random subset",
+             "balanced k-means": "balanced k-means", "FairDD": FAIRDD, "COBRA (default)": {},
+             "model matching": MODEL,
+             "model matching, groups equal": {**MODEL, "matching_params": {
+                 "group_balance": 1.0, "fairness_weight": 1.0}}},
+    budgets=(10, 50), models=("LogReg", "MLP", "HGB", "ExponentiatedGradient"), params=CPU,
+    smoke=dict(datasets=("synthetic pi=0.9 sep=3",), models=("LogReg", "HGB")))
+STUDIES["model_200"] = Study(
+    "Model matching at 200 rows per class on Adult",
+    datasets=ADULT, methods={k: STUDIES["model"].methods[k] for k in (
+        "full data", "balanced k-means", "COBRA (default)", "model matching")},
+    budgets=(200,), models=("LogReg", "MLP", "HGB"), params=CPU,
+    smoke=dict(datasets=("adult-sex",), models=("LogReg",)))
 STUDIES["budget_tune"] = Study(
     "Tables across budgets, tuning data (validation splits): the step and the schedule",
     datasets=("adult-sex", "synthetic pi=0.9 sep=3"), phase="validation", seeds=(0, 1),

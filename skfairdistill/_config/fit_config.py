@@ -48,6 +48,7 @@ class FitConfig:
     inner_steps: int
     network_learning_rate: float
     cloud_target: object  # experimental distribution-level barycenter, or None
+    model_params: dict  # model matching's own knobs (matching_params), else empty
     verbose: int
     formation_factor: int = 1  # IDC: each stored image decodes into factor**2 images
     # CAFE: the discrimination loss's weight and the layer weights' rule
@@ -104,6 +105,7 @@ def resolve_config(settings, *, X, image_shape, real, per_class, cells, device, 
         inner_steps=inner_steps if settings.inner_steps is None else settings.inner_steps,
         network_learning_rate=settings.network_learning_rate,
         cloud_target=cloud_target(settings),
+        model_params=model_params(settings),
         verbose=settings.verbose,
         formation_factor=factor,
     )
@@ -119,6 +121,14 @@ def cloud_target(settings):
         barycenter_target, settings.barycenter, fixed_point_steps=settings.fixed_point_steps,
         max_cloud=settings.max_cloud, groups_per_step=settings.groups_per_step,
         n_projections=settings.n_projections)
+
+
+def model_params(settings):
+    """Model matching's knobs as the loop takes them; empty for the other loops."""
+    if settings.matching != "model":
+        return {}
+    return {"fairness_weight": settings.fairness_weight, "group_balance": settings.group_balance,
+            "C": settings.C, "newton_steps": settings.newton_steps}
 
 
 def _auto(value, rule, *args):

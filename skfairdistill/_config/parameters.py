@@ -22,7 +22,6 @@ PRESETS = ("library", "paper")
 DISTANCES = ("l1", "squared_l2")
 BARYCENTERS = ("mean", "wasserstein", "sliced")
 EMBEDDINGS = ("auto", "mlp", "convnet")
-INNER_MODELS = ("logistic", "ridge")
 
 # the loops that draw an embedding or classifier network
 NETWORK_LOOPS = ("distribution", "gradient", "idc", "cafe")
@@ -150,6 +149,12 @@ def _embedding(name, value):
         check_choice(name, value, EMBEDDINGS)
 
 
+def _unit_interval(name, value):
+    check_positive(name, value, zero=True)
+    if value > 1:
+        raise ValueError(f"{name} must be in [0, 1]; got {value!r}.")
+
+
 def _device(name, value):
     from .._runtime.device import resolve_device
 
@@ -199,9 +204,10 @@ MATCHING_PARAMS = MappingProxyType({
     "groups_per_step": (1, ("distribution",), _integer(1, allowed=(None,))),
     "n_projections": (64, ("distribution",), _integer(1)),
     # model matching
-    "inner_model": ("logistic", ("model",), _choice(*INNER_MODELS)),
-    "fairness_weight": (1.0, ("model",),
+    "fairness_weight": (3.0, ("model",),
                         lambda name, value: check_positive(name, value, zero=True)),
+    "group_balance": (0.0, ("model",), _unit_interval),
+    "C": (1.0, ("model",), check_positive),
     "newton_steps": (8, ("model",), _integer(1)),
 })
 

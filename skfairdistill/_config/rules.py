@@ -39,6 +39,10 @@ def check_combinations(settings):
 def check_images(settings, image_shape):
     """The rules between the parameters and whether ``X`` holds images (``image_shape``)."""
     if image_shape is not None:
+        if settings.matching == "model":
+            raise ValueError(
+                "matching='model' fits a logistic regression on table rows; X holds images "
+                f"of shape {image_shape}. Use matching='distribution' for images.")
         return
     if settings.matching == "idc":
         raise ValueError(

@@ -170,6 +170,12 @@ class RealRows:
             block = block.index_select(1, self._gather_columns)
         return (block - self._mean) / self._scale
 
+    def original_scale(self):
+        """``(scale, offset)``, float32 on the device: a standardised row times scale plus offset is on the scale of ``X``."""
+        columns = slice(None) if self._columns is None else self._columns
+        return tuple(torch.as_tensor(values[columns], dtype=torch.float32, device=self._device)
+                     for values in (self.scale, self.mean))
+
     def to_original_scale(self, X_std):
         """Map standardised synthetic rows (a tensor) back to a float64 NumPy array."""
         X = np.tile(self.mean, (X_std.shape[0], 1))  # constant columns: their exact value

@@ -43,14 +43,17 @@ class FairDistiller(BaseSampler):
     n_per_class : int or dict, default=10
         Synthetic rows (``matching="idc"``: stored images) per class: one number for
         every class, or a dict ``{class_label: n}`` covering exactly the classes of ``y``.
-    matching : {"distribution", "gradient", "kmeans", "idc", "cafe"}, default="distribution"
+    matching : {"distribution", "gradient", "kmeans", "idc", "cafe", "model"}, \
+            default="distribution"
         How the synthetic rows are fitted: ``"distribution"`` (DM, Zhao & Bilen,
         WACV 2023; cheap), ``"gradient"`` (DC, Zhao et al., ICLR 2021; far slower per
         iteration), ``"kmeans"`` (group-balanced k-means prototypes, no
         optimisation loop; clusters on the scale of ``X`` as given), ``"idc"`` (IDC,
         Kim et al., ICML 2022; images only: each stored image decodes into four, so
-        ``fit_resample`` returns ``4 * n_per_class`` images per class) or ``"cafe"``
-        (CAFE, Wang et al., CVPR 2022). Details: ``docs/method.md``.
+        ``fit_resample`` returns ``4 * n_per_class`` images per class), ``"cafe"``
+        (CAFE, Wang et al., CVPR 2022) or ``"model"`` (tables: the rows are fitted so
+        that a logistic regression trained on them is accurate and fair on real rows).
+        Details: ``docs/method.md``.
     alignment : {"barycenter", "groupwise", "none"}, default="barycenter"
         The matching target of each class. ``"barycenter"`` is COBRA's
         uniform-weight mean of the groups' mean embeddings; ``"groupwise"`` is
@@ -112,9 +115,9 @@ class FairDistiller(BaseSampler):
         ``>= 1`` shows a progress bar with the current loss.
     n_threads : "auto", int or None, default="auto"
         torch intra-op (and BLAS/OpenMP) threads during the fit; the caller's
-        settings are restored afterwards. ``"auto"`` sizes them to one iteration's
-        work (tables get one thread); an int ``>= 1`` is applied as given; ``None``
-        leaves torch's setting alone.
+        settings are restored afterwards. ``"auto"``: one thread for tables, the
+        usable cores (at most torch's setting) for images, on the CPU; an int ``>= 1``
+        is applied as given; ``None`` leaves torch's setting alone.
         Details: ``docs/method.md``, "Parameters in depth".
 
     Attributes
@@ -418,6 +421,17 @@ class FairDistiller(BaseSampler):
         """imblearn's abstract core: the same work as :meth:`fit`, the fitted set returned."""
         self._fit(X, y, params.get("sensitive_features"))
         return self.X_distilled_, self.y_distilled_
+
+    def __getattr__(self, name):
+        # the vocabulary of transformers: say where the synthetic rows come from instead
+        if name in ("transform", "fit_transform"):
+            raise AttributeError(
+                f"FairDistiller has no {name}: it changes the number of rows, which "
+                "scikit-learn transformers may not. Use fit_resample(X, y, "
+                "sensitive_features=...) for the synthetic set, imblearn.pipeline.Pipeline "
+                "to put it in a pipeline, or skfairdistill.DistilledClassifier(estimator, "
+                "distiller=FairDistiller(...)) inside a scikit-learn Pipeline.")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -4,6 +4,7 @@ from .cafe import match_features
 from .distribution import match_distributions
 from .gradient import match_gradients
 from .idc import match_multiformation
+from .model import match_model
 from .multiformation import encode
 
 
@@ -52,6 +53,12 @@ def run_matching(real, cells, X_init, y_syn, config, generator):
             discrimination_weight=config.discrimination_weight,
             layer_weights=config.layer_weights,
         )
+    elif config.matching == "model":  # a linear model in the loop: no network, no alignment
+        return match_model(
+            real, cells, X_init, y_syn, n_iter=config.n_iter,
+            learning_rate=config.learning_rate, batch_size=config.batch_size,
+            generator=generator, model_space=real.original_scale(), verbose=config.verbose,
+            **config.model_params)
     else:
         raise ValueError(f"no matching loop for matching={config.matching!r}")
     return loop(
