@@ -1,10 +1,24 @@
-"""Shared fixtures of the skfairdistill test suite."""
+"""Shared fixtures and helpers of the skfairdistill test suite.
+
+The tests mirror the package: one file per module or part, named after it
+(``_data/validation.py`` -> ``test_validation.py``), plus the contract files about the
+estimators as a whole (test_estimator_checks.py, test_routing.py, test_persistence.py,
+test_golden_rows.py, test_examples.py). The folder is flat, so basenames stay unique
+under pytest's default import mode.
+"""
+
+import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
 
+import skfairdistill._estimators.distiller as distiller_module
 import skfairdistill._matching._run as matching_run
+from skfairdistill._data.rows import RealRows
 
 # The tensors of the unit tests are tiny: intra-op threads only add synchronisation
 # cost, which becomes dramatic (seconds per fit) when the CPU is shared with other
@@ -73,7 +87,8 @@ def multiclass_data():
 
 
 # every loop run_matching can start
-_LOOPS = ("match_distributions", "match_gradients", "match_multiformation", "match_features")
+_LOOPS = ("match_distributions", "match_gradients", "match_multiformation", "match_features",
+          "match_model")
 
 
 @pytest.fixture
@@ -102,3 +117,107 @@ def no_long_work(monkeypatch):
 
     for name in _LOOPS:
         monkeypatch.setattr(matching_run, name, refuse)
+
+
+def fitted_attributes(estimator):
+    """The names of the fitted attributes (``name_``) an estimator holds, sorted."""
+    return sorted(k for k in vars(estimator) if k.endswith("_") and not k.startswith("__"))
+
+
+def assert_refused(distiller, X, y, sensitive_features, exception, message,
+                   method="fit_resample"):
+    """``distiller.<method>`` raises ``exception`` matching ``message`` and is left unfitted.
+
+    A rejected fit leaves nothing behind (``validate_data`` would have set
+    ``n_features_in_``). Warnings are ignored (e.g. the absent-group warning of a
+    bad input that reaches the group encoding).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        with pytest.raises(exception, match=message):
+            getattr(distiller, method)(X, y, sensitive_features=sensitive_features)
+    assert fitted_attributes(distiller) == []
+    with pytest.raises(NotFittedError):
+        check_is_fitted(distiller)
+
+
+@pytest.fixture
+def record_real_rows(monkeypatch):
+    """``record(block_values=None)``: every later fit builds its RealRows with
+    ``block_values`` (when given) and appends it to the list returned."""
+
+    def record(block_values=None):
+        instances = []
+        blocks = {} if block_values is None else {"block_values": block_values}
+
+        class Recording(RealRows):
+            def __init__(self, X, device, **kwargs):
+                super().__init__(X, device, **{**kwargs, **blocks})
+                instances.append(self)
+
+        monkeypatch.setattr(distiller_module, "RealRows", Recording)
+        return instances
+
+    return record
+
+
+def usage_error(capsys, call, *args):
+    """``call(*args)`` exits with argparse's usage error (code 2); return the error message.
+
+    Only the text after ``error:``: the usage lines above it name every option, so a
+    check against the whole of stderr would pass for any error.
+    """
+    with pytest.raises(SystemExit) as info:
+        call(*args)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    usage, found, message = err.partition(": error: ")
+    assert "usage: " in usage and found, err
+    return message.strip()
+
+
+# ------------------------------------------------------------------ the command line
+
+
+@pytest.fixture
+def table():
+    """120 rows: int, float and text features, two sensitive columns, a text target."""
+    rng = np.random.default_rng(0)
+    n = 120
+    label = np.where(np.arange(n) % 2 == 0, "yes", "no")
+    return pd.DataFrame(
+        {
+            "age": rng.integers(18, 70, size=n),
+            "sex": rng.choice(["F", "M"], size=n, p=[0.3, 0.7]),
+            "score": rng.normal(50.0, 10.0, size=n) + 5.0 * (label == "yes"),
+            "job": rng.choice(["clerk", "nurse", "chef"], size=n),
+            "race": rng.choice(["x", "y"], size=n),
+            "label": label,
+        }
+    )
+
+
+@pytest.fixture
+def csv_path(table, tmp_path):
+    path = tmp_path / "data.csv"
+    table.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def parquet_path(table, tmp_path):
+    """The table as Parquet in 5 row groups of 25 rows (the last one 20)."""
+    path = tmp_path / "data.parquet"
+    table.to_parquet(path, row_group_size=25)
+    return path
+
+
+def cli_distill(data, out, *extra, n_per_class=3, n_iter=5):
+    """``python -m skfairdistill distill DATA --target label --sensitive sex --out OUT``."""
+    from skfairdistill._cli.main import main
+
+    return main(
+        ["distill", str(data), "--target", "label", "--sensitive", "sex",
+         "--n-per-class", str(n_per_class), "--n-iter", str(n_iter), "--device", "cpu",
+         "--out", str(out), *extra]
+    )

@@ -1,4 +1,5 @@
-"""Siamese differentiable augmentation (skfairdistill._nn.augment)."""
+"""Siamese differentiable augmentation (skfairdistill._nn.augment, public in
+skfairdistill.networks)."""
 
 import pytest
 import torch
@@ -24,11 +25,14 @@ def test_strategies():
     assert parse_strategy(DEFAULT_STRATEGY) == OPERATIONS
     assert "color" not in parse_strategy(NO_COLOR_STRATEGY)
     assert parse_strategy("") == parse_strategy("none") == ()
-    with pytest.raises(ValueError, match="unknown augmentation"):
+    with pytest.raises(ValueError, match=r"^unknown augmentation \['blur'\] in strategy "
+                                         "'crop_blur'"):
         SiameseAugment("crop_blur")
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="^strategy must be a string of operations joined by "
+                                        "'_'; got NoneType"):
         SiameseAugment(None)
-    with pytest.raises(ValueError, match="mode"):
+    with pytest.raises(ValueError, match=r"^mode must be one of \('single', 'multiple'\); "
+                                         "got 'both'"):
         SiameseAugment(mode="both")
 
 
@@ -118,7 +122,9 @@ def test_leading_axes():
     out = augment.apply(X, params)
     assert out.shape == X.shape
     torch.testing.assert_close(out[1], augment.apply(X[1], params))
-    with pytest.raises(ValueError, match="C, H, W"):
+    with pytest.raises(ValueError, match=r"^augmentation needs images of shape "
+                                         r"\(\.\.\., C, H, W\); "
+                                         r"got shape \(4, 8\)"):
         augment.apply(torch.rand(4, 8), params)
 
 

@@ -1,4 +1,5 @@
-"""CAFE (matching="cafe"): the layer-wise loss, the discrimination loss, early stops, fits."""
+"""CAFE (skfairdistill._matching.cafe, matching="cafe"): the layer-wise loss, the discrimination
+loss, early stops, fits. Its layer weights: test_presets.py; network.features: test_networks.py."""
 
 import functools
 import warnings
@@ -10,9 +11,7 @@ import torch
 import skfairdistill._matching._run as matching_run
 from skfairdistill import DistilledClassifier, FairDistiller
 from skfairdistill._matching import cafe
-from skfairdistill._matching._cells import group_weights
 from skfairdistill._nn.networks import make_embedding
-from skfairdistill._config.presets import cafe_layer_weights
 from skfairdistill.datasets import make_colored_digits
 
 TINY_NET = functools.partial(make_embedding, "convnet", channels=4)
@@ -89,37 +88,6 @@ def test_discrimination_loss_on_a_tiny_example():
     cross_entropy = np.log(np.exp(logits).sum(1)) - logits[np.arange(3), labels.numpy()]
     loss = cafe.discrimination_loss(features, labels, weights, centres)
     assert float(loss) == pytest.approx(float((cross_entropy * weights.numpy()).sum()), rel=1e-6)
-
-
-def test_group_weights_make_every_group_count_equally_in_fair_targets():
-    class Cells:
-        present = np.array([[True, True, False], [True, True, True]])
-        shares = np.array([[0.9, 0.1, 0.0], [0.5, 0.3, 0.2]])
-
-    fair = group_weights(Cells, "barycenter", torch.device("cpu"))
-    np.testing.assert_allclose(fair.numpy(), [[0.5, 0.5, 0.0], [1 / 3, 1 / 3, 1 / 3]])
-    vanilla = group_weights(Cells, "none", torch.device("cpu"))
-    np.testing.assert_allclose(vanilla.numpy(), Cells.shares)
-
-
-def test_layer_weights_follow_the_authors_convnet():
-    assert cafe_layer_weights(4) == [0.1, 0.1, 1.0, 2.0]  # ConvNet-3: 3 blocks + embedding
-    assert cafe_layer_weights(2) == [1.0, 2.0]  # the two-layer MLP
-    assert cafe_layer_weights(1) == [2.0]
-
-
-def test_features_end_with_the_embedding():
-    generator = torch.Generator().manual_seed(0)
-    X = torch.randn(5, 3, 8, 8)
-    network = make_embedding("convnet", (3, 8, 8), generator, channels=4)
-    layers = network.features(X)
-    assert [tuple(layer.shape) for layer in layers] == [
-        (5, 4, 8, 8), (5, 4, 4, 4), (5, 4, 2, 2), (5, 4)]
-    torch.testing.assert_close(layers[-1], network(X), rtol=0, atol=0)
-    mlp = make_embedding("mlp", (6,), generator, width=8)
-    rows = torch.randn(5, 6)
-    assert len(mlp.features(rows)) == 2
-    torch.testing.assert_close(mlp.features(rows)[-1], mlp(rows), rtol=0, atol=0)
 
 
 # ----------------------------------------------------------------------- early stops
@@ -254,7 +222,8 @@ def test_auto_values_follow_the_preset(digits, monkeypatch, preset, n_iter, batc
     X, y, groups = digits
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        FairDistiller(matching="cafe", preset=preset, n_per_class=1, random_state=0, device="cpu", matching_params={"outer_loops": 1, "embedding": TINY_NET}).fit(
+        FairDistiller(matching="cafe", preset=preset, n_per_class=1, random_state=0,
+                      device="cpu", matching_params={"outer_loops": 1, "embedding": TINY_NET}).fit(
             X, y, sensitive_features=groups)
     assert seen["n_iter"] == n_iter and seen["batch_size"] == batch_size  # 256 over 3 groups
     assert (seen["augment"] is not None) == augment
@@ -271,6 +240,7 @@ def test_cafe_on_cuda(digits):
     X_syn, _ = distiller.fit_resample(X, y, sensitive_features=groups)
     assert distiller.device_.type == "cuda" and isinstance(X_syn, np.ndarray)
     assert np.all(np.isfinite(X_syn))
-    again = FairDistiller(**knobs(dict(FAST, device="cuda"), augmentation="crop_flip")).fit_resample(
+    again = FairDistiller(**knobs(dict(FAST, device="cuda"),
+                                  augmentation="crop_flip")).fit_resample(
         X, y, sensitive_features=groups)[0]
     np.testing.assert_allclose(X_syn, again, rtol=1e-5, atol=1e-5)

@@ -1,5 +1,15 @@
-"""The command line: ``python -m skfairdistill demo`` and ``python -m skfairdistill distill``."""
+"""The command line (skfairdistill._cli.main): ``python -m skfairdistill distill``.
 
+It never destroys data (no --out onto the input, however spelled; no silent
+overwrite; the input never modified), checks its paths and options before any work,
+chooses its columns and names the columns that drop rows. Reading and writing the
+tables is tested in test_tabular_io.py, the demo in test_demo.py.
+"""
+
+import functools
+import hashlib
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -7,55 +17,52 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from skfairdistill import FairDistiller
 from skfairdistill.__main__ import build_parser, main
 from skfairdistill._cli.main import table_format
-from skfairdistill._cli.tabular_io import encode_table, parquet_batches, scan_table
-from skfairdistill.preprocessing import TabularEncoder
+
+from conftest import cli_distill, usage_error
 
 N_ITER = "5"
-
-
-@pytest.fixture
-def table():
-    """120 rows: int, float and text features, two sensitive columns, a text target."""
-    rng = np.random.default_rng(0)
-    n = 120
-    label = np.where(np.arange(n) % 2 == 0, "yes", "no")
-    return pd.DataFrame(
-        {
-            "age": rng.integers(18, 70, size=n),
-            "sex": rng.choice(["F", "M"], size=n, p=[0.3, 0.7]),
-            "score": rng.normal(50.0, 10.0, size=n) + 5.0 * (label == "yes"),
-            "job": rng.choice(["clerk", "nurse", "chef"], size=n),
-            "race": rng.choice(["x", "y"], size=n),
-            "label": label,
-        }
-    )
-
-
-@pytest.fixture
-def csv_path(table, tmp_path):
-    path = tmp_path / "data.csv"
-    table.to_csv(path, index=False)
-    return path
-
-
-def _distill(data, out, *extra):
-    return main(
-        ["distill", str(data), "--target", "label", "--sensitive", "sex",
-         "--n-per-class", "3", "--n-iter", N_ITER, "--device", "cpu",
-         "--out", str(out), *extra]
-    )
+_distill = cli_distill
+# the small table of the data-loss checks: two rows per class, three iterations
+_run = functools.partial(cli_distill, n_per_class=2, n_iter=3)
 
 
 def _error(capsys, argv):
     """Run ``argv``, expect an argparse error; return its message."""
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    assert info.value.code == 2
-    return capsys.readouterr().err
+    return usage_error(capsys, main, argv)
+
+
+def _usage_error(capsys, *args):
+    return usage_error(capsys, _run, *args)
+
+
+def _digest(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _table(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "age": rng.integers(18, 70, size=n),
+        "sex": rng.choice(["F", "M"], size=n),
+        "hours": rng.normal(40, 5, size=n),
+        "label": np.arange(n) % 2,
+    })
+
+
+@pytest.fixture(params=["csv", "parquet"])
+def table_file(request, tmp_path):
+    path = tmp_path / f"t.{request.param}"
+    frame = _table()
+    frame.to_csv(path, index=False) if request.param == "csv" else frame.to_parquet(path)
+    return path
+
+
+# --------------------------------------------------------------------------- results
 
 
 def test_csv_to_csv_gives_readable_rows(table, csv_path, tmp_path, capsys):
@@ -73,169 +80,6 @@ def test_csv_to_csv_gives_readable_rows(table, csv_path, tmp_path, capsys):
     assert pd.api.types.is_integer_dtype(rows["age"])
     assert rows["age"].between(table["age"].min(), table["age"].max()).all()
     assert rows["score"].between(table["score"].min(), table["score"].max()).all()
-
-
-def test_parquet_round_trip(table, tmp_path):
-    source = tmp_path / "data.parquet"
-    table.to_parquet(source)
-    out = tmp_path / "synthetic.parquet"
-    assert _distill(source, out) == 0
-    rows = pd.read_parquet(out)
-    assert len(rows) == 6 and "sex" not in rows
-    assert rows["age"].dtype == table["age"].dtype
-    # Parquet in, CSV out
-    assert _distill(source, tmp_path / "synthetic.csv") == 0
-    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "synthetic.csv"), rows,
-                                  check_dtype=False)
-
-
-@pytest.fixture
-def parquet_path(table, tmp_path):
-    """The table as Parquet in 5 row groups of 25 rows (the last one 20)."""
-    path = tmp_path / "data.parquet"
-    table.to_parquet(path, row_group_size=25)
-    return path
-
-
-@pytest.fixture
-def no_whole_parquet_read(monkeypatch, parquet_path):
-    """Fail the test if anything reads the Parquet input whole with pandas."""
-    read_parquet = pd.read_parquet
-
-    def refuse(path, *args, **kwargs):
-        assert Path(path) != parquet_path, "the Parquet input was read whole"
-        return read_parquet(path, *args, **kwargs)
-
-    monkeypatch.setattr(pd, "read_parquet", refuse)
-
-
-def _reference(table, out, **params):
-    """What the command line writes, computed here on the whole table in memory."""
-    features = ["age", "score", "job", "race"]
-    encoder = TabularEncoder(scale_numeric=False).fit(table[features])
-    X = encoder.transform(table[features]).astype(np.float32)
-    X_syn, y_syn = FairDistiller(
-        n_per_class=3, n_iter=int(N_ITER), device="cpu", **params
-    ).fit_resample(X, table["label"].to_numpy(), sensitive_features=table["sex"])
-    rows = encoder.inverse_transform(X_syn)
-    rows["label"] = y_syn
-    rows.to_csv(out, index=False)
-    return out.read_text()
-
-
-def test_parquet_read_in_batches_gives_the_whole_table_result(
-    table, parquet_path, tmp_path, no_whole_parquet_read
-):
-    expected = _reference(table, tmp_path / "reference.csv", random_state=4)
-    for batch_rows in ("16", "1000"):  # 8 batches across the row groups; one batch
-        out = tmp_path / f"batches_{batch_rows}.csv"
-        assert _distill(parquet_path, out, "--random-state", "4",
-                        "--batch-rows", batch_rows) == 0
-        assert out.read_text() == expected
-    # the same table as CSV (read whole, into memory) gives the same rows
-    table.to_csv(tmp_path / "data.csv", index=False)
-    assert _distill(tmp_path / "data.csv", tmp_path / "csv.csv", "--random-state", "4") == 0
-    assert (tmp_path / "csv.csv").read_text() == expected
-
-
-def test_parquet_in_batches_round_trips_text_columns(table, parquet_path, tmp_path,
-                                                     no_whole_parquet_read):
-    out = tmp_path / "synthetic.parquet"
-    assert _distill(parquet_path, out, "--batch-rows", "7", "--keep-sensitive") == 0
-    rows = pd.read_parquet(out)
-    assert list(rows.columns) == list(table.columns)
-    assert (rows.dtypes == table.dtypes).all()
-    for col, values in [("sex", {"F", "M"}), ("job", {"clerk", "nurse", "chef"}),
-                        ("race", {"x", "y"}), ("label", {"yes", "no"})]:
-        assert set(rows[col]) <= values
-    assert sorted(rows["label"]) == ["no"] * 3 + ["yes"] * 3
-
-
-def test_parquet_scan_fits_the_encoder_of_the_whole_table(table, parquet_path):
-    features = ["age", "score", "job", "race"]
-    batches = parquet_batches(parquet_path, batch_rows=16)
-    scan = scan_table(batches, features=features, target="label", sensitive=["sex"])
-    whole = TabularEncoder(scale_numeric=False).fit(table[features])
-    assert scan.n_rows == scan.n_complete == len(table)
-    assert list(scan.encoder.get_feature_names_out()) == list(whole.get_feature_names_out())
-    pd.testing.assert_series_equal(scan.encoder.numeric_min_, whole.numeric_min_)
-    pd.testing.assert_series_equal(scan.encoder.numeric_max_, whole.numeric_max_)
-    pd.testing.assert_series_equal(scan.target, table["label"])
-    pd.testing.assert_series_equal(scan.groups, table["sex"])
-    X = encode_table(batches, scan)
-    assert X.dtype == np.float32
-    np.testing.assert_array_equal(X, whole.transform(table[features]).astype(np.float32))
-
-
-def test_parquet_features_go_to_a_temporary_memory_map(parquet_path, tmp_path, monkeypatch):
-    import tempfile
-
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    seen = {}
-    fit_resample = FairDistiller.fit_resample
-
-    def spy(self, X, y, **kwargs):
-        seen["X"], seen["file"] = type(X), Path(X.filename)
-        seen["existed"] = seen["file"].is_file()
-        return fit_resample(self, X, y, **kwargs)
-
-    monkeypatch.setattr(FairDistiller, "fit_resample", spy)
-    assert _distill(parquet_path, tmp_path / "s.csv", "--batch-rows", "32") == 0
-    assert seen["X"] is np.memmap and seen["existed"]
-    folder = seen["file"].parent
-    assert seen["file"].suffix == ".npy" and folder.parent == scratch
-    assert folder.name.startswith("skfairdistill-") and not folder.exists()  # removed
-
-    def fail(self, X, y, **kwargs):
-        seen["existed"] = Path(X.filename).is_file()
-        raise ValueError("boom")
-
-    # also when an error stops the command after the file was written
-    monkeypatch.setattr(FairDistiller, "fit_resample", fail)
-    with pytest.raises(SystemExit):
-        _distill(parquet_path, tmp_path / "s.csv")
-    assert seen["existed"] and not list(scratch.glob("skfairdistill-*"))
-
-
-def test_parquet_missing_values_are_dropped_batch_by_batch(table, tmp_path, capsys):
-    table = table.astype({"job": object, "age": float})
-    table.loc[:9, "job"] = None  # in the first batch
-    table.loc[100:104, "age"] = np.nan  # in a later one: age is then a float column
-    table.to_parquet(tmp_path / "data.parquet", row_group_size=30)
-    table.to_csv(tmp_path / "data.csv", index=False)
-    assert _distill(tmp_path / "data.parquet", tmp_path / "p.csv", "--batch-rows", "20") == 0
-    captured = capsys.readouterr()
-    assert "dropped 15 of 120 rows" in captured.err
-    assert "distilled from 105 rows" in captured.out
-    assert _distill(tmp_path / "data.csv", tmp_path / "c.csv") == 0
-    assert (tmp_path / "p.csv").read_text() == (tmp_path / "c.csv").read_text()
-
-
-def test_parquet_errors_are_usage_errors(parquet_path, tmp_path, capsys):
-    out = str(tmp_path / "s.csv")
-    message = _error(capsys, ["distill", str(parquet_path), "--target", "label",
-                              "--sensitive", "sex", "--out", out, "--batch-rows", "0"])
-    assert "--batch-rows must be a positive integer" in message
-    broken = tmp_path / "broken.parquet"
-    broken.write_bytes(b"not a parquet file")
-    message = _error(capsys, ["distill", str(broken), "--target", "label",
-                              "--sensitive", "sex", "--out", out])
-    assert f"cannot read {broken}" in message
-
-
-def test_a_table_that_changes_between_the_passes_is_an_error(table):
-    features = ["age", "score", "job", "race"]
-    calls = []
-
-    def batches(columns):
-        calls.append(columns)
-        return iter([table[columns].iloc[: 120 - 10 * (len(calls) - 1)]])
-
-    scan = scan_table(batches, features=features, target="label", sensitive=["sex"])
-    with pytest.raises(ValueError, match="changed while it was read"):
-        encode_table(batches, scan)
 
 
 def test_keep_sensitive_and_intersectional_groups(csv_path, tmp_path, capsys):
@@ -299,13 +143,55 @@ def test_threads_option_sets_n_threads(csv_path, tmp_path, capsys):
     assert _distiller(parser.parse_args(base), parser).n_threads == "auto"
     assert _distill(csv_path, tmp_path / "one.csv", "--threads", "1") == 0
     message = _error(capsys, base + ["--threads", "0"])
-    assert "--threads must be a positive integer" in message
+    assert message == "--threads must be a positive integer; got 0"
 
 
 @pytest.mark.parametrize("alignment", ["barycenter", "groupwise", "none"])
 def test_alignments(csv_path, tmp_path, alignment, capsys):
     assert _distill(csv_path, tmp_path / "s.csv", "--alignment", alignment) == 0
     assert f"alignment={alignment}" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- columns
+
+
+def test_features_and_drop_choose_the_columns(tmp_path):
+    data = tmp_path / "t.csv"
+    _table().assign(id=np.arange(60), name=[f"n{i}" for i in range(60)]).to_csv(
+        data, index=False)
+    assert _run(data, tmp_path / "a.csv", "--features", "age,hours") == 0
+    assert list(pd.read_csv(tmp_path / "a.csv").columns) == ["age", "hours", "label"]
+    assert _run(data, tmp_path / "b.csv", "--drop", "id,name") == 0
+    assert list(pd.read_csv(tmp_path / "b.csv").columns) == ["age", "hours", "label"]
+    assert _run(data, tmp_path / "c.csv", "--features", "age,hours,id", "--drop", "id") == 0
+    assert list(pd.read_csv(tmp_path / "c.csv").columns) == ["age", "hours", "label"]
+
+
+@pytest.mark.parametrize("extra, expected", [
+    (["--features", "nope"], r"^--features: column\(s\) \['nope'\] not found"),
+    (["--drop", "nope"], r"^--drop: column\(s\) \['nope'\] not found"),
+    (["--features", "label"], "^--features cannot include the --target column 'label'"),
+    (["--features", "sex,age"], r"^--features includes the sensitive column\(s\) \['sex'\]: "
+                                ".*--keep-sensitive"),
+    (["--drop", "age,hours"], "has no feature column left besides the target"),
+    (["--features", ","], "^--features needs at least one column"),
+])
+def test_bad_column_choices_are_usage_errors(extra, expected, table_file, tmp_path, capsys,
+                                             no_long_work):
+    assert re.search(expected, _usage_error(capsys, table_file, tmp_path / "o.csv", *extra))
+
+
+def test_rows_dropped_for_missing_values_name_the_columns(tmp_path, capsys):
+    data = tmp_path / "t.csv"
+    frame = _table().assign(notes=np.nan)
+    frame.to_csv(data, index=False)
+    message = _usage_error(capsys, data, tmp_path / "o.csv")
+    assert "fewer than 2 complete rows (0 of 60)" in message
+    assert "'notes': 60" in message and "leave a column out with --drop COL" in message
+    frame.loc[:4, "hours"] = np.nan
+    frame.drop(columns="notes").to_csv(data, index=False)
+    assert _run(data, tmp_path / "o.csv") == 0
+    assert "dropped 5 of 60 rows" in capsys.readouterr().err
 
 
 def test_rows_with_missing_values_are_dropped(table, tmp_path, capsys):
@@ -317,6 +203,138 @@ def test_rows_with_missing_values_are_dropped(table, tmp_path, capsys):
     captured = capsys.readouterr()
     assert "dropped 10 of 120 rows" in captured.err
     assert "distilled from 110 rows" in captured.out
+
+
+# --------------------------------------------------------------------------- data loss
+
+
+@pytest.mark.parametrize("spelling", ["same", "dot", "dotdot", "absolute", "symlink",
+                                      "hardlink"])
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_out_onto_the_input_is_refused_however_spelled(
+        table_file, spelling, overwrite, capsys, monkeypatch, no_long_work):
+    monkeypatch.chdir(table_file.parent)
+    name = table_file.name
+    out = {
+        "same": name,
+        "dot": f"./{name}",
+        "dotdot": f"../{table_file.parent.name}/{name}",
+        "absolute": str(table_file),
+    }.get(spelling)
+    if spelling == "symlink":
+        out = "link" + table_file.suffix
+        os.symlink(name, out)
+    elif spelling == "hardlink":
+        out = "hard" + table_file.suffix
+        os.link(name, out)
+    before = _digest(table_file)
+    extra = ["--overwrite"] if overwrite else []
+    message = _usage_error(capsys, name, out, *extra)
+    assert "is the input file" in message and "choose another --out" in message
+    assert _digest(table_file) == before
+
+
+def test_existing_out_is_not_overwritten_without_overwrite(table_file, tmp_path, capsys):
+    out = tmp_path / "out.csv"
+    out.write_text("precious\n")
+    message = _usage_error(capsys, table_file, out)
+    assert "already exists" in message and "pass --overwrite to replace it" in message
+    assert out.read_text() == "precious\n"
+    for flag in ("--overwrite", "--force"):
+        assert _run(table_file, out, flag) == 0
+        assert len(pd.read_csv(out)) == 4
+
+
+@pytest.mark.parametrize("case, expected", [
+    ("data-is-dir", "^DATA .* is a directory"),
+    ("data-missing", "^DATA file .* does not exist"),
+    ("out-is-dir", "^--out .* is a directory"),
+    ("out-folder-missing", "^the folder of --out .* does not exist"),
+])
+def test_paths_are_checked_before_any_work(case, expected, table_file, tmp_path, capsys,
+                                           no_long_work):
+    data, out = table_file, tmp_path / "out.csv"
+    if case == "data-is-dir":
+        data = tmp_path / "folder.csv"
+        data.mkdir()
+    elif case == "data-missing":
+        data = tmp_path / "nope.csv"
+    elif case == "out-is-dir":
+        out = tmp_path / "dir.csv"
+        out.mkdir()
+    else:
+        out = tmp_path / "missing" / "out.csv"
+    assert re.search(expected, _usage_error(capsys, data, out))
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
+                    reason="root can write into read-only folders")
+def test_read_only_output_folder_is_refused_up_front(table_file, tmp_path, capsys,
+                                                     no_long_work):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        message = _usage_error(capsys, table_file, folder / "o.csv")
+        assert re.search(r"^cannot write --out .*: its folder .* is not writable$", message)
+    finally:
+        folder.chmod(0o755)
+
+
+@st.composite
+def _csv_tables(draw):
+    n = draw(st.integers(2, 20))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    columns = {"sex": rng.choice(["F", "M"], size=n), "label": rng.integers(0, 2, size=n)}
+    for j in range(draw(st.integers(0, 3))):
+        kind = draw(st.sampled_from(["int", "float", "text", "empty", "date"]))
+        values = {
+            "int": rng.integers(-5, 100, size=n).astype(object),
+            "float": rng.normal(size=n).astype(object),
+            "text": rng.choice(["x", "y", "z"], size=n).astype(object),
+            "empty": np.full(n, None, dtype=object),
+            "date": pd.date_range("2024-01-01", periods=n).astype(str).to_numpy(object),
+        }[kind]
+        values[rng.random(n) < draw(st.sampled_from([0.0, 0.2]))] = None
+        columns[f"{kind}{j}"] = values
+    frame = pd.DataFrame(columns)
+    if draw(st.booleans()):
+        frame.loc[rng.random(n) < 0.1, "label"] = None
+    return frame
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_csv_tables(), st.sampled_from(["csv", "parquet"]))
+def test_fuzz_command_line_never_modifies_its_input(tmp_path_factory, frame, fmt):
+    folder = tmp_path_factory.mktemp("fuzz")
+    data = folder / f"in.{fmt}"
+    if fmt == "csv":
+        frame.to_csv(data, index=False)
+    else:
+        frame.to_parquet(data)
+    before = _digest(data)
+    out = folder / f"out.{fmt}"
+    try:
+        code = _run(data, out)
+    except SystemExit as exit_:
+        code = exit_.code
+        assert code == 2
+        assert not out.exists()
+    else:
+        assert code == 0
+        result = pd.read_csv(out) if fmt == "csv" else pd.read_parquet(out)
+        assert "label" in result and len(result) >= 2
+        numeric = result.select_dtypes("number")
+        assert np.isfinite(numeric.to_numpy(dtype=float)).all()
+    assert _digest(data) == before
+    # and never onto itself
+    with pytest.raises(SystemExit) as info:
+        _run(data, data, "--overwrite")
+    assert info.value.code == 2
+    assert _digest(data) == before
+
+
+# --------------------------------------------------------------------------- usage errors
 
 
 @pytest.mark.parametrize("data", ["csv_path", "parquet_path"])
@@ -343,16 +361,32 @@ def test_unknown_extensions_are_usage_errors(csv_path, tmp_path, capsys):
 @pytest.mark.parametrize(
     "extra, expected",
     [
-        (["--target", "label", "--sensitive", "label"], "cannot also be a --sensitive"),
-        (["--target", "label", "--sensitive", "sex", "--n-per-class", "0"], "--n-per-class"),
-        (["--target", "label", "--sensitive", "sex", "--device", "tpu"], "device must be"),
-        (["--target", "label", "--sensitive", "sex", "--alignment", "median"], "invalid choice"),
-        (["--sensitive", "sex"], "--target"),
+        (["--target", "label", "--sensitive", "label"],
+         "^--target column 'label' cannot also be a --sensitive column$"),
+        (["--target", "label", "--sensitive", "sex", "--n-per-class", "0"],
+         "^--n-per-class must be a positive integer; got 0$"),
+        (["--target", "label", "--sensitive", "sex", "--device", "tpu"],
+         "^--device 'tpu': device must be 'auto', 'cpu', 'cuda'"),
+        (["--target", "label", "--sensitive", "sex", "--alignment", "median"],
+         "^argument --alignment: invalid choice: 'median'"),
+        (["--sensitive", "sex"], "^the following arguments are required: --target$"),
     ],
 )
 def test_bad_options_are_usage_errors(csv_path, tmp_path, capsys, extra, expected):
     argv = ["distill", str(csv_path), "--out", str(tmp_path / "s.csv"), "--n-iter", "2", *extra]
-    assert expected in _error(capsys, argv)
+    assert re.search(expected, _error(capsys, argv))
+
+
+def test_parquet_errors_are_usage_errors(parquet_path, tmp_path, capsys):
+    out = str(tmp_path / "s.csv")
+    message = _error(capsys, ["distill", str(parquet_path), "--target", "label",
+                              "--sensitive", "sex", "--out", out, "--batch-rows", "0"])
+    assert message == "--batch-rows must be a positive integer; got 0"
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"not a parquet file")
+    message = _error(capsys, ["distill", str(broken), "--target", "label",
+                              "--sensitive", "sex", "--out", out])
+    assert message.startswith(f"cannot read {broken}")
 
 
 def test_missing_input_file_and_output_folder(csv_path, tmp_path, capsys):
@@ -388,33 +422,6 @@ def test_table_format():
     assert table_format("a.csv") == table_format("dir/A.CSV.GZ") == "csv"
     assert table_format("a.parquet") == table_format("a.pq") == "parquet"
     assert table_format("a.json") is None and table_format("csv") is None
-
-
-def test_demo_options_are_unchanged():
-    args = build_parser().parse_args(["demo"])
-    assert (args.n_per_class, args.seeds, args.sensitive, args.n_iter, args.device) == (
-        10, [0, 1, 2], "sex", 1000, "auto"
-    )
-
-
-def test_demo_runs_the_comparison(monkeypatch, capsys):
-    import skfairdistill._cli.demo as demo
-
-    calls = {}
-
-    def fake_run_demo(**kwargs):
-        calls.update(kwargs)
-        return pd.DataFrame(
-            {"method": ["full data", "COBRA"], "seed": [0, 0], "accuracy": [0.85, 0.81],
-             "deo_max": [0.08, 0.10], "deo_mean": [0.07, 0.07], "seconds": [np.nan, 3.0]}
-        )
-
-    monkeypatch.setattr(demo, "run_demo", fake_run_demo)
-    assert main(["demo", "--seeds", "0", "--n-iter", "7", "--sensitive", "race"]) == 0
-    assert calls == dict(n_per_class=10, seeds=(0,), sensitive="race", n_iter=7, device="auto")
-    out = capsys.readouterr().out
-    assert "| method | accuracy | DEO_M | DEO_A | distill time (s) |" in out
-    assert "| COBRA | 0.810 ± 0.000 |" in out
 
 
 @pytest.mark.slow  # a subprocess: seconds of interpreter start-up

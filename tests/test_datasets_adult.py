@@ -82,7 +82,8 @@ def test_include_sensitive_keeps_the_columns(adult_full):
 
 @pytest.mark.parametrize("sensitive", ["age", ["sex", "income"], [], "Sex"])
 def test_bad_sensitive_raises(sensitive):
-    with pytest.raises(ValueError, match="sensitive"):
+    with pytest.raises(ValueError, match="^sensitive must be 'sex', 'race' or a list of them; "
+                                         "got "):
         load_adult(sensitive=sensitive)
 
 

@@ -105,7 +105,9 @@ def test_an_nn_module_factory_is_trained_in_train_mode():
 def test_a_diverging_network_raises():
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(40, 3)), np.arange(40) % 2
-    with pytest.raises(ValueError, match="diverged"):
+    with pytest.raises(ValueError, match=r"^network 1 of 1 diverged: its training loss or its "
+                                         r"outputs became NaN or infinite; lower "
+                                         r"learning_rate=1e\+30"):
         evaluate_synthetic(X, y, X, y, sensitive_features=y, n_models=1, n_epochs=3,
                            learning_rate=1e30, random_state=0)
 

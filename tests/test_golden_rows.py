@@ -1,9 +1,12 @@
 """Golden rows: seeded fits reproduce the synthetic rows saved before a refactoring.
 
-``tests/data/golden_rows.npz`` holds the rows of a handful of seeded CPU fits,
-made with the code as it was before the architecture work of issue 17. A change
-that is meant to move code, not behaviour, must reproduce them bit for bit
-(``assert_array_equal``). Regenerate only for a deliberate change of behaviour::
+``tests/data/golden_rows.npz`` holds the rows of a handful of seeded CPU fits. A change
+that is meant to move code, not behaviour, must reproduce them up to float32 rounding
+(``assert_allclose`` with ``rtol=1e-5, atol=1e-6``): a change of summation order may
+move the last bits, a change of method moves the rows far more. The labels must be
+equal. The reproducibility contract itself is checked separately: the same seed gives
+bit-identical rows within one process. Regenerate only for a deliberate change of
+behaviour (and show the quality unchanged with a benchmark run)::
 
     PYTHONPATH=$PWD python tests/test_golden_rows.py --regenerate
 """
@@ -70,12 +73,37 @@ def _fit(name):
     return np.asarray(X_syn), np.asarray(y_syn)
 
 
+# the rows are optimised in float32 (standardised, values of order one) and mapped back:
+# a few float32 ulps (1.2e-7 relative) at each of a handful of steps stay below these
+# tolerances; another method, step or random stream moves the rows by 1e-3 and more
+RTOL, ATOL = 1e-5, 1e-6
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_seeded_fit_reproduces_the_golden_rows(name):
     golden = np.load(GOLDEN)
     X_syn, y_syn = _fit(name)
-    np.testing.assert_array_equal(X_syn, golden[f"{name}_X"])
+    assert X_syn.dtype == golden[f"{name}_X"].dtype and X_syn.shape == golden[f"{name}_X"].shape
+    np.testing.assert_allclose(X_syn, golden[f"{name}_X"], rtol=RTOL, atol=ATOL)
     np.testing.assert_array_equal(y_syn, golden[f"{name}_y"])
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_same_seed_gives_bit_identical_rows_in_one_process(name):
+    X_first, y_first = _fit(name)
+    X_again, y_again = _fit(name)
+    np.testing.assert_array_equal(X_again, X_first)
+    np.testing.assert_array_equal(y_again, y_first)
+
+
+def test_the_tolerance_tells_a_change_of_method_from_rounding():
+    """Another alignment's rows are far outside the tolerance; float32 rounding is inside."""
+    golden = np.load(GOLDEN)["dm_cobra_X"]
+    rounded = golden * (1 + 4 * np.finfo(np.float32).eps)  # four float32 ulps
+    np.testing.assert_allclose(rounded, golden, rtol=RTOL, atol=ATOL)
+    other = np.load(GOLDEN)["dm_vanilla_X"]
+    with pytest.raises(AssertionError):
+        np.testing.assert_allclose(other, golden, rtol=RTOL, atol=ATOL)
 
 
 if __name__ == "__main__" and "--regenerate" in sys.argv:

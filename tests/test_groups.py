@@ -1,14 +1,22 @@
-"""Group encoding of sensitive features and the per-(class, group) cell sampler."""
+"""Sensitive features -> one group code per row (skfairdistill._data.groups).
+
+One column or several (intersectional groups), of any kind of label; missing values,
+a wrong length or no column at all are refused naming sensitive_features. The cells
+that the groups make with the classes are tested in test_cells.py.
+"""
 
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skfairdistill._data.cells import CellSampler
+from skfairdistill import FairDistiller
 from skfairdistill._data.groups import encode_groups
+
+from conftest import assert_refused, make_grouped_data
+
+FAST = dict(n_per_class=2, n_iter=10, random_state=0, device="cpu")
 
 
 def _decode(codes, groups):
@@ -105,7 +113,8 @@ def test_encode_two_columns_only_observed_combinations():
      pd.DataFrame({"s": ["a"] * 3, "t": [1] * 3})],
 )
 def test_wrong_length_raises(values):
-    with pytest.raises(ValueError, match="sensitive_features"):
+    with pytest.raises(ValueError, match=f"^sensitive_features has {len(values)} rows but X "
+                                         "has 4; they must describe the same rows"):
         encode_groups(values, 4)
 
 
@@ -116,148 +125,205 @@ def test_wrong_length_raises(values):
     ids=["none", "nan", "pd-na", "frame-column"],
 )
 def test_missing_values_raise(values):
-    with pytest.raises(ValueError, match="missing"):
+    column = r"\['t'\]" if isinstance(values, pd.DataFrame) else ""
+    with pytest.raises(ValueError, match=rf"^sensitive_features{column} contains missing "
+                                         r"values \(NaN/None\); every row needs a group"):
         encode_groups(values, 3)
 
 
 def test_missing_value_error_names_the_column():
     frame = pd.DataFrame({"sex": ["m", "f", "m"], "race": ["w", None, "b"]})
-    with pytest.raises(ValueError, match="race"):
+    with pytest.raises(ValueError, match=r"^sensitive_features\['race'\] contains missing"):
         encode_groups(frame, 3)
 
 
 @pytest.mark.parametrize("values", ["abc", 3, None])
 def test_scalars_raise_type_error(values):
-    with pytest.raises(TypeError, match="sensitive_features"):
+    with pytest.raises(TypeError, match="^sensitive_features must be array-like with one value "
+                                        rf"\(or one row of values\) per sample; got "
+                                        rf"{type(values).__name__}"):
         encode_groups(values, 3)
 
 
 def test_three_dimensional_raises():
-    with pytest.raises(ValueError, match="sensitive_features"):
+    with pytest.raises(ValueError, match="^sensitive_features must be 1-D or 2-D; got an array "
+                                         "with 3 dimensions"):
         encode_groups(np.zeros((3, 2, 2)), 3)
 
 
-# -------------------------------------------------------------------------- CellSampler
+@pytest.mark.parametrize("sensitive", [
+    lambda n: np.empty((n, 0)),
+    lambda n: pd.DataFrame(index=range(n)),
+], ids=["array", "frame"])
+def test_sensitive_features_without_columns_are_refused(sensitive, no_long_work):
+    X, y, _ = make_grouped_data(n_samples=120)
+    with pytest.raises(ValueError, match="sensitive_features has no columns"):
+        FairDistiller(**FAST).fit(X, y, sensitive_features=sensitive(len(y)))
 
 
-def _sampler(class_codes, group_codes, n_classes, n_groups):
-    return CellSampler(
-        np.asarray(class_codes), np.asarray(group_codes), n_classes, n_groups, torch.device("cpu")
-    )
+def test_datetimes_stay_timestamps_in_intersectional_groups():
+    days = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-01"])
+    codes, groups = encode_groups(pd.DataFrame({"day": days, "g": ["a", "a", "b"]}), 3)
+    assert set(groups.tolist()) == {(pd.Timestamp("2024-01-01"), "a"),
+                                    (pd.Timestamp("2024-01-02"), "a"),
+                                    (pd.Timestamp("2024-01-01"), "b")}
+    assert len(set(codes.tolist())) == 3
 
 
-@pytest.fixture
-def cells():
-    """3 classes x 2 groups with cells of 50, 3, 1, 20, 0 and 7 rows, rows shuffled."""
-    sizes = {(0, 0): 50, (0, 1): 3, (1, 0): 1, (1, 1): 20, (2, 0): 0, (2, 1): 7}
-    class_codes = np.concatenate([np.full(n, k, dtype=np.int64) for (k, _), n in sizes.items()])
-    group_codes = np.concatenate([np.full(n, g, dtype=np.int64) for (_, g), n in sizes.items()])
-    perm = np.random.default_rng(0).permutation(len(class_codes))
-    return class_codes[perm], group_codes[perm], sizes
+def test_typed_arrays_give_plain_python_labels():
+    _, groups = encode_groups(np.array(["b", "a", "b"]), 3)
+    assert groups.dtype == object and [type(g) for g in groups] == [str, str]
+    _, groups = encode_groups(np.array([3, 1]), 2)
+    assert groups.dtype == object and groups.tolist() == [1, 3]
 
 
-def test_counts_present_shares(cells):
-    class_codes, group_codes, sizes = cells
-    sampler = _sampler(class_codes, group_codes, 3, 2)
-    expected = np.array([[sizes[(k, g)] for g in range(2)] for k in range(3)])
-    np.testing.assert_array_equal(sampler.counts, expected)
-    np.testing.assert_array_equal(sampler.present, expected > 0)
-    np.testing.assert_allclose(sampler.shares, expected / expected.sum(axis=1, keepdims=True))
-    np.testing.assert_allclose(sampler.shares.sum(axis=1), 1.0)
+# --------------------------------------------------------------------------- in a fit
 
 
-@pytest.mark.parametrize("batch_size", [1, 5, 30])
-def test_draws_cover_every_cell_with_rows_of_that_cell(cells, batch_size):
-    class_codes, group_codes, sizes = cells
-    sampler = _sampler(class_codes, group_codes, 3, 2)
-    generator = torch.Generator().manual_seed(0)
-    for _ in range(20):
-        rows, weights = sampler.draw(batch_size, generator)
-        assert rows.shape == weights.shape == (6, batch_size)
-        assert rows.dtype == torch.int64
-        assert set(torch.unique(weights).tolist()) <= {0.0, 1.0}
-        rows, weights = rows.numpy(), weights.numpy()
-        for k in range(3):
-            for g in range(2):
-                cell = k * 2 + g
-                n = sizes[(k, g)]
-                taken = rows[cell][weights[cell] > 0]
-                if n == 0:
-                    # an empty cell never contributes
-                    assert weights[cell].sum() == 0
-                    continue
-                # every non-empty cell is in every draw ...
-                assert weights[cell].sum() == min(n, batch_size)
-                # ... with rows of that cell only
-                assert np.all(class_codes[taken] == k)
-                assert np.all(group_codes[taken] == g)
-                if n <= batch_size:
-                    # a small cell gives each of its rows exactly once: an exact mean
-                    assert sorted(taken.tolist()) == sorted(
-                        np.flatnonzero((class_codes == k) & (group_codes == g)).tolist()
-                    )
-        # padding indices are valid row numbers
-        assert rows.min() >= 0 and rows.max() < len(class_codes)
+def _sensitive_inputs():
+    """(id, build(A, n) -> sensitive_features, exception, message regex)."""
+    return [
+        ("sf-too-long", lambda A, n: np.r_[A, A[:3]],
+         ValueError, "sensitive_features has 123 rows but X has 120"),
+        ("sf-frame-too-short",
+         lambda A, n: pd.DataFrame({"sex": A[:-1], "race": A[:-1]}),
+         ValueError, "sensitive_features has 119 rows but X has 120"),
+        ("sf-nan", lambda A, n: np.where(A == "a", 1.0, np.nan),
+         ValueError, "sensitive_features contains missing values"),
+        ("sf-pd.NA-Int64",
+         lambda A, n: pd.Series(np.arange(n) % 3, dtype="Int64").mask(np.arange(n) == 7),
+         ValueError, "sensitive_features contains missing values"),
+        ("sf-frame-column-nan",
+         lambda A, n: pd.DataFrame({"sex": A, "age": np.where(np.arange(n) % 2, 1.0, np.nan)}),
+         ValueError, r"sensitive_features\['age'\] contains missing values"),
+    ]
 
 
-def test_large_cells_are_sampled_at_random(cells):
-    class_codes, group_codes, _ = cells
-    sampler = _sampler(class_codes, group_codes, 3, 2)
-    generator = torch.Generator().manual_seed(0)
-    draws = [sampler.draw(10, generator)[0][0].tolist() for _ in range(30)]
-    # cell (0, 0) has 50 rows > 10: draws differ and over many draws reach most rows
-    assert len({tuple(d) for d in draws}) > 1
-    assert len(set(sum(draws, []))) > 40
+@pytest.mark.parametrize(
+    "build, exception, message", [case[1:] for case in _sensitive_inputs()],
+    ids=[case[0] for case in _sensitive_inputs()],
+)
+def test_bad_input_is_rejected_early_with_a_clear_error(no_long_work, build, exception, message):
+    X, y, A = make_grouped_data(n_samples=120)
+    distiller = FairDistiller(**{**FAST, "device": "auto"})
+    assert_refused(distiller, X, y, build(A, len(y)), exception, message)
 
 
-def test_draws_are_reproducible_from_the_generator(cells):
-    class_codes, group_codes, _ = cells
-    sampler = _sampler(class_codes, group_codes, 3, 2)
-    first = sampler.draw(8, torch.Generator().manual_seed(3))
-    second = sampler.draw(8, torch.Generator().manual_seed(3))
-    assert torch.equal(first[0], second[0]) and torch.equal(first[1], second[1])
+def test_wrong_length_sensitive_features_raises(grouped_data):
+    X, y, A = grouped_data
+    with pytest.raises(ValueError, match="^sensitive_features has 239 rows but X has 240"):
+        FairDistiller(n_iter=20, random_state=0).fit(X, y, sensitive_features=A[:-1])
 
 
-def test_weighted_mean_of_small_cells_is_exact(cells):
-    class_codes, group_codes, sizes = cells
-    values = np.random.default_rng(1).normal(size=len(class_codes))
-    sampler = _sampler(class_codes, group_codes, 3, 2)
-    rows, weights = sampler.draw(25, torch.Generator().manual_seed(0))
-    vals = torch.as_tensor(values)[rows]
-    means = (weights * vals).sum(1) / weights.sum(1).clamp(min=1)
-    for k, g in [(0, 1), (1, 0), (1, 1), (2, 1)]:  # the cells with <= 25 rows
-        exact = values[(class_codes == k) & (group_codes == g)].mean()
-        assert means[k * 2 + g].item() == pytest.approx(exact)
-    # the packing keeps exactly the real draws, each once, and gives the same means
-    slots, cell_of_slot, inverse_counts = sampler.packing(25)
-    assert sampler.packing(25)[0] is slots  # fixed for a batch size
-    assert torch.equal(slots, torch.nonzero(weights.reshape(-1) > 0).squeeze(1))
-    assert len(slots) == int(weights.sum())
-    packed = vals.reshape(-1)[slots]
-    segment = torch.zeros(len(weights), dtype=packed.dtype).index_add_(0, cell_of_slot, packed)
-    segment *= inverse_counts.squeeze(1).double()
-    assert torch.allclose(segment, means)
-    present = torch.as_tensor(sampler.present.reshape(-1))
-    assert (segment[~present] == 0).all()
+def test_missing_group_raises(grouped_data):
+    X, y, A = grouped_data
+    A = A.copy()
+    A[5] = None
+    with pytest.raises(ValueError, match=r"^sensitive_features contains missing values "
+                                         r"\(NaN/None\)"):
+        FairDistiller(n_iter=20, random_state=0).fit(X, y, sensitive_features=A)
 
 
-def test_rows_of_class(cells):
-    class_codes, group_codes, _ = cells
-    sampler = _sampler(class_codes, group_codes, 3, 2)
-    for k in range(3):
-        n = int(np.sum(class_codes == k))
-        rows = sampler.rows_of_class(k, np.arange(n)).numpy()
-        assert sorted(rows.tolist()) == np.flatnonzero(class_codes == k).tolist()
+def test_intersectional_groups_from_dataframe(grouped_data):
+    X, y, A = grouped_data
+    rng = np.random.default_rng(0)
+    race = rng.choice(["r1", "r2"], size=len(y))
+    sensitive = pd.DataFrame({"sex": A, "race": race})
+    distiller = FairDistiller(n_per_class=2, n_iter=20, random_state=0).fit(
+        X, y, sensitive_features=sensitive)
+    groups = distiller.groups_
+    assert all(isinstance(g, tuple) and len(g) == 2 for g in groups)
+    assert {tuple(str(v) for v in g) for g in groups} == {
+        (s, r) for s in ("a", "b") for r in ("r1", "r2")
+    }
+    assert distiller.cell_counts_.shape == (2, 4)
+    for j, (s, r) in enumerate(groups):
+        for k in (0, 1):
+            expected = np.sum((y == k) & (A == s) & (race == r))
+            assert distiller.cell_counts_[k, j] == expected
 
 
-def test_draws_on_every_device(cells, device):
-    class_codes, group_codes, sizes = cells
-    sampler = CellSampler(class_codes, group_codes, 3, 2, device)
-    rows, weights = sampler.draw(4, torch.Generator(device=device).manual_seed(0))
-    assert rows.device.type == weights.device.type == device.type
-    expected = [min(sizes[(k, g)], 4) for k in range(3) for g in range(2)]
-    assert weights.sum(dim=1).cpu().tolist() == expected
-    rows, weights = rows.cpu().numpy(), weights.cpu().numpy()
-    for cell in range(6):
-        taken = rows[cell][weights[cell] > 0]
-        assert np.all(class_codes[taken] * 2 + group_codes[taken] == cell)
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array(["f", "m"], dtype=object),
+        np.array([3, 11]),
+        np.array([0.5, 2.5]),
+        np.array([False, True]),
+        np.array([1, "a"], dtype=object),
+    ],
+    ids=["str", "int", "float", "bool", "mixed"],
+)
+def test_group_labels_of_any_kind(grouped_data, labels):
+    X, y, A = grouped_data
+    sensitive = np.empty(len(A), dtype=labels.dtype)
+    sensitive[A == "a"], sensitive[A != "a"] = labels[0], labels[1]
+    distiller = FairDistiller(n_per_class=2, n_iter=20, random_state=0).fit(
+        X, y, sensitive_features=sensitive)
+    assert len(distiller.groups_) == 2
+    assert set(distiller.groups_.tolist()) == set(labels.tolist())
+    counts = distiller.cell_counts_.sum(axis=0)
+    first = list(distiller.groups_).index(labels[0])
+    assert counts[first] == np.sum(A == "a")
+
+
+def test_categorical_series_as_groups(grouped_data):
+    X, y, A = grouped_data
+    sensitive = pd.Series(pd.Categorical(A), name="grp")
+    distiller = FairDistiller(n_per_class=2, n_iter=20, random_state=0).fit(
+        X, y, sensitive_features=sensitive)
+    assert list(distiller.groups_) == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "make_groups, expected",
+    [
+        (lambda A: pd.Series(A, dtype="string"), ["a", "b"]),
+        (lambda A: pd.Series(A == "a", dtype="boolean"), [False, True]),
+        (lambda A: pd.Series(np.where(A == "a", 10, 20), dtype="Int64"), [10, 20]),
+        (lambda A: pd.Series(pd.Categorical(A, categories=["b", "a", "unused"])), ["a", "b"]),
+        (lambda A: (A == "a").tolist(), [False, True]),
+        # an unorderable mix sorts by type name, then text: int before str
+        (lambda A: np.array(["x" if a == "a" else 3 for a in A], dtype=object), [3, "x"]),
+    ],
+    ids=["string-dtype", "nullable-boolean", "Int64", "categorical-unused-category",
+         "bool-list", "mixed-str-int"],
+)
+def test_sensitive_feature_encodings(make_groups, expected):
+    X, y, A = make_grouped_data(n_samples=120)
+    distiller = FairDistiller(**FAST).fit(X, y, sensitive_features=make_groups(A))
+    assert len(distiller.groups_) == 2
+    assert distiller.groups_.tolist() == expected
+    # the group of the "a" rows has as many rows as A says
+    first = int(np.argmax(distiller.cell_counts_.sum(axis=0) == np.sum(A == "a")))
+    assert distiller.cell_counts_.sum(axis=0)[first] == np.sum(A == "a")
+
+
+def test_mixed_type_sensitive_columns_make_intersectional_groups():
+    X, y, A = make_grouped_data(n_samples=120)
+    rng = np.random.default_rng(1)
+    sensitive = pd.DataFrame({
+        "sex": pd.Categorical(A),
+        "age_band": rng.integers(1, 3, size=len(y)),
+        "disabled": rng.random(len(y)) < 0.5,
+    })
+    distiller = FairDistiller(**FAST).fit(X, y, sensitive_features=sensitive)
+    observed = set(map(tuple, sensitive.astype(object).itertuples(index=False)))
+    assert set(distiller.groups_.tolist()) == observed
+    # plain Python values (readable in warnings and reprs), not NumPy scalars
+    assert {type(v) for group in distiller.groups_ for v in group} == {str, int, bool}
+
+
+def test_duplicate_column_names_are_refused_naming_them():
+    X, y, A = make_grouped_data()
+    frame = pd.DataFrame({"sex": A, "race": A})
+    frame.columns = ["sex", "sex"]
+    with pytest.raises(ValueError, match=r"sensitive_features has duplicate column names "
+                                         r"\['sex'\]; give every column its own name"):
+        encode_groups(frame, len(y))
+
+
+def test_unhashable_group_values_are_refused_naming_the_type():
+    with pytest.raises(TypeError, match=r"sensitive_features holds a list value \(\[1\]\); "
+                                        r"group values must be labels"):
+        encode_groups(pd.Series([[1], [2, 3]] * 5), 10)

@@ -1,4 +1,5 @@
-"""IDC (matching="idc"): the multi-formation decoder, the loop and the estimator on 8x8 digits."""
+"""IDC (skfairdistill._matching.idc, matching="idc"): the multi-formation loop and the estimator
+on 8x8 digits. The decoder itself: test_multiformation.py."""
 
 import functools
 
@@ -12,10 +13,8 @@ from skfairdistill import DistilledClassifier, FairDistiller
 from skfairdistill._data.rows import RealRows
 from skfairdistill._data.cells import CellSampler
 from skfairdistill._matching import idc, match_multiformation
-from skfairdistill._matching.multiformation import decode, encode
+from skfairdistill._matching.multiformation import decode
 from skfairdistill._nn.networks import make_embedding
-from skfairdistill._config import presets as _presets
-from skfairdistill._config.presets import IDC_NETWORK_STEPS, dc_loops
 from skfairdistill.datasets import make_colored_digits
 
 SMALL_CONVNET = functools.partial(make_embedding, "convnet", channels=8)
@@ -47,37 +46,6 @@ def _loop(data, seed=0, **options):
     settings.update(options)
     generator = torch.Generator(data[2].device).manual_seed(seed)
     return match_multiformation(*data, generator=generator, **settings)
-
-
-def test_decode_shapes_order_and_constants():
-    stored = torch.rand(3, 2, 8, 6, generator=torch.Generator().manual_seed(0))
-    decoded = decode(stored, 2)
-    assert decoded.shape == (12, 2, 8, 6)
-    # image 1's top-right patch (rows 0-3, columns 3-5), upsampled, is decoded row 4 + 1
-    patch = stored[1:2, :, :4, 3:]
-    expected = torch.nn.functional.interpolate(patch, size=(8, 6), mode="bilinear")
-    torch.testing.assert_close(decoded[5:6], expected)
-    constant = torch.full((2, 3, 8, 8), 0.25)
-    torch.testing.assert_close(decode(constant, 2), torch.full((8, 3, 8, 8), 0.25))
-    assert decode(stored, 1) is stored
-    with pytest.raises(ValueError, match="multiples of 2"):
-        decode(torch.zeros(1, 1, 7, 8), 2)
-
-
-def test_encode_tiles_images_in_decode_order():
-    images = torch.arange(8.0).view(8, 1, 1, 1).expand(8, 2, 8, 8).contiguous()
-    stored = encode(images, 2)
-    assert stored.shape == (2, 2, 8, 8)
-    torch.testing.assert_close(decode(stored, 2), images)
-
-
-def test_gradient_flows_through_the_decoder_to_every_stored_pixel():
-    stored = torch.rand(2, 3, 8, 8, generator=torch.Generator().manual_seed(0))
-    stored.requires_grad_(True)
-    weights = torch.rand(8, 3, 8, 8, generator=torch.Generator().manual_seed(1))
-    (decode(stored, 2) * weights).sum().backward()
-    assert stored.grad.shape == stored.shape
-    assert (stored.grad.abs() > 0).all()
 
 
 @pytest.mark.parametrize("alignment", ["none", "groupwise", "barycenter"])
@@ -124,15 +92,6 @@ def test_the_network_trains_on_real_rows_between_updates(digits, monkeypatch):
         assert all((labels_of[found[i]] == labels[i]).all() for i in range(64))
 
 
-def test_draw_rows_labels_match_the_rows():
-    y = np.array([0, 0, 1, 1, 1, 2])
-    groups = np.array([0, 1, 1, 1, 0, 1])  # cell (2, 0) is empty
-    cells = CellSampler(y, groups, 3, 2, torch.device("cpu"))
-    rows, classes = cells.draw_rows(500, torch.Generator().manual_seed(0))
-    assert torch.equal(torch.as_tensor(y)[rows], classes)
-    assert set(rows.tolist()) == set(range(6))
-
-
 def test_determinism_and_output_size(digits):
     X, y, A = digits
     first = FairDistiller(matching="idc", n_per_class=2, random_state=0, **FAST)
@@ -150,13 +109,6 @@ def test_determinism_and_output_size(digits):
     # decoding commutes with the per-channel standardisation
     decoded = decode(torch.as_tensor(first.X_stored_), 2).numpy()
     np.testing.assert_allclose(X_syn, decoded, atol=1e-5)
-
-
-def test_tables_are_refused():
-    X = np.random.default_rng(0).normal(size=(40, 4))
-    y = np.arange(40) % 2
-    with pytest.raises(ValueError, match="matching='idc' needs images.*image_shape"):
-        FairDistiller(matching="idc", n_iter=1).fit(X, y)
 
 
 def test_images_whose_size_the_grid_does_not_divide_are_refused():
@@ -179,17 +131,6 @@ def test_pandas_round_trip_and_distilled_classifier(digits):
     model = DistilledClassifier(LogisticRegression(max_iter=200), distiller=distiller)
     model.fit(X.reshape(len(X), -1), y, sensitive_features=A)
     assert model.score(X.reshape(len(X), -1), y) > 0.25
-
-
-def test_presets():
-    assert dc_loops(10, "idc") == (10, IDC_NETWORK_STEPS)
-    assert dc_loops(10) == (10, 50)  # DC unchanged
-    # the COBRA authors' run_idc.sh: 1000 iterations, step 0.1, 256 real rows per class
-    assert _presets.n_iter("paper", "idc") == 1000
-    assert _presets.batch_size("paper", "idc", 2) == 128
-    assert _presets.augmentation("paper", "idc") is None
-    assert _presets.learning_rate("paper", "idc", images=True, convnet=True) == 0.1
-    assert _presets.formation_factor("idc") == 2 and _presets.formation_factor("gradient") == 1
 
 
 def test_paper_preset_fits(digits):

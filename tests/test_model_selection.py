@@ -90,7 +90,9 @@ def test_search_routes_sensitive_features_and_caches(search):
     distiller = search.best_estimator_.named_steps["distill"]
     assert list(distiller.groups_) == ["a", "b"]
     assert search.best_params_["distill__n_per_class"] in (2, 4)
-    assert any(cache.rglob("*")), "memory= should have cached the distillation"
+    # memory= cached the distillation: joblib's folder of imblearn's _fit_resample_one
+    cached = [path.name for path in cache.rglob("*") if path.is_dir()]
+    assert "_fit_resample_one" in cached, cached
 
 
 def test_memory_distils_once_per_budget_and_fold(data, tmp_path, monkeypatch):
@@ -120,7 +122,8 @@ def test_flip_can_be_chosen(search):
     assert (raw["mean_deo_max"] <= 0).all()
     both = budget_search_table(search, flip=["accuracy", "deo_max"])
     assert (both["mean_accuracy"] < 0).all()
-    with pytest.raises(ValueError, match="unknown metrics"):
+    with pytest.raises(ValueError, match=r"^flip names unknown metrics \['recall'\]; the metrics "
+                                         "are"):
         budget_search_table(search, flip=["recall"])
 
 
@@ -131,11 +134,13 @@ def test_budget_parameter_must_be_found(search, data):
     ]
     # another parameter can serve as the "budget" axis
     assert budget_search_table(search, param="clf__C")["budget"].tolist() == [0.1, 0.1, 1.0, 1.0]
-    with pytest.raises(ValueError, match="not a parameter"):
+    with pytest.raises(ValueError, match="^param 'distill__n_iter' is not a parameter of the "
+                                         "search"):
         budget_search_table(search, param="distill__n_iter")
     X, y, A = data
     no_budget = GridSearchCV(LogisticRegression(), {"C": [1.0]}, cv=2).fit(X, y)
-    with pytest.raises(ValueError, match="n_per_class"):
+    with pytest.raises(ValueError, match="^budget_search_table needs exactly one searched "
+                                         "parameter ending in 'n_per_class'"):
         budget_search_table(no_budget)
 
 

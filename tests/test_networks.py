@@ -1,4 +1,5 @@
-"""Embedding networks: RandomMLP, the ConvNet-3, make_embedding and warm_up."""
+"""Embedding networks (skfairdistill._nn.networks, public in skfairdistill.networks): RandomMLP,
+the ConvNet-3 and make_embedding."""
 
 import functools
 
@@ -6,9 +7,7 @@ import pytest
 import torch
 
 from skfairdistill._nn import networks as _networks
-from skfairdistill._matching import warm_up
 from skfairdistill._nn.networks import ConvNet, RandomMLP, make_embedding
-from skfairdistill._nn.random_weights import normal_quantiles, random_bytes, random_signs
 
 
 def _generator(seed=0, device="cpu"):
@@ -71,7 +70,9 @@ def test_convnet_leading_axes_and_flat_input():
     torch.testing.assert_close(network(X.reshape(3, 4, 64)), batched)
     assert network(X[0, 0]).shape == (8,)  # a single image
     assert network(X[:, :0]).shape == (3, 0, 8)  # an empty batch
-    with pytest.raises(ValueError, match="input of shape"):
+    with pytest.raises(ValueError, match=r"^ConvNet for images of shape \(1, 8, 8\) got input of "
+                                         r"shape \(2, 1, 7, 7\); expected \(\.\.\., 1, 8, 8\) "
+                                         r"or \(\.\.\., 64\)"):
         network(torch.randn(2, 1, 7, 7))
 
 
@@ -115,11 +116,13 @@ def test_convnet_determinism(device):
 
 
 def test_convnet_rejects_bad_shapes():
-    with pytest.raises(ValueError, match="2x2"):
+    with pytest.raises(ValueError, match=r"^ConvNet needs at least one channel and images of at "
+                                         r"least 2x2 pixels; got input_shape=\(1, 1, 8\)"):
         ConvNet((1, 1, 8), _generator())
-    with pytest.raises(ValueError, match="channels, height, width"):
+    with pytest.raises(ValueError, match=r"^ConvNet needs input_shape=\(channels, height, width\); "
+                                         r"got \(8, 8\)"):
         ConvNet((8, 8), _generator())
-    with pytest.raises(ValueError, match="norm"):
+    with pytest.raises(ValueError, match="^norm must be 'instance' or 'none'; got 'batch'"):
         ConvNet((1, 8, 8), _generator(), norm="batch")
 
 
@@ -155,44 +158,6 @@ def test_make_embedding_mlp_is_random_mlp_unchanged():
     assert made.output_axes() == [1, 1, None, None]
     defaults = make_embedding("auto", (5,), _generator())
     assert (defaults.width, len(defaults.weights)) == (128, 2)
-
-
-def test_random_bytes_use_every_bit(device):
-    """Every bit of the drawn int64 words is random (torch's plain random_() on int64
-    leaves the top bit at 0), and the draw follows the generator."""
-    codes = random_bytes(80_000, _generator(0, device)).cpu()
-    assert codes.dtype == torch.uint8 and codes.shape == (80_000,)
-    bits = ((codes.unsqueeze(1).long() >> torch.arange(8)) & 1).double()
-    by_position = bits.view(-1, 8, 8).mean(0)  # (byte of the word, bit of the byte)
-    # 10,000 words: each position is 1 with frequency 0.5 +- 0.005 (1 std)
-    assert by_position.min() > 0.47 and by_position.max() < 0.53
-    assert torch.equal(codes, random_bytes(80_000, _generator(0, device)).cpu())
-    assert not torch.equal(codes, random_bytes(80_000, _generator(1, device)).cpu())
-
-
-def test_normal_quantiles_are_a_discretised_standard_normal(device):
-    values = normal_quantiles(200_000, _generator(0, device))
-    assert values.dtype == torch.float32 and values.device.type == device.type
-    values = values.cpu().double()
-    levels = values.unique()
-    assert len(levels) == 256
-    # the 256 levels are symmetric, of variance 1, at the normal's (b + 1/2) / 256 quantiles
-    assert torch.allclose(levels, -levels.flip(0), atol=1e-6)
-    assert levels.pow(2).mean().item() == pytest.approx(1.0, abs=1e-5)
-    normal = torch.distributions.Normal(0.0, 1.0)
-    quantiles = normal.icdf((torch.arange(256, dtype=torch.float64) + 0.5) / 256)
-    assert torch.allclose(levels / quantiles, levels[-1] / quantiles[-1], rtol=1e-4)
-    # and the draws are close to a standard normal's moments
-    assert abs(values.mean().item()) < 0.01
-    assert values.var().item() == pytest.approx(1.0, abs=0.01)
-    assert (values.pow(4).mean() / values.var() ** 2).item() == pytest.approx(2.92, abs=0.05)
-
-
-def test_random_signs_are_fair(device):
-    values = random_signs(13_000, _generator(0, device)).cpu()
-    assert values.dtype == torch.float32 and values.shape == (13_000,)
-    assert set(values.unique().tolist()) == {-1.0, 1.0}
-    assert abs((values > 0).double().mean().item() - 0.5) < 0.02  # 0.5 +- 0.0044 (1 std)
 
 
 @pytest.mark.parametrize("init", ["quantile", "gaussian", "sign"])
@@ -287,7 +252,7 @@ def test_make_embedding_user_factory():
 
 
 def test_make_embedding_checks_the_factory_result():
-    with pytest.raises(TypeError, match="lacks"):
+    with pytest.raises(TypeError, match="returned object, which lacks __call__, parameters, width"):
         make_embedding(lambda shape, generator: object(), (4,), _generator())
 
     def bad_width(shape, generator):
@@ -295,18 +260,29 @@ def test_make_embedding_checks_the_factory_result():
         network.width = 2.5
         return network
 
-    with pytest.raises(TypeError, match="positive int"):
+    with pytest.raises(TypeError, match=r"returned a network whose width is 2\.5; it must be the "
+                                        "embedding dimension, a positive int"):
         make_embedding(bad_width, (4,), _generator())
 
 
-@pytest.mark.parametrize("epochs", [1, 3])
-def test_warm_up_trains_a_convnet(epochs):
-    """The head is random, so the very first epoch already reaches every layer."""
-    network = ConvNet((1, 8, 8), _generator(), channels=8)
-    X = torch.randn(6, 1, 8, 8, generator=_generator(1))
-    y = torch.tensor([0, 0, 0, 1, 1, 1])
-    before = [w.clone() for w in network.weights]
-    warm_up(network, X, y, n_classes=2, epochs=epochs, generator=_generator(2))
-    assert all(not torch.equal(b, w) for b, w in zip(before, network.weights))
-    assert not any(t.requires_grad for t in network.parameters())
-    assert network(X).shape == (6, 8)
+def test_features_end_with_the_embedding():
+    generator = torch.Generator().manual_seed(0)
+    X = torch.randn(5, 3, 8, 8)
+    network = make_embedding("convnet", (3, 8, 8), generator, channels=4)
+    layers = network.features(X)
+    assert [tuple(layer.shape) for layer in layers] == [
+        (5, 4, 8, 8), (5, 4, 4, 4), (5, 4, 2, 2), (5, 4)]
+    torch.testing.assert_close(layers[-1], network(X), rtol=0, atol=0)
+    mlp = make_embedding("mlp", (6,), generator, width=8)
+    rows = torch.randn(5, 6)
+    assert len(mlp.features(rows)) == 2
+    torch.testing.assert_close(mlp.features(rows)[-1], mlp(rows), rtol=0, atol=0)
+
+
+def test_the_public_module_is_the_private_one():
+    import skfairdistill._nn.augment as augment
+    import skfairdistill.networks as public
+
+    for name in public.__all__:
+        home = augment if hasattr(augment, name) else _networks
+        assert getattr(public, name) is getattr(home, name), name

@@ -1,6 +1,7 @@
 """A fitted distiller pickles, and one fitted on a GPU loads on a machine without one."""
 
 import os
+import pickle
 import subprocess
 import sys
 
@@ -35,6 +36,16 @@ def test_joblib_round_trip_keeps_the_synthetic_set(tmp_path):
     np.testing.assert_array_equal(loaded.X_distilled_, distiller.X_distilled_)
     np.testing.assert_array_equal(loaded.y_distilled_, distiller.y_distilled_)
     assert loaded.get_params() == distiller.get_params()
+
+
+def test_fitted_distiller_pickles(grouped_data):
+    X, y, A = grouped_data
+    distiller = FairDistiller(n_per_class=2, n_iter=20, random_state=0).fit(
+        X, y, sensitive_features=A)
+    restored = pickle.loads(pickle.dumps(distiller))
+    np.testing.assert_array_equal(restored.X_distilled_, distiller.X_distilled_)
+    assert restored.device_ == distiller.device_
+    assert restored.get_params() == distiller.get_params()
 
 
 def test_fitted_attributes_hold_no_tensors():

@@ -75,9 +75,11 @@ def test_budget_curve_accepts_a_search_table():
 
 
 def test_budget_curve_bad_input():
-    with pytest.raises(ValueError, match="deo_max"):
+    with pytest.raises(ValueError, match=r"^results needs the columns budget, accuracy and deo_max "
+                                         r".*; missing \['deo_max'\], got \['budget', "
+                                         r"'accuracy'\]"):
         plot_budget_curve(pd.DataFrame({"budget": [1], "accuracy": [0.5]}))
-    with pytest.raises(TypeError, match="DataFrame"):
+    with pytest.raises(TypeError, match="^results must be a pandas DataFrame; got dict"):
         plot_budget_curve({"budget": [1]})
 
 
@@ -165,9 +167,10 @@ def test_embedding_bad_input(embedding_data):
     X, A, X_syn, y_syn, _ = embedding_data
     with pytest.raises(ValueError, match="X_syn has 3 features"):
         plot_embedding(X, A, X_syn[:, :3])
-    with pytest.raises(ValueError, match="y_syn"):
+    with pytest.raises(ValueError, match=r"^y_syn must have one label per row of X_syn \(6\); "
+                                         r"got shape \(2,\)"):
         plot_embedding(X, A, X_syn, y_syn[:2])
-    with pytest.raises(ValueError, match="rows"):
+    with pytest.raises(ValueError, match="^sensitive_features has 10 rows but X has 240"):
         plot_embedding(X, A[:10], X_syn)
 
 
@@ -194,7 +197,8 @@ def test_loss_smoothed_and_from_a_distilled_classifier(grouped_data):
 
 
 def test_loss_needs_a_fitted_distiller():
-    with pytest.raises(ValueError, match="loss_history_"):
+    with pytest.raises(ValueError, match="^FairDistiller has no loss_history_: pass a fitted "
+                                         "FairDistiller"):
         plot_loss(FairDistiller())
 
 

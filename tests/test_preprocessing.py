@@ -1,7 +1,9 @@
-"""TabularEncoder: one-hot and scaled columns, decoded back by OneHotEncoder and the scaler."""
+"""TabularEncoder (skfairdistill.preprocessing): one-hot and scaled columns, decoded back by
+OneHotEncoder and the scaler."""
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from skfairdistill.preprocessing import TabularEncoder
 
@@ -45,11 +47,43 @@ def test_unseen_category_decodes_to_missing():
     assert encoder.inverse_transform(Z)["job"].isna().all()
 
 
-def test_demo_encoding_is_the_encoder_in_float32():
-    from skfairdistill._cli.demo import encode_tabular
-
+def test_without_scaling_clipping_or_rounding_the_numbers_pass_through():
     X = _table()
-    Z_train, Z_test = encode_tabular(X[:3], X[3:])
-    encoder = TabularEncoder().fit(X[:3])
-    np.testing.assert_array_equal(Z_test, encoder.transform(X[3:]).astype(np.float32))
-    assert Z_train.dtype == np.float32
+    encoder = TabularEncoder(scale_numeric=False, clip_numeric=False, round_integers=False)
+    Z = encoder.fit(X).transform(X)
+    assert Z[:, -2:].tolist() == X[["age", "hours"]].to_numpy(dtype=float).tolist()
+    Z[:, -2] = [25.4, 80.0, 61.0, 33.0, 52.0]
+    decoded = encoder.inverse_transform(Z)
+    assert decoded["age"].tolist() == [25.4, 80.0, 61.0, 33.0, 52.0]  # neither rounded nor clipped
+
+
+def test_categorical_columns_can_be_named():
+    X = _table()
+    encoder = TabularEncoder(categorical_columns=["age", "job"]).fit(X)
+    assert encoder.categorical_columns_ == ["age", "job"]
+    assert encoder.numeric_columns_ == ["hours", "union"]
+    assert list(encoder.get_feature_names_out()[:5]) == ["age_25", "age_33", "age_40", "age_52",
+                                                         "age_61"]
+
+
+@pytest.mark.parametrize("params, X, exception, message", [
+    (dict(categorical_columns="job"), None, TypeError,
+     "^categorical_columns must be a list of column names or None; got the string 'job'"),
+    (dict(categorical_columns=["pay"]), None, ValueError,
+     r"^categorical_columns \['pay'\] are not columns of X"),
+    (dict(categorical_columns=["job"]), lambda X: X.assign(city=["a"] * 5), ValueError,
+     r"^columns \['city'\] are neither numeric nor in categorical_columns"),
+    (dict(), lambda X: X["age"].to_numpy(), ValueError,
+     "^X must be a 2-D table .*; got ndarray with 1 dimensions"),
+], ids=["string", "unknown-column", "text-not-categorical", "1-d"])
+def test_bad_arguments_are_refused_naming_them(params, X, exception, message):
+    X = _table() if X is None else X(_table())
+    with pytest.raises(exception, match=message):
+        TabularEncoder(**params).fit(X)
+
+
+def test_inverse_transform_needs_the_encoded_width():
+    encoder = TabularEncoder().fit(_table())
+    with pytest.raises(ValueError, match=r"^Z must be 2-D with 7 columns \(the output of "
+                                         r"transform\); got shape \(2, 3\)"):
+        encoder.inverse_transform(np.zeros((2, 3)))

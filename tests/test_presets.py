@@ -1,17 +1,16 @@
-"""The "auto" values: the published losses, the authors' warm start and the paper preset."""
-
-import math
+"""What the "auto" values resolve to (skfairdistill._config.presets): the library's defaults
+or the papers' (the published losses, the authors' warm start, DC's schedule, the paper
+preset's steps, batches and networks)."""
 
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 
 import skfairdistill._matching._run as matching_run
 from skfairdistill import FairDistiller
-from skfairdistill._nn.augment import DEFAULT_STRATEGY
-from skfairdistill._matching import warm_up
-from skfairdistill._nn.networks import RandomMLP
+from skfairdistill._config import presets as _presets
+from skfairdistill._config.presets import IDC_NETWORK_STEPS, cafe_layer_weights, dc_loops
+from skfairdistill._nn.augment import DEFAULT_STRATEGY, NO_COLOR_STRATEGY
 from skfairdistill._targets import alignment_loss
 
 FAST = dict(n_per_class=2, n_iter=2, random_state=0, device="cpu")
@@ -73,7 +72,8 @@ def test_default_distance_gives_the_published_loss(captured, alignment, mode):
 
 def test_an_explicit_distance_wins(captured):
     X, y, groups = _table()
-    FairDistiller(alignment="none", **FAST, matching_params={"distance": "l1"}).fit(X, y, sensitive_features=groups)
+    FairDistiller(alignment="none", **FAST, matching_params={"distance": "l1"}).fit(
+        X, y, sensitive_features=groups)
     assert captured["match_distributions"]["distance"] == "l1"
 
 
@@ -126,82 +126,6 @@ def _stop():
     raise KeyboardInterrupt
 
 
-def test_preset_is_validated():
-    X, y, groups = _table()
-    with pytest.raises(ValueError, match="preset must be one of"):
-        FairDistiller(preset="published").fit(X, y, sensitive_features=groups)
-    with pytest.raises(ValueError, match="matching='kmeans' is not one of them"):
-        FairDistiller(preset="paper", matching="kmeans").fit(X, y, sensitive_features=groups)
-
-
-def test_warm_up_is_plain_sgd_through_a_drawn_head():
-    """One epoch, one mini-batch: each weight moves by exactly -0.01 x its gradient."""
-    gen = torch.Generator().manual_seed(0)
-    network = RandomMLP(4, 8, 1, gen)
-    X = torch.randn(6, 4, generator=gen)
-    y = torch.tensor([0, 1, 2, 0, 1, 2])
-    before = [w.clone() for w in network.parameters()]
-    replay = torch.Generator().set_state(gen.get_state())
-
-    warm_up(network, X, y, 3, 1, gen)
-
-    # the same head, drawn from the same state, and the same shuffle
-    bound = 1 / math.sqrt(network.width)
-    head = (torch.rand(8, 3, generator=replay) * 2 - 1) * bound
-    head_bias = (torch.rand(3, generator=replay) * 2 - 1) * bound
-    order = torch.randperm(6, generator=replay)
-    copy = RandomMLP(4, 8, 1, torch.Generator().manual_seed(0))
-    params = copy.parameters()
-    for tensor in params:
-        tensor.requires_grad_(True)
-    F.cross_entropy(copy(X[order]) @ head + head_bias, y[order]).backward()
-    for old, new, param in zip(before, network.parameters(), params):
-        assert torch.allclose(new, old - 0.01 * param.grad, atol=1e-7)
-        assert not new.requires_grad
-
-
-def test_warm_up_takes_mini_batches_of_256(monkeypatch):
-    steps = []
-    import skfairdistill._nn.training as training_module
-
-    class Counting(training_module.MomentumSGD):
-        def step(self):
-            steps.append(self.momentum)
-            super().step()
-
-    monkeypatch.setattr(training_module, "MomentumSGD", Counting)
-    gen = torch.Generator().manual_seed(0)
-    network = RandomMLP(3, 4, 1, gen)
-    X, y = torch.randn(600, 3, generator=gen), torch.arange(600) % 2
-    warm_up(network, X, y, 2, 2, gen)
-    assert steps == [0.0] * 6  # 2 epochs x ceil(600 / 256) batches, no momentum
-
-
-def test_warm_start_works_with_a_factory_returning_an_nn_module():
-    """An ``nn.Module`` gives its parameters as a generator: warm_up takes them as a list."""
-
-    class Embedding(torch.nn.Module):
-        width = 8
-
-        def __init__(self, input_shape, generator):
-            super().__init__()
-            self.linear = torch.nn.Linear(input_shape[0], self.width)
-            with torch.no_grad():  # drawn from the fit's generator, not the global one
-                self.linear.weight.copy_(torch.randn(self.linear.weight.shape,
-                                                     generator=generator))
-
-        def forward(self, X):
-            return torch.relu(self.linear(X))
-
-    rng = np.random.default_rng(0)
-    X, y = rng.normal(size=(60, 3)), np.arange(60) % 2
-    groups = rng.choice(["a", "b"], size=60)
-    model = FairDistiller(n_per_class=2, n_iter=2,
-                          random_state=0, device="cpu", matching_params={"embedding": Embedding, "warm_start_epochs": 1})
-    X_syn, _ = model.fit_resample(X, y, sensitive_features=groups)
-    assert np.isfinite(X_syn).all() and model.n_iter_ == 2
-
-
 @pytest.mark.parametrize(("matching", "preset", "norm"), [
     ("distribution", "library", "none"), ("gradient", "library", "none"),
     ("idc", "library", "none"), ("cafe", "library", "instance"),
@@ -214,8 +138,115 @@ def test_auto_image_embedding_follows_the_preset(captured, matching, preset, nor
     for embedding, expected in (("auto", norm), ("convnet", "instance")):
         captured.clear()
         FairDistiller(matching=matching, preset=preset, n_per_class=2,
-                      n_iter=1, random_state=0, device="cpu", matching_params={"embedding": embedding}).fit(
+                      n_iter=1, random_state=0, device="cpu",
+                      matching_params={"embedding": embedding}).fit(
             X, y, sensitive_features=groups)
         (kwargs,) = captured.values()
         network = kwargs["network_factory"]((3, 8, 8), torch.Generator().manual_seed(0))
         assert (network.channels, network.norm) == (128, expected)
+
+
+def _images(n=60, shape=(3, 6, 6), seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, *shape), dtype=np.float32)
+    y = np.arange(n) % 2
+    groups = rng.choice(["red", "green"], size=n, p=[0.7, 0.3])
+    X[..., 0, :] = 0.0  # a border that is black in every image
+    return X, y, groups
+
+
+IMAGES_FAST = dict(n_per_class=2, n_iter=3, batch_size=8, random_state=0, device="cpu")
+
+
+@pytest.mark.parametrize("preset, alignment, n_per_class, epochs", [
+    ("library", "barycenter", 10, 0),
+    ("paper", "barycenter", 1, 10),
+    ("paper", "barycenter", 10, 10),
+    ("paper", "barycenter", 50, 50),
+    ("paper", "barycenter", 100, 100),
+    ("paper", "groupwise", 50, 0),
+    ("paper", "none", 10, 0),
+])
+def test_warm_start_auto_follows_the_preset(captured, preset, alignment, n_per_class, epochs):
+    """The authors warm-start in COBRA mode only: K = 50 at 50 rows, 100 at 100, else 10."""
+    X, y, groups = _images(n=240, shape=(1, 4, 4))
+    params = {**IMAGES_FAST, "n_iter": 1, "n_per_class": n_per_class}
+    FairDistiller(preset=preset, alignment=alignment, **params,
+                  matching_params={"embedding": "mlp", "embedding_width": 8}).fit(
+        X, y, sensitive_features=groups)
+    assert captured["match_distributions"]["warm_start_epochs"] == epochs
+
+
+@pytest.mark.parametrize("n_per_class, loops", [
+    (1, (5, 10)), (5, (5, 10)), (10, (10, 50)), (15, (10, 50)), (50, (50, 10)), (60, (100, 10)),
+])
+def test_gradient_matching_takes_dc_schedule(monkeypatch, n_per_class, loops):
+    calls = []
+
+    def refuse(*args, **kwargs):
+        calls.append((kwargs["outer_loops"], kwargs["inner_steps"]))
+        raise KeyboardInterrupt  # only the arguments matter here
+
+    monkeypatch.setattr(matching_run, "match_gradients", refuse)
+    X, y, groups = _images(n=120)
+    with pytest.raises(KeyboardInterrupt):
+        FairDistiller(matching="gradient", **{**IMAGES_FAST, "n_per_class": n_per_class}).fit(
+            X, y, sensitive_features=groups)
+    assert calls == [loops]
+    with pytest.raises(KeyboardInterrupt):
+        FairDistiller(matching="gradient", **{**IMAGES_FAST, "n_per_class": n_per_class},
+                      matching_params={"outer_loops": 2, "inner_steps": 0}).fit(
+            X, y, sensitive_features=groups)
+    assert calls[-1] == (2, 0)
+
+
+def test_dc_schedule_takes_the_lower_entry_between_two():
+    assert [dc_loops(n) for n in (1, 9, 10, 19, 20, 30, 40, 49, 50, 51, 500)] == [
+        (5, 10), (5, 10), (10, 50), (10, 50), (20, 25), (30, 20), (40, 15), (40, 15),
+        (50, 10), (100, 10), (100, 10)]
+
+
+def test_layer_weights_follow_the_authors_convnet():
+    assert cafe_layer_weights(4) == [0.1, 0.1, 1.0, 2.0]  # ConvNet-3: 3 blocks + embedding
+    assert cafe_layer_weights(2) == [1.0, 2.0]  # the two-layer MLP
+    assert cafe_layer_weights(1) == [2.0]
+
+
+def test_idc_presets():
+    assert dc_loops(10, "idc") == (10, IDC_NETWORK_STEPS)
+    assert dc_loops(10) == (10, 50)  # DC unchanged
+    # the COBRA authors' run_idc.sh: 1000 iterations, step 0.1, 256 real rows per class
+    assert _presets.n_iter("paper", "idc") == 1000
+    assert _presets.batch_size("paper", "idc", 2) == 128
+    assert _presets.augmentation("paper", "idc") is None
+    assert _presets.learning_rate("paper", "idc", images=True, convnet=True) == 0.1
+    assert _presets.formation_factor("idc") == 2 and _presets.formation_factor("gradient") == 1
+
+
+def test_library_values():
+    assert _presets.n_iter("library", "distribution") == 1000
+    assert _presets.n_iter("library", "cafe") == 200
+    assert _presets.batch_size("library", "distribution", 7) == 128
+    assert _presets.augmentation("library", "gradient") == NO_COLOR_STRATEGY
+    assert _presets.convnet_options("library", "distribution") == {"norm": "none"}
+    assert _presets.convnet_options("library", "cafe") == {}
+    assert _presets.learning_rate("library", "distribution", images=True, convnet=True) == 10.0
+    assert _presets.learning_rate("library", "cafe", images=True, convnet=True) == 1.0
+    assert _presets.learning_rate("library", "distribution", images=False, convnet=True) == 0.1
+
+
+def test_paper_batches_split_a_class_batch_among_its_groups():
+    assert _presets.batch_size("paper", "distribution", 1) == 600
+    assert _presets.batch_size("paper", "distribution", 7) == 86  # ceil(600 / 7)
+    assert _presets.batch_size("paper", "gradient", 0) == 256  # no group: the whole batch
+    # pixels in [0, 1] scaled to [-1, 1]: the step in units of the per-channel spread
+    assert _presets.learning_rate("paper", "distribution", images=True, convnet=True,
+                                  pixel_scale=0.0625) == pytest.approx(4.0)
+
+
+@pytest.mark.parametrize("alignment, distance", [("none", "squared_l2"),
+                                                 ("groupwise", "squared_l2"),
+                                                 ("barycenter", "l1")])
+def test_the_published_distance_of_each_alignment(alignment, distance):
+    assert _presets.distance(alignment, "auto") == distance
+    assert _presets.distance(alignment, "l1") == "l1"

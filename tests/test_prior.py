@@ -1,4 +1,5 @@
-"""class_prior_weights and DistilledClassifier(class_prior=...): the real or a tempered class prior."""
+"""class_prior_weights and DistilledClassifier(class_prior=...) (skfairdistill._estimators.prior):
+the real or a tempered class prior."""
 
 import numpy as np
 import pandas as pd
@@ -88,7 +89,8 @@ def test_sqrt_prior_lies_between_the_set_and_the_data(imbalanced):
 def test_bad_class_prior_is_refused_before_distilling(imbalanced, monkeypatch):
     X, y, A = imbalanced
     monkeypatch.setattr(FairDistiller, "fit_resample", lambda *a, **k: pytest.fail("distilled"))
-    with pytest.raises(ValueError, match=r"class_prior must be one of \['balanced', 'sqrt', 'data'\]"):
+    with pytest.raises(ValueError,
+                       match=r"class_prior must be one of \['balanced', 'sqrt', 'data'\]"):
         _clf(LogisticRegression(), class_prior="prior").fit(X, y, sensitive_features=A)
     with pytest.raises(ValueError, match="class_prior must be one of"):
         _clf(LogisticRegression(), class_prior=["data"]).fit(X, y, sensitive_features=A)

@@ -1,4 +1,5 @@
-"""sensitive_features through scikit-learn metadata routing: pipelines, grid search, CV."""
+"""sensitive_features through scikit-learn metadata routing: pipelines, grid search, CV,
+for FairDistiller in an imbalanced-learn Pipeline and for DistilledClassifier in any."""
 
 import subprocess
 import sys
@@ -10,8 +11,11 @@ import sklearn
 from imblearn.pipeline import Pipeline
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_validate
+from sklearn.pipeline import Pipeline as SklearnPipeline
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
-from skfairdistill import FairDistiller
+from skfairdistill import DistilledClassifier, FairDistiller
 
 
 @pytest.fixture
@@ -45,7 +49,6 @@ def test_pipeline_routes_sensitive_features(routing, data, recwarn):
     X, y, A = data
     pipe = _pipeline().fit(X, y, sensitive_features=A)
     distiller = pipe.named_steps["distill"]
-    assert distiller.groups_ is not None
     assert list(distiller.groups_) == ["a", "b"]
     np.testing.assert_array_equal(
         distiller.cell_counts_.sum(axis=0), [np.sum(A == "a"), np.sum(A == "b")]
@@ -70,7 +73,9 @@ def test_pipeline_without_request_raises_or_warns(routing, data):
     X, y, A = data
     distiller = FairDistiller(n_per_class=3, n_iter=20, random_state=0)
     pipe = Pipeline([("distill", distiller), ("clf", LogisticRegression())])
-    with pytest.raises((ValueError, TypeError), match="sensitive_features"):
+    with pytest.raises(ValueError, match=r"^\[sensitive_features\] are passed but are not "
+                                         "explicitly set as requested or not requested for "
+                                         r"FairDistiller\.fit_resample"):
         pipe.fit(X, y, sensitive_features=A)
 
 
@@ -82,7 +87,7 @@ def test_grid_search_routes_sensitive_features(routing, data):
     assert len(search.cv_results_["mean_test_score"]) == 2
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
     best = search.best_estimator_.named_steps["distill"]
-    assert best.groups_ is not None
+    assert list(best.groups_) == ["a", "b"]
     assert best.X_distilled_.shape == (2 * best.n_per_class, X.shape[1])
 
 
@@ -94,9 +99,97 @@ def test_cross_validate_routes_sensitive_features(routing, data):
     assert len(result["test_score"]) == 3
     for pipe in result["estimator"]:
         distiller = pipe.named_steps["distill"]
-        assert distiller.groups_ is not None
+        assert list(distiller.groups_) == ["a", "b"]
         # each fold only sees its training rows (two thirds of the data)
         assert distiller.cell_counts_.sum() < len(y)
+
+
+# --------------------------------------------------------------------------- DistilledClassifier
+
+
+def _classifier_distiller(**params):
+    defaults = dict(n_per_class=3, n_iter=20, random_state=0)
+    defaults.update(params)
+    return FairDistiller(**defaults)
+
+
+def _classifier():
+    return DistilledClassifier(LogisticRegression(), distiller=_classifier_distiller())
+
+
+@pytest.fixture
+def classifier_data(make_data):
+    """(X, y, A): 120 rows, 3 features, 2 classes, groups "a" (80%) and "b" (20%)."""
+    return make_data(n_samples=120, n_features=3)
+
+
+def _routed_pipeline():
+    clf = DistilledClassifier(LogisticRegression(), distiller=_classifier_distiller())
+    return make_pipeline(StandardScaler(), clf.set_fit_request(sensitive_features=True))
+
+
+def test_fit_request_is_exposed(routing):
+    clf = _classifier().set_fit_request(sensitive_features=True)
+    assert isinstance(clf, DistilledClassifier)
+    assert clf.get_metadata_routing().fit.requests == {"sensitive_features": True}
+
+
+def test_plain_pipeline_routes_sensitive_features(routing, classifier_data, recwarn):
+    X, y, A = classifier_data
+    pipe = _routed_pipeline().fit(X, y, sensitive_features=A)
+    step = pipe.named_steps["distilledclassifier"]
+    assert list(step.distiller_.groups_) == ["a", "b"]
+    np.testing.assert_array_equal(
+        step.distiller_.cell_counts_.sum(axis=0), [np.sum(A == "a"), np.sum(A == "b")]
+    )
+    assert pipe.predict(X).shape == (len(y),)
+    assert pipe.predict_proba(X).shape == (len(y), 2)
+    assert not [w for w in recwarn if "sensitive_features is None" in str(w.message)]
+
+
+def test_pipeline_without_request_refuses_sensitive_features(routing, classifier_data):
+    X, y, A = classifier_data
+    pipe = make_pipeline(StandardScaler(), _classifier())
+    with pytest.raises(ValueError, match=r"^\[sensitive_features\] are passed but are not "
+                                         "explicitly set as requested or not requested for "
+                                         r"DistilledClassifier\.fit"):
+        pipe.fit(X, y, sensitive_features=A)
+
+
+def test_pipeline_step_parameters_without_routing(classifier_data):
+    """With routing off, the classic ``step__param`` fit parameter reaches the distiller."""
+    X, y, A = classifier_data
+    pipe = SklearnPipeline([("scale", StandardScaler()), ("clf", _classifier())])
+    pipe.fit(X, y, clf__sensitive_features=A)
+    assert list(pipe.named_steps["clf"].distiller_.groups_) == ["a", "b"]
+
+
+def test_grid_search_over_budget_and_classifier(routing, classifier_data):
+    X, y, A = classifier_data
+    grid = {
+        "distilledclassifier__distiller__n_per_class": [2, 4],
+        "distilledclassifier__estimator__C": [0.1, 1.0],
+    }
+    search = GridSearchCV(_routed_pipeline(), grid, cv=2)
+    search.fit(X, y, sensitive_features=A)
+    assert len(search.cv_results_["mean_test_score"]) == 4
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    best = search.best_estimator_.named_steps["distilledclassifier"]
+    assert list(best.distiller_.groups_) == ["a", "b"]
+    n_per_class = search.best_params_["distilledclassifier__distiller__n_per_class"]
+    assert best.distiller_.X_distilled_.shape == (2 * n_per_class, X.shape[1])
+    assert best.estimator_.C == search.best_params_["distilledclassifier__estimator__C"]
+
+
+def test_cross_validate_routes_each_fold(routing, classifier_data):
+    X, y, A = classifier_data
+    clf = _classifier().set_fit_request(sensitive_features=True)
+    result = cross_validate(
+        clf, X, y, cv=2, params={"sensitive_features": A}, return_estimator=True
+    )
+    for fitted in result["estimator"]:
+        assert list(fitted.distiller_.groups_) == ["a", "b"]
+        assert fitted.distiller_.cell_counts_.sum() == len(y) // 2
 
 
 _IMPORT_ORDERS = {

@@ -1,4 +1,5 @@
-"""stratify_groups=True: every group of a class gets synthetic rows of its own."""
+"""stratify_groups=True (skfairdistill._estimators.strata): every group of a class gets synthetic
+rows of its own. The rules that go with it (matching, barycenter, preset): test_rules.py."""
 
 import numpy as np
 import pandas as pd
@@ -77,7 +78,8 @@ def test_same_seed_same_rows_and_default_has_no_groups():
     np.testing.assert_array_equal(runs[0].groups_distilled_, runs[1].groups_distilled_)
     plain = FairDistiller(n_per_class=4, n_iter=30, random_state=3)
     assert plain.fit(X, y, sensitive_features=group).groups_distilled_ is None
-    with pytest.warns(UserWarning, match="vanilla"):
+    with pytest.warns(UserWarning, match="^sensitive_features is None: running vanilla "
+                                         "distillation"):
         alone = FairDistiller(n_per_class=4, n_iter=30, stratify_groups=True).fit(X, y)
     assert alone.groups_distilled_ is None
 
@@ -99,20 +101,6 @@ def test_too_few_rows_for_the_groups_is_refused_before_work():
         FairDistiller(n_per_class=2, n_iter=10**7, stratify_groups=True).fit(
             X, y, sensitive_features=race)
     assert "stratify_groups" in str(error.value)
-
-
-@pytest.mark.parametrize("params, match", [
-    (dict(stratify_groups=1), "stratify_groups must be True or False"),
-    (dict(stratify_groups="yes"), "stratify_groups must be True or False"),
-    (dict(stratify_groups=True, matching="gradient"), "needs matching='distribution'"),
-    (dict(stratify_groups=True, matching_params={"barycenter": "sliced"}),
-     "needs matching_params\\['barycenter'\\]='mean'"),
-    (dict(stratify_groups=True, preset="paper"), "preset='library'"),
-])
-def test_bad_combinations_are_refused(params, match):
-    X, y, group = _two_groups(n=100)
-    with pytest.raises(ValueError, match=match):
-        FairDistiller(**params).fit(X, y, sensitive_features=group)
 
 
 def test_a_fairlearn_mitigator_trains_on_the_set_with_its_groups():
@@ -166,4 +154,5 @@ def test_a_warning_of_a_group_names_the_group_and_the_callers_line():
     distiller = FairDistiller(n_per_class=40, n_iter=5, stratify_groups=True, random_state=0)
     with pytest.warns(UserWarning, match="In group 'b': Class") as record:
         distiller.fit(X[few], y[few], sensitive_features=group[few])
-    assert any(w.filename == __file__ for w in record)
+    grouped = [w for w in record if str(w.message).startswith("In group 'b': Class")]
+    assert grouped and all(w.filename == __file__ for w in grouped)

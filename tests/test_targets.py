@@ -1,7 +1,11 @@
-"""Oracle tests of the matching targets (skfairdistill._targets)."""
+"""Oracle tests of the matching targets (skfairdistill._targets): the class mean (vanilla),
+the sum over groups (FairDD) and the barycenter of the group means (COBRA)."""
 
+import numpy as np
 import pytest
 import torch
+
+from skfairdistill import FairDistiller
 
 from skfairdistill._config.parameters import ALIGNMENTS, DISTANCES
 from skfairdistill._targets import (
@@ -10,6 +14,8 @@ from skfairdistill._targets import (
     class_mean,
     distance,
 )
+
+from conftest import make_grouped_data
 
 
 def _stats(seed=0, n_classes=2, n_groups=3, dim=4):
@@ -235,3 +241,18 @@ def test_targets_follow_device_and_dtype(device, dtype):
         assert loss.device.type == device.type and loss.dtype == dtype
     expected = torch.stack([(stats[0, 0] + stats[0, 1]) / 2, stats[1].mean(0)])
     torch.testing.assert_close(barycenter(stats, present), expected)
+
+
+@pytest.mark.parametrize("single_group", [np.zeros(120), np.full(120, "all", dtype=object)],
+                         ids=["number", "string"])
+def test_with_one_group_every_alignment_is_vanilla(single_group):
+    X, y, _ = make_grouped_data(n_samples=120)
+    results = [
+        FairDistiller(alignment=alignment, n_per_class=2, n_iter=10, random_state=0,
+                      device="cpu", matching_params={"distance": "l1"}).fit_resample(
+            X, y, sensitive_features=single_group
+        )[0]
+        for alignment in ("none", "barycenter", "groupwise")
+    ]
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_array_equal(results[0], results[2])

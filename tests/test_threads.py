@@ -61,7 +61,8 @@ def test_thread_settings_are_restored_after_fit(grouped_data, caller_threads, n_
     pools = _pool_threads()
     seen = []
     FairDistiller(
-        n_threads=n_threads, n_iter=3, random_state=0, matching_params={"embedding": _spying_factory(seen)}
+        n_threads=n_threads, n_iter=3, random_state=0,
+        matching_params={"embedding": _spying_factory(seen)}
     ).fit(X, y, sensitive_features=A)
     assert torch.get_num_threads() == caller_threads
     assert _pool_threads() == pools
@@ -91,7 +92,8 @@ def test_thread_settings_are_restored_after_an_exception(grouped_data, caller_th
     seen = []
     # the first draw is the work estimate's (its error is left to the loop), the second fails
     distiller = FairDistiller(
-        n_threads=2, n_iter=3, random_state=0, matching_params={"embedding": _spying_factory(seen, fail_at=2)}
+        n_threads=2, n_iter=3, random_state=0,
+        matching_params={"embedding": _spying_factory(seen, fail_at=2)}
     )
     with pytest.raises(RuntimeError, match="boom"):
         distiller.fit(X, y, sensitive_features=A)
@@ -138,7 +140,8 @@ def test_n_threads_1_and_2_give_identical_images():
     embedding = functools.partial(make_embedding, "convnet", channels=16)
     rows = [
         FairDistiller(
-            n_threads=n, n_per_class=2, n_iter=3, random_state=0, matching_params={"embedding": embedding}
+            n_threads=n, n_per_class=2, n_iter=3, random_state=0,
+            matching_params={"embedding": embedding}
         ).fit_resample(images, y, sensitive_features=colour)[0]
         for n in (1, 2)
     ]

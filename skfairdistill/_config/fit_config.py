@@ -163,13 +163,13 @@ def resolve_budget(settings, classes):
     """``n_per_class`` as a dict over exactly the classes of ``y`` (at least two)."""
     if len(classes) < 2:
         raise ValueError(
-            f"y has only one class ({classes[0]!r}); distillation needs at least two classes."
+            f"y has only one class ({classes.tolist()[0]!r}); distillation needs at least two classes."
         )
     n_per_class = settings.n_per_class
     if not isinstance(n_per_class, dict):
         return {c: n_per_class for c in classes}
     unknown = [k for k in n_per_class if k not in set(classes.tolist())]
-    missing = [c for c in classes if c not in n_per_class]
+    missing = [c for c in classes.tolist() if c not in n_per_class]
     if unknown or missing:
         raise ValueError(
             "n_per_class as a dict must have exactly the classes of y as keys; "

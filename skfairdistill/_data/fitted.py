@@ -32,7 +32,7 @@ def fitted_rows(result, real, dtype, row_shape, classes, y_syn, learning_rate):
 
     def original(rows):
         X = real.to_original_scale(rows.reshape(len(rows), -1)).astype(dtype, copy=False)
-        check_finite_rows(X, learning_rate)
+        check_finite_rows(X, learning_rate, real.low, real.high, real.scale)
         return X if row_shape is None else X.reshape(-1, *row_shape)
 
     X_distilled = original(result.X_syn)

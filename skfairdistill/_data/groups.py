@@ -50,7 +50,7 @@ def encode_groups(sensitive_features, n_samples):
                 f"sensitive_features{name} contains missing values (NaN/None); every row "
                 "needs a group. Fill them with an explicit category such as 'unknown'."
             )
-    factorized = [_factorize(column) for _, column in columns]
+    factorized = [_factorize(column, name) for name, column in columns]
     if _typed_array(sensitive_features):
         # the group labels as a column of objects would give them: 'a' and 1, not np.str_('a')
         factorized = [(codes, uniques.astype(object)) for codes, uniques in factorized]
@@ -70,7 +70,13 @@ def encode_groups(sensitive_features, n_samples):
 def _as_columns(sensitive_features):
     """Split the sensitive features into a list of (name suffix, 1-D column)."""
     if isinstance(sensitive_features, pd.DataFrame):
-        return [(f"[{col!r}]", sensitive_features[col].to_numpy()) for col in sensitive_features]
+        duplicated = sensitive_features.columns[sensitive_features.columns.duplicated()]
+        if len(duplicated):
+            raise ValueError(
+                f"sensitive_features has duplicate column names {list(dict.fromkeys(duplicated))}"
+                "; give every column its own name (e.g. A.columns = [...]).")
+        return [(f"[{col!r}]", sensitive_features.iloc[:, j].to_numpy())
+                for j, col in enumerate(sensitive_features.columns)]
     if isinstance(sensitive_features, pd.Series):
         return [("", sensitive_features.to_numpy())]
     if isinstance(sensitive_features, (str, bytes)) or np.ndim(sensitive_features) == 0:
@@ -100,11 +106,18 @@ def _typed_array(sensitive_features):
     return isinstance(sensitive_features, np.ndarray) and sensitive_features.dtype.kind in "biufU"
 
 
-def _factorize(column):
+def _factorize(column, name=""):
     """Codes and sorted unique values of one column; unorderable mixes sort by their text."""
     try:
         codes, uniques = pd.factorize(column, sort=True)
-    except TypeError:
+    except TypeError:  # values that cannot be ordered, or not hashed
+        unhashable = next((value for value in column if not _hashable(value)), None)
+        if unhashable is not None:
+            raise TypeError(
+                f"sensitive_features{name} holds a {type(unhashable).__name__} value "
+                f"({unhashable!r:.40}); group values must be labels (strings, numbers, "
+                "booleans). Several attributes per row go in several columns (a 2-D array "
+                "or a DataFrame).") from None
         codes, uniques = pd.factorize(column, sort=False)
         order = sorted(range(len(uniques)),
                        key=lambda i: (type(uniques[i]).__name__, str(uniques[i])))
@@ -112,3 +125,11 @@ def _factorize(column):
         remap[order] = np.arange(len(order))
         codes, uniques = remap[codes], np.asarray(uniques, dtype=object)[order]
     return np.asarray(codes), np.asarray(uniques)
+
+
+def _hashable(value):
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True

@@ -78,10 +78,12 @@ class RealRows:
         self._device = device
         host = isinstance(X, HostRows)
         if host:
-            self.constant, self.mean, scale, first = _host_statistics(X, block_values)
+            self.low, self.high, self.mean, scale, first = _host_statistics(X, block_values)
         else:
-            # min == max is exact, unlike std > 0 (the mean of equal values can be off by an ulp)
-            self.constant = X.min(axis=0) == X.max(axis=0)
+            self.low, self.high = X.min(axis=0), X.max(axis=0)
+        # min == max is exact, unlike std > 0 (the mean of equal values can be off by an ulp)
+        self.constant = self.low == self.high
+        if not host:
             self.mean = X.mean(axis=0, dtype=np.float64)
             with np.errstate(over="ignore"):  # reported below, naming the columns
                 scale = _std(X, self.mean, block_values)
@@ -283,7 +285,7 @@ class _RunningSum:
 
 
 def _host_statistics(X, block_values=_BLOCK_VALUES):
-    """Constant mask, mean, std and first row of a HostRows, in two passes of row blocks.
+    """Minimum, maximum, mean, std and first row of a HostRows, in two passes of row blocks.
 
     The first pass checks that the values are finite (scikit-learn's message naming
     X) and collects minimum, maximum and the running sum; the second sums the
@@ -310,4 +312,4 @@ def _host_statistics(X, block_values=_BLOCK_VALUES):
             squares.add()
         scale = np.sqrt(squares.total / n)
     first = X.take(np.array([0]))[0].astype(np.float64)
-    return low == high, mean, scale, first
+    return low, high, mean, scale, first

@@ -39,6 +39,11 @@ def validate_X_y(estimator, X, y):
             ensure_min_samples=2,
         )
     except (TypeError, ValueError) as exc:
+        if "inhomogeneous" in str(exc):  # NumPy's word for a list of rows of other lengths
+            raise ValueError(
+                "X must be rectangular: its rows have different lengths (a ragged list). "
+                "Give every row the same columns, e.g. pad the missing ones, or pass a "
+                "DataFrame.") from None
         columns = non_numeric_columns(X)
         if not columns:
             raise
@@ -202,10 +207,26 @@ def refuse_categorical_columns(X):
         )
 
 
-def check_finite_rows(X_syn, learning_rate):
-    """Never return NaN or infinite synthetic rows (e.g. after a step that overflows)."""
+def check_finite_rows(X_syn, learning_rate, low, high, spread=None):
+    """Never return NaN, infinite or blown-up synthetic rows (after a step too large).
+
+    Blown up: a value farther outside the column's observed range ``[low, high]`` than
+    100 times its width (or its ``spread``, where larger: image pixels that are constant
+    in ``X`` are optimised on their channel's scale). A finite divergence.
+    """
     if np.isfinite(X_syn).all():
-        return
+        width = np.maximum(high - low, np.finfo(np.float32).eps * np.maximum(abs(low), 1))
+        if spread is not None:
+            width = np.maximum(width, spread)
+        outside = np.maximum(low - X_syn, X_syn - high) / width
+        if not (outside > 100).any():
+            return
+        worst = int(np.argmax(outside.max(axis=0)))
+        raise ValueError(
+            f"the distillation diverged: synthetic values of column {worst} lie "
+            f"{outside[:, worst].max():.3g} times the column's range outside the values in X "
+            f"([{low[worst]:.4g}, {high[worst]:.4g}]). The step (learning_rate="
+            f"{learning_rate}) is too large for this data: lower learning_rate.")
     raise ValueError(
         "the distillation produced synthetic rows that are not finite numbers (NaN or "
         f"infinite) for the dtype of X: the step (learning_rate={learning_rate}) is too "

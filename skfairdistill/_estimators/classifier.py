@@ -180,7 +180,15 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         # Pass sensitive_features only when given, so that the distiller's own
         # default (and its "sensitive_features is None" warning) applies.
         params = {} if sensitive_features is None else {"sensitive_features": sensitive_features}
-        X_syn, y_syn = distiller.fit_resample(X, y, **params)
+        try:
+            X_syn, y_syn = distiller.fit_resample(X, y, **params)
+        except TypeError as error:
+            if "sensitive_features" not in str(error):
+                raise
+            raise TypeError(
+                f"distiller={type(distiller).__name__}(...) does not take sensitive_features "
+                f"({error}). Use a FairDistiller (or a sampler whose fit_resample accepts "
+                "sensitive_features), or leave sensitive_features out.") from None
         fit_params = {}
         if power is not None:
             fit_params["sample_weight"] = class_prior_weights(y, y_syn, power=power)
@@ -188,8 +196,9 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
         self.distiller_ = distiller
         self.estimator_ = estimator
-        self.classes_ = distiller.classes_
-        self.n_features_in_ = distiller.n_features_in_
+        # from the distiller where it has them: any imbalanced-learn sampler works too
+        self.classes_ = getattr(distiller, "classes_", getattr(estimator, "classes_", None))
+        self.n_features_in_ = getattr(distiller, "n_features_in_", None) or estimator.n_features_in_
         if hasattr(distiller, "feature_names_in_"):
             self.feature_names_in_ = distiller.feature_names_in_
         elif hasattr(self, "feature_names_in_"):

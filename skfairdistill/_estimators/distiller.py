@@ -101,7 +101,7 @@ class FairDistiller(BaseSampler):
         ``factory(input_shape, generator)``), ``"embedding_width"``,
         ``"embedding_layers"``, ``"augmentation"`` (images). Gradient matching, IDC,
         CAFE: ``"outer_loops"``, ``"inner_steps"``, ``"network_learning_rate"``.
-        Model matching: ``"inner_model"`` (``"logistic"``, ``"ridge"``),
+        Model matching: ``"group_balance"``, ``"C"``,
         ``"fairness_weight"``, ``"newton_steps"``. Experimental
         (:mod:`skfairdistill.experimental`): ``"barycenter"`` (``"mean"``,
         ``"wasserstein"``, ``"sliced"``) and its transport settings. Every knob, its

@@ -105,8 +105,9 @@ def make_biased_classification(
     random_state : int, RandomState instance or None, default=None
         Fixes the pattern directions and the rows. Pass the same **int** with
         ``test=False`` and ``test=True`` to get a train and a test split of the
-        same distribution (the two splits use independent streams). Global random
-        state is never touched.
+        same distribution (the two splits use independent streams). None draws
+        from NumPy's global generator, as scikit-learn's generators do; an int never
+        touches it.
 
     Returns
     -------

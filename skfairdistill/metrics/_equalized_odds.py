@@ -24,12 +24,15 @@ def _recall_of(y_true, y_pred, *, label):
     return float(np.mean(np.asarray(y_pred)[mask] == label))
 
 
-def check_sensitive_column(sensitive_features, where="X_test"):
-    """Refuse a column *name* (or any scalar) given as ``sensitive_features``.
+def check_sensitive_column(sensitive_features, where="X_test", y_true=None):
+    """Refuse a column *name* (or any scalar) given as ``sensitive_features``, and no rows.
 
     fairlearn's metrics take the values of the sensitive column, one per row; a
-    string would otherwise fail deep inside pandas with a length mismatch.
+    string would otherwise fail deep inside pandas with a length mismatch, and no rows
+    deep inside NumPy's reductions.
     """
+    if y_true is not None and len(y_true) == 0:
+        raise ValueError("y_true is empty: a group metric needs at least one row.")
     if isinstance(sensitive_features, (str, bytes)) or np.ndim(sensitive_features) == 0:
         raise TypeError(
             "sensitive_features must hold one group value per row (an array, Series or "
@@ -63,8 +66,8 @@ def per_group_class_recall(y_true, y_pred, *, sensitive_features):
     a                    1.0  1.0
     b                    1.0  0.0
     """
-    check_sensitive_column(sensitive_features, "data")
     y_true = np.asarray(y_true)
+    check_sensitive_column(sensitive_features, "data", y_true)
     labels = np.unique(y_true)
     frame = MetricFrame(
         metrics={label: partial(_recall_of, label=label) for label in labels},

@@ -31,7 +31,7 @@ def worst_group_accuracy(y_true, y_pred, *, sensitive_features):
     ...                      sensitive_features=["a", "a", "b", "b", "b"])
     0.3333333333333333
     """
-    check_sensitive_column(sensitive_features, "data")
+    check_sensitive_column(sensitive_features, "data", np.asarray(y_true))
     frame = MetricFrame(
         metrics=accuracy_score,
         y_true=np.asarray(y_true),
@@ -51,6 +51,7 @@ def _demographic_parity_difference(y_true, y_pred, *, sensitive_features):
     the positive one.
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    check_sensitive_column(sensitive_features, "data", y_true)
     labels = np.unique(np.concatenate([np.unique(y_true), np.unique(y_pred)]))
     frame = MetricFrame(
         metrics={f"rate_{i}": partial(selection_rate, pos_label=c) for i, c in enumerate(labels)},

@@ -1,4 +1,5 @@
-"""Gradient matching (skfairdistill._matching.gradient) on tiny tables and 8x8 images."""
+"""Gradient matching (skfairdistill._matching.gradient, matching="gradient") on tiny tables and
+8x8 images: the layer-wise loss, the loop, and the estimator's wiring."""
 
 import functools
 
@@ -7,6 +8,7 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
+from skfairdistill import FairDistiller
 from skfairdistill._nn.augment import NO_COLOR_STRATEGY, SiameseAugment
 from skfairdistill._data.rows import RealRows
 from skfairdistill._data.cells import CellSampler
@@ -198,9 +200,55 @@ def test_keyboard_interrupt_keeps_the_rows_reached():
 
 def test_bad_arguments():
     data = _table(torch.device("cpu"))
-    with pytest.raises(ValueError, match="images"):
+    with pytest.raises(ValueError, match=r"^augmentation needs images: X_init must have shape "
+                                         r"\(n_syn, C, H, W\); got \(8, 4\)"):
         _run(*data, augment=SiameseAugment("flip"))
     real, cells, X_init, y_syn = _digits()
-    with pytest.raises(ValueError, match="values each"):
+    with pytest.raises(ValueError, match=r"^real rows have 64 values each but the synthetic rows "
+                                         r"have shape \(1, 4, 4\)"):
         _run(real, cells, X_init[:, :, :4, :4], y_syn,
              network_factory=functools.partial(make_embedding, "convnet", channels=4))
+
+
+# --------------------------------------------------------------------------- in a fit
+
+FAST = dict(n_per_class=2, n_iter=3, batch_size=8, random_state=0, device="cpu")
+
+
+def _images(n=60, shape=(3, 6, 6), seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, *shape), dtype=np.float32)
+    y = np.arange(n) % 2
+    groups = rng.choice(["red", "green"], size=n, p=[0.7, 0.3])
+    X[..., 0, :] = 0.0  # a border that is black in every image
+    return X, y, groups
+
+
+@pytest.mark.parametrize("alignment", ["none", "groupwise", "barycenter"])
+def test_gradient_matching_on_images_end_to_end(captured, alignment):
+    X, y, groups = _images()
+    distiller = FairDistiller(matching="gradient", alignment=alignment, **FAST,
+                              matching_params={"embedding": functools.partial(
+                                  make_embedding, "convnet", channels=4),
+                                  "outer_loops": 2, "inner_steps": 1})
+    X_syn, _ = distiller.fit_resample(X, y, sensitive_features=groups)
+    assert X_syn.shape == (4, 3, 6, 6) and np.all(np.isfinite(X_syn))
+    assert distiller.n_iter_ == FAST["n_iter"] and len(distiller.loss_history_) == 3
+    kwargs = captured["match_gradients"]
+    assert kwargs["learning_rate"] == 0.1
+    # the library's augmentation of images: every operation but colour
+    assert kwargs["augment"].strategy == NO_COLOR_STRATEGY
+    assert kwargs["alignment"] == alignment
+    # the images start as real images and moved away from them
+    assert not any(np.allclose(image, real, atol=1e-4) for image in X_syn for real in X)
+
+
+def test_gradient_matching_on_tables_runs_without_augmentation(captured):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 5))
+    y = (X[:, 0] > 0).astype(int)
+    groups = rng.choice(["a", "b"], size=80)
+    X_syn, _ = FairDistiller(matching="gradient", **FAST,
+                             matching_params={"outer_loops": 2, "inner_steps": 1}).fit_resample(
+        X, y, sensitive_features=groups)
+    assert X_syn.shape == (4, 5) and captured["match_gradients"]["augment"] is None

@@ -1,4 +1,6 @@
-"""matching="kmeans" and init="kmeans": group-balanced k-means prototypes."""
+"""Group-balanced k-means prototypes (skfairdistill._matching.kmeans, matching="kmeans").
+
+init="kmeans", which starts distribution matching from them: test_initial.py."""
 
 import warnings
 
@@ -142,18 +144,3 @@ def test_without_sensitive_features_is_plain_kmeans():
         warnings.simplefilter("ignore", UserWarning)
         plain = FairDistiller(n_per_class=1, matching="kmeans", random_state=0).fit(X, y)
     np.testing.assert_allclose(plain.X_distilled_[0], X[y == 0].mean(0), atol=1e-4)
-
-
-def test_kmeans_refuses_a_distribution_level_barycenter():
-    X, y, A = _imbalanced()
-    with pytest.raises(ValueError, match="barycenter'\\] applies to matching in \\['distribution'\\]; got matching='kmeans'"):
-        FairDistiller(matching="kmeans", matching_params={"barycenter": "sliced"}).fit(X, y, sensitive_features=A)
-
-
-def test_init_kmeans_starts_distribution_matching_from_the_prototypes():
-    X, y, A = _imbalanced()
-    prototypes = FairDistiller(n_per_class=4, matching="kmeans", random_state=0).fit(
-        X, y, sensitive_features=A).X_distilled_
-    refined = FairDistiller(n_per_class=4, init="kmeans", n_iter=1, learning_rate=1e-6,
-                            random_state=0).fit(X, y, sensitive_features=A).X_distilled_
-    np.testing.assert_allclose(refined, prototypes, atol=1e-3)

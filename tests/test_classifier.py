@@ -1,4 +1,9 @@
-"""DistilledClassifier: delegation, cloning, metadata routing and API conformance."""
+"""DistilledClassifier (skfairdistill._estimators.classifier): a classifier trained on the
+distilled set; delegation, cloning, checks of its estimator and distiller.
+
+Its metadata routing is tested in test_routing.py, its scikit-learn conformance in
+test_estimator_checks.py, its class prior in test_prior.py.
+"""
 
 import warnings
 
@@ -6,22 +11,19 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-import sklearn
 from sklearn.base import clone
 from sklearn.exceptions import DataConversionWarning, NotFittedError
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, cross_validate
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.naive_bayes import GaussianNB
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
-from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import check_is_fitted
 
 from skfairdistill import DistilledClassifier, FairDistiller
 from skfairdistill._estimators import classifier as _meta
 
-_NO_GROUPS = "ignore:sensitive_features is None:UserWarning"
+FAST = dict(n_per_class=2, n_iter=10, random_state=0, device="cpu")
 
 
 def _distiller(**params):
@@ -39,12 +41,6 @@ def _classifier(estimator=None, **distiller_params):
 def data(make_data):
     """(X, y, A): 120 rows, 3 features, 2 classes, groups "a" (80%) and "b" (20%)."""
     return make_data(n_samples=120, n_features=3)
-
-
-@pytest.fixture
-def routing():
-    with sklearn.config_context(enable_metadata_routing=True):
-        yield
 
 
 # --------------------------------------------------------------------------- fit / predict
@@ -114,7 +110,8 @@ def test_column_vector_y_warns_and_is_raveled(data):
 
 def test_without_sensitive_features_the_distiller_warns(data):
     X, y, _ = data
-    with pytest.warns(UserWarning, match="sensitive_features is None"):
+    with pytest.warns(UserWarning, match="^sensitive_features is None: running vanilla "
+                                         "distillation"):
         clf = _classifier().fit(X, y)
     assert clf.distiller_.groups_ is None
 
@@ -144,9 +141,11 @@ def test_default_distiller_is_a_fresh_fair_distiller(data, monkeypatch):
 
 def test_bad_estimator_and_distiller_are_rejected_before_distilling(data):
     X, y, A = data
-    with pytest.raises(TypeError, match="estimator must be"):
+    with pytest.raises(TypeError, match="^estimator must be a scikit-learn classifier with a fit "
+                                        "method; got 'logistic'"):
         DistilledClassifier("logistic", distiller=_distiller()).fit(X, y, sensitive_features=A)
-    with pytest.raises(TypeError, match="distiller must be"):
+    with pytest.raises(TypeError, match=r"^distiller must be a FairDistiller \(or a sampler with a "
+                                        r"fit_resample method\) or None; got StandardScaler\(\)"):
         DistilledClassifier(LogisticRegression(), distiller=StandardScaler()).fit(
             X, y, sensitive_features=A
         )
@@ -230,93 +229,32 @@ def test_joblib_round_trip(data, tmp_path):
     np.testing.assert_array_equal(loaded.distiller_.X_distilled_, clf.distiller_.X_distilled_)
 
 
-# --------------------------------------------------------------------------- metadata routing
-
-
-def _routed_pipeline():
-    clf = DistilledClassifier(LogisticRegression(), distiller=_distiller())
-    return make_pipeline(StandardScaler(), clf.set_fit_request(sensitive_features=True))
-
-
-def test_fit_request_is_exposed(routing):
-    clf = _classifier().set_fit_request(sensitive_features=True)
-    assert isinstance(clf, DistilledClassifier)
-    assert clf.get_metadata_routing().fit.requests == {"sensitive_features": True}
-
-
-def test_plain_pipeline_routes_sensitive_features(routing, data, recwarn):
+@pytest.mark.parametrize("estimator", [
+    LinearRegression(), Ridge(), make_pipeline(StandardScaler(), LinearRegression()),
+], ids=["LinearRegression", "Ridge", "pipeline-of-a-regressor"])
+def test_distilled_classifier_refuses_non_classifiers(estimator, data):
     X, y, A = data
-    pipe = _routed_pipeline().fit(X, y, sensitive_features=A)
-    step = pipe.named_steps["distilledclassifier"]
-    assert step.distiller_.groups_ is not None
-    assert list(step.distiller_.groups_) == ["a", "b"]
-    np.testing.assert_array_equal(
-        step.distiller_.cell_counts_.sum(axis=0), [np.sum(A == "a"), np.sum(A == "b")]
-    )
-    assert pipe.predict(X).shape == (len(y),)
-    assert pipe.predict_proba(X).shape == (len(y), 2)
-    assert not [w for w in recwarn if "sensitive_features is None" in str(w.message)]
+    with pytest.raises(TypeError, match="estimator must be a classifier"):
+        DistilledClassifier(estimator, distiller=FairDistiller(**FAST)).fit(
+            X, y, sensitive_features=A)
 
 
-def test_pipeline_without_request_refuses_sensitive_features(routing, data):
+def test_distilled_classifier_accepts_a_classifier_pipeline(data):
     X, y, A = data
-    pipe = make_pipeline(StandardScaler(), _classifier())
-    with pytest.raises((ValueError, TypeError), match="sensitive_features"):
-        pipe.fit(X, y, sensitive_features=A)
+    model = DistilledClassifier(make_pipeline(StandardScaler(), LogisticRegression()),
+                                distiller=FairDistiller(**FAST))
+    assert model.fit(X, y, sensitive_features=A).predict(X).shape == y.shape
 
 
-def test_pipeline_step_parameters_without_routing(data):
-    """With routing off, the classic ``step__param`` fit parameter reaches the distiller."""
-    X, y, A = data
-    pipe = Pipeline([("scale", StandardScaler()), ("clf", _classifier())])
-    pipe.fit(X, y, clf__sensitive_features=A)
-    assert pipe.named_steps["clf"].distiller_.groups_ is not None
+def test_a_sampler_without_sensitive_features_is_named_and_works_without_them():
+    from imblearn.under_sampling import RandomUnderSampler
 
-
-def test_grid_search_over_budget_and_classifier(routing, data):
-    X, y, A = data
-    grid = {
-        "distilledclassifier__distiller__n_per_class": [2, 4],
-        "distilledclassifier__estimator__C": [0.1, 1.0],
-    }
-    search = GridSearchCV(_routed_pipeline(), grid, cv=2)
-    search.fit(X, y, sensitive_features=A)
-    assert len(search.cv_results_["mean_test_score"]) == 4
-    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
-    best = search.best_estimator_.named_steps["distilledclassifier"]
-    assert best.distiller_.groups_ is not None
-    n_per_class = search.best_params_["distilledclassifier__distiller__n_per_class"]
-    assert best.distiller_.X_distilled_.shape == (2 * n_per_class, X.shape[1])
-    assert best.estimator_.C == search.best_params_["distilledclassifier__estimator__C"]
-
-
-def test_cross_validate_routes_each_fold(routing, data):
-    X, y, A = data
-    clf = _classifier().set_fit_request(sensitive_features=True)
-    result = cross_validate(
-        clf, X, y, cv=2, params={"sensitive_features": A}, return_estimator=True
-    )
-    for fitted in result["estimator"]:
-        assert fitted.distiller_.groups_ is not None
-        assert fitted.distiller_.cell_counts_.sum() == len(y) // 2
-
-
-# --------------------------------------------------------------------------- estimator checks
-
-
-def _expected_failed_checks(estimator):
-    # None: every scikit-learn check passes. (check_supervised_y_2d passes because
-    # fit ravels a column-vector y with a DataConversionWarning; FairDistiller
-    # alone would ravel it silently.)
-    return {}
-
-
-@pytest.mark.filterwarnings(_NO_GROUPS)
-# the checks' toy data sets have classes smaller than the default budget of 10
-@pytest.mark.filterwarnings("ignore:Class .* rows but .* synthetic rows:UserWarning")
-@parametrize_with_checks(
-    [DistilledClassifier(LogisticRegression(), distiller=FairDistiller(n_iter=10, random_state=0))],
-    expected_failed_checks=_expected_failed_checks,
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 3)), np.arange(60) % 2
+    model = DistilledClassifier(LogisticRegression(),
+                                distiller=RandomUnderSampler(random_state=0))
+    with pytest.raises(TypeError, match=r"distiller=RandomUnderSampler\(\.\.\.\) does not take "
+                                        r"sensitive_features .*Use a FairDistiller"):
+        model.fit(X, y, sensitive_features=y)
+    model.fit(X, y)  # a plain imbalanced-learn sampler, no groups
+    assert model.classes_.tolist() == [0, 1] and model.n_features_in_ == 3

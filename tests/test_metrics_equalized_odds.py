@@ -1,11 +1,21 @@
-"""Multiclass equalized-odds gaps: hand-computed examples and fairlearn equivalence."""
+"""Multiclass equalized-odds gaps (skfairdistill.metrics._equalized_odds): hand-computed
+examples, fairlearn equivalence, and a column name refused as sensitive_features."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from fairlearn.metrics import equalized_odds_difference
+from sklearn.linear_model import LogisticRegression
 
-from skfairdistill.metrics import deo_max, deo_mean, per_group_class_recall
+from skfairdistill.metrics import (
+    deo_max,
+    deo_mean,
+    fairness_report,
+    per_group_class_recall,
+    worst_group_accuracy,
+)
+
+from conftest import make_grouped_data
 
 # Three classes, three groups. Recall of each class within each group:
 #   g1: class 0 -> 2/2, class 1 -> 1/2, class 2 -> 2/2
@@ -132,3 +142,27 @@ def test_class_seen_by_one_group_only_has_zero_gap():
     # class 0: a 1.0, b 0.0 -> 1; class 1: 1 vs 1 -> 0; class 2: only a -> 0
     assert deo_max(y_true, y_pred, sensitive_features=groups) == pytest.approx(1.0)
     assert deo_mean(y_true, y_pred, sensitive_features=groups) == pytest.approx(1.0 / 3)
+
+
+@pytest.mark.parametrize("metric", ["report", "deo_max", "worst_group_accuracy"])
+@pytest.mark.parametrize("value", ["g", b"g", 3])
+def test_metrics_refuse_a_column_name_as_sensitive_features(metric, value):
+    X, y, A = make_grouped_data(n_samples=120)
+    model = LogisticRegression().fit(X, y)
+    with pytest.raises(TypeError, match=rf"^sensitive_features must hold one group value per "
+                                        rf"row .*got {type(value).__name__} .*pass the column "
+                                        "itself"):
+        if metric == "report":
+            fairness_report({"m": model}, X, y, sensitive_features=value)
+        elif metric == "deo_max":
+            deo_max(y, model.predict(X), sensitive_features=value)
+        else:
+            worst_group_accuracy(y, model.predict(X), sensitive_features=value)
+
+
+@pytest.mark.parametrize("metric", ["deo_max", "deo_mean", "worst_group_accuracy"])
+def test_empty_inputs_are_refused_by_name(metric):
+    import skfairdistill.metrics as metrics
+
+    with pytest.raises(ValueError, match="^y_true is empty: a group metric needs at least one row"):
+        getattr(metrics, metric)([], [], sensitive_features=[])
