@@ -45,7 +45,7 @@ def test_the_defaults_pass():
 def test_the_settings_hold_every_parameter_and_every_knob_with_its_default():
     settings = check_params({**FairDistiller().get_params(deep=False),
                              "matching_params": {"distance": "l1"}})
-    assert settings.distance == "l1" and settings.given == frozenset({"distance"})
+    assert settings.distance == "l1" and settings.given == {"distance": ("distribution",)}
     for name, (default, _, _) in MATCHING_PARAMS.items():
         if name != "distance":
             assert getattr(settings, name) == default, name

@@ -238,7 +238,8 @@ def check_params(params):
     settings = {name: default for name, (default, _, _) in MATCHING_PARAMS.items()}
     settings.update(given)
     settings.update({name: params[name] for name in PARAMETERS})
-    settings["given"] = frozenset(given)
+    # the knobs given, with the loops each applies to (a rule of _config/rules.py)
+    settings["given"] = {name: MATCHING_PARAMS[name][1] for name in given}
     settings = SimpleNamespace(**settings)
     check_combinations(settings)
     return settings

@@ -4,13 +4,10 @@ Each rule raises one error that names both sides and what to do. The values on t
 own are checked in :mod:`skfairdistill._config.parameters`.
 """
 
-from .parameters import MATCHING_PARAMS
-
 
 def check_combinations(settings):
     """The rules between parameters; ``settings`` from :func:`~.parameters.check_params`."""
-    for name in sorted(settings.given):
-        loops = MATCHING_PARAMS[name][1]
+    for name, loops in sorted(settings.given.items()):
         if settings.matching not in loops:
             raise ValueError(
                 f"matching_params[{name!r}] applies to matching in {list(loops)}; got "
