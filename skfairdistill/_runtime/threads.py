@@ -14,6 +14,7 @@ settings are restored when the fit returns or raises, ``KeyboardInterrupt`` incl
 import contextlib
 import numbers
 import os
+import threading
 
 import torch
 from threadpoolctl import threadpool_limits
@@ -86,13 +87,46 @@ class FitThreads:
         return self.applied
 
     def _apply(self, n):
-        # restored in reverse order: threadpoolctl's pools, then torch's own count
-        previous = torch.get_num_threads()
-        self._stack.callback(torch.set_num_threads, previous)
-        self._stack.enter_context(threadpool_limits(limits=n))
-        torch.set_num_threads(n)
+        _ACTIVE.enter(n)
+        self._stack.callback(_ACTIVE.leave)
         self.applied = n
 
     def __exit__(self, *exc_info):
         stack, self._stack = self._stack, None
         return stack.__exit__(*exc_info)
+
+
+class _ActiveFits:
+    """The process-wide thread settings that the fits running now share.
+
+    torch's thread count and the BLAS/OpenMP pools belong to the process, so fits run
+    side by side (threads, joblib's threading backend) must not each save and restore
+    them: the first fit to apply a count saves the caller's settings, the last to leave
+    restores them, whatever the order in which they end.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._count = 0
+        self._saved = None  # (torch's count, threadpoolctl's limiter) of the caller
+
+    def enter(self, n):
+        with self._lock:
+            if self._count == 0:
+                self._saved = (torch.get_num_threads(), threadpool_limits(limits=n))
+            else:
+                threadpool_limits(limits=n)
+            self._count += 1
+            torch.set_num_threads(n)
+
+    def leave(self):
+        with self._lock:
+            self._count -= 1
+            if self._count == 0:
+                count, limiter = self._saved
+                limiter.restore_original_limits()
+                torch.set_num_threads(count)
+                self._saved = None
+
+
+_ACTIVE = _ActiveFits()
