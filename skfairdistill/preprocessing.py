@@ -125,6 +125,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         self : TabularEncoder
         """
         X = _as_frame(X)
+        _refuse_nested_values(X)
         categorical = self._categorical(X)
         numeric = [col for col in X.columns if col not in set(categorical)]
         not_numeric = [col for col in numeric if not pd.api.types.is_numeric_dtype(X[col])]
@@ -299,3 +300,18 @@ def _as_frame(X):
             f"got {type(X).__name__} with {np.ndim(X)} dimensions."
         )
     return pd.DataFrame(X).infer_objects()
+
+
+def _refuse_nested_values(X):
+    """Columns of lists, arrays or mappings (Parquet's list and struct types) have no encoding."""
+    for col in X.columns:
+        values = X[col]
+        if values.dtype != object:
+            continue
+        present = values.dropna()
+        nested = present.iloc[0] if len(present) else None  # Parquet's columns: one type
+        if isinstance(nested, (list, tuple, dict, set, np.ndarray)):
+            raise ValueError(
+                f"column {col!r} holds {type(nested).__name__} values (a list or struct "
+                "column); a table's columns must hold numbers or text. Drop the column, or "
+                "spread it into columns of its own.")

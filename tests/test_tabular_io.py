@@ -252,3 +252,54 @@ def test_a_failed_write_leaves_the_previous_output(fmt, tmp_path, monkeypatch, c
     assert message.startswith(f"cannot write {out}") and "disk full" in message
     assert out.read_text() == "previous\n"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_full_disk_is_a_clear_error_and_leaves_no_file(csv_path, tmp_path, capsys,
+                                                         monkeypatch):
+    import errno
+
+    def full(self, path, *args, **kwargs):
+        with open(path, "w") as handle:
+            handle.write("age,sex\n1,")  # half a table, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+    out = tmp_path / "synthetic.csv"
+    with pytest.raises(SystemExit) as exit_info:
+        cli_distill(csv_path, out)
+    assert exit_info.value.code == 2
+    assert f"cannot write {out}: [Errno 28] No space left on device" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([csv_path.name])
+
+
+def test_a_run_killed_while_writing_leaves_no_file_under_the_name(csv_path, tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "synthetic.csv"
+    killed_while_writing = f"""
+import os, signal, sys
+import pandas as pd
+def killed(self, path, *args, **kwargs):
+    with open(path, "w") as handle:
+        handle.write("age,sex\\n1,")
+        handle.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+pd.DataFrame.to_csv = killed
+from skfairdistill._cli.main import main
+main(["distill", {str(csv_path)!r}, "--target", "label", "--sensitive", "sex",
+      "--n-per-class", "2", "--n-iter", "3", "--out", {str(out)!r}])
+"""
+    result = subprocess.run([sys.executable, "-c", killed_while_writing], capture_output=True)
+    assert result.returncode == -9  # SIGKILL
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("nested", [[1, 2], {"a": 1}])
+def test_list_and_struct_columns_are_refused_naming_them(tmp_path, capsys, nested):
+    n = 40
+    frame = pd.DataFrame({"age": np.arange(n), "nested": [nested] * n,
+                          "sex": ["F", "M"] * (n // 2), "label": np.arange(n) % 2})
+    frame.to_parquet(tmp_path / "t.parquet")
+    message = usage_error(capsys, cli_distill, tmp_path / "t.parquet", tmp_path / "o.parquet")
+    assert "column 'nested' holds" in message and "a list or struct column" in message
