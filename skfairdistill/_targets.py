@@ -1,21 +1,13 @@
 r"""Matching targets: what the synthetic class statistics are pulled towards.
 
-All functions take per-(class, group) statistics in one batched tensor
-``group_stats`` of shape (n_classes, n_groups, dim), a boolean mask ``present``
-of shape (n_classes, n_groups) for the cells that have rows, the groups' shares
-within their class ``shares`` (pi_{a|y}, same shape), and the synthetic class
-statistics ``syn_stats`` of shape (n_classes, dim).
-
-- ``"none"`` (vanilla): the class statistic, :math:`\sum_a \pi_{a|y} \mu_{a|y}`.
-  It leans towards the majority group.
-- ``"groupwise"`` (FairDD, arXiv 2411.19623): the distance to every present group's
-  statistic, summed with equal weights.
-- ``"barycenter"`` (COBRA, arXiv 2605.00185): the uniform-weight mean of the present
-  groups' statistics, :math:`b_y = |A_y|^{-1} \sum_{a \in A_y} \mu_{a|y}`, whatever
-  the group sizes.
-
-A distribution-level barycenter of the groups' embedding clouds, instead of the mean,
-is experimental: :mod:`skfairdistill.experimental`.
+:func:`alignment_loss` takes per-(class, group) statistics ``group_stats`` of shape
+(n_classes, n_groups, dim), the mask ``present`` of the cells with rows and the groups'
+shares ``shares`` (:math:`\pi_{a|y}`), both (n_classes, n_groups), and the synthetic
+class statistics ``syn_stats`` (n_classes, dim), and returns the loss summed over classes:
+``"none"`` against the class statistic :math:`\sum_a \pi_{a|y} \mu_{a|y}`,
+``"groupwise"`` against every present group's statistic, ``"barycenter"`` against
+:math:`b_y = |A_y|^{-1} \sum_{a \in A_y} \mu_{a|y}`. Used by distribution matching and
+CAFE; the method: ``docs/method.md``, "Three targets".
 """
 
 def distance(a, b, kind):

@@ -4,7 +4,9 @@ The public face of the building blocks the distiller draws every iteration: use
 :func:`make_embedding` with options to build an embedding factory (for example
 a narrower ConvNet, with or without instance norm), or write a factory of your
 own following the contract described in :func:`make_embedding`; use
-:class:`SiameseAugment` to choose the image augmentation.
+:class:`SiameseAugment` to choose the image augmentation. Colour jitter blurs a
+sensitive attribute coded in colour (coloured digits, grey versus colour images):
+there, leave ``"color"`` out, as :data:`NO_COLOR_STRATEGY`, the default for images, does.
 
 Examples
 --------

@@ -1,30 +1,14 @@
 """The command line's input table, read in row batches and encoded for the distiller.
 
-A module of its own because ``python -m skfairdistill distill`` must work on Parquet
-files larger than memory: the table is never loaded whole, it is read as a sequence
-of row batches (a Parquet file with ``pyarrow.parquet.ParquetFile.iter_batches``; a
-CSV file, which pandas reads whole, is one batch) in two passes:
-
-1. :func:`scan_table` reads the used columns and keeps, of the complete rows (rows
-   with a missing value in a used column are dropped), the target and the sensitive
-   columns — one value per row — and a *summary* of the feature columns: a few rows
-   that together hold every category of each text column and the minimum and the
-   maximum of each numeric column. A :class:`~skfairdistill.preprocessing.TabularEncoder`
-   fitted on the summary has the categories, ranges and dtypes of one fitted on the
-   whole table: the same one-hot blocks, and the same decoding of synthetic rows back
-   into the original columns. The scan reads the numeric columns too, because a
-   missing number drops its row, and the categories and ranges are those of the rows
-   kept.
-2. :func:`encode_table` reads the batches again, encodes them with that encoder and
-   writes them as float32 rows: into memory, or into a ``.npy`` file that is then
-   opened as a memory map, which :class:`~skfairdistill.FairDistiller` reads in
-   blocks. The file is written with ordinary writes, not through a writable mapping,
-   so that its pages never count towards the memory of the process.
-
-Numeric columns are not standardised by the encoder (``scale_numeric=False``): that
-would need each column's mean before the first row is written, and the distiller
-standardises its input itself. In memory or in a file, the rows are the same, and so
-are the synthetic rows for the same seed.
+Parquet files may be larger than memory, so the table is read as row batches (Parquet
+by ``iter_batches``; a CSV file whole, as one batch), in two passes.
+:func:`scan_table` keeps the target and the sensitive columns of the complete rows and
+a small *summary* of the features, on which a
+:class:`~skfairdistill.preprocessing.TabularEncoder` is fitted as if on the whole table;
+:func:`encode_table` reads the batches again and writes the encoded float32 rows into
+memory or into a ``.npy`` file (ordinary writes) opened as a memory map for
+:class:`~skfairdistill.FairDistiller`. :mod:`skfairdistill._cli.main` drives both. Why and
+how: ``docs/method.md``, "Large data".
 """
 
 import contextlib

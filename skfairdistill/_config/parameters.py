@@ -1,9 +1,9 @@
-"""FairDistiller's parameters declared once: the allowed values, the check of each value on
-its own, and the method-specific knobs of ``matching_params`` with their defaults.
+"""FairDistiller's parameters declared once: allowed values, checks and ``matching_params`` keys.
 
-Torch-free at import (the command line's ``--help`` reads the choices); the checks that
-need torch import it when they run. The rules that tie two parameters together live in
-:mod:`skfairdistill._config.rules`.
+The allowed values, the check of each value on its own, and the method-specific knobs
+of ``matching_params`` with their defaults. Torch-free at import (the command line's
+``--help`` reads the choices); the checks that need torch import it when they run. The
+rules that tie two parameters together live in :mod:`skfairdistill._config.rules`.
 """
 
 import inspect

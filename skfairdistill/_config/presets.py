@@ -1,16 +1,10 @@
 """What FairDistiller's "auto" values resolve to: the library's defaults or the papers'.
 
-``preset="library"`` gives the defaults tuned on this project's benchmark;
-``preset="paper"`` gives the hyper-parameters of the authors' public code for
-the method chosen by ``matching`` and ``alignment`` (mhmoslemi/COBRA, whose
-scripts run vanilla, FairDD and COBRA alike, ``scripts/run_dm.sh``,
-``scripts/run_dc.sh`` and ``scripts/run_idc.sh``; IDC's network schedule follows
-the IDC paper, see :mod:`skfairdistill._matching.idc`). Either way an explicit
-parameter value wins.
-
-The distance always follows the method: the papers' DM losses are squared L2
-for vanilla DM (Zhao & Bilen, WACV 2023) and FairDD-DM (Zhou et al., arXiv
-2411.19623), L1 for COBRA-DM (arXiv 2605.00185).
+One function per setting, called by :mod:`skfairdistill._config.fit_config` with the
+preset, the method and what the data decides (images, budget, pixel scale); explicit
+values win there. ``"paper"`` holds the hyper-parameters of the authors' scripts
+(mhmoslemi/COBRA; IDC's network schedule from the IDC authors' code). The table and the
+sources: ``docs/method.md``, "Presets".
 """
 
 import math

@@ -1,9 +1,9 @@
 """Reading rows of a memory-mapped file or a Dask array without loading it whole.
 
 :class:`HostRows` wraps such an ``X``: consecutive row blocks (for the column
-statistics) and gathers by row index (for the draws). A memory map is read through
-NumPy's indexing (a reader of its own with ``pread`` was measured only a third
-faster on 10^7 rows, ``docs/benchmarks.md``). :func:`validate_host_rows` is scikit-learn's ``validate_data``
+statistics) and gathers by row index (for the draws); a memory map is read through
+NumPy's indexing (why not a reader of its own: ``docs/benchmarks.md``, "Reading
+memory-mapped rows"). :func:`validate_host_rows` is scikit-learn's ``validate_data``
 for such an ``X``. No torch here: this module hands NumPy arrays to
 :mod:`skfairdistill._data.rows`.
 """

@@ -1,21 +1,13 @@
 """The real rows as the optimisation sees them: one float32 copy at most, standardised.
 
-Three kinds of ``X`` reach :class:`RealRows`:
-
-- an in-memory float32 array: used in place (no copy), standardised per gathered
-  mini-batch;
-- any other in-memory array (float64 after validation): standardised in float64
-  blocks into one float32 copy on the device;
-- a :class:`~skfairdistill._data.host_rows.HostRows` — a memory-mapped file or a Dask
-  array, possibly larger than memory: it stays where it is. Its column statistics
-  are computed in row blocks, and each draw reads only the rows it needs (sorted,
-  without duplicates).
-
-The column statistics never need a full-size temporary: they are computed in
-blocks, and for in-memory arrays they are bit-identical to ``X.mean(axis=0,
-dtype=np.float64)`` and ``X.std(axis=0, dtype=np.float64)``. A memory-mapped or Dask
-``X`` with at least two columns gets the same statistics — hence, for the same seed,
-the same synthetic rows — as the same C-ordered data in memory.
+:class:`RealRows` takes the validated ``X``: an in-memory float32 array is used in place
+and standardised per gathered mini-batch; any other array is standardised in float64
+blocks into one float32 copy on the device; a
+:class:`~skfairdistill._data.host_rows.HostRows` (memory map or Dask) stays where it is,
+and each draw reads only its rows. Column statistics are computed in blocks, without a
+full-size temporary, bit-identical to NumPy's float64 mean and std in memory, and the
+same for a memory-mapped or Dask ``X`` of two columns or more (hence the same synthetic
+rows for a seed).
 """
 
 import warnings

@@ -43,8 +43,7 @@ class FairDistiller(BaseSampler):
     n_per_class : int or dict, default=10
         Synthetic rows (``matching="idc"``: stored images) per class: one number for
         every class, or a dict ``{class_label: n}`` covering exactly the classes of ``y``.
-    matching : {"distribution", "gradient", "kmeans", "idc", "cafe", "model"}, \
-            default="distribution"
+    matching : {"distribution", "gradient", "kmeans", "idc", "cafe", "model"}, default="distribution"
         How the synthetic rows are fitted: ``"distribution"`` (DM, Zhao & Bilen,
         WACV 2023; cheap), ``"gradient"`` (DC, Zhao et al., ICLR 2021; far slower per
         iteration), ``"kmeans"`` (group-balanced k-means prototypes, no

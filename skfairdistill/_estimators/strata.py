@@ -1,23 +1,12 @@
 """Group-stratified synthetic rows (``stratify_groups=True``): every group distilled on its own.
 
-The ``n_c`` synthetic rows of class ``c`` are split among the groups present in it, and
-every group is distilled as a data set of its own: its own standardisation, its own
-generators, its share of each class's rows. The alignment decides the split, as it
-decides the weights of the k-means prototypes
-(:func:`~skfairdistill._matching.kmeans.row_weights`): ``"barycenter"`` and ``"groupwise"``
-give every group the same number of rows, so that once each share matches its group the
-class's rows have the group-balanced mixture's mean embedding, COBRA's barycenter, under
-any network; ``"none"`` splits by the groups' shares of the class (vanilla's class
-mean). Every group gets at least one row; when ``n_c`` does not divide evenly, the
-largest groups get the extra rows.
-
-Why: a model trained on such a set behaves like one trained on the target distribution
-itself (the full data with groups balanced within each class), also when its classes
-are re-weighted (``DistilledClassifier(class_prior="sqrt")``), where the shared rows of
-COBRA lose fairness (``docs/guides.md``). The group's own standardisation matters: with
-one standardisation for all groups the sets were as unfair as COBRA's there (validation
-splits of Adult). And every synthetic row has a group, which a fairness mitigator trained
-on the set (fairlearn's) needs.
+:func:`plan_rows` splits each class's synthetic rows among its groups (equal shares for
+``"barycenter"`` and ``"groupwise"``, by the groups' shares of the class for ``"none"``,
+as the k-means weights of :func:`~skfairdistill._matching.kmeans.row_weights`; at least
+one row a group, the remainder to the largest); :func:`distil_by_group` distils each
+group as a data set of its own with the distiller's callback and pools the results class
+by class into :class:`PooledRows`, with every row's group. Why a group's own
+standardisation and rows: ``docs/method.md``, "``stratify_groups``".
 """
 
 import warnings

@@ -1,49 +1,14 @@
 r"""CAFE: the optimisation loop that aligns layer-wise features, with the fair targets.
 
-Wang et al., "CAFE: Learning to Condense Dataset by Aligning Features" (CVPR
-2022), with the fair targets of FairDD (arXiv 2411.19623) and COBRA (arXiv
-2605.00185). Per iteration a fresh network (embedding network + linear head) is
-drawn; then up to ``outer_loops`` times:
-
-1. one mini-batch per (class, group) cell and the synthetic rows go through the
-   network (images: one siamese DSA transform for both); at every layer
-   :math:`\ell` of ``network.features`` the per-cell mean features
-   :math:`\mu^\ell_{a|y}` and the synthetic class means :math:`s^\ell_y` are
-   compared by the alignment rule with the squared L2 distance (CAFE's summed
-   MSE), and the layers are summed with weights :math:`w_\ell`:
-
-   - ``"none"`` (vanilla): :math:`\lVert \sum_a \pi_{a|y} \mu^\ell_{a|y} - s^\ell_y \rVert^2`;
-   - ``"groupwise"`` (FairDD): :math:`\sum_{a \in A_y} \lVert \mu^\ell_{a|y} - s^\ell_y \rVert^2`;
-   - ``"barycenter"`` (COBRA): :math:`\lVert |A_y|^{-1} \sum_{a \in A_y} \mu^\ell_{a|y}
-     - s^\ell_y \rVert^2`, the barycenter of the group means at every layer;
-
-2. the discrimination loss: every real row's last-layer feature :math:`f_i` is
-   classified by the synthetic class centres, logits :math:`f_i \cdot s^L_k` (no
-   temperature, as in CAFE), cross-entropy with its label, averaged per cell and
-   weighted like the target (vanilla: :math:`\pi_{a|y}`; FairDD and COBRA:
-   :math:`1/|A_y|`, every group of a class counts equally), summed over classes;
-3. one SGD step (momentum 0.5) on the synthetic rows for alignment +
-   :math:`\beta` · discrimination;
-4. the network's accuracy on a probe of real rows (weighted as in 2) is
-   recorded; the outer loop stops early once it has varied by less than
-   ``lambda_1`` over the last ``window`` updates;
-5. the network trains on the synthetic set (epochs of cross-entropy SGD through
-   its head) until its probe accuracy has changed by more than ``lambda_2``
-   within the last ``window`` epochs, at most ``inner_steps`` epochs.
-
-Early stops. CAFE's dynamic bi-level optimisation ends the outer loop when the
-accuracy on real data is stable and the inner loop once training on the synthetic
-set has moved it (the conditions and thresholds of CAFE's ``distill.py``); we do
-that, on the current accuracy. The authors' code does not: in the COBRA
-authors' ``train_cafe.py`` the outer watcher list is re-created at every outer
-loop, so its ``len >= 10`` test never holds and the stop never fires (and the
-inner loop is a fixed count); in CAFE's own ``distill.py`` the watched value is
-a running blend never reset, ``acc <- (acc + sum of class accuracies) / C``,
-not the accuracy. We also cap both loops (``outer_loops``, ``inner_steps``):
-CAFE's ``while True`` loops need not end. Reading the probe accuracy is one
-device synchronisation per update and per epoch.
-
-This module knows nothing about pandas or scikit-learn.
+:func:`match_features` takes the real rows, their (class, group) cells and the starting
+synthetic rows and returns the moved rows. Per iteration a fresh network with a linear
+head is drawn; up to ``outer_loops`` times, the per-cell mean features of every layer
+are pulled towards the synthetic class means by the alignment's target
+(:func:`~skfairdistill._targets.alignment_loss`, squared L2) plus a discrimination loss,
+then the network trains on the synthetic set (:mod:`skfairdistill._nn.training`); both
+loops stop early on the network's accuracy on a real probe (:class:`EarlyStop`). The
+method, its weights, and where the early stops part from the authors' code:
+``docs/method.md``, "CAFE". Tensors only: no pandas, no scikit-learn.
 """
 
 from dataclasses import dataclass

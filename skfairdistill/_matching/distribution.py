@@ -1,13 +1,12 @@
 """Distribution matching (DM): the optimisation loop that moves the synthetic rows.
 
-Per iteration: draw a fresh embedding network (optionally warm-started on the
-current synthetic rows), embed one mini-batch per (class, group) cell (each drawn
-row once: a cell smaller than the batch gives all its rows, without padding) and the
-synthetic rows of every class (images: both augmented with the same random
-transform, DSA's siamese augmentation), compare them with the chosen alignment
-target, and take one SGD step on the synthetic rows. Everything stays on the device: no
-host round trip and no Python loop over classes or groups inside an iteration.
-This module knows nothing about pandas or scikit-learn.
+:func:`match_distributions` takes the real rows, their (class, group) cells and the
+starting synthetic rows and returns the moved rows. Per iteration: draw a fresh
+embedding network (warm-started by :mod:`~skfairdistill._matching._warm_up` if asked),
+embed one packed mini-batch per cell and the synthetic rows (images: one siamese
+transform for both), and take one SGD step against the alignment's target
+(:mod:`skfairdistill._targets`, or an experimental cloud target). All on the device, no
+Python loop over classes or groups. Tensors only: no pandas, no scikit-learn.
 """
 
 import torch

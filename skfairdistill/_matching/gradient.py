@@ -1,40 +1,15 @@
 r"""Gradient matching (DC): the optimisation loop that moves the synthetic set.
 
-Zhao, Mopuri & Bilen, "Dataset Condensation with Gradient Matching" (ICLR
-2021), with the fair targets of FairDD (arXiv 2411.19623) and COBRA (arXiv
-2605.00185). Per iteration a fresh classifier (embedding network + linear head)
-is drawn; then ``outer_loops`` times:
-
-1. per class :math:`y`, the gradient of the classification loss with respect to
-   the classifier's weights is computed on real rows drawn per (class, group)
-   cell, combined by the alignment rule, and compared with the gradient of the
-   loss on the class's synthetic rows — computed with ``create_graph=True`` so
-   that the comparison back-propagates to the synthetic rows;
-2. one SGD step (momentum 0.5) on the synthetic rows for the sum over classes;
-3. (except after the last outer loop) ``inner_steps`` full-batch SGD steps of the
-   classifier on the current synthetic set, so that later comparisons happen
-   at weights met along a training trajectory.
-
-With :math:`L_{a|y}` the mean loss over the real rows of group :math:`a` in
-class :math:`y`, :math:`g_{a|y} = \nabla_\theta L_{a|y}` and :math:`g^S_y` the
-gradient on the synthetic rows of class :math:`y`:
-
-- ``"none"`` (vanilla): :math:`D(\sum_a \pi_{a|y} g_{a|y},\ g^S_y)` — the gradient
-  of the loss on the whole class batch, share-weighted over groups;
-- ``"groupwise"`` (FairDD): :math:`\sum_{a \in A_y} D(g_{a|y},\ g^S_y)`;
-- ``"barycenter"`` (COBRA): :math:`D(|A_y|^{-1} \sum_{a \in A_y} g_{a|y},\ g^S_y)`,
-  the element-wise mean of the per-group gradients over the groups present.
-
-The combined targets are computed as the gradient of the correspondingly
-weighted sum of group losses (gradients are linear), one backward pass per
-class; only ``"groupwise"`` needs one per (class, group) cell. :math:`D` is DC's
-layer-wise distance, :func:`layerwise_cosine_distance`.
-
-The loop itself, :func:`run_gradient_loop`, is shared with IDC
-(:mod:`~skfairdistill._matching.idc`), which matches decoded images instead of the
-rows themselves and trains the classifier on real rows instead of the synthetic set.
-
-This module knows nothing about pandas or scikit-learn.
+:func:`match_gradients` takes the real rows, their (class, group) cells and the starting
+synthetic rows and returns the moved rows. Per iteration a fresh classifier is drawn;
+then ``outer_loops`` times, per class, the gradient of its loss on the synthetic rows
+(``create_graph=True``, so the comparison reaches the rows) is compared by
+:func:`layerwise_cosine_distance` with the target gradient on real cells, one step moves
+the rows, and the classifier trains ``inner_steps`` steps on them. A combined target is
+the gradient of the correspondingly weighted sum of group losses (gradients are linear):
+one backward pass per class, one per cell for ``"groupwise"``. The loop,
+:func:`run_gradient_loop`, is shared with :mod:`~skfairdistill._matching.idc`. The
+method: ``docs/method.md``, "What one iteration does". Tensors only.
 """
 
 import math

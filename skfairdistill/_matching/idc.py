@@ -1,37 +1,13 @@
 r"""IDC: gradient matching of decoded synthetic images, the network trained on real data.
 
-Kim, Kim, Oh, Yun, Song, Jeong, Ha & Song, "Dataset Condensation via Efficient
-Synthetic-Data Parameterization" (ICML 2022), Algorithm 1, with the fair targets
-of FairDD (arXiv 2411.19623) and COBRA (arXiv 2605.00185). The synthetic set holds
-*stored* images; each decodes into ``factor²`` training images
-(:mod:`~skfairdistill._matching.multiformation`). Per iteration a fresh classifier
-is drawn; then ``outer_loops`` times:
-
-1. the stored images are decoded (one batched call), and per class the gradient
-   of the loss on the class's decoded images is compared with the real gradient
-   of the alignment target — DC's per-class targets and layer-wise distance,
-   shared with :mod:`~skfairdistill._matching.gradient`, real and decoded batches
-   augmented with the same transform; the comparison back-propagates through
-   the decoder to the stored images, which take one SGD step (momentum 0.5);
-2. (except after the last outer loop) the classifier takes ``inner_steps`` SGD
-   steps on mini-batches of **real** rows drawn uniformly from the training data
-   (each image augmented on its own), as the paper's Algorithm 1 does.
-
-The paper updates :math:`S_c` class by class; since a class's loss depends on its
-own rows only and the network is fixed during the update, one step on the sum
-over classes is the same update, and is batched.
-
-Where the sources differ, this follows the paper: the COBRA authors' IDC script
-(mhmoslemi/COBRA, ``train_idc.py``) never trains its network between outer
-loops; the IDC paper (and its authors' ``condense.py``, which trains on 500 real
-rows, batches of 64, after every inner iteration) trains it on real data. Not
-carried over from the IDC code: its CutMix of the network's real batches, weight
-decay, clamping of the stored images to [0, 1], and its MSE / L1 gradient
-distance on convolution weights only (DC's per-channel cosine distance is used,
-as in the COBRA authors' IDC variant). Real images are not decoded (neither
-source downsamples them).
-
-This module knows nothing about pandas or scikit-learn.
+:func:`match_multiformation` takes the real images, their (class, group) cells and the
+starting *stored* images and returns the moved stored images. It runs the gradient loop
+of :mod:`~skfairdistill._matching.gradient` (DC's targets and distance) on the images
+each stored image decodes into (:mod:`~skfairdistill._matching.multiformation`), the
+step going back through the decoder, and trains the classifier between updates on
+mini-batches of real rows instead of the synthetic set. The method, and what differs
+from the IDC and COBRA authors' code: ``docs/method.md``, "Multi-formation gradient
+matching (IDC)". Tensors only: no pandas, no scikit-learn.
 """
 
 import torch

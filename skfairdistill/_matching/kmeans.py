@@ -1,28 +1,15 @@
 r"""Group-balanced k-means prototypes: synthetic rows without an optimisation loop.
 
-Per class :math:`y`, Lloyd's algorithm (scikit-learn's ``KMeans``) is run on the
-class's real rows with sample weights chosen by the alignment rule, and the
-``n_per_class`` centroids are the synthetic rows:
-
-- ``"barycenter"`` and ``"groupwise"``: every group :math:`a` present in the class
-  gets the same total weight, a row of group :math:`a` weighing
-  :math:`1 / (|A_y|\, n_{a|y})`. The weighted rows are the group-balanced mixture
-  :math:`|A_y|^{-1} \sum_a P_{a|y}`, whose mean (and mean embedding under *any*
-  network) is COBRA's barycenter target; the centroids are its k-means quantisation.
-- ``"none"``: every row weighs the same, i.e. plain k-means of the class (the
-  group-size-weighted mixture, vanilla's target).
-
-The weighted centroids of a cluster are its weighted mean, so the prototypes of
-one class together have exactly the mixture's mean when every cluster's weight is
-the same; in general they are its best ``n_per_class``-point approximation in
-squared Euclidean distance.
-
-The clustering runs on the caller's scale of ``X`` (k-means is not
-scale-invariant), not on the standardised rows the optimisation loops use: on
-Adult (one-hot and standardised features, a validation split of the training
-data) standardising the one-hot columns cost 2-4 points of accuracy at 50 rows
-per class. This module sees :class:`skfairdistill._data.rows.RealRows` and NumPy; it
-knows nothing about pandas or the estimator.
+Per class, scikit-learn's ``KMeans`` runs on the class's real rows with the sample
+weights of the alignment (:func:`row_weights`): ``"barycenter"`` and ``"groupwise"``
+give every present group the same total weight (:math:`1 / (|A_y|\, n_{a|y})` a row),
+the group-balanced mixture whose mean is COBRA's barycenter; ``"none"`` weighs every row
+alike. The centroids are the synthetic rows. The rows come from
+:class:`~skfairdistill._data.rows.RealRows` and are clustered on the caller's scale
+(k-means is not scale-invariant); :func:`kmeans_result` gives the distiller a
+:class:`~skfairdistill._matching.MatchingResult`, and
+:mod:`~skfairdistill._matching.initial` starts ``init="kmeans"`` from the centroids.
+The method: ``docs/method.md``, "``matching``".
 """
 
 import warnings

@@ -1,14 +1,11 @@
 """IDC's multi-formation: one stored image decoded into factor² training images, batched.
 
-Kim et al., "Dataset Condensation via Efficient Synthetic-Data Parameterization"
-(ICML 2022), section 3.1: a stored synthetic image of shape ``(C, H, W)`` is split
-into a ``factor × factor`` grid of ``(H / factor, W / factor)`` patches and every
-patch is upsampled back to ``(H, W)`` — bilinear, as ``nn.Upsample(mode="bilinear")``
-in the authors' ``decode_zoom`` (snu-mllab/Efficient-Dataset-Condensation,
-``condense.py``; ``align_corners=False``, PyTorch's default). Every decoded image
-keeps the stored image's label. Bilinear interpolation is linear with weights
-summing to one, so decoding commutes with the per-channel standardisation: it
-gives the same images in standardised or in pixel units.
+:func:`decode` splits each stored image ``(C, H, W)`` into a ``factor × factor`` grid of
+patches and upsamples every patch bilinearly back to ``(H, W)`` (the IDC authors'
+``decode_zoom``, ``align_corners=False``), each keeping the stored image's label;
+:func:`encode` builds stored images from factor² real ones. Decoding is linear with
+weights summing to one, so it commutes with the per-channel standardisation. Used by
+:mod:`~skfairdistill._matching.idc`.
 """
 
 import torch.nn.functional as F

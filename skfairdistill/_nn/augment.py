@@ -1,34 +1,15 @@
 """Siamese differentiable augmentation (DSA) for images.
 
-Zhao & Bilen, "Dataset Condensation with Differentiable Siamese Augmentation"
-(ICML 2021): when a real batch and a synthetic batch are compared (through an
-embedding or through classifier gradients), both are augmented with *the same*
-randomly drawn transform, and the transform is differentiable, so the matching
-loss back-propagates through it to the synthetic images. The operations and
-their ranges follow the authors' code:
+:class:`SiameseAugment` draws one random transform from the caller's generator
+(:meth:`SiameseAugment.draw`; the global random state is never used) and applies it
+alike to the real and the synthetic batch (:meth:`SiameseAugment.apply`),
+differentiably, so the matching loss reaches the synthetic pixels. The operations and
+their ranges are the DSA authors' (``docs/method.md``, "Colour and augmentation"); scale
+and rotation resample with :func:`torch.nn.functional.grid_sample`, the others are
+tensor arithmetic and indexing.
 
-- ``"color"``: brightness (add ``U(-0.5, 0.5)``), saturation (scale the deviation
-  from the per-pixel channel mean by ``U(0, 2)``), contrast (scale the deviation
-  from the image mean by ``U(0.5, 1.5)``);
-- ``"crop"``: translate by a whole number of pixels, up to 1/8 of the side, with
-  zero fill;
-- ``"cutout"``: zero a square of half the side at a random place;
-- ``"flip"``: mirror left-right with probability 1/2;
-- ``"scale"``: scale each axis by a factor in ``[1/1.2, 1.2]``;
-- ``"rotate"``: rotate by up to 15 degrees.
-
-Scale and rotation resample with :func:`torch.nn.functional.affine_grid` and
-:func:`~torch.nn.functional.grid_sample` (bilinear, zero fill); the other
-operations are tensor arithmetic and indexing, all differentiable with respect
-to the input. Every random number comes from the :class:`torch.Generator`
-passed to :meth:`SiameseAugment.draw`; the global random state is never used.
-
-.. note::
-   Colour jitter perturbs colour. When the sensitive attribute is *coded in
-   colour* (coloured digits such as CMNIST, where the group is the digit's
-   colour), the ``"color"`` operation blurs exactly the signal that separates the
-   groups; use :data:`NO_COLOR_STRATEGY` there (the distiller should drop
-   ``"color"`` by default for such data).
+Colour jitter blurs a sensitive attribute coded in colour (coloured digits): there, use
+:data:`NO_COLOR_STRATEGY`, the library's default for images.
 """
 
 import math

@@ -1,28 +1,15 @@
-"""Embedding networks for distribution and gradient matching.
+"""The embedding networks drawn every iteration: a random MLP for tables, a ConvNet for images.
 
-Distribution matching draws a fresh, randomly initialised network every
-iteration and compares real and synthetic rows through it. The networks are
-written functionally (plain weight tensors) so a draw is a handful of
-random-number calls with the caller's generator — no module construction and
-no global random state.
-
-The network interface
----------------------
-Every embedding network — :class:`RandomMLP` for tables, :class:`ConvNet` for
-images, or one returned by a user factory passed to :func:`make_embedding` —
-offers:
-
-- ``network(X)``: embeds ``X`` of shape ``(..., *input_shape)`` into
-  ``(..., network.width)``; any number of leading (batch) axes;
-- ``network.parameters()``: a list of the weight tensors (leaf tensors on the
-  generator's device). :func:`~skfairdistill._matching.warm_up` and gradient matching switch their
-  ``requires_grad`` on and off and update them in place;
-- ``network.width``: the embedding dimension (an ``int``);
-- optionally ``network.output_axes()``: for each tensor of ``parameters()``, the
-  axis of its output channels (used by gradient matching's per-channel cosine
-  distance) or ``None`` to leave the tensor out of that distance (biases). Without
-  it, tensors of two or more axes are taken to follow PyTorch's layout (output
-  channels first) and one-axis tensors are left out.
+Written functionally (plain weight tensors), so that a draw is a few random-number calls
+on the caller's generator, with no module construction and no global random state.
+:func:`make_embedding` draws one, built in or from a user's factory. Every network offers
+``network(X)`` (``(..., *input_shape)`` to ``(..., network.width)``),
+``network.parameters()`` (leaf weight tensors on the generator's device, whose
+``requires_grad`` the warm start and gradient matching switch and which they update in
+place), ``network.width`` and optionally ``network.output_axes()``: per parameter, the
+axis of its output channels for gradient matching's per-channel cosine distance, or
+``None`` to leave it out (without the method: output channels first for tensors of two
+or more axes, one-axis tensors left out).
 """
 
 import math

@@ -1,11 +1,11 @@
 """Stochastic gradient descent with momentum, as ``torch.optim.SGD`` computes it.
 
 Written out rather than taken from ``torch.optim`` for two reasons: the first
-``torch.optim`` optimizer of a process imports ``torch._dynamo`` (about 2 s on a
-CPU machine, as long as a whole small distillation), and the loops build one
-optimizer per drawn network, where the general optimizer's set-up adds up. The
-update is the few lines below, bit for bit the same as ``torch.optim.SGD`` without
-dampening or Nesterov momentum (tests/test_optim.py checks it).
+``torch.optim`` optimizer of a process imports ``torch._dynamo``, slow on a CPU
+machine next to a small distillation, and the loops build one optimizer per drawn
+network, where the general optimizer's set-up adds up. The update is the few lines
+below, bit for bit the same as ``torch.optim.SGD`` without dampening or Nesterov
+momentum (tests/test_optim.py checks it).
 """
 
 import torch

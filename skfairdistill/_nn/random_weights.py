@@ -1,8 +1,9 @@
 """Random weights drawn cheaply from the caller's generator: 8-bit normals and 1-bit signs.
 
-Distribution matching draws a fresh network every iteration; on the CPU drawing
-its weights with ``torch.randn`` (32 random bits a value) costs more than half of
-the layer's product over a mini-batch. These draw 8 bits (or 1 bit) a value.
+Distribution matching draws a fresh network every iteration; on the CPU, drawing its
+weights with ``torch.randn`` (32 random bits a value) is a large part of the cost. These
+draw 8 bits (or 1 bit) a value; the choice: ``docs/benchmarks.md``, "The random
+embedding MLP".
 """
 
 import functools

@@ -1,14 +1,11 @@
 """Intra-op threads of a fit: a fixed rule by the kind of data, restored afterwards.
 
-An iteration on a table is a few small matrix products, for which torch's default of
-one thread per core only adds synchronisation, and thrashes when the cores are shared
-(the same fit was measured 1.3 s on an idle machine and 91 s with the load near 7).
-So ``n_threads="auto"`` gives tables one thread and images (convolutions large
-enough to share) the usable cores, at most torch's current setting. The count never
-follows the load of the moment, so that one seed gives the same rows on one machine
-(a different count may change the last bits of float sums). The fit runs under that
-count (torch's, and through threadpoolctl the BLAS and OpenMP pools); the caller's
-settings are restored when the fit returns or raises, ``KeyboardInterrupt`` included.
+:class:`FitThreads` runs a fit under its thread count (torch's, and through
+threadpoolctl the BLAS and OpenMP pools) and restores the caller's settings when the fit
+returns or raises; fits side by side share them (the first to enter saves, the last to
+leave restores). ``"auto"`` (:func:`auto_threads`): one thread for tables, the usable
+cores for images, never by the load of the moment. Why, and the measurements:
+``docs/method.md``, "``n_threads``", and ``docs/benchmarks.md``.
 """
 
 import contextlib

@@ -1,5 +1,7 @@
-"""Data sets that work offline: the bundled Adult census data, biased generators and
-the papers' image constructions built from the user's local copies of MNIST,
+"""Data sets that work offline: the bundled Adult data, biased generators, the papers' images.
+
+The bundled Adult census data, biased synthetic tables and coloured digits, and the
+papers' image constructions built from the user's local copies of MNIST,
 Fashion-MNIST and CIFAR-10."""
 
 from ._adult import load_adult

@@ -1,11 +1,10 @@
 """The dataset-distillation papers' evaluation protocol, for synthetic (or any) training sets.
 
-:func:`evaluate_synthetic` trains several freshly drawn networks (the papers'
-ConvNet-3 for images) on a training set — typically the output of
-:meth:`FairDistiller.fit_resample <skfairdistill.FairDistiller.fit_resample>` —
-and scores each on real test data: accuracy, DEO_M and DEO_A. The result, a
-:class:`SyntheticEvaluation`, gives the per-network scores and their mean and
-standard deviation, as the papers report them.
+:func:`evaluate_synthetic` trains several freshly drawn networks (the papers' ConvNet-3
+for images) on a training set — typically the output of
+:meth:`FairDistiller.fit_resample <skfairdistill.FairDistiller.fit_resample>` — and
+scores each on real test data: accuracy, DEO_M and DEO_A, per network and as the mean
+and standard deviation the papers report (a :class:`SyntheticEvaluation`).
 
 Examples
 --------

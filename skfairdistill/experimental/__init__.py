@@ -2,8 +2,8 @@
 
 Distribution-level (optimal-transport) barycenters of the groups' embedding clouds,
 ``FairDistiller(matching_params={"barycenter": "wasserstein"})`` or ``"sliced"``:
-on the project's benchmark they were not fairer than COBRA's mean barycenter and
-2-3.5 times slower (``docs/benchmarks.md``).
+on the project's benchmark they were no fairer than COBRA's mean barycenter, and
+slower (figures: ``docs/benchmarks.md``; the method: ``docs/method.md``).
 """
 
 from ._wasserstein import KINDS, DistributionTarget, TransportSettings

@@ -1,82 +1,15 @@
 r"""Distribution-level barycenter targets with optimal transport (POT).
 
-COBRA's target of class :math:`y` is the uniform-weight mean of the groups' mean
-embeddings, :math:`b_y = |A_y|^{-1} \sum_{a \in A_y} \mu_{a|y}`: the first moment of
-the 2-Wasserstein barycenter of the groups' embedding distributions
-:math:`\nu_{a|y} = \phi_\# P(x \mid y, a)`,
-
-.. math::
-
-    \bar\nu_y = \operatorname*{arg\,min}_\nu \ \frac{1}{|A_y|} \sum_{a \in A_y}
-    W_2^2(\nu, \nu_{a|y}),
-
-with uniform weights over the groups present, whatever their sizes. The targets
-here pull the *whole* synthetic embedding cloud :math:`\phi(S_y)` of every class
-towards (an estimate of) :math:`\bar\nu_y`, not only its mean.
-
-- ``"wasserstein"``: the free-support barycenter (Cuturi & Doucet, ICML 2014,
-  Alg. 2; the fixed point of Álvarez-Esteban et al., 2016) computed with
-  :func:`ot.lp.free_support_barycenter`: :math:`n_y` support points with weights
-  :math:`1/n_y` (as many as synthetic rows of the class), updated by
-
-  .. math::
-
-      X \leftarrow \frac{1}{|A_y|} \sum_{a \in A_y} n_y\, T_a(X)\, Y_a,
-
-  where :math:`T_a(X)` is the exact optimal plan (:func:`ot.emd`, network simplex)
-  between the support and the real embedding cloud :math:`Y_a` of group :math:`a`
-  (uniform over its rows). The embedding network is redrawn every iteration, so a
-  support from the previous iteration lives in another space; the support is
-  warm-started from the synthetic embeddings :math:`\phi(S_y)` instead — they are
-  the previous iterations' barycenter estimates moved by gradient steps. The loss is
-  the squared displacement of the fixed point, :math:`n_y^{-1} \sum_i \lVert
-  \phi(S_i) - \bar x_i \rVert^2` (:func:`fixed_point_loss`; :math:`\bar x_i` is
-  where support point :math:`\phi(S_i)` moved), whose gradient
-  :math:`2 n_y^{-1} (\phi(S_i) - \bar x_i)` pulls every synthetic row along its
-  own fixed-point step. With one step this is the gradient of the exact
-  :math:`W_2^2(\phi(S_y), \bar\nu_y)` whenever the pairing :math:`i \mapsto i` is
-  optimal, and that of :math:`|A_y|^{-1} \sum_a W_2^2(\phi(S_y), \nu_{a|y})`, the
-  barycenter functional itself (envelope theorem), so the distillation iterations
-  continue the fixed point — without the extra :math:`n_y \times n_y` OT solve
-  that the exact :math:`W_2^2` (:func:`ot.emd2`) would need. The step itself is
-  estimated from ``groups_per_step`` groups (:class:`TransportSettings`; one by
-  default) drawn uniformly at random among the present groups of the class, every
-  iteration: the average of the one-group steps over the groups is the exact
-  step, so the estimate is
-  unbiased and the groups keep uniform weights whatever their sizes, at one OT
-  problem per class instead of :math:`|A_y|` (the network and the real batch are
-  redrawn every iteration anyway). Cost per class and iteration: one (or
-  :math:`|A_y|`) exact OT problem of size :math:`n_y \times m` per step
-  (``m`` real rows per group: a random mini-batch of at most ``max_cloud``
-  rows, or twice the largest class's synthetic rows if that is more), their cost
-  matrices built in one batched operation.
-- ``"sliced"``: the sliced version, all classes and groups in one batch with no
-  OT solver. In one dimension the :math:`W_2` barycenter has a closed form — its
-  quantile function is the average of the groups' quantile functions — so for
-  ``n_projections`` random unit directions :math:`\theta` the projected
-  barycenter's quantiles at the levels :math:`(i + 1/2)/n_y` are averaged from the
-  groups' empirical quantiles, and the loss is
-
-  .. math::
-
-      \frac{d}{L} \sum_{l=1}^{L} \frac{1}{n_y} \sum_{i=1}^{n_y}
-      \Big(\theta_l^\top \phi(S)_{(i)} - \frac{1}{|A_y|}
-      \sum_{a \in A_y} Q_{\theta_l^\top \nu_{a|y}}\big(\tfrac{i + 1/2}{n_y}\big)\Big)^2,
-
-  the sliced Wasserstein distance (as :func:`ot.sliced_wasserstein_distance`,
-  squared) to the per-direction barycenters, scaled by the dimension ``d`` so that
-  it is on the scale of :math:`W_2^2`. Because 1-D Wasserstein space is flat, this
-  equals :math:`|A_y|^{-1} \sum_a SW_2^2(\phi(S_y), \nu_{a|y})` up to a constant: its
-  minimiser is the sliced Wasserstein barycenter (Bonneel et al., 2015).
-
-Not offered: Bures–Wasserstein barycenters of Gaussian fits
-(:func:`ot.gaussian.bures_wasserstein_barycenter`): in the embedding (128 or 256 wide) one
-barycenter of two Gaussians takes seconds, and the Gaussian fit of 10–50
-synthetic rows in 256 dimensions is rank deficient, where the matrix square root's
-gradient is unstable.
-
-Everything follows the device and dtype of the embeddings; POT's backend follows
-the torch tensors (its exact solver runs on the CPU and copies back).
+:class:`DistributionTarget` is called by the distribution-matching loop
+(:mod:`skfairdistill._matching.distribution`) every iteration with the real cell
+embeddings and the synthetic ones, and returns a loss that pulls each class's synthetic
+cloud towards the uniform-weight 2-Wasserstein barycenter of its groups' clouds:
+``"wasserstein"``, one warm-started fixed-point step of the free-support barycenter
+(:func:`free_support_barycenter`, exact plans by :func:`ot.emd`) and the squared
+displacement of that step (:func:`fixed_point_loss`); ``"sliced"``, the closed-form 1-D
+barycenters along random directions (:func:`sliced_barycenter_quantiles`), batched, no
+OT solver. The maths: ``docs/method.md``, "Experimental: optimal-transport barycenters".
+Everything follows the embeddings' device and dtype (:func:`ot.emd` runs on the CPU).
 """
 
 from dataclasses import dataclass

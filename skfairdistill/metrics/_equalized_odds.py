@@ -1,14 +1,10 @@
 r"""Multiclass equalized-odds gaps, the fairness metrics of the fair distillation papers.
 
-For every class :math:`y` and group :math:`a` let :math:`r_{y,a} = P(\hat y = y \mid y, a)`
-(the recall of class :math:`y` within group :math:`a`). The gap of class :math:`y` is
-:math:`\max_a r_{y,a} - \min_a r_{y,a}` over the groups that have rows of class :math:`y`.
-DEO_M is the largest gap over classes, DEO_A their mean (FairDD, arXiv 2411.19623;
-COBRA, arXiv 2605.00185). Both are fractions in [0, 1]; the papers print them in percent.
-
-For a binary task with two groups DEO_M equals fairlearn's
-``equalized_odds_difference``: the recall of class 1 is the true-positive rate and the
-recall of class 0 is one minus the false-positive rate.
+With :math:`r_{y,a} = P(\hat y = y \mid y, a)`, the recall of class :math:`y` within
+group :math:`a`, the gap of class :math:`y` is :math:`\max_a r_{y,a} - \min_a r_{y,a}`
+over the groups with rows of class :math:`y`; DEO_M is the largest gap, DEO_A the mean
+(FairDD, arXiv 2411.19623; COBRA, arXiv 2605.00185), fractions in [0, 1]. For two classes
+and two groups DEO_M is fairlearn's ``equalized_odds_difference``.
 """
 
 from functools import partial
