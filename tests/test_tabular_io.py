@@ -303,3 +303,16 @@ def test_list_and_struct_columns_are_refused_naming_them(tmp_path, capsys, neste
     frame.to_parquet(tmp_path / "t.parquet")
     message = usage_error(capsys, cli_distill, tmp_path / "t.parquet", tmp_path / "o.parquet")
     assert "column 'nested' holds" in message and "a list or struct column" in message
+
+
+def test_the_output_file_gets_the_permissions_of_the_umask(csv_path, tmp_path):
+    import os
+    import stat
+
+    previous = os.umask(0o022)
+    try:
+        out = tmp_path / "synthetic.csv"
+        assert cli_distill(csv_path, out) == 0
+        assert stat.S_IMODE(out.stat().st_mode) == 0o644  # not mkstemp's 0600
+    finally:
+        os.umask(previous)

@@ -318,6 +318,7 @@ def write_table(frame, path, fmt, parser):
             frame.to_parquet(temporary, index=False)
         else:
             frame.to_csv(temporary, index=False)
+        os.chmod(temporary, 0o666 & ~_umask())  # as open() would make it, not mkstemp's 0600
         os.replace(temporary, path)
     except ImportError as error:
         parser.error(f"cannot write {path}: {error} (Parquet needs pyarrow: pip install pyarrow)")
@@ -326,3 +327,10 @@ def write_table(frame, path, fmt, parser):
     finally:
         with contextlib.suppress(OSError):
             os.remove(temporary)
+
+
+def _umask():
+    """The process's umask (reading it means setting it: set it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
