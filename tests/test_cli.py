@@ -432,3 +432,17 @@ def test_python_dash_m_entry_point():
     )
     assert result.returncode == 0, result.stderr
     assert "demo" in result.stdout and "distill" in result.stdout
+
+
+def test_id_like_text_columns_are_refused_before_the_long_work(tmp_path, capsys):
+    n = 200
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"age": rng.integers(20, 70, n), "name": [f"person {i}" for i in range(n)],
+                          "sex": rng.choice(["F", "M"], n), "label": rng.integers(0, 2, n)})
+    frame.to_csv(tmp_path / "people.csv", index=False)
+    message = usage_error(capsys, _run, tmp_path / "people.csv", tmp_path / "out.csv")
+    assert message.startswith("column(s) 'name' (200 distinct values) of 200 rows look like "
+                              "identifiers")
+    assert "--drop name" in message and not (tmp_path / "out.csv").exists()
+    assert _run(tmp_path / "people.csv", tmp_path / "out.csv", "--drop", "name") == 0
+    assert _run(tmp_path / "people.csv", tmp_path / "kept.csv", "--keep-id-columns") == 0

@@ -12,6 +12,8 @@ from pathlib import Path
 from .._config.parameters import ALIGNMENTS
 
 DEFAULT_BATCH_ROWS = 65536
+# a text column with more distinct values than this and than half the rows is an identifier
+ID_LIKE_MIN = 50
 _COMPRESSED = (".gz", ".bz2", ".zip", ".xz", ".zst")
 
 
@@ -225,6 +227,7 @@ def _encode(args, parser, batches, features, sensitive, directory):
             f"{args.data} has fewer than 2 complete rows ({table.n_complete} of "
             f"{table.n_rows}); {_missing_summary(table.missing)}"
         )
+    _refuse_id_like_columns(args, parser, table)
     classes = table.target.unique()
     if len(classes) < 2:
         parser.error(
@@ -236,6 +239,21 @@ def _encode(args, parser, batches, features, sensitive, directory):
     except (OSError, ValueError, TypeError) as error:
         parser.error(f"cannot read {args.data}: {error}")
     return table, X
+
+
+def _refuse_id_like_columns(args, parser, table):
+    """Text columns with about one value per row (names, dates, ids) would become as many
+    one-hot columns: refuse them before the long work, unless --keep-id-columns."""
+    if args.keep_id_columns or table.encoder is None:
+        return
+    id_like = {col: len(values) for col, values in table.encoder.categories_.items()
+               if len(values) > ID_LIKE_MIN and len(values) > table.n_complete / 2}
+    if id_like:
+        listed = ", ".join(f"{col!r} ({n} distinct values)" for col, n in id_like.items())
+        parser.error(
+            f"column(s) {listed} of {table.n_complete} rows look like identifiers: one-hot "
+            "encoded they would add a column per value. Leave them out with --drop "
+            f"{','.join(map(str, id_like))}, or keep them with --keep-id-columns")
 
 
 def _missing_summary(missing, limit=5):
@@ -391,6 +409,10 @@ def build_parser():
         "--keep-sensitive", action="store_true",
         help="keep the sensitive columns among the features (and in the output)",
     )
+    distill.add_argument(
+        "--keep-id-columns", action="store_true",
+        help="encode text columns with more than half as many distinct values as rows "
+             "(refused by default: names, dates and ids would each become a column)")
     distill.add_argument(
         "--stratify-groups", action="store_true",
         help="give every group its own synthetic rows, each group distilled on its own "
