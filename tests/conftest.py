@@ -221,3 +221,24 @@ def cli_distill(data, out, *extra, n_per_class=3, n_iter=5):
          "--n-per-class", str(n_per_class), "--n-iter", str(n_iter), "--device", "cpu",
          "--out", str(out), *extra]
     )
+
+
+def make_images(n=60, shape=(3, 6, 6), seed=0):
+    """Small images in two colours (70/30) whose top row is black in every image."""
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, *shape), dtype=np.float32)
+    y = np.arange(n) % 2
+    groups = rng.choice(["red", "green"], size=n, p=[0.7, 0.3])
+    X[..., 0, :] = 0.0  # a border that is black in every image
+    return X, y, groups
+
+
+def make_small_table(n=60, seed=0):
+    """A small mixed table: an integer, a text, a float column and a 0/1 label."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "age": rng.integers(18, 70, size=n),
+        "sex": rng.choice(["F", "M"], size=n),
+        "hours": rng.normal(40, 5, size=n),
+        "label": np.arange(n) % 2,
+    })

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from skfairdistill.__main__ import build_parser, main
 from skfairdistill._cli.main import table_format
 
-from conftest import cli_distill, usage_error
+from conftest import cli_distill, make_small_table, usage_error
 
 N_ITER = "5"
 _distill = cli_distill
@@ -44,20 +44,10 @@ def _digest(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def _table(n=60, seed=0):
-    rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "age": rng.integers(18, 70, size=n),
-        "sex": rng.choice(["F", "M"], size=n),
-        "hours": rng.normal(40, 5, size=n),
-        "label": np.arange(n) % 2,
-    })
-
-
 @pytest.fixture(params=["csv", "parquet"])
 def table_file(request, tmp_path):
     path = tmp_path / f"t.{request.param}"
-    frame = _table()
+    frame = make_small_table()
     frame.to_csv(path, index=False) if request.param == "csv" else frame.to_parquet(path)
     return path
 
@@ -157,7 +147,7 @@ def test_alignments(csv_path, tmp_path, alignment, capsys):
 
 def test_features_and_drop_choose_the_columns(tmp_path):
     data = tmp_path / "t.csv"
-    _table().assign(id=np.arange(60), name=[f"n{i}" for i in range(60)]).to_csv(
+    make_small_table().assign(id=np.arange(60), name=[f"n{i}" for i in range(60)]).to_csv(
         data, index=False)
     assert _run(data, tmp_path / "a.csv", "--features", "age,hours") == 0
     assert list(pd.read_csv(tmp_path / "a.csv").columns) == ["age", "hours", "label"]
@@ -183,7 +173,7 @@ def test_bad_column_choices_are_usage_errors(extra, expected, table_file, tmp_pa
 
 def test_rows_dropped_for_missing_values_name_the_columns(tmp_path, capsys):
     data = tmp_path / "t.csv"
-    frame = _table().assign(notes=np.nan)
+    frame = make_small_table().assign(notes=np.nan)
     frame.to_csv(data, index=False)
     message = _usage_error(capsys, data, tmp_path / "o.csv")
     assert "fewer than 2 complete rows (0 of 60)" in message

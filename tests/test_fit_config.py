@@ -25,7 +25,7 @@ from skfairdistill._config.parameters import check_params
 from skfairdistill._nn.augment import NO_COLOR_STRATEGY, SiameseAugment
 from skfairdistill._nn.networks import make_embedding
 
-from conftest import assert_refused, make_grouped_data
+from conftest import assert_refused, make_grouped_data, make_images
 
 SMALL_CONVNET = functools.partial(make_embedding, "convnet", channels=4)
 FAST = dict(n_per_class=2, n_iter=3, batch_size=8, random_state=0, device="cpu")
@@ -33,15 +33,6 @@ FAST = dict(n_per_class=2, n_iter=3, batch_size=8, random_state=0, device="cpu")
 
 def _settings(**params):
     return check_params(FairDistiller(**params).get_params(deep=False))
-
-
-def _images(n=60, shape=(3, 6, 6), seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.random((n, *shape), dtype=np.float32)
-    y = np.arange(n) % 2
-    groups = rng.choice(["red", "green"], size=n, p=[0.7, 0.3])
-    X[..., 0, :] = 0.0  # a border that is black in every image
-    return X, y, groups
 
 
 # --------------------------------------------------------------------------- the budget
@@ -108,14 +99,14 @@ def test_resolve_image_shape():
      r"^image_shape=\(3, 3, 12\) does not match the images in X, of shape \(3, 6, 6\)"),
 ])
 def test_bad_image_settings_fail_before_any_work(no_long_work, case, flat, params, message):
-    X, y, groups = _images()
+    X, y, groups = make_images()
     X = X.reshape(len(X), -1) if flat else X
     distiller = FairDistiller(**{**FAST, **params})
     assert_refused(distiller, X, y, groups, ValueError, message, method="fit")
 
 
 def test_flat_rows_with_image_shape_give_the_same_images_flat():
-    X, y, groups = _images()
+    X, y, groups = make_images()
     params = dict(matching_params={"embedding": SMALL_CONVNET}, **FAST)
     as_images = FairDistiller(**params).fit_resample(X, y, sensitive_features=groups)[0]
     flat = FairDistiller(image_shape=(3, 6, 6), **params).fit_resample(
@@ -158,7 +149,7 @@ def test_auto_embedding_is_the_convnet_for_images_and_the_mlp_for_tables(monkeyp
             return _original(*args, **kwargs)
 
         monkeypatch.setattr(networks_module, name, recording)
-    X, y, groups = _images(shape=(1, 4, 4))
+    X, y, groups = make_images(shape=(1, 4, 4))
     FairDistiller(**FAST).fit(X, y, sensitive_features=groups)
     # one network per iteration
     assert set(drawn) == {"ConvNet"} and len(drawn) == FAST["n_iter"]
@@ -174,7 +165,7 @@ def test_a_user_factory_gets_the_image_shape_and_the_generator():
         seen.append((input_shape, generator))
         return SMALL_CONVNET(input_shape, generator)
 
-    X, y, groups = _images()
+    X, y, groups = make_images()
     FairDistiller(**FAST, matching_params={"embedding": factory}).fit(
         X, y, sensitive_features=groups)
     assert len(seen) == FAST["n_iter"]
@@ -196,7 +187,7 @@ def test_augmentation_is_for_images_only():
 
 
 def test_defaults_picked_for_images(captured):
-    X, y, groups = _images()
+    X, y, groups = make_images()
     FairDistiller(**FAST, matching_params={"embedding": SMALL_CONVNET}).fit(
         X, y, sensitive_features=groups)
     dm = captured["match_distributions"]
@@ -219,7 +210,7 @@ def test_defaults_picked_for_images(captured):
 
 
 def test_strategy_string_and_instance_are_used(captured):
-    X, y, groups = _images()
+    X, y, groups = make_images()
     FairDistiller(**FAST, matching_params={"embedding": SMALL_CONVNET,
                                            "augmentation": "color_flip"}).fit(
         X, y, sensitive_features=groups)

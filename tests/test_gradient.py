@@ -16,7 +16,7 @@ from skfairdistill._matching import MatchingResult
 from skfairdistill._matching.gradient import layerwise_cosine_distance, match_gradients
 from skfairdistill._nn.networks import make_embedding
 
-from conftest import make_grouped_data
+from conftest import make_grouped_data, make_images
 
 
 def _table(device, groups=("a", "b"), shares=(0.8, 0.2), n_per_class=4):
@@ -215,18 +215,9 @@ def test_bad_arguments():
 FAST = dict(n_per_class=2, n_iter=3, batch_size=8, random_state=0, device="cpu")
 
 
-def _images(n=60, shape=(3, 6, 6), seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.random((n, *shape), dtype=np.float32)
-    y = np.arange(n) % 2
-    groups = rng.choice(["red", "green"], size=n, p=[0.7, 0.3])
-    X[..., 0, :] = 0.0  # a border that is black in every image
-    return X, y, groups
-
-
 @pytest.mark.parametrize("alignment", ["none", "groupwise", "barycenter"])
 def test_gradient_matching_on_images_end_to_end(captured, alignment):
-    X, y, groups = _images()
+    X, y, groups = make_images()
     distiller = FairDistiller(matching="gradient", alignment=alignment, **FAST,
                               matching_params={"embedding": functools.partial(
                                   make_embedding, "convnet", channels=4),

@@ -13,6 +13,8 @@ from skfairdistill._config.presets import IDC_NETWORK_STEPS, cafe_layer_weights,
 from skfairdistill._nn.augment import DEFAULT_STRATEGY, NO_COLOR_STRATEGY
 from skfairdistill._targets import alignment_loss
 
+from conftest import make_images
+
 FAST = dict(n_per_class=2, n_iter=2, random_state=0, device="cpu")
 
 
@@ -146,15 +148,6 @@ def test_auto_image_embedding_follows_the_preset(captured, matching, preset, nor
         assert (network.channels, network.norm) == (128, expected)
 
 
-def _images(n=60, shape=(3, 6, 6), seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.random((n, *shape), dtype=np.float32)
-    y = np.arange(n) % 2
-    groups = rng.choice(["red", "green"], size=n, p=[0.7, 0.3])
-    X[..., 0, :] = 0.0  # a border that is black in every image
-    return X, y, groups
-
-
 IMAGES_FAST = dict(n_per_class=2, n_iter=3, batch_size=8, random_state=0, device="cpu")
 
 
@@ -169,7 +162,7 @@ IMAGES_FAST = dict(n_per_class=2, n_iter=3, batch_size=8, random_state=0, device
 ])
 def test_warm_start_auto_follows_the_preset(captured, preset, alignment, n_per_class, epochs):
     """The authors warm-start in COBRA mode only: K = 50 at 50 rows, 100 at 100, else 10."""
-    X, y, groups = _images(n=240, shape=(1, 4, 4))
+    X, y, groups = make_images(n=240, shape=(1, 4, 4))
     params = {**IMAGES_FAST, "n_iter": 1, "n_per_class": n_per_class}
     FairDistiller(preset=preset, alignment=alignment, **params,
                   matching_params={"embedding": "mlp", "embedding_width": 8}).fit(
@@ -188,7 +181,7 @@ def test_gradient_matching_takes_dc_schedule(monkeypatch, n_per_class, loops):
         raise KeyboardInterrupt  # only the arguments matter here
 
     monkeypatch.setattr(matching_run, "match_gradients", refuse)
-    X, y, groups = _images(n=120)
+    X, y, groups = make_images(n=120)
     with pytest.raises(KeyboardInterrupt):
         FairDistiller(matching="gradient", **{**IMAGES_FAST, "n_per_class": n_per_class}).fit(
             X, y, sensitive_features=groups)

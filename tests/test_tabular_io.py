@@ -15,20 +15,10 @@ from skfairdistill import FairDistiller
 from skfairdistill._cli.tabular_io import encode_table, parquet_batches, read_csv, scan_table
 from skfairdistill.preprocessing import TabularEncoder
 
-from conftest import cli_distill, usage_error
+from conftest import cli_distill, make_small_table, usage_error
 
 N_ITER = "5"
 _distill = cli_distill
-
-
-def _small_table(n=60, seed=0):
-    rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "age": rng.integers(18, 70, size=n),
-        "sex": rng.choice(["F", "M"], size=n),
-        "hours": rng.normal(40, 5, size=n),
-        "label": np.arange(n) % 2,
-    })
 
 
 def _run(data, out, *extra):
@@ -103,7 +93,7 @@ def test_boolean_columns_with_blanks_stay_booleans(tmp_path):
 
 def test_float_columns_written_as_floats_stay_floats(tmp_path):
     data = tmp_path / "t.csv"
-    frame = _small_table().astype({"age": float})
+    frame = make_small_table().astype({"age": float})
     frame.loc[3, "age"] = np.nan
     frame.to_csv(data, index=False)  # written 25.0: a float column
     assert _run(data, tmp_path / "o.csv") == 0
@@ -238,7 +228,7 @@ def test_a_table_that_changes_between_the_passes_is_an_error(table):
 def test_a_failed_write_leaves_the_previous_output(fmt, tmp_path, monkeypatch, capsys):
     table_file = tmp_path / "in" / f"t.{fmt}"
     table_file.parent.mkdir()
-    frame = _small_table()
+    frame = make_small_table()
     frame.to_csv(table_file, index=False) if fmt == "csv" else frame.to_parquet(table_file)
     out = tmp_path / "out.csv"
     out.write_text("previous\n")
