@@ -102,3 +102,18 @@ def test_refusals_name_the_parameter():
     images = np.random.default_rng(0).random((40, 1, 4, 4))
     with pytest.raises(ValueError, match="matching='model' fits a logistic regression on table"):
         FairDistiller(matching="model").fit(images, np.arange(40) % 2)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_the_primal_and_the_dual_newton_steps_give_the_same_model(n_classes):
+    """More rows than features take the primal system: the same iterates, a smaller system."""
+    from skfairdistill._matching.model import newton_logistic_primal
+
+    rng = np.random.default_rng(2)
+    X = torch.as_tensor(rng.normal(size=(30, 5)))
+    onehot = torch.eye(n_classes, dtype=torch.float64)[np.arange(30) % n_classes]
+    for steps in (1, 8):
+        dual = newton_logistic(X @ X.T, onehot, 0.5, steps)
+        primal = newton_logistic_primal(X, onehot, 0.5, steps)
+        torch.testing.assert_close(X @ primal[:-1] + primal[-1],
+                                   (X @ X.T) @ dual[:-1] + dual[-1], rtol=1e-10, atol=1e-10)

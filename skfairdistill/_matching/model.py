@@ -59,9 +59,9 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
     :math:`\tfrac12 \sum_k \lVert w_k \rVert^2 + C \sum_i \ell(y_i, f(s_i))`
     (intercepts unpenalised; one logit per class but the first, whose logit is 0: for
     two classes scikit-learn's ``LogisticRegression`` objective) over the synthetic
-    rows :math:`s_1..s_n`, written in the dual, :math:`w_k = S^\top \alpha_k`, so that
-    Newton's system has :math:`(n + 1)(K - 1)` unknowns whatever the number of
-    features. The outer loss on real rows :math:`x` of cell :math:`(y, g)` is
+    rows :math:`s_1..s_n`, in the dual (:math:`w_k = S^\top \alpha_k`, :math:`(n + 1)(K - 1)`
+    unknowns in Newton's system) or, with more rows than features :math:`d`, in the
+    primal (:math:`(d + 1)(K - 1)` unknowns): the same model, the smaller system. The outer loss on real rows :math:`x` of cell :math:`(y, g)` is
 
     .. math::
         -\sum_y \pi_y \sum_{g \in G_y} \omega_{g|y}\, \overline{\log p_y(x)}^{(y,g)}
@@ -92,8 +92,12 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
         seen_syn, seen_real = X_syn, X_real
         if scale is not None:
             seen_syn, seen_real = X_syn * scale + offset, X_real * scale + offset
-        theta = newton_logistic(seen_syn @ seen_syn.T, onehot, C, newton_steps)
-        logits = (seen_real @ seen_syn.T) @ theta[:-1] + theta[-1]
+        if len(seen_syn) > seen_syn.shape[1]:  # more rows than features: the smaller system
+            theta = newton_logistic_primal(seen_syn, onehot, C, newton_steps)
+            logits = seen_real @ theta[:-1] + theta[-1]
+        else:
+            theta = newton_logistic(seen_syn @ seen_syn.T, onehot, C, newton_steps)
+            logits = (seen_real @ seen_syn.T) @ theta[:-1] + theta[-1]
         log_p = torch.log_softmax(torch.cat([logits.new_zeros(len(logits), 1), logits], 1), 1)
         log_true = log_p.view(*rows.shape, n_classes).gather(
             2, true_class.view(-1, 1, 1).expand(*rows.shape, 1)).squeeze(2)
@@ -149,4 +153,30 @@ def newton_logistic(gram, onehot, C, n_steps):
     return theta
 
 
-__all__ = ["match_model", "newton_logistic", "outer_loss"]
+def newton_logistic_primal(X, onehot, C, n_steps):
+    """Weights and intercepts ``(d + 1, n_classes - 1)`` after ``n_steps`` Newton steps.
+
+    ``X`` are the rows ``(n, d)``, ``onehot`` their labels; the logits are
+    ``X @ theta[:-1] + theta[-1]`` (class 0's is 0). The intercepts are not penalised.
+    """
+    n, k1 = X.shape[0], onehot.shape[1] - 1
+    design = torch.cat([X, X.new_ones(n, 1)], 1)  # logits = design @ theta
+    size = design.shape[1]
+    penalised = torch.ones(size, dtype=X.dtype, device=X.device)
+    penalised[-1] = 0
+    ridge = torch.block_diag(*[torch.diag(penalised)] * k1)
+    targets = onehot[:, 1:]
+    theta = X.new_zeros(size, k1)
+    for _ in range(n_steps):
+        logits = design @ theta
+        p = torch.softmax(torch.cat([logits.new_zeros(n, 1), logits], 1), 1)[:, 1:]
+        curvature = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]  # (n, k1, k1)
+        hessian = torch.einsum("nkl,ni,nj->kilj", curvature, design, design)
+        system = ridge + C * hessian.reshape(k1 * size, k1 * size)
+        gradient = penalised[:, None] * theta + C * design.T @ (p - targets)  # (size, k1)
+        delta = torch.linalg.solve(system, -gradient.T.reshape(-1, 1))
+        theta = theta + delta.view(k1, size).T
+    return theta
+
+
+__all__ = ["match_model", "newton_logistic", "newton_logistic_primal", "outer_loss"]
