@@ -242,3 +242,13 @@ def make_small_table(n=60, seed=0):
         "hours": rng.normal(40, 5, size=n),
         "label": np.arange(n) % 2,
     })
+
+
+def make_mixed_table():
+    """Five rows of an integer, a text, a float and a boolean column."""
+    return pd.DataFrame({
+        "age": [25, 40, 61, 33, 52],
+        "job": ["clerk", "nurse", "clerk", "chef", "nurse"],
+        "hours": [40.0, 38.5, 20.0, 45.0, 36.0],
+        "union": [True, False, False, True, False],
+    })

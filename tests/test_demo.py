@@ -7,14 +7,7 @@ from skfairdistill.__main__ import build_parser, main
 from skfairdistill._cli.demo import encode_tabular, markdown_table, random_subset, summarise
 from skfairdistill.preprocessing import TabularEncoder
 
-
-def _table():
-    return pd.DataFrame({
-        "age": [25, 40, 61, 33, 52],
-        "job": ["clerk", "nurse", "clerk", "chef", "nurse"],
-        "hours": [40.0, 38.5, 20.0, 45.0, 36.0],
-        "union": [True, False, False, True, False],
-    })
+from conftest import make_mixed_table
 
 
 def _results():
@@ -53,7 +46,7 @@ def test_demo_runs_the_comparison(monkeypatch, capsys):
 
 
 def test_demo_encoding_is_the_encoder_in_float32():
-    X = _table()
+    X = make_mixed_table()
     Z_train, Z_test = encode_tabular(X[:3], X[3:])
     encoder = TabularEncoder().fit(X[:3])
     np.testing.assert_array_equal(Z_test, encoder.transform(X[3:]).astype(np.float32))

@@ -7,18 +7,11 @@ import pytest
 
 from skfairdistill.preprocessing import TabularEncoder
 
-
-def _table():
-    return pd.DataFrame({
-        "age": [25, 40, 61, 33, 52],
-        "job": ["clerk", "nurse", "clerk", "chef", "nurse"],
-        "hours": [40.0, 38.5, 20.0, 45.0, 36.0],
-        "union": [True, False, False, True, False],
-    })
+from conftest import make_mixed_table
 
 
 def test_round_trip_keeps_values_order_and_dtypes():
-    X = _table()
+    X = make_mixed_table()
     encoder = TabularEncoder().fit(X)
     assert list(encoder.get_feature_names_out()) == [
         "job_chef", "job_clerk", "job_nurse", "union_False", "union_True", "age", "hours"]
@@ -27,7 +20,7 @@ def test_round_trip_keeps_values_order_and_dtypes():
 
 
 def test_synthetic_rows_decode_to_the_largest_column_of_each_block():
-    X = _table()
+    X = make_mixed_table()
     encoder = TabularEncoder().fit(X)
     Z = encoder.transform(X[:2]).copy()
     Z[:, :3] = [[0.2, 0.5, 0.3], [0.4, -0.1, 0.35]]  # job: clerk, chef
@@ -40,15 +33,15 @@ def test_synthetic_rows_decode_to_the_largest_column_of_each_block():
 
 
 def test_unseen_category_decodes_to_missing():
-    encoder = TabularEncoder().fit(_table())
-    unseen = _table()[:1].assign(job="pilot")
+    encoder = TabularEncoder().fit(make_mixed_table())
+    unseen = make_mixed_table()[:1].assign(job="pilot")
     Z = encoder.transform(unseen)
     assert not Z[:, :3].any()
     assert encoder.inverse_transform(Z)["job"].isna().all()
 
 
 def test_without_scaling_clipping_or_rounding_the_numbers_pass_through():
-    X = _table()
+    X = make_mixed_table()
     encoder = TabularEncoder(scale_numeric=False, clip_numeric=False, round_integers=False)
     Z = encoder.fit(X).transform(X)
     assert Z[:, -2:].tolist() == X[["age", "hours"]].to_numpy(dtype=float).tolist()
@@ -58,7 +51,7 @@ def test_without_scaling_clipping_or_rounding_the_numbers_pass_through():
 
 
 def test_categorical_columns_can_be_named():
-    X = _table()
+    X = make_mixed_table()
     encoder = TabularEncoder(categorical_columns=["age", "job"]).fit(X)
     assert encoder.categorical_columns_ == ["age", "job"]
     assert encoder.numeric_columns_ == ["hours", "union"]
@@ -77,13 +70,13 @@ def test_categorical_columns_can_be_named():
      "^X must be a 2-D table .*; got ndarray with 1 dimensions"),
 ], ids=["string", "unknown-column", "text-not-categorical", "1-d"])
 def test_bad_arguments_are_refused_naming_them(params, X, exception, message):
-    X = _table() if X is None else X(_table())
+    X = make_mixed_table() if X is None else X(make_mixed_table())
     with pytest.raises(exception, match=message):
         TabularEncoder(**params).fit(X)
 
 
 def test_inverse_transform_needs_the_encoded_width():
-    encoder = TabularEncoder().fit(_table())
+    encoder = TabularEncoder().fit(make_mixed_table())
     with pytest.raises(ValueError, match=r"^Z must be 2-D with 7 columns \(the output of "
                                          r"transform\); got shape \(2, 3\)"):
         encoder.inverse_transform(np.zeros((2, 3)))

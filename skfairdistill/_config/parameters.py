@@ -14,6 +14,7 @@ from types import MappingProxyType, SimpleNamespace
 import numpy as np
 
 from .._checks import check_int
+from .rules import check_combinations
 
 ALIGNMENTS = ("barycenter", "groupwise", "none")
 MATCHINGS = ("distribution", "gradient", "kmeans", "idc", "cafe", "model")
@@ -218,8 +219,6 @@ def check_params(params):
     knob (its default where not given). Combination rules run last
     (:func:`skfairdistill._config.rules.check_combinations`).
     """
-    from .rules import check_combinations
-
     for name, check in PARAMETERS.items():
         check(name, params[name])
     given = params["matching_params"]
