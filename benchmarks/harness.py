@@ -45,7 +45,8 @@ METRICS = {"accuracy": "accuracy", "deo_max": "DEO_M", "deo_mean": "DEO_A",
 class Study:
     """The settings of one benchmark.
 
-    ``methods`` maps a display name to FairDistiller keyword arguments (a dict; those
+    ``methods`` maps a display name to FairDistiller keyword arguments (a dict, or a
+    callable that gives the dict for a budget; those
     of ``params`` and ``dataset_params[dataset]`` come first) or to the name of a
     baseline of :data:`BASELINES`. ``models=()`` makes a timing study (nothing is
     scored). ``phase="validation"`` scores on 25 % of the training split (stratified
@@ -82,9 +83,14 @@ class Study:
             smoke["overrides"] = smoke.pop("params")
         return dataclasses.replace(self, **{**defaults, **smoke})
 
-    def distiller_params(self, dataset, method):
-        """FairDistiller's keyword arguments for ``method`` on ``dataset``."""
-        params = merge(self.params, self.dataset_params.get(dataset), self.methods[method])
+    def distiller_params(self, dataset, method, budget=None):
+        """FairDistiller's keyword arguments for ``method`` on ``dataset`` at ``budget``.
+
+        A method given as a callable is called with the budget (rows per class).
+        """
+        spec = self.methods[method]
+        spec = spec(budget) if callable(spec) else spec
+        params = merge(self.params, self.dataset_params.get(dataset), spec)
         shrink = dict(self.overrides)
         if "matching_params" in shrink:
             given = params.get("matching_params") or {}
@@ -397,7 +403,7 @@ def reduce(study, dataset, method, split, budget, seed):
         if isinstance(spec, str):
             reduced = BASELINES[spec](split, budget, seed)
         else:
-            reduced = distil(study.distiller_params(dataset, method), split, budget, seed)
+            reduced = distil(study.distiller_params(dataset, method, budget), split, budget, seed)
         reduced.fit_seconds = time.perf_counter() - start
     reduced.peak_mib = memory.peak_mib
     if caught:

@@ -12,6 +12,7 @@ from skfairdistill import FairDistiller
 from skfairdistill._data.cells import CellSampler
 from skfairdistill._data.rows import RealRows
 from skfairdistill._matching import MatchingResult, match_distributions
+from skfairdistill._matching.distribution import step_sizes
 from skfairdistill._nn.augment import SiameseAugment
 from skfairdistill._nn.networks import make_embedding
 
@@ -72,6 +73,38 @@ def test_the_alignments_and_distances_give_different_rows():
 def test_a_warm_start_changes_the_rows():
     data = _table(torch.device("cpu"))
     assert not torch.equal(_run(*data, warm_start_epochs=2).X_syn, _run(*data).X_syn)
+
+
+def test_the_cosine_schedule_decays_the_step_to_zero():
+    steps = step_sizes(0.2, 100, "cosine")
+    values = [steps(it) for it in range(100)]
+    assert values[0] == pytest.approx(0.2) and values[50] == pytest.approx(0.1)
+    assert all(a > b > 0 for a, b in zip(values, values[1:]))  # strictly decreasing
+    assert values[-1] < 0.2 * 1e-3
+    assert step_sizes(0.2, 100, "constant")(99) == 0.2
+    with pytest.raises(ValueError, match="step_schedule"):
+        step_sizes(0.2, 100, "linear")
+
+
+def test_a_cosine_schedule_changes_the_rows_and_tables_take_it_by_default():
+    data = _table(torch.device("cpu"))
+    constant = _run(*data, n_iter=40).X_syn
+    assert not torch.allclose(constant, _run(*data, n_iter=40, step_schedule="cosine").X_syn)
+    X, y, A = make_grouped_data()
+    fitted = FairDistiller(n_per_class=3, random_state=0).fit(X, y, sensitive_features=A)
+    assert fitted.n_iter_ == 250
+    explicit = FairDistiller(n_per_class=3, random_state=0, n_iter=250, batch_size=64,
+                             learning_rate=0.12, matching_params={
+                                 "step_schedule": "cosine", "networks_per_step": 4})
+    assert np.array_equal(explicit.fit_resample(X, y, sensitive_features=A)[0],
+                          fitted.fit_resample(X, y, sensitive_features=A)[0])
+    constant = FairDistiller(n_per_class=3, random_state=0, n_iter=250,
+                             matching_params={"step_schedule": "constant"})
+    assert not np.allclose(constant.fit_resample(X, y, sensitive_features=A)[0],
+                           fitted.fit_resample(X, y, sensitive_features=A)[0])
+    with pytest.raises(ValueError, match=r"matching_params\['step_schedule'\]"):
+        FairDistiller(matching_params={"step_schedule": "linear"}).fit(
+            X, y, sensitive_features=A)
 
 
 def test_augmentation_of_a_table_is_refused():

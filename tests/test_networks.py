@@ -286,3 +286,38 @@ def test_the_public_module_is_the_private_one():
     for name in public.__all__:
         home = augment if hasattr(augment, name) else _networks
         assert getattr(public, name) is getattr(home, name), name
+
+
+def test_a_stack_of_mlps_is_its_networks_side_by_side():
+    """RandomMLP(stack=k): k independent networks computed at once; each block of the
+    embedding is what that network alone gives."""
+    import torch.nn.functional as F
+    from skfairdistill._nn.networks import RandomMLP
+
+    net = RandomMLP(7, 5, 3, torch.Generator().manual_seed(0), stack=4)
+    assert net.width == 20 and net.stack == 4
+    X = torch.randn(11, 7, generator=torch.Generator().manual_seed(1))
+    out = net(X)
+    assert out.shape == (11, 20)
+    blocks = []
+    for k in range(4):
+        hidden = F.relu(F.layer_norm(X @ net.weights[0][:, 5 * k:5 * k + 5]
+                                     + net.biases[0][5 * k:5 * k + 5], (5,)))
+        for weight, bias in zip(net.weights[1:], net.biases[1:]):
+            hidden = F.relu(F.layer_norm(hidden @ weight[k] + bias[k], (5,)))
+        blocks.append(hidden)
+    torch.testing.assert_close(out, torch.cat(blocks, 1), rtol=1e-5, atol=1e-6)
+    assert not torch.allclose(blocks[0], blocks[1])  # independent draws
+
+
+def test_a_network_stack_concatenates_any_factory():
+    from skfairdistill._nn.networks import make_embedding, stacked_embedding
+
+    factory = functools.partial(make_embedding, "convnet", channels=4, depth=1)
+    stack = stacked_embedding(factory, 3, (3, 4, 4), torch.Generator().manual_seed(0))
+    assert stack.stack == 3 and stack.width == 3 * stack.networks[0].width
+    images = torch.randn(2, 3, 4, 4, generator=torch.Generator().manual_seed(1))
+    out = stack(images)
+    assert out.shape == (2, stack.width)
+    torch.testing.assert_close(out[:, :stack.networks[0].width], stack.networks[0](images))
+    assert len(stack.parameters()) == 3 * len(stack.networks[0].parameters())

@@ -20,7 +20,7 @@ from . import presets as _presets
 from .rules import check_images
 from .._nn.augment import SiameseAugment
 from .memory import check_memory
-from .._nn.networks import make_embedding
+from .._nn.networks import make_embedding, stacked_embedding
 from .._checks import check_int
 from .._data.validation import as_chw, in_unit_range
 
@@ -44,6 +44,7 @@ class FitConfig:
     augment: object
     distance: str
     warm_start_epochs: int
+    step_schedule: str  # distribution matching's step over the iterations
     outer_loops: int
     inner_steps: int
     network_learning_rate: float
@@ -83,8 +84,9 @@ def resolve_config(settings, *, X, image_shape, real, per_class, cells, device, 
     """
     outer_loops, inner_steps = _presets.dc_loops(per_class.max(), settings.matching)
     max_groups = int(cells.present.sum(axis=1).max())
+    images = image_shape is not None
     batch_size = _auto(settings.batch_size, _presets.batch_size, settings.preset,
-                       settings.matching, max_groups)
+                       settings.matching, max_groups, images)
     factor = _presets.formation_factor(settings.matching)
     # IDC: the decoded images count
     check_memory(settings, per_class * factor**2, real.n_features, image_shape, cells, device,
@@ -92,15 +94,20 @@ def resolve_config(settings, *, X, image_shape, real, per_class, cells, device, 
     return FitConfig(
         matching=settings.matching,
         alignment=settings.alignment if has_groups else "none",
-        n_iter=_auto(settings.n_iter, _presets.n_iter, settings.preset, settings.matching),
+        n_iter=_auto(settings.n_iter, _presets.n_iter, settings.preset, settings.matching,
+                     image_shape is not None),
         learning_rate=learning_rate(settings, X, image_shape, real, per_class, device),
         batch_size=batch_size,
-        network_factory=network_factory(settings, image_shape),
+        network_factory=network_factory(
+            settings, image_shape, _auto(settings.networks_per_step, _presets.networks_per_step,
+                                         settings.preset, settings.matching, images)),
         augment=augmentation(settings, image_shape),
         distance=_presets.distance(settings.alignment, settings.distance),
         warm_start_epochs=_auto(settings.warm_start_epochs, _presets.warm_start_epochs,
                                 settings.preset, settings.matching, settings.alignment,
                                 per_class.max()),
+        step_schedule=_auto(settings.step_schedule, _presets.step_schedule, settings.preset,
+                            settings.matching, image_shape is not None),
         outer_loops=outer_loops if settings.outer_loops is None else settings.outer_loops,
         inner_steps=inner_steps if settings.inner_steps is None else settings.inner_steps,
         network_learning_rate=settings.network_learning_rate,
@@ -180,15 +187,23 @@ def resolve_budget(settings, classes):
     return n_per_class
 
 
-def network_factory(settings, image_shape):
-    """``factory(input_shape, generator)`` drawing the estimator's embedding network."""
+def network_factory(settings, image_shape, stack=1):
+    """``factory(input_shape, generator)`` drawing the estimator's embedding network.
+
+    ``stack`` networks side by side (distribution matching's ``networks_per_step``):
+    the MLP draws and runs them as one network; other networks are drawn one by one
+    and concatenated (:class:`~skfairdistill._nn.networks.NetworkStack`).
+    """
+    if stack > 1 and not (settings.embedding in ("auto", "mlp") and image_shape is None
+                          or settings.embedding == "mlp"):
+        return functools.partial(stacked_embedding, network_factory(settings, image_shape), stack)
     if callable(settings.embedding):
         return functools.partial(make_embedding, settings.embedding)
     kind = settings.embedding
     if kind == "auto":
         kind = "mlp" if image_shape is None else "convnet"
     if kind == "mlp":
-        options = {"n_layers": settings.embedding_layers}
+        options = {"n_layers": settings.embedding_layers, "stack": stack}
         if settings.embedding_width != "auto":  # "auto": make_embedding's default width
             options["width"] = settings.embedding_width
         return functools.partial(make_embedding, "mlp", **options)

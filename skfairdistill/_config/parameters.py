@@ -21,6 +21,7 @@ MATCHINGS = ("distribution", "gradient", "kmeans", "idc", "cafe", "model")
 INITS = ("real", "noise", "kmeans")
 PRESETS = ("library", "paper")
 DISTANCES = ("l1", "squared_l2")
+STEP_SCHEDULES = ("constant", "cosine")
 BARYCENTERS = ("mean", "wasserstein", "sliced")
 EMBEDDINGS = ("auto", "mlp", "convnet")
 
@@ -191,6 +192,8 @@ PARAMETERS = MappingProxyType({
 MATCHING_PARAMS = MappingProxyType({
     "distance": ("auto", ("distribution",), _choice("auto", *DISTANCES)),
     "warm_start_epochs": ("auto", ("distribution",), _integer(0, allowed=("auto",))),
+    "step_schedule": ("auto", ("distribution",), _choice("auto", *STEP_SCHEDULES)),
+    "networks_per_step": ("auto", ("distribution",), _integer(1, allowed=("auto",))),
     "embedding": ("auto", NETWORK_LOOPS, _embedding),
     "embedding_width": ("auto", NETWORK_LOOPS, _integer(1, allowed=("auto",))),
     "embedding_layers": (2, NETWORK_LOOPS, _integer(1)),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
+AVERAGING_MAX_ENTRIES = 2**22  # 16 MiB of float32
 
 @dataclass(frozen=True)
 class Packing:
@@ -20,6 +21,9 @@ class Packing:
     inverse_counts: torch.Tensor  # (n_cells, 1) 1 / rows drawn per cell
     n_classes: int
     n_groups: int
+    # (n_cells, n_drawn): the means as one product, where that matrix is small (a
+    # segment sum by index_add_ costs several times more on the CPU); None otherwise
+    averaging: torch.Tensor = None
 
     def draw(self, real, cells, batch_size, generator, input_shape):
         """One draw per cell, packed: ``(rows (n_drawn, *input_shape), weights)``.
@@ -33,6 +37,8 @@ class Packing:
     def means(self, values):
         """Per-cell means of packed ``values`` ``(n_drawn, ...)``: ``(n_classes, n_groups, d)``."""
         flat = values.reshape(len(values), -1)
+        if self.averaging is not None:
+            return (self.averaging @ flat).view(self.n_classes, self.n_groups, -1)
         stats = flat.new_zeros(self.n_classes * self.n_groups, flat.shape[1])
         stats.index_add_(0, self.cell_of_slot, flat).mul_(self.inverse_counts)
         return stats.view(self.n_classes, self.n_groups, -1)
@@ -41,7 +47,14 @@ class Packing:
 def packing(cells, batch_size):
     """The :class:`Packing` of ``cells``'s draws of ``batch_size`` rows per cell."""
     slots, cell_of_slot, inverse_counts = cells.packing(batch_size)
-    return Packing(slots, cell_of_slot, inverse_counts, cells.n_classes, cells.n_groups)
+    n_cells = cells.n_classes * cells.n_groups
+    averaging = None
+    if n_cells * len(slots) <= AVERAGING_MAX_ENTRIES:
+        averaging = torch.zeros(n_cells, len(slots), device=slots.device)
+        averaging[cell_of_slot, torch.arange(len(slots), device=slots.device)] = 1.0
+        averaging *= inverse_counts
+    return Packing(slots, cell_of_slot, inverse_counts, cells.n_classes, cells.n_groups,
+                   averaging)
 
 
 def class_averaging(y_syn, n_classes):

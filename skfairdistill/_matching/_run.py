@@ -32,7 +32,7 @@ def run_matching(real, cells, X_init, y_syn, config, generator):
     if config.matching == "distribution":
         loop, own = match_distributions, dict(
             distance=config.distance, cloud_target=config.cloud_target,
-            warm_start_epochs=config.warm_start_epochs,
+            warm_start_epochs=config.warm_start_epochs, step_schedule=config.step_schedule,
         )
     elif config.matching == "gradient":
         loop, own = match_gradients, dict(

@@ -36,7 +36,8 @@ def default_mlp_width(n_features):
 
     Narrower than its input, the first layer compresses it: on the benchmark's
     coloured digits (192 values) a 128-wide MLP was clearly less fair than a 256-wide
-    one, while on tables of 10-96 columns 128 was as fair at about 0.65x the time.
+    one, while on tables of 10-96 columns 128 was as fair at about 0.65x the time
+    (:ref:`benchmarks#the-random-embedding-mlp-weights-and-width-tables`).
     """
     return 128 if n_features <= 128 else 256
 
@@ -59,23 +60,39 @@ class RandomMLP:
     input_ndim : int, default=1
         Number of trailing axes of one input (3 for images ``(C, H, W)``); they are
         flattened into the ``n_features`` values before the first layer.
+    stack : int, default=1
+        Draw this many independent networks at once; the embedding is their
+        embeddings side by side (``width`` is ``stack`` times the layers' width), so
+        that an L1 or squared-L2 distance of embeddings sums the networks' distances.
+        Computed in one product per layer, which costs less than ``stack`` networks
+        one after the other.
     init : {"quantile", "gaussian", "sign"}, default="quantile"
         Distribution of the weights, always scaled to variance ``2 / fan_in`` (biases:
         ``0.01``). ``"quantile"``: a normal distribution discretised into 256 equally
         likely values, 8 random bits per weight (:func:`normal_quantiles`), drawn for the
-        whole network at once. ``"gaussian"``: ``torch.randn`` per tensor, the former
-        default, about twice as slow to draw on the CPU. ``"sign"``: ±1, one bit per
+        whole network at once. ``"gaussian"``: ``torch.randn`` per tensor, about twice
+        as slow to draw on the CPU. ``"sign"``: ±1, one bit per
         weight (the "binary coins" of Achlioptas, 2003, J. Comput. Syst. Sci. 66(4)),
         the fastest, but measurably less fair on small budgets.
-        ``docs/benchmarks.md`` compares the three.
+        :ref:`benchmarks#the-random-embedding-mlp-weights-and-width-tables` compares
+        the three.
     """
 
-    def __init__(self, n_features, width, n_layers, generator, input_ndim=1, init="quantile"):
+    def __init__(self, n_features, width, n_layers, generator, input_ndim=1, init="quantile",
+                 stack=1):
         if init not in INITS:
             raise ValueError(f"init must be one of {INITS}; got {init!r}.")
+        stack = int(stack)
+        # stacked: the first layers side by side in one (n_features, stack * width)
+        # matrix (one product for all), the later ones batched (stack, width, width)
         shapes, fan_in = [], n_features
-        for _ in range(n_layers):
-            shapes += [(fan_in, width), (width,)]
+        for layer in range(n_layers):
+            if stack == 1:
+                shapes += [(fan_in, width), (width,)]
+            elif layer == 0:
+                shapes += [(fan_in, stack * width), (stack * width,)]
+            else:
+                shapes += [(stack, fan_in, width), (stack, 1, width)]
             fan_in = width
         sizes = [math.prod(shape) for shape in shapes]
         if init == "gaussian":
@@ -87,11 +104,13 @@ class RandomMLP:
                        zip(draw(sum(sizes), generator).split(sizes), shapes)]
         self.weights, self.biases = tensors[0::2], tensors[1::2]
         for weight in self.weights:
-            weight.mul_(math.sqrt(2.0 / weight.shape[0]))
+            weight.mul_(math.sqrt(2.0 / weight.shape[-2]))
         for bias in self.biases:
             bias.mul_(0.1)
         self.input_ndim = int(input_ndim)
-        self.width = width
+        self.stack = stack
+        self.layer_width = width
+        self.width = stack * width
 
     def parameters(self):
         """The network's tensors: the weights, then the biases.
@@ -114,8 +133,9 @@ class RandomMLP:
             channels (1 for the weights, stored ``(fan_in, width)``), None for
             the biases.
         """
-        # weights are stored (fan_in, width): the output channels are the last axis
-        return [1] * len(self.weights) + [None] * len(self.biases)
+        # weights are stored (fan_in, width), stacked ones (stack, fan_in, width): the
+        # output channels are the last axis
+        return [weight.dim() - 1 for weight in self.weights] + [None] * len(self.biases)
 
     def __call__(self, X):
         """Embed rows ``X`` of shape (..., n_features) into (..., width).
@@ -150,11 +170,25 @@ class RandomMLP:
             One per layer, the last being the embedding.
         """
         outputs, hidden = [], X.reshape(len(X), -1)
+        if self.stack > 1:
+            return self._stacked_features(hidden)
         for weight, bias in zip(self.weights, self.biases):
             # in place: layer norm's backward needs its input, not its output
             hidden = F.relu(F.layer_norm(torch.addmm(bias, hidden, weight), (self.width,)),
                             inplace=True)
             outputs.append(hidden)
+        return outputs
+
+    def _stacked_features(self, X):
+        """:meth:`features` of ``stack`` networks: every layer's outputs side by side."""
+        n, stack, width = len(X), self.stack, self.layer_width
+        hidden = torch.addmm(self.biases[0], X, self.weights[0]).view(n, stack, width)
+        hidden = F.relu(F.layer_norm(hidden, (width,)), inplace=True)
+        outputs = [hidden.view(n, stack * width)]
+        for weight, bias in zip(self.weights[1:], self.biases[1:]):
+            hidden = torch.baddbmm(bias, hidden.transpose(0, 1), weight)  # (stack, n, width)
+            hidden = F.relu(F.layer_norm(hidden, (width,)), inplace=True).transpose(0, 1)
+            outputs.append(hidden.reshape(n, stack * width))
         return outputs
 
 
@@ -354,6 +388,8 @@ EMBEDDINGS = ("auto", "mlp", "convnet")
 def make_embedding(kind, input_shape, generator, **options):
     """Draw an embedding network for inputs of ``input_shape``.
 
+    What the ``"embedding"`` key of ``matching_params`` accepts: :ref:`method#embedding`.
+
     Parameters
     ----------
     kind : {"auto", "mlp", "convnet"} or callable
@@ -410,6 +446,30 @@ def make_embedding(kind, input_shape, generator, **options):
         return RandomMLP(math.prod(input_shape), options.pop("width"), options.pop("n_layers"),
                          generator, input_ndim=len(input_shape), **options)
     return ConvNet(input_shape, generator, **options)
+
+
+class NetworkStack:
+    """Several drawn networks side by side: their embeddings concatenated.
+
+    The generic form of :class:`RandomMLP`'s ``stack`` for any network (a ConvNet, a
+    user's factory): each network embeds the rows in turn.
+    """
+
+    def __init__(self, networks):
+        self.networks = list(networks)
+        self.stack = len(self.networks)
+        self.width = sum(network.width for network in self.networks)
+
+    def __call__(self, X):
+        return torch.cat([network(X) for network in self.networks], dim=-1)
+
+    def parameters(self):
+        return [tensor for network in self.networks for tensor in network.parameters()]
+
+
+def stacked_embedding(factory, stack, input_shape, generator):
+    """A :class:`NetworkStack` of ``stack`` networks drawn by ``factory(input_shape, generator)``."""
+    return NetworkStack(factory(input_shape, generator) for _ in range(stack))
 
 
 def _check_network(network, factory):
