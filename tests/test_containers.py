@@ -2,12 +2,14 @@
 
 A DataFrame gives a DataFrame with the same columns (float columns keep their dtype,
 float16 comes back float32), a Series keeps its name and dtype, a list gives a list,
-a one-vs-all ``y`` comes back one-vs-all.
+a one-vs-all ``y`` comes back one-vs-all, a SciPy sparse ``X`` comes back in its format
+and class, sparse DataFrame columns come back sparse.
 """
 
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 
 from skfairdistill import FairDistiller
 from skfairdistill._data.containers import ContainerRoundTrip
@@ -62,6 +64,32 @@ def test_a_dtype_that_cannot_hold_the_labels_leaves_them_as_they_are():
     _, y_syn = ContainerRoundTrip(np.zeros((2, 1)), y).restore(np.zeros((1, 1)),
                                                                np.array(["x"], dtype=object))
     assert y_syn.tolist() == ["x"] and y_syn.dtype == pd.Series(["x"]).dtype
+
+
+@pytest.mark.parametrize("kind", [sp.csr_matrix, sp.csr_array, sp.csc_matrix, sp.csc_array,
+                                  sp.coo_array, sp.lil_matrix],
+                         ids=lambda kind: kind.__name__)
+def test_sparse_x_comes_back_in_its_format_and_class(kind):
+    X_syn = np.array([[1.5, 0.0, -2.0], [0.0, 0.25, 3.0]], dtype=np.float32)
+    out, _ = ContainerRoundTrip(kind(np.eye(3)), np.arange(3)).restore(X_syn, np.array([0, 1]))
+    assert type(out) is kind and out.dtype == np.float32
+    np.testing.assert_array_equal(out.toarray(), X_syn)
+
+
+def test_sparse_columns_come_back_sparse_with_their_fill_value():
+    X = pd.DataFrame({
+        "a": pd.arrays.SparseArray([0.0, 1.0, 0.0], fill_value=0.0),
+        "b": pd.arrays.SparseArray(np.array([0, 2, 0], dtype=np.float32), fill_value=0.0),
+        "c": pd.arrays.SparseArray([0, 0, 3]),  # integers: synthetic values are not
+        "d": pd.arrays.SparseArray(np.array([1, 0, 0], dtype=np.float16), fill_value=0.0),
+        "e": pd.arrays.SparseArray([1.0, 2.0, 1.0], fill_value=1.0),
+    })
+    out, _ = ContainerRoundTrip(X, np.arange(3)).restore(np.ones((2, 5)), np.array([0, 1]))
+    assert out.dtypes.to_dict() == {
+        "a": pd.SparseDtype(np.float64, 0.0), "b": pd.SparseDtype(np.float32, 0.0),
+        "c": pd.SparseDtype(np.float64, 0), "d": pd.SparseDtype(np.float32, 0.0),
+        "e": pd.SparseDtype(np.float64, 1.0)}
+    np.testing.assert_array_equal(out.to_numpy(dtype=float), np.ones((2, 5)))
 
 
 # --------------------------------------------------------------------------- in a fit

@@ -2,13 +2,15 @@
 
 Standardised per column (per channel for images) and mapped back exactly; constant
 columns set aside and given back exactly; no full-size temporary and no copy of an
-in-memory float32 ``X``. Memory-mapped and Dask rows: test_host_rows.py.
+in-memory float32 ``X``. Memory-mapped and Dask rows: test_host_rows.py; sparse rows:
+test_sparse.py.
 """
 
 import tracemalloc
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import torch
 
 from skfairdistill import FairDistiller
@@ -72,9 +74,28 @@ def test_the_rows_of_another_x_are_standardised_with_these_statistics():
                                (held_out - real.mean) / real.scale, rtol=1e-6)
 
 
-def test_values_whose_statistics_overflow_are_refused_naming_the_columns(no_long_work):
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_real_rows_of_sparse_x_gather_what_the_dense_x_gives(dtype):
+    X, _, _ = _data(n_samples=200, n_features=6)
+    X[X < 0.3] = 0
+    X[:, 2], X[:, 3] = 0.0, 1.5  # constant: never stored, stored in every row
+    X = X.astype(dtype)
+    dense = RealRows(X, torch.device("cpu"))
+    sparse = RealRows(sp.csr_array(X), torch.device("cpu"))
+    assert sparse.n_features == dense.n_features == X.shape[1] - 2  # two constant columns
+    np.testing.assert_array_equal(sparse.constant, dense.constant)
+    index = torch.tensor([[5, 0, 5], [199, 7, 0]])
+    assert torch.equal(sparse.gather(index), dense.gather(index))
+    held_out = sp.csr_matrix(X[:7])
+    assert torch.equal(sparse.standardise(held_out), dense.standardise(X[:7]))
+
+
+@pytest.mark.parametrize("container", [np.asarray, sp.csr_matrix], ids=["dense", "sparse"])
+def test_values_whose_statistics_overflow_are_refused_naming_the_columns(no_long_work,
+                                                                        container):
     X, y, A = _data()
-    assert_refused(FairDistiller(**{**FAST, "device": "auto"}), np.c_[X, 1e300 * X[:, 0]], y, A,
+    assert_refused(FairDistiller(**{**FAST, "device": "auto"}),
+                   container(np.c_[X, 1e300 * X[:, 0]]), y, A,
                    ValueError, r"^X columns \[4\] have values too large to standardise")
 
 

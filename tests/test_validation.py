@@ -2,7 +2,8 @@
 
 Bad ``X`` and ``y`` fail before the matching loop with an error that names the argument
 and the fix, and leave no fitted attributes behind; awkward but valid dtypes work; the
-warnings about absent groups stay short.
+warnings about absent groups stay short. (Sparse X, accepted, and its bad forms:
+test_sparse.py.)
 """
 
 import re
@@ -11,7 +12,6 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -60,13 +60,6 @@ def _bad_inputs():
         ("X-neg-inf-list", lambda X, y, A: ([[-np.inf, *r[1:]] for r in X.tolist()], y, A),
          ValueError, "X contains infinity"),
         ("X-nullable-pd.NA", nullable_with_na, ValueError, "X contains NaN"),
-        ("X-csr", lambda X, y, A: (sp.csr_matrix(X), y, A),
-         TypeError, r"X is sparse.*toarray\(\).*TruncatedSVD"),
-        ("X-csc-array", lambda X, y, A: (sp.csc_array(X), y, A),
-         TypeError, r"X is sparse.*toarray\(\).*TruncatedSVD"),
-        ("X-sparse-frame",
-         lambda X, y, A: (frame(X).astype(pd.SparseDtype(float, 0.0)), y, A),
-         TypeError, r"X is sparse.*sparse.to_dense\(\)"),
         ("X-string-column",
          lambda X, y, A: (with_column(X, "city", np.where(y == 0, "Oslo", "Rome")), y, A),
          ValueError, r"X has non-numeric columns \['city'\].*OneHotEncoder.*ColumnTransformer"),

@@ -1,10 +1,12 @@
-"""Reading rows of a memory-mapped file or a Dask array without loading it whole.
+"""Rows that stay where they are: a memory-mapped file, a Dask array, a SciPy sparse matrix.
 
-:class:`HostRows` wraps such an ``X``: consecutive row blocks (for the column
-statistics) and gathers by row index (for the draws); a memory map is read through
-NumPy's indexing (why not a reader of its own: ``docs/benchmarks.md``, "Reading
-memory-mapped rows"). :func:`validate_host_rows` is scikit-learn's ``validate_data``
-for such an ``X``. No torch here: this module hands NumPy arrays to
+:class:`HostRows` wraps a memory-mapped or Dask ``X``: consecutive row blocks (for the
+column statistics) and gathers by row index (for the draws); a memory map is read
+through NumPy's indexing (why not a reader of its own: ``docs/benchmarks.md``,
+"Reading memory-mapped rows"). :func:`validate_host_rows` is scikit-learn's
+``validate_data`` for such an ``X``. :class:`SparseRows` wraps a SciPy sparse ``X``:
+its column statistics come from the stored values alone, and only the rows of a draw
+are ever densified. No torch here: this module hands NumPy arrays to
 :mod:`skfairdistill._data.rows`.
 """
 
@@ -15,6 +17,7 @@ import sys
 import numpy as np
 from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils.validation import validate_data
+
 
 def is_dask_array(X):
     # dask is optional: if dask.array was never imported, X cannot be one of its arrays
@@ -158,3 +161,75 @@ def _check_file_size(X):
             f"X is a memory map of {filename!r}, but the file holds {size} bytes where the "
             f"array of shape {X.shape} and dtype {X.dtype} needs {needed}: it was cut short "
             "after it was opened. Open it again with its current size.")
+
+
+class SparseRows:
+    """A SciPy sparse ``X`` gathered by row index, only the rows of a draw densified.
+
+    Held in CSR, the format whose rows are cheap to gather: a CSR ``X`` is used as it
+    is (a CSR matrix with duplicate entries is copied once, duplicates summed), a CSC
+    ``X`` is converted once (a sparse copy, as large as its stored values). The
+    caller's matrix is never written to. ``dtype`` is the dtype of the stored values
+    (float32 or float64 after validation); gathered rows come in that dtype.
+
+    Parameters
+    ----------
+    X : scipy.sparse matrix or array of shape (n_samples, n_features)
+        Validated (finite) CSR or CSC.
+    """
+
+    def __init__(self, X):
+        X = X.tocsr()  # X itself when already CSR
+        if not X.has_canonical_format:
+            X = X.copy()  # sum_duplicates works in place: never on the caller's matrix
+            X.sum_duplicates()
+        self.matrix = X
+        self.shape = tuple(int(size) for size in X.shape)
+        self.ndim = 2
+        self.dtype = X.dtype
+
+    def __len__(self):
+        return self.shape[0]
+
+    def take(self, rows):
+        """Rows ``X[rows]`` as a dense, writable array, for int64 ``rows``."""
+        return self.matrix[rows].toarray()
+
+    def statistics(self, block_values):
+        """Minimum, maximum, mean, std and first row of every column, from the stored values.
+
+        Nothing is densified: a column's unstored entries are zeros, counted without
+        being read. The float64 mean is bit-identical to NumPy's ``X.mean(axis=0,
+        dtype=np.float64)`` of the dense row-major array (a column's values are
+        added in row order, and adding a zero changes no sum); the std differs from
+        NumPy's only by rounding (the zeros' squared deviations are added as one
+        product, not one by one). The stored values are read in slices of about
+        ``block_values``, so the float64 temporaries stay small.
+        """
+        X = self.matrix
+        n, n_features = self.shape
+        stored = np.bincount(X.indices, minlength=n_features)
+        low = np.full(n_features, np.inf, dtype=self.dtype)
+        high = np.full(n_features, -np.inf, dtype=self.dtype)
+        sums = np.zeros(n_features)
+        squares = np.zeros(n_features)
+        step = max(1, int(block_values))
+        with np.errstate(over="ignore", invalid="ignore"):  # reported by the caller
+            # ufunc.at works in index order: each column's values in row order, as NumPy adds them
+            for start in range(0, X.nnz, step):
+                columns, values = X.indices[start : start + step], X.data[start : start + step]
+                np.minimum.at(low, columns, values)
+                np.maximum.at(high, columns, values)
+                np.add.at(sums, columns, values.astype(np.float64))
+            zeros = stored < n  # columns with unstored entries
+            low[zeros] = np.minimum(low[zeros], 0)
+            high[zeros] = np.maximum(high[zeros], 0)
+            mean = sums / n
+            for start in range(0, X.nnz, step):
+                columns = X.indices[start : start + step]
+                deviation = X.data[start : start + step] - mean[columns]
+                np.add.at(squares, columns, deviation * deviation)
+            squares += (n - stored) * mean**2  # the unstored zeros
+            scale = np.sqrt(squares / n)
+        first = self.take(np.array([0]))[0].astype(np.float64)
+        return low, high, mean, scale, first

@@ -4,19 +4,23 @@
 and standardised per gathered mini-batch; any other array is standardised in float64
 blocks into one float32 copy on the device; a
 :class:`~skfairdistill._data.host_rows.HostRows` (memory map or Dask) stays where it is,
-and each draw reads only its rows. Column statistics are computed in blocks, without a
-full-size temporary, bit-identical to NumPy's float64 mean and std in memory, and the
-same for a memory-mapped or Dask ``X`` of two columns or more (hence the same synthetic
-rows for a seed).
+and each draw reads only its rows; a SciPy sparse ``X`` (a
+:class:`~skfairdistill._data.host_rows.SparseRows`) too, each draw's rows densified
+alone. Column statistics are computed in blocks, without a full-size temporary,
+bit-identical to NumPy's float64 mean and std in memory, and the same for a
+memory-mapped or Dask ``X`` of two columns or more (hence the same synthetic rows for a
+seed); for a sparse ``X`` they are computed from the stored values (the mean
+bit-identical, the std equal to rounding).
 """
 
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.utils.validation import assert_all_finite
 
-from .host_rows import HostRows
+from .host_rows import HostRows, SparseRows
 
 # Rows are standardised, and column statistics computed, in float64 blocks of about
 # this many values (32 MiB), so a large X never needs a float64 copy of its size.
@@ -40,12 +44,14 @@ class RealRows:
     :class:`HostRows` ``X`` (memory-mapped or Dask) is not copied at all: the rows
     of each draw are read from it, moved to the device and standardised there
     (float32) or before the cast (other dtypes), exactly as for the in-memory array.
+    A SciPy sparse ``X`` is read the same way (as :class:`SparseRows`): each draw's
+    rows are densified, and nothing larger ever is.
 
     Parameters
     ----------
-    X : ndarray or HostRows of shape (n_samples, n_features)
-        Validated input (an ndarray is finite; a HostRows is checked here, block by
-        block). It is never written to.
+    X : ndarray, HostRows or scipy.sparse matrix of shape (n_samples, n_features)
+        Validated input (an ndarray or a sparse matrix is finite; a HostRows is
+        checked here, block by block). It is never written to.
     device : torch.device
     image_shape : tuple of int or None, default=None
         ``(C, H, W)`` when each row is a flattened image (channels first). Images
@@ -68,8 +74,12 @@ class RealRows:
 
     def __init__(self, X, device, image_shape=None, *, block_values=_BLOCK_VALUES):
         self._device = device
-        host = isinstance(X, HostRows)
-        if host:
+        if sp.issparse(X):
+            X = SparseRows(X)
+        host = isinstance(X, (HostRows, SparseRows))
+        if isinstance(X, SparseRows):
+            self.low, self.high, self.mean, scale, first = X.statistics(block_values)
+        elif host:
             self.low, self.high, self.mean, scale, first = _host_statistics(X, block_values)
         else:
             self.low, self.high = X.min(axis=0), X.max(axis=0)
@@ -149,10 +159,11 @@ class RealRows:
         return out.reshape(*rows.shape, out.shape[-1])
 
     def standardise(self, X):
-        """Rows of another in-memory ``X`` (the same columns) standardised with these statistics.
+        """Rows of another in-memory ``X`` (same columns) standardised with these statistics.
 
         For held-out rows that must be seen as the rows of this ``X`` are (a test
-        set scored by a network trained on them). Returns a float32 tensor on the
+        set scored by a network trained on them). ``X`` may be dense or SciPy sparse
+        (densified a block of rows at a time). Returns a float32 tensor on the
         device, with the columns the optimisation works on.
         """
         columns = slice(None) if self._columns is None else self._columns
@@ -198,6 +209,8 @@ def _per_channel(mean, scale, image_shape):
 
 def _standardise_block(block, columns, mean, scale):
     """Float32 ``(block[:, columns] - mean) / scale``, computed in float64."""
+    if sp.issparse(block):  # a block of rows of a sparse X: dense on its own
+        block = block.toarray()
     return ((block[:, columns] - mean[columns]) / scale[columns]).astype(np.float32)
 
 

@@ -12,16 +12,13 @@ from .._checks import warn
 
 
 def validate_X_y(estimator, X, y):
-    """``validate_data`` with errors that say what to do about sparse or non-numeric X."""
-    if sp.issparse(X) or (
-        isinstance(X, pd.DataFrame) and any(isinstance(t, pd.SparseDtype) for t in X.dtypes)
-    ):
-        raise TypeError(
-            "X is sparse, but FairDistiller needs dense data (its synthetic rows are "
-            "dense). Densify it with X.toarray() (DataFrame: X.sparse.to_dense()) if it "
-            "fits in memory, or reduce its dimensionality first, e.g. with "
-            "sklearn.decomposition.TruncatedSVD."
-        )
+    """``validate_data`` with errors that say what to do about sparse or non-numeric X.
+
+    A SciPy sparse ``X`` stays sparse: CSR and CSC (matrix or array) as they are, any
+    other format converted to CSR (a sparse copy), a DataFrame of sparse columns read
+    as a CSR matrix. Its values are checked for NaN and infinity as a dense ``X``'s are.
+    """
+    check_sparse_input(X, getattr(estimator, "image_shape", None))
     refuse_categorical_columns(X)
     # a memory-mapped file or a Dask array stays where it is: checked without loading it
     host = validate_host_rows(estimator, X, y)
@@ -33,7 +30,7 @@ def validate_X_y(estimator, X, y):
             X,
             y,
             reset=True,
-            accept_sparse=False,
+            accept_sparse=("csr", "csc"),  # the formats whose rows or columns are cheap
             dtype=float_dtypes(X),
             multi_output=True,
             ensure_min_samples=2,
@@ -53,6 +50,47 @@ def validate_X_y(estimator, X, y):
             "encode categorical columns first, e.g. with sklearn.preprocessing."
             "OneHotEncoder (for a DataFrame inside a sklearn.compose.ColumnTransformer)."
         ) from exc
+
+
+def check_sparse_input(X, image_shape=None):
+    """Refuse the sparse inputs FairDistiller cannot read sparse, saying what to do instead.
+
+    A DataFrame that mixes sparse and dense columns (scikit-learn would densify it
+    whole), sparse columns whose fill value is not 0 (their unstored entries are
+    missing values), and sparse images (``image_shape`` set: image rows are read
+    dense).
+    """
+    sparse_columns = sparse_frame_columns(X)
+    if sparse_columns is not None:
+        dense = [name for name in X.columns if name not in set(sparse_columns)]
+        if dense:
+            raise ValueError(
+                f"X is a DataFrame with both sparse columns ({_short_list(sparse_columns)}) "
+                f"and dense ones ({_short_list(dense)}); FairDistiller reads a DataFrame "
+                "whose columns are all sparse or all dense. Make them all sparse, e.g. "
+                "X.astype(pd.SparseDtype(float, 0.0)), or pass a SciPy sparse matrix "
+                "(e.g. a ColumnTransformer's output).")
+        filled = [name for name, dtype in X.dtypes.items()
+                  if not (pd.notna(dtype.fill_value) and dtype.fill_value == 0)]
+        if filled:
+            raise ValueError(
+                f"X has sparse columns {_short_list(filled)} whose fill value is not 0 "
+                f"(e.g. {X.dtypes[filled[0]].fill_value!r}): their unstored entries are "
+                "missing values, which FairDistiller does not accept. If they stand for "
+                "zeros, say so: X.fillna(0.0).astype(pd.SparseDtype(float, 0.0)).")
+    if image_shape is not None and (sp.issparse(X) or sparse_columns is not None):
+        raise TypeError(
+            f"X is sparse, but image_shape={tuple(image_shape)} asks for images, which "
+            "FairDistiller reads dense. Pass the images dense (X.toarray()), or leave "
+            "image_shape=None to distil the rows as a table.")
+
+
+def sparse_frame_columns(X):
+    """The sparse (``pd.SparseDtype``) columns of a DataFrame ``X``; None if it has none."""
+    if not isinstance(X, pd.DataFrame):
+        return None
+    columns = [name for name, dtype in X.dtypes.items() if isinstance(dtype, pd.SparseDtype)]
+    return columns or None
 
 
 def in_unit_range(X):
@@ -91,7 +129,10 @@ def as_chw(shape):
 # float32, everything else (float64, int, bool, nullable pandas) becomes float64.
 def float_dtypes(X):
     """The ``dtype`` argument of ``validate_data`` for this ``X``."""
-    dtypes = set(X.dtypes) if isinstance(X, pd.DataFrame) else {getattr(X, "dtype", None)}
+    if isinstance(X, pd.DataFrame):
+        dtypes = {t.subtype if isinstance(t, pd.SparseDtype) else t for t in X.dtypes}
+    else:
+        dtypes = {getattr(X, "dtype", None)}
     return np.float32 if dtypes == {np.dtype(np.float16)} else [np.float64, np.float32]
 
 
