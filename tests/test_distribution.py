@@ -92,13 +92,13 @@ def test_a_cosine_schedule_changes_the_rows_and_tables_take_it_by_default():
     assert not torch.allclose(constant, _run(*data, n_iter=40, step_schedule="cosine").X_syn)
     X, y, A = make_grouped_data()
     fitted = FairDistiller(n_per_class=3, random_state=0).fit(X, y, sensitive_features=A)
-    assert fitted.n_iter_ == 250
-    explicit = FairDistiller(n_per_class=3, random_state=0, n_iter=250, batch_size=64,
-                             learning_rate=0.12, matching_params={
+    assert fitted.n_iter_ == 300
+    explicit = FairDistiller(n_per_class=3, random_state=0, n_iter=300, batch_size=64,
+                             learning_rate=0.06, matching_params={
                                  "step_schedule": "cosine", "networks_per_step": 4})
     assert np.array_equal(explicit.fit_resample(X, y, sensitive_features=A)[0],
                           fitted.fit_resample(X, y, sensitive_features=A)[0])
-    constant = FairDistiller(n_per_class=3, random_state=0, n_iter=250,
+    constant = FairDistiller(n_per_class=3, random_state=0, n_iter=300,
                              matching_params={"step_schedule": "constant"})
     assert not np.allclose(constant.fit_resample(X, y, sensitive_features=A)[0],
                            fitted.fit_resample(X, y, sensitive_features=A)[0])

@@ -6,6 +6,7 @@ import functools
 import pytest
 import torch
 
+from skfairdistill._nn import convnet as _convnet
 from skfairdistill._nn import networks as _networks
 from skfairdistill._nn.networks import ConvNet, RandomMLP, make_embedding
 
@@ -78,7 +79,7 @@ def test_convnet_leading_axes_and_flat_input():
 
 def test_convnet_embeds_large_cpu_batches_in_blocks_with_the_same_result(monkeypatch):
     # 8 channels of 8x8 float32 maps: 2 KiB per image, so blocks of 3 images here
-    monkeypatch.setattr(_networks, "CPU_BLOCK_BYTES", 3 * 8 * 64 * 4)
+    monkeypatch.setattr(_convnet, "CPU_BLOCK_BYTES", 3 * 8 * 64 * 4)
     network = ConvNet((1, 8, 8), _generator(), channels=8)
     X = torch.randn(2, 5, 1, 8, 8, generator=_generator(1))
     calls = []
@@ -96,7 +97,7 @@ def test_convnet_embeds_large_cpu_batches_in_blocks_with_the_same_result(monkeyp
 @pytest.mark.parametrize("shape", [(3, 4, 8, 8), (2, 5, 4, 4), (2, 3, 5, 9), (1, 2, 2, 2)])
 def test_average_pool_2x2_is_avg_pool2d_bitwise(shape):
     maps = torch.relu(torch.randn(*shape, generator=_generator(2))).requires_grad_()
-    ours = _networks.average_pool_2x2(maps)
+    ours = _convnet.average_pool_2x2(maps)
     theirs = torch.nn.functional.avg_pool2d(maps, 2)
     assert torch.equal(ours, theirs)
     upstream = torch.randn(theirs.shape, generator=_generator(3))

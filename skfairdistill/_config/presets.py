@@ -46,10 +46,10 @@ LIBRARY_N_ITER = 1000
 # several networks drawn side by side on half the real rows, with a larger, decaying
 # step; chosen on validation splits (docs/benchmarks.md, "Speed of the default
 # tabular fit")
-LIBRARY_N_ITER_TABLES = 250
+LIBRARY_N_ITER_TABLES = 300
 LIBRARY_NETWORKS_PER_STEP_TABLES = 4
 LIBRARY_BATCH_SIZE_TABLES = 64
-LIBRARY_LEARNING_RATE_TABLES = 0.4
+LIBRARY_LEARNING_RATE_TABLES = 0.2
 # a CAFE iteration makes up to outer_loops updates, each followed by training epochs
 LIBRARY_N_ITER_CAFE = 200
 LIBRARY_BATCH_SIZE = 128
