@@ -12,6 +12,7 @@ __version__ = "0.1.0.dev0"
 
 # public name -> (module, attribute); attribute None: the module itself
 _LAZY = {
+    "DistillationInterrupted": ("._estimators", "DistillationInterrupted"),
     "DistilledClassifier": ("._estimators", "DistilledClassifier"),
     "FairDistiller": ("._estimators", "FairDistiller"),
     "class_prior_weights": ("._estimators", "class_prior_weights"),
@@ -21,8 +22,8 @@ _LAZY = {
 }
 
 __all__ = [
-    "DistilledClassifier", "FairDistiller", "class_prior_weights", "datasets", "evaluation",
-    "metrics", "__version__",
+    "DistillationInterrupted", "DistilledClassifier", "FairDistiller", "class_prior_weights",
+    "datasets", "evaluation", "metrics", "__version__",
 ]
 
 

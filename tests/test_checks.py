@@ -63,6 +63,7 @@ def test_a_warning_raised_deep_in_a_fit_points_at_the_fit_call():
 
     X = np.random.default_rng(0).normal(size=(40, 2))
     y = np.arange(40) % 2
-    with pytest.warns(UserWarning, match="sensitive_features is None") as record:
-        FairDistiller(n_per_class=2, n_iter=2, random_state=0, device="cpu").fit(X, y)
+    with pytest.warns(UserWarning, match="classes have fewer rows") as record:
+        FairDistiller(n_per_class=30, n_iter=2, alignment="none", random_state=0,
+                      device="cpu").fit(X, y)
     assert {w.filename for w in record} == {__file__}

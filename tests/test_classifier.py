@@ -5,12 +5,12 @@ Its metadata routing is tested in test_routing.py, its scikit-learn conformance 
 test_estimator_checks.py, its class prior in test_prior.py.
 """
 
-import warnings
-
 import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from fairlearn.postprocessing import ThresholdOptimizer
+from imblearn.under_sampling import RandomUnderSampler
 from sklearn.base import clone
 from sklearn.exceptions import DataConversionWarning, NotFittedError
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
@@ -108,19 +108,47 @@ def test_column_vector_y_warns_and_is_raveled(data):
     np.testing.assert_array_equal(clf.predict(X), flat.predict(X))
 
 
-def test_without_sensitive_features_the_distiller_warns(data):
+def test_without_sensitive_features_a_fair_distiller_is_refused_before_distilling(
+        data, monkeypatch):
     X, y, _ = data
-    with pytest.warns(UserWarning, match="^sensitive_features is None: running vanilla "
-                                         "distillation"):
-        clf = _classifier().fit(X, y)
-    assert clf.distiller_.groups_ is None
+
+    def not_reached(*args, **kwargs):
+        raise AssertionError("distilled without the groups")
+
+    monkeypatch.setattr(FairDistiller, "fit_resample", not_reached)
+    clf = _classifier()
+    with pytest.raises(ValueError, match="^sensitive_features is None, but the distiller's "
+                                         "alignment='barycenter' aligns the groups") as info:
+        clf.fit(X, y)
+    for advice in ("fit(X, y, sensitive_features=A)", "<step>__sensitive_features=A",
+                   "set_fit_request(sensitive_features=True)", "prefit=True",
+                   "FairDistiller(alignment='none')"):
+        assert advice in str(info.value)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(clf)
 
 
-def test_sensitive_features_given_do_not_warn(data):
+def test_vanilla_and_other_samplers_need_no_groups(data, recwarn):
+    X, y, _ = data
+    assert _classifier(alignment="none").fit(X, y).distiller_.groups_ is None
+    sampler = DistilledClassifier(LogisticRegression(),
+                                  distiller=RandomUnderSampler(random_state=0)).fit(X, y)
+    assert sampler.predict(X).shape == y.shape
+    assert not [w for w in recwarn if "sensitive_features" in str(w.message)]
+
+
+def test_a_fairlearn_threshold_optimizer_fails_clearly_and_prefit_works(data):
+    """ThresholdOptimizer does not pass the groups to its estimator: an error, not vanilla."""
     X, y, A = data
-    with warnings.catch_warnings():
-        warnings.filterwarnings("error", message="sensitive_features is None")
-        _classifier().fit(X, y, sensitive_features=A)
+    optimizer = ThresholdOptimizer(estimator=_classifier(), predict_method="predict_proba")
+    with pytest.raises(ValueError, match="^sensitive_features is None.*ThresholdOptimizer"
+                                         r"\(\.\.\., prefit=True\)"):
+        optimizer.fit(X, y, sensitive_features=A)
+    # the recipe the message gives: fit with the groups first, then prefit=True
+    clf = _classifier().fit(X, y, sensitive_features=A)
+    optimizer = ThresholdOptimizer(estimator=clf, prefit=True, predict_method="predict_proba")
+    optimizer.fit(X, y, sensitive_features=A)
+    assert optimizer.predict(X, sensitive_features=A, random_state=0).shape == y.shape
 
 
 def test_default_distiller_is_a_fresh_fair_distiller(data, monkeypatch):

@@ -436,3 +436,139 @@ def test_id_like_text_columns_are_refused_before_the_long_work(tmp_path, capsys)
     assert "--drop name" in message and not (tmp_path / "out.csv").exists()
     assert _run(tmp_path / "people.csv", tmp_path / "out.csv", "--drop", "name") == 0
     assert _run(tmp_path / "people.csv", tmp_path / "kept.csv", "--keep-id-columns") == 0
+
+
+# --------------------------------------------------------------------------- Ctrl-C
+
+
+class _CtrlCAt:
+    """Stands in for the matching loop's progress bar: Ctrl-C at iteration ``at``."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def __call__(self, iterable, **kwargs):
+        self.iterable = iterable
+        return self
+
+    def __iter__(self):
+        for it in self.iterable:
+            if it == self.at:
+                raise KeyboardInterrupt
+            yield it
+
+    def set_postfix(self, **kwargs):
+        pass
+
+    def close(self):
+        pass
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_ctrl_c_stops_with_130_and_writes_nothing(request, fmt, tmp_path, capsys, monkeypatch):
+    import skfairdistill._matching._loop as loop_module
+
+    monkeypatch.setattr(loop_module, "tqdm", _CtrlCAt(2))
+    out = tmp_path / "synthetic.csv"
+    assert _distill(request.getfixturevalue(f"{fmt}_path"), out) == 130
+    captured = capsys.readouterr()
+    assert not out.exists() and "wrote" not in captured.out
+    assert captured.err.strip().endswith(
+        "interrupted: nothing written; --keep-partial writes the synthetic set reached when "
+        "the distillation stops")
+    assert list(tmp_path.iterdir()) == [request.getfixturevalue(f"{fmt}_path")]  # no temp file
+
+
+def test_keep_partial_writes_the_set_reached_and_still_exits_130(csv_path, tmp_path, capsys,
+                                                                  monkeypatch):
+    import skfairdistill._matching._loop as loop_module
+
+    monkeypatch.setattr(loop_module, "tqdm", _CtrlCAt(2))
+    out = tmp_path / "synthetic.csv"
+    assert _distill(csv_path, out, "--keep-partial") == 130
+    err = capsys.readouterr().err
+    assert (f"interrupted after 2 of 5 iterations: wrote the PARTIAL synthetic set reached so far "
+            f"(6 rows, not converged) to {out} (--keep-partial)") in err
+    rows = pd.read_csv(out)
+    assert list(rows.columns) == ["age", "score", "job", "race", "label"]
+    assert sorted(rows["label"]) == ["no"] * 3 + ["yes"] * 3
+    # a run that is not interrupted is not affected by the flag
+    monkeypatch.undo()
+    assert _distill(csv_path, tmp_path / "full.csv", "--keep-partial") == 0
+
+
+def test_keep_partial_with_stratified_groups_writes_the_groups_reached(csv_path, tmp_path,
+                                                                       capsys, monkeypatch):
+    import skfairdistill._matching._loop as loop_module
+
+    monkeypatch.setattr(loop_module, "tqdm", _CtrlCAt(1))
+    out = tmp_path / "synthetic.csv"
+    assert _distill(csv_path, out, "--keep-partial", "--stratify-groups", n_per_class=4) == 130
+    assert "PARTIAL" in capsys.readouterr().err
+    assert set(pd.read_csv(out)["sex"]) == {"F"}  # the first group; the second was not run
+
+
+def test_ctrl_c_while_reading_exits_130_even_with_keep_partial(csv_path, tmp_path, capsys,
+                                                               monkeypatch):
+    import skfairdistill._cli.tabular_io as tabular_io
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tabular_io, "scan_table", interrupted)
+    out = tmp_path / "synthetic.csv"
+    assert _distill(csv_path, out, "--keep-partial") == 130
+    assert capsys.readouterr().err.strip() == "interrupted: nothing written"
+    assert not out.exists()
+
+
+# --------------------------------------------------------------------------- --target
+
+
+def _target_table(tmp_path, target):
+    n = 700
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"hours": rng.normal(40, 5, n), "sex": rng.choice(["F", "M"], n),
+                          "label": target(rng, n)})
+    frame.to_csv(tmp_path / "people.csv", index=False)
+    return tmp_path / "people.csv"
+
+
+@pytest.mark.parametrize("target, expected", [
+    (lambda rng, n: rng.integers(18, 83, n),
+     r"^--target 'label' has 65 classes \(from 18 to 82\): a compact set needs --n-per-class "
+     r"rows of every class \(65 x 2 rows here\).*group this one into at most 50 classes"),
+    (lambda rng, n: np.array([f"id{i % 60}" for i in range(n)]),
+     r"^--target 'label' has 60 classes \(such as 'id0', 'id1', 'id2'\)"),
+    (lambda rng, n: rng.integers(0, 2, n) + 0.5,
+     r"^--target 'label' holds non-integer numbers \(2 distinct values from 0.5 to 1.5\): it "
+     r"looks like a quantity to predict, not class labels"),
+], ids=["age-like", "many-labels", "continuous"])
+def test_a_target_of_too_many_classes_is_refused_before_the_long_work(
+        target, expected, tmp_path, capsys, monkeypatch):
+    from skfairdistill._estimators.distiller import FairDistiller
+
+    def not_reached(*args, **kwargs):
+        raise AssertionError("distilled a refused target")
+
+    monkeypatch.setattr(FairDistiller, "fit_resample", not_reached)
+    path = _target_table(tmp_path, target)
+    message = usage_error(capsys, _run, path, tmp_path / "out.csv")
+    assert re.match(expected, message), message
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_target_of_many_small_classes_warns_once(tmp_path, capsys):
+    path = _target_table(tmp_path, lambda rng, n: rng.integers(0, 40, n))
+    assert _run(path, tmp_path / "out.csv", n_per_class=20) == 0
+    warned = [line for line in capsys.readouterr().err.splitlines()
+              if line.startswith("warning:")]
+    assert len(warned) == 1, warned
+    assert re.match(r"^warning: \d+ classes have fewer rows than the synthetic rows asked for: ",
+                    warned[0])
+
+
+def test_help_describes_keep_partial(capsys):
+    with pytest.raises(SystemExit):
+        main(["distill", "--help"])
+    assert "--keep-partial" in capsys.readouterr().out

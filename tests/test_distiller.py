@@ -12,9 +12,16 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from imblearn.pipeline import Pipeline as ImblearnPipeline
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, make_pipeline
+from sklearn.pipeline import Pipeline as SklearnPipeline
+from sklearn.preprocessing import StandardScaler
 
 import skfairdistill._estimators.distiller as distiller_module
 from skfairdistill import FairDistiller
@@ -92,7 +99,6 @@ def test_fit_returns_self_and_sets_fitted_attributes(multiclass_data):
     assert distiller.n_iter_ == 25
     assert distiller.loss_history_.shape == (distiller.n_iter_,)
     assert np.all(np.isfinite(distiller.loss_history_))
-    assert distiller.interrupted_ is False
 
 
 def test_fit_and_fit_resample_agree(grouped_data):
@@ -322,22 +328,48 @@ def test_caller_data_is_not_modified(convert):
 # ------------------------------------------------------------------ sensitive features
 
 
-def test_no_sensitive_features_warns_and_still_works(grouped_data):
+@pytest.mark.parametrize("params, why", [
+    ({}, "alignment='barycenter' aligns the groups"),
+    ({"alignment": "groupwise"}, "alignment='groupwise' aligns the groups"),
+    ({"alignment": "none", "stratify_groups": True}, "stratify_groups=True gives every group"),
+    ({"matching": "kmeans"}, "alignment='barycenter' aligns the groups"),
+])
+@pytest.mark.parametrize("method", ["fit", "fit_resample"])
+def test_groups_that_do_not_arrive_are_an_error_before_any_work(grouped_data, monkeypatch,
+                                                                 params, why, method):
+    """Without sensitive_features a fair fit would quietly be vanilla: refused, saying how."""
     X, y, _ = grouped_data
-    distiller = FairDistiller(n_per_class=3, **FAST)
-    with pytest.warns(UserWarning, match="metadata routing"):
-        X_syn, y_syn = distiller.fit_resample(X, y)
+
+    def not_reached(*args, **kwargs):
+        raise AssertionError("the rows were standardised before the groups were checked")
+
+    monkeypatch.setattr(distiller_module, "RealRows", not_reached)
+    distiller = FairDistiller(n_per_class=3, **FAST, **params)
+    with pytest.raises(ValueError, match=rf"^sensitive_features is None, but {why}") as info:
+        getattr(distiller, method)(X, y)
+    message = str(info.value)
+    for advice in (f"{method}(X, y, sensitive_features=A)",
+                   "sklearn.set_config(enable_metadata_routing=True)",
+                   "set_fit_resample_request(sensitive_features=True)", "alignment='none'"):
+        assert advice in message
+    assert not hasattr(distiller, "n_features_in_")
+
+
+def test_vanilla_without_groups_runs_silently(grouped_data, recwarn):
+    X, y, _ = grouped_data
+    distiller = FairDistiller(n_per_class=3, alignment="none", **FAST)
+    X_syn, y_syn = distiller.fit_resample(X, y)
     assert X_syn.shape == (6, X.shape[1])
     assert distiller.groups_ is None
     assert distiller.cell_counts_.shape == (2, 1)
+    assert not [w for w in recwarn if issubclass(w.category, UserWarning)]
 
 
 def test_no_sensitive_features_equals_vanilla_with_one_group(grouped_data):
     """Without groups the run is vanilla distillation over one all-rows group."""
     X, y, _ = grouped_data
-    with pytest.warns(UserWarning, match="sensitive_features is None"):
-        X_none, _ = FairDistiller(n_per_class=3, **FAST).fit_resample(X, y)
-    X_one, _ = FairDistiller(n_per_class=3, alignment="barycenter", **FAST).fit_resample(
+    X_none, _ = FairDistiller(n_per_class=3, alignment="none", **FAST).fit_resample(X, y)
+    X_one, _ = FairDistiller(n_per_class=3, alignment="none", **FAST).fit_resample(
         X, y, sensitive_features=np.zeros(len(y))
     )
     np.testing.assert_allclose(X_none, X_one, rtol=1e-6, atol=1e-6)
@@ -463,10 +495,61 @@ def test_oracle_barycenter_pulls_towards_group_barycenter():
     assert abs(means["barycenter"]) < abs(means["none"]) - 1.0
 
 
+_ADVICE = r".*fit_resample.*imblearn\.pipeline\.Pipeline.*DistilledClassifier"
+
+
+@pytest.mark.parametrize("make", [
+    lambda: SklearnPipeline([("distill", FairDistiller()), ("clf", LogisticRegression())]),
+    lambda: make_pipeline(StandardScaler(), FairDistiller(), LogisticRegression()),
+    lambda: FeatureUnion([("distill", FairDistiller())]),
+    lambda: ColumnTransformer([("distill", FairDistiller(), [0, 1])]),
+], ids=["Pipeline", "make_pipeline", "FeatureUnion", "ColumnTransformer"])
+@pytest.mark.parametrize("routing", [False, True], ids=["no-routing", "routing"])
+def test_a_scikit_learn_pipeline_says_what_to_use_instead(grouped_data, make, routing):
+    """scikit-learn's own step check raises our message, not its generic one, at once."""
+    X, y, A = grouped_data
+    with sklearn.config_context(enable_metadata_routing=routing), \
+            pytest.raises(TypeError, match=r"^FairDistiller has no transform: .*cannot be a step "
+                                           r"of a scikit-learn Pipeline" + _ADVICE):
+        make().fit(X, y)
+    # imbalanced-learn's Pipeline takes the same steps
+    with sklearn.config_context(enable_metadata_routing=True):
+        distiller = FairDistiller(**SMALL).set_fit_resample_request(sensitive_features=True)
+        ImblearnPipeline([("distill", distiller), ("clf", LogisticRegression())]).fit(
+            X, y, sensitive_features=A)
+
+
 @pytest.mark.parametrize("method", ["transform", "fit_transform"])
 def test_the_transformer_vocabulary_points_to_fit_resample(method):
     distiller = FairDistiller()
     assert not hasattr(distiller, method)  # not a transformer: imblearn's Pipeline agrees
-    with pytest.raises(AttributeError, match=rf"FairDistiller has no {method}: .*fit_resample"
-                                             r".*imblearn\.pipeline\.Pipeline.*DistilledClassifier"):
+    with pytest.raises(AttributeError, match=rf"FairDistiller has no {method}: " + _ADVICE):
         getattr(distiller, method)
+
+
+@pytest.mark.parametrize("params", [{}, {"matching": "kmeans"}, {"init": "kmeans"}],
+                         ids=["real-start", "kmeans", "kmeans-start"])
+def test_many_small_classes_give_one_warning_that_names_them(params):
+    """A target of many classes warns once, not once per class, from the caller's line."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(300, 3)), np.arange(300) % 30  # 30 classes of 10 rows
+    A = rng.choice(["a", "b"], size=300)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        FairDistiller(n_per_class=12, n_iter=2, random_state=0, **params).fit(
+            X, y, sensitive_features=A)
+    assert len(record) == 1 and record[0].filename == __file__
+    message = str(record[0].message)
+    assert message.startswith("30 classes have fewer rows than the synthetic rows asked for: "
+                              "0 (10 rows, 12 asked), 1 (10 rows, 12 asked), ")
+    assert "9 (10 rows, 12 asked) and 20 more; for each, " in message
+
+
+def test_one_small_class_keeps_its_own_warning():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(100, 3)), np.r_[np.zeros(95), np.ones(5)].astype(int)
+    with pytest.warns(UserWarning, match=r"^Class 1 has 5 rows but 8 synthetic rows were "
+                                         r"asked for") as record:
+        FairDistiller(n_per_class=8, n_iter=2, random_state=0).fit(
+            X, y, sensitive_features=rng.choice(["a", "b"], size=100))
+    assert len(record) == 1

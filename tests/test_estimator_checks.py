@@ -1,47 +1,37 @@
 """scikit-learn's and imbalanced-learn's API conformance checks on the public estimators:
-FairDistiller (a sampler) and DistilledClassifier (a classifier)."""
+FairDistiller (a sampler) and DistilledClassifier (a classifier).
 
+The checks fit without sensitive features, which a fair alignment refuses (a ValueError
+that says how to pass them: test_distiller.py, test_classifier.py). They run on vanilla
+distillation (``alignment="none"``), which needs no groups; the groups' own path is the
+same code after the group encoding, and the tests below run the checks' key properties
+(cloning, refitting, pickling) with groups and the default alignment.
+"""
+
+import pickle
+
+import numpy as np
 import pytest
 from imblearn.utils.estimator_checks import parametrize_with_checks as imblearn_checks
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks as sklearn_checks
 
 from skfairdistill import DistilledClassifier, FairDistiller
 
-
-def _expected_failed_checks(estimator):
-    return {
-        # imbalanced-learn yields this check for every estimator that accepts
-        # DataFrames, whatever its `input_tags.sparse` tag says (its own
-        # `check_samplers_sparse` does honour the tag). FairDistiller optimises
-        # dense synthetic rows and declares `input_tags.sparse = False`; it rejects
-        # a DataFrame of sparse columns with scikit-learn's "Sparse data was passed
-        # for X, but dense data is required" TypeError, as sklearn's own sparse
-        # checks (which pass) require.
-        "check_samplers_pandas_sparse": (
-            "dense-only sampler (input_tags.sparse=False); imblearn runs this check "
-            "regardless of the sparse tag"
-        ),
-    }
-
-
-# Checks fit without sensitive features: the vanilla-distillation warning is expected.
 pytestmark = pytest.mark.filterwarnings(
-    "ignore:sensitive_features is None:UserWarning",
     # the checks' toy data sets have classes smaller than the default budget
     "ignore:Class .* rows but .* synthetic rows were asked for:UserWarning",
+    "ignore:.* classes have fewer rows than the synthetic rows asked for:UserWarning",
 )
 
 
-@sklearn_checks([FairDistiller(n_iter=20, random_state=0)])
+@sklearn_checks([FairDistiller(alignment="none", n_iter=20, random_state=0)])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
 
-@imblearn_checks(
-    [FairDistiller(n_iter=20, random_state=0)],
-    expected_failed_checks=_expected_failed_checks,
-)
+@imblearn_checks([FairDistiller(alignment="none", n_iter=20, random_state=0)])
 def test_imblearn_compatible(estimator, check):
     check(estimator)
 
@@ -54,8 +44,43 @@ def _no_failed_checks(estimator):
 
 
 @sklearn_checks(
-    [DistilledClassifier(LogisticRegression(), distiller=FairDistiller(n_iter=10, random_state=0))],
+    [DistilledClassifier(LogisticRegression(),
+                         distiller=FairDistiller(alignment="none", n_iter=10, random_state=0))],
     expected_failed_checks=_no_failed_checks,
 )
 def test_distilled_classifier_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+# ------------------------------------------- the default alignment, which needs the groups
+
+
+@pytest.mark.parametrize("estimator", [
+    FairDistiller(n_per_class=3, n_iter=10, random_state=0),
+    DistilledClassifier(LogisticRegression(),
+                        distiller=FairDistiller(n_per_class=3, n_iter=10, random_state=0)),
+], ids=["FairDistiller", "DistilledClassifier"])
+def test_the_default_alignment_refuses_a_fit_without_groups(estimator, make_data):
+    X, y, _ = make_data(n_samples=60, n_features=3)
+    with pytest.raises(ValueError, match="^sensitive_features is None, but "):
+        estimator.fit(X, y)
+    assert not [key for key in vars(estimator) if key.endswith("_")]
+
+
+@pytest.mark.parametrize("make", [
+    lambda: FairDistiller(n_per_class=3, n_iter=10, random_state=0),
+    lambda: DistilledClassifier(LogisticRegression(),
+                                distiller=FairDistiller(n_per_class=3, n_iter=10, random_state=0)),
+], ids=["FairDistiller", "DistilledClassifier"])
+def test_the_default_alignment_with_groups_clones_refits_and_pickles(make, make_data):
+    """What the checks test on vanilla runs, on the default with groups: the same fit twice
+    (a clone, a refit) gives the same rows, and a pickled fit is the fit."""
+    X, y, A = make_data(n_samples=120, n_features=3)
+    first = make().fit(X, y, sensitive_features=A)
+    again = clone(first).fit(X, y, sensitive_features=A)
+    refit = first.fit(X, y, sensitive_features=A)
+    loaded = pickle.loads(pickle.dumps(refit))
+    rows = [getattr(e, "distiller_", e).X_distilled_ for e in (first, again, refit, loaded)]
+    for other in rows[1:]:
+        np.testing.assert_array_equal(rows[0], other)
+    assert list(getattr(first, "distiller_", first).groups_) == ["a", "b"]

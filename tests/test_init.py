@@ -38,6 +38,7 @@ def test_lazy_public_names_resolve():
     import skfairdistill
     from skfairdistill import datasets, evaluation, metrics
     from skfairdistill._estimators import (
+        DistillationInterrupted,
         DistilledClassifier,
         FairDistiller,
         class_prior_weights,
@@ -46,6 +47,7 @@ def test_lazy_public_names_resolve():
     assert set(skfairdistill.__all__) <= set(dir(skfairdistill))
     # every public name is the object of the module that implements it
     expected = {
+        "DistillationInterrupted": DistillationInterrupted,
         "DistilledClassifier": DistilledClassifier,
         "FairDistiller": FairDistiller,
         "class_prior_weights": class_prior_weights,

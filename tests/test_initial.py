@@ -51,8 +51,10 @@ def test_kmeans_starts_from_one_prototype_per_row():
 
 def test_budget_larger_than_class_warns_and_works(make_data):
     X, y, A = make_data(n_samples=12)
-    with pytest.warns(UserWarning, match=r"^Class [01] has 6 rows but 10 synthetic rows were asked "
-                                         "for; they start from its rows drawn with replacement"):
+    with pytest.warns(UserWarning, match=r"^2 classes have fewer rows than the synthetic rows "
+                                         r"asked for: 0 \(6 rows, 10 asked\), 1 \(6 rows, 10 "
+                                         r"asked\); for each, they start from its rows drawn "
+                                         "with replacement"):
         X_syn, y_syn = FairDistiller(n_per_class=10, n_iter=20, random_state=0).fit_resample(
             X, y, sensitive_features=A
         )

@@ -79,6 +79,36 @@ def test_pipeline_without_request_raises_or_warns(routing, data):
         pipe.fit(X, y, sensitive_features=A)
 
 
+def test_imblearn_pipeline_without_routing_refuses_instead_of_losing_the_groups(data):
+    """imbalanced-learn passes ``distill__sensitive_features`` to fit, never to fit_resample:
+    the distiller receives no groups, and says how to pass them instead of running vanilla."""
+    X, y, A = data
+    pipe = Pipeline([("distill", FairDistiller(n_per_class=3, n_iter=20, random_state=0)),
+                     ("clf", LogisticRegression())])
+    with pytest.raises(ValueError, match=r"^sensitive_features is None, but alignment="
+                                         r"'barycenter'.*distill__sensitive_features=A\) does "
+                                         r"not reach fit_resample.*enable_metadata_routing"):
+        pipe.fit(X, y, distill__sensitive_features=A)
+    assert not hasattr(pipe.named_steps["distill"], "groups_")
+    # the routed way, as the message says, reaches it
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe = _pipeline().fit(X, y, sensitive_features=A)
+    assert list(pipe.named_steps["distill"].groups_) == ["a", "b"]
+
+
+@pytest.mark.parametrize("request_value", [False, None], ids=["not-requested", "no-request"])
+def test_a_search_whose_distiller_gets_no_groups_refuses(routing, data, request_value):
+    """Routing on, groups not passed or not requested: refused, not a quiet vanilla search."""
+    X, y, A = data
+    distiller = FairDistiller(n_per_class=3, n_iter=20, random_state=0)
+    if request_value is False:
+        distiller.set_fit_resample_request(sensitive_features=False)
+    pipe = Pipeline([("distill", distiller), ("clf", LogisticRegression())])
+    search = GridSearchCV(pipe, {"distill__n_per_class": [2, 4]}, cv=2, error_score="raise")
+    with pytest.raises(ValueError, match="^sensitive_features is None, but "):
+        search.fit(X, y) if request_value is None else search.fit(X, y, sensitive_features=A)
+
+
 def test_grid_search_routes_sensitive_features(routing, data):
     X, y, A = data
     search = GridSearchCV(_pipeline(), {"distill__n_per_class": [2, 4]}, cv=2)

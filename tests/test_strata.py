@@ -7,7 +7,7 @@ import pytest
 from fairlearn.reductions import EqualizedOdds, ExponentiatedGradient
 from sklearn.linear_model import LogisticRegression
 
-from skfairdistill import FairDistiller
+from skfairdistill import DistillationInterrupted, FairDistiller
 from skfairdistill._data.cells import CellSampler
 from skfairdistill._estimators.strata import split_rows
 
@@ -78,10 +78,11 @@ def test_same_seed_same_rows_and_default_has_no_groups():
     np.testing.assert_array_equal(runs[0].groups_distilled_, runs[1].groups_distilled_)
     plain = FairDistiller(n_per_class=4, n_iter=30, random_state=3)
     assert plain.fit(X, y, sensitive_features=group).groups_distilled_ is None
-    with pytest.warns(UserWarning, match="^sensitive_features is None: running vanilla "
-                                         "distillation"):
-        alone = FairDistiller(n_per_class=4, n_iter=30, stratify_groups=True).fit(X, y)
-    assert alone.groups_distilled_ is None
+    # without groups there is nothing to stratify: refused, whatever the alignment
+    for alignment in ("barycenter", "none"):
+        with pytest.raises(ValueError, match="^sensitive_features is None, but "):
+            FairDistiller(n_per_class=4, n_iter=30, stratify_groups=True,
+                          alignment=alignment).fit(X, y)
 
 
 def test_dataframes_and_several_sensitive_columns():
@@ -127,7 +128,8 @@ def test_a_memory_map_gives_the_rows_of_the_array(tmp_path):
     np.testing.assert_array_equal(from_map.groups_distilled_, in_memory.groups_distilled_)
 
 
-def test_an_interrupt_ends_the_group_and_the_others_keep_their_start(monkeypatch):
+def test_an_interrupt_stops_at_the_group_it_reaches(monkeypatch):
+    """Ctrl-C in the first group: the second is not run, the fit is undone."""
     X, y, group = _two_groups()
     original_draw = CellSampler.draw
     calls = []
@@ -140,19 +142,21 @@ def test_an_interrupt_ends_the_group_and_the_others_keep_their_start(monkeypatch
 
     monkeypatch.setattr(CellSampler, "draw", interrupting_draw)
     distiller = FairDistiller(n_per_class=4, n_iter=50, stratify_groups=True, random_state=0)
-    with pytest.warns(UserWarning, match="interrupted after 7 of 50"):
+    with pytest.raises(DistillationInterrupted, match="interrupted after 7 of 50") as info:
         distiller.fit(X, y, sensitive_features=group)
-    assert distiller.interrupted_ is True
-    assert distiller.n_iter_ == 1  # the second group ran one iteration
-    assert distiller.X_distilled_.shape == (8, 3)
-    assert np.all(np.isfinite(distiller.X_distilled_))
+    assert len(calls) == 8  # nothing drawn after the Ctrl-C
+    stop = info.value
+    assert stop.X_partial.shape == (4, 3) and np.all(np.isfinite(stop.X_partial))
+    assert stop.groups_partial.tolist() == ["a"] * 4
+    assert not hasattr(distiller, "X_distilled_")
 
 
 def test_a_warning_of_a_group_names_the_group_and_the_callers_line():
     X, y, group = _two_groups()
     few = (group == "a") | (np.arange(len(y)) % 50 == 0)  # a handful of rows of "b"
     distiller = FairDistiller(n_per_class=40, n_iter=5, stratify_groups=True, random_state=0)
-    with pytest.warns(UserWarning, match="In group 'b': Class") as record:
+    prefix = "In group 'b': 2 classes have fewer rows than the synthetic rows asked for"
+    with pytest.warns(UserWarning, match=prefix) as record:
         distiller.fit(X[few], y[few], sensitive_features=group[few])
-    grouped = [w for w in record if str(w.message).startswith("In group 'b': Class")]
+    grouped = [w for w in record if str(w.message).startswith(prefix)]
     assert grouped and all(w.filename == __file__ for w in grouped)

@@ -221,6 +221,6 @@ def test_a_threaded_grid_search_leaves_the_callers_thread_count(grouped_data, ca
                                                                           random_state=0)),
         {"distiller__n_per_class": [2, 4]}, cv=2, n_jobs=2)
     with joblib.parallel_backend("threading", n_jobs=2):
-        search.fit(X, y)
+        search.fit(X, y, sensitive_features=A)
     assert torch.get_num_threads() == caller_threads
     assert search.best_params_["distiller__n_per_class"] in (2, 4)

@@ -269,11 +269,9 @@ def test_uneven_budgets_absent_groups_and_no_groups(multiclass_data, kind):
         X_syn, y_syn = distiller.fit_resample(X, y, sensitive_features=A)
     assert np.bincount(y_syn).tolist() == [3, 5, 4]
     assert np.isfinite(X_syn).all()
-    with pytest.warns(UserWarning, match="sensitive_features is None"):
-        X_syn, _ = FairDistiller(n_per_class=3, n_iter=10, random_state=0,
-                                 device="cpu", matching_params={"barycenter": kind}
-                                 ).fit_resample(X, y)
-    assert np.isfinite(X_syn).all()
+    with pytest.raises(ValueError, match="^sensitive_features is None, but alignment='barycenter'"):
+        FairDistiller(n_per_class=3, n_iter=10, random_state=0, device="cpu",
+                      matching_params={"barycenter": kind}).fit_resample(X, y)
 
 
 @pytest.mark.parametrize("kind", ["wasserstein", "sliced"])

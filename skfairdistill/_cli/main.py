@@ -10,10 +10,15 @@ import warnings
 from pathlib import Path
 
 from .._config.parameters import ALIGNMENTS
+from .columns import (
+    feature_columns,
+    missing_summary,
+    refuse_id_like_columns,
+    refuse_target,
+    split_columns,
+)
 
 DEFAULT_BATCH_ROWS = 65536
-# a text column with more distinct values than this and than half the rows is an identifier
-ID_LIKE_MIN = 50
 _COMPRESSED = (".gz", ".bz2", ".zip", ".xz", ".zst")
 
 
@@ -93,10 +98,6 @@ def _check_paths(args, parser):
         parser.error(f"cannot write --out {args.out!r}: its folder {out_dir} is not writable")
 
 
-def _split_columns(text):
-    return [name.strip() for name in text.split(",") if name.strip()]
-
-
 def _distill(args, parser):
     """Read a table, distil it with the encoded features, write readable synthetic rows."""
     from .tabular_io import open_table, write_table
@@ -115,7 +116,7 @@ def _distill(args, parser):
         )
     _check_paths(args, parser)
 
-    sensitive = _split_columns(args.sensitive)
+    sensitive = split_columns(args.sensitive)
     if not sensitive:
         parser.error("--sensitive needs at least one column name (COL or COL1,COL2)")
     if args.target in sensitive:
@@ -138,7 +139,7 @@ def _distill(args, parser):
             f"column(s) {missing} not found in {args.data}; "
             f"its columns are: {', '.join(map(str, columns))}"
         )
-    features = _feature_columns(args, parser, columns, sensitive)
+    features = feature_columns(args, parser, columns, sensitive)
 
     # a Parquet file's encoded rows go to a temporary float32 file, read in blocks
     folder = (
@@ -146,25 +147,27 @@ def _distill(args, parser):
         if in_format == "parquet"
         else contextlib.nullcontext()
     )
+    from .._estimators.interrupted import DistillationInterrupted
+
     with folder as directory:
         table, X = _encode(args, parser, batches, features, sensitive, directory)
-        X_syn, y_syn, seconds = _fit(args, parser, distiller, table, X)
+        stop = None
+        try:
+            X_syn, y_syn, seconds = _fit(args, parser, distiller, table, X)
+        except DistillationInterrupted as error:
+            if not args.keep_partial:
+                raise  # main: exit status 130, nothing written
+            stop, X_syn, y_syn = error, error.X_partial, error.y_partial
         del X
 
-    import pandas as pd
-
-    rows = table.encoder.inverse_transform(X_syn)
-    try:
-        rows[args.target] = pd.Series(y_syn).astype(table.target.dtype)
-    except (TypeError, ValueError):
-        rows[args.target] = y_syn
-    if distiller.groups_distilled_ is not None:  # --stratify-groups: every row's group
-        groups = pd.DataFrame(list(distiller.groups_distilled_), columns=sensitive)
-        for col in sensitive:
-            if col not in rows.columns:
-                rows[col] = groups[col].to_numpy()
-    rows = rows[[col for col in columns if col in rows.columns]]
+    groups_of_rows = distiller.groups_distilled_ if stop is None else stop.groups_partial
+    rows = _readable_rows(args, table, columns, sensitive, X_syn, y_syn, groups_of_rows)
     write_table(rows, args.out, out_format, parser)
+    if stop is not None:
+        print(f"interrupted after {stop.n_iter_done} of {stop.n_iter_planned} iterations: wrote "
+              f"the PARTIAL synthetic set reached so far ({len(rows)} rows, not converged) to "
+              f"{args.out} (--keep-partial)", file=sys.stderr)
+        return 130
 
     n_groups = 1 if distiller.groups_ is None else len(distiller.groups_)
     print(
@@ -177,35 +180,21 @@ def _distill(args, parser):
     return 0
 
 
-def _feature_columns(args, parser, columns, sensitive):
-    """The feature columns: ``--features`` (default: all but target and sensitive), less ``--drop``."""
-    chosen = None if args.features is None else _split_columns(args.features)
-    dropped = [] if args.drop is None else _split_columns(args.drop)
-    for option, names in (("--features", chosen or []), ("--drop", dropped)):
-        unknown = [col for col in names if col not in columns]
-        if unknown:
-            parser.error(f"{option}: column(s) {unknown} not found in {args.data}; its columns "
-                         f"are: {', '.join(map(str, columns))}")
-    if chosen is not None:
-        if not chosen:
-            parser.error("--features needs at least one column name (COL or COL1,COL2)")
-        if args.target in chosen:
-            parser.error(f"--features cannot include the --target column {args.target!r}")
-        used_sensitive = [col for col in chosen if col in sensitive]
-        if used_sensitive and not args.keep_sensitive:
-            parser.error(f"--features includes the sensitive column(s) {used_sensitive}: add "
-                         "--keep-sensitive to use them as features, or leave them out")
-        candidates = list(dict.fromkeys(chosen))
-    else:
-        candidates = [
-            col for col in columns
-            if col != args.target and (args.keep_sensitive or col not in sensitive)
-        ]
-    features = [col for col in candidates if col not in dropped]
-    if not features:
-        parser.error(f"{args.data} has no feature column left besides the target and sensitive "
-                     "ones (see --features and --drop)")
-    return features
+def _readable_rows(args, table, columns, sensitive, X_syn, y_syn, groups_of_rows):
+    """The synthetic rows decoded into the input's columns, in its order."""
+    import pandas as pd
+
+    rows = table.encoder.inverse_transform(X_syn)
+    try:
+        rows[args.target] = pd.Series(y_syn).astype(table.target.dtype)
+    except (TypeError, ValueError):
+        rows[args.target] = y_syn
+    if groups_of_rows is not None:  # --stratify-groups: every row's group
+        groups = pd.DataFrame(list(groups_of_rows), columns=sensitive)
+        for col in sensitive:
+            if col not in rows.columns:
+                rows[col] = groups[col].to_numpy()
+    return rows[[col for col in columns if col in rows.columns]]
 
 
 def _encode(args, parser, batches, features, sensitive, directory):
@@ -219,50 +208,21 @@ def _encode(args, parser, batches, features, sensitive, directory):
     if table.n_complete < table.n_rows:
         print(
             f"note: dropped {table.n_rows - table.n_complete} of {table.n_rows} rows with "
-            f"missing values; {_missing_summary(table.missing)}",
+            f"missing values; {missing_summary(table.missing)}",
             file=sys.stderr,
         )
     if table.n_complete < 2:
         parser.error(
             f"{args.data} has fewer than 2 complete rows ({table.n_complete} of "
-            f"{table.n_rows}); {_missing_summary(table.missing)}"
+            f"{table.n_rows}); {missing_summary(table.missing)}"
         )
-    _refuse_id_like_columns(args, parser, table)
-    classes = table.target.unique()
-    if len(classes) < 2:
-        parser.error(
-            f"cannot distil {args.data}: the --target column {args.target!r} has only one "
-            f"class ({classes[0]!r}); distillation needs at least two classes"
-        )
+    refuse_id_like_columns(args, parser, table)
+    refuse_target(args, parser, table)
     try:
         X = encode_table(batches, table, directory)
     except (OSError, ValueError, TypeError) as error:
         parser.error(f"cannot read {args.data}: {error}")
     return table, X
-
-
-def _refuse_id_like_columns(args, parser, table):
-    """Text columns with about one value per row (names, dates, ids) would become as many
-    one-hot columns: refuse them before the long work, unless --keep-id-columns."""
-    if args.keep_id_columns or table.encoder is None:
-        return
-    id_like = {col: len(values) for col, values in table.encoder.categories_.items()
-               if len(values) > ID_LIKE_MIN and len(values) > table.n_complete / 2}
-    if id_like:
-        listed = ", ".join(f"{col!r} ({n} distinct values)" for col, n in id_like.items())
-        parser.error(
-            f"column(s) {listed} of {table.n_complete} rows look like identifiers: one-hot "
-            "encoded they would add a column per value. Leave them out with --drop "
-            f"{','.join(map(str, id_like))}, or keep them with --keep-id-columns")
-
-
-def _missing_summary(missing, limit=5):
-    """Which columns the rows were dropped for: the columns with most missing values first."""
-    worst = sorted(((n, col) for col, n in missing.items() if n), key=lambda t: -t[0])
-    shown = ", ".join(f"{col!r}: {n}" for n, col in worst[:limit])
-    more = f" and {len(worst) - limit} more columns" if len(worst) > limit else ""
-    return (f"missing values per column: {shown}{more} (leave a column out with --drop COL, or "
-            "fill its blanks first)")
 
 
 def _distiller(args, parser):
@@ -297,10 +257,17 @@ def _fit(args, parser, distiller, table, X):
             )
         except (ValueError, TypeError) as error:
             parser.error(f"cannot distil {args.data}: {error}")
+        except KeyboardInterrupt:
+            _print_warnings(caught)  # said before the program stops
+            raise
     seconds = time.perf_counter() - start
+    _print_warnings(caught)
+    return X_syn, y_syn, seconds
+
+
+def _print_warnings(caught):
     for message in dict.fromkeys(str(w.message) for w in caught):
         print(f"warning: {message}", file=sys.stderr)
-    return X_syn, y_syn, seconds
 
 
 def build_parser():
@@ -420,6 +387,11 @@ def build_parser():
         "every row's group",
     )
     distill.add_argument(
+        "--keep-partial", action="store_true",
+        help="on Ctrl-C during the distillation, write the synthetic set reached so far "
+        "(not converged; the exit status is still 130). Without it Ctrl-C writes nothing",
+    )
+    distill.add_argument(
         "--verbose", action="store_true", help="show a progress bar with the matching loss"
     )
     distill.set_defaults(handler=_distill, subparser=distill)
@@ -430,4 +402,12 @@ def main(argv=None):
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    return args.handler(args, args.subparser)
+    try:
+        return args.handler(args, args.subparser)
+    except KeyboardInterrupt:
+        # Ctrl-C stops the program with the shells' status of SIGINT (128 + 2)
+        hint = ""
+        if args.command == "distill" and not args.keep_partial:
+            hint = "; --keep-partial writes the synthetic set reached when the distillation stops"
+        print(f"interrupted: nothing written{hint}", file=sys.stderr)
+        return 130

@@ -274,24 +274,3 @@ def check_finite_rows(X_syn, learning_rate, low, high, spread=None):
         "large for this data, or X holds values near the limit of its dtype (float32: "
         "about 3.4e38). Lower learning_rate, or rescale X (e.g. StandardScaler) first."
     )
-
-
-def warn_about_vanilla():
-    """No sensitive features: say that the fit is vanilla, and the usual reason why."""
-    warn(
-        "sensitive_features is None: running vanilla distillation (no group "
-        "alignment). Inside a Pipeline this usually means metadata routing is not "
-        "enabled: call sklearn.set_config(enable_metadata_routing=True) and pass "
-        "sensitive_features to the pipeline's or search's fit (with a "
-        "DistilledClassifier, also call its set_fit_request(sensitive_features=True)).",
-        UserWarning
-    )
-
-
-def warn_about_interrupt(n_done, n_iter):
-    """A ``KeyboardInterrupt`` ended the loop: the rows reached are kept."""
-    warn(
-        f"Distillation interrupted after {n_done} of {n_iter} iterations; "
-        "the synthetic set reached so far is kept (interrupted_=True).",
-        UserWarning
-    )

@@ -13,6 +13,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, column_or_1d, has_fit_parameter
 
 from .distiller import FairDistiller
+from .messages import missing_groups_error_of_classifier, needs_groups
 from .prior import class_prior_weights
 
 # class_prior -> the power of class_prior_weights (None: the synthetic set's own prior)
@@ -101,8 +102,15 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     apply; ``class_prior="data"`` or ``"sqrt"`` gives it weights of its own, per
     synthetic row.
 
-    Without ``sensitive_features`` the distiller runs vanilla distillation and
-    warns.
+    Without ``sensitive_features`` a FairDistiller that aligns groups (every
+    ``alignment`` but ``"none"``, or ``stratify_groups=True``) cannot do its work:
+    ``fit`` raises a ValueError that says how to pass them. fairlearn's mitigators
+    do not pass them to their estimator: give ``ThresholdOptimizer`` a
+    DistilledClassifier fitted with them and ``prefit=True``.
+
+    Ctrl-C during the distillation raises
+    :class:`~skfairdistill.DistillationInterrupted` and leaves the estimator as it
+    was: a script or a grid search stops instead of going on with a set cut short.
 
     Examples
     --------
@@ -133,15 +141,15 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Numeric training rows (dense): array or DataFrame.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Numeric training rows: array, DataFrame or SciPy sparse matrix.
         y : array-like of shape (n_samples,)
             Class labels.
         sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns), \
                 default=None
             Group membership of every row, passed to the distiller; several
-            columns are combined into intersectional groups. None runs vanilla
-            distillation with a warning.
+            columns are combined into intersectional groups. Required unless the
+            distiller runs vanilla distillation (``alignment="none"``).
 
         Returns
         -------
@@ -173,12 +181,15 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 f"{type(self.estimator).__name__}.fit does not accept. Use "
                 'class_prior="balanced", or a classifier whose fit takes sample_weight.'
             )
+        if (sensitive_features is None and isinstance(distiller, FairDistiller)
+                and needs_groups(distiller.alignment, distiller.stratify_groups)):
+            raise missing_groups_error_of_classifier(distiller.alignment,
+                                                     distiller.stratify_groups)
         if _is_column_vector(y):
             # A column vector: warn (DataConversionWarning) like every scikit-learn
             # classifier, then ravel; the distiller alone ravels it without a word.
             y = column_or_1d(y, warn=True)
-        # Pass sensitive_features only when given, so that the distiller's own
-        # default (and its "sensitive_features is None" warning) applies.
+        # Pass sensitive_features only when given: any imbalanced-learn sampler works too
         params = {} if sensitive_features is None else {"sensitive_features": sensitive_features}
         try:
             X_syn, y_syn = distiller.fit_resample(X, y, **params)
@@ -292,7 +303,7 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        # The distiller optimises dense rows and rejects NaN.
-        tags.input_tags.sparse = False
+        # The distiller reads sparse X (its estimator then predicts on it) and rejects NaN.
+        tags.input_tags.sparse = True
         tags.input_tags.allow_nan = False
         return tags

@@ -21,10 +21,15 @@ from .._runtime.threads import FitThreads
 from .._data.validation import (
     check_classification_target,
     flatten_images,
-    warn_about_interrupt,
-    warn_about_vanilla,
     validate_X_y,
     warn_about_absent_groups,
+)
+from .interrupted import stopped_fit
+from .messages import (
+    missing_attribute,
+    missing_groups_error,
+    needs_groups,
+    one_warning_for_small_classes,
 )
 
 
@@ -95,7 +100,8 @@ class FairDistiller(BaseSampler):
         ``metric_params``; a key that does not apply to ``matching`` is refused.
         Distribution matching: ``"distance"`` (``"auto"``, ``"l1"``,
         ``"squared_l2"``; ``"auto"`` is each method's published distance),
-        ``"warm_start_epochs"`` (COBRA's warm start). Every network-based loop:
+        ``"warm_start_epochs"`` (COBRA's warm start), ``"networks_per_step"``,
+        ``"step_schedule"`` (``"constant"``, ``"cosine"``). Every network-based loop:
         ``"embedding"`` (``"auto"``, ``"mlp"``, ``"convnet"`` or a factory
         ``factory(input_shape, generator)``), ``"embedding_width"``,
         ``"embedding_layers"``, ``"augmentation"`` (images). Gradient matching, IDC,
@@ -148,11 +154,8 @@ class FairDistiller(BaseSampler):
         the weighted k-means inertia (within-cluster sum of squares, each class's
         weights summing to 1) summed over classes.
     n_iter_ : int
-        Iterations actually run (fewer than ``n_iter`` after an interrupt); with
-        ``matching="kmeans"``, the Lloyd iterations of the longest class.
-    interrupted_ : bool
-        True when the run was stopped by ``KeyboardInterrupt``; the synthetic
-        set is then the one reached at that point.
+        Iterations run; with ``matching="kmeans"``, the Lloyd iterations of the
+        longest class.
     device_ : torch.device
         The resolved device.
     image_shape_ : tuple of int or None
@@ -191,7 +194,8 @@ class FairDistiller(BaseSampler):
     Real mini-batches are drawn per (class, group) cell, so small groups are in every
     iteration. Features are standardised internally (constant columns keep their value).
     A fit is all or nothing: if it raises, the estimator keeps its state before the
-    call; a ``KeyboardInterrupt`` during the loop ends it early (``interrupted_``).
+    call. Ctrl-C stops it too, with :class:`~skfairdistill.DistillationInterrupted`,
+    which carries the synthetic set reached for a caller who catches it.
     How the methods compare on held-out data, and where each loses: ``docs/benchmarks.md``.
 
     A fit never returns NaN or infinite rows: a diverging loss stops it with a
@@ -268,22 +272,24 @@ class FairDistiller(BaseSampler):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
-            Numeric training rows (dense, finite; categorical columns encoded first),
-            or images (channels first; also ``(n_samples, H, W)``). A memory-mapped or
-            Dask array is read in blocks, never loaded whole.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Numeric training rows (finite; categorical columns encoded first), or images
+            (channels first; also ``(n_samples, H, W)``). A memory-mapped or Dask array,
+            or a SciPy sparse CSR or CSC matrix, is read in blocks, never loaded whole.
         y : array-like of shape (n_samples,)
             Class labels.
         sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns), \
                 default=None
             Group membership of every row; several columns are combined into
-            intersectional groups. None runs vanilla distillation with a warning.
+            intersectional groups. Required unless ``alignment="none"`` (vanilla
+            distillation) and ``stratify_groups=False``: a ValueError says how to pass
+            it, in a pipeline too.
 
         Returns
         -------
         self : FairDistiller
         """
-        self._fit(X, y, sensitive_features)
+        self._fit(X, y, sensitive_features, "fit")
         return self
 
     def fit_resample(self, X, y, *, sensitive_features=None):
@@ -291,9 +297,9 @@ class FairDistiller(BaseSampler):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
-            Numeric training rows (dense, finite): array, DataFrame or list, or a
-            memory-mapped or Dask array, read in blocks (see Notes); or images.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Numeric training rows (finite): array, DataFrame or list, or a memory-mapped
+            or Dask array or SciPy sparse matrix, read in blocks (see Notes); or images.
         y : array-like of shape (n_samples,)
             Class labels (array, Series, list, or one-vs-all encoded).
         sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns), \
@@ -307,22 +313,23 @@ class FairDistiller(BaseSampler):
             images in, images of the same shape out).
         y_syn : array-like of shape (n_synthetic,)
             Their labels in the container of ``y``.
+
+        Raises
+        ------
+        DistillationInterrupted
+            On Ctrl-C during the optimisation, with the estimator left as it was; its
+            ``X_partial`` and ``y_partial`` hold the set reached, in these containers.
+        """
+        return self._fit(X, y, sensitive_features, "fit_resample")
+
+    def _fit(self, X, y, sensitive_features, method):
+        """Validate, encode, distil, set the fitted attributes; the set in the caller's containers.
+
+        All or nothing: when anything raises (a bad input, Ctrl-C: DistillationInterrupted
+        with the rows reached), the estimator gets back its state before the call (else
+        ``validate_data``'s fresh ``n_features_in_`` would make it look fitted).
         """
         containers = ContainerRoundTrip(X, y)
-        one_vs_all = self._fit(X, y, sensitive_features)
-        return containers.restore(
-            self.X_distilled_,
-            self.y_distilled_,
-            one_vs_all_classes=self.classes_ if one_vs_all else None,
-        )
-
-    def _fit(self, X, y, sensitive_features):
-        """Validate, encode, distil; set the fitted attributes. Returns the one-vs-all flag.
-
-        All or nothing: when anything raises (a bad input, a ``KeyboardInterrupt``
-        before the loop), the estimator gets back its state before the call; else
-        ``validate_data``'s fresh ``n_features_in_`` would make it look fitted.
-        """
         saved = dict(vars(self))
         try:
             settings = check_params(self.get_params(deep=False))
@@ -330,24 +337,33 @@ class FairDistiller(BaseSampler):
             X, y = validate_X_y(self, X, y)
             y, one_vs_all = check_classification_target(y)
             with FitThreads(self.n_threads) as threads:
-                self._distil(settings, X, y, sensitive_features, row_shape, threads)
+                stopped = self._distil(settings, X, y, sensitive_features, row_shape, threads,
+                                       method)
+            rows = containers.restore(self.X_distilled_, self.y_distilled_,
+                                      one_vs_all_classes=self.classes_ if one_vs_all else None)
+            if stopped is not None:
+                raise stopped_fit(rows, *stopped, self.groups_, self.groups_distilled_)
         except BaseException:
             vars(self).clear()
             vars(self).update(saved)
             raise
-        return one_vs_all
+        return rows
 
-    def _distil(self, settings, X, y, sensitive_features, row_shape, threads):
+    def _distil(self, settings, X, y, sensitive_features, row_shape, threads, method="fit"):
         """Guts of fit: checked settings, validated 2-D float ``X``, 1-D ``y``; sets the fitted attributes.
 
         ``row_shape``: one row's shape as the caller gave it (images), else None.
         ``threads``: the fit's :class:`~skfairdistill._runtime.threads.FitThreads`.
+        ``method``: the public method called, named by the error of absent groups.
+        Returns None, or ``(n_done, n_planned)`` iterations when Ctrl-C stopped the
+        loop (the fitted attributes then hold the rows reached).
         """
         image_shape = resolve_image_shape(settings, row_shape, X.shape[1])
         classes, class_codes = np.unique(y, return_inverse=True)
         budget = resolve_budget(settings, classes)
-        if sensitive_features is None:
-            warn_about_vanilla()
+        if sensitive_features is None:  # only vanilla distillation runs without groups
+            if needs_groups(settings.alignment, settings.stratify_groups):
+                raise missing_groups_error(settings.alignment, settings.stratify_groups, method)
             group_codes, groups = np.zeros(len(y), dtype=np.int64), None
         else:
             group_codes, groups = encode_groups(sensitive_features, len(y))
@@ -368,9 +384,8 @@ class FairDistiller(BaseSampler):
         self.image_shape_ = image_shape
         self.groups_distilled_ = None
         if settings.stratify_groups and groups is not None:
-            self._distil_by_group(X, class_codes, group_codes, cells, per_class, numpy_rng,
-                                  row_shape, threads)
-            return
+            return self._distil_by_group(X, class_codes, group_codes, cells, per_class,
+                                         numpy_rng, row_shape, threads)
         real = RealRows(X, device, image_shape=image_shape)
         config = resolve_config(settings, X=X, image_shape=image_shape, real=real,
                                 per_class=per_class, cells=cells, device=device,
@@ -378,62 +393,57 @@ class FairDistiller(BaseSampler):
         y_syn = torch.as_tensor(np.repeat(np.arange(len(classes)), per_class), device=device)
         input_shape = image_shape or (real.n_features,)
         if config.matching == "kmeans":  # no optimisation loop: prototypes
-            result = kmeans_result(real, cells, per_class, classes, config.alignment,
-                                   numpy_rng, input_shape)
+            with one_warning_for_small_classes():
+                result = kmeans_result(real, cells, per_class, classes, config.alignment,
+                                       numpy_rng, input_shape)
         else:
-            X_init = initial_rows(settings.init, real, cells,
-                                  per_class * config.formation_factor**2, classes, numpy_rng,
-                                  torch_rng, alignment=config.alignment)
+            with one_warning_for_small_classes():
+                X_init = initial_rows(settings.init, real, cells,
+                                      per_class * config.formation_factor**2, classes,
+                                      numpy_rng, torch_rng, alignment=config.alignment)
             X_init = X_init.reshape(len(X_init), *input_shape)
             result = run_matching(real, cells, X_init, y_syn, config, torch_rng)
-        if result.interrupted:
-            warn_about_interrupt(result.n_iter, config.n_iter)
 
         self.loss_history_ = result.loss_history.numpy()
         self.n_iter_ = result.n_iter
-        self.interrupted_ = result.interrupted
         self.X_distilled_, self.y_distilled_, self.X_stored_ = fitted_rows(
             result, real, X.dtype, row_shape, classes, y_syn, config.learning_rate)
+        return (result.n_iter, config.n_iter) if result.interrupted else None
 
     def _distil_by_group(self, X, class_codes, group_codes, cells, per_class, numpy_rng,
                          row_shape, threads):
-        """``stratify_groups=True``: every group distilled on its own by a clone; sets pooled."""
+        """``stratify_groups=True``: every group distilled on its own by a clone; sets pooled.
+
+        Returns what :meth:`_distil` returns (Ctrl-C stops at the group it reaches)."""
         classes, groups = self.classes_, self.groups_
 
-        def distil_group(X_group, y_group, n_per_class, seed, n_iter):
+        def distil_group(X_group, y_group, n_per_class, seed):
             run = clone(self).set_params(stratify_groups=False, random_state=seed,
-                                         n_per_class=n_per_class, n_iter=n_iter)
-            run._distil(check_params(run.get_params(deep=False)), X_group, y_group,
-                        np.zeros(len(y_group)), row_shape, threads)
-            return run
+                                         n_per_class=n_per_class)
+            stopped = run._distil(check_params(run.get_params(deep=False)), X_group, y_group,
+                                  np.zeros(len(y_group)), row_shape, threads)
+            return run, stopped
 
         plan = plan_rows(cells.counts, per_class, self.alignment, classes)
         pooled = distil_by_group(distil_group, X, class_codes, group_codes, classes, groups,
-                                 plan, numpy_rng=numpy_rng, n_iter=self.n_iter)
+                                 plan, numpy_rng=numpy_rng)
         self.loss_history_, self.n_iter_ = pooled.loss_history, pooled.n_iter
-        self.interrupted_ = pooled.interrupted
         self.X_distilled_ = self.X_stored_ = pooled.X
         self.y_distilled_ = classes[pooled.class_codes]
         self.groups_distilled_ = groups[pooled.group_codes]
+        return pooled.stopped
 
     def _fit_resample(self, X, y, **params):
         """imblearn's abstract core: the same work as :meth:`fit`, the fitted set returned."""
-        self._fit(X, y, params.get("sensitive_features"))
+        self._fit(X, y, params.get("sensitive_features"), "fit_resample")
         return self.X_distilled_, self.y_distilled_
 
     def __getattr__(self, name):
-        # the vocabulary of transformers: say where the synthetic rows come from instead
-        if name in ("transform", "fit_transform"):
-            raise AttributeError(
-                f"FairDistiller has no {name}: it changes the number of rows, which "
-                "scikit-learn transformers may not. Use fit_resample(X, y, "
-                "sensitive_features=...) for the synthetic set, imblearn.pipeline.Pipeline "
-                "to put it in a pipeline, or skfairdistill.DistilledClassifier(estimator, "
-                "distiller=FairDistiller(...)) inside a scikit-learn Pipeline.")
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        # transform, fit_transform: say where the synthetic rows come from instead
+        raise missing_attribute(self, name)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True  # CSR and CSC, read a draw's rows at a time
         tags.input_tags.allow_nan = False
         return tags

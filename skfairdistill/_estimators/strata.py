@@ -5,8 +5,9 @@
 as the k-means weights of :func:`~skfairdistill._matching.kmeans.row_weights`; at least
 one row a group, the remainder to the largest); :func:`distil_by_group` distils each
 group as a data set of its own with the distiller's callback and pools the results class
-by class into :class:`PooledRows`, with every row's group. Why a group's own
-standardisation and rows: ``docs/method.md``, "``stratify_groups``".
+by class into :class:`PooledRows`, with every row's group (after Ctrl-C, of the groups
+reached). Why a group's own standardisation and rows: ``docs/method.md``,
+"``stratify_groups``".
 """
 
 import warnings
@@ -28,7 +29,7 @@ class PooledRows:
     group_codes: np.ndarray
     loss_history: np.ndarray  # summed over the groups, iteration by iteration
     n_iter: int  # iterations every group ran
-    interrupted: bool
+    stopped: tuple = None  # (n_done, n_planned) of the group Ctrl-C stopped; None if none
 
 
 def split_rows(counts, n_rows, alignment):
@@ -76,29 +77,31 @@ def _rows_of(X, rows):
 
 
 def distil_by_group(distil_group, X, class_codes, group_codes, classes, groups, plan, *,
-                    numpy_rng, n_iter):
+                    numpy_rng):
     """Distil every group's rows on their own with ``distil_group``; pool the sets.
 
-    ``distil_group(X_group, y_group, n_per_class, seed, n_iter)`` returns the fitted
-    FairDistiller of one group (seeded from ``numpy_rng``). After a ``KeyboardInterrupt``
-    the groups not yet reached run one iteration: their rows are (nearly) their starting rows.
+    ``distil_group(X_group, y_group, n_per_class, seed)`` returns the fitted
+    FairDistiller of one group (seeded from ``numpy_rng``) and what its ``_distil``
+    returned. Ctrl-C stops the group it reaches and the groups after it are not run: the
+    pool holds the groups reached, and ``stopped`` says where the loop stopped.
     """
     seeds = numpy_rng.integers(2**32, size=plan.shape[1])
-    runs, class_of, group_of, interrupted = [], [], [], False
+    runs, class_of, group_of, stopped = [], [], [], None
     for group in np.flatnonzero(plan.sum(axis=0)):
         rows = group_codes == group
         present = np.flatnonzero(plan[:, group])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            run = distil_group(_rows_of(X, rows), classes[class_codes[rows]],
-                               {classes[c]: int(plan[c, group]) for c in present},
-                               int(seeds[group]), 1 if interrupted else n_iter)
+            run, stopped = distil_group(_rows_of(X, rows), classes[class_codes[rows]],
+                                        {classes[c]: int(plan[c, group]) for c in present},
+                                        int(seeds[group]))
         for warning in caught:  # said again with the group, from the caller's fit
             warn(f"In group {groups[group]!r}: {warning.message}", warning.category)
-        interrupted |= run.interrupted_
         runs.append(run)
         class_of.append(np.searchsorted(classes, run.y_distilled_))
         group_of.append(np.full(len(run.y_distilled_), group))
+        if stopped is not None:  # Ctrl-C: stop here, the caller raises
+            break
     class_of, group_of = np.concatenate(class_of), np.concatenate(group_of)
     order = np.lexsort((group_of, class_of))  # class by class, groups in order
     shortest = min(len(run.loss_history_) for run in runs)
@@ -106,4 +109,4 @@ def distil_by_group(distil_group, X, class_codes, group_codes, classes, groups, 
         X=np.concatenate([run.X_distilled_ for run in runs])[order],
         class_codes=class_of[order], group_codes=group_of[order],
         loss_history=sum(run.loss_history_[:shortest] for run in runs),
-        n_iter=min(run.n_iter_ for run in runs), interrupted=interrupted)
+        n_iter=min(run.n_iter_ for run in runs), stopped=stopped)

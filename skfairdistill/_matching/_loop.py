@@ -5,7 +5,10 @@ returns the iteration's (detached, device) loss; :func:`run_loop` runs it
 ``n_iter`` times with a progress bar, records the losses in a
 :class:`~skfairdistill._matching._history.LossHistory` (which raises
 ``DivergenceError`` on a NaN or infinite loss) and turns a ``KeyboardInterrupt``
-into an early stop that keeps the rows reached so far.
+into an early stop that reports the rows reached so far (``interrupted=True``). The
+loops stay free of policy: the estimator undoes the fit and raises
+:class:`~skfairdistill.DistillationInterrupted` with those rows, so Ctrl-C still stops
+the program.
 """
 
 from dataclasses import dataclass
@@ -63,7 +66,8 @@ def run_loop(step, X_syn, n_iter, *, verbose=0, desc="distilling", report_every=
     -------
     MatchingResult
         A ``KeyboardInterrupt`` stops the loop early: the rows reached so far are
-        returned with ``interrupted=True``.
+        returned with ``interrupted=True`` (the estimator raises
+        ``DistillationInterrupted`` with them).
     """
     losses = LossHistory(n_iter, X_syn.device)  # raises DivergenceError on a NaN or inf loss
     done, interrupted = 0, False
