@@ -3,6 +3,8 @@ progress, Ctrl-C (the loop reports the rows reached; a fit then raises
 DistillationInterrupted with them and is undone), the loss history of the iterations run."""
 
 import functools
+import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -264,3 +266,36 @@ def test_silent_by_default(grouped_data, capsys):
     FairDistiller(n_per_class=2, n_iter=20, random_state=0).fit(X, y, sensitive_features=A)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
+
+
+def _estimate(n_iter, verbose, seconds_per_iteration):
+    """A TimeEstimate on a fake clock that advances by seconds_per_iteration a step."""
+    ticks = itertools.count()
+    estimate = loop_module.TimeEstimate(n_iter, verbose, "distilling", "cpu",
+                                        clock=lambda: next(ticks) * seconds_per_iteration)
+    for done in range(1, n_iter + 1):
+        estimate.update(done)
+    return estimate
+
+
+def test_a_fit_expected_to_be_long_says_so_from_its_first_iterations():
+    # 1000 iterations of 3 s: about 50 min; said once, without verbose
+    with pytest.warns(UserWarning, match=r"about 50 min more for the remaining 99[0-9] of "
+                                         r"1000 iterations \(3 s each on cpu\).*GPU"):
+        _estimate(1000, 0, 3.0)
+
+
+def test_a_short_fit_stays_quiet_and_verbose_always_gets_the_estimate(capsys):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # 300 iterations of 5 ms: nothing to say
+        _estimate(300, 0, 0.005)
+    _estimate(300, 1, 0.005)  # over in 1.5 s, before an estimate is due
+    assert capsys.readouterr().out == ""
+    _estimate(2000, 1, 0.005)  # 8 s left after the first 2 s
+    assert "distilling: about 8 s more for the remaining 159" in capsys.readouterr().out
+
+
+def test_the_estimate_is_made_once():
+    with pytest.warns(UserWarning) as record:
+        _estimate(5000, 0, 1.0)
+    assert len(record) == 1

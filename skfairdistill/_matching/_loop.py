@@ -11,12 +11,21 @@ loops stay free of policy: the estimator undoes the fit and raises
 the program.
 """
 
+import time
 from dataclasses import dataclass
 
 import torch
 from tqdm.auto import tqdm
 
+from .._checks import warn
 from ._history import LossHistory
+
+# The time estimate: measured over the iterations after the first (which pays one-off
+# costs), once they have taken this long; a fit expected to run longer than
+# LONG_FIT_SECONDS says so even without verbose (the defaults of DC, IDC and CAFE
+# are sized for a GPU: on a CPU such a fit can take hours)
+ESTIMATE_AFTER_SECONDS = 2.0
+LONG_FIT_SECONDS = 600.0
 
 
 @dataclass
@@ -72,10 +81,12 @@ def run_loop(step, X_syn, n_iter, *, verbose=0, desc="distilling", report_every=
     losses = LossHistory(n_iter, X_syn.device)  # raises DivergenceError on a NaN or inf loss
     done, interrupted = 0, False
     progress = tqdm(range(n_iter), disable=verbose < 1, desc=desc, unit="it")
+    estimate = TimeEstimate(n_iter, verbose, desc, X_syn.device)
     try:
         for it in progress:
             losses[it] = step(it)
             done = it + 1
+            estimate.update(done)
             # reading the loss syncs with the device: only every report_every iterations
             if verbose >= 1 and (done % report_every == 0 or done == n_iter):
                 progress.set_postfix(loss=f"{losses[it].item():.4f}")
@@ -91,4 +102,55 @@ def run_loop(step, X_syn, n_iter, *, verbose=0, desc="distilling", report_every=
     )
 
 
-__all__ = ["MatchingResult", "input_shape_of", "run_loop"]
+class TimeEstimate:
+    """Announces how long the rest of a loop will take, once, from its first iterations.
+
+    With ``verbose >= 1`` the estimate is always written (under the progress bar);
+    without, only a fit expected to last longer than ``LONG_FIT_SECONDS`` warns, so
+    that a user does not wait an hour for a fit whose defaults assume a GPU.
+    """
+
+    def __init__(self, n_iter, verbose, desc, device, clock=time.perf_counter):
+        self.n_iter, self.verbose, self.desc, self.device = n_iter, verbose, desc, device
+        self.clock = clock
+        self.start = None  # (time, iterations done) after the first iteration
+        self.pending = n_iter > 2
+
+    def update(self, done):
+        if not self.pending:
+            return
+        now = self.clock()
+        if self.start is None:
+            self.start = (now, done)
+            return
+        elapsed = now - self.start[0]
+        if done == self.n_iter:  # over before the estimate was due: nothing to announce
+            self.pending = False
+        if elapsed < ESTIMATE_AFTER_SECONDS or not self.pending:
+            return
+        self.pending = False
+        per_iteration = elapsed / (done - self.start[1])
+        left = per_iteration * (self.n_iter - done)
+        message = (f"{self.desc}: about {_duration(left)} more for the remaining "
+                   f"{self.n_iter - done} of {self.n_iter} iterations "
+                   f"({per_iteration:.3g} s each on {self.device}).")
+        if self.verbose >= 1:
+            tqdm.write(message)
+        elif left > LONG_FIT_SECONDS:
+            warn(f"{message} The defaults of this method are sized for a GPU: lower "
+                 "n_iter (or the outer_loops and inner_steps of matching_params), draw a "
+                 "smaller network, or use a GPU. Ctrl-C stops the fit (the estimator "
+                 "raises DistillationInterrupted, which carries the rows reached).",
+                 UserWarning)
+
+
+def _duration(seconds):
+    """``seconds`` in words: 45 s, 12 min, 3.5 h."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+__all__ = ["MatchingResult", "TimeEstimate", "input_shape_of", "run_loop"]
