@@ -86,25 +86,37 @@ def test_the_cosine_schedule_decays_the_step_to_zero():
         step_sizes(0.2, 100, "linear")
 
 
-def test_a_cosine_schedule_changes_the_rows_and_tables_take_it_by_default():
+def test_the_schedule_and_the_networks_per_step_are_knobs_of_their_own():
     data = _table(torch.device("cpu"))
     constant = _run(*data, n_iter=40).X_syn
     assert not torch.allclose(constant, _run(*data, n_iter=40, step_schedule="cosine").X_syn)
     X, y, A = make_grouped_data()
     fitted = FairDistiller(n_per_class=3, random_state=0).fit(X, y, sensitive_features=A)
-    assert fitted.n_iter_ == 300
-    explicit = FairDistiller(n_per_class=3, random_state=0, n_iter=300, batch_size=64,
-                             learning_rate=0.06, matching_params={
-                                 "step_schedule": "cosine", "networks_per_step": 4})
+    assert fitted.n_iter_ == 1000  # the default: 1000 constant steps of one network
+    explicit = FairDistiller(n_per_class=3, random_state=0, matching_params={
+        "step_schedule": "constant", "networks_per_step": 1})
     assert np.array_equal(explicit.fit_resample(X, y, sensitive_features=A)[0],
                           fitted.fit_resample(X, y, sensitive_features=A)[0])
-    constant = FairDistiller(n_per_class=3, random_state=0, n_iter=300,
-                             matching_params={"step_schedule": "constant"})
-    assert not np.allclose(constant.fit_resample(X, y, sensitive_features=A)[0],
-                           fitted.fit_resample(X, y, sensitive_features=A)[0])
+    for other in ({"step_schedule": "cosine"}, {"networks_per_step": 4}):
+        rows = FairDistiller(n_per_class=3, random_state=0, matching_params=other).fit_resample(
+            X, y, sensitive_features=A)[0]
+        assert np.isfinite(rows).all()
+        assert not np.allclose(rows, fitted.X_distilled_), other
     with pytest.raises(ValueError, match=r"matching_params\['step_schedule'\]"):
         FairDistiller(matching_params={"step_schedule": "linear"}).fit(
             X, y, sensitive_features=A)
+    with pytest.raises(ValueError, match=r"matching_params\['networks_per_step'\]"):
+        FairDistiller(matching_params={"networks_per_step": 0}).fit(X, y, sensitive_features=A)
+
+
+def test_networks_per_step_averages_the_networks_losses(monkeypatch):
+    """4 networks a step: the loss is the mean of the 4 networks' losses, so its scale
+    does not grow with the count."""
+    data = _table(torch.device("cpu"))
+    one = _run(*data, n_iter=30).loss_history
+    four = _run(*data, n_iter=30, network_factory=functools.partial(
+        make_embedding, "mlp", width=16, stack=4)).loss_history
+    assert 0.5 < float(four.mean() / one.mean()) < 2.0
 
 
 def test_augmentation_of_a_table_is_refused():

@@ -84,12 +84,8 @@ def test_library_preset_keeps_the_library_defaults(captured):
     FairDistiller(n_per_class=2, random_state=0, device="cpu", n_iter=1).fit(
         X, y, sensitive_features=groups)
     kwargs = captured["match_distributions"]
-    # tables: 0.2 at 10 rows per class, in proportion to the rows of a class (here 2);
-    # 64 real rows per cell, 4 networks side by side, a cosine-decayed step
-    assert kwargs["learning_rate"] == pytest.approx(0.04) and kwargs["batch_size"] == 64
-    assert kwargs["step_schedule"] == "cosine"
-    network = kwargs["network_factory"]((X.shape[1],), torch.Generator().manual_seed(0))
-    assert network.stack == 4 and network.width == 4 * 128
+    # 0.1 at 10 rows per class, in proportion to the rows of a class (here 2)
+    assert kwargs["learning_rate"] == pytest.approx(0.02) and kwargs["batch_size"] == 128
     assert kwargs["warm_start_epochs"] == 0 and kwargs["augment"] is None
     assert FairDistiller().n_iter == "auto"
 
@@ -221,16 +217,7 @@ def test_idc_presets():
 
 
 def test_library_values():
-    # tables take fewer iterations with a cosine-decayed step; images keep 1000 constant steps
-    assert _presets.n_iter("library", "distribution", images=False) == 300
-    assert _presets.networks_per_step("library", "distribution", images=False) == 4
-    assert _presets.networks_per_step("library", "distribution", images=True) == 1
-    assert _presets.batch_size("library", "distribution", 2, images=False) == 64
-    assert _presets.step_schedule("library", "distribution", images=False) == "cosine"
-    assert _presets.n_iter("library", "distribution", images=True) == 1000
-    assert _presets.step_schedule("library", "distribution", images=True) == "constant"
-    assert _presets.step_schedule("paper", "distribution", images=False) == "constant"
-    assert _presets.n_iter("paper", "distribution", images=False) == 2600
+    assert _presets.n_iter("library", "distribution") == 1000
     assert _presets.n_iter("library", "cafe") == 200
     assert _presets.batch_size("library", "distribution", 7) == 128
     assert _presets.augmentation("library", "gradient") == NO_COLOR_STRATEGY
@@ -238,8 +225,7 @@ def test_library_values():
     assert _presets.convnet_options("library", "cafe") == {}
     assert _presets.learning_rate("library", "distribution", images=True, convnet=True) == 10.0
     assert _presets.learning_rate("library", "cafe", images=True, convnet=True) == 1.0
-    assert _presets.learning_rate("library", "distribution", images=False, convnet=True) == 0.2
-    assert _presets.learning_rate("library", "gradient", images=False, convnet=False) == 0.1
+    assert _presets.learning_rate("library", "distribution", images=False, convnet=True) == 0.1
 
 
 def test_paper_batches_split_a_class_batch_among_its_groups():

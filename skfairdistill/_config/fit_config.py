@@ -84,9 +84,8 @@ def resolve_config(settings, *, X, image_shape, real, per_class, cells, device, 
     """
     outer_loops, inner_steps = _presets.dc_loops(per_class.max(), settings.matching)
     max_groups = int(cells.present.sum(axis=1).max())
-    images = image_shape is not None
     batch_size = _auto(settings.batch_size, _presets.batch_size, settings.preset,
-                       settings.matching, max_groups, images)
+                       settings.matching, max_groups)
     factor = _presets.formation_factor(settings.matching)
     # IDC: the decoded images count
     check_memory(settings, per_class * factor**2, real.n_features, image_shape, cells, device,
@@ -94,20 +93,16 @@ def resolve_config(settings, *, X, image_shape, real, per_class, cells, device, 
     return FitConfig(
         matching=settings.matching,
         alignment=settings.alignment if has_groups else "none",
-        n_iter=_auto(settings.n_iter, _presets.n_iter, settings.preset, settings.matching,
-                     image_shape is not None),
+        n_iter=_auto(settings.n_iter, _presets.n_iter, settings.preset, settings.matching),
         learning_rate=learning_rate(settings, X, image_shape, real, per_class, device),
         batch_size=batch_size,
-        network_factory=network_factory(
-            settings, image_shape, _auto(settings.networks_per_step, _presets.networks_per_step,
-                                         settings.preset, settings.matching, images)),
+        network_factory=network_factory(settings, image_shape, settings.networks_per_step),
         augment=augmentation(settings, image_shape),
         distance=_presets.distance(settings.alignment, settings.distance),
         warm_start_epochs=_auto(settings.warm_start_epochs, _presets.warm_start_epochs,
                                 settings.preset, settings.matching, settings.alignment,
                                 per_class.max()),
-        step_schedule=_auto(settings.step_schedule, _presets.step_schedule, settings.preset,
-                            settings.matching, image_shape is not None),
+        step_schedule=settings.step_schedule,
         outer_loops=outer_loops if settings.outer_loops is None else settings.outer_loops,
         inner_steps=inner_steps if settings.inner_steps is None else settings.inner_steps,
         network_learning_rate=settings.network_learning_rate,

@@ -192,8 +192,8 @@ PARAMETERS = MappingProxyType({
 MATCHING_PARAMS = MappingProxyType({
     "distance": ("auto", ("distribution",), _choice("auto", *DISTANCES)),
     "warm_start_epochs": ("auto", ("distribution",), _integer(0, allowed=("auto",))),
-    "step_schedule": ("auto", ("distribution",), _choice("auto", *STEP_SCHEDULES)),
-    "networks_per_step": ("auto", ("distribution",), _integer(1, allowed=("auto",))),
+    "step_schedule": ("constant", ("distribution",), _choice(*STEP_SCHEDULES)),
+    "networks_per_step": (1, ("distribution",), _integer(1)),
     "embedding": ("auto", NETWORK_LOOPS, _embedding),
     "embedding_width": ("auto", NETWORK_LOOPS, _integer(1, allowed=("auto",))),
     "embedding_layers": (2, NETWORK_LOOPS, _integer(1)),

@@ -42,14 +42,6 @@ IDC_NETWORK_STEPS = 8  # ceil(500 / 64): its loop stops once 500 rows have been 
 # 256 real rows per class; our loss averages per class, so 0.01 * 256
 CAFE_DISCRIMINATION_WEIGHT = 0.01 * 256
 LIBRARY_N_ITER = 1000
-# distribution matching of tables: fewer iterations, each averaging the distances of
-# several networks drawn side by side on half the real rows, with a larger, decaying
-# step; chosen on validation splits (docs/benchmarks.md, "Speed of the default
-# tabular fit")
-LIBRARY_N_ITER_TABLES = 300
-LIBRARY_NETWORKS_PER_STEP_TABLES = 4
-LIBRARY_BATCH_SIZE_TABLES = 64
-LIBRARY_LEARNING_RATE_TABLES = 0.2
 # a CAFE iteration makes up to outer_loops updates, each followed by training epochs
 LIBRARY_N_ITER_CAFE = 200
 LIBRARY_BATCH_SIZE = 128
@@ -66,40 +58,22 @@ def distance(alignment, distance):
     return PUBLISHED_DISTANCE[alignment] if distance == "auto" else distance
 
 
-def n_iter(preset, matching, images=True):
-    """Iterations: library 1000 (tables by distribution matching 300, CAFE 200, model matching 600), or the authors' 2600 (DM), 1000 (DC, IDC), 2000 (CAFE)."""
+def n_iter(preset, matching):
+    """Iterations: 1000 (library; CAFE 200, model matching 600), or the authors' 2600 (DM), 1000 (DC, IDC), 2000 (CAFE)."""
     if preset == "library":
-        if matching == "distribution" and not images:
-            return LIBRARY_N_ITER_TABLES
         return {"cafe": LIBRARY_N_ITER_CAFE, "model": LIBRARY_N_ITER_MODEL}.get(
             matching, LIBRARY_N_ITER)
     return PAPER[matching]["n_iter"]
 
 
-def networks_per_step(preset, matching, images):
-    """Networks drawn side by side per iteration of distribution matching: 4 for tables (library), else 1."""
-    if preset == "library" and matching == "distribution" and not images:
-        return LIBRARY_NETWORKS_PER_STEP_TABLES
-    return 1
-
-
-def step_schedule(preset, matching, images):
-    """The step's schedule of distribution matching: cosine decay for tables (library), else constant."""
-    if preset == "library" and matching == "distribution" and not images:
-        return "cosine"
-    return "constant"
-
-
-def batch_size(preset, matching, n_groups, images=True):
-    """Real rows per (class, group) cell: library 128 (tables by distribution matching 64).
+def batch_size(preset, matching, n_groups):
+    """Real rows per (class, group) cell.
 
     The authors draw one batch per *class* (600 rows for DM, 256 for DC) and split
     it by group afterwards; here every cell gets an equal share of that batch, so
     a class sees as many rows per iteration as theirs, small groups included.
     """
     if preset == "library":
-        if matching == "distribution" and not images:
-            return LIBRARY_BATCH_SIZE_TABLES
         return LIBRARY_BATCH_SIZE
     return math.ceil(PAPER[matching]["class_batch"] / max(1, n_groups))
 
@@ -122,8 +96,6 @@ def learning_rate(preset, matching, *, images, convnet, pixel_scale=None):
             return LIBRARY_LEARNING_RATE_MODEL
         if images and convnet and matching in ("distribution", "cafe"):
             return 10.0 if matching == "distribution" else 1.0
-        if matching == "distribution" and not images:
-            return LIBRARY_LEARNING_RATE_TABLES
         return 0.1
     rate = PAPER[matching]["learning_rate"]
     if images and pixel_scale is not None:
