@@ -1,12 +1,14 @@
-"""Argument checks and user warnings shared by every part, torch-free: each error names the argument."""
+"""Argument checks and user warnings shared by every part, torch-free; errors name the argument."""
 
+import mmap
 import numbers
 import os
+import re
 import sys
 import warnings
 
 import numpy as np
-from sklearn.utils import check_random_state
+from sklearn.utils import check_array, check_random_state
 
 
 def check_int(name, value, *, minimum):
@@ -29,6 +31,83 @@ def check_real(name, value, low, high, *, closed=True):
             what = f"a number in [{low}, {high}]" if closed else f"a number in ({low}, {high})"
         raise ValueError(f"{name} must be {what}; got {value!r}.")
     return float(value)
+
+
+def check_bool(name, value):
+    """True or False (a NumPy bool too); anything else is refused, naming ``name``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False; got {value!r}.")
+    return bool(value)
+
+
+def check_rows(name, X, **options):
+    """``sklearn.utils.check_array(X, input_name=name, **options)``, every error naming ``name``.
+
+    None, text, mappings and ragged lists are refused here with a message of our own;
+    scikit-learn's messages that do not name the argument ("Expected 2D array, got 1D
+    array instead", "Found array with 0 sample(s)") get its name in front. A memory
+    map cut short is refused before it is read (:func:`check_memory_map`).
+    """
+    if X is None or isinstance(X, (str, bytes, dict, set)):
+        raise TypeError(f"{name} must be a 2-D array of numbers (rows, features); got "
+                        f"{'None' if X is None else type(X).__name__}.")
+    if isinstance(X, (list, tuple)):
+        try:
+            np.ndim(X)
+        except ValueError:  # NumPy cannot make an array of rows of other lengths
+            raise ValueError(
+                f"{name} must be rectangular: its rows have different lengths (a ragged "
+                "list). Give every row the same columns.") from None
+    check_memory_map(name, X)
+    try:
+        return check_array(X, input_name=name, **options)
+    except (TypeError, ValueError) as error:
+        message = str(error)
+        if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", message):
+            raise
+        raise type(error)(f"{name} must be a 2-D array of finite numbers (rows, features): "
+                          f"{message}") from None
+
+
+def check_memory_map(name, value):
+    """Refuse an array read from a memory map whose file was cut short after it was opened.
+
+    Reading the bytes the file lost would kill the process with SIGBUS, and NumPy cannot
+    tell: compare the file's size with the last byte that ``value`` (the map itself, or
+    any view or slice of it) spans. Anything that is not such an array passes.
+    """
+    root = _mapped_root(value)
+    if root is None or root.filename is None:
+        return
+    try:
+        size = os.path.getsize(root.filename)
+    except OSError:  # deleted since: the mapping still holds every byte
+        return
+    if value.size == 0:
+        return
+    _, high = _byte_bounds(value)
+    needed = root.offset + (high - root.__array_interface__["data"][0])
+    if size < needed:
+        raise ValueError(
+            f"{name} is a memory map of {os.fspath(root.filename)!r}, but the file holds {size} "
+            f"bytes where the array of shape {value.shape} and dtype {value.dtype} needs "
+            f"{needed}: it was cut short after it was opened. Open it again with its current "
+            "size.")
+
+
+# NumPy 2 moved byte_bounds into numpy.lib.array_utils
+_byte_bounds = getattr(np.lib, "array_utils", np).byte_bounds
+
+
+def _mapped_root(value):
+    """The ``np.memmap`` that maps a file and that ``value`` is a view of, or None."""
+    for _ in range(64):  # a chain of views is short; never loop for ever
+        if not isinstance(value, np.ndarray):
+            return None
+        if isinstance(value, np.memmap) and isinstance(value.base, mmap.mmap):
+            return value
+        value = value.base
+    return None
 
 
 def check_rng(random_state):

@@ -4,6 +4,7 @@ import numbers
 
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import get_scorer
 from sklearn.utils.validation import check_is_fitted
 
@@ -19,6 +20,8 @@ def budget_search_table(search, *, param=None, flip=None):
     negated (``make_scorer(..., greater_is_better=False)``, ``"neg_..."``
     scorers); they are turned back into the metric itself, so that ``deo_max``
     is the (positive) DEO_M gap.
+
+    The grid search it summarises: :ref:`guides#grid-search-over-distillation-budgets`.
 
     Parameters
     ----------
@@ -81,7 +84,7 @@ def budget_search_table(search, *, param=None, flip=None):
     >>> table["budget"].tolist(), bool((table["mean_deo_max"] >= 0).all())
     ([2, 5], True)
     """
-    check_is_fitted(search, "cv_results_")
+    _check_search(search)
     results = search.cv_results_
     params = [key[len("param_"):] for key in results if key.startswith("param_")]
     param = _budget_param(params, param)
@@ -109,10 +112,24 @@ def budget_search_table(search, *, param=None, flip=None):
     return frame.reset_index(drop=True)
 
 
+def _check_search(search):
+    """A fitted search, or an error that names ``search`` and says what to pass."""
+    if not (hasattr(search, "fit") and hasattr(search, "get_params")):
+        raise TypeError(
+            "search must be a fitted GridSearchCV or RandomizedSearchCV; got "
+            f"{'None' if search is None else type(search).__name__}.")
+    try:
+        check_is_fitted(search, "cv_results_")
+    except NotFittedError:
+        raise NotFittedError(
+            f"search ({type(search).__name__}) has no cv_results_: pass a GridSearchCV or "
+            "RandomizedSearchCV after its fit(...).") from None
+
+
 def _budget_param(params, param):
     """The name of the budget parameter among the search's ``params``."""
     if param is not None:
-        if param not in params:
+        if not isinstance(param, str) or param not in params:
             raise ValueError(f"param {param!r} is not a parameter of the search; got {params}.")
         return param
     candidates = [name for name in params if name.endswith("n_per_class")]
@@ -136,7 +153,9 @@ def _flipped(search, metrics, flip):
     if flip is not None:
         if isinstance(flip, str):
             flip = [flip]
-        unknown = [name for name in flip if name not in metrics]
+        if isinstance(flip, (dict, set)) or not np.iterable(flip):
+            raise TypeError(f"flip must be a list of metric names or None; got {flip!r}.")
+        unknown = [name for name in flip if not isinstance(name, str) or name not in metrics]
         if unknown:
             raise ValueError(f"flip names unknown metrics {unknown}; the metrics are {metrics}.")
         return set(flip)

@@ -28,7 +28,24 @@ def _axes(ax):
         _, ax = _pyplot().subplots()
     else:
         _pyplot()  # a clear message even when an Axes-like object is passed
+        if not all(callable(getattr(ax, name, None)) for name in ("plot", "bar", "scatter")):
+            raise TypeError(
+                f"ax must be a matplotlib Axes (e.g. from plt.subplots()) or None; got "
+                f"{type(ax).__name__} {ax!r:.40}.")
     return ax
+
+
+def _type_name(value):
+    return "None" if value is None else type(value).__name__
+
+
+def _numeric_columns(frame, columns, name):
+    """Refuse the columns of ``frame`` that do not hold numbers, naming ``name``."""
+    text = [col for col in columns if not pd.api.types.is_numeric_dtype(frame[col])
+            or pd.api.types.is_bool_dtype(frame[col])]
+    if text:
+        raise ValueError(f"{name} columns {text} must hold numbers; got the dtypes "
+                         f"{[str(frame[col].dtype) for col in text]}.")
 
 
 def plot_budget_curve(results, ax=None):
@@ -105,9 +122,7 @@ def plot_budget_curve(results, ax=None):
 def _budget_frame(results):
     """Columns method, budget, accuracy, deo_max (and std_* when given) of ``results``."""
     if not isinstance(results, pd.DataFrame):
-        raise TypeError(
-            f"results must be a pandas DataFrame; got {type(results).__name__}."
-        )
+        raise TypeError(f"results must be a pandas DataFrame; got {_type_name(results)}.")
     frame = results.copy()
     for metric in ("accuracy", "deo_max"):
         if metric not in frame and f"mean_{metric}" in frame:
@@ -118,6 +133,10 @@ def _budget_frame(results):
             f"results needs the columns budget, accuracy and deo_max (or mean_accuracy and "
             f"mean_deo_max); missing {missing}, got {list(results.columns)}."
         )
+    if len(frame) == 0:
+        raise ValueError("results has no rows: nothing to draw.")
+    _numeric_columns(frame, [col for col in frame.columns if col in (
+        "budget", "accuracy", "deo_max", "std_accuracy", "std_deo_max")], "results")
     frame["method"] = frame["method"].astype(str) if "method" in frame else ""
     return frame
 
@@ -156,7 +175,7 @@ def plot_group_accuracy(report, ax=None):
     if isinstance(report, pd.Series):
         report = report.to_frame().T
     if not isinstance(report, pd.DataFrame):
-        raise TypeError(f"report must be a pandas DataFrame; got {type(report).__name__}.")
+        raise TypeError(f"report must be a pandas DataFrame; got {_type_name(report)}.")
     columns = [
         col for col in report.columns
         if isinstance(col, str) and col.startswith("accuracy[") and col.endswith("]")
@@ -166,6 +185,9 @@ def plot_group_accuracy(report, ax=None):
             "report has no 'accuracy[<group>]' column; pass the output of "
             f"skfairdistill.metrics.fairness_report (got columns {list(report.columns)})."
         )
+    if len(report) == 0:
+        raise ValueError("report has no rows (no model): nothing to draw.")
+    _numeric_columns(report, columns, "report")
     groups = [col[len("accuracy["):-1] for col in columns]
     ax = _axes(ax)
     n_models = len(report)
@@ -237,20 +259,26 @@ def plot_embedding(X, sensitive_features, X_syn, y_syn=None, ax=None, *, max_poi
     """
     from sklearn.decomposition import PCA
     from sklearn.preprocessing import StandardScaler
-    from sklearn.utils.validation import check_array
 
+    from ._checks import check_int, check_memory_map, check_rng, check_rows
     from ._data.groups import encode_groups
 
-    X = check_array(X, dtype=np.float64, input_name="X")
-    X_syn = check_array(X_syn, dtype=np.float64, input_name="X_syn")
+    X = check_rows("X", X, dtype=np.float64)
+    X_syn = check_rows("X_syn", X_syn, dtype=np.float64)
+    check_int("max_points", max_points, minimum=1)
+    check_rng(random_state)
     if X_syn.shape[1] != X.shape[1]:
         raise ValueError(
             f"X_syn has {X_syn.shape[1]} features but X has {X.shape[1]}; they must match."
         )
     if X.shape[1] < 2:
         raise ValueError(f"X needs at least 2 features for a 2-D projection; got {X.shape[1]}.")
+    if sensitive_features is None:
+        raise ValueError("sensitive_features is required: the group of every row of X.")
+    check_memory_map("sensitive_features", sensitive_features)
     codes, labels = encode_groups(sensitive_features, len(X))
     if y_syn is not None:
+        check_memory_map("y_syn", y_syn)
         y_syn = np.asarray(y_syn)
         if y_syn.shape != (len(X_syn),):
             raise ValueError(
@@ -328,8 +356,8 @@ def plot_loss(distiller, ax=None, *, smooth=True):
     history = getattr(fitted, "loss_history_", None)
     if history is None:
         raise ValueError(
-            f"{type(distiller).__name__} has no loss_history_: pass a fitted FairDistiller "
-            "(or a fitted DistilledClassifier)."
+            f"{_type_name(distiller)} has no loss_history_: pass a fitted FairDistiller (or a "
+            "fitted DistilledClassifier) as distiller."
         )
     history = np.asarray(history, dtype=float)
     ax = _axes(ax)

@@ -2,10 +2,13 @@
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted
+
+from ._checks import check_bool, check_memory_map
 
 __all__ = ["TabularEncoder"]
 
@@ -29,6 +32,9 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
       range seen in ``fit`` (``clip_numeric``) and rounded when the column held
       integers (``round_integers``);
     - every column gets its original dtype back where possible.
+
+    Which data the distiller refuses, and what to do about it:
+    :ref:`guides#what-the-distiller-does-with-awkward-data`.
 
     Parameters
     ----------
@@ -123,9 +129,18 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         Returns
         -------
         self : TabularEncoder
+
+        Raises
+        ------
+        ValueError or TypeError
+            Naming the argument or the column: a table without rows or columns,
+            duplicate column names, a column of lists or mappings, a column that mixes
+            text and numbers, a parameter of the wrong kind.
         """
+        for name in ("scale_numeric", "clip_numeric", "round_integers"):
+            check_bool(name, getattr(self, name))
         X = _as_frame(X)
-        _refuse_nested_values(X)
+        _check_table(X)
         categorical = self._categorical(X)
         numeric = [col for col in X.columns if col not in set(categorical)]
         not_numeric = [col for col in numeric if not pd.api.types.is_numeric_dtype(X[col])]
@@ -178,7 +193,20 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             numeric columns; names in ``get_feature_names_out()``.
         """
         check_is_fitted(self)
-        return np.asarray(self.column_transformer_.transform(_as_frame(X)), dtype=np.float64)
+        X = _as_frame(X, self.feature_names_in_)
+        if len(X) == 0:
+            raise ValueError("X has no rows; give at least one row to encode.")
+        missing = [col for col in self.feature_names_in_ if col not in set(X.columns)]
+        if missing:
+            raise ValueError(
+                f"X lacks the columns {missing} seen in fit; its columns are {list(X.columns)}.")
+        not_numeric = [col for col in self.numeric_columns_
+                       if not pd.api.types.is_numeric_dtype(X[col])]
+        if not_numeric:
+            raise ValueError(
+                f"columns {not_numeric} of X held numbers in fit but hold "
+                f"{[str(X[col].dtype) for col in not_numeric]} now; convert them to numbers.")
+        return np.asarray(self.column_transformer_.transform(X), dtype=np.float64)
 
     def inverse_transform(self, Z):
         """Decode encoded (or synthetic) rows into a table with the original columns.
@@ -197,13 +225,21 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             on their original scale.
         """
         check_is_fitted(self)
-        Z = np.asarray(Z, dtype=np.float64)
+        Z = _as_rows(Z)
         n_encoded = len(self.get_feature_names_out())
         if Z.ndim != 2 or Z.shape[1] != n_encoded:
             raise ValueError(
                 f"Z must be 2-D with {n_encoded} columns (the output of transform); "
                 f"got shape {Z.shape}."
             )
+        if len(Z) == 0:
+            raise ValueError("Z has no rows; give at least one row to decode.")
+        bad = np.argwhere(~np.isfinite(Z))
+        if len(bad):
+            row, col = bad[0]
+            raise ValueError(
+                f"Z holds NaN or infinite values (e.g. row {row}, column {col}: {Z[row, col]}); "
+                "only finite rows can be decoded.")
         slices = self.column_transformer_.output_indices_
         columns = {}
         if self.categorical_columns_:
@@ -261,7 +297,17 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
                 "categorical_columns must be a list of column names or None; "
                 f"got the string {self.categorical_columns!r} (wrap it in a list)."
             )
+        if isinstance(self.categorical_columns, (dict, set)) or not np.iterable(
+                self.categorical_columns):
+            raise TypeError(
+                "categorical_columns must be a list of column names or None; got "
+                f"{type(self.categorical_columns).__name__} {self.categorical_columns!r:.60}.")
         wanted = list(self.categorical_columns)
+        unhashable = [col for col in wanted if not _hashable(col)]
+        if unhashable:
+            raise TypeError(
+                f"categorical_columns must be a list of column names; {unhashable[0]!r:.40} "
+                "is not a column name (a flat list, e.g. ['job', 'city']).")
         unknown = [col for col in wanted if col not in X.columns]
         if unknown:
             raise ValueError(
@@ -290,16 +336,81 @@ def _is_number(column):
     return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
 
 
-def _as_frame(X):
-    """``X`` as a DataFrame (object columns of arrays inferred as numbers where they are)."""
+def _as_frame(X, columns=None):
+    """``X`` as a DataFrame (object columns of arrays inferred as numbers where they are).
+
+    ``columns``: the names an array's columns take (those seen in ``fit``) when it has
+    as many columns; else they are numbered 0, 1, ...
+    """
     if isinstance(X, pd.DataFrame):
         return X
-    if isinstance(X, (str, bytes)) or np.ndim(X) != 2:
+    if X is None or isinstance(X, (str, bytes, dict, set)) or sp.issparse(X):
+        kind = "None" if X is None else f"a sparse {type(X).__name__}" if sp.issparse(
+            X) else type(X).__name__
+        raise TypeError(
+            "X must be a 2-D table (a pandas DataFrame, or a 2-D array-like); got "
+            f"{kind}.{' Densify it first (X.toarray()).' if sp.issparse(X) else ''}")
+    try:
+        ndim = np.ndim(X)
+    except ValueError:  # NumPy cannot make an array of rows of other lengths
+        raise ValueError(
+            "X must be rectangular: its rows have different lengths (a ragged list). Give "
+            "every row the same columns, or pass a DataFrame.") from None
+    if ndim != 2:
         raise ValueError(
             "X must be a 2-D table (a pandas DataFrame, or a 2-D array-like); "
-            f"got {type(X).__name__} with {np.ndim(X)} dimensions."
+            f"got {type(X).__name__} with {ndim} dimensions."
         )
-    return pd.DataFrame(X).infer_objects()
+    check_memory_map("X", X)
+    frame = pd.DataFrame(X)
+    if columns is not None and frame.shape[1] == len(columns):
+        frame.columns = list(columns)
+    return frame.infer_objects()
+
+
+def _check_table(X):
+    """Rows, columns, unique names, and columns whose values have an encoding."""
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"X has no {'rows' if X.shape[0] == 0 else 'columns'} (shape "
+                         f"{X.shape}); fit needs at least one row and one column.")
+    duplicated = list(dict.fromkeys(X.columns[X.columns.duplicated()]))
+    if duplicated:
+        raise ValueError(f"X has duplicate column names {duplicated}; give every column its "
+                         "own name.")
+    _refuse_nested_values(X)
+    for col in X.columns:
+        if X[col].dtype == object and pd.api.types.infer_dtype(
+                X[col], skipna=True) in ("mixed", "mixed-integer"):
+            kinds = sorted({type(value).__name__ for value in X[col].dropna()})
+            raise ValueError(
+                f"column {col!r} of X mixes values of the types {kinds}; a column is encoded "
+                f"as text or as numbers. Make it text, e.g. X[{col!r}] = X[{col!r}].astype(str), "
+                "or numbers.")
+
+
+def _as_rows(Z):
+    """``Z`` as a float array, or an error that names Z."""
+    if Z is None or isinstance(Z, (str, bytes, dict, set)):
+        raise TypeError("Z must be a 2-D array of numbers (the output of transform); got "
+                        f"{'None' if Z is None else type(Z).__name__}.")
+    check_memory_map("Z", Z)
+    try:
+        np.ndim(Z)
+    except ValueError:
+        raise ValueError("Z must be rectangular (the output of transform): its rows have "
+                         "different lengths.") from None
+    try:
+        return np.asarray(Z, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"Z must hold numbers (the output of transform): {error}.") from None
+
+
+def _hashable(value):
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _refuse_nested_values(X):

@@ -4,6 +4,8 @@ from importlib import resources
 
 import pandas as pd
 
+from .._checks import check_bool
+
 SENSITIVE_COLUMNS = ("sex", "race")
 
 
@@ -40,12 +42,19 @@ def load_adult(*, sensitive="sex", dropna=True, include_sensitive=False):
     >>> X.shape, round(float(y.mean()), 3), A.value_counts().to_dict()
     ((45222, 13), 0.248, {'Male': 30527, 'Female': 14695})
     """
-    names = [sensitive] if isinstance(sensitive, str) else list(sensitive)
-    bad = [name for name in names if name not in SENSITIVE_COLUMNS]
+    if isinstance(sensitive, str):
+        names = [sensitive]
+    elif isinstance(sensitive, (list, tuple)):
+        names = list(sensitive)
+    else:
+        names = []  # not a name nor a list of names: refused below
+    bad = [name for name in names if not isinstance(name, str) or name not in SENSITIVE_COLUMNS]
     if bad or not names:
         raise ValueError(
             f"sensitive must be 'sex', 'race' or a list of them; got {sensitive!r}."
         )
+    check_bool("dropna", dropna)
+    check_bool("include_sensitive", include_sensitive)
     source = resources.files(__package__).joinpath("data", "adult.csv.gz")
     with source.open("rb") as handle:
         frame = pd.read_csv(handle, compression="gzip")

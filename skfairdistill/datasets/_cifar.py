@@ -59,6 +59,9 @@ def load_cifar10s(
     two groups are equally represented in every class; ``bias`` and
     ``color_classes`` are ignored.
 
+    Where to get the files, and the memory the sets take:
+    :ref:`guides#the-papers-image-data-sets-from-your-own-files`.
+
     Parameters
     ----------
     path : str or os.PathLike

@@ -81,6 +81,8 @@ def make_colored_digits(
     splits never share an image, and the same image always lands in the same
     split for a given ``test_size``. ``random_state`` only draws the colours.
 
+    Distilling them, with the settings images need: :ref:`guides#images`.
+
     Parameters
     ----------
     mode : {"foreground", "background", "grey"}, default="foreground"

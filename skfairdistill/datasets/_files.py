@@ -50,7 +50,7 @@ def find_files(path, names, *, dataset, source, subfolders=(), gzipped=False):
     if not isinstance(path, (str, os.PathLike)):
         raise ValueError(
             f"path must be the folder holding the {dataset} files (a str or os.PathLike); "
-            f"got {type(path).__name__} {path!r}."
+            f"got {'None' if path is None else f'{type(path).__name__} {path!r}'}."
         )
     root = os.path.expanduser(os.fspath(path))
     folders = [root] + [os.path.join(root, sub) for sub in subfolders]

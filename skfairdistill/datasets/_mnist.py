@@ -92,6 +92,9 @@ def load_colored_mnist(
     correlation of 0.1, so every class is spread evenly over the ten colours;
     ``bias`` is ignored.
 
+    Where to get the files, and the memory the sets take:
+    :ref:`guides#the-papers-image-data-sets-from-your-own-files`.
+
     Parameters
     ----------
     path : str or os.PathLike
@@ -200,6 +203,9 @@ def load_colored_fashion_mnist(
       shaded, on black;
     - ``mode="background"`` — ``(1 - v) * colour``: a dark item on a background
       of its group's colour.
+
+    Where to get the files, and the memory the sets take:
+    :ref:`guides#the-papers-image-data-sets-from-your-own-files`.
 
     Parameters
     ----------

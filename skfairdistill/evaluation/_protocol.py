@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.utils import check_array, column_or_1d
+from sklearn.utils import column_or_1d
 from sklearn.utils.multiclass import type_of_target
 
 from .._nn.augment import DEFAULT_STRATEGY, SiameseAugment
@@ -27,7 +27,9 @@ from .._data.groups import encode_groups
 from .._runtime.threads import FitThreads, check_n_threads
 from .._nn.training import head_logits, linear_head, train_classifier
 from .._data.validation import as_chw, flatten_images, float_dtypes
-from ..metrics._equalized_odds import _class_gaps, check_sensitive_column
+from .._checks import check_memory_map, check_rows
+from ..metrics._equalized_odds import _class_gaps
+from ..metrics._inputs import check_groups
 
 # The authors' optimiser of the evaluated networks (FairDD and COBRA utils.py, evaluate_synset)
 MOMENTUM = 0.9
@@ -94,6 +96,8 @@ def evaluate_synthetic(X_train, y_train, X_test, y_test, *, sensitive_features,
     ``X_test``: accuracy, DEO_M and DEO_A (:func:`skfairdistill.metrics.deo_max`,
     :func:`~skfairdistill.metrics.deo_mean`) over the groups of
     ``sensitive_features``. Report the mean ± standard deviation over the networks.
+
+    A worked example on coloured digits: :ref:`guides#the-papers-evaluation-protocol`.
 
     Parameters
     ----------
@@ -202,12 +206,7 @@ def evaluate_synthetic(X_train, y_train, X_test, y_test, *, sensitive_features,
     y_train, y_test, classes = _check_labels(y_train, y_test, len(X_train), len(X_test))
     if sensitive_features is None:
         raise ValueError("sensitive_features is required: the group of every row of X_test.")
-    check_sensitive_column(sensitive_features)
-    if len(sensitive_features) != len(X_test):
-        raise ValueError(
-            f"sensitive_features has {len(sensitive_features)} rows but X_test has "
-            f"{len(X_test)}; they must describe the same rows."
-        )
+    check_groups(sensitive_features, len(X_test), "X_test", "X_test")
     groups, _ = encode_groups(sensitive_features, len(X_test))
     factory = _network_factory(network, image_shape)
     augment = _augmentation(augmentation, image_shape)
@@ -289,6 +288,10 @@ def _check_options(network, n_models, n_epochs, learning_rate, batch_size, augme
     check_int("batch_size", batch_size, minimum=1)
     check_int("verbose", verbose, minimum=0)
     check_positive("learning_rate", learning_rate)
+    if learning_rate > np.finfo(np.float32).max:  # torch's float32 steps would overflow
+        raise ValueError(
+            f"learning_rate must be at most {np.finfo(np.float32).max:.3g} (float32's "
+            f"largest number); got {learning_rate!r}.")
     check_augmentation(augmentation)
     check_n_threads(n_threads)
     check_random_state(random_state)
@@ -298,8 +301,9 @@ def _check_images(X_train, X_test, image_shape):
     """Flat float arrays of both sets and the image shape (None for tables), checked."""
     arrays, shapes = [], []
     for name, X in (("X_train", X_train), ("X_test", X_test)):
+        check_memory_map(name, X)
         flat, row_shape = flatten_images(X)
-        arrays.append(check_array(flat, dtype=float_dtypes(flat), input_name=name))
+        arrays.append(check_rows(name, flat, dtype=float_dtypes(flat)))
         shapes.append(None if row_shape is None else as_chw(row_shape))
     (train, test), (train_shape, test_shape) = arrays, shapes
     if train.shape[1] != test.shape[1]:
@@ -328,6 +332,10 @@ def _check_labels(y_train, y_test, n_train, n_test):
     checked = []
     for name, y, n_rows, X_name in (("y_train", y_train, n_train, "X_train"),
                                     ("y_test", y_test, n_test, "X_test")):
+        if y is None or isinstance(y, (str, bytes, dict, set)):
+            raise TypeError(f"{name} must hold one class label per row; got "
+                            f"{'None' if y is None else type(y).__name__}.")
+        check_memory_map(name, y)
         kind = type_of_target(y, input_name=name)
         if kind not in ("binary", "multiclass"):
             raise ValueError(f"{name} must hold one class label per row; it is {kind!r}.")

@@ -3,7 +3,9 @@
 Distribution-level (optimal-transport) barycenters of the groups' embedding clouds,
 ``FairDistiller(matching_params={"barycenter": "wasserstein"})`` or ``"sliced"``:
 on the project's benchmark they were no fairer than COBRA's mean barycenter, and
-slower (figures: ``docs/benchmarks.md``; the method: ``docs/method.md``).
+slower (figures:
+:ref:`benchmarks#distribution-level-barycenters-optimal-transport-vs-cobras-mean-barycenter`;
+the method: :ref:`method#experimental-optimal-transport-barycenters`).
 """
 
 from ._wasserstein import KINDS, DistributionTarget, TransportSettings

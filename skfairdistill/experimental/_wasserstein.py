@@ -8,7 +8,7 @@ cloud towards the uniform-weight 2-Wasserstein barycenter of its groups' clouds:
 (:func:`free_support_barycenter`, exact plans by :func:`ot.emd`) and the squared
 displacement of that step (:func:`fixed_point_loss`); ``"sliced"``, the closed-form 1-D
 barycenters along random directions (:func:`sliced_barycenter_quantiles`), batched, no
-OT solver. The maths: ``docs/method.md``, "Experimental: optimal-transport barycenters".
+OT solver. The maths: :ref:`method#experimental-optimal-transport-barycenters`.
 Everything follows the embeddings' device and dtype (:func:`ot.emd` runs on the CPU).
 """
 
@@ -163,6 +163,8 @@ class DistributionTarget:
 
     Built once per run; called every iteration with the real cell embeddings and
     the synthetic embeddings.
+
+    The maths: :ref:`method#experimental-optimal-transport-barycenters`.
 
     Parameters
     ----------

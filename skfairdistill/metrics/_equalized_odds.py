@@ -12,30 +12,14 @@ from functools import partial
 import numpy as np
 from fairlearn.metrics import MetricFrame
 
+from ._inputs import check_metric_inputs
+
 
 def _recall_of(y_true, y_pred, *, label):
     mask = np.asarray(y_true) == label
     if not mask.any():
         return np.nan
     return float(np.mean(np.asarray(y_pred)[mask] == label))
-
-
-def check_sensitive_column(sensitive_features, where="X_test", y_true=None):
-    """Refuse a column *name* (or any scalar) given as ``sensitive_features``, and no rows.
-
-    fairlearn's metrics take the values of the sensitive column, one per row; a
-    string would otherwise fail deep inside pandas with a length mismatch, and no rows
-    deep inside NumPy's reductions.
-    """
-    if y_true is not None and len(y_true) == 0:
-        raise ValueError("y_true is empty: a group metric needs at least one row.")
-    if isinstance(sensitive_features, (str, bytes)) or np.ndim(sensitive_features) == 0:
-        raise TypeError(
-            "sensitive_features must hold one group value per row (an array, Series or "
-            f"DataFrame of columns); got {type(sensitive_features).__name__} "
-            f"{sensitive_features!r}. If it names a column, pass the column itself, e.g. "
-            f"sensitive_features={where}[{sensitive_features!r}]."
-        )
 
 
 def per_group_class_recall(y_true, y_pred, *, sensitive_features):
@@ -62,13 +46,13 @@ def per_group_class_recall(y_true, y_pred, *, sensitive_features):
     a                    1.0  1.0
     b                    1.0  0.0
     """
-    y_true = np.asarray(y_true)
-    check_sensitive_column(sensitive_features, "data", y_true)
+    y_true, y_pred, sensitive_features = check_metric_inputs(y_true, y_pred,
+                                                             sensitive_features)
     labels = np.unique(y_true)
     frame = MetricFrame(
         metrics={label: partial(_recall_of, label=label) for label in labels},
         y_true=y_true,
-        y_pred=np.asarray(y_pred),
+        y_pred=y_pred,
         sensitive_features=sensitive_features,
     )
     return frame.by_group

@@ -4,9 +4,19 @@ from functools import partial
 
 import numpy as np
 from fairlearn.metrics import MetricFrame, selection_rate
-from sklearn.metrics import accuracy_score, make_scorer
+from sklearn.metrics import make_scorer
 
-from ._equalized_odds import check_sensitive_column, deo_max, deo_mean
+from ._equalized_odds import deo_max, deo_mean
+from ._inputs import check_metric_inputs
+
+
+def _accuracy(y_true, y_pred):
+    """The share of rows whose labels are equal (labels of any kind, even huge numbers).
+
+    ``sklearn.metrics.accuracy_score`` first asks what kind of target the labels are,
+    and refuses float labels such as 1e308 as "continuous".
+    """
+    return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
 
 
 def worst_group_accuracy(y_true, y_pred, *, sensitive_features):
@@ -31,11 +41,12 @@ def worst_group_accuracy(y_true, y_pred, *, sensitive_features):
     ...                      sensitive_features=["a", "a", "b", "b", "b"])
     0.3333333333333333
     """
-    check_sensitive_column(sensitive_features, "data", np.asarray(y_true))
+    y_true, y_pred, sensitive_features = check_metric_inputs(y_true, y_pred,
+                                                             sensitive_features)
     frame = MetricFrame(
-        metrics=accuracy_score,
-        y_true=np.asarray(y_true),
-        y_pred=np.asarray(y_pred),
+        metrics=_accuracy,
+        y_true=y_true,
+        y_pred=y_pred,
         sensitive_features=sensitive_features,
     )
     return float(frame.group_min())
@@ -50,8 +61,8 @@ def _demographic_parity_difference(y_true, y_pred, *, sensitive_features):
     so this is fairlearn's ``demographic_parity_difference`` whichever label is
     the positive one.
     """
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    check_sensitive_column(sensitive_features, "data", y_true)
+    y_true, y_pred, sensitive_features = check_metric_inputs(y_true, y_pred,
+                                                             sensitive_features)
     labels = np.unique(np.concatenate([np.unique(y_true), np.unique(y_pred)]))
     frame = MetricFrame(
         metrics={f"rate_{i}": partial(selection_rate, pos_label=c) for i, c in enumerate(labels)},
@@ -79,6 +90,8 @@ def make_fairness_scorer(metric="deo_max"):
     ``.set_score_request(sensitive_features=True)`` and pass
     ``sensitive_features=`` to ``GridSearchCV.fit`` (or ``cross_validate(...,
     params=...)``); every fold then receives its own rows.
+
+    A grid search over budgets with it: :ref:`guides#grid-search-over-distillation-budgets`.
 
     Parameters
     ----------

@@ -2,13 +2,13 @@
 
 from collections.abc import Mapping
 
-import numpy as np
 import pandas as pd
 from fairlearn.metrics import MetricFrame
-from sklearn.metrics import accuracy_score
 
-from ._equalized_odds import check_sensitive_column, deo_max, deo_mean
-from ._group_metrics import _demographic_parity_difference
+from .._checks import check_memory_map
+from ._equalized_odds import deo_max, deo_mean
+from ._group_metrics import _accuracy, _demographic_parity_difference
+from ._inputs import check_groups, check_labels, check_sensitive_column
 
 REPORT_COLUMNS = (
     "accuracy",
@@ -21,6 +21,8 @@ REPORT_COLUMNS = (
 
 def fairness_report(estimators, X_test, y_test, *, sensitive_features):
     """Accuracy and group-fairness metrics of fitted models on held-out data.
+
+    How to audit a distilled set, and against what: :ref:`guides#auditing-on-real-held-out-data`.
 
     Parameters
     ----------
@@ -78,19 +80,20 @@ def fairness_report(estimators, X_test, y_test, *, sensitive_features):
     """
     check_sensitive_column(sensitive_features, "X_test")
     named = _named_estimators(estimators)
-    y_true = np.asarray(y_test)
-    if y_true.ndim != 1:
-        raise ValueError(f"y_test must be 1-D class labels; got shape {y_true.shape}.")
-    n_sensitive = len(sensitive_features)
-    if n_sensitive != len(y_true):
+    y_true = check_labels("y_test", y_test)
+    check_memory_map("X_test", X_test)
+    n_test = _n_rows(X_test)
+    if n_test is not None and n_test != len(y_true):
         raise ValueError(
-            f"sensitive_features has {n_sensitive} rows but y_test has {len(y_true)}."
-        )
+            f"X_test has {n_test} rows but y_test has {len(y_true)}; they must describe the "
+            "same rows.")
+    sensitive_features = check_groups(sensitive_features, len(y_true), "X_test", "y_test")
     rows = []
     for name, estimator in named:
-        y_pred = np.asarray(estimator.predict(X_test))
+        y_pred = check_labels(f"the predictions of {name!r}", estimator.predict(X_test),
+                              len(y_true), rows_of="y_test")
         frame = MetricFrame(
-            metrics=accuracy_score,
+            metrics=_accuracy,
             y_true=y_true,
             y_pred=y_pred,
             sensitive_features=sensitive_features,
@@ -110,12 +113,24 @@ def fairness_report(estimators, X_test, y_test, *, sensitive_features):
     return pd.DataFrame(rows, index=pd.Index([name for name, _ in named], name="model"))
 
 
+def _n_rows(X_test):
+    """The rows of ``X_test``; None when it has no length (a model may not read it)."""
+    if hasattr(X_test, "shape"):
+        return X_test.shape[0]
+    if hasattr(X_test, "__len__") and not isinstance(X_test, (str, bytes)):
+        return len(X_test)
+    return None
+
+
 def _named_estimators(estimators):
     """``[(name, estimator), ...]`` from one estimator or a dict of them."""
     if isinstance(estimators, Mapping):
         if not estimators:
             raise ValueError("estimators is an empty dict; give at least one fitted estimator.")
         named = [(str(name), estimator) for name, estimator in estimators.items()]
+    elif estimators is None:
+        raise TypeError("estimators is None; give a fitted estimator or a dict {name: fitted "
+                        "estimator}.")
     else:
         named = [(type(estimators).__name__, estimators)]
     for name, estimator in named:
