@@ -56,6 +56,7 @@ class Study:
     fields that ``--smoke`` replaces; its ``params`` (default: 2 iterations) become
     ``overrides``, which shrink every distiller's settings (a ``matching_params`` key
     only where the method sets it). ``--smoke`` keeps one seed and the first budget.
+    ``baseline``: a method the report compares every other one to, paired by seed.
     """
 
     question: str
@@ -73,6 +74,7 @@ class Study:
     isolate: bool = False
     smoke: dict = dataclasses.field(default_factory=dict)
     overrides: dict = dataclasses.field(default_factory=dict)
+    baseline: str = None
 
     def smoked(self):
         """The tiny version of the study that ``--smoke`` runs."""
@@ -255,10 +257,34 @@ LOADERS = {
 }
 
 
+def tiny_cell(split, rows, seed):
+    """``split`` with the training rows of one (class, group) cell cut to ``rows``.
+
+    The cell: the last class's rows of the group with the fewest training rows. The
+    scored rows are all kept, so the group's recall is still measured on many rows.
+    """
+    values, counts = np.unique(split.groups, return_counts=True)
+    cell = np.flatnonzero((split.y == np.unique(split.y)[-1])
+                          & (split.groups == values[np.argmin(counts)]))
+    drop = np.random.default_rng([seed, rows, 2]).choice(cell, max(len(cell) - rows, 0),
+                                                         replace=False)
+    keep = np.ones(len(split.y), dtype=bool)
+    keep[drop] = False
+    return dataclasses.replace(split, X=split.X[keep], y=split.y[keep],
+                               groups=split.groups[keep])
+
+
 def load(name, seed, phase="test", smoke=False):
-    """The :class:`Split` of data set ``name`` for ``seed``."""
+    """The :class:`Split` of data set ``name`` for ``seed``.
+
+    ``"<name>, tiny cell=10"``: data set ``<name>`` with one cell of its training rows
+    cut to 10 (:func:`tiny_cell`), after the validation rows are set aside.
+    """
     from sklearn.model_selection import train_test_split
 
+    tiny = re.fullmatch(r"(?P<base>.+), tiny cell=(?P<rows>\d+)", name)
+    if tiny:
+        return tiny_cell(load(tiny["base"], seed, phase, smoke), int(tiny["rows"]), seed)
     for pattern, loader in LOADERS.items():
         match = re.fullmatch(pattern, name)
         if match:
@@ -640,6 +666,35 @@ def summary(frame, study):
     return lines
 
 
+def paired(frame, study):
+    """Every method minus ``study.baseline`` on the same setting and seed: mean ± std error."""
+    keys = ["dataset", "load", "budget", "model", "prior", "seed"]
+    metrics = [m for m in ("accuracy", "deo_max", "deo_mean", "worst_group_accuracy")
+               if m in frame and frame[m].notna().any()]
+    base = frame[frame["method"] == study.baseline].set_index(keys)[metrics]
+    by = [c for c in ("load", "budget", "model", "prior") if frame[c].astype(str).nunique() > 1]
+    order = {m: i for i, m in enumerate(study.methods)}
+    lines = [f"Paired differences, method minus {study.baseline} (the same setting and "
+             "seed): mean ± standard error over seeds.", ""]
+    for dataset, part in frame[frame["method"] != study.baseline].groupby("dataset", sort=False):
+        lines += [f"### {dataset}: minus {study.baseline}", "",
+                  "| " + " | ".join(by + ["method", "pairs"] + [METRICS[m] for m in metrics])
+                  + " |", "|" + "---|" * (len(by) + 2 + len(metrics))]
+        part = part.assign(_order=part["method"].map(order)).sort_values(by + ["_order"])
+        for values, rows in part.groupby(by + ["method"], sort=False):
+            diff = (rows.set_index(keys)[metrics] - base).dropna(how="all")
+            cells = [str(v) for v in (values if isinstance(values, tuple) else (values,))]
+            cells.append(str(len(diff)))
+            for m in metrics:
+                d = diff[m].dropna()
+                se = d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else np.nan
+                cells.append("–" if not len(d) else f"{d.mean():+.3f}" if np.isnan(se)
+                             else f"{d.mean():+.3f} ± {se:.3f}")
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return lines
+
+
 def report(study, name, out, command):
     """Write ``<out>/<name>/report.md`` from the rows; returns its path."""
     folder = os.path.join(out, name)
@@ -662,6 +717,7 @@ def report(study, name, out, command):
         *(["**Smoke run** (tiny data and schedules): it checks that the study runs; its "
            "figures measure nothing.", ""] if study.overrides else []),
         *summary(frame, study),
+        *(paired(frame, study) if study.baseline else []),
     ]
     notes = frame.loc[frame["notes"] != "", ["dataset", "method", "notes"]].drop_duplicates(
         ["dataset", "method"])

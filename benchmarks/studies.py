@@ -189,3 +189,25 @@ STUDIES["class_prior_tune"] = Study(
     datasets=("adult-sex",), phase="validation", methods=STUDIES["class_prior"].methods,
     budgets=(10, 50, 200), priors=("balanced", "sqrt", "data"), params=CPU,
     smoke=dict(models=("LogReg",)))
+# small groups: one (class, group) cell of the training rows cut to 10 (harness.tiny_cell),
+# the scored rows kept; min_group_rows tuned on the validation split of one synthetic
+# table, confirmed on the test splits of the others and of Adult
+TINY = ", tiny cell=10"
+SMALL_GROUPS = {"COBRA (default)": {}, "vanilla": VANILLA,
+                **{f"COBRA, min_group_rows={m}": {"matching_params": {"min_group_rows": m}}
+                   for m in (30, 100)}}
+STUDIES["small_groups_tune"] = Study(
+    "Small groups, tuning data: does shrinking a 10-row cell towards its class help?",
+    datasets=("synthetic pi=0.7 sep=1.5" + TINY,), phase="validation", methods=SMALL_GROUPS,
+    budgets=(10, 50), seeds=(0, 1, 2, 3, 4), params=CPU, baseline="COBRA (default)",
+    smoke=dict(models=("LogReg",)))
+STUDIES["small_groups"] = Study(
+    "Small groups: is a 10-row cell shrunk towards its class (min_group_rows=30) better?",
+    datasets=tuple(f"synthetic pi={pi} sep={sep}{TINY}" for pi, sep in (
+        (0.7, 0), (0.7, 3), (0.9, 1.5))) + ("adult-sex" + TINY, "adult-race" + TINY),
+    methods={"COBRA (default)": {}, "COBRA, min_group_rows=30": SMALL_GROUPS[
+        "COBRA, min_group_rows=30"], "vanilla": VANILLA, "FairDD": FAIRDD,
+        "FairDD, min_group_rows=30": {**FAIRDD, "matching_params": {
+            "distance": "squared_l2", "min_group_rows": 30}}},
+    budgets=(10, 50), seeds=(0, 1, 2, 3, 4), params=CPU, baseline="COBRA (default)",
+    smoke=dict(datasets=("synthetic pi=0.9 sep=1.5" + TINY,), models=("LogReg",)))

@@ -5,6 +5,8 @@ Its metadata routing is tested in test_routing.py, its scikit-learn conformance 
 test_estimator_checks.py, its class prior in test_prior.py.
 """
 
+import warnings
+
 import joblib
 import numpy as np
 import pandas as pd
@@ -286,3 +288,67 @@ def test_a_sampler_without_sensitive_features_is_named_and_works_without_them():
         model.fit(X, y, sensitive_features=y)
     model.fit(X, y)  # a plain imbalanced-learn sampler, no groups
     assert model.classes_.tolist() == [0, 1] and model.n_features_in_ == 3
+
+
+@pytest.mark.parametrize("bad", [{"a"}, 3.5], ids=["set", "number"])
+def test_the_distillers_own_errors_about_the_groups_come_through(data, bad):
+    """FairDistiller's TypeError about bad groups is its own, not 'does not take'."""
+    X, y, _ = data
+    with pytest.raises(TypeError, match="^sensitive_features must be array-like"):
+        _classifier().fit(X, y, sensitive_features=bad)
+
+
+# --------------------------------------------------------------- X of predict and the like
+
+BAD_X = {
+    "None": (lambda X: None, TypeError),
+    "text": (lambda X: "rows", TypeError),
+    "1-d": (lambda X: X[0], ValueError),
+    "3-d": (lambda X: X.reshape(-1, 1, 3), ValueError),
+    "ragged": (lambda X: [list(row[: 2 + i % 2]) for i, row in enumerate(X)], ValueError),
+    "text-cell": (lambda X: np.where(np.arange(len(X))[:, None] == 3, "abc", X.astype(object)),
+                  ValueError),
+    "dict": (lambda X: {"f0": X[:, 0]}, TypeError),
+    "no-rows": (lambda X: X[:0], ValueError),
+}
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "predict_log_proba",
+                                    "decision_function"])
+@pytest.mark.parametrize("case", list(BAD_X))
+def test_predict_and_the_like_name_X(data, method, case):
+    X, y, A = data
+    make, kind = BAD_X[case]
+    clf = _classifier().fit(X, y, sensitive_features=A)
+    with pytest.raises(kind, match=r"^X must be") as info:
+        getattr(clf, method)(make(X))
+    assert "inhomogeneous" not in str(info.value)
+
+
+def test_predict_checks_for_a_memory_map_cut_short_first(data, monkeypatch):
+    """Reading the bytes a cut-short map lost would kill the process (SIGBUS), so
+    check_memory_map('X', X) runs before anything reads X (tests/test_hostile_inputs.py
+    runs a real cut-short map, in a child process)."""
+    X, y, A = data
+    clf = _classifier().fit(X, y, sensitive_features=A)
+    seen = []
+
+    def refuse(name, value):
+        seen.append(name)
+        raise ValueError(f"{name} is a memory map cut short")
+
+    monkeypatch.setattr(_meta, "check_memory_map", refuse)
+    for method in ("predict", "predict_proba", "predict_log_proba", "decision_function"):
+        with pytest.raises(ValueError, match="^X is a memory map cut short"):
+            getattr(clf, method)(X)
+    assert seen == ["X"] * 4
+
+
+def test_predict_keeps_the_callers_container(data):
+    """A DataFrame reaches the estimator as a DataFrame: no feature-name warning."""
+    X, y, A = data
+    frame = pd.DataFrame(X, columns=["f0", "f1", "f2"])
+    clf = _classifier().fit(frame, y, sensitive_features=A)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert clf.predict(frame).shape == y.shape

@@ -36,17 +36,25 @@ def test_imblearn_compatible(estimator, check):
     check(estimator)
 
 
-def _no_failed_checks(estimator):
-    # None: every scikit-learn check passes. (check_supervised_y_2d passes because
-    # fit ravels a column-vector y with a DataConversionWarning; FairDistiller
-    # alone would ravel it silently.)
-    return {}
+_NOT_REPEATED_ROWS = (
+    "a weight equals repeated rows in the cell means (tests/test_sample_weight.py), not in "
+    "the whole fit: the starting rows are drawn at random (by weight, not among copies), "
+    "the features are standardised on the rows as given, and the model is trained on the "
+    "synthetic rows; the predictions agree to about 0.1, not to 1e-7")
+
+
+def _expected_failed_checks(estimator):
+    # Only the sample-weight equivalence (above). check_supervised_y_2d passes because
+    # fit ravels a column-vector y with a DataConversionWarning; FairDistiller alone
+    # would ravel it silently.
+    return {"check_sample_weight_equivalence_on_dense_data": _NOT_REPEATED_ROWS,
+            "check_sample_weight_equivalence_on_sparse_data": _NOT_REPEATED_ROWS}
 
 
 @sklearn_checks(
     [DistilledClassifier(LogisticRegression(),
                          distiller=FairDistiller(alignment="none", n_iter=10, random_state=0))],
-    expected_failed_checks=_no_failed_checks,
+    expected_failed_checks=_expected_failed_checks,
 )
 def test_distilled_classifier_sklearn_compatible(estimator, check):
     check(estimator)

@@ -6,6 +6,7 @@ of ``y``, the images' shape, the embedding network, the augmentation and the ste
 """
 
 import functools
+import warnings
 import math
 
 import numpy as np
@@ -293,3 +294,41 @@ def test_a_dict_budget_gives_one_step_per_synthetic_row():
     np.testing.assert_allclose(steps[:5].numpy(), 0.05)
     np.testing.assert_allclose(steps[5:].numpy(), 0.4)
     assert math.isclose(float(steps.sum()), 5 * 0.05 + 40 * 0.4, rel_tol=1e-6)
+
+
+# --------------------------------------------------------------------------- small groups
+
+
+def _trust_of(monkeypatch, **params):
+    """The FitConfig's group_trust of a fit where group "b" of class 1 has 8 rows."""
+    import skfairdistill._estimators.distiller as distiller_module
+
+    X, y, A = make_grouped_data(n_samples=400)
+    keep = np.ones(len(y), dtype=bool)
+    keep[np.flatnonzero((y == 1) & (A == "b"))[8:]] = False
+    configs, original = [], distiller_module.resolve_config
+
+    def spy(*args, **kwargs):
+        configs.append(original(*args, **kwargs))
+        return configs[-1]
+
+    monkeypatch.setattr(distiller_module, "resolve_config", spy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the small cell's
+        FairDistiller(**{**FAST, **params}).fit(X[keep], y[keep], sensitive_features=A[keep])
+    return configs[0].group_trust
+
+
+def test_min_group_rows_gives_the_small_cells_their_trust(monkeypatch):
+    trust = _trust_of(monkeypatch, matching_params={"min_group_rows": 30})
+    np.testing.assert_allclose(trust, [[1, 1], [1, 8 / 30]])
+    trust = _trust_of(monkeypatch, alignment="groupwise", matching_params={"min_group_rows": 16})
+    np.testing.assert_allclose(trust, [[1, 1], [1, 0.5]])
+
+
+@pytest.mark.parametrize("params", [
+    {}, {"matching_params": {"min_group_rows": 8}}, {"matching_params": {"min_group_rows": 1}},
+    {"alignment": "none", "matching_params": {"min_group_rows": 30}},
+], ids=["default", "no-cell-below", "one", "vanilla"])
+def test_without_a_cell_to_shrink_the_config_has_no_trust(monkeypatch, params):
+    assert _trust_of(monkeypatch, **params) is None

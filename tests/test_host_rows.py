@@ -67,6 +67,17 @@ def test_a_file_cut_short_after_opening_is_refused_naming_it(mapped):
         FairDistiller(n_per_class=2, n_iter=2).fit(X, y, sensitive_features=y)
 
 
+def test_a_view_past_the_cut_is_refused_though_its_own_size_fits(mapped):
+    # 50 rows (600 bytes) fit in the 1000 bytes left, but they lie at bytes 5400-6000
+    path, X = mapped
+    os.truncate(path, 1000)
+    HostRows(X[:80])  # within what is left: read as usual
+    with pytest.raises(ValueError, match=f"^X is a memory map of '{path}', but the file holds "
+                                         "1000 bytes where the array of shape \\(50, 3\\).*"
+                                         "needs 6000"):
+        HostRows(X[450:])
+
+
 @pytest.mark.parametrize("dtype, expected", [(np.float16, np.float32), (np.float32, np.float32),
                                              (np.float64, np.float64), (np.int32, np.float64),
                                              (np.bool_, np.float64)])
@@ -196,7 +207,7 @@ def test_memmap_errors_name_X_and_leave_the_estimator_unfitted(tmp_path):
     with pytest.raises(ValueError, match="Input X contains infinity"):
         distiller.fit(_memmap(tmp_path, X, name="inf.npy"), y, sensitive_features=groups)
     X[17, 3] = 1.0
-    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+    with pytest.raises(ValueError, match="^X has 600 rows but y has 599 labels"):
         distiller.fit(_memmap(tmp_path, X, name="ok.npy"), y[:-1], sensitive_features=groups)
     with pytest.raises(ValueError, match="Expected 2D array"):
         distiller.fit(_memmap(tmp_path, X[:, 0], name="1d.npy"), y, sensitive_features=groups)

@@ -477,37 +477,8 @@ def _data_case(entry, check):
     return make
 
 
-_VALIDATE = "skfairdistill/_data/validation.py validate_X_y (the validate_data call, l. 26-52)"
-#: Data cases that fail today, with where the fix lies (files of other parts).
-DATA_XFAIL = {
-    "X-str": f"{_VALIDATE}: NumPy's 'could not convert string to float' does not name X",
-    "X-None": f"{_VALIDATE}: scikit-learn's 'Expected 2D array, got scalar array' does not "
-              "name X",
-    "X-dict": f"{_VALIDATE}: Python's 'float() argument must be ... not dict' does not name X",
-    "X-complex": f"{_VALIDATE}: scikit-learn's 'Complex data not supported' does not name X",
-    "X-1d": f"{_VALIDATE}: scikit-learn's 'Expected 2D array, got 1D array' does not name X",
-    "X-0-rows": f"{_VALIDATE}: 'Found array with 0 sample(s)' does not name X",
-    "X-1-row": f"{_VALIDATE}: 'Found array with 1 sample(s)' does not name X",
-    "X-0-columns": f"{_VALIDATE}: 'Found array with 0 feature(s)' does not name X",
-    "X-shorter-than-y": f"{_VALIDATE}: 'Found input variables with inconsistent numbers of "
-                        "samples: [39, 40]' names neither X nor y",
-    "y-shorter-than-X": f"{_VALIDATE}: 'inconsistent numbers of samples: [40, 39]' names "
-                        "neither X nor y",
-    "y-str": f"{_VALIDATE}: 'Input should have at least 1 dimension' does not name y",
-    "y-3d": f"{_VALIDATE}: 'Found array with dim 3, while dim <= 2' does not name y",
-    "y-lists": "skfairdistill/_data/validation.py check_classification_target (l. 168): "
-               "type_of_target's 'legacy multi-label data representation' does not name y",
-    **dict.fromkeys(("X-all-1e-200", "X-all-1e-310"), (
-        "silently wrong: skfairdistill/_data/rows.py:103 (RealRows) gives a varying column "
-        "whose variance underflows float64 (values below about 1e-162) the scale 1.0 of a "
-        "constant one, so the synthetic rows come back of magnitude 0.5 for data of "
-        "magnitude 1e-200; refuse such columns naming them (or standardise them after "
-        "dividing by their largest value). _data/fitted.py:35 passes real.scale (1.0) as "
-        "check_finite_rows' spread, so the blow-up check misses it")),
-    "X-3d-images": "skfairdistill/_nn/networks.py:214 (ConvNet, reached from "
-                   "_config/fit_config.py): images of 1x3 pixels are refused with 'got "
-                   "input_shape=(1, 1, 3)', naming neither X nor image_shape",
-}
+#: Data cases that fail today, with where the fix lies: id -> reason (none at present).
+DATA_XFAIL = {}
 
 
 def _data_params(entry, check):
@@ -607,11 +578,7 @@ def test_fair_distiller_parameters_are_refused_before_the_work(case, no_long_wor
 
 @pytest.mark.parametrize("params", [
     {"learning_rate": 1e6},
-    pytest.param({"learning_rate": 1e308}, marks=_xfail(
-        "skfairdistill/_nn/optim.py:61 (from _matching/distribution.py:128): torch's "
-        "RuntimeError 'value cannot be converted to type float without overflow'; refuse a "
-        "learning_rate beyond float32's range in _config/parameters.py (PARAMETERS"
-        "['learning_rate']) naming learning_rate")),
+    {"learning_rate": 1e308},
     {"learning_rate": 1e-300},
     {"learning_rate": 1e6, "matching": "model"}, {"learning_rate": 1e6, "matching": "gradient"},
     {"n_per_class": 30}, {"batch_size": 10**9}, {"n_per_class": {0: 1, 1: 5}},
@@ -710,25 +677,6 @@ PREDICT = [
     ("X-bool", lambda X: X > 0, OK),
 ]
 
-PREDICT_XFAIL = {
-    "X-None": "skfairdistill/_estimators/classifier.py predict (l. 245): LogisticRegression's "
-              "'Expected 2D array, got scalar array' does not name X",
-    "X-str": "skfairdistill/_estimators/classifier.py predict: NumPy's 'could not convert "
-             "string to float' does not name X",
-    "X-1d": "skfairdistill/_estimators/classifier.py predict: 'Expected 2D array, got 1D "
-            "array' does not name X",
-    "X-3d": "skfairdistill/_estimators/classifier.py predict: 'Found array with dim 3' does "
-            "not name X",
-    "X-0-rows": "skfairdistill/_estimators/classifier.py predict: 'Found array with 0 "
-                "sample(s)' does not name X",
-    "X-text-cell": "skfairdistill/_estimators/classifier.py predict: 'could not convert string "
-                   "to float' does not name X",
-    "X-ragged": "skfairdistill/_estimators/classifier.py predict: NumPy's 'inhomogeneous "
-                "shape' message",
-    "X-dict": "skfairdistill/_estimators/classifier.py predict: 'float() argument must be ... "
-              "not dict' does not name X",
-}
-
 
 def _predict_case(transform, expect):
     def inputs():
@@ -738,9 +686,7 @@ def _predict_case(transform, expect):
                 _check_predicted)
 
 
-@pytest.mark.parametrize("case", _params(
-    [row + (_xfail(PREDICT_XFAIL[row[0]]),) if row[0] in PREDICT_XFAIL else row
-     for row in PREDICT], _predict_case))
+@pytest.mark.parametrize("case", _params(PREDICT, _predict_case))
 def test_distilled_classifier_predict(case):
     run_case(case)
 
@@ -1456,10 +1402,7 @@ EVALUATION = [
     ("X_train-nan", {"X_train": lambda X: _set(X, (3, 1), np.nan)}, {}, REFUSE, ("X_train",)),
     ("X_train-inf", {"X_train": lambda X: _set(X, (3, 1), np.inf)}, {}, REFUSE, ("X_train",)),
     ("X_train-1e308", {"X_train": lambda X: _set(X, (3, 1), 1e308)}, {}, EITHER,
-     ("X_train", "learning_rate"), _xfail(
-         "skfairdistill/_data/rows.py:100 (RealRows): 'X columns [1] have values too large to "
-         "standardise' names X where evaluate_synthetic's argument is X_train; let RealRows "
-         "take the argument's name (evaluation/_protocol.py then passes 'X_train')")),
+     ("X_train", "learning_rate")),
     ("X_train-ragged", {"X_train": _ragged}, {}, REFUSE, ("X_train",)),
     ("X_train-text", {"X_train": lambda X: _object_cells(X, [(3, 1)], "abc")}, {}, REFUSE,
      ("X_train",)),
@@ -1586,10 +1529,7 @@ CLI = [
         index=False).encode("latin-1")), None, [], EITHER, ("data.csv",)),
     ("gz-not-gzip", _gz(b"age,sex,label\n1,F,0\n"), None, [], REFUSE, ("data.csv.gz",)),
     ("gz-cut-short", _gz(gzip.compress(_cli_frame().to_csv(index=False).encode())[:200]),
-     None, [], REFUSE, ("data.csv.gz",), _xfail(
-         "skfairdistill/_cli/tabular_io.py:301 (open_table): gzip's EOFError ('Compressed file "
-         "ended before the end-of-stream marker') escapes as a traceback; catch EOFError with "
-         "OSError and ValueError")),
+     None, [], REFUSE, ("data.csv.gz",)),
     ("parquet-cut-short", _parquet(cut=0.5), None, [], REFUSE, ("data.parquet",)),
     ("parquet-of-garbage", _raw(b"PAR1" + bytes(range(256)) * 4, name="data.parquet"), None,
      [], REFUSE, ("data.parquet",)),
@@ -1609,12 +1549,7 @@ CLI = [
     ("out-folder-is-a-file", _csv(), lambda tmp: tmp / "data.csv" / "o.csv", [], REFUSE,
      ("--out",)),
     ("out-folder-unwritable", _csv(), _unwritable_folder, [], REFUSE,
-     ("--out", "skfairdistill-out.csv", "out.csv"), pytest.mark.xfail(
-         hasattr(os, "geteuid") and os.geteuid() == 0, strict=True, reason=(
-             "as root, os.access says every folder is writable, and skfairdistill/_cli/"
-             "tabular_io.py:313 (write_table) calls tempfile.mkstemp before its try: the "
-             "PermissionError escapes as a traceback; move mkstemp into the try (the "
-             "message then names the file)"))),
+     ("--out", "skfairdistill-out.csv", "out.csv")),
     ("out-unknown-extension", _csv(), lambda tmp: tmp / "o.txt", [], REFUSE, ("--out",)),
     ("out-is-the-input", _csv(), lambda tmp: tmp / "." / "data.csv", ["--overwrite"], REFUSE,
      ("--out",)),
@@ -1811,30 +1746,15 @@ def _crash_cli(make_data):
     return run
 
 
-_TAIL_XFAIL = _xfail(
-    "skfairdistill/_data/host_rows.py:148 (_check_file_size): the needed size is offset + "
-    "nbytes of the view, not where the view ends in the file, so X[1900:] of a map cut "
-    "short passes and reading it kills the process (SIGBUS); use skfairdistill._checks."
-    "check_memory_map(\'X\', X), which measures the view's last byte")
-_Y_XFAIL = _xfail(
-    "skfairdistill/_data/validation.py validate_X_y / _data/host_rows.py validate_host_rows: y "
-    "(and sensitive_features in _data/groups.py encode_groups) are read without a size check: "
-    "SIGBUS; call skfairdistill._checks.check_memory_map('y', y) (and 'sensitive_features') "
-    "at the door of FairDistiller.fit")
-_PREDICT_XFAIL = _xfail(
-    "skfairdistill/_estimators/classifier.py predict (and predict_proba, "
-    "decision_function): a memory map cut short reaches the estimator's predict, which "
-    "reads it: SIGBUS; call skfairdistill._checks.check_memory_map('X', X) first")
-
 #: name -> (function(folder), names the message must name, marks)
 CRASH_CASES = {
     "FairDistiller.fit:X": (_crash_fit("X"), ("X", "X.npy"), ()),
-    "FairDistiller.fit:X[1900:]": (_crash_fit_tail, ("X",), _TAIL_XFAIL),
+    "FairDistiller.fit:X[1900:]": (_crash_fit_tail, ("X",), ()),
     "FairDistiller.fit:images": (_crash_fit_images, ("X",), ()),
-    "FairDistiller.fit:y": (_crash_fit("y"), ("y",), _Y_XFAIL),
-    "FairDistiller.fit:sensitive_features": (_crash_fit("A"), ("sensitive_features",), _Y_XFAIL),
+    "FairDistiller.fit:y": (_crash_fit("y"), ("y",), ()),
+    "FairDistiller.fit:sensitive_features": (_crash_fit("A"), ("sensitive_features",), ()),
     "DistilledClassifier.fit:X": (_crash_classifier_fit, ("X",), ()),
-    "DistilledClassifier.predict:X": (_crash_classifier_predict, ("X",), _PREDICT_XFAIL),
+    "DistilledClassifier.predict:X": (_crash_classifier_predict, ("X",), ()),
     "TabularEncoder.fit:X": (_crash_encoder_fit, ("X",), ()),
     "TabularEncoder.inverse_transform:Z": (_crash_encoder_inverse, ("Z",), ()),
     "deo_max:y_true": (_crash_metric, ("y_true",), ()),

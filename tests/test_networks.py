@@ -6,9 +6,12 @@ import functools
 import pytest
 import torch
 
+from skfairdistill import FairDistiller
 from skfairdistill._nn import convnet as _convnet
 from skfairdistill._nn import networks as _networks
 from skfairdistill._nn.networks import ConvNet, RandomMLP, make_embedding
+
+from conftest import make_grouped_data
 
 
 def _generator(seed=0, device="cpu"):
@@ -118,7 +121,9 @@ def test_convnet_determinism(device):
 
 def test_convnet_rejects_bad_shapes():
     with pytest.raises(ValueError, match=r"^ConvNet needs at least one channel and images of at "
-                                         r"least 2x2 pixels; got input_shape=\(1, 1, 8\)"):
+                                         r"least 2x2 pixels; got input_shape=\(1, 1, 8\), the "
+                                         r"\(C, H, W\) of one image of X .*image_shape.*"
+                                         r"matching_params=\{'embedding': 'mlp'\}"):
         ConvNet((1, 1, 8), _generator())
     with pytest.raises(ValueError, match=r"^ConvNet needs input_shape=\(channels, height, width\); "
                                          r"got \(8, 8\)"):
@@ -322,3 +327,17 @@ def test_a_network_stack_concatenates_any_factory():
     assert out.shape == (2, stack.width)
     torch.testing.assert_close(out[:, :stack.networks[0].width], stack.networks[0](images))
     assert len(stack.parameters()) == 3 * len(stack.networks[0].parameters())
+
+
+def test_a_fit_on_images_too_small_to_convolve_names_x_and_image_shape():
+    # X of shape (n, 1, 3) reads as images of 1x3 pixels; the MLP takes them as they are
+    X, y, A = make_grouped_data(n_samples=40, n_features=3)
+    images = X.reshape(40, 1, 3)
+    fast = dict(n_per_class=2, n_iter=2, random_state=0, device="cpu")
+    with pytest.raises(ValueError, match=r"got input_shape=\(1, 1, 3\), the \(C, H, W\) of one "
+                                         r"image of X \(its axes after the first, or "
+                                         r"image_shape\)"):
+        FairDistiller(**fast).fit(images, y, sensitive_features=A)
+    X_syn, _ = FairDistiller(**fast, matching_params={"embedding": "mlp"}).fit_resample(
+        images, y, sensitive_features=A)
+    assert X_syn.shape == (4, 1, 3)

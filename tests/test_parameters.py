@@ -90,6 +90,17 @@ def test_a_bad_value_is_refused_naming_the_parameter(name, value, phrase):
         check_params(params)
 
 
+@pytest.mark.parametrize("value", [1e308, 3.5e38, 10**40])
+def test_a_learning_rate_beyond_float32_is_refused_naming_it(value):
+    # the steps are float32 tensors: torch's "cannot be converted to type float without
+    # overflow" came from inside the loop
+    params = {**FairDistiller().get_params(deep=False), "learning_rate": value}
+    with pytest.raises(ValueError, match=r"^learning_rate must be at most 3\.403e\+38, the "
+                                         r"largest float32 number .*learning_rate='auto'"):
+        check_params(params)
+    check_params({**params, "learning_rate": 3.4e38})  # a float32 number: left to the loop
+
+
 # --------------------------------------------------------------------------- in a fit
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import sklearn
 from imblearn.pipeline import Pipeline
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import Pipeline as SklearnPipeline
@@ -40,9 +41,11 @@ def test_request_method_is_set(routing):
     distiller = FairDistiller().set_fit_resample_request(sensitive_features=True)
     assert isinstance(distiller, FairDistiller)
     routing_info = distiller.get_metadata_routing()
-    assert routing_info.fit_resample.requests == {"sensitive_features": True}
+    assert routing_info.fit_resample.requests == {"sensitive_features": True,
+                                                  "sample_weight": None}
     # an imblearn Pipeline routes its fit to the step's fit as well: requested by default
-    assert FairDistiller().get_metadata_routing().fit.requests == {"sensitive_features": True}
+    assert FairDistiller().get_metadata_routing().fit.requests == {"sensitive_features": True,
+                                                                   "sample_weight": True}
 
 
 def test_pipeline_routes_sensitive_features(routing, data, recwarn):
@@ -161,7 +164,11 @@ def _routed_pipeline():
 def test_fit_request_is_exposed(routing):
     clf = _classifier().set_fit_request(sensitive_features=True)
     assert isinstance(clf, DistilledClassifier)
-    assert clf.get_metadata_routing().fit.requests == {"sensitive_features": True}
+    assert clf.get_metadata_routing().fit.requests == {"sensitive_features": True,
+                                                       "sample_weight": None}
+    clf.set_fit_request(sample_weight=True)
+    assert clf.get_metadata_routing().fit.requests == {"sensitive_features": True,
+                                                       "sample_weight": True}
 
 
 def test_plain_pipeline_routes_sensitive_features(routing, classifier_data, recwarn):
@@ -220,6 +227,73 @@ def test_cross_validate_routes_each_fold(routing, classifier_data):
     for fitted in result["estimator"]:
         assert list(fitted.distiller_.groups_) == ["a", "b"]
         assert fitted.distiller_.cell_counts_.sum() == len(y) // 2
+
+
+# ------------------------------------------------------------------------------ sample_weight
+
+
+def _weights(y, seed=0):
+    """Positive weights, and 0 for every fifth row (which the distillation must leave out)."""
+    weights = np.random.default_rng(seed).uniform(0.5, 2.0, size=len(y))
+    weights[::5] = 0.0
+    return weights
+
+
+def test_imblearn_pipeline_routes_sample_weight_to_fit_resample(routing, data):
+    X, y, A = data
+    weights = _weights(y)
+    distiller = FairDistiller(n_per_class=3, n_iter=20, random_state=0)
+    distiller.set_fit_resample_request(sensitive_features=True, sample_weight=True)
+    # the final step is trained on the synthetic rows: the real rows' weights do not apply
+    clf = LogisticRegression().set_fit_request(sample_weight=False)
+    pipe = Pipeline([("distill", distiller), ("clf", clf)])
+    pipe.fit(X, y, sensitive_features=A, sample_weight=weights)
+    fitted = pipe.named_steps["distill"]
+    # the rows of weight 0 are in no cell: the weights reached fit_resample
+    assert fitted.cell_counts_.sum() == np.count_nonzero(weights)
+    direct = FairDistiller(n_per_class=3, n_iter=20, random_state=0).fit(
+        X, y, sensitive_features=A, sample_weight=weights)
+    np.testing.assert_array_equal(fitted.X_distilled_, direct.X_distilled_)
+
+
+def test_imblearn_pipeline_refuses_sample_weight_not_requested(routing, data):
+    X, y, A = data
+    pipe = Pipeline([("distill", FairDistiller(n_per_class=3, n_iter=20).set_fit_resample_request(
+        sensitive_features=True)), ("clf", LogisticRegression().set_fit_request(
+            sample_weight=False))])
+    with pytest.raises(ValueError, match=r"\[sample_weight\] are passed but are not explicitly "
+                                         r"set as requested or not requested for "
+                                         r"FairDistiller\.fit_resample"):
+        pipe.fit(X, y, sensitive_features=A, sample_weight=_weights(y))
+
+
+def test_distilled_classifier_set_fit_request_sample_weight(routing, classifier_data):
+    """set_fit_request(sample_weight=True): a sklearn Pipeline and a grid search pass the
+    weights on to the distiller (and score with them where the scorer asks)."""
+    X, y, A = classifier_data
+    weights = _weights(y)
+    clf = DistilledClassifier(LogisticRegression(), distiller=_classifier_distiller())
+    clf.set_fit_request(sensitive_features=True, sample_weight=True)
+    pipe = make_pipeline(StandardScaler().set_fit_request(sample_weight=False), clf)
+    pipe.fit(X, y, sensitive_features=A, sample_weight=weights)
+    step = pipe.named_steps["distilledclassifier"]
+    assert step.distiller_.cell_counts_.sum() == np.count_nonzero(weights)
+
+    search = GridSearchCV(clone(clf).set_score_request(sample_weight=True),
+                          {"distiller__n_per_class": [2, 3]}, cv=2)
+    search.fit(X, y, sensitive_features=A, sample_weight=weights)
+    best = search.best_estimator_
+    assert best.distiller_.cell_counts_.sum() == np.count_nonzero(weights)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+
+
+def test_distilled_classifier_refuses_sample_weight_not_requested(routing, classifier_data):
+    X, y, A = classifier_data
+    pipe = make_pipeline(_classifier().set_fit_request(sensitive_features=True))
+    with pytest.raises(ValueError, match=r"\[sample_weight\] are passed but are not explicitly "
+                                         r"set as requested or not requested for "
+                                         r"DistilledClassifier\.fit"):
+        pipe.fit(X, y, sensitive_features=A, sample_weight=_weights(y))
 
 
 _IMPORT_ORDERS = {

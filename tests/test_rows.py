@@ -99,6 +99,39 @@ def test_values_whose_statistics_overflow_are_refused_naming_the_columns(no_long
                    ValueError, r"^X columns \[4\] have values too large to standardise")
 
 
+@pytest.mark.parametrize("size", [1e-200, 1e-310, 1e-40])
+@pytest.mark.parametrize("container", [np.asarray, sp.csr_matrix], ids=["dense", "sparse"])
+def test_columns_varying_too_little_to_standardise_are_refused_naming_them(no_long_work, size,
+                                                                          container):
+    # below about 1e-162 the float64 variance underflows to 0, and a varying column got
+    # the scale 1.0 of a constant one: synthetic values of 0.5 for data of 1e-200
+    X, y, A = _data()
+    X = np.c_[X[:, :2], size * X[:, 2:]]
+    assert_refused(FairDistiller(**{**FAST, "device": "auto"}), container(X), y, A, ValueError,
+                   r"^X columns \[2, 3\] vary by too little to standardise: their spread is "
+                   r"below about 1\.2e-38.*multiply them by a constant that brings their "
+                   r"values near 1")
+
+
+def test_tiny_but_standardisable_columns_come_back_on_their_scale():
+    X, y, A = _data()
+    reference, _ = FairDistiller(**FAST).fit_resample(X, y, sensitive_features=A)
+    X_syn, _ = FairDistiller(**FAST).fit_resample(X * 1e-30, y, sensitive_features=A)
+    np.testing.assert_allclose(X_syn / 1e-30, reference, rtol=1e-3, atol=1e-3)
+
+
+def test_the_errors_of_real_rows_name_the_argument_and_image_channels():
+    X, _, _ = _data(n_features=3)
+    with pytest.raises(ValueError, match=r"^X_train columns \[1\] have values too large"):
+        RealRows(np.c_[X[:, :1], 1e300 * X[:, 1:2]], torch.device("cpu"), name="X_train")
+    images = np.random.default_rng(0).random((20, 2, 3, 3))
+    images[:, 1] *= 1e-200
+    with pytest.raises(ValueError, match=r"^the image channels \[1\] of X_train vary by too "
+                                         r"little to standardise"):
+        RealRows(images.reshape(20, -1), torch.device("cpu"), image_shape=(2, 3, 3),
+                 name="X_train")
+
+
 def test_images_are_standardised_per_channel_and_keep_every_pixel():
     rng = np.random.default_rng(0)
     X = rng.random((60, 3, 6, 6), dtype=np.float32)

@@ -12,12 +12,13 @@ COMMON = dict(alignment="barycenter", n_iter=3, learning_rate=0.1, batch_size=8,
               network_factory="factory", augment=None, verbose=0)
 OWN = {
     "match_distributions": {"distance": "l1", "cloud_target": None, "warm_start_epochs": 2,
-                            "step_schedule": "cosine"},
+                            "step_schedule": "cosine", "group_trust": None},
     "match_gradients": {"outer_loops": 4, "inner_steps": 5, "network_learning_rate": 0.01},
     "match_multiformation": {"outer_loops": 4, "inner_steps": 5, "network_learning_rate": 0.01,
                              "factor": 2},
     "match_features": {"outer_loops": 4, "inner_steps": 5, "network_learning_rate": 0.01,
-                       "discrimination_weight": 2.56, "layer_weights": "rule"},
+                       "discrimination_weight": 2.56, "layer_weights": "rule",
+                       "group_trust": None},
 }
 LOOP = {"distribution": "match_distributions", "gradient": "match_gradients",
         "idc": "match_multiformation", "cafe": "match_features"}
@@ -27,6 +28,7 @@ def _config(matching):
     """The fields of a FitConfig that the network loops read."""
     return SimpleNamespace(
         matching=matching, distance="l1", warm_start_epochs=2, step_schedule="cosine",
+        group_trust=None,
         outer_loops=4, inner_steps=5,
         network_learning_rate=0.01, cloud_target=None, formation_factor=2 if matching == "idc"
         else 1, discrimination_weight=2.56, layer_weights="rule", **COMMON)

@@ -306,3 +306,38 @@ def test_the_output_file_gets_the_permissions_of_the_umask(csv_path, tmp_path):
         assert stat.S_IMODE(out.stat().st_mode) == 0o644  # not mkstemp's 0600
     finally:
         os.umask(previous)
+
+
+def _compressed(table, path, cut):
+    """``table`` written compressed to ``path``, then cut to its first half or garbled."""
+    table.to_csv(path, index=False)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2] if cut else data[:10] + bytes(range(256)) * 4)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz", ".zip"])
+@pytest.mark.parametrize("cut", [True, False], ids=["cut-short", "garbled"])
+def test_a_damaged_compressed_csv_is_a_clear_error_naming_it(table, tmp_path, capsys, suffix,
+                                                             cut):
+    # gzip cut short raises EOFError, garbled zlib.error, xz LZMAError, zip BadZipFile:
+    # none is an OSError or a ValueError
+    data = _compressed(table, tmp_path / f"data.csv{suffix}", cut)
+    message = usage_error(capsys, cli_distill, data, tmp_path / "out.csv")
+    assert message.startswith(f"cannot read {data}: ")
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_folder_the_temporary_file_cannot_be_made_in_is_a_clear_error(csv_path, tmp_path,
+                                                                        capsys, monkeypatch):
+    # as root, os.access says every folder is writable: the error comes from mkstemp itself
+    import tempfile
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    out = tmp_path / "synthetic.csv"
+    message = usage_error(capsys, cli_distill, csv_path, out)
+    assert message == f"cannot write {out}: [Errno 13] Permission denied"
+    assert not out.exists()

@@ -11,8 +11,11 @@ from skfairdistill._config.parameters import ALIGNMENTS, DISTANCES
 from skfairdistill._targets import (
     alignment_loss,
     barycenter,
+    barycenter_weights,
     class_mean,
     distance,
+    group_trust,
+    shrunk,
 )
 
 from conftest import make_grouped_data
@@ -256,3 +259,78 @@ def test_with_one_group_every_alignment_is_vanilla(single_group):
     ]
     np.testing.assert_array_equal(results[0], results[1])
     np.testing.assert_array_equal(results[0], results[2])
+
+
+# --------------------------------------------------------------------------- small groups
+
+
+def test_group_trust_is_rows_over_the_threshold_capped_at_one():
+    counts = np.array([[1800, 8, 0], [30, 45, 3]])
+    np.testing.assert_allclose(group_trust(counts, 30), [[1, 8 / 30, 0], [1, 1, 0.1]])
+    assert group_trust(counts, None) is None
+    # no present cell below the threshold (the empty one does not count): nothing to shrink
+    assert group_trust(counts, 3) is None and group_trust(counts, 1) is None
+
+
+def test_a_trusted_group_keeps_its_statistic_exactly():
+    stats = _stats(20)
+    shares = _shares([[90, 8, 2], [50, 49, 1]])
+    trust = torch.tensor([[1.0, 0.25, 0.0], [1.0, 1.0, 0.5]], dtype=torch.float64)
+    out = shrunk(stats, shares, trust)
+    pooled = class_mean(stats, shares)
+    assert torch.equal(out[0, 0], stats[0, 0]) and torch.equal(out[1, :2], stats[1, :2])
+    torch.testing.assert_close(out[0, 1], 0.25 * stats[0, 1] + 0.75 * pooled[0])
+    torch.testing.assert_close(out[0, 2], pooled[0])
+    torch.testing.assert_close(out[1, 2], 0.5 * stats[1, 2] + 0.5 * pooled[1])
+
+
+@pytest.mark.parametrize("alignment", ALIGNMENTS)
+@pytest.mark.parametrize("kind", DISTANCES)
+def test_full_trust_leaves_every_loss_unchanged_bit_for_bit(alignment, kind):
+    stats, syn = _stats(21), _stats(22)[:, 0]
+    present = torch.tensor([[True, True, False], [True, True, True]])
+    shares = _shares([[9, 1, 0], [5, 3, 2]])
+    reference = alignment_loss(stats, present, shares, syn, alignment=alignment, kind=kind)
+    loss = alignment_loss(stats, present, shares, syn, alignment=alignment, kind=kind,
+                          trust=torch.ones(2, 3, dtype=torch.float64))
+    assert torch.equal(loss, reference)
+
+
+def test_trust_moves_the_fair_targets_towards_the_class_and_leaves_vanilla():
+    stats, syn = _stats(23), torch.zeros(2, 4, dtype=torch.float64)
+    present = torch.ones(2, 3, dtype=torch.bool)
+    shares = _shares([[90, 9, 1], [80, 15, 5]])
+    trust = torch.tensor([[1.0, 1.0, 0.1], [1.0, 0.5, 0.2]], dtype=torch.float64)
+    none = dict(alignment="none", kind="squared_l2")
+    assert torch.equal(alignment_loss(stats, present, shares, syn, **none, trust=trust),
+                       alignment_loss(stats, present, shares, syn, **none))
+    # the barycenter of the shrunk statistics, against an oracle
+    expected = shrunk(stats, shares, trust).mean(dim=1)
+    loss = alignment_loss(stats, present, shares, syn, alignment="barycenter", kind="l1",
+                          trust=trust)
+    torch.testing.assert_close(loss, expected.abs().sum())
+    # groupwise: each group's shrunk statistic
+    expected = ((shrunk(stats, shares, trust) - syn.unsqueeze(1)) ** 2).sum()
+    torch.testing.assert_close(
+        alignment_loss(stats, present, shares, syn, alignment="groupwise", kind="squared_l2",
+                       trust=trust), expected)
+    # no trust at all: every group is its class, and the barycenter is the class mean
+    zero = torch.zeros(2, 3, dtype=torch.float64)
+    torch.testing.assert_close(barycenter(shrunk(stats, shares, zero), present),
+                               class_mean(stats, shares))
+
+
+def test_barycenter_weights_give_the_barycenter_of_the_shrunk_statistics():
+    stats = _stats(24)
+    present = torch.tensor([[True, True, False], [True, True, True]])
+    shares = _shares([[97, 3, 0], [60, 35, 5]])
+    trust = np.array([[1.0, 0.1, 0.0], [1.0, 1.0, 0.25]])
+    weights = barycenter_weights(present.numpy(), shares.numpy(), trust)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0)
+    assert weights[0, 2] == 0  # an absent group gets nothing
+    combined = (torch.as_tensor(weights).unsqueeze(-1) * stats).sum(dim=1)
+    torch.testing.assert_close(
+        combined, barycenter(shrunk(stats, shares, torch.as_tensor(trust)), present))
+    # without trust: COBRA's 1 / |A_y| on every present group
+    np.testing.assert_allclose(barycenter_weights(present.numpy(), shares.numpy()),
+                               [[0.5, 0.5, 0], [1 / 3, 1 / 3, 1 / 3]])

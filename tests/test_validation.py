@@ -348,3 +348,74 @@ def test_a_finite_blow_up_is_refused_naming_learning_rate():
     with pytest.raises(ValueError, match=r"diverged: .*learning_rate=1000000\.0.*lower "
                                          r"learning_rate"):
         distiller.fit(X, y, sensitive_features=A)
+
+
+# ------------------------------------------------- scikit-learn's messages, naming X or y
+
+def _labels_as_lists(y):
+    labels = np.empty(len(y), dtype=object)
+    labels[:] = [[label] for label in y]
+    return labels
+
+
+@pytest.mark.parametrize("build, exception, message", [
+    (lambda X, y: (None, y), TypeError,
+     r"^X must be a 2-D array of numbers \(rows, features\); got None\.$"),
+    (lambda X, y: ({"age": X[:, 0]}, y), TypeError, r"^X must be a 2-D array of numbers .*dict"),
+    (lambda X, y: (X[:, 0], y), ValueError,
+     r"^X must be a 2-D array of finite numbers \(rows, features\): Expected 2D array, got 1D"),
+    (lambda X, y: (X[:1], y[:1]), ValueError,
+     r"^X must be a 2-D array .*Found array with 1 sample\(s\).*minimum of 2 is required"),
+    (lambda X, y: (X[:, :0], y), ValueError, r"^X must be a 2-D array .*0 feature\(s\)"),
+    (lambda X, y: (X.astype(complex), y), ValueError,
+     r"^X must be a 2-D array .*Complex data not supported"),
+    (lambda X, y: (X[:-1], y), ValueError,
+     r"^X has 119 rows but y has 120 labels; they must describe the same rows"),
+    (lambda X, y: (X, y[:-1]), ValueError, r"^X has 120 rows but y has 119 labels"),
+    (lambda X, y: (X, "label"), TypeError,
+     r"^y must be an array-like of class labels, one per row of X; got str\.$"),
+    (lambda X, y: (X, y.reshape(-1, 1, 1)), ValueError,
+     r"^y must be an array-like of class labels, one per row of X \(1-D, or 2-D for "
+     r"one-vs-all columns\): Found array with dim 3"),
+    (lambda X, y: (X, _labels_as_lists(y)), ValueError,
+     r"^y must hold one class label \(a number or a string\) per row: .*legacy multi-label"),
+], ids=["X-None", "X-dict", "X-1d", "X-1-row", "X-0-columns", "X-complex", "X-shorter",
+        "y-shorter", "y-str", "y-3d", "y-lists"])
+def test_what_scikit_learn_refuses_is_refused_naming_the_argument(no_long_work, build,
+                                                                  exception, message):
+    # scikit-learn's own messages name neither argument; the message is still its own
+    X, y, A = _data()
+    X, y = build(X, y)
+    assert_refused(FairDistiller(**FAST), X, y, A, exception, message)
+
+
+def test_a_scikit_learn_message_that_names_the_argument_is_kept():
+    X, y, A = _data()
+    with pytest.raises(ValueError, match=r"^FairDistiller requires y to be passed|^This "
+                                         r"FairDistiller estimator requires y to be passed"):
+        FairDistiller(**FAST).fit(X, None, sensitive_features=A)
+
+
+def test_a_ragged_y_is_not_blamed_on_x(no_long_work):
+    X, y, A = _data(n_samples=40)
+    ragged = [[0]] * 20 + [[0, 1]] * 20
+    assert_refused(FairDistiller(**FAST), X, ragged, A, ValueError,
+                   r"^y must be an array-like of class labels.*inhomogeneous")
+
+
+def test_check_classification_target_names_y_for_a_column_of_lists():
+    with pytest.raises(ValueError, match=r"^y must hold one class label .*legacy multi-label"):
+        check_classification_target(_labels_as_lists(np.arange(6) % 2))
+
+
+def test_the_blow_up_floor_is_relative_to_the_values_of_the_column():
+    # values near 1e-20: a floor of float32's eps (1.2e-7) let them blow up to 1e-6 unseen
+    low, high = np.array([0.0, 5.0]), np.array([1e-20, 5.0])
+    check_finite_rows(np.array([[5e-19, 5.0]]), 0.1, low, high)  # 50 ranges: kept
+    with pytest.raises(ValueError, match=r"^the distillation diverged: synthetic values of "
+                                         r"column 0 lie 1e\+14 times"):
+        check_finite_rows(np.array([[1e-6, 5.0]]), 0.1, low, high)
+    with pytest.raises(ValueError, match="column 1"):  # a constant column moved at all
+        check_finite_rows(np.array([[0.0, 5.0 + 1e-3]]), 0.1, low, high)
+    with np.errstate(all="raise"):  # a column of zeros given back exactly: no 0 / 0
+        check_finite_rows(np.zeros((2, 2)), 0.1, np.zeros(2), np.zeros(2))

@@ -14,6 +14,8 @@ how: ``docs/method.md``, "Large data".
 import contextlib
 import os
 import tempfile
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,15 @@ import numpy as np
 import pandas as pd
 
 from ..preprocessing import TabularEncoder, _is_number
+
+try:
+    from lzma import LZMAError
+except ImportError:  # a Python built without lzma reads no .xz file: nothing to catch
+    LZMAError = OSError
+
+# what a damaged compressed CSV raises: cut short (EOFError), garbage inside (zlib, lzma),
+# not an archive (zip); bz2 raises OSError
+_DAMAGED_ARCHIVE = (EOFError, zlib.error, zipfile.BadZipFile, LZMAError)
 
 # bytes read at a time from each column of a Parquet file
 _READ_BUFFER = 2**18
@@ -300,6 +311,9 @@ def open_table(path, fmt, batch_rows, parser):
         parser.error(f"cannot read {path}: {error} (Parquet needs pyarrow: pip install pyarrow)")
     except (OSError, ValueError) as error:  # unreadable, empty or malformed file
         parser.error(f"cannot read {path}: {error}")
+    except _DAMAGED_ARCHIVE as error:
+        parser.error(f"cannot read {path}: {error} (the compressed file is damaged or cut "
+                     "short; compress it again from the original)")
 
 
 def write_table(frame, path, fmt, parser):
@@ -309,11 +323,14 @@ def write_table(frame, path, fmt, parser):
     at ``path`` as it was, and no partial table behind.
     """
     path = Path(path)
-    # the temporary name ends like the real one: pandas infers the compression from it
-    handle, temporary = tempfile.mkstemp(dir=path.resolve().parent, prefix=".skfairdistill-",
-                                         suffix="-" + path.name)
-    os.close(handle)
+    temporary = None
     try:
+        # the temporary name ends like the real one: pandas infers the compression from it;
+        # made inside the try: a folder we may not write to (as root, os.access says we
+        # may) is an error naming the file, not a traceback
+        handle, temporary = tempfile.mkstemp(dir=path.resolve().parent,
+                                             prefix=".skfairdistill-", suffix="-" + path.name)
+        os.close(handle)
         if fmt == "parquet":
             frame.to_parquet(temporary, index=False)
         else:
@@ -325,8 +342,9 @@ def write_table(frame, path, fmt, parser):
     except (OSError, ValueError) as error:
         parser.error(f"cannot write {path}: {error}")
     finally:
-        with contextlib.suppress(OSError):
-            os.remove(temporary)
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.remove(temporary)
 
 
 def _umask():

@@ -20,6 +20,8 @@ from . import presets as _presets
 from .rules import check_images
 from .._nn.augment import SiameseAugment
 from .memory import check_memory
+from .small_groups import warn_about_small_cells
+from .._targets import group_trust
 from .._nn.networks import make_embedding, stacked_embedding
 from .._checks import check_int
 from .._data.validation import as_chw, in_unit_range
@@ -55,9 +57,13 @@ class FitConfig:
     # CAFE: the discrimination loss's weight and the layer weights' rule
     discrimination_weight: float = _presets.CAFE_DISCRIMINATION_WEIGHT
     layer_weights: object = _presets.cafe_layer_weights
+    # the fair targets: weight of each (class, group) cell's own statistic, an ndarray
+    # (n_classes, n_groups) (matching_params['min_group_rows']), or None (all trusted)
+    group_trust: object = None
 
 
-def resolve_config(settings, *, X, image_shape, real, per_class, cells, device, has_groups):
+def resolve_config(settings, *, X, image_shape, real, per_class, cells, device, has_groups,
+                   classes=None, groups=None):
     """The :class:`FitConfig` of ``estimator`` on this data; refuses a fit too big for the device.
 
     The memory check (:func:`~skfairdistill._config.memory.check_memory`) runs once the batch
@@ -80,7 +86,10 @@ def resolve_config(settings, *, X, image_shape, real, per_class, cells, device, 
         Whether sensitive features were given.
     cells : CellSampler
         The (class, group) cells (the paper preset splits a class's batch among the
-        groups present in it).
+        groups present in it). Cells under 30 rows are named by one warning when the
+        alignment weights groups equally (:mod:`~skfairdistill._config.small_groups`).
+    classes, groups : ndarray or None, default=None
+        The labels, to name those cells in the warning (None: by index).
     """
     outer_loops, inner_steps = _presets.dc_loops(per_class.max(), settings.matching)
     max_groups = int(cells.present.sum(axis=1).max())
@@ -90,9 +99,11 @@ def resolve_config(settings, *, X, image_shape, real, per_class, cells, device, 
     # IDC: the decoded images count
     check_memory(settings, per_class * factor**2, real.n_features, image_shape, cells, device,
                  batch_size)
+    alignment = settings.alignment if has_groups else "none"
+    warn_about_small_cells(cells.counts, settings, alignment, classes, groups)
     return FitConfig(
         matching=settings.matching,
-        alignment=settings.alignment if has_groups else "none",
+        alignment=alignment,
         n_iter=_auto(settings.n_iter, _presets.n_iter, settings.preset, settings.matching),
         learning_rate=learning_rate(settings, X, image_shape, real, per_class, device),
         batch_size=batch_size,
@@ -110,6 +121,8 @@ def resolve_config(settings, *, X, image_shape, real, per_class, cells, device, 
         model_params=model_params(settings),
         verbose=settings.verbose,
         formation_factor=factor,
+        group_trust=(group_trust(cells.counts, settings.min_group_rows)
+                     if alignment in ("barycenter", "groupwise") else None),
     )
 
 

@@ -151,6 +151,18 @@ def _embedding(name, value):
         check_choice(name, value, EMBEDDINGS)
 
 
+def _learning_rate(name, value):
+    """A positive finite number or "auto"; a number float32 can hold (the steps are float32)."""
+    check_positive(name, value, auto=True)
+    largest = float(np.finfo(np.float32).max)
+    if not isinstance(value, str) and value > largest:
+        raise ValueError(
+            f"{name} must be at most {largest:.4g}, the largest float32 number (the "
+            f"optimisation computes in float32); got {value!r}. A step this large would "
+            f"diverge anyway: leave {name}='auto' (the default) or give a small value "
+            "such as 0.1.")
+
+
 def _unit_interval(name, value):
     check_positive(name, value, zero=True)
     if value > 1:
@@ -177,7 +189,7 @@ PARAMETERS = MappingProxyType({
     "stratify_groups": check_bool,
     "preset": _choice(*PRESETS),
     "n_iter": _integer(1, allowed=("auto",)),
-    "learning_rate": lambda name, value: check_positive(name, value, auto=True),
+    "learning_rate": _learning_rate,
     "batch_size": _integer(1, allowed=("auto",)),
     "init": _choice(*INITS),
     "image_shape": lambda name, value: value is None or check_image_shape(value),
@@ -201,6 +213,8 @@ MATCHING_PARAMS = MappingProxyType({
     "outer_loops": (None, TRAINED_LOOPS, _integer(1, allowed=(None,))),
     "inner_steps": (None, TRAINED_LOOPS, _integer(0, allowed=(None,))),
     "network_learning_rate": (0.01, TRAINED_LOOPS, check_positive),
+    # the fair targets: a (class, group) cell of fewer rows is shrunk towards its class
+    "min_group_rows": (None, ("distribution", "cafe"), _integer(1, allowed=(None,))),
     # experimental (skfairdistill.experimental): distribution-level barycenters
     "barycenter": ("mean", ("distribution",), _choice(*BARYCENTERS)),
     "fixed_point_steps": (1, ("distribution",), _integer(1)),

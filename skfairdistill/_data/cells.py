@@ -18,15 +18,24 @@ class CellSampler:
     wider than the largest cell, so many small (e.g. intersectional) cells cost
     their rows, not ``batch_size`` each.
 
+    With ``weights`` (``sample_weight``), a row of weight ``w`` counts ``w`` times in its
+    cell: a cell larger than the batch is drawn from with probability proportional to
+    the weights (its batch mean is then a plain mean), a cell taken whole averages its
+    rows with their weights, and the groups' shares of a class are their total weights.
+    A row of weight 0 is in no cell: it is never drawn and never counted (not in
+    :attr:`counts` either).
+
     Parameters
     ----------
     class_codes, group_codes : ndarray of shape (n_samples,)
         Integer codes in ``range(n_classes)`` and ``range(n_groups)``.
     n_classes, n_groups : int
     device : torch.device
+    weights : ndarray of shape (n_samples,) or None, default=None
+        Non-negative sample weights; None weighs every row alike.
     """
 
-    def __init__(self, class_codes, group_codes, n_classes, n_groups, device):
+    def __init__(self, class_codes, group_codes, n_classes, n_groups, device, weights=None):
         n_cells = n_classes * n_groups
         # the one indexing pass: a stable sort by cell. An 8- or 16-bit key (fewer than
         # 65536 cells) is sorted by NumPy's radix sort, in linear time; the order is the
@@ -35,13 +44,24 @@ class CellSampler:
         cell = np.asarray(class_codes).astype(key)
         cell *= n_groups
         np.add(cell, group_codes, out=cell, casting="unsafe")
-        order = np.argsort(cell, kind="stable").astype(np.int64, copy=False)
+        if weights is None:
+            order = np.argsort(cell, kind="stable").astype(np.int64, copy=False)
+        else:  # a row of weight 0 is in no cell
+            kept = np.flatnonzero(np.asarray(weights) > 0)
+            order = kept[np.argsort(cell[kept], kind="stable")]
         # where each cell starts in that order, from the sorted keys (in the key dtype:
         # np.bincount or mixed dtypes would copy all keys to int64)
         starts = np.searchsorted(cell[order], np.arange(n_cells, dtype=key))
         counts = np.diff(np.append(starts, len(order)))
         self.n_classes, self.n_groups = n_classes, n_groups
         self.counts = counts.reshape(n_classes, n_groups)
+        self._weights = None
+        if weights is not None:
+            ordered = np.asarray(weights, dtype=np.float64)[order]
+            totals = np.bincount(np.repeat(np.arange(n_cells), counts), weights=ordered,
+                                 minlength=n_cells)
+            self._weights = _Weights(ordered, totals.reshape(n_classes, n_groups), starts,
+                                     counts, device)
         self._largest = int(counts.max())
         self._class_starts = starts[:: n_groups]
         self._order = torch.as_tensor(order, device=device)
@@ -55,9 +75,27 @@ class CellSampler:
         return self.counts > 0
 
     @property
+    def weighted(self):
+        """Whether the rows carry sample weights."""
+        return self._weights is not None
+
+    @property
+    def totals(self):
+        """Weight of each cell, shape (n_classes, n_groups): :attr:`counts` without weights."""
+        return self.counts if self._weights is None else self._weights.totals
+
+    @property
     def shares(self):
         """Share of each group within its class, pi_{a|y}, shape (n_classes, n_groups)."""
-        return self.counts / self.counts.sum(axis=1, keepdims=True)
+        totals = self.totals
+        return totals / totals.sum(axis=1, keepdims=True)
+
+    def weights_of_class(self, class_code):
+        """Sample weights (ndarray, float64) of one class's rows in their order, or None."""
+        if self._weights is None:
+            return None
+        start = int(self._class_starts[class_code])
+        return self._weights.host[start:start + int(self.counts[class_code].sum())]
 
     def rows_of_class(self, class_code, positions):
         """Row indices (a tensor) of the given positions within one class's rows."""
@@ -76,8 +114,11 @@ class CellSampler:
         """
         small, fixed, weights = self._layout(batch_size)
         uniform = torch.rand(weights.shape, generator=generator, device=self._order.device)
-        # float rounding can land on count itself; keep draws inside the cell
-        sampled = torch.minimum((uniform * self._counts).long(), self._counts - 1)
+        if self._weights is None:
+            # float rounding can land on count itself; keep draws inside the cell
+            sampled = torch.minimum((uniform * self._counts).long(), self._counts - 1)
+        else:
+            sampled = self._weights.offsets(uniform, self._starts, self._counts)
         offsets = torch.where(small, fixed, sampled)
         positions = (self._starts + offsets).clamp(max=self._order.shape[0] - 1)
         return self._order[positions], weights
@@ -92,8 +133,12 @@ class CellSampler:
         -------
         rows, class_codes : LongTensor of shape (n_rows,)
         """
-        positions = torch.randint(self._order.shape[0], (int(n_rows),), generator=generator,
-                                  device=self._order.device)
+        if self._weights is None:
+            positions = torch.randint(self._order.shape[0], (int(n_rows),),
+                                      generator=generator, device=self._order.device)
+        else:  # in proportion to the weights
+            uniform = torch.rand(int(n_rows), generator=generator, device=self._order.device)
+            positions = self._weights.positions(uniform)
         # the cell of a position: the last cell starting at or before it (empty ones skipped)
         cells = torch.searchsorted(self._starts.view(-1), positions, right=True) - 1
         return self._order[positions], torch.div(cells, self.n_groups, rounding_mode="floor")
@@ -124,6 +169,17 @@ class CellSampler:
             self._layouts[key] = slots, cell_of_slot, inverse_counts
         return self._layouts[key]
 
+    def slot_weights(self, batch_size):
+        """The weights of the real draws of :meth:`packing`'s ``slots``, or None without weights.
+
+        A cell taken whole gives its rows' weights (they sum to its row count), a larger
+        cell 1 for every draw (drawn in proportion to the weights already).
+        """
+        if self._weights is None:
+            return None
+        slots = self.packing(batch_size)[0]
+        return self._layout(batch_size)[2].reshape(-1)[slots]
+
     def _layout(self, batch_size):
         """What does not change between draws of one batch size, built once."""
         # padding beyond the largest cell would only be weight-0 work
@@ -133,5 +189,56 @@ class CellSampler:
             small = self._counts <= batch_size  # these cells give all their rows, in order
             weights = (~small | (slots < self._counts)).float()
             fixed = torch.where(weights > 0, slots, torch.zeros_like(slots))
+            if self._weights is not None:  # a cell taken whole: its rows' own weights
+                weights = torch.where(small, weights * self._weights.of_slots(
+                    self._starts + fixed, self._order.shape[0]), weights)
             self._layouts[batch_size] = small, fixed, weights
         return self._layouts[batch_size]
+
+
+class _Weights:
+    """The sample weights of a :class:`CellSampler`, in its order of the rows.
+
+    Parameters
+    ----------
+    host : ndarray of shape (n_kept,)
+        The positive weights, cell by cell.
+    totals : ndarray of shape (n_classes, n_groups)
+        Every cell's total weight.
+    starts, counts : ndarray of shape (n_cells,)
+        Where each cell starts in that order, and its rows.
+    device : torch.device
+    """
+
+    def __init__(self, host, totals, starts, counts, device):
+        self.host, self.totals = host, totals
+        # float64 cumulative sums: a draw is the first row whose sum passes a uniform point
+        cumulative = np.cumsum(host)
+        before = np.concatenate([[0.0], cumulative])[starts]  # weight before each cell
+        self._cumulative = torch.as_tensor(cumulative, device=device)
+        self._device_host = torch.as_tensor(host, device=device)
+        self._before = torch.as_tensor(before, device=device).unsqueeze(1)
+        self._cell_totals = torch.as_tensor(totals.reshape(-1), device=device).unsqueeze(1)
+        # a cell's rows weigh ``count / total`` on average: a cell taken whole keeps its
+        # row count as its sum of weights (1 for an empty cell, which has no rows)
+        self._scale = torch.as_tensor(
+            np.where(counts > 0, counts / np.where(counts > 0, totals.reshape(-1), 1.0), 1.0),
+            device=device).unsqueeze(1)
+
+    def offsets(self, uniform, starts, counts):
+        """Offsets within every cell, drawn in proportion to the weights of its rows."""
+        points = self._before + uniform.double() * self._cell_totals
+        positions = torch.searchsorted(self._cumulative, points, right=True)
+        # float rounding can step past a cell's last row; keep draws inside the cell
+        return torch.minimum((positions - starts).clamp(min=0), (counts - 1).clamp(min=0))
+
+    def positions(self, uniform):
+        """Positions among all rows, drawn in proportion to their weights."""
+        points = uniform.double() * self._cumulative[-1]
+        return torch.searchsorted(self._cumulative, points, right=True).clamp(
+            max=len(self._cumulative) - 1)
+
+    def of_slots(self, positions, n_rows):
+        """Weights (float32) of the rows at ``positions``, scaled to their cell's count."""
+        rows = positions.clamp(max=n_rows - 1)
+        return (self._device_host[rows] * self._scale).float()

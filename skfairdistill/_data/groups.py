@@ -6,6 +6,7 @@ Torch-free, so that plotting and the metrics can encode groups without importing
 import numpy as np
 import pandas as pd
 
+from .._checks import check_memory_map
 from .host_rows import is_dask_array
 
 
@@ -31,6 +32,7 @@ def encode_groups(sensitive_features, n_samples):
         The group labels, sorted where the values can be ordered. With several
         columns each label is a tuple with one value per column.
     """
+    check_memory_map("sensitive_features", sensitive_features)  # SIGBUS otherwise
     if is_dask_array(sensitive_features):  # one value per row: fits in memory
         sensitive_features = sensitive_features.compute()
     columns = _as_columns(sensitive_features)

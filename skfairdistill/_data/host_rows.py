@@ -11,12 +11,13 @@ are ever densified. No torch here: this module hands NumPy arrays to
 """
 
 import numbers
-import os
 import sys
 
 import numpy as np
 from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils.validation import validate_data
+
+from .._checks import check_memory_map
 
 
 def is_dask_array(X):
@@ -113,7 +114,9 @@ class HostRows:
         self.estimator_name = estimator_name
         self._dask = is_dask_array(X)
         if not self._dask:
-            _check_file_size(X)
+            # where the view's last byte lies in the file, not its own size: X[1900:] of a
+            # file cut short must be refused too
+            check_memory_map("X", X)
 
     def __len__(self):
         return self.shape[0]
@@ -143,24 +146,6 @@ class HostRows:
         else:
             block = np.array(self.array[index])  # a copy: the file is never written
         return block.astype(self.dtype, copy=False)
-
-
-def _check_file_size(X):
-    """Refuse a memory map whose file no longer holds all of its rows."""
-    filename = getattr(X, "filename", None)
-    filename = None if filename is None else os.fspath(filename)
-    if filename is None or not X.flags.c_contiguous:
-        return
-    try:
-        size = os.path.getsize(filename)
-    except OSError:  # deleted since: the mapping still holds every row
-        return
-    needed = getattr(X, "offset", 0) + X.nbytes
-    if size < needed:
-        raise ValueError(
-            f"X is a memory map of {filename!r}, but the file holds {size} bytes where the "
-            f"array of shape {X.shape} and dtype {X.dtype} needs {needed}: it was cut short "
-            "after it was opened. Open it again with its current size.")
 
 
 class SparseRows:

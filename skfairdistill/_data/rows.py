@@ -21,6 +21,7 @@ import torch
 from sklearn.utils.validation import assert_all_finite
 
 from .host_rows import HostRows, SparseRows
+from .validation import _short_list
 
 # Rows are standardised, and column statistics computed, in float64 blocks of about
 # this many values (32 MiB), so a large X never needs a float64 copy of its size.
@@ -63,16 +64,20 @@ class RealRows:
         About how many values a float64 block of the column statistics and of
         the standardised copy holds (32 MiB by default), so that a large ``X``
         never needs a float64 temporary of its size.
+    name : str, default="X"
+        The argument ``X`` came in as, named by the errors.
 
     Raises
     ------
     ValueError
         If the mean or variance of a column overflows float64 (values near 1e154
-        and beyond); the message names the columns. For a HostRows ``X``, also if it
-        holds NaN or infinite values (scikit-learn's message).
+        and beyond), or if the spread of a varying column (image channel) is below
+        float32's smallest normal number, about 1.2e-38 (for values below about 1e-162
+        even its float64 variance underflows to 0); the message names the columns. For a
+        HostRows ``X``, also if it holds NaN or infinite values (scikit-learn's message).
     """
 
-    def __init__(self, X, device, image_shape=None, *, block_values=_BLOCK_VALUES):
+    def __init__(self, X, device, image_shape=None, *, block_values=_BLOCK_VALUES, name="X"):
         self._device = device
         if sp.issparse(X):
             X = SparseRows(X)
@@ -90,16 +95,21 @@ class RealRows:
             with np.errstate(over="ignore"):  # reported below, naming the columns
                 scale = _std(X, self.mean, block_values)
             first = X[0]
+        varying = ~self.constant
         if image_shape is not None:
             self.mean, scale = _per_channel(self.mean, scale, image_shape)
             self.constant = np.zeros(len(self.mean), dtype=bool)  # every pixel is optimised
+            # a channel varies if one of its pixels does
+            pixels = varying.reshape(image_shape[0], -1)
+            varying = np.repeat(pixels.any(axis=1), pixels.shape[1])
         self.mean[self.constant] = first[self.constant]
         overflow = ~(np.isfinite(self.mean) & np.isfinite(scale))
         if overflow.any():
             raise ValueError(
-                f"X columns {np.flatnonzero(overflow).tolist()} have values too large to "
+                f"{name} columns {np.flatnonzero(overflow).tolist()} have values too large to "
                 "standardise (their mean or variance overflows float64); rescale them first."
             )
+        _refuse_spreads_too_small(varying & (scale < _SMALLEST_SPREAD), image_shape, name)
         self.scale = np.where(self.constant | ~(scale > 0), 1.0, scale)
         # with no varying column there is nothing to distil; keep the columns as inputs
         self._columns = np.flatnonzero(~self.constant) if not self.constant.all() else None
@@ -189,6 +199,30 @@ class RealRows:
             X_std = X_std.detach().cpu().double().numpy()
             X[:, varying] = X_std * self.scale[varying] + self.mean[varying]
         return X
+
+
+# The smallest spread a varying column may have: the optimisation, and the methods that
+# work on the caller's scale, hold spreads in float32. Below it a spread would round to
+# 0 (or lose its digits), and the column would be optimised on the scale of a constant
+# one (1.0): synthetic values of 0.5 for data of 1e-200.
+_SMALLEST_SPREAD = float(np.finfo(np.float32).tiny)
+
+
+def _refuse_spreads_too_small(small, image_shape, name):
+    """Refuse the varying columns (image channels) flagged in ``small``, naming them."""
+    if not small.any():
+        return
+    if image_shape is None:
+        what = f"{name} columns {_short_list(np.flatnonzero(small).tolist())}"
+    else:
+        channels = np.flatnonzero(small.reshape(image_shape[0], -1).any(axis=1)).tolist()
+        what = f"the image channels {_short_list(channels)} of {name}"
+    raise ValueError(
+        f"{what} vary by too little to standardise: their spread is below about 1.2e-38 "
+        "(the distillation computes in float32; for values below about 1e-162 even the "
+        "float64 variance is 0). Rescale them first: multiply them by a constant that "
+        "brings their values near 1 (e.g. 1e200 for values near 1e-200), and divide the "
+        "synthetic values by it.")
 
 
 def _per_channel(mean, scale, image_shape):

@@ -1,55 +1,112 @@
 """Checks and conversions of the data FairDistiller is given: X, y, images, cells, results."""
 
 
+import re
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from sklearn.utils import check_array
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d, validate_data
 
-from .host_rows import validate_host_rows
-from .._checks import warn
+from .host_rows import as_host_rows, validate_host_rows
+from .._checks import check_memory_map, check_rows, warn
 
 
 def validate_X_y(estimator, X, y):
-    """``validate_data`` with errors that say what to do about sparse or non-numeric X.
+    """``validate_data`` with errors that name X or y and say what to do.
 
     A SciPy sparse ``X`` stays sparse: CSR and CSC (matrix or array) as they are, any
     other format converted to CSR (a sparse copy), a DataFrame of sparse columns read
     as a CSR matrix. Its values are checked for NaN and infinity as a dense ``X``'s are.
+    A memory map whose file was cut short (``X`` or ``y``) is refused before it is read.
     """
+    # reading past the end of a file cut short kills the process (SIGBUS): check first
+    check_memory_map("X", X)
+    check_memory_map("y", y)
     check_sparse_input(X, getattr(estimator, "image_shape", None))
     refuse_categorical_columns(X)
-    # a memory-mapped file or a Dask array stays where it is: checked without loading it
-    host = validate_host_rows(estimator, X, y)
-    if host is not None:
-        return host
+    options = dict(
+        accept_sparse=("csr", "csc"),  # the formats whose rows or columns are cheap
+        dtype=float_dtypes(X),
+        ensure_min_samples=2,
+    )
     try:
-        return validate_data(
-            estimator,
-            X,
-            y,
-            reset=True,
-            accept_sparse=("csr", "csc"),  # the formats whose rows or columns are cheap
-            dtype=float_dtypes(X),
-            multi_output=True,
-            ensure_min_samples=2,
-        )
+        # a memory-mapped file or a Dask array stays where it is: checked without loading it
+        host = validate_host_rows(estimator, X, y)
+        if host is not None:
+            return host
+        return validate_data(estimator, X, y, reset=True, multi_output=True, **options)
     except (TypeError, ValueError) as exc:
-        if "inhomogeneous" in str(exc):  # NumPy's word for a list of rows of other lengths
+        if "inhomogeneous" in str(exc) and _ragged(X):
             raise ValueError(
                 "X must be rectangular: its rows have different lengths (a ragged list). "
                 "Give every row the same columns, e.g. pad the missing ones, or pass a "
                 "DataFrame.") from None
         columns = non_numeric_columns(X)
-        if not columns:
+        if columns:
+            kind = TypeError if isinstance(exc, TypeError) else ValueError
+            raise kind(
+                f"X has non-numeric columns {columns} ({exc}). FairDistiller needs numbers: "
+                "encode categorical columns first, e.g. with sklearn.preprocessing."
+                "OneHotEncoder (for a DataFrame inside a sklearn.compose.ColumnTransformer)."
+            ) from exc
+        if _names(str(exc), ("X", "y")):
             raise
-        kind = TypeError if isinstance(exc, TypeError) else ValueError
-        raise kind(
-            f"X has non-numeric columns {columns} ({exc}). FairDistiller needs numbers: "
-            "encode categorical columns first, e.g. with sklearn.preprocessing."
-            "OneHotEncoder (for a DataFrame inside a sklearn.compose.ColumnTransformer)."
-        ) from exc
+        # scikit-learn's message names neither argument: find which one it is about
+        # (a memory map or Dask X that validate_host_rows took is not read again here)
+        check_X = as_host_rows(X) is None
+        _raise_naming_the_argument(estimator, X, y, exc, check_X=check_X, **options)
+
+
+def _raise_naming_the_argument(estimator, X, y, error, *, check_X, **options):
+    """Re-check X, then y, then their lengths alone, and raise the first error, naming it.
+
+    Only called once ``validate_data`` has failed with a message that names neither
+    argument, so checking them again costs nothing on the way that succeeds.
+    """
+    if check_X:
+        check_rows("X", X, estimator=estimator, **options)
+    if isinstance(y, (str, bytes, dict, set)):
+        raise TypeError(f"y must be an array-like of class labels, one per row of X; got "
+                        f"{type(y).__name__}.")
+    try:
+        check_array(y, accept_sparse="csr", ensure_2d=False, dtype=None, input_name="y",
+                    estimator=estimator)
+    except (TypeError, ValueError) as y_error:
+        if _names(str(y_error), ("y",)):
+            raise
+        raise type(y_error)(
+            "y must be an array-like of class labels, one per row of X (1-D, or 2-D for "
+            f"one-vs-all columns): {y_error}") from None
+    n_X, n_y = _n_rows(X), _n_rows(y)
+    if n_X != n_y:
+        raise ValueError(f"X has {n_X} rows but y has {n_y} labels; they must describe the "
+                         "same rows (one label per row of X).")
+    raise type(error)(f"X and y are not rows and their labels: {error}") from error
+
+
+def _n_rows(value):
+    """Rows of an array-like that passed ``check_array`` (a sparse matrix has no ``len``)."""
+    shape = getattr(value, "shape", None)
+    return int(shape[0]) if shape else len(value)
+
+
+def _ragged(X):
+    """Whether ``X`` is a list of rows of other lengths (which NumPy cannot make an array of)."""
+    if not isinstance(X, (list, tuple)):
+        return False
+    try:
+        np.ndim(X)
+    except ValueError:
+        return True
+    return False
+
+
+def _names(message, names):
+    """Whether ``message`` names one of ``names`` as a word of its own (not inside another)."""
+    return any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", message) for name in names)
 
 
 def check_sparse_input(X, image_shape=None):
@@ -165,7 +222,13 @@ def _holds_non_numbers(column):
 
 def check_classification_target(y):
     """1-D class labels, accepting a column vector or a one-vs-all indicator matrix."""
-    target_type = type_of_target(y, input_name="y")
+    try:
+        target_type = type_of_target(y, input_name="y")
+    except ValueError as error:  # e.g. a column of lists: "legacy multi-label data representation"
+        if _names(str(error), ("y",)):
+            raise
+        raise ValueError(f"y must hold one class label (a number or a string) per row: "
+                         f"{error}") from None
     if target_type == "multilabel-indicator":
         if np.any(np.asarray(y).sum(axis=1) != 1):
             raise ValueError(
@@ -256,9 +319,14 @@ def check_finite_rows(X_syn, learning_rate, low, high, spread=None):
     in ``X`` are optimised on their channel's scale). A finite divergence.
     """
     if np.isfinite(X_syn).all():
-        width = np.maximum(high - low, np.finfo(np.float32).eps * np.maximum(abs(low), 1))
+        low, high = np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
+        # the floor is relative to the column's values (their float32 rounding), never an
+        # absolute 1e-7: a column of values near 1e-20 must not blow up unseen to 1e-6
+        width = np.maximum(high - low,
+                           np.finfo(np.float32).eps * np.maximum(abs(low), abs(high)))
         if spread is not None:
             width = np.maximum(width, spread)
+        width = np.maximum(width, np.finfo(np.float64).tiny)  # a column of zeros: not 0 / 0
         outside = np.maximum(low - X_syn, X_syn - high) / width
         if not (outside > 100).any():
             return

@@ -1,6 +1,7 @@
 """DistilledClassifier: distil a fair synthetic set, then fit a classifier on it."""
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -12,6 +13,7 @@ from sklearn.base import (
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, column_or_1d, has_fit_parameter
 
+from .._checks import check_memory_map, check_rows
 from .distiller import FairDistiller
 from .messages import missing_groups_error_of_classifier, needs_groups
 from .prior import class_prior_weights
@@ -29,6 +31,14 @@ def _estimator_has(attr):
         return hasattr(self.estimator, attr)
 
     return check
+
+
+def _refused_keyword(error, params):
+    """The keyword of ``params`` that a ``TypeError`` says a call did not accept, or None."""
+    message = str(error)
+    if "unexpected keyword argument" not in message:
+        return None
+    return next((name for name in params if repr(name) in message or name in message), None)
 
 
 def _is_column_vector(y):
@@ -90,23 +100,25 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     Notes
     -----
-    Metadata routing: ``fit`` consumes ``sensitive_features`` itself and hands it
-    to its distiller, so inside a :class:`~sklearn.pipeline.Pipeline`,
-    :class:`~sklearn.model_selection.GridSearchCV` or
-    :func:`~sklearn.model_selection.cross_validate` (with
-    ``sklearn.set_config(enable_metadata_routing=True)``) request it on this
-    estimator with ``set_fit_request(sensitive_features=True)``. A request set
-    on the inner ``distiller`` is not needed and not consulted. Nothing is
-    routed to ``estimator.fit``: it is trained on synthetic rows, to which
-    per-row metadata of the real rows (such as ``sample_weight``) does not
-    apply; ``class_prior="data"`` or ``"sqrt"`` gives it weights of its own, per
-    synthetic row.
+    Metadata routing: ``fit`` consumes ``sensitive_features`` and ``sample_weight``
+    itself and hands them to its distiller, so inside a
+    :class:`~sklearn.pipeline.Pipeline`, :class:`~sklearn.model_selection.GridSearchCV`
+    or :func:`~sklearn.model_selection.cross_validate` (with
+    ``sklearn.set_config(enable_metadata_routing=True)``) request them on this
+    estimator with ``set_fit_request(sensitive_features=True, sample_weight=True)``.
+    A request set on the inner ``distiller`` is not needed and not consulted. Nothing
+    is routed to ``estimator.fit``: it is trained on synthetic rows, to which per-row
+    metadata of the real rows (such as ``sample_weight``) does not apply;
+    ``class_prior="data"`` or ``"sqrt"`` gives it weights of its own, per synthetic row.
 
     Without ``sensitive_features`` a FairDistiller that aligns groups (every
     ``alignment`` but ``"none"``, or ``stratify_groups=True``) cannot do its work:
     ``fit`` raises a ValueError that says how to pass them. fairlearn's mitigators
-    do not pass them to their estimator: give ``ThresholdOptimizer`` a
-    DistilledClassifier fitted with them and ``prefit=True``.
+    do not pass them to their estimator: ``ExponentiatedGradient`` takes a
+    DistilledClassifier whose distiller has ``alignment="none"`` (the mitigator's
+    ``sample_weight`` reweighs the distillation), and ``ThresholdOptimizer`` one fitted
+    with the groups and ``prefit=True``. Both recipes:
+    :ref:`guides#fairlearns-mitigators`.
 
     Ctrl-C during the distillation raises
     :class:`~skfairdistill.DistillationInterrupted` and leaves the estimator as it
@@ -136,7 +148,7 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.distiller = distiller
         self.class_prior = class_prior
 
-    def fit(self, X, y, *, sensitive_features=None):
+    def fit(self, X, y, *, sensitive_features=None, sample_weight=None):
         """Distil ``X``, ``y`` into a synthetic set and fit ``estimator`` on it.
 
         Parameters
@@ -150,6 +162,14 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             Group membership of every row, passed to the distiller; several
             columns are combined into intersectional groups. Required unless the
             distiller runs vanilla distillation (``alignment="none"``).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of every real row, passed to the distiller (a row of
+            weight ``w`` counts ``w`` times in the distillation; a distiller other than
+            FairDistiller must accept it) and to the class shares of
+            ``class_prior="data"`` or ``"sqrt"``. It is not passed to
+            ``estimator.fit``: the estimator is trained on the synthetic rows, which
+            are fewer and carry no weights of their own. fairlearn's
+            ``ExponentiatedGradient`` trains its estimator this way.
 
         Returns
         -------
@@ -189,20 +209,24 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             # A column vector: warn (DataConversionWarning) like every scikit-learn
             # classifier, then ravel; the distiller alone ravels it without a word.
             y = column_or_1d(y, warn=True)
-        # Pass sensitive_features only when given: any imbalanced-learn sampler works too
-        params = {} if sensitive_features is None else {"sensitive_features": sensitive_features}
+        # Pass metadata only when given: any imbalanced-learn sampler works too
+        params = {name: value for name, value in (("sensitive_features", sensitive_features),
+                                                  ("sample_weight", sample_weight))
+                  if value is not None}
         try:
             X_syn, y_syn = distiller.fit_resample(X, y, **params)
         except TypeError as error:
-            if "sensitive_features" not in str(error):
+            refused = _refused_keyword(error, params)
+            if refused is None or isinstance(distiller, FairDistiller):
                 raise
             raise TypeError(
-                f"distiller={type(distiller).__name__}(...) does not take sensitive_features "
+                f"distiller={type(distiller).__name__}(...) does not take {refused} "
                 f"({error}). Use a FairDistiller (or a sampler whose fit_resample accepts "
-                "sensitive_features), or leave sensitive_features out.") from None
+                f"{refused}), or leave {refused} out.") from None
         fit_params = {}
         if power is not None:
-            fit_params["sample_weight"] = class_prior_weights(y, y_syn, power=power)
+            fit_params["sample_weight"] = class_prior_weights(y, y_syn, power=power,
+                                                              sample_weight=sample_weight)
         estimator = clone(self.estimator).fit(X_syn, y_syn, **fit_params)
 
         self.distiller_ = distiller
@@ -241,7 +265,7 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
             Predicted class labels.
         """
-        check_is_fitted(self)
+        X = self._check_rows(X)
         return self.estimator_.predict(X)
 
     @available_if(_estimator_has("predict_proba"))
@@ -260,7 +284,7 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
             Probabilities, columns in the order of ``classes_``.
         """
-        check_is_fitted(self)
+        X = self._check_rows(X)
         return self.estimator_.predict_proba(X)
 
     @available_if(_estimator_has("predict_log_proba"))
@@ -279,7 +303,7 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log probabilities, columns in the order of ``classes_``.
         """
-        check_is_fitted(self)
+        X = self._check_rows(X)
         return self.estimator_.predict_log_proba(X)
 
     @available_if(_estimator_has("decision_function"))
@@ -298,8 +322,25 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             Decision scores as returned by ``estimator_.decision_function``.
         """
-        check_is_fitted(self)
+        X = self._check_rows(X)
         return self.estimator_.decision_function(X)
+
+    def _check_rows(self, X):
+        """``X`` of predict and the like, checked so that every error names it; returned as given.
+
+        A memory map cut short is refused before it is read (it would kill the process);
+        the fitted estimator then gets ``X`` in its own container (feature names kept).
+        """
+        check_memory_map("X", X)
+        check_is_fitted(self)
+        if issparse(X):  # any format (a DOK matrix is a dict): the estimator reads it
+            return X
+        # FairDistiller reads numbers only (images: n-D); another sampler may pass objects
+        numeric = isinstance(self.distiller_, FairDistiller)
+        images = getattr(self.distiller_, "image_shape_", None) is not None
+        check_rows("X", X, accept_sparse=True, dtype="numeric" if numeric else None,
+                   ensure_all_finite=False, allow_nd=images)
+        return X
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -3,34 +3,27 @@
 import numpy as np
 import torch
 from imblearn.base import BaseSampler
-from sklearn.base import clone
 
 from .._config.fit_config import resolve_budget, resolve_config, resolve_image_shape
-from .._data.containers import ContainerRoundTrip
-from .._data.rows import RealRows
-from .._runtime.device import make_generators, resolve_device
-from .._data.fitted import fitted_rows
-from .._data.cells import CellSampler
-from .._data.groups import encode_groups
-from .strata import distil_by_group, plan_rows
-from .._matching.initial import initial_rows
-from .._matching import run_matching
 from .._config.parameters import check_params
+from .._data.cells import CellSampler
+from .._data.containers import ContainerRoundTrip
+from .._data.fitted import fitted_rows
+from .._data.groups import encode_groups
+from .._data.rows import RealRows
+from .._data.validation import (check_classification_target, flatten_images, validate_X_y,
+                                warn_about_absent_groups)
+from .._matching import run_matching
+from .._matching.initial import initial_rows
 from .._matching.kmeans import kmeans_result
+from .._runtime.device import make_generators, resolve_device
 from .._runtime.threads import FitThreads
-from .._data.validation import (
-    check_classification_target,
-    flatten_images,
-    validate_X_y,
-    warn_about_absent_groups,
-)
 from .interrupted import stopped_fit
-from .messages import (
-    missing_attribute,
-    missing_groups_error,
-    needs_groups,
-    one_warning_for_small_classes,
-)
+from .messages import (missing_attribute, missing_groups_error, needs_groups,
+                       one_warning_for_small_classes)
+from .strata import distil_stratified
+from .weights import (check_sample_weight, refuse_unweighted_targets,
+                      refuse_weightless_classes)
 
 
 class FairDistiller(BaseSampler):
@@ -145,7 +138,7 @@ class FairDistiller(BaseSampler):
         Group labels of the sensitive features (tuples for several columns);
         None when no sensitive features were given.
     cell_counts_ : ndarray of shape (n_classes, n_groups)
-        Real rows per (class, group) cell.
+        Real rows per (class, group) cell (with ``sample_weight``: of positive weight).
     sampling_strategy_ : dict
         Resolved budget ``{class_label: n_synthetic_rows}``.
     loss_history_ : ndarray of shape (`n_iter_`,) or (1,)
@@ -193,6 +186,13 @@ class FairDistiller(BaseSampler):
 
     Real mini-batches are drawn per (class, group) cell, so small groups are in every
     iteration. Features are standardised internally (constant columns keep their value).
+    With ``sample_weight``, a row of weight :math:`w` counts :math:`w` times in its cell
+    (:math:`\mu_{a|y}` and :math:`\pi_{a|y}` are weighted): a cell is drawn from in
+    proportion to its rows' weights, or averaged with them when it is taken whole; a row
+    of weight 0 never counts. k-means (``matching="kmeans"``, ``init="kmeans"``), the
+    starting rows of ``init="real"`` and the log-loss of ``matching="model"`` weigh the
+    rows alike; the standardisation does not, and the experimental sliced barycenter
+    refuses them (:ref:`guides#row-weights`).
     A fit is all or nothing: if it raises, the estimator keeps its state before the
     call. Ctrl-C stops it too, with :class:`~skfairdistill.DistillationInterrupted`,
     which carries the synthetic set reached for a caller who catches it.
@@ -230,7 +230,7 @@ class FairDistiller(BaseSampler):
     """
 
     # imblearn routes fit's metadata to fit and fit_resample: users set only the latter's
-    __metadata_request__fit = {"sensitive_features": True}
+    __metadata_request__fit = {"sensitive_features": True, "sample_weight": True}
 
     def __init__(
         self,
@@ -267,7 +267,7 @@ class FairDistiller(BaseSampler):
         self.verbose = verbose
         self.n_threads = n_threads
 
-    def fit(self, X, y, *, sensitive_features=None):
+    def fit(self, X, y, *, sensitive_features=None, sample_weight=None):
         """Distil ``X``, ``y``; the synthetic set is stored in ``X_distilled_``, ``y_distilled_``.
 
         Parameters
@@ -284,15 +284,19 @@ class FairDistiller(BaseSampler):
             intersectional groups. Required unless ``alignment="none"`` (vanilla
             distillation) and ``stratify_groups=False``: a ValueError says how to pass
             it, in a pipeline too.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of every row: a row of weight ``w`` counts ``w`` times
+            in its (class, group) cell (see Notes); 0 leaves the row out. None weighs
+            every row alike.
 
         Returns
         -------
         self : FairDistiller
         """
-        self._fit(X, y, sensitive_features, "fit")
+        self._fit(X, y, sensitive_features, "fit", sample_weight)
         return self
 
-    def fit_resample(self, X, y, *, sensitive_features=None):
+    def fit_resample(self, X, y, *, sensitive_features=None, sample_weight=None):
         """Distil ``X``, ``y`` and return the synthetic set in the caller's containers.
 
         Parameters
@@ -305,6 +309,9 @@ class FairDistiller(BaseSampler):
         sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns), \
                 default=None
             Group membership of every row, as for :meth:`fit`.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of every row, as for :meth:`fit`. The synthetic rows
+            carry no weights of their own.
 
         Returns
         -------
@@ -320,9 +327,9 @@ class FairDistiller(BaseSampler):
             On Ctrl-C during the optimisation, with the estimator left as it was; its
             ``X_partial`` and ``y_partial`` hold the set reached, in these containers.
         """
-        return self._fit(X, y, sensitive_features, "fit_resample")
+        return self._fit(X, y, sensitive_features, "fit_resample", sample_weight)
 
-    def _fit(self, X, y, sensitive_features, method):
+    def _fit(self, X, y, sensitive_features, method, sample_weight=None):
         """Validate, encode, distil, set the fitted attributes; the set in the caller's containers.
 
         All or nothing: when anything raises (a bad input, Ctrl-C: DistillationInterrupted
@@ -335,10 +342,12 @@ class FairDistiller(BaseSampler):
             settings = check_params(self.get_params(deep=False))
             X, row_shape = flatten_images(X)
             X, y = validate_X_y(self, X, y)
+            weights = check_sample_weight(sample_weight, len(y))
+            refuse_unweighted_targets(weights, settings)
             y, one_vs_all = check_classification_target(y)
             with FitThreads(self.n_threads) as threads:
                 stopped = self._distil(settings, X, y, sensitive_features, row_shape, threads,
-                                       method)
+                                       method, sample_weight=weights)
             rows = containers.restore(self.X_distilled_, self.y_distilled_,
                                       one_vs_all_classes=self.classes_ if one_vs_all else None)
             if stopped is not None:
@@ -349,17 +358,20 @@ class FairDistiller(BaseSampler):
             raise
         return rows
 
-    def _distil(self, settings, X, y, sensitive_features, row_shape, threads, method="fit"):
+    def _distil(self, settings, X, y, sensitive_features, row_shape, threads, method="fit", *,
+                sample_weight=None):
         """Guts of fit: checked settings, validated 2-D float ``X``, 1-D ``y``; sets the fitted attributes.
 
         ``row_shape``: one row's shape as the caller gave it (images), else None.
         ``threads``: the fit's :class:`~skfairdistill._runtime.threads.FitThreads`.
         ``method``: the public method called, named by the error of absent groups.
+        ``sample_weight``: checked weights (float64, not all equal) or None.
         Returns None, or ``(n_done, n_planned)`` iterations when Ctrl-C stopped the
         loop (the fitted attributes then hold the rows reached).
         """
         image_shape = resolve_image_shape(settings, row_shape, X.shape[1])
         classes, class_codes = np.unique(y, return_inverse=True)
+        refuse_weightless_classes(sample_weight, class_codes, classes)
         budget = resolve_budget(settings, classes)
         if sensitive_features is None:  # only vanilla distillation runs without groups
             if needs_groups(settings.alignment, settings.stratify_groups):
@@ -373,7 +385,8 @@ class FairDistiller(BaseSampler):
             threads.size_to(images=image_shape is not None, device=device)
 
         n_groups = 1 if groups is None else len(groups)
-        cells = CellSampler(class_codes, group_codes, len(classes), n_groups, device)
+        cells = CellSampler(class_codes, group_codes, len(classes), n_groups, device,
+                            weights=sample_weight)
         warn_about_absent_groups(cells.present, classes, groups)
         per_class = np.array([budget[c] for c in classes])
         self.classes_ = classes
@@ -384,12 +397,12 @@ class FairDistiller(BaseSampler):
         self.image_shape_ = image_shape
         self.groups_distilled_ = None
         if settings.stratify_groups and groups is not None:
-            return self._distil_by_group(X, class_codes, group_codes, cells, per_class,
-                                         numpy_rng, row_shape, threads)
+            return distil_stratified(self, X, class_codes, group_codes, sample_weight, cells,
+                                     per_class, numpy_rng, row_shape, threads)
         real = RealRows(X, device, image_shape=image_shape)
         config = resolve_config(settings, X=X, image_shape=image_shape, real=real,
                                 per_class=per_class, cells=cells, device=device,
-                                has_groups=groups is not None)
+                                has_groups=groups is not None, classes=classes, groups=groups)
         y_syn = torch.as_tensor(np.repeat(np.arange(len(classes)), per_class), device=device)
         input_shape = image_shape or (real.n_features,)
         if config.matching == "kmeans":  # no optimisation loop: prototypes
@@ -410,32 +423,10 @@ class FairDistiller(BaseSampler):
             result, real, X.dtype, row_shape, classes, y_syn, config.learning_rate)
         return (result.n_iter, config.n_iter) if result.interrupted else None
 
-    def _distil_by_group(self, X, class_codes, group_codes, cells, per_class, numpy_rng,
-                         row_shape, threads):
-        """``stratify_groups=True``: every group distilled on its own by a clone; sets pooled.
-
-        Returns what :meth:`_distil` returns (Ctrl-C stops at the group it reaches)."""
-        classes, groups = self.classes_, self.groups_
-
-        def distil_group(X_group, y_group, n_per_class, seed):
-            run = clone(self).set_params(stratify_groups=False, random_state=seed,
-                                         n_per_class=n_per_class)
-            stopped = run._distil(check_params(run.get_params(deep=False)), X_group, y_group,
-                                  np.zeros(len(y_group)), row_shape, threads)
-            return run, stopped
-
-        plan = plan_rows(cells.counts, per_class, self.alignment, classes)
-        pooled = distil_by_group(distil_group, X, class_codes, group_codes, classes, groups,
-                                 plan, numpy_rng=numpy_rng)
-        self.loss_history_, self.n_iter_ = pooled.loss_history, pooled.n_iter
-        self.X_distilled_ = self.X_stored_ = pooled.X
-        self.y_distilled_ = classes[pooled.class_codes]
-        self.groups_distilled_ = groups[pooled.group_codes]
-        return pooled.stopped
-
     def _fit_resample(self, X, y, **params):
         """imblearn's abstract core: the same work as :meth:`fit`, the fitted set returned."""
-        self._fit(X, y, params.get("sensitive_features"), "fit_resample")
+        self._fit(X, y, params.get("sensitive_features"), "fit_resample",
+                  params.get("sample_weight"))
         return self.X_distilled_, self.y_distilled_
 
     def __getattr__(self, name):

@@ -5,8 +5,10 @@ import numbers
 import numpy as np
 from sklearn.utils.validation import column_or_1d
 
+from .weights import check_sample_weight
 
-def class_prior_weights(y, y_syn, *, power=1.0):
+
+def class_prior_weights(y, y_syn, *, power=1.0, sample_weight=None):
     """Per synthetic row, the weight that gives each class its share of the real rows.
 
     A distilled set has the budget's class sizes (``n_per_class`` rows of every
@@ -30,6 +32,9 @@ def class_prior_weights(y, y_syn, *, power=1.0):
         Each class weighs ``share ** power`` (normalised to sum to one): 1 gives
         the data's class prior, 0 equal classes, 0.5 the square-root prior (as in
         square-root sampling for long-tailed data, Mahajan et al., 2018).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the real rows: a class's share is then its total weight (as the
+        distiller counts a row of weight ``w`` ``w`` times). None weighs rows alike.
 
     Returns
     -------
@@ -53,7 +58,10 @@ def class_prior_weights(y, y_syn, *, power=1.0):
     y_syn = column_or_1d(y_syn)
     if len(y_syn) == 0:
         raise ValueError("y_syn is empty: there are no synthetic rows to weight.")
-    classes, real_counts = np.unique(y, return_counts=True)
+    classes, real_codes, real_counts = np.unique(y, return_inverse=True, return_counts=True)
+    weights = check_sample_weight(sample_weight, len(y))
+    if weights is not None:
+        real_counts = np.bincount(real_codes, weights=weights, minlength=len(classes))
     codes = np.searchsorted(classes, y_syn)
     unknown = (codes >= len(classes)) | (classes[np.minimum(codes, len(classes) - 1)] != y_syn)
     if unknown.any():

@@ -6,15 +6,19 @@ as the k-means weights of :func:`~skfairdistill._matching.kmeans.row_weights`; a
 one row a group, the remainder to the largest); :func:`distil_by_group` distils each
 group as a data set of its own with the distiller's callback and pools the results class
 by class into :class:`PooledRows`, with every row's group (after Ctrl-C, of the groups
-reached). Why a group's own standardisation and rows: ``docs/method.md``,
-"``stratify_groups``".
+reached); :func:`distil_stratified` is the distiller's whole stratified fit. With
+``sample_weight``, the shares are total weights and a group's run gets its rows of
+positive weight with their weights. Why a group's own standardisation and rows:
+``docs/method.md``, "``stratify_groups``".
 """
 
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.base import clone
 
+from .._config.parameters import check_params
 from .._data.host_rows import HostRows
 from .._matching.kmeans import row_weights
 from .._checks import warn
@@ -38,7 +42,8 @@ def split_rows(counts, n_rows, alignment):
     Parameters
     ----------
     counts : ndarray of shape (n_groups,)
-        Real rows of each group in the class (0 for an absent group).
+        Real rows of each group in the class (0 for an absent group), or their total
+        sample weights.
     n_rows : int
         The class's synthetic rows, at least the number of groups present.
     alignment : {"barycenter", "groupwise", "none"}
@@ -76,25 +81,57 @@ def _rows_of(X, rows):
     return X.take(np.flatnonzero(rows)) if isinstance(X, HostRows) else X[rows]
 
 
+def distil_stratified(distiller, X, class_codes, group_codes, weights, cells, per_class,
+                      numpy_rng, row_shape, threads):
+    """``stratify_groups=True``: every group distilled on its own by a clone; sets pooled.
+
+    Sets ``distiller``'s fitted set and returns what its ``_distil`` returns (Ctrl-C
+    stops at the group it reaches).
+    """
+    classes, groups = distiller.classes_, distiller.groups_
+
+    def distil_group(X_group, y_group, n_per_class, seed, weights_group):
+        run = clone(distiller).set_params(stratify_groups=False, random_state=seed,
+                                          n_per_class=n_per_class)
+        stopped = run._distil(check_params(run.get_params(deep=False)), X_group, y_group,
+                              np.zeros(len(y_group)), row_shape, threads,
+                              sample_weight=weights_group)
+        return run, stopped
+
+    plan = plan_rows(cells.totals, per_class, distiller.alignment, classes)
+    pooled = distil_by_group(distil_group, X, class_codes, group_codes, classes, groups,
+                             plan, numpy_rng=numpy_rng, weights=weights)
+    distiller.loss_history_, distiller.n_iter_ = pooled.loss_history, pooled.n_iter
+    distiller.X_distilled_ = distiller.X_stored_ = pooled.X
+    distiller.y_distilled_ = classes[pooled.class_codes]
+    distiller.groups_distilled_ = groups[pooled.group_codes]
+    return pooled.stopped
+
+
 def distil_by_group(distil_group, X, class_codes, group_codes, classes, groups, plan, *,
-                    numpy_rng):
+                    numpy_rng, weights=None):
     """Distil every group's rows on their own with ``distil_group``; pool the sets.
 
-    ``distil_group(X_group, y_group, n_per_class, seed)`` returns the fitted
-    FairDistiller of one group (seeded from ``numpy_rng``) and what its ``_distil``
-    returned. Ctrl-C stops the group it reaches and the groups after it are not run: the
-    pool holds the groups reached, and ``stopped`` says where the loop stopped.
+    ``distil_group(X_group, y_group, n_per_class, seed, weights_group)`` returns the
+    fitted FairDistiller of one group (seeded from ``numpy_rng``) and what its
+    ``_distil`` returned; with sample ``weights``, a group's rows are those of positive
+    weight, ``weights_group`` their weights (else None). Ctrl-C stops the group it
+    reaches and the groups after it are not run: the pool holds the groups reached, and
+    ``stopped`` says where the loop stopped.
     """
     seeds = numpy_rng.integers(2**32, size=plan.shape[1])
     runs, class_of, group_of, stopped = [], [], [], None
     for group in np.flatnonzero(plan.sum(axis=0)):
         rows = group_codes == group
+        if weights is not None:  # a row of weight 0 is in no cell, nor in a group's run
+            rows &= weights > 0
         present = np.flatnonzero(plan[:, group])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             run, stopped = distil_group(_rows_of(X, rows), classes[class_codes[rows]],
                                         {classes[c]: int(plan[c, group]) for c in present},
-                                        int(seeds[group]))
+                                        int(seeds[group]),
+                                        None if weights is None else weights[rows])
         for warning in caught:  # said again with the group, from the caller's fit
             warn(f"In group {groups[group]!r}: {warning.message}", warning.category)
         runs.append(run)

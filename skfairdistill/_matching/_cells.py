@@ -24,6 +24,9 @@ class Packing:
     # (n_cells, n_drawn): the means as one product, where that matrix is small (a
     # segment sum by index_add_ costs several times more on the CPU); None otherwise
     averaging: torch.Tensor = None
+    # (n_drawn,) sample weights of the draws (a cell taken whole averages with them); None
+    # without sample_weight
+    slot_weights: torch.Tensor = None
 
     def draw(self, real, cells, batch_size, generator, input_shape):
         """One draw per cell, packed: ``(rows (n_drawn, *input_shape), weights)``.
@@ -40,6 +43,8 @@ class Packing:
         if self.averaging is not None:
             return (self.averaging @ flat).view(self.n_classes, self.n_groups, -1)
         stats = flat.new_zeros(self.n_classes * self.n_groups, flat.shape[1])
+        if self.slot_weights is not None:
+            flat = flat * self.slot_weights.unsqueeze(1)
         stats.index_add_(0, self.cell_of_slot, flat).mul_(self.inverse_counts)
         return stats.view(self.n_classes, self.n_groups, -1)
 
@@ -47,14 +52,16 @@ class Packing:
 def packing(cells, batch_size):
     """The :class:`Packing` of ``cells``'s draws of ``batch_size`` rows per cell."""
     slots, cell_of_slot, inverse_counts = cells.packing(batch_size)
+    slot_weights = cells.slot_weights(batch_size)
     n_cells = cells.n_classes * cells.n_groups
     averaging = None
     if n_cells * len(slots) <= AVERAGING_MAX_ENTRIES:
         averaging = torch.zeros(n_cells, len(slots), device=slots.device)
-        averaging[cell_of_slot, torch.arange(len(slots), device=slots.device)] = 1.0
+        averaging[cell_of_slot, torch.arange(len(slots), device=slots.device)] = (
+            1.0 if slot_weights is None else slot_weights)
         averaging *= inverse_counts
     return Packing(slots, cell_of_slot, inverse_counts, cells.n_classes, cells.n_groups,
-                   averaging)
+                   averaging, slot_weights)
 
 
 def class_averaging(y_syn, n_classes):
@@ -67,7 +74,8 @@ def class_averaging(y_syn, n_classes):
 def group_weights(cells, alignment, device):
     """``(n_classes, n_groups)``: how much each group counts in its class's target.
 
-    Vanilla (``"none"``): the group's share of the class; FairDD and COBRA: ``1 /
+    Vanilla (``"none"``): the group's share of the class (of its total weight, with
+    sample weights); FairDD and COBRA: ``1 /
     |A_y|`` for every group present, so that every group of a class counts equally.
     """
     if alignment == "none":

@@ -33,6 +33,7 @@ def run_matching(real, cells, X_init, y_syn, config, generator):
         loop, own = match_distributions, dict(
             distance=config.distance, cloud_target=config.cloud_target,
             warm_start_epochs=config.warm_start_epochs, step_schedule=config.step_schedule,
+            group_trust=config.group_trust,
         )
     elif config.matching == "gradient":
         loop, own = match_gradients, dict(
@@ -51,7 +52,7 @@ def run_matching(real, cells, X_init, y_syn, config, generator):
             outer_loops=config.outer_loops, inner_steps=config.inner_steps,
             network_learning_rate=config.network_learning_rate,
             discrimination_weight=config.discrimination_weight,
-            layer_weights=config.layer_weights,
+            layer_weights=config.layer_weights, group_trust=config.group_trust,
         )
     elif config.matching == "model":  # a linear model in the loop: no network, no alignment
         return match_model(

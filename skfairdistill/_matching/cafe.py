@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from .._nn.optim import MomentumSGD
 from .._nn.training import linear_head, train_epoch
-from .._targets import alignment_loss
+from .._targets import alignment_loss, barycenter_weights
 from ._cells import class_averaging, group_weights, packing
 from ._loop import input_shape_of, run_loop
 
@@ -55,7 +55,8 @@ def _spread(values, window):
     return max(last) - min(last)
 
 
-def layerwise_loss(real_stats, syn_stats, present, shares, *, alignment, layer_weights):
+def layerwise_loss(real_stats, syn_stats, present, shares, *, alignment, layer_weights,
+                   trust=None):
     r""":math:`\sum_\ell w_\ell\,` the alignment loss (squared L2) of layer :math:`\ell`.
 
     ``real_stats[l]`` is ``(n_classes, n_groups, d_l)`` (per-cell mean features),
@@ -64,7 +65,7 @@ def layerwise_loss(real_stats, syn_stats, present, shares, *, alignment, layer_w
     loss = None
     for weight, group_stats, syn in zip(layer_weights, real_stats, syn_stats):
         term = weight * alignment_loss(group_stats, present, shares, syn, alignment=alignment,
-                                       kind="squared_l2")
+                                       kind="squared_l2", trust=trust)
         loss = term if loss is None else loss + term
     return loss
 
@@ -124,6 +125,7 @@ def match_features(
     early_stop=EarlyStop(),
     augment=None,
     verbose=0,
+    group_trust=None,
 ):
     """Optimise the synthetic set by CAFE's layer-wise feature alignment.
 
@@ -165,6 +167,9 @@ def match_features(
         Images: one transform per update for the real and synthetic batches; the
         network's training augments one transform per image.
     verbose : int, default=0
+    group_trust : ndarray of shape (n_classes, n_groups) or None, default=None
+        The weight of each cell's own statistic in the fair targets and the discrimination
+        loss's row weights (``matching_params["min_group_rows"]``).
 
     Returns
     -------
@@ -180,6 +185,11 @@ def match_features(
     packed, probe = packing(cells, batch_size), packing(cells, PROBE_ROWS)
     # per packed row: its label and weight (a class's weights sum to 1)
     weights = group_weights(cells, alignment, device).reshape(-1, 1)
+    trust = None
+    if group_trust is not None:  # min_group_rows: the shrunk targets' weights of the groups
+        trust = torch.as_tensor(group_trust, dtype=torch.float32, device=device)
+        weights = torch.as_tensor(barycenter_weights(cells.present, cells.shares, group_trust),
+                                  dtype=torch.float32, device=device).reshape(-1, 1)
 
     def labelled(pack):
         row_weights = (weights * pack.inverse_counts)[pack.cell_of_slot].squeeze(1)
@@ -222,7 +232,7 @@ def match_features(
             syn_layers = [syn_means @ layer for layer in layer_features(network, syn_rows)]
             loss = layerwise_loss(
                 [packed.means(layer) for layer in real_layers], syn_layers, present, shares,
-                alignment=alignment, layer_weights=layer_weights(len(syn_layers)),
+                alignment=alignment, layer_weights=layer_weights(len(syn_layers)), trust=trust,
             ) + discrimination_weight * discrimination_loss(
                 real_layers[-1], labels, row_weights, syn_layers[-1]
             )

@@ -39,6 +39,7 @@ def match_distributions(
     verbose=0,
     cloud_target=None,
     step_schedule="constant",
+    group_trust=None,
 ):
     """Optimise the synthetic rows by distribution matching.
 
@@ -79,6 +80,9 @@ def match_distributions(
     step_schedule : {"constant", "cosine"}, default="constant"
         The step size over the iterations: ``learning_rate`` throughout, or decayed
         from ``learning_rate`` towards 0 along half a cosine (:func:`step_sizes`).
+    group_trust : ndarray of shape (n_classes, n_groups) or None, default=None
+        The weight of each cell's own statistic in the fair targets
+        (``matching_params["min_group_rows"]``, :func:`skfairdistill._targets.group_trust`).
 
     Returns
     -------
@@ -91,6 +95,8 @@ def match_distributions(
     n_classes = cells.n_classes
     present = torch.as_tensor(cells.present, device=device)
     shares = torch.as_tensor(cells.shares, dtype=torch.float32, device=device)
+    trust = None if group_trust is None else torch.as_tensor(group_trust, dtype=torch.float32,
+                                                             device=device)
     clouds_target = None if cloud_target is None else cloud_target(cells.present, y_syn,
                                                                     generator)
     if clouds_target is not None:  # larger clouds would only slow its solver down
@@ -128,7 +134,8 @@ def match_distributions(
         syn_stats = syn_means @ syn_embedded
         if clouds_target is None:
             loss = alignment_loss(
-                group_stats, present, shares, syn_stats, alignment=alignment, kind=distance
+                group_stats, present, shares, syn_stats, alignment=alignment, kind=distance,
+                trust=trust,
             )
         else:  # distribution-level barycenter of the per-group embedding clouds
             padded = embedded.new_zeros(weights.numel(), embedded.shape[1])

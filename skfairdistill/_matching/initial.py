@@ -13,8 +13,9 @@ def initial_rows(init, real, cells, per_class, classes, numpy_rng, torch_rng, *,
     Parameters
     ----------
     init : {"real", "noise", "kmeans"}
-        Random real rows of each class (drawn with replacement, plus small noise,
-        when a class has fewer rows than asked for), Gaussian noise, or the
+        Random real rows of each class (drawn in proportion to their sample weights,
+        if any; with replacement, plus small noise, when a class has fewer rows than
+        asked for), Gaussian noise, or the
         group-balanced k-means prototypes of ``alignment``.
     real : RealRows
     cells : CellSampler
@@ -36,7 +37,9 @@ def initial_rows(init, real, cells, per_class, classes, numpy_rng, torch_rng, *,
         )
     blocks = []
     for code, (n_syn, n_real) in enumerate(zip(per_class, cells.counts.sum(axis=1))):
-        positions = numpy_rng.choice(n_real, size=n_syn, replace=n_syn > n_real)
+        weights = cells.weights_of_class(code)  # with sample_weight: drawn by weight
+        positions = numpy_rng.choice(n_real, size=n_syn, replace=n_syn > n_real,
+                                     p=None if weights is None else weights / weights.sum())
         block = real.gather(cells.rows_of_class(code, positions))
         if n_syn > n_real:
             label = classes.tolist()[code]  # plain Python: 1, not np.int64(1)

@@ -4,7 +4,8 @@ Per class, scikit-learn's ``KMeans`` runs on the class's real rows with the samp
 weights of the alignment (:func:`row_weights`): ``"barycenter"`` and ``"groupwise"``
 give every present group the same total weight (:math:`1 / (|A_y|\, n_{a|y})` a row),
 the group-balanced mixture whose mean is COBRA's barycenter; ``"none"`` weighs every row
-alike. The centroids are the synthetic rows. The rows come from
+alike. With ``sample_weight``, a group's total is spread over its rows in proportion to
+their sample weights (and ``"none"`` gives the groups their weighted shares). The centroids are the synthetic rows. The rows come from
 :class:`~skfairdistill._data.rows.RealRows` and are clustered on the caller's scale
 (k-means is not scale-invariant); :func:`kmeans_result` gives the distiller a
 :class:`~skfairdistill._matching.MatchingResult`, and
@@ -86,19 +87,22 @@ def balanced_kmeans(real, cells, per_class, *, alignment, rng, n_init=1):
     spread = real.scale[columns].astype(np.float32)
     for code, n_syn in enumerate(per_class):
         counts = cells.counts[code]
-        weights_of_group = row_weights(counts, alignment)
-        positions, weights, start = [], [], 0
-        for group, count in enumerate(counts):
-            if count > MAX_ROWS_PER_CELL:
-                chosen = np.sort(rng.choice(count, MAX_ROWS_PER_CELL, replace=False))
-                positions.append(start + chosen)
-                weights.append(np.full(len(chosen), weights_of_group[group] * count
-                                       / len(chosen)))
-            elif count:
-                positions.append(start + np.arange(count))
-                weights.append(np.full(count, weights_of_group[group]))
-            start += count
-        positions, weights = np.concatenate(positions), np.concatenate(weights)
+        if cells.weighted:
+            positions, weights = _weighted_rows(cells, code, alignment, rng)
+        else:
+            weights_of_group = row_weights(counts, alignment)
+            positions, weights, start = [], [], 0
+            for group, count in enumerate(counts):
+                if count > MAX_ROWS_PER_CELL:
+                    chosen = np.sort(rng.choice(count, MAX_ROWS_PER_CELL, replace=False))
+                    positions.append(start + chosen)
+                    weights.append(np.full(len(chosen), weights_of_group[group] * count
+                                           / len(chosen)))
+                elif count:
+                    positions.append(start + np.arange(count))
+                    weights.append(np.full(count, weights_of_group[group]))
+                start += count
+            positions, weights = np.concatenate(positions), np.concatenate(weights)
         # clustered on the caller's scale (standardised rows times the column spreads):
         # k-means is not scale-invariant, and standardising one-hot columns would blow
         # up rare categories (on Adult this cost 2-4 points of accuracy at 50 rows per class)
@@ -119,6 +123,30 @@ def balanced_kmeans(real, cells, per_class, *, alignment, rng, n_init=1):
             n_iter = max(n_iter, int(kmeans.n_iter_))
         blocks.append(torch.as_tensor(centroids / spread, dtype=torch.float32, device=device))
     return torch.cat(blocks), inertia, n_iter
+
+
+def _weighted_rows(cells, code, alignment, rng):
+    """Positions and k-means weights of one class's rows under ``sample_weight``.
+
+    A group's total is that of :func:`row_weights` on the groups' total weights (equal
+    groups, or their weighted shares for ``"none"``), spread over its rows in proportion
+    to their sample weights; a cell above :data:`MAX_ROWS_PER_CELL` is represented by a
+    uniform sample that keeps the cell's total.
+    """
+    counts, sample_weights = cells.counts[code], cells.weights_of_class(code)
+    totals = cells.totals[code]
+    group_totals = row_weights(totals, alignment) * totals  # sums to 1 over the class
+    positions, weights, start = [], [], 0
+    for group, count in enumerate(counts):
+        if count:
+            chosen = np.arange(count)
+            if count > MAX_ROWS_PER_CELL:
+                chosen = np.sort(rng.choice(count, MAX_ROWS_PER_CELL, replace=False))
+            cell = sample_weights[start + chosen]
+            positions.append(start + chosen)
+            weights.append(group_totals[group] * cell / cell.sum())
+        start += count
+    return np.concatenate(positions), np.concatenate(weights)
 
 
 def _all_rows(rows, n_syn, rng):

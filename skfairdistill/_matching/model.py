@@ -3,7 +3,9 @@ r"""Model matching: the synthetic rows are moved so that a model trained on them
 Per iteration: fit a logistic regression on the current synthetic rows with a few
 unrolled Newton steps (differentiable, from zero), predict one real mini-batch drawn
 per (class, group) cell, and take one Adam step on the synthetic rows against the real
-rows' weighted log-loss plus a smooth equalized-odds surrogate. Tensors only.
+rows' weighted log-loss plus a smooth equalized-odds surrogate. With ``sample_weight``
+the cells weigh the real rows (drawn by weight, averaged by weight when a cell is taken
+whole) and the class and group shares are total weights. Tensors only.
 """
 
 import torch
@@ -74,7 +76,8 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
     """
     device, n_classes, n_groups = X_init.device, cells.n_classes, cells.n_groups
     present = torch.as_tensor(cells.present, device=device, dtype=torch.float32)
-    counts = torch.as_tensor(cells.counts, device=device, dtype=torch.float32)
+    # rows per cell, or with sample_weight their total weights
+    counts = torch.as_tensor(cells.totals, device=device, dtype=torch.float32)
     equal = present / present.sum(1, keepdim=True).clamp(min=1)
     by_share = counts / counts.sum(1, keepdim=True).clamp(min=1)
     within = group_balance * equal + (1 - group_balance) * by_share

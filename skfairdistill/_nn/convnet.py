@@ -67,9 +67,14 @@ class ConvNet:
             )
         in_channels, height, width = input_shape
         if in_channels < 1 or min(height, width) < 2:
+            # reached from a fit with images of X too small to convolve: say where the
+            # shape came from and what works instead
             raise ValueError(
                 "ConvNet needs at least one channel and images of at least 2x2 pixels; "
-                f"got input_shape={input_shape}."
+                f"got input_shape={input_shape}, the (C, H, W) of one image of X (its axes "
+                "after the first, or image_shape). Pass X as rows (n_samples, n_features) "
+                "to distil a table, set image_shape to the images' true shape, or use a "
+                "network that takes any shape (matching_params={'embedding': 'mlp'})."
             )
         if int(channels) < 1 or int(depth) < 1:
             raise ValueError(f"channels and depth must be >= 1; got {channels} and {depth}.")

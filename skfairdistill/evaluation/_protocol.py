@@ -212,7 +212,7 @@ def evaluate_synthetic(X_train, y_train, X_test, y_test, *, sensitive_features,
     augment = _augmentation(augmentation, image_shape)
     input_shape = image_shape or (X_train.shape[1],)
     with FitThreads(n_threads) as threads:
-        real = RealRows(X_train, device, image_shape=image_shape)
+        real = RealRows(X_train, device, image_shape=image_shape, name="X_train")
         train = real.gather(torch.arange(len(X_train), device=device))
         test = real.standardise(X_test)
         if image_shape is not None:
