@@ -136,3 +136,12 @@ def warn(message, category=UserWarning):
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
+
+
+def is_hashable(value):
+    """Whether ``value`` can be a group, category or column label (a dict key)."""
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True

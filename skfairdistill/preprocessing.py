@@ -8,7 +8,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from ._checks import check_bool, check_memory_map
+from ._checks import check_bool, check_memory_map, is_hashable
 
 __all__ = ["TabularEncoder"]
 
@@ -303,7 +303,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
                 "categorical_columns must be a list of column names or None; got "
                 f"{type(self.categorical_columns).__name__} {self.categorical_columns!r:.60}.")
         wanted = list(self.categorical_columns)
-        unhashable = [col for col in wanted if not _hashable(col)]
+        unhashable = [col for col in wanted if not is_hashable(col)]
         if unhashable:
             raise TypeError(
                 f"categorical_columns must be a list of column names; {unhashable[0]!r:.40} "
@@ -404,13 +404,6 @@ def _as_rows(Z):
     except (TypeError, ValueError) as error:
         raise ValueError(f"Z must hold numbers (the output of transform): {error}.") from None
 
-
-def _hashable(value):
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
 
 
 def _refuse_nested_values(X):

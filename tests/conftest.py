@@ -252,3 +252,27 @@ def make_mixed_table():
         "hours": [40.0, 38.5, 20.0, 45.0, 36.0],
         "union": [True, False, False, True, False],
     })
+
+
+class CtrlC:
+    """Stands in for run_loop's progress bar: Ctrl-C at iteration ``at`` of loop ``loop``."""
+
+    def __init__(self, at, loop=0):
+        self.at, self.loop, self.loops = at, loop, 0
+
+    def __call__(self, iterable, **kwargs):
+        self.iterable, self.this_loop = iterable, self.loops
+        self.loops += 1
+        return self
+
+    def __iter__(self):
+        for it in self.iterable:
+            if self.this_loop == self.loop and it == self.at:
+                raise KeyboardInterrupt
+            yield it
+
+    def set_postfix(self, **kwargs):
+        pass
+
+    def close(self):
+        pass

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from skfairdistill.__main__ import build_parser, main
 from skfairdistill._cli.main import table_format
 
-from conftest import cli_distill, make_small_table, usage_error
+from conftest import CtrlC, cli_distill, make_small_table, usage_error
 
 N_ITER = "5"
 _distill = cli_distill
@@ -441,34 +441,11 @@ def test_id_like_text_columns_are_refused_before_the_long_work(tmp_path, capsys)
 # --------------------------------------------------------------------------- Ctrl-C
 
 
-class _CtrlCAt:
-    """Stands in for the matching loop's progress bar: Ctrl-C at iteration ``at``."""
-
-    def __init__(self, at):
-        self.at = at
-
-    def __call__(self, iterable, **kwargs):
-        self.iterable = iterable
-        return self
-
-    def __iter__(self):
-        for it in self.iterable:
-            if it == self.at:
-                raise KeyboardInterrupt
-            yield it
-
-    def set_postfix(self, **kwargs):
-        pass
-
-    def close(self):
-        pass
-
-
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_ctrl_c_stops_with_130_and_writes_nothing(request, fmt, tmp_path, capsys, monkeypatch):
     import skfairdistill._matching._loop as loop_module
 
-    monkeypatch.setattr(loop_module, "tqdm", _CtrlCAt(2))
+    monkeypatch.setattr(loop_module, "tqdm", CtrlC(2))
     out = tmp_path / "synthetic.csv"
     assert _distill(request.getfixturevalue(f"{fmt}_path"), out) == 130
     captured = capsys.readouterr()
@@ -483,7 +460,7 @@ def test_keep_partial_writes_the_set_reached_and_still_exits_130(csv_path, tmp_p
                                                                   monkeypatch):
     import skfairdistill._matching._loop as loop_module
 
-    monkeypatch.setattr(loop_module, "tqdm", _CtrlCAt(2))
+    monkeypatch.setattr(loop_module, "tqdm", CtrlC(2))
     out = tmp_path / "synthetic.csv"
     assert _distill(csv_path, out, "--keep-partial") == 130
     err = capsys.readouterr().err
@@ -501,7 +478,7 @@ def test_keep_partial_with_stratified_groups_writes_the_groups_reached(csv_path,
                                                                        capsys, monkeypatch):
     import skfairdistill._matching._loop as loop_module
 
-    monkeypatch.setattr(loop_module, "tqdm", _CtrlCAt(1))
+    monkeypatch.setattr(loop_module, "tqdm", CtrlC(1))
     out = tmp_path / "synthetic.csv"
     assert _distill(csv_path, out, "--keep-partial", "--stratify-groups", n_per_class=4) == 130
     assert "PARTIAL" in capsys.readouterr().err

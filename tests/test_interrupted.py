@@ -18,33 +18,9 @@ from sklearn.utils.validation import check_is_fitted
 import skfairdistill._matching._loop as loop_module
 from skfairdistill import DistillationInterrupted, DistilledClassifier, FairDistiller
 
-from conftest import fitted_attributes, make_grouped_data
+from conftest import CtrlC, fitted_attributes, make_grouped_data
 
 SMALL = dict(n_per_class=3, n_iter=20, random_state=0, device="cpu")
-
-
-class CtrlC:
-    """Stands in for run_loop's progress bar: Ctrl-C at iteration ``at`` of loop ``loop``."""
-
-    def __init__(self, at, loop=0):
-        self.at, self.loop, self.loops = at, loop, 0
-
-    def __call__(self, iterable, **kwargs):
-        self.iterable, self.this_loop = iterable, self.loops
-        self.loops += 1
-        return self
-
-    def __iter__(self):
-        for it in self.iterable:
-            if self.this_loop == self.loop and it == self.at:
-                raise KeyboardInterrupt
-            yield it
-
-    def set_postfix(self, **kwargs):
-        pass
-
-    def close(self):
-        pass
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from skfairdistill._matching._history import LOSS_CHUNK
 from skfairdistill._matching._loop import input_shape_of, run_loop
 from skfairdistill._nn.networks import make_embedding
 
-from conftest import make_grouped_data, make_images
+from conftest import CtrlC, make_grouped_data, make_images
 
 FAST = dict(n_per_class=2, n_iter=10, random_state=0, device="cpu")
 
@@ -183,29 +183,6 @@ def test_huge_n_iter_starts_at_once_and_is_interruptible(monkeypatch):
     assert max(int(s) for s in sizes if isinstance(s, (int, np.integer))) < 10**6
 
 
-class _ProgressStoppedAt:
-    """A stand-in for run_loop's tqdm whose iteration ``stop_at`` is a Ctrl-C."""
-
-    def __init__(self, stop_at):
-        self.stop_at = stop_at
-
-    def __call__(self, iterable, **kwargs):
-        self.iterable = iterable
-        return self
-
-    def __iter__(self):
-        for it in self.iterable:
-            if it == self.stop_at:
-                raise KeyboardInterrupt
-            yield it
-
-    def set_postfix(self, **kwargs):
-        pass
-
-    def close(self):
-        pass
-
-
 _NET = functools.partial(make_embedding, "mlp", width=8)
 _CONVNET = functools.partial(make_embedding, "convnet", channels=4)
 _LOOP_KNOBS = dict(outer_loops=1, inner_steps=1)
@@ -227,7 +204,7 @@ def test_every_loop_stops_on_ctrl_c_and_the_fit_is_undone(monkeypatch, loop):
     X, y, A = make_images() if images else _data()
     distiller = FairDistiller(n_per_class=2, n_iter=6, batch_size=8, random_state=0,
                               device="cpu", **params)
-    monkeypatch.setattr(loop_module, "tqdm", _ProgressStoppedAt(3))
+    monkeypatch.setattr(loop_module, "tqdm", CtrlC(3))
     with pytest.raises(DistillationInterrupted, match="after 3 of 6 iterations") as info:
         distiller.fit_resample(X, y, sensitive_features=A)
     rows = 4 * 2 * 2 if loop == "idc-images" else 2 * 2  # IDC: four images per stored one

@@ -6,7 +6,7 @@ Torch-free, so that plotting and the metrics can encode groups without importing
 import numpy as np
 import pandas as pd
 
-from .._checks import check_memory_map
+from .._checks import check_memory_map, is_hashable
 from .host_rows import is_dask_array
 
 
@@ -113,7 +113,7 @@ def _factorize(column, name=""):
     try:
         codes, uniques = pd.factorize(column, sort=True)
     except TypeError:  # values that cannot be ordered, or not hashed
-        unhashable = next((value for value in column if not _hashable(value)), None)
+        unhashable = next((value for value in column if not is_hashable(value)), None)
         if unhashable is not None:
             raise TypeError(
                 f"sensitive_features{name} holds a {type(unhashable).__name__} value "
@@ -127,11 +127,3 @@ def _factorize(column, name=""):
         remap[order] = np.arange(len(order))
         codes, uniques = remap[codes], np.asarray(uniques, dtype=object)[order]
     return np.asarray(codes), np.asarray(uniques)
-
-
-def _hashable(value):
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True

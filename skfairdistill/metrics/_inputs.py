@@ -8,7 +8,7 @@ accept it silently (a missing label counted as a class, pandas indexes aligned).
 import numpy as np
 import pandas as pd
 
-from .._checks import check_memory_map
+from .._checks import check_memory_map, is_hashable
 
 
 def check_sensitive_column(sensitive_features, where="X_test", y_true=None):
@@ -61,7 +61,7 @@ def check_labels(name, values, n_rows=None, rows_of="y_true"):
     if len(array) == 0:
         raise ValueError(f"{name} is empty: a group metric needs at least one row.")
     if array.dtype == object:
-        bad = next((value for value in array if not _hashable(value)), None)
+        bad = next((value for value in array if not is_hashable(value)), None)
         if bad is not None:
             raise TypeError(
                 f"{name} holds a {type(bad).__name__} value ({bad!r:.40}); class labels must "
@@ -97,7 +97,7 @@ def check_groups(sensitive_features, n_rows, where="data", rows_of="y_true"):
             f"sensitive_features has {n_groups_rows} rows but {rows_of} has {n_rows}; they "
             "must describe the same rows.")
     for name, column in _group_columns(sensitive_features):
-        bad = next((value for value in column if not _hashable(value)), None) if (
+        bad = next((value for value in column if not is_hashable(value)), None) if (
             column.dtype == object) else None
         if bad is not None:
             raise TypeError(
@@ -150,11 +150,3 @@ def _no_ragged(name, values):
                 f"{name} must be rectangular: its rows have different lengths (a ragged "
                 "list). Give one value per row.") from None
     return values
-
-
-def _hashable(value):
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
