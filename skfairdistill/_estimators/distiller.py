@@ -4,7 +4,8 @@ import numpy as np
 import torch
 from imblearn.base import BaseSampler
 
-from .._config.fit_config import resolve_budget, resolve_config, resolve_image_shape
+from .._config.fit_config import (resolve_budget, resolve_config, resolve_image_shape,
+                                  resolve_readable_rows)
 from .._config.parameters import check_params
 from .._data.cells import CellSampler
 from .._data.containers import ContainerRoundTrip
@@ -345,10 +346,14 @@ class FairDistiller(BaseSampler):
             weights = check_sample_weight(sample_weight, len(y))
             refuse_unweighted_targets(weights, settings)
             y, one_vs_all = check_classification_target(y)
+            # how the rows are made readable, found (declared blocks checked) before the work
+            readable = resolve_readable_rows(
+                settings, X, getattr(self, "feature_names_in_", None), row_shape)
             with FitThreads(self.n_threads) as threads:
                 stopped = self._distil(settings, X, y, sensitive_features, row_shape, threads,
                                        method, sample_weight=weights)
-            rows = containers.restore(self.X_distilled_, self.y_distilled_,
+            # readable rows: in range, one category per one-hot block; X_distilled_ as optimised
+            rows = containers.restore(readable.apply(self.X_distilled_), self.y_distilled_,
                                       one_vs_all_classes=self.classes_ if one_vs_all else None)
             if stopped is not None:
                 raise stopped_fit(rows, *stopped, self.groups_, self.groups_distilled_)
