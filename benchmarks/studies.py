@@ -211,3 +211,24 @@ STUDIES["small_groups"] = Study(
             "distance": "squared_l2", "min_group_rows": 30}}},
     budgets=(10, 50), seeds=(0, 1, 2, 3, 4), params=CPU, baseline="COBRA (default)",
     smoke=dict(datasets=("synthetic pi=0.9 sep=1.5" + TINY,), models=("LogReg",)))
+# fit_resample returns readable rows (matching_params["readable_rows"], "auto"): every value
+# clipped to its range in X, one category per one-hot block (only Adult's tables have
+# some); X_distilled_ keeps the rows as optimised, which readable_rows=False returns.
+# Model matching's rows stay as optimised unless readable_rows=True.
+READABLE_OFF = {"matching_params": {"readable_rows": False}}
+STUDIES["readable_rows"] = Study(
+    "Readable rows: do rows clipped to the range of X, one-hot blocks decoded, cost quality?",
+    datasets=ADULT + SYNTHETIC,
+    methods={"FairDistiller (default)": {}, "readable_rows=False": READABLE_OFF,
+             "model matching": MODEL, "model matching, readable_rows=True": {
+                 **MODEL, "matching_params": {"readable_rows": True}}},
+    budgets=(10, 50), seeds=(0, 1, 2), params=CPU,
+    smoke=dict(datasets=("adult-sex",), models=("LogReg",)))
+STUDIES["readable_images"] = Study(
+    "Readable rows, images: do images clipped to each channel's range cost quality?",
+    datasets=tuple(f"{d} images" for d in DIGITS),
+    methods={"COBRA DM (default)": {}, "readable_rows=False": READABLE_OFF},
+    params=dict(CPU, n_iter=300, batch_size=64, matching_params={"embedding": CONVNET_32}),
+    smoke=dict(datasets=("digits-foreground images",), models=("LogReg",),
+               params=dict(n_iter=2, batch_size=8, matching_params={
+                   "embedding": functools.partial(CONVNET_32, channels=4)})))

@@ -33,6 +33,13 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
       integers (``round_integers``);
     - every column gets its original dtype back where possible.
 
+    :meth:`FairDistiller.fit_resample <skfairdistill.FairDistiller.fit_resample>`
+    already returns readable rows of ``transform``'s output: every value within its
+    column's range, one category per one-hot block, which it finds itself
+    (``matching_params['readable_rows']``, ``"auto"``). Where it cannot (rows of a
+    category unseen in ``fit`` encode as all zeros), declare the blocks:
+    ``matching_params={"readable_rows": encoder.one_hot_blocks_}``.
+
     Which data the distiller refuses, and what to do about it:
     :ref:`guides#what-the-distiller-does-with-awkward-data`.
 
@@ -65,6 +72,10 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         blocks).
     categories_ : dict
         ``{column: ndarray of categories}``, the order of each one-hot block.
+    one_hot_blocks_ : list of list of int
+        The columns of ``transform``'s output that each one-hot block of two
+        columns or more takes, in the order of ``categorical_columns_`` (what
+        ``FairDistiller(matching_params={"readable_rows": ...})`` takes).
     numeric_min_, numeric_max_ : pandas.Series
         The range of every numeric column seen in ``fit`` (used by
         ``clip_numeric``).
@@ -170,6 +181,10 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             if categorical
             else {}
         )
+        starts = np.cumsum([0] + [len(values) for values in self.categories_.values()]).tolist()
+        # a column of one category is constant: no block to decode
+        self.one_hot_blocks_ = [list(range(start, stop)) for start, stop
+                                in zip(starts[:-1], starts[1:]) if stop - start > 1]
         self.numeric_min_ = X[numeric].min()
         self.numeric_max_ = X[numeric].max()
         self.n_features_in_ = X.shape[1]

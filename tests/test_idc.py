@@ -106,9 +106,11 @@ def test_determinism_and_output_size(digits):
     assert first.X_stored_.shape == (2 * 4, 3, 8, 8)
     assert first.sampling_strategy_ == {0: 2, 1: 2, 2: 2, 3: 2}
     assert first.loss_history_.shape == (2,) and first.n_iter_ == 2
-    # decoding commutes with the per-channel standardisation
+    # decoding commutes with the per-channel standardisation (X_syn: clipped to the range)
     decoded = decode(torch.as_tensor(first.X_stored_), 2).numpy()
-    np.testing.assert_allclose(X_syn, decoded, atol=1e-5)
+    np.testing.assert_allclose(first.X_distilled_, decoded, atol=1e-5)
+    np.testing.assert_allclose(X_syn, np.clip(decoded, X.min(axis=(0, 2, 3))[:, None, None],
+                                              X.max(axis=(0, 2, 3))[:, None, None]), atol=1e-5)
 
 
 def test_images_whose_size_the_grid_does_not_divide_are_refused():

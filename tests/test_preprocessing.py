@@ -80,3 +80,15 @@ def test_inverse_transform_needs_the_encoded_width():
     with pytest.raises(ValueError, match=r"^Z must be 2-D with 7 columns \(the output of "
                                          r"transform\); got shape \(2, 3\)"):
         encoder.inverse_transform(np.zeros((2, 3)))
+
+
+def test_one_hot_blocks_are_the_output_columns_of_each_category_block():
+    X = pd.DataFrame({"age": [25, 40, 61, 33], "job": ["clerk", "nurse", "clerk", "chef"],
+                      "country": ["fr"] * 4, "smoker": [True, False, True, True]})
+    encoder = TabularEncoder().fit(X)
+    names = encoder.get_feature_names_out().tolist()
+    # job: three columns; country: one category, a constant column (no block); smoker: two
+    assert encoder.one_hot_blocks_ == [[0, 1, 2], [4, 5]]
+    assert [names[j] for j in (0, 1, 2, 4, 5)] == [
+        "job_chef", "job_clerk", "job_nurse", "smoker_False", "smoker_True"]
+    assert TabularEncoder().fit(X[["age"]]).one_hot_blocks_ == []

@@ -25,6 +25,7 @@ from .._targets import group_trust
 from .._nn.networks import make_embedding, stacked_embedding
 from .._checks import check_int
 from .._data.validation import as_chw, in_unit_range
+from .._data.fitted import ReadableRows, scan_columns, value_range
 
 
 @dataclass(frozen=True)
@@ -260,4 +261,85 @@ def learning_rate(settings, X, image_shape, real, per_class, device):
     return steps.repeat_interleave(torch.as_tensor(per_class, device=device)).unsqueeze(1)
 
 
-__all__ = ["FitConfig", "resolve_budget", "resolve_config", "resolve_image_shape"]
+def resolve_readable_rows(settings, X, feature_names=None, row_shape=None):
+    """How ``fit_resample`` makes the rows readable (``matching_params['readable_rows']``).
+
+    ``"auto"``: for every matching but ``"model"``, every value is clipped to its range
+    in ``X`` (a column's; an image channel's) and every one-hot block found in ``X``
+    (:func:`~skfairdistill._data.fitted.scan_columns`) takes one category;
+    model matching's rows stay as optimised (both cost its accuracy on the benchmark
+    suite). True: the same for model matching too. False: the rows as optimised. A
+    list declares the one-hot blocks instead (column indices, or names for a
+    DataFrame ``X``; ``[]`` clips only). Resolved, and checked against ``X``, before
+    the distillation starts, in one pass over ``X`` (row blocks, or the stored
+    values of a sparse ``X``), which is never copied whole.
+
+    Parameters
+    ----------
+    settings : SimpleNamespace
+        The checked parameters (``settings.readable_rows``, ``settings.matching``,
+        ``settings.image_shape``).
+    X : ndarray, scipy.sparse matrix or HostRows
+        The validated rows (flat images included).
+    feature_names : ndarray of str or None, default=None
+        The column names of a DataFrame ``X`` (``feature_names_in_``).
+    row_shape : tuple of int or None, default=None
+        One row's shape as the caller gave it (images), else None.
+
+    Returns
+    -------
+    ReadableRows
+    """
+    value = settings.readable_rows
+    switch = isinstance(value, (str, bool, np.bool_))  # "auto", True, False: no list
+    if switch and not value or isinstance(value, str) and settings.matching == "model":
+        return ReadableRows()
+    image_shape = row_shape if row_shape is not None else settings.image_shape
+    if image_shape is not None:
+        image_shape = as_chw(image_shape)
+        if math.prod(image_shape) != X.shape[1]:
+            return ReadableRows()  # refused with a clear error when the fit starts
+        if not switch and len(value):
+            raise ValueError(
+                "matching_params['readable_rows'] declares one-hot blocks, but X holds images "
+                "(whose pixels are no categories); use 'auto', True or False for images.")
+    declared = None if switch else _declared_blocks(value, X.shape[1], feature_names)
+    low, high, found = scan_columns(X)
+    if image_shape is not None:
+        return ReadableRows(*value_range(low, high, image_shape))
+    return ReadableRows(low, high, found if declared is None else declared)
+
+
+def _declared_blocks(value, n_features, feature_names):
+    """The declared one-hot blocks as column indices; errors name what ``X`` lacks."""
+    names = {} if feature_names is None else {
+        str(name): j for j, name in enumerate(feature_names)}
+    blocks = []
+    for block in value:
+        columns = []
+        for column in block:
+            if isinstance(column, str):
+                if column not in names:
+                    known = ("X has no column names (pass a DataFrame, or give indices)"
+                             if feature_names is None else f"the columns of X are "
+                             f"{list(names)[:20]}{' ...' if len(names) > 20 else ''}")
+                    raise ValueError(
+                        f"matching_params['readable_rows'] names column {column!r}, which X "
+                        f"does not have; {known}.")
+                column = names[column]
+            elif not -n_features <= column < n_features:
+                raise ValueError(
+                    f"matching_params['readable_rows'] has column index {column}, but X has "
+                    f"{n_features} columns (indices 0 to {n_features - 1}).")
+            columns.append(int(column) % n_features)
+        blocks.append(columns)
+    taken = [column for block in blocks for column in block]
+    if len(set(taken)) < len(taken):
+        raise ValueError(
+            "matching_params['readable_rows'] puts a column in two one-hot blocks (by name "
+            "and by index); a column belongs to one category.")
+    return blocks
+
+
+__all__ = ["FitConfig", "resolve_budget", "resolve_config", "resolve_image_shape",
+           "resolve_readable_rows"]

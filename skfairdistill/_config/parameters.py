@@ -163,6 +163,32 @@ def _learning_rate(name, value):
             "such as 0.1.")
 
 
+def _readable_rows(name, value):
+    """``"auto"``, True, False, or a list of one-hot blocks of two or more columns each."""
+    if isinstance(value, (bool, np.bool_)) or isinstance(value, str) and value == "auto":
+        return
+    example = "e.g. [[0, 1, 2], ['job_chef', 'job_clerk']]"
+    if isinstance(value, (str, bytes, dict, set)) or not np.iterable(value):
+        raise ValueError(f"{name} must be 'auto', True, False or a list of one-hot blocks, "
+                         f"each a list of two or more columns (indices or names), {example}; "
+                         f"got {value!r:.80}.")
+    seen = set()
+    for block in value:
+        if (isinstance(block, (str, bytes, dict, set)) or not np.iterable(block)
+                or len(block) < 2):
+            raise ValueError(f"{name}: every one-hot block must list two or more columns "
+                             f"(indices or names), {example}; got {block!r:.80}.")
+        for column in block:
+            if isinstance(column, (bool, np.bool_)) or not isinstance(
+                    column, (numbers.Integral, str)):
+                raise ValueError(f"{name}: a column is an int index or a str name; got "
+                                 f"{column!r:.40} in block {block!r:.80}.")
+            if column in seen:
+                raise ValueError(f"{name}: column {column!r} is in two blocks (or twice in "
+                                 "one); a column belongs to one category.")
+            seen.add(column)
+
+
 def _unit_interval(name, value):
     check_positive(name, value, zero=True)
     if value > 1:
@@ -227,6 +253,8 @@ MATCHING_PARAMS = MappingProxyType({
     "group_balance": (0.0, ("model",), _unit_interval),
     "C": (1.0, ("model",), check_positive),
     "newton_steps": (8, ("model",), _integer(1)),
+    # the rows fit_resample returns: within the range of X, one category per one-hot block
+    "readable_rows": ("auto", MATCHINGS, _readable_rows),
 })
 
 def check_params(params):

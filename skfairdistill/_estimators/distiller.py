@@ -4,7 +4,8 @@ import numpy as np
 import torch
 from imblearn.base import BaseSampler
 
-from .._config.fit_config import resolve_budget, resolve_config, resolve_image_shape
+from .._config.fit_config import (resolve_budget, resolve_config, resolve_image_shape,
+                                  resolve_readable_rows)
 from .._config.parameters import check_params
 from .._data.cells import CellSampler
 from .._data.containers import ContainerRoundTrip
@@ -100,7 +101,9 @@ class FairDistiller(BaseSampler):
         ``"embedding_layers"``, ``"augmentation"`` (images). Gradient matching, IDC,
         CAFE: ``"outer_loops"``, ``"inner_steps"``, ``"network_learning_rate"``.
         Model matching: ``"group_balance"``, ``"C"``,
-        ``"fairness_weight"``, ``"newton_steps"``. Experimental
+        ``"fairness_weight"``, ``"newton_steps"``. Every matching: ``"readable_rows"``
+        (``"auto"``: returned rows clipped to the range of ``X``, one-hot blocks decoded,
+        model matching's left as optimised; True, False, or a list of one-hot blocks). Experimental
         (:mod:`skfairdistill.experimental`): ``"barycenter"`` (``"mean"``,
         ``"wasserstein"``, ``"sliced"``) and its transport settings. Every knob, its
         default and its range: ``docs/method.md``, "Parameters in depth".
@@ -121,9 +124,10 @@ class FairDistiller(BaseSampler):
     Attributes
     ----------
     X_distilled_ : ndarray of shape (n_synthetic, `n_features_in_`) or (n_synthetic, C, H, W)
-        The synthetic rows, on the scale of ``X`` and in its form (images of
-        shape ``(n, C, H, W)`` in give images out): float32 when ``X`` is float32
-        or float16, float64 otherwise (int, bool, nullable pandas columns).
+        The synthetic rows as optimised (values may leave the range of ``X``, one-hot
+        columns hold fractions; ``fit_resample`` returns them readable, see
+        ``matching_params["readable_rows"]``), on the scale of ``X`` and in its form:
+        float32 when ``X`` is float32 or float16, float64 otherwise.
     y_distilled_ : ndarray of shape (n_synthetic,)
         Their class labels (taken from ``classes_``).
     X_stored_ : ndarray
@@ -317,7 +321,8 @@ class FairDistiller(BaseSampler):
         -------
         X_syn : array-like of shape (n_synthetic, n_features) or (n_synthetic, C, H, W)
             Synthetic rows in the container of ``X`` (DataFrame in, DataFrame out;
-            images in, images of the same shape out).
+            images in, images of the same shape out), readable: within the range of
+            ``X``, one category per one-hot block (``matching_params["readable_rows"]``).
         y_syn : array-like of shape (n_synthetic,)
             Their labels in the container of ``y``.
 
@@ -345,10 +350,14 @@ class FairDistiller(BaseSampler):
             weights = check_sample_weight(sample_weight, len(y))
             refuse_unweighted_targets(weights, settings)
             y, one_vs_all = check_classification_target(y)
+            # how the rows are made readable, found (declared blocks checked) before the work
+            readable = resolve_readable_rows(
+                settings, X, getattr(self, "feature_names_in_", None), row_shape)
             with FitThreads(self.n_threads) as threads:
                 stopped = self._distil(settings, X, y, sensitive_features, row_shape, threads,
                                        method, sample_weight=weights)
-            rows = containers.restore(self.X_distilled_, self.y_distilled_,
+            # readable rows: in range, one category per one-hot block; X_distilled_ as optimised
+            rows = containers.restore(readable.apply(self.X_distilled_), self.y_distilled_,
                                       one_vs_all_classes=self.classes_ if one_vs_all else None)
             if stopped is not None:
                 raise stopped_fit(rows, *stopped, self.groups_, self.groups_distilled_)
