@@ -8,7 +8,6 @@ import sys
 import warnings
 
 import numpy as np
-from sklearn.utils import check_array, check_random_state
 
 
 def check_int(name, value, *, minimum):
@@ -59,6 +58,8 @@ def check_rows(name, X, **options):
                 f"{name} must be rectangular: its rows have different lengths (a ragged "
                 "list). Give every row the same columns.") from None
     check_memory_map(name, X)
+    from sklearn.utils import check_array  # here: the command line's --help needs no sklearn
+
     try:
         return check_array(X, input_name=name, **options)
     except (TypeError, ValueError) as error:
@@ -112,6 +113,8 @@ def _mapped_root(value):
 
 def check_rng(random_state):
     """``sklearn.utils.check_random_state``, with an error that names ``random_state``."""
+    from sklearn.utils import check_random_state
+
     try:
         return check_random_state(random_state)
     except ValueError:

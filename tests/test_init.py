@@ -1,7 +1,8 @@
 """The package's door (skfairdistill/__init__.py): public names imported on first use.
 
-``import skfairdistill`` and the command line's ``--help`` must not import torch, POT
-or fairlearn.
+``import skfairdistill``, the command line's ``--help`` and its argument errors must not
+import torch, POT, fairlearn, scikit-learn, pandas or imbalanced-learn (seconds of
+start-up before a one-line answer).
 """
 
 import os
@@ -23,10 +24,14 @@ ROOT = Path(__file__).resolve().parents[1]
     "try: runpy.run_module('skfairdistill', run_name='__main__')\nexcept SystemExit: pass",
     "import runpy, sys; sys.argv = ['skfairdistill', 'distill', 'x.csv', '--out', 'y.csv']\n"
     "try: runpy.run_module('skfairdistill', run_name='__main__')\nexcept SystemExit: pass",
-], ids=["import", "public-names", "help", "distill-help", "argument-error"])
+    "import runpy, sys; sys.argv = ['skfairdistill', 'distill', 'missing.csv', '--target', "
+    "'t', '--sensitive', 'g', '--out', 'y.csv']\n"
+    "try: runpy.run_module('skfairdistill', run_name='__main__')\nexcept SystemExit: pass",
+], ids=["import", "public-names", "help", "distill-help", "argument-error", "missing-file"])
 @pytest.mark.slow  # a subprocess: seconds of interpreter start-up
 def test_import_and_help_do_not_import_heavy_modules(code):
-    check = "\nheavy = [m for m in ('torch', 'ot', 'fairlearn') if m in sys.modules]\n" \
+    check = ("\nheavy = [m for m in ('torch', 'ot', 'fairlearn', 'sklearn', 'pandas', "
+             "'imblearn') if m in sys.modules]\n") + \
             "print('HEAVY', heavy)"
     result = subprocess.run([sys.executable, "-c", "import sys\n" + code + check],
                             capture_output=True, text=True, cwd=ROOT,

@@ -100,8 +100,6 @@ def _check_paths(args, parser):
 
 def _distill(args, parser):
     """Read a table, distil it with the encoded features, write readable synthetic rows."""
-    from .tabular_io import open_table, write_table
-
     _refuse_directories(args, parser)
     in_format, out_format = table_format(args.data), table_format(args.out)
     if in_format is None:
@@ -130,6 +128,10 @@ def _distill(args, parser):
 
     if args.batch_rows < 1:
         parser.error(f"--batch-rows must be a positive integer; got {args.batch_rows}")
+    # the arguments checked first: their errors come before the seconds of importing
+    # pandas, scikit-learn and torch
+    from .tabular_io import open_table, write_table
+
     distiller = _distiller(args, parser)
 
     columns, batches = open_table(args.data, in_format, args.batch_rows, parser)
