@@ -1,8 +1,9 @@
 """Readable synthetic rows: every value within its observed range, one category per one-hot block.
 
 ``fit_resample`` returns the rows made readable (:class:`ReadableRows`, resolved from
-``matching_params['readable_rows']`` by ``resolve_readable_rows``); ``X_distilled_``
-keeps the rows as optimised. The one-hot blocks: found by :func:`scan_columns`, or
+``matching_params['readable_rows']`` by ``resolve_readable_rows``): images by default,
+tables with ``readable_rows=True`` or declared blocks; ``X_distilled_`` keeps the rows
+as optimised. The one-hot blocks: found by :func:`scan_columns`, or
 declared.
 """
 
@@ -58,11 +59,13 @@ def _within(rows, low, high):
 
 
 @pytest.mark.parametrize("params", [
-    dict(n_iter=200),
-    dict(matching="gradient", n_iter=10, matching_params=dict(outer_loops=2, inner_steps=1)),
-    dict(matching="cafe", n_iter=5, matching_params=dict(outer_loops=2, inner_steps=1)),
+    dict(n_iter=200, matching_params=dict(readable_rows=True)),
+    dict(matching="gradient", n_iter=10,
+         matching_params=dict(outer_loops=2, inner_steps=1, readable_rows=True)),
+    dict(matching="cafe", n_iter=5,
+         matching_params=dict(outer_loops=2, inner_steps=1, readable_rows=[])),
     dict(matching="model", n_iter=100, matching_params=dict(readable_rows=True)),
-], ids=["distribution", "gradient", "cafe", "model, readable_rows=True"])
+], ids=["distribution", "gradient", "cafe, clip only", "model"])
 def test_returned_rows_stay_within_every_columns_observed_range(params):
     X, y, A = _counts_table()
     distiller, X_syn, _ = _fit(X, y, A, n_per_class=10, **params)
@@ -75,10 +78,15 @@ def test_returned_rows_stay_within_every_columns_observed_range(params):
         distiller.X_distilled_ < low, low, high)[~inside])
 
 
-def test_model_matchings_rows_stay_as_optimised_unless_asked():
+@pytest.mark.parametrize("params", [dict(n_iter=200), dict(matching="model", n_iter=100),
+                                    dict(matching="kmeans")], ids=["distribution", "model",
+                                                                   "kmeans"])
+def test_table_rows_stay_as_optimised_by_default(params):
     X, y, A = _counts_table()
-    distiller, X_syn, _ = _fit(X, y, A, n_per_class=10, matching="model", n_iter=100)
+    distiller, X_syn, _ = _fit(X, y, A, n_per_class=10, **params)
     np.testing.assert_array_equal(X_syn, distiller.X_distilled_)
+    if params.get("matching") != "kmeans":  # a k-means centre lies within the range
+        assert not _within(X_syn, X.min(axis=0), X.max(axis=0))
 
 
 def test_readable_rows_false_returns_the_rows_as_optimised():
@@ -92,7 +100,7 @@ def test_readable_rows_false_returns_the_rows_as_optimised():
 def test_a_dataframe_of_raw_columns_comes_back_within_range():
     X, y, A = _counts_table()
     frame = pd.DataFrame(X, columns=["age", "priors_count", "score"])
-    _, X_syn, _ = _fit(frame, y, A, n_per_class=10, n_iter=200)
+    _, X_syn, _ = _fit(frame, y, A, n_per_class=10, n_iter=200, matching_params=dict(readable_rows=True))
     assert list(X_syn.columns) == list(frame.columns)
     assert (X_syn.min() >= frame.min()).all() and (X_syn.max() <= frame.max()).all()
 
@@ -301,7 +309,8 @@ def test_declared_blocks_by_name_or_index_resolve_against_x():
     assert _blocks(readable) == [[0, 1], [2, 3]]
     np.testing.assert_array_equal(readable.apply(np.array([[0.3, 0.5, 1.9, 0.1]])),
                                   [[0, 2, 2, 0]])
-    assert _blocks(resolve_readable_rows(_settings("auto"), X, names)) == []
+    assert resolve_readable_rows(_settings("auto"), X, names).low is None  # a table
+    assert _blocks(resolve_readable_rows(_settings(True), X, names)) == []  # 0/2: no block
     clip_only = resolve_readable_rows(_settings([]), np.eye(3))
     assert _blocks(clip_only) == [] and clip_only.low is not None
     assert resolve_readable_rows(_settings(False), np.eye(3)).low is None
@@ -352,7 +361,7 @@ def _assert_one_hot(rows, blocks):
 
 def test_fit_resample_returns_one_category_per_block_and_keeps_the_optimised_values():
     encoder, Z, y, A = _encoded()
-    distiller, X_syn, y_syn = _fit(Z, y, A, n_per_class=5, n_iter=100)
+    distiller, X_syn, y_syn = _fit(Z, y, A, n_per_class=5, n_iter=100, matching_params=dict(readable_rows=True))
     _assert_one_hot(X_syn, encoder.one_hot_blocks_)
     continuous = distiller.X_distilled_
     block = encoder.one_hot_blocks_[0]
@@ -397,7 +406,7 @@ def test_a_sparse_one_hot_table_comes_back_decoded():
     assert sp.issparse(Z)
     y = np.arange(len(frame)) % 2
     A = np.where(np.arange(len(frame)) % 3, "a", "b")
-    _, X_syn, _ = _fit(Z, y, A, n_per_class=3, n_iter=20)
+    _, X_syn, _ = _fit(Z, y, A, n_per_class=3, n_iter=20, matching_params=dict(readable_rows=True))
     assert sp.issparse(X_syn)
     _assert_one_hot(X_syn.toarray(), [[0, 1, 2], [3, 4, 5, 6, 7]])
 
@@ -405,14 +414,14 @@ def test_a_sparse_one_hot_table_comes_back_decoded():
 def test_stratified_and_kmeans_sets_are_decoded_too():
     encoder, Z, y, A = _encoded()
     for params in (dict(stratify_groups=True, n_iter=20), dict(matching="kmeans")):
-        _, X_syn, _ = _fit(Z, y, A, n_per_class=4, **params)
+        _, X_syn, _ = _fit(Z, y, A, n_per_class=4, **params, matching_params=dict(readable_rows=True))
         _assert_one_hot(X_syn, encoder.one_hot_blocks_)
 
 
 def test_a_distilled_classifier_trains_on_the_readable_rows():
     encoder, Z, y, A = _encoded()
-    classifier = DistilledClassifier(
-        LogisticRegression(), distiller=FairDistiller(n_per_class=5, n_iter=50, **CPU))
+    classifier = DistilledClassifier(LogisticRegression(), distiller=FairDistiller(
+        n_per_class=5, n_iter=50, **CPU, matching_params=dict(readable_rows=True)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         classifier.fit(Z, y, sensitive_features=A)

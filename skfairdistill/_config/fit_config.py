@@ -264,15 +264,16 @@ def learning_rate(settings, X, image_shape, real, per_class, device):
 def resolve_readable_rows(settings, X, feature_names=None, row_shape=None):
     """How ``fit_resample`` makes the rows readable (``matching_params['readable_rows']``).
 
-    ``"auto"``: for every matching but ``"model"``, every value is clipped to its range
-    in ``X`` (a column's; an image channel's) and every one-hot block found in ``X``
-    (:func:`~skfairdistill._data.fitted.scan_columns`) takes one category;
-    model matching's rows stay as optimised (both cost its accuracy on the benchmark
-    suite). True: the same for model matching too. False: the rows as optimised. A
-    list declares the one-hot blocks instead (column indices, or names for a
-    DataFrame ``X``; ``[]`` clips only). Resolved, and checked against ``X``, before
-    the distillation starts, in one pass over ``X`` (row blocks, or the stored
-    values of a sparse ``X``), which is never copied whole.
+    ``"auto"``: images are clipped to their channel's range in ``X``, which made the
+    ConvNet sets more accurate and fairer; table rows stay as optimised, because on
+    Adult clipping them cost fairness and decoding their one-hot blocks cost accuracy
+    (``docs/benchmarks.md``, "Readable rows"). True: every value clipped to its range
+    (a column's; an image channel's) and every one-hot block found in ``X``
+    (:func:`~skfairdistill._data.fitted.scan_columns`) set to one category. False:
+    the rows as optimised. A list declares the one-hot blocks instead (column
+    indices, or names for a DataFrame ``X``; ``[]`` clips only). Resolved, and
+    checked against ``X``, before the distillation starts, in one pass over ``X``
+    (row blocks, or the stored values of a sparse ``X``), which is never copied whole.
 
     Parameters
     ----------
@@ -292,9 +293,10 @@ def resolve_readable_rows(settings, X, feature_names=None, row_shape=None):
     """
     value = settings.readable_rows
     switch = isinstance(value, (str, bool, np.bool_))  # "auto", True, False: no list
-    if switch and not value or isinstance(value, str) and settings.matching == "model":
-        return ReadableRows()
     image_shape = row_shape if row_shape is not None else settings.image_shape
+    auto = isinstance(value, str)
+    if switch and not value or auto and (image_shape is None or settings.matching == "model"):
+        return ReadableRows()
     if image_shape is not None:
         image_shape = as_chw(image_shape)
         if math.prod(image_shape) != X.shape[1]:

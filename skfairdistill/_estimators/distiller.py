@@ -102,8 +102,9 @@ class FairDistiller(BaseSampler):
         CAFE: ``"outer_loops"``, ``"inner_steps"``, ``"network_learning_rate"``.
         Model matching: ``"group_balance"``, ``"C"``,
         ``"fairness_weight"``, ``"newton_steps"``. Every matching: ``"readable_rows"``
-        (``"auto"``: returned rows clipped to the range of ``X``, one-hot blocks decoded,
-        model matching's left as optimised; True, False, or a list of one-hot blocks). Experimental
+        (``"auto"``: images clipped to their channels' range, table rows as optimised;
+        True: clipped to the range of ``X``, one-hot blocks decoded; False; or a list
+        of one-hot blocks). Experimental
         (:mod:`skfairdistill.experimental`): ``"barycenter"`` (``"mean"``,
         ``"wasserstein"``, ``"sliced"``) and its transport settings. Every knob, its
         default and its range: ``docs/method.md``, "Parameters in depth".
@@ -125,7 +126,7 @@ class FairDistiller(BaseSampler):
     ----------
     X_distilled_ : ndarray of shape (n_synthetic, `n_features_in_`) or (n_synthetic, C, H, W)
         The synthetic rows as optimised (values may leave the range of ``X``, one-hot
-        columns hold fractions; ``fit_resample`` returns them readable, see
+        columns hold fractions; ``fit_resample`` can return them readable, see
         ``matching_params["readable_rows"]``), on the scale of ``X`` and in its form:
         float32 when ``X`` is float32 or float16, float64 otherwise.
     y_distilled_ : ndarray of shape (n_synthetic,)
@@ -321,8 +322,8 @@ class FairDistiller(BaseSampler):
         -------
         X_syn : array-like of shape (n_synthetic, n_features) or (n_synthetic, C, H, W)
             Synthetic rows in the container of ``X`` (DataFrame in, DataFrame out;
-            images in, images of the same shape out), readable: within the range of
-            ``X``, one category per one-hot block (``matching_params["readable_rows"]``).
+            images in, images of the same shape out); images within their channels'
+            range, table rows as optimised unless ``matching_params["readable_rows"]``.
         y_syn : array-like of shape (n_synthetic,)
             Their labels in the container of ``y``.
 
