@@ -1,4 +1,4 @@
-"""Model selection helpers: the results of a search over distillation budgets as a table."""
+"""Model selection helpers: a search over distillation settings, chosen fairly and read as a table."""
 
 import numbers
 
@@ -8,7 +8,93 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import get_scorer
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["budget_search_table"]
+__all__ = ["budget_search_table", "fair_refit"]
+
+
+def fair_refit(max_gap, *, score="accuracy", gap="deo_max"):
+    """A ``refit`` rule for a search: the best score among candidates fair enough.
+
+    Give it to ``GridSearchCV(..., scoring={score: ..., gap: ...}, refit=fair_refit(b))``:
+    of the candidates whose mean ``gap`` over the folds is at most ``max_gap``, the
+    search keeps the one with the best mean ``score``; when no candidate is that fair,
+    the one with the smallest gap (ties: the better score). With ``max_gap`` set to the
+    full data's gap (a cross-validation of the model on all the rows, as in the
+    example), this is the criterion of a user who wants a compact set no less fair
+    than the full data and as accurate as it allows. The gap is read as its absolute
+    value, so a scorer of :func:`~skfairdistill.metrics.make_fairness_scorer` (which
+    returns minus the gap) and a plain metric both work.
+
+    Choosing ``DistilledClassifier``'s class prior this way:
+    :ref:`guides#the-class-prior-of-a-distilled-table`.
+
+    Parameters
+    ----------
+    max_gap : float
+        The largest acceptable mean gap, ``>= 0``.
+    score : str, default="accuracy"
+        The key of ``scoring`` whose mean test score is maximised.
+    gap : str, default="deo_max"
+        The key of ``scoring`` of the fairness gap.
+
+    Returns
+    -------
+    refit : callable
+        ``refit(cv_results) -> int``, the index of the chosen candidate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sklearn
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import GridSearchCV, cross_validate
+    >>> from skfairdistill import DistilledClassifier, FairDistiller
+    >>> from skfairdistill.metrics import make_fairness_scorer
+    >>> from skfairdistill.model_selection import fair_refit
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(400, 3))
+    >>> group = rng.choice(["a", "b"], size=400, p=[0.7, 0.3])
+    >>> y = (X[:, 0] + (group == "b") > 1.0).astype(int)  # imbalanced classes
+    >>> with sklearn.config_context(enable_metadata_routing=True):
+    ...     scoring = {"accuracy": "accuracy",
+    ...                "deo_max": make_fairness_scorer("deo_max")
+    ...                           .set_score_request(sensitive_features=True)}
+    ...     full = cross_validate(LogisticRegression(), X, y, scoring=scoring, cv=2,
+    ...                           params={"sensitive_features": group})
+    ...     full_gap = -full["test_deo_max"].mean()
+    ...     clf = DistilledClassifier(
+    ...         LogisticRegression(), distiller=FairDistiller(n_iter=20, random_state=0)
+    ...     ).set_fit_request(sensitive_features=True)
+    ...     search = GridSearchCV(clf, {"class_prior": ["balanced", "sqrt", "data"]},
+    ...                           scoring=scoring, refit=fair_refit(full_gap), cv=2)
+    ...     search = search.fit(X, y, sensitive_features=group)
+    >>> search.best_params_["class_prior"] in ("balanced", "sqrt", "data")
+    True
+    """
+    if (isinstance(max_gap, bool) or not isinstance(max_gap, numbers.Real)
+            or not np.isfinite(max_gap) or max_gap < 0):
+        raise ValueError(f"max_gap must be a finite number >= 0; got {max_gap!r}.")
+    for name, value in (("score", score), ("gap", gap)):
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be the name of a scoring key; got {value!r}.")
+
+    def refit(cv_results):
+        for key in (score, gap):
+            if f"mean_test_{key}" not in cv_results:
+                raise ValueError(
+                    f"fair_refit needs the scoring keys {score!r} and {gap!r}; the search "
+                    f"has {_metrics(cv_results)}. Pass scoring={{{score!r}: ..., "
+                    f"{gap!r}: ...}}.")
+        scores = np.asarray(cv_results[f"mean_test_{score}"], dtype=float)
+        gaps = np.abs(np.asarray(cv_results[f"mean_test_{gap}"], dtype=float))
+        if not np.isfinite(scores).any() or not np.isfinite(gaps).any():
+            raise ValueError("fair_refit: every candidate failed (no finite score or gap).")
+        fair = gaps <= max_gap
+        if fair.any():
+            return int(np.nanargmax(np.where(fair, scores, -np.inf)))
+        fairest = gaps == np.nanmin(gaps)
+        return int(np.nanargmax(np.where(fairest, scores, -np.inf)))
+
+    return refit
 
 
 def budget_search_table(search, *, param=None, flip=None):

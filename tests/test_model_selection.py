@@ -187,3 +187,69 @@ def test_table_feeds_the_budget_plot(search):
     assert len(ax.get_lines()) == 2
     np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), [2, 4])
     plt.close("all")
+
+
+# ----------------------------------------------------------------------------- fair_refit
+
+
+def _results(scores, gaps):
+    return {"mean_test_accuracy": np.array(scores, dtype=float),
+            "mean_test_deo_max": np.array(gaps, dtype=float)}
+
+
+@pytest.mark.parametrize("scores, gaps, max_gap, expected", [
+    ([0.80, 0.85, 0.83], [0.05, 0.12, 0.08], 0.10, 2),  # the most accurate of the fair ones
+    ([0.80, 0.85, 0.83], [-0.05, -0.12, -0.08], 0.10, 2),  # a scorer's minus the gap
+    ([0.80, 0.85, 0.83], [0.15, 0.12, 0.12], 0.10, 1),  # none fair: the fairest, then accuracy
+    ([0.80, np.nan, 0.83], [0.05, np.nan, 0.20], 0.10, 0),  # a failed candidate never wins
+    ([0.80, 0.85], [0.10, 0.02], 0.10, 1),  # at the bound counts as fair
+])
+def test_fair_refit_keeps_the_best_score_among_the_fair_candidates(scores, gaps, max_gap,
+                                                                   expected):
+    from skfairdistill.model_selection import fair_refit
+
+    assert fair_refit(max_gap)(_results(scores, gaps)) == expected
+
+
+@pytest.mark.parametrize("max_gap", [-0.1, float("nan"), float("inf"), "0.1", None, True])
+def test_fair_refit_refuses_a_bad_bound(max_gap):
+    from skfairdistill.model_selection import fair_refit
+
+    with pytest.raises(ValueError, match="max_gap must be a finite number >= 0"):
+        fair_refit(max_gap)
+
+
+def test_fair_refit_names_the_scoring_keys_it_needs():
+    from skfairdistill.model_selection import fair_refit
+
+    with pytest.raises(ValueError, match="needs the scoring keys 'accuracy' and 'deo_mean'"):
+        fair_refit(0.1, gap="deo_mean")(_results([0.8], [0.1]))
+    with pytest.raises(TypeError, match="score must be the name of a scoring key"):
+        fair_refit(0.1, score=None)
+
+
+def test_a_search_over_the_class_prior_refits_the_fair_choice():
+    from skfairdistill import DistilledClassifier
+    from skfairdistill.model_selection import fair_refit
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    group = rng.choice(["a", "b"], size=400, p=[0.7, 0.3])
+    y = (X[:, 0] + (group == "b") > 1.0).astype(int)
+    with sklearn.config_context(enable_metadata_routing=True):
+        scoring = {"accuracy": "accuracy",
+                   "deo_max": make_fairness_scorer("deo_max").set_score_request(
+                       sensitive_features=True)}
+        clf = DistilledClassifier(LogisticRegression(), distiller=FairDistiller(
+            n_iter=20, random_state=0, device="cpu")).set_fit_request(sensitive_features=True)
+        results = {}
+        for bound in (0.0, 1.0):  # nothing is that fair / everything is
+            search = GridSearchCV(clf, {"class_prior": ["balanced", "sqrt", "data"]},
+                                  scoring=scoring, refit=fair_refit(bound), cv=2)
+            search.fit(X, y, sensitive_features=group)
+            results[bound] = search
+    cv = results[1.0].cv_results_
+    assert results[1.0].best_index_ == int(np.argmax(cv["mean_test_accuracy"]))
+    gaps = -results[0.0].cv_results_["mean_test_deo_max"]
+    assert gaps[results[0.0].best_index_] == gaps.min()
+    assert hasattr(results[1.0], "best_estimator_")  # refitted on all the rows
