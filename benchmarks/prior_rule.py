@@ -1,0 +1,108 @@
+"""The class prior a user would choose, from the rows of a ``prior_choice`` study.
+
+The criterion (fixed before the runs): for every (data set, budget, model) and method,
+the prior whose mean accuracy over seeds is closest to the full data's among the
+priors whose mean DEO_M is at or below the full data's; when none is, the prior with
+the smallest DEO_M. The full data is trained as a user trains it, without weights
+(the rows of ``"full data"`` under the prior ``"data"``, which weighs every row alike).
+
+    python -m benchmarks.prior_rule prior_choice_tune
+    python -m benchmarks.prior_rule prior_choice
+
+prints, per method, the prior chosen in each setting and how often each prior is
+chosen, and writes them to ``results/<study>/prior_rule.md``.
+
+The default (fixed before the confirmation run): the prior chosen in the most
+settings of the default distiller ("COBRA (default)") on the tuning data. It is
+confirmed when, on the unseen tables, it is again chosen in at least as many settings
+as any other prior.
+"""
+
+import argparse
+import os
+
+import pandas as pd
+
+from .__main__ import RESULTS
+
+PRIORS = ("balanced", "sqrt", "data")
+
+
+def choose(rows):
+    """One row per (method, dataset, budget, model): the chosen prior and its figures."""
+    means = (rows.groupby(["method", "dataset", "budget", "model", "prior"])
+             [["accuracy", "deo_max"]].mean().reset_index())
+    full = means[(means.method == "full data") & (means.prior == "data")].set_index(
+        ["dataset", "model"])[["accuracy", "deo_max"]]
+    chosen = []
+    for (method, dataset, budget, model), group in means[means.method != "full data"].groupby(
+            ["method", "dataset", "budget", "model"]):
+        reference = full.loc[(dataset, model)]
+        fair = group[group.deo_max <= reference.deo_max]
+        if len(fair):
+            best = fair.loc[(fair.accuracy - reference.accuracy).abs().idxmin()]
+        else:
+            best = group.loc[group.deo_max.idxmin()]
+        chosen.append(dict(method=method, dataset=dataset, budget=budget, model=model,
+                           prior=best.prior, accuracy=best.accuracy, deo_max=best.deo_max,
+                           full_accuracy=reference.accuracy, full_deo_max=reference.deo_max,
+                           fair=bool(len(fair))))
+    return pd.DataFrame(chosen)
+
+
+def summary(rows):
+    """Per (method, prior): settings where it is chosen, where it is at or below the full
+    data's DEO_M, and its mean accuracy and DEO_M minus the full data's."""
+    means = (rows.groupby(["method", "dataset", "budget", "model", "prior"])
+             [["accuracy", "deo_max"]].mean().reset_index())
+    full = means[(means.method == "full data") & (means.prior == "data")].set_index(
+        ["dataset", "model"])[["accuracy", "deo_max"]]
+    full = full.rename(columns=lambda column: column + "_full")
+    sets = means[means.method != "full data"].join(full, on=["dataset", "model"])
+    sets["accuracy_gap"] = sets.accuracy - sets.accuracy_full
+    sets["deo_max_gap"] = sets.deo_max - sets.deo_max_full
+    sets["fair"] = sets.deo_max_gap <= 0
+    return sets.groupby(["method", "prior"]).agg(
+        settings=("fair", "size"), fair=("fair", "sum"), accuracy_gap=("accuracy_gap", "mean"),
+        deo_max_gap=("deo_max_gap", "mean")).reset_index()
+
+
+def report(study):
+    rows = pd.read_csv(os.path.join(RESULTS, study, "rows.csv"))
+    chosen = choose(rows)
+    lines = [f"# The class prior chosen against the full data: {study}", "",
+             f"Written by `python -m benchmarks.prior_rule {study}` from "
+             f"`results/{study}/rows.csv` (seeds {sorted(rows.seed.unique().tolist())}). "
+             "Per setting, the prior whose mean accuracy is closest to the full data's "
+             "among those at or below the full data's DEO_M (*fair*: one was; else the "
+             "fairest). Cells: accuracy / DEO_M.", ""]
+    overall = summary(rows)
+    for method, group in chosen.groupby("method"):
+        counts = group.prior.value_counts()
+        lines += [f"## {method}", "",
+                  "Chosen: " + ", ".join(f"{p} {counts.get(p, 0)}" for p in PRIORS)
+                  + f" of {len(group)} settings.", "",
+                  "| prior | chosen | at or below the full data's DEO_M | accuracy minus the "
+                  "full data's (mean) | DEO_M minus the full data's (mean) |",
+                  "|---|---|---|---|---|"]
+        for r in overall[overall.method == method].itertuples():
+            lines.append(f"| {r.prior} | {counts.get(r.prior, 0)} | {r.fair} of {r.settings} | "
+                         f"{r.accuracy_gap:+.3f} | {r.deo_max_gap:+.3f} |")
+        lines += ["",
+                  "| data set | budget | model | full data | chosen prior | its figures | fair |",
+                  "|---|---|---|---|---|---|---|"]
+        for r in group.itertuples():
+            lines.append(f"| {r.dataset} | {r.budget} | {r.model} | {r.full_accuracy:.3f} / "
+                         f"{r.full_deo_max:.3f} | {r.prior} | {r.accuracy:.3f} / "
+                         f"{r.deo_max:.3f} | {'yes' if r.fair else 'no'} |")
+        lines.append("")
+    text = "\n".join(lines)
+    with open(os.path.join(RESULTS, study, "prior_rule.md"), "w") as file:
+        file.write(text)
+    return text
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("study")
+    print(report(parser.parse_args().study))
