@@ -100,7 +100,7 @@ PUBLIC_MODULES = [
 ]
 # Their plain-text references to the docs are still to be turned into links.
 PLAIN_REFERENCES_LEFT = {
-    "skfairdistill.FairDistiller", "skfairdistill.DistilledClassifier",
+    "skfairdistill.FairDistiller",
     "skfairdistill.class_prior_weights",
 }
 

@@ -69,7 +69,7 @@ def test_data_prior_fits_the_estimator_with_the_weights(imbalanced):
     X_syn, y_syn = clf.distiller_.X_distilled_, clf.distiller_.y_distilled_
     by_hand = LogisticRegression().fit(X_syn, y_syn, sample_weight=class_prior_weights(y, y_syn))
     np.testing.assert_allclose(clf.estimator_.coef_, by_hand.coef_)
-    balanced = _clf(LogisticRegression()).fit(X, y, sensitive_features=A)
+    balanced = _clf(LogisticRegression(), class_prior="balanced").fit(X, y, sensitive_features=A)
     # the majority class gains: its intercept moves towards it
     assert clf.estimator_.intercept_[0] < balanced.estimator_.intercept_[0]
 
@@ -90,10 +90,28 @@ def test_bad_class_prior_is_refused_before_distilling(imbalanced, monkeypatch):
     X, y, A = imbalanced
     monkeypatch.setattr(FairDistiller, "fit_resample", lambda *a, **k: pytest.fail("distilled"))
     with pytest.raises(ValueError,
-                       match=r"class_prior must be one of \['balanced', 'sqrt', 'data'\]"):
+                       match=r"class_prior must be one of \['auto', 'balanced', 'sqrt', 'data'\]"):
         _clf(LogisticRegression(), class_prior="prior").fit(X, y, sensitive_features=A)
     with pytest.raises(ValueError, match="class_prior must be one of"):
         _clf(LogisticRegression(), class_prior=["data"]).fit(X, y, sensitive_features=A)
     for prior in ("data", "sqrt"):
         with pytest.raises(TypeError, match=f"class_prior='{prior}' trains estimator"):
             _clf(KNeighborsClassifier(1), class_prior=prior).fit(X, y, sensitive_features=A)
+
+
+def test_auto_prior_is_the_datas_where_the_estimator_takes_weights(imbalanced):
+    X, y, A = imbalanced
+    auto = _clf(LogisticRegression()).fit(X, y, sensitive_features=A)
+    data = _clf(LogisticRegression(), class_prior="data").fit(X, y, sensitive_features=A)
+    assert auto.class_prior == "auto" and auto.class_prior_ == "data"
+    np.testing.assert_array_equal(auto.estimator_.coef_, data.estimator_.coef_)
+    # a classifier whose fit takes no sample_weight is trained on the set's own prior
+    knn = _clf(KNeighborsClassifier(1)).fit(X, y, sensitive_features=A)
+    assert knn.class_prior_ == "balanced"
+    # a model-matched set already carries the data's class shares
+    model = DistilledClassifier(LogisticRegression(), distiller=FairDistiller(
+        matching="model", n_per_class=4, n_iter=10, random_state=0))
+    assert model.fit(X, y, sensitive_features=A).class_prior_ == "balanced"
+    for prior in ("balanced", "sqrt"):
+        fitted = _clf(LogisticRegression(), class_prior=prior).fit(X, y, sensitive_features=A)
+        assert fitted.class_prior_ == prior
