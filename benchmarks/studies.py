@@ -263,3 +263,8 @@ STUDIES["prior_choice"] = Study(
     methods=PRIOR_CHOICE, budgets=(10, 50), models=("LogReg", "MLP", "HGB"),
     priors=("balanced", "sqrt", "data"), seeds=(0, 1, 2, 3, 4), params=CPU,
     smoke=dict(datasets=("synthetic pi=0.5 sep=1.5, classes 75/25",), models=("LogReg",)))
+STUDIES["scale_default"] = Study(
+    "Scale, the default fit alone: is a 10^6-row fit at most 1.5x the 10^5-row fit?",
+    datasets=("biased n=1e5 d=50 groups=4 pi=0.6", "biased n=1e6 d=50 groups=4 pi=0.6"),
+    methods={"FairDistiller (default)": {}}, budgets=(50,), models=(), isolate=True,
+    seeds=(0, 1, 2), smoke=dict(datasets=("biased n=1e5 d=50 groups=4 pi=0.6",)))
