@@ -174,7 +174,10 @@ def newton_logistic_primal(X, onehot, C, n_steps):
         logits = design @ theta
         p = torch.softmax(torch.cat([logits.new_zeros(n, 1), logits], 1), 1)[:, 1:]
         curvature = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]  # (n, k1, k1)
-        hessian = torch.einsum("nkl,ni,nj->kilj", curvature, design, design)
+        # sum over rows of curvature[n, k, l] design[n, i] design[n, j], as one product
+        # (torch's einsum of three operands is slower forward and backward)
+        weighted = (curvature[:, :, :, None] * design[:, None, None, :]).reshape(n, -1)
+        hessian = (design.T @ weighted).view(size, k1, k1, size).permute(1, 0, 2, 3)
         system = ridge + C * hessian.reshape(k1 * size, k1 * size)
         gradient = penalised[:, None] * theta + C * design.T @ (p - targets)  # (size, k1)
         delta = torch.linalg.solve(system, -gradient.T.reshape(-1, 1))
