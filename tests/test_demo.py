@@ -21,7 +21,7 @@ def _results():
 def test_demo_options_are_unchanged():
     args = build_parser().parse_args(["demo"])
     assert (args.n_per_class, args.seeds, args.sensitive, args.n_iter, args.device) == (
-        10, [0, 1, 2], "sex", 1000, "auto"
+        10, [0, 1, 2], "sex", None, "auto"  # None: FairDistiller's own default
     )
 
 
@@ -76,3 +76,15 @@ def test_markdown_table_has_a_header_a_rule_and_one_line_per_row():
     assert lines[1] == "|---|---|---|---|---|"
     assert lines[2] == "| full data | 0.840 ± 0.010 | 0.070 ± 0.010 | 0.060 ± 0.010 | - |"
     assert len(lines) == 4
+
+
+def test_command_line_iterations_default_to_the_distillers_own():
+    from skfairdistill._cli.main import _distiller
+
+    parser = build_parser()
+    args = parser.parse_args(["distill", "x.csv", "--target", "t", "--sensitive", "g",
+                              "--out", "y.csv"])
+    assert args.n_iter is None and _distiller(args, parser).n_iter == "auto"
+    args = parser.parse_args(["distill", "x.csv", "--target", "t", "--sensitive", "g",
+                              "--out", "y.csv", "--n-iter", "7"])
+    assert _distiller(args, parser).n_iter == 7

@@ -49,7 +49,7 @@ def random_subset(y, n_per_class, rng):
     )
 
 
-def run_demo(*, n_per_class=10, seeds=(0, 1, 2), sensitive="sex", n_iter=1000, device="auto"):
+def run_demo(*, n_per_class=10, seeds=(0, 1, 2), sensitive="sex", n_iter="auto", device="auto"):
     """Run the comparison and return one row per (method, seed).
 
     Returns

@@ -30,7 +30,7 @@ def _demo(args, parser):
         n_per_class=args.n_per_class,
         seeds=tuple(args.seeds),
         sensitive=args.sensitive,
-        n_iter=args.n_iter,
+        n_iter="auto" if args.n_iter is None else args.n_iter,
         device=args.device,
     )
     print(
@@ -121,7 +121,7 @@ def _distill(args, parser):
         parser.error(f"--target column {args.target!r} cannot also be a --sensitive column")
     if args.n_per_class < 1:
         parser.error(f"--n-per-class must be a positive integer; got {args.n_per_class}")
-    if args.n_iter < 1:
+    if args.n_iter is not None and args.n_iter < 1:
         parser.error(f"--n-iter must be a positive integer; got {args.n_iter}")
     if args.threads is not None and args.threads < 1:
         parser.error(f"--threads must be a positive integer; got {args.threads}")
@@ -240,7 +240,7 @@ def _distiller(args, parser):
         n_per_class=args.n_per_class,
         alignment=args.alignment,
         stratify_groups=args.stratify_groups,
-        n_iter=args.n_iter,
+        n_iter="auto" if args.n_iter is None else args.n_iter,
         device=args.device,
         random_state=args.random_state,
         verbose=int(args.verbose),
@@ -288,7 +288,8 @@ def build_parser():
     demo.add_argument("--n-per-class", type=int, default=10, help="synthetic rows per class")
     demo.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="random seeds")
     demo.add_argument("--sensitive", choices=["sex", "race"], default="sex")
-    demo.add_argument("--n-iter", type=int, default=1000, help="distillation iterations")
+    demo.add_argument("--n-iter", type=int, default=None,
+                      help="distillation iterations (default: FairDistiller's own, 1000 for tables)")
     demo.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     demo.set_defaults(handler=_demo, subparser=demo)
 
@@ -337,8 +338,8 @@ def build_parser():
         "(vanilla distillation, leans towards the majority group)",
     )
     distill.add_argument(
-        "--n-iter", type=int, default=1000, metavar="N",
-        help="distillation iterations (default: 1000)",
+        "--n-iter", type=int, default=None, metavar="N",
+        help="distillation iterations (default: FairDistiller's own, 1000 for tables)",
     )
     distill.add_argument(
         "--random-state", type=int, default=0, metavar="S",

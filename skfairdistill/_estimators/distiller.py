@@ -72,7 +72,7 @@ class FairDistiller(BaseSampler):
         public code (mhmoslemi/COBRA). Explicit values always win.
     n_iter : int or "auto", default="auto"
         Number of matching iterations. ``"auto"``: 1000 (library; CAFE 200, model
-        matching 300); 2600 for DM, 1000 for DC, 2000 for CAFE (paper).
+        matching 600); 2600 for DM, 1000 for DC, 2000 for CAFE (paper).
     learning_rate : float or "auto", default="auto"
         Step size of the update of the synthetic rows (in standardised feature space).
         ``"auto"`` (library): ``0.1 * n_c / 10`` for a table class of ``n_c`` rows in
