@@ -117,3 +117,20 @@ def test_the_primal_and_the_dual_newton_steps_give_the_same_model(n_classes):
         primal = newton_logistic_primal(X, onehot, 0.5, steps)
         torch.testing.assert_close(X @ primal[:-1] + primal[-1],
                                    (X @ X.T) @ dual[:-1] + dual[-1], rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("n_per_class", [2, 5])  # 4 features: the dual, then the primal
+def test_a_singular_newton_system_is_a_clear_divergence_error(monkeypatch, n_per_class):
+    X, y, group = _biased()
+
+    def singular(*args, **kwargs):
+        raise torch.linalg.LinAlgError("linalg.solve: The solver failed because the input "
+                                       "matrix is singular.")
+
+    monkeypatch.setattr(torch.linalg, "solve", singular)
+    distiller = FairDistiller(matching="model", n_per_class=n_per_class, n_iter=5,
+                              random_state=0)
+    with pytest.raises(ValueError, match=r"Newton system became singular at iteration 1 of 5"
+                                         r".*lower learning_rate"):
+        distiller.fit(X, y, sensitive_features=group)
+    assert not hasattr(distiller, "X_distilled_")  # left as it was

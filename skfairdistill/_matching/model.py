@@ -10,6 +10,7 @@ whole) and the class and group shares are total weights. Tensors only.
 
 import torch
 
+from ._history import DivergenceError
 from ._loop import run_loop
 
 
@@ -95,12 +96,19 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
         seen_syn, seen_real = X_syn, X_real
         if scale is not None:
             seen_syn, seen_real = X_syn * scale + offset, X_real * scale + offset
-        if len(seen_syn) > seen_syn.shape[1]:  # more rows than features: the smaller system
-            theta = newton_logistic_primal(seen_syn, onehot, C, newton_steps)
-            logits = seen_real @ theta[:-1] + theta[-1]
-        else:
-            theta = newton_logistic(seen_syn @ seen_syn.T, onehot, C, newton_steps)
-            logits = (seen_real @ seen_syn.T) @ theta[:-1] + theta[-1]
+        try:
+            if len(seen_syn) > seen_syn.shape[1]:  # more rows than features: the smaller system
+                theta = newton_logistic_primal(seen_syn, onehot, C, newton_steps)
+                logits = seen_real @ theta[:-1] + theta[-1]
+            else:
+                theta = newton_logistic(seen_syn @ seen_syn.T, onehot, C, newton_steps)
+                logits = (seen_real @ seen_syn.T) @ theta[:-1] + theta[-1]
+        except torch.linalg.LinAlgError:  # rows so far out that the Newton system is singular
+            raise DivergenceError(
+                f"the distillation diverged: the inner logistic regression's Newton system "
+                f"became singular at iteration {it + 1} of {n_iter}, so the synthetic rows "
+                "have moved too far. The step is too large for this data: lower "
+                "learning_rate.") from None
         log_p = torch.log_softmax(torch.cat([logits.new_zeros(len(logits), 1), logits], 1), 1)
         log_true = log_p.view(*rows.shape, n_classes).gather(
             2, true_class.view(-1, 1, 1).expand(*rows.shape, 1)).squeeze(2)
