@@ -303,3 +303,8 @@ STUDIES["speed_confirm"] = Study(
     budgets=(10, 50, 200), seeds=(0, 1, 2, 3, 4), params=CPU,
     baseline="FairDistiller (default)",
     smoke=dict(datasets=("synthetic pi=0.9 sep=3",), models=("LogReg",)))
+STUDIES["model_speed"] = Study(
+    "Model matching's fit time against COBRA's, same run, idle machine",
+    datasets=ADULT, methods={"COBRA (default)": {}, "model matching": MODEL},
+    budgets=(10, 50, 200), models=(), params=CPU,
+    smoke=dict(datasets=("adult-sex",)))
