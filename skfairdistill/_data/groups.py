@@ -35,7 +35,7 @@ def encode_groups(sensitive_features, n_samples):
     check_memory_map("sensitive_features", sensitive_features)  # SIGBUS otherwise
     if is_dask_array(sensitive_features):  # one value per row: fits in memory
         sensitive_features = sensitive_features.compute()
-    columns = _as_columns(sensitive_features)
+    columns = group_columns(sensitive_features)
     if not columns:
         raise ValueError(
             "sensitive_features has no columns (shape (n_samples, 0)); pass at least one "
@@ -69,8 +69,13 @@ def encode_groups(sensitive_features, n_samples):
     return codes.reshape(-1).astype(np.int64, copy=False), groups
 
 
-def _as_columns(sensitive_features):
-    """Split the sensitive features into a list of (name suffix, 1-D column)."""
+def group_columns(sensitive_features):
+    """Split the sensitive features into a list of (name suffix, 1-D column).
+
+    The suffix names the column in errors (``"['sex']"``, ``"[:, 1]"``, ``""``); a
+    DataFrame with duplicate column names, a scalar or an array of more than two
+    dimensions is refused. The metrics check their groups column by column with it.
+    """
     if isinstance(sensitive_features, pd.DataFrame):
         duplicated = sensitive_features.columns[sensitive_features.columns.duplicated()]
         if len(duplicated):

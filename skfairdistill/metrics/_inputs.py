@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import check_memory_map, is_hashable
+from .._data.groups import group_columns
 
 
 def check_sensitive_column(sensitive_features, where="X_test", y_true=None):
@@ -116,24 +117,8 @@ def check_groups(sensitive_features, n_rows, where="data", rows_of="y_true"):
 
 
 def _group_columns(sensitive_features):
-    """``[(name suffix, 1-D column)]`` of the sensitive features: one or several columns."""
-    if isinstance(sensitive_features, pd.DataFrame):
-        duplicated = list(dict.fromkeys(
-            sensitive_features.columns[sensitive_features.columns.duplicated()]))
-        if duplicated:
-            raise ValueError(f"sensitive_features has duplicate column names {duplicated}; "
-                             "give every column its own name (e.g. A.columns = [...]).")
-        columns = [(f"[{col!r}]", sensitive_features.iloc[:, j].to_numpy())
-                   for j, col in enumerate(sensitive_features.columns)]
-    elif isinstance(sensitive_features, pd.Series):
-        columns = [("", sensitive_features.to_numpy())]
-    else:
-        array = np.asarray(sensitive_features, dtype=object)
-        if array.ndim > 2:
-            raise ValueError("sensitive_features must be 1-D or 2-D (one column per "
-                             f"attribute); got an array with {array.ndim} dimensions.")
-        columns = ([("", array)] if array.ndim == 1
-                   else [(f"[:, {j}]", array[:, j]) for j in range(array.shape[1])])
+    """``[(name suffix, 1-D column)]``, as the distiller splits them; none is an error."""
+    columns = group_columns(sensitive_features)
     if not columns:
         raise ValueError("sensitive_features has no columns; pass at least one column of "
                          "group values.")
