@@ -148,3 +148,48 @@ def is_hashable(value):
     except TypeError:
         return False
     return True
+
+
+def sensitive_columns(sensitive_features):
+    """Split the sensitive features into a list of (name suffix, 1-D column).
+
+    The suffix names the column in errors (``"['sex']"``, ``"[:, 1]"``, ``""``); a
+    DataFrame with duplicate column names, a scalar or an array of more than two
+    dimensions is refused. The distiller encodes its groups from these columns and the
+    metrics check theirs with them.
+    """
+    import pandas as pd  # here: the command line's --help needs no pandas
+
+    if isinstance(sensitive_features, pd.DataFrame):
+        duplicated = sensitive_features.columns[sensitive_features.columns.duplicated()]
+        if len(duplicated):
+            raise ValueError(
+                f"sensitive_features has duplicate column names {list(dict.fromkeys(duplicated))}"
+                "; give every column its own name (e.g. A.columns = [...]).")
+        return [(f"[{col!r}]", sensitive_features.iloc[:, j].to_numpy())
+                for j, col in enumerate(sensitive_features.columns)]
+    if isinstance(sensitive_features, pd.Series):
+        return [("", sensitive_features.to_numpy())]
+    if isinstance(sensitive_features, (str, bytes)) or np.ndim(sensitive_features) == 0:
+        raise TypeError(
+            "sensitive_features must be array-like with one value (or one row of values) per "
+            f"sample; got {type(sensitive_features).__name__}."
+        )
+    array = (sensitive_features if typed_array(sensitive_features)
+             else np.asarray(sensitive_features, dtype=object))
+    if array.ndim == 1:
+        return [("", array)]
+    if array.ndim == 2:
+        return [(f"[:, {j}]", array[:, j]) for j in range(array.shape[1])]
+    raise ValueError(
+        f"sensitive_features must be 1-D or 2-D; got an array with {array.ndim} dimensions."
+    )
+
+
+def typed_array(values):
+    """Whether an array of numbers, booleans or strings, used as it is.
+
+    Converting it to Python objects first, as other inputs are, would cost time and
+    memory (millions of objects per column) for the same codes and groups.
+    """
+    return isinstance(values, np.ndarray) and values.dtype.kind in "biufU"

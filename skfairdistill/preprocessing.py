@@ -34,9 +34,10 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
     - every column gets its original dtype back where possible.
 
     :meth:`FairDistiller.fit_resample <skfairdistill.FairDistiller.fit_resample>`
-    already returns readable rows of ``transform``'s output: every value within its
-    column's range, one category per one-hot block, which it finds itself
-    (``matching_params['readable_rows']``, ``"auto"``). Where it cannot (rows of a
+    returns table rows as optimised (values may leave their column's range). With
+    ``matching_params={"readable_rows": True}`` it returns readable rows of
+    ``transform``'s output instead: every value within its column's range, one
+    category per one-hot block, which it finds itself. Where it cannot (rows of a
     category unseen in ``fit`` encode as all zeros), declare the blocks:
     ``matching_params={"readable_rows": encoder.one_hot_blocks_}``.
 

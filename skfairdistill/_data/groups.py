@@ -1,12 +1,12 @@
 """Sensitive features -> one integer group code per row (intersectional for several columns).
 
-Torch-free, so that plotting and the metrics can encode groups without importing torch.
+Torch-free, so that plotting can encode groups without importing torch.
 """
 
 import numpy as np
 import pandas as pd
 
-from .._checks import check_memory_map, is_hashable
+from .._checks import check_memory_map, is_hashable, sensitive_columns, typed_array
 from .host_rows import is_dask_array
 
 
@@ -35,7 +35,7 @@ def encode_groups(sensitive_features, n_samples):
     check_memory_map("sensitive_features", sensitive_features)  # SIGBUS otherwise
     if is_dask_array(sensitive_features):  # one value per row: fits in memory
         sensitive_features = sensitive_features.compute()
-    columns = group_columns(sensitive_features)
+    columns = sensitive_columns(sensitive_features)
     if not columns:
         raise ValueError(
             "sensitive_features has no columns (shape (n_samples, 0)); pass at least one "
@@ -53,7 +53,7 @@ def encode_groups(sensitive_features, n_samples):
                 "needs a group. Fill them with an explicit category such as 'unknown'."
             )
     factorized = [_factorize(column, name) for name, column in columns]
-    if _typed_array(sensitive_features):
+    if typed_array(sensitive_features):
         # the group labels as a column of objects would give them: 'a' and 1, not np.str_('a')
         factorized = [(codes, uniques.astype(object)) for codes, uniques in factorized]
     if len(factorized) == 1:
@@ -67,50 +67,6 @@ def encode_groups(sensitive_features, n_samples):
     groups = np.empty(len(combos), dtype=object)
     groups[:] = [tuple(column[i] for column, i in zip(values, combo)) for combo in combos]
     return codes.reshape(-1).astype(np.int64, copy=False), groups
-
-
-def group_columns(sensitive_features):
-    """Split the sensitive features into a list of (name suffix, 1-D column).
-
-    The suffix names the column in errors (``"['sex']"``, ``"[:, 1]"``, ``""``); a
-    DataFrame with duplicate column names, a scalar or an array of more than two
-    dimensions is refused. The metrics check their groups column by column with it.
-    """
-    if isinstance(sensitive_features, pd.DataFrame):
-        duplicated = sensitive_features.columns[sensitive_features.columns.duplicated()]
-        if len(duplicated):
-            raise ValueError(
-                f"sensitive_features has duplicate column names {list(dict.fromkeys(duplicated))}"
-                "; give every column its own name (e.g. A.columns = [...]).")
-        return [(f"[{col!r}]", sensitive_features.iloc[:, j].to_numpy())
-                for j, col in enumerate(sensitive_features.columns)]
-    if isinstance(sensitive_features, pd.Series):
-        return [("", sensitive_features.to_numpy())]
-    if isinstance(sensitive_features, (str, bytes)) or np.ndim(sensitive_features) == 0:
-        raise TypeError(
-            "sensitive_features must be array-like with one value (or one row of values) per "
-            f"sample; got {type(sensitive_features).__name__}."
-        )
-    if _typed_array(sensitive_features):
-        array = sensitive_features
-    else:
-        array = np.asarray(sensitive_features, dtype=object)
-    if array.ndim == 1:
-        return [("", array)]
-    if array.ndim == 2:
-        return [(f"[:, {j}]", array[:, j]) for j in range(array.shape[1])]
-    raise ValueError(
-        f"sensitive_features must be 1-D or 2-D; got an array with {array.ndim} dimensions."
-    )
-
-
-def _typed_array(sensitive_features):
-    """Whether an array of numbers, booleans or strings, factorized as it is.
-
-    Converting it to Python objects first, as other inputs are, would cost time and
-    memory (millions of objects per column) for the same codes and groups.
-    """
-    return isinstance(sensitive_features, np.ndarray) and sensitive_features.dtype.kind in "biufU"
 
 
 def _factorize(column, name=""):

@@ -8,8 +8,7 @@ accept it silently (a missing label counted as a class, pandas indexes aligned).
 import numpy as np
 import pandas as pd
 
-from .._checks import check_memory_map, is_hashable
-from .._data.groups import group_columns
+from .._checks import check_memory_map, is_hashable, sensitive_columns
 
 
 def check_sensitive_column(sensitive_features, where="X_test", y_true=None):
@@ -118,7 +117,7 @@ def check_groups(sensitive_features, n_rows, where="data", rows_of="y_true"):
 
 def _group_columns(sensitive_features):
     """``[(name suffix, 1-D column)]``, as the distiller splits them; none is an error."""
-    columns = group_columns(sensitive_features)
+    columns = sensitive_columns(sensitive_features)
     if not columns:
         raise ValueError("sensitive_features has no columns; pass at least one column of "
                          "group values.")
