@@ -28,24 +28,29 @@ from .__main__ import RESULTS
 PRIORS = ("balanced", "sqrt", "data")
 
 
-def choose(rows):
-    """One row per (method, dataset, budget, model): the chosen prior and its figures."""
+def against_full(rows):
+    """Mean figures of every (method, dataset, budget, model, prior) of a set, beside the
+    full data's (``accuracy_full``, ``deo_max_full``)."""
     means = (rows.groupby(["method", "dataset", "budget", "model", "prior"])
              [["accuracy", "deo_max"]].mean().reset_index())
     full = means[(means.method == "full data") & (means.prior == "data")].set_index(
-        ["dataset", "model"])[["accuracy", "deo_max"]]
+        ["dataset", "model"])[["accuracy", "deo_max"]].add_suffix("_full")
+    return means[means.method != "full data"].join(full, on=["dataset", "model"])
+
+
+def choose(rows):
+    """One row per (method, dataset, budget, model): the chosen prior and its figures."""
     chosen = []
-    for (method, dataset, budget, model), group in means[means.method != "full data"].groupby(
+    for (method, dataset, budget, model), group in against_full(rows).groupby(
             ["method", "dataset", "budget", "model"]):
-        reference = full.loc[(dataset, model)]
-        fair = group[group.deo_max <= reference.deo_max]
+        fair = group[group.deo_max <= group.deo_max_full]
         if len(fair):
-            best = fair.loc[(fair.accuracy - reference.accuracy).abs().idxmin()]
+            best = fair.loc[(fair.accuracy - fair.accuracy_full).abs().idxmin()]
         else:
             best = group.loc[group.deo_max.idxmin()]
         chosen.append(dict(method=method, dataset=dataset, budget=budget, model=model,
                            prior=best.prior, accuracy=best.accuracy, deo_max=best.deo_max,
-                           full_accuracy=reference.accuracy, full_deo_max=reference.deo_max,
+                           full_accuracy=best.accuracy_full, full_deo_max=best.deo_max_full,
                            fair=bool(len(fair))))
     return pd.DataFrame(chosen)
 
@@ -53,12 +58,7 @@ def choose(rows):
 def summary(rows):
     """Per (method, prior): settings where it is chosen, where it is at or below the full
     data's DEO_M, and its mean accuracy and DEO_M minus the full data's."""
-    means = (rows.groupby(["method", "dataset", "budget", "model", "prior"])
-             [["accuracy", "deo_max"]].mean().reset_index())
-    full = means[(means.method == "full data") & (means.prior == "data")].set_index(
-        ["dataset", "model"])[["accuracy", "deo_max"]]
-    full = full.rename(columns=lambda column: column + "_full")
-    sets = means[means.method != "full data"].join(full, on=["dataset", "model"])
+    sets = against_full(rows)
     sets["accuracy_gap"] = sets.accuracy - sets.accuracy_full
     sets["deo_max_gap"] = sets.deo_max - sets.deo_max_full
     sets["fair"] = sets.deo_max_gap <= 0
