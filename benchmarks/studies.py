@@ -304,7 +304,7 @@ STUDIES["speed_confirm"] = Study(
     baseline="FairDistiller (default)",
     smoke=dict(datasets=("synthetic pi=0.9 sep=3",), models=("LogReg",)))
 STUDIES["model_speed"] = Study(
-    "Model matching's fit time against COBRA's, same run, idle machine",
+    "Model matching's fit time against COBRA's, same run, on an idle and a busy machine",
     datasets=ADULT, methods={"COBRA (default)": {}, "model matching": MODEL},
-    budgets=(10, 50, 200), models=(), params=CPU,
+    budgets=(10, 50, 200), models=(), params=CPU, loads=("idle", "busy"),
     smoke=dict(datasets=("adult-sex",)))
