@@ -267,7 +267,7 @@ STUDIES["scale_default"] = Study(
     "Scale, the default fit alone: is a 10^6-row fit at most 1.5x the 10^5-row fit?",
     datasets=("biased n=1e5 d=50 groups=4 pi=0.6", "biased n=1e6 d=50 groups=4 pi=0.6"),
     methods={"FairDistiller (default)": {}}, budgets=(50,), models=(), isolate=True,
-    seeds=(0, 1, 2), smoke=dict(datasets=("biased n=1e5 d=50 groups=4 pi=0.6",)))
+    seeds=(0, 1, 2), loads=("idle", "busy"), smoke=dict(datasets=("biased n=1e5 d=50 groups=4 pi=0.6",)))
 # Fewer, better iterations? Tuning data only (validation splits); the default's step is
 # 0.1 n / 10 for n rows per class, so each candidate scales it with the budget.
 def fewer_steps(n_iter, networks=1, batch_size=128, step=1.0):
