@@ -303,6 +303,26 @@ STUDIES["speed_confirm"] = Study(
     budgets=(10, 50, 200), seeds=(0, 1, 2, 3, 4), params=CPU,
     baseline="FairDistiller (default)",
     smoke=dict(datasets=("synthetic pi=0.9 sep=3",), models=("LogReg",)))
+# A better start, fewer steps? The group-balanced k-means prototypes (init="kmeans", which
+# already match the barycenter's mean) followed by a short COBRA run. Tuning data only
+# (validation splits); a candidate's time is what a k-means costs plus its steps.
+def kmeans_start(n_iter, step=1.0):
+    """A candidate: the k-means start, then ``n_iter`` steps at ``step`` times the default step."""
+    def params(budget):
+        return {"init": "kmeans", "n_iter": n_iter, "learning_rate": step * 0.1 * budget / 10}
+    return params
+
+
+STUDIES["speed_kmeans_tune"] = Study(
+    "Speed, tuning data: does a k-means start let a short run keep the default's quality?",
+    datasets=("adult-sex", "synthetic pi=0.9 sep=3"), phase="validation",
+    methods={"FairDistiller (default)": {}, "matching='kmeans'": {"matching": "kmeans"},
+             "k-means start, 100 steps": kmeans_start(100),
+             "k-means start, 100 steps, step x2": kmeans_start(100, step=2.0),
+             "k-means start, 200 steps": kmeans_start(200),
+             "k-means start, 300 steps, step x2": kmeans_start(300, step=2.0)},
+    budgets=(10, 50), params=CPU, baseline="FairDistiller (default)",
+    smoke=dict(datasets=("synthetic pi=0.9 sep=3",), models=("LogReg",)))
 STUDIES["model_speed"] = Study(
     "Model matching's fit time against COBRA's, same run, on an idle and a busy machine",
     datasets=ADULT, methods={"COBRA (default)": {}, "model matching": MODEL},
