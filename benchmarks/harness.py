@@ -168,7 +168,21 @@ def _load_synthetic(match, seed, smoke):
     test = make_biased_classification(1000 if smoke else 10_000, test=True, **kwargs)
     if match["cut"]:
         train, test = _cut_positives(*train, seed), _cut_positives(*test, 10_000 + seed)
+    if match["categorical"]:
+        train, test = categorical(*train), categorical(*test)
     return Split(*train, *test)
+
+
+# the standard normal's quartiles: a Gaussian column cut into four equally likely categories
+QUARTILES = (-0.6745, 0.0, 0.6745)
+
+
+def categorical(X, y, g, n_categorical=5):
+    """The first ``n_categorical`` columns of ``X`` cut at the quartiles into four categories
+    each and one-hot encoded (0/1 columns, as an encoder writes them), the rest kept."""
+    codes = np.digitize(X[:, :n_categorical], QUARTILES)  # (n, n_categorical) in 0..3
+    onehot = (codes[:, :, None] == np.arange(len(QUARTILES) + 1)).reshape(len(X), -1)
+    return np.hstack([onehot.astype(X.dtype), X[:, n_categorical:]]), y, g
 
 
 def make_spread_shift(n_samples, *, group_imbalance=0.9, n_features=10, spread=3.0,
@@ -247,7 +261,8 @@ def _load_random_images(match, seed, smoke):
 
 LOADERS = {
     r"adult-(?P<attribute>sex|race)": _load_adult,
-    r"synthetic pi=(?P<pi>[\d.]+) sep=(?P<sep>[\d.]+)(?P<cut>, classes 75/25)?": _load_synthetic,
+    r"synthetic pi=(?P<pi>[\d.]+) sep=(?P<sep>[\d.]+)(?P<cut>, classes 75/25)?"
+    r"(?P<categorical>, categorical)?": _load_synthetic,
     r"spread-shift pi=(?P<pi>[\d.]+)": _load_spread_shift,
     r"digits-(?P<mode>foreground|background|grey)(?P<images> images)?": _load_digits,
     r"biased n=(?P<n>[\de.]+) d=(?P<d>\d+) groups=(?P<groups>\d+) pi=(?P<pi>[\d.]+)"
@@ -471,6 +486,10 @@ def make_model(name, seed):
 
         return HistGradientBoostingClassifier(max_leaf_nodes=8, min_samples_leaf=2,
                                               random_state=seed)
+    if name == "RandomForest":  # scikit-learn's defaults: fully grown trees
+        from sklearn.ensemble import RandomForestClassifier
+
+        return RandomForestClassifier(random_state=seed)
     if name == "ExponentiatedGradient":
         from fairlearn.reductions import EqualizedOdds, ExponentiatedGradient
 

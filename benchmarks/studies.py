@@ -323,6 +323,36 @@ STUDIES["speed_kmeans_tune"] = Study(
              "k-means start, 300 steps, step x2": kmeans_start(300, step=2.0)},
     budgets=(10, 50), params=CPU, baseline="FairDistiller (default)",
     smoke=dict(datasets=("synthetic pi=0.9 sep=3",), models=("LogReg",)))
+# Trees on a compact table: do rows in the data's own values (readable_rows=True: clipped
+# to the range of X, one-hot blocks decoded) serve them better than the rows as optimised?
+# The synthetic tables ", categorical" have five of their columns one-hot encoded, as
+# Adult's categorical columns are. Rule: benchmarks/tree_rows.py (fixed before the
+# confirmation ran).
+def readable(params, rows):
+    """``params`` with ``matching_params["readable_rows"] = rows``."""
+    return {**params, "matching_params": {**params.get("matching_params", {}),
+                                          "readable_rows": rows}}
+
+
+TREE_ROWS = {"full data": "full data"}
+for _name, _params in (("COBRA (default)", {}), ("matching='kmeans'", {"matching": "kmeans"}),
+                       ("model matching", MODEL)):
+    TREE_ROWS[f"{_name}, as optimised"] = readable(_params, False)
+    TREE_ROWS[f"{_name}, readable"] = readable(_params, True)
+STUDIES["tree_rows_tune"] = Study(
+    "Trees on a compact table, tuning data: readable rows or the rows as optimised?",
+    datasets=("adult-sex", "synthetic pi=0.9 sep=3, categorical"), phase="validation",
+    methods=TREE_ROWS, budgets=(10, 50), models=("HGB", "RandomForest", "LogReg"),
+    priors=("balanced", "data"), params=CPU,
+    smoke=dict(datasets=("synthetic pi=0.9 sep=3, categorical",), models=("HGB",)))
+STUDIES["tree_rows"] = Study(
+    "Trees on a compact table, unseen tables: readable rows or the rows as optimised?",
+    datasets=("adult-race",) + tuple(f"synthetic pi={pi} sep={sep}{cut}, categorical"
+                                     for pi, sep, cut in ((0.5, 1.5, ""), (0.7, 3, ""),
+                                                          (0.9, 1.5, ", classes 75/25"))),
+    methods=TREE_ROWS, budgets=(10, 50), models=("HGB", "RandomForest", "LogReg"),
+    priors=("balanced", "data"), seeds=(0, 1, 2, 3, 4), params=CPU,
+    smoke=dict(datasets=("synthetic pi=0.5 sep=1.5, categorical",), models=("HGB",)))
 STUDIES["model_speed"] = Study(
     "Model matching's fit time against COBRA's, same run, on an idle and a busy machine",
     datasets=ADULT, methods={"COBRA (default)": {}, "model matching": MODEL},

@@ -1,0 +1,140 @@
+"""Readable rows or the rows as optimised, for a tree trained on a compact table.
+
+Reads the rows of a ``tree_rows`` study. The criterion (fixed before the confirmation
+ran) is a user's, as for the class prior (:mod:`benchmarks.prior_rule`), with one
+clause more: for every (data set, budget, distiller, model), with the class prior that
+``DistilledClassifier(class_prior="auto")`` gives that set ("data", but "balanced" for
+a model-matched set), a variant is *useful* when its mean accuracy over seeds beats the
+constant classifier (the training split's majority class), since a model below that is
+of no use whatever its gap. Among the useful variants, the one whose mean accuracy is
+closest to the full data's among those at or below the full data's DEO_M; when none
+is, the fairest useful one; when neither is useful, the more accurate.
+
+    python -m benchmarks.tree_rows tree_rows_tune
+    python -m benchmarks.tree_rows tree_rows
+
+prints, per model, the variant chosen in each setting and how often each is chosen,
+and writes them to ``results/<study>/tree_rows.md``.
+
+The default (fixed before the confirmation run): ``DistilledClassifier`` trains a
+tree-based estimator on readable rows (when the distiller's ``readable_rows`` is
+``"auto"``) if, on the unseen tables, readable rows are chosen in more than half of
+the settings for each of the two tree models (HGB and the random forest). LogReg is
+reported, not judged.
+"""
+
+import argparse
+import os
+
+import numpy as np
+import pandas as pd
+
+from . import harness
+from .__main__ import RESULTS
+from .studies import STUDIES
+
+VARIANTS = ("as optimised", "readable")
+TREES = ("HGB", "RandomForest")
+
+
+def auto_prior(distiller):
+    """The class prior ``DistilledClassifier(class_prior="auto")`` gives a set."""
+    return "balanced" if distiller == "model matching" else "data"
+
+
+def constant_accuracy(study, datasets, seeds):
+    """Per data set, the mean over seeds of the constant classifier's accuracy."""
+    phase = STUDIES[study].phase
+    out = {}
+    for dataset in datasets:
+        scores = []
+        for seed in seeds:
+            split = harness.load(dataset, int(seed), phase=phase)
+            values, counts = np.unique(split.y, return_counts=True)
+            scores.append(float(np.mean(split.y_eval == values[counts.argmax()])))
+        out[dataset] = float(np.mean(scores))
+    return out
+
+
+def against_full(rows, constant):
+    """Mean figures of every (distiller, variant, data set, budget, model), with the auto
+    prior, beside the full data's and the constant classifier's accuracy."""
+    means = (rows.groupby(["method", "dataset", "budget", "model", "prior"])
+             [["accuracy", "deo_max"]].mean().reset_index())
+    full = means[(means.method == "full data") & (means.prior == "data")].set_index(
+        ["dataset", "model"])[["accuracy", "deo_max"]].add_suffix("_full")
+    sets = means[means.method != "full data"].copy()
+    sets[["distiller", "variant"]] = sets.method.str.rsplit(", ", n=1, expand=True)
+    sets = sets[sets.prior == sets.distiller.map(auto_prior)]
+    sets["constant"] = sets.dataset.map(constant)
+    return sets.join(full, on=["dataset", "model"])
+
+
+def choose(sets):
+    """One row per (distiller, data set, budget, model): the chosen variant."""
+    chosen = []
+    for key, group in sets.groupby(["distiller", "dataset", "budget", "model"]):
+        useful = group[group.accuracy > group.constant]
+        fair = useful[useful.deo_max <= useful.deo_max_full]
+        if len(fair):
+            best = fair.loc[(fair.accuracy - fair.accuracy_full).abs().idxmin()]
+        elif len(useful):
+            best = useful.loc[useful.deo_max.idxmin()]
+        else:
+            best = group.loc[group.accuracy.idxmax()]
+        others = group[group.variant != best.variant].iloc[0]
+        chosen.append(dict(zip(["distiller", "dataset", "budget", "model"], key),
+                           variant=best.variant, accuracy=best.accuracy,
+                           deo_max=best.deo_max, other_accuracy=others.accuracy,
+                           other_deo_max=others.deo_max, full_accuracy=best.accuracy_full,
+                           full_deo_max=best.deo_max_full, constant=best.constant,
+                           fair=bool(len(fair))))
+    return pd.DataFrame(chosen)
+
+
+def report(study):
+    rows = pd.read_csv(os.path.join(RESULTS, study, "rows.csv"))
+    constant = constant_accuracy(study, sorted(rows.dataset.unique()),
+                                 sorted(rows.seed.unique()))
+    sets = against_full(rows, constant)
+    chosen = choose(sets)
+    lines = [f"# Readable rows or the rows as optimised, for trees: {study}", "",
+             f"Written by `python -m benchmarks.tree_rows {study}` from "
+             f"`results/{study}/rows.csv` (seeds {sorted(rows.seed.unique().tolist())}). "
+             "Per setting, with the class prior `DistilledClassifier` gives the set, the "
+             "variant closest to the full data's accuracy among the useful ones (more "
+             "accurate than the constant classifier) at or below the full data's DEO_M; "
+             "else the fairest useful one (*fair*: no). Cells: accuracy / DEO_M.", ""]
+    for model, group in chosen.groupby("model", sort=False):
+        counts = group.variant.value_counts()
+        paired = sets[sets.model == model].pivot_table(
+            index=["distiller", "dataset", "budget"], columns="variant",
+            values=["accuracy", "deo_max"])
+        difference = paired.xs("readable", axis=1, level=1) - paired.xs(
+            "as optimised", axis=1, level=1)
+        lines += [f"## {model}", "",
+                  "Chosen: " + ", ".join(f"{v} {counts.get(v, 0)}" for v in VARIANTS)
+                  + f" of {len(group)} settings. Readable minus as optimised, mean over "
+                  f"settings: accuracy {difference.accuracy.mean():+.3f}, DEO_M "
+                  f"{difference.deo_max.mean():+.3f}.", "",
+                  "| distiller | data set | budget | full data | constant | as optimised "
+                  "| readable | chosen | fair |", "|---|---|---|---|---|---|---|---|---|"]
+        for r in group.itertuples():
+            figures = {r.variant: (r.accuracy, r.deo_max),
+                       ({*VARIANTS} - {r.variant}).pop(): (r.other_accuracy,
+                                                           r.other_deo_max)}
+            cells = " | ".join("{:.3f} / {:.3f}".format(*figures[v]) for v in VARIANTS)
+            lines.append(f"| {r.distiller} | {r.dataset} | {r.budget} | "
+                         f"{r.full_accuracy:.3f} / {r.full_deo_max:.3f} | {r.constant:.3f} | "
+                         f"{cells} | {r.variant} | {'yes' if r.fair else 'no'} |")
+        lines.append("")
+    text = "\n".join(lines)
+    with open(os.path.join(RESULTS, study, "tree_rows.md"), "w") as file:
+        file.write(text)
+    return text
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("study")
+    print(report(parser.parse_args().study))
