@@ -17,6 +17,7 @@ from .._checks import check_memory_map, check_rows
 from .distiller import FairDistiller
 from .messages import missing_groups_error_of_classifier, needs_groups
 from .prior import class_prior_weights
+from .tree_models import grows_trees
 
 # class_prior -> the power of class_prior_weights (None: the synthetic set's own prior);
 # "auto": "data", but "balanced" for a model-matched set (its rows already carry the
@@ -52,6 +53,24 @@ def _refused_keyword(error, params):
     return next((name for name in params if repr(name) in message or name in message), None)
 
 
+def _readable_for_trees(distiller):
+    """``distiller`` (a clone) returning readable rows, unless its ``readable_rows`` is set.
+
+    A tree's thresholds fall between the values of its training rows: on rows as
+    optimised (a one-hot column at 0.01 instead of 0 or 1) they can send every real row
+    down one branch. Readable rows were chosen for trees on tables the choice was not
+    tuned on (``docs/benchmarks.md``, "Trees on a compact table").
+    """
+    params = distiller.matching_params
+    if params is not None and not isinstance(params, dict):
+        return distiller  # the distiller's own checks name the mistake
+    params = dict(params or {})
+    chosen = params.get("readable_rows", "auto")
+    if isinstance(chosen, str) and chosen == "auto":
+        distiller.set_params(matching_params={**params, "readable_rows": True})
+    return distiller
+
+
 def _is_column_vector(y):
     """True for a 2-D ``y`` of one column (array, DataFrame, nested list)."""
     shape = getattr(y, "shape", None)
@@ -79,7 +98,15 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     distiller : FairDistiller or sampler, default=None
         The distiller (any object with ``fit_resample(X, y, *,
         sensitive_features=None)`` works). It is cloned; None means
-        ``FairDistiller()`` with its defaults.
+        ``FairDistiller()`` with its defaults. For a tree-based ``estimator``
+        (scikit-learn's trees and tree ensembles, XGBoost, LightGBM, CatBoost; a
+        Pipeline by its last step) a FairDistiller returns readable rows
+        (``matching_params["readable_rows"]=True``: every value in its column's
+        range, one category per one-hot block) unless its ``matching_params`` set
+        ``"readable_rows"``: a tree's thresholds fall between the values of the rows
+        it is trained on, and on the rows as optimised they can send every real row
+        down one branch (:ref:`benchmarks#trees-on-a-compact-table`). The clone in
+        ``distiller_`` shows the setting used.
     class_prior : {"auto", "balanced", "sqrt", "data"}, default="auto"
         The class prior ``estimator`` is trained with. ``"data"``: the real training
         rows' class shares, through ``sample_weight``
@@ -224,6 +251,8 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 f"{type(self.estimator).__name__}.fit does not accept. Use "
                 'class_prior="balanced", or a classifier whose fit takes sample_weight.'
             )
+        if grows_trees(self.estimator) and isinstance(distiller, FairDistiller):
+            distiller = _readable_for_trees(distiller)
         if (sensitive_features is None and isinstance(distiller, FairDistiller)
                 and needs_groups(distiller.alignment, distiller.stratify_groups)):
             raise missing_groups_error_of_classifier(distiller.alignment,
@@ -359,11 +388,13 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self)
         if issparse(X):  # any format (a DOK matrix is a dict): the estimator reads it
             return X
-        # FairDistiller reads numbers only (images: n-D); another sampler may pass objects
+        # FairDistiller reads finite numbers only (images: n-D), so a model trained on its
+        # rows is refused NaN and inf as the fit is (a tree would take them); another
+        # sampler may pass objects and missing values
         numeric = isinstance(self.distiller_, FairDistiller)
         images = getattr(self.distiller_, "image_shape_", None) is not None
         check_rows("X", X, accept_sparse=True, dtype="numeric" if numeric else None,
-                   ensure_all_finite=False, allow_nd=images)
+                   ensure_all_finite=numeric, allow_nd=images)
         return X
 
     def __sklearn_tags__(self):

@@ -1,0 +1,48 @@
+"""Which classifiers split on feature values: those DistilledClassifier trains on readable rows.
+
+A tree places its thresholds between the values of the rows it is trained on. A
+distilled table's rows as optimised sit a little off the values real rows take (a
+one-hot column at 0.01 or -0.02 instead of 0 or 1), so a tree grown on them can send
+every real row down one branch; on rows in the data's own values it cannot
+(``docs/benchmarks.md``, "Trees on a compact table").
+"""
+
+# packages whose classifiers are all gradient-boosted trees
+_TREE_PACKAGES = ("xgboost", "lightgbm", "catboost")
+
+
+def grows_trees(estimator):
+    """Whether ``estimator`` learns splits of the feature values (a tree or tree ensemble).
+
+    scikit-learn's trees and tree ensembles, bagging and AdaBoost over trees (their
+    default), XGBoost, LightGBM and CatBoost; a :class:`~sklearn.pipeline.Pipeline`
+    by its last step. Anything else, a logistic regression or an MLP say, is not.
+
+    Parameters
+    ----------
+    estimator : object
+        An unfitted scikit-learn style classifier.
+
+    Returns
+    -------
+    bool
+    """
+    # imported here: scikit-learn's ensembles take a while to import, and only a fit needs them
+    from sklearn.ensemble import (AdaBoostClassifier, BaggingClassifier, ExtraTreesClassifier,
+                                  GradientBoostingClassifier, HistGradientBoostingClassifier,
+                                  RandomForestClassifier)
+    from sklearn.pipeline import Pipeline
+    from sklearn.tree import BaseDecisionTree
+
+    if isinstance(estimator, Pipeline):
+        return grows_trees(estimator.steps[-1][1])
+    if isinstance(estimator, (BaseDecisionTree, RandomForestClassifier, ExtraTreesClassifier,
+                              GradientBoostingClassifier, HistGradientBoostingClassifier)):
+        return True
+    if isinstance(estimator, (BaggingClassifier, AdaBoostClassifier)):
+        inner = estimator.estimator
+        return inner is None or grows_trees(inner)  # None: a decision tree
+    return type(estimator).__module__.split(".")[0] in _TREE_PACKAGES
+
+
+__all__ = ["grows_trees"]
