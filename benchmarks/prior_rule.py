@@ -38,20 +38,29 @@ def against_full(rows):
     return means[means.method != "full data"].join(full, on=["dataset", "model"])
 
 
+def users_choice(candidates):
+    """The candidate a user would choose, and whether it is at or below the full data's gap.
+
+    ``candidates``: one setting's rows, with ``accuracy``, ``deo_max`` and the full
+    data's ``accuracy_full`` and ``deo_max_full``. The one closest to the full data's
+    accuracy among those at or below its DEO_M; when none is, the fairest.
+    """
+    fair = candidates[candidates.deo_max <= candidates.deo_max_full]
+    if len(fair):
+        return fair.loc[(fair.accuracy - fair.accuracy_full).abs().idxmin()], True
+    return candidates.loc[candidates.deo_max.idxmin()], False
+
+
 def choose(rows):
     """One row per (method, dataset, budget, model): the chosen prior and its figures."""
     chosen = []
     for (method, dataset, budget, model), group in against_full(rows).groupby(
             ["method", "dataset", "budget", "model"]):
-        fair = group[group.deo_max <= group.deo_max_full]
-        if len(fair):
-            best = fair.loc[(fair.accuracy - fair.accuracy_full).abs().idxmin()]
-        else:
-            best = group.loc[group.deo_max.idxmin()]
+        best, fair = users_choice(group)
         chosen.append(dict(method=method, dataset=dataset, budget=budget, model=model,
                            prior=best.prior, accuracy=best.accuracy, deo_max=best.deo_max,
                            full_accuracy=best.accuracy_full, full_deo_max=best.deo_max_full,
-                           fair=bool(len(fair))))
+                           fair=fair))
     return pd.DataFrame(chosen)
 
 

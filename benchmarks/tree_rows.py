@@ -31,6 +31,7 @@ import pandas as pd
 
 from . import harness
 from .__main__ import RESULTS
+from .prior_rule import users_choice
 from .studies import STUDIES
 
 VARIANTS = ("as optimised", "readable")
@@ -75,20 +76,17 @@ def choose(sets):
     chosen = []
     for key, group in sets.groupby(["distiller", "dataset", "budget", "model"]):
         useful = group[group.accuracy > group.constant]
-        fair = useful[useful.deo_max <= useful.deo_max_full]
-        if len(fair):
-            best = fair.loc[(fair.accuracy - fair.accuracy_full).abs().idxmin()]
-        elif len(useful):
-            best = useful.loc[useful.deo_max.idxmin()]
+        if len(useful):
+            best, fair = users_choice(useful)
         else:
-            best = group.loc[group.accuracy.idxmax()]
+            best, fair = group.loc[group.accuracy.idxmax()], False
         others = group[group.variant != best.variant].iloc[0]
         chosen.append(dict(zip(["distiller", "dataset", "budget", "model"], key),
                            variant=best.variant, accuracy=best.accuracy,
                            deo_max=best.deo_max, other_accuracy=others.accuracy,
                            other_deo_max=others.deo_max, full_accuracy=best.accuracy_full,
                            full_deo_max=best.deo_max_full, constant=best.constant,
-                           fair=bool(len(fair))))
+                           fair=fair))
     return pd.DataFrame(chosen)
 
 
