@@ -353,6 +353,11 @@ STUDIES["tree_rows"] = Study(
     methods=TREE_ROWS, budgets=(10, 50), models=("HGB", "RandomForest", "LogReg"),
     priors=("balanced", "data"), seeds=(0, 1, 2, 3, 4), params=CPU,
     smoke=dict(datasets=("synthetic pi=0.5 sep=1.5, categorical",), models=("HGB",)))
+STUDIES["tree_rows_200"] = Study(
+    "Trees on a compact table at 200 rows per class on Adult: readable rows or as optimised?",
+    datasets=ADULT, methods=TREE_ROWS, budgets=(200,), models=("HGB", "RandomForest", "LogReg"),
+    priors=("balanced", "data"), seeds=(0, 1, 2), params=CPU,
+    smoke=dict(datasets=("adult-sex",), models=("HGB",)))
 STUDIES["model_speed"] = Study(
     "Model matching's fit time against COBRA's, same run, on an idle and a busy machine",
     datasets=ADULT, methods={"COBRA (default)": {}, "model matching": MODEL},
