@@ -21,6 +21,14 @@ tree-based estimator on readable rows (when the distiller's ``readable_rows`` is
 ``"auto"``) if, on the unseen tables, readable rows are chosen in more than half of
 the settings for each of the two tree models (HGB and the random forest). LogReg is
 reported, not judged.
+
+    python -m benchmarks.tree_rows tree_prior --prior
+
+compares, with the same criterion, the two class priors of a tree trained on a
+model-matched set's readable rows (:func:`prior_report`). Rule (fixed before the
+``tree_prior`` run): ``class_prior="auto"`` gives a tree the data's prior on such a set
+if the data's prior is chosen in more of the settings where the priors differ than
+equal classes, HGB and the forest pooled.
 """
 
 import argparse
@@ -90,6 +98,51 @@ def choose(sets):
     return pd.DataFrame(chosen)
 
 
+def prior_report(study):
+    """The class prior for trees on a model-matched set's readable rows (study ``tree_prior``).
+
+    Per (data set, budget, model), the prior a user would choose by the criterion above
+    (useful first, then :func:`~benchmarks.prior_rule.users_choice`); settings where the
+    two priors give the same means count for neither.
+    """
+    rows = pd.read_csv(os.path.join(RESULTS, study, "rows.csv"))
+    constant = constant_accuracy(study, sorted(rows.dataset.unique()),
+                                 sorted(rows.seed.unique()))
+    means = (rows.groupby(["method", "dataset", "budget", "model", "prior"])
+             [["accuracy", "deo_max"]].mean().reset_index())
+    full = means[(means.method == "full data") & (means.prior == "data")].set_index(
+        ["dataset", "model"])[["accuracy", "deo_max"]].add_suffix("_full")
+    sets = means[means.method != "full data"].join(full, on=["dataset", "model"])
+    sets["constant"] = sets.dataset.map(constant)
+    lines = [f"# The class prior of a tree on readable model-matched rows: {study}", "",
+             f"Written by `python -m benchmarks.tree_rows {study} --prior`. Cells: "
+             "accuracy / DEO_M, means over seeds "
+             f"{sorted(rows.seed.unique().tolist())}.", "",
+             "| data set | budget | model | full data | constant | balanced | data | chosen |",
+             "|---|---|---|---|---|---|---|---|"]
+    counts = {"balanced": 0, "data": 0, "tie": 0}
+    for (dataset, budget, model), group in sets.groupby(["dataset", "budget", "model"]):
+        figures = group.set_index("prior")[["accuracy", "deo_max"]]
+        if figures.loc["balanced"].equals(figures.loc["data"]):
+            chosen = "tie"
+        else:
+            useful = group[group.accuracy > group.constant]
+            chosen = (users_choice(useful)[0] if len(useful)
+                      else group.loc[group.accuracy.idxmax()]).prior
+        counts[chosen] += 1
+        first = group.iloc[0]
+        lines.append(f"| {dataset} | {budget} | {model} | {first.accuracy_full:.3f} / "
+                     f"{first.deo_max_full:.3f} | {first.constant:.3f} | "
+                     + " | ".join("{:.3f} / {:.3f}".format(*figures.loc[p]) for p in
+                                  ("balanced", "data")) + f" | {chosen} |")
+    lines[2:2] = [f"Chosen: data {counts['data']}, balanced {counts['balanced']}, same "
+                  f"figures {counts['tie']}.", ""]
+    text = "\n".join(lines)
+    with open(os.path.join(RESULTS, study, "tree_prior.md"), "w") as file:
+        file.write(text)
+    return text
+
+
 def report(study):
     rows = pd.read_csv(os.path.join(RESULTS, study, "rows.csv"))
     constant = constant_accuracy(study, sorted(rows.dataset.unique()),
@@ -135,4 +188,7 @@ def report(study):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("study")
-    print(report(parser.parse_args().study))
+    parser.add_argument("--prior", action="store_true",
+                        help="the class prior of a tree_prior study, not the rows")
+    args = parser.parse_args()
+    print(prior_report(args.study) if args.prior else report(args.study))
