@@ -375,6 +375,17 @@ STUDIES["tree_prior"] = Study(
     seeds=(0, 1, 2, 3, 4), params=CPU,
     smoke=dict(datasets=("synthetic pi=0.7 sep=0, classes 75/25, categorical",),
                models=("RandomForest",)))
+# Exploratory: how far can real rows chosen with the tree in the loop take a tree? The
+# tables of tree_rows' confirmation, fewer seeds; the search's weight is not tuned.
+STUDIES["tree_search"] = Study(
+    "Trees: real rows chosen by the tree itself against COBRA's readable rows",
+    datasets=STUDIES["tree_rows"].datasets,
+    methods={"full data": "full data",
+             "COBRA (default), readable": readable({}, True),
+             "real rows chosen by HGB (best of 200)": "real rows chosen by HGB (best of 200)"},
+    budgets=(10, 50), models=("HGB", "RandomForest", "LogReg"), priors=("data",),
+    seeds=(0, 1, 2), params=CPU,
+    smoke=dict(datasets=("synthetic pi=0.5 sep=1.5, categorical",), models=("HGB",)))
 STUDIES["model_speed"] = Study(
     "Model matching's fit time against COBRA's, same run, on an idle and a busy machine",
     datasets=ADULT, methods={"COBRA (default)": {}, "model matching": MODEL},
