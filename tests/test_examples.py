@@ -73,7 +73,11 @@ def test_readable_rows(quick, capsys):
     for column in ("workclass", "education", "occupation"):
         assert set(synthetic[column]) <= set(X[column])
     assert (synthetic.dtypes[list(X.columns)] == X.dtypes).all()
-    assert "encoded features" in capsys.readouterr().out
+    assert set(namespace["scores"]) == {"readable", "as optimised"}
+    assert all(0 <= score <= 1 for score in namespace["scores"].values())
+    assert namespace["model"].distiller_.matching_params == {"readable_rows": False}
+    out = capsys.readouterr().out
+    assert "encoded features" in out and "a gradient-boosted tree on 20 distilled rows" in out
 
 
 @pytest.mark.slow  # runs a whole example
