@@ -189,7 +189,7 @@ STUDIES["class_prior_tune"] = Study(
     datasets=("adult-sex",), phase="validation", methods=STUDIES["class_prior"].methods,
     budgets=(10, 50, 200), priors=("balanced", "sqrt", "data"), params=CPU,
     smoke=dict(models=("LogReg",)))
-# small groups: one (class, group) cell of the training rows cut to 10 (harness.tiny_cell),
+# small groups: one (class, group) cell of the training rows cut to 10 (data.tiny_cell),
 # the scored rows kept; min_group_rows tuned on the validation split of one synthetic
 # table, confirmed on the test splits of the others and of Adult
 TINY = ", tiny cell=10"

@@ -37,7 +37,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from . import harness
+from . import data
 from .__main__ import RESULTS
 from .prior_rule import users_choice
 from .studies import STUDIES
@@ -58,7 +58,7 @@ def constant_accuracy(study, datasets, seeds):
     for dataset in datasets:
         scores = []
         for seed in seeds:
-            split = harness.load(dataset, int(seed), phase=phase)
+            split = data.load(dataset, int(seed), phase=phase)
             values, counts = np.unique(split.y, return_counts=True)
             scores.append(float(np.mean(split.y_eval == values[counts.argmax()])))
         out[dataset] = float(np.mean(scores))

@@ -13,7 +13,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "benchmarks")
 sys.path.insert(0, ROOT)
 
-from benchmarks import harness  # noqa: E402
+from benchmarks import data, harness  # noqa: E402
 from benchmarks.__main__ import main  # noqa: E402
 from benchmarks.studies import STUDIES  # noqa: E402
 from skfairdistill.metrics import deo_max, deo_mean, worst_group_accuracy  # noqa: E402
@@ -80,7 +80,7 @@ def test_score_matches_the_package_metrics():
 
 def test_random_subset_has_the_budget_per_class():
     y = np.repeat([0, 1, 2], [50, 60, 70])
-    split = harness.Split(np.arange(180.0)[:, None], y, np.zeros(180))
+    split = data.Split(np.arange(180.0)[:, None], y, np.zeros(180))
     reduced = harness.random_subset(split, 10, seed=0)
     assert np.bincount(reduced.y).tolist() == [10, 10, 10]
     assert len(np.unique(reduced.X)) == 30
@@ -101,7 +101,7 @@ def test_balanced_kmeans_with_one_centroid_is_the_barycenter():
     y = np.arange(400) % 2
     groups = np.where(rng.random(400) < 0.2, "b", "a")
     X = rng.normal(size=(400, 3)) + np.where(groups == "b", 5.0, 0.0)[:, None]
-    reduced = harness.balanced_kmeans(harness.Split(X, y, groups), 1, seed=0)
+    reduced = harness.balanced_kmeans(data.Split(X, y, groups), 1, seed=0)
     np.testing.assert_array_equal(reduced.y, [0, 1])
     for k in (0, 1):
         means = [X[(y == k) & (groups == g)].mean(0) for g in ("a", "b")]

@@ -206,10 +206,10 @@ def test_cafe_takes_the_shrunk_targets():
 
 
 def test_the_benchmark_cuts_one_training_cell_and_keeps_the_scored_rows():
-    from benchmarks import harness
+    from benchmarks import data
 
-    full = harness.load("synthetic pi=0.7 sep=1.5", 0, "validation", smoke=True)
-    tiny = harness.load("synthetic pi=0.7 sep=1.5, tiny cell=10", 0, "validation", smoke=True)
+    full = data.load("synthetic pi=0.7 sep=1.5", 0, "validation", smoke=True)
+    tiny = data.load("synthetic pi=0.7 sep=1.5, tiny cell=10", 0, "validation", smoke=True)
 
     def cells(split):
         return np.array([[np.sum((split.y == k) & (split.groups == g)) for g in (0, 1)]

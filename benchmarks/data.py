@@ -1,0 +1,216 @@
+"""The benchmark data sets: each a training split and an evaluation split, by name.
+
+:func:`load` turns a name (``"adult-sex"``, ``"synthetic pi=0.9 sep=3"``, ``"..., classes
+75/25"``, ``"..., categorical"``, ``"..., tiny cell=10"``, images, timing tables) into a
+:class:`Split`; ``phase="validation"`` carves the evaluation rows from the training
+split, so that tuning never reads a test split.
+"""
+
+import dataclasses
+import functools
+import os
+import re
+import tempfile
+
+import numpy as np
+
+@dataclasses.dataclass
+class Split:
+    """The rows a method reduces (``X``, ``y``, ``groups``) and those scored (``*_eval``)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    groups: np.ndarray
+    X_eval: np.ndarray = None
+    y_eval: np.ndarray = None
+    groups_eval: np.ndarray = None
+    image_shape: tuple = None  # the distillers get X as images of this shape
+
+
+@functools.lru_cache(maxsize=1)
+def _adult():
+    from skfairdistill.datasets import load_adult
+
+    # Both attributes are left out of the features: one split serves adult-sex and -race.
+    return load_adult(sensitive=["sex", "race"])
+
+
+def _load_adult(match, seed, smoke):
+    from sklearn.model_selection import train_test_split
+    from skfairdistill.preprocessing import TabularEncoder
+
+    X, y, A = _adult()
+    parts = train_test_split(X, y.to_numpy(), A, test_size=0.3, stratify=y, random_state=seed)
+    X_tr, X_te, y_tr, y_te, A_tr, A_te = parts
+    if smoke:
+        X_tr, y_tr, A_tr, X_te, y_te, A_te = (p[:1500] for p in (X_tr, y_tr, A_tr, X_te, y_te,
+                                                                  A_te))
+    encoder = TabularEncoder().fit(X_tr)
+    attribute = match["attribute"]
+    return Split(encoder.transform(X_tr).astype(np.float32), y_tr,
+                 A_tr[attribute].to_numpy(), encoder.transform(X_te).astype(np.float32),
+                 y_te, A_te[attribute].to_numpy())
+
+
+def _cut_positives(X, y, g, seed):
+    """Keep a third of class 1 at random: classes 75 % / 25 %."""
+    keep = (y == 0) | (np.random.default_rng(seed).random(len(y)) < 1 / 3)
+    return X[keep], y[keep], g[keep]
+
+
+def _load_synthetic(match, seed, smoke):
+    from skfairdistill.datasets import make_biased_classification
+
+    kwargs = dict(group_imbalance=float(match["pi"]), group_separation=float(match["sep"]),
+                  random_state=seed)
+    train = make_biased_classification(400 if smoke else 2000, **kwargs)
+    test = make_biased_classification(1000 if smoke else 10_000, test=True, **kwargs)
+    if match["cut"]:
+        train, test = _cut_positives(*train, seed), _cut_positives(*test, 10_000 + seed)
+    if match["categorical"]:
+        train, test = categorical(*train), categorical(*test)
+    return Split(*train, *test)
+
+
+# the standard normal's quartiles: a Gaussian column cut into four equally likely categories
+QUARTILES = (-0.6745, 0.0, 0.6745)
+
+
+def categorical(X, y, g, n_categorical=5):
+    """The first ``n_categorical`` columns of ``X`` cut at the quartiles into four categories
+    each and one-hot encoded (0/1 columns, as an encoder writes them), the rest kept."""
+    codes = np.digitize(X[:, :n_categorical], QUARTILES)  # (n, n_categorical) in 0..3
+    onehot = (codes[:, :, None] == np.arange(len(QUARTILES) + 1)).reshape(len(X), -1)
+    return np.hstack([onehot.astype(X.dtype), X[:, n_categorical:]]), y, g
+
+
+def make_spread_shift(n_samples, *, group_imbalance=0.9, n_features=10, spread=3.0,
+                      squeeze=0.5, test=False, random_state=0):
+    """Two groups with the same class means; the minority is stretched at 45° between the
+    class direction and a direction of its own (a mean target cannot see the difference)."""
+    geometry = np.random.default_rng([random_state, 10])
+    sample = np.random.default_rng([random_state, 12 if test else 11])
+    rotation, _ = np.linalg.qr(geometry.standard_normal((n_features, n_features)))
+    u, p = rotation[:, 0], rotation[:, 1]
+    v, w = (u + p) / np.sqrt(2), (u - p) / np.sqrt(2)
+    X, y, g = [], [], []
+    for label, sign in ((0, -1.0), (1, 1.0)):
+        minority = max(1, round((1 - group_imbalance) * n_samples / 2))
+        for group, count in enumerate((n_samples // 2 - minority, minority)):
+            noise = sample.standard_normal((count, n_features))
+            if group:
+                noise += (spread - 1) * np.outer(noise @ v, v) + (squeeze - 1) * np.outer(
+                    noise @ w, w)
+            X.append(sign * u + noise)
+            y.append(np.full(count, label))
+            g.append(np.full(count, group))
+    order = sample.permutation(n_samples // 2 * 2)
+    return tuple(np.concatenate(part)[order] for part in (X, y, g))
+
+
+def _load_spread_shift(match, seed, smoke):
+    n = 400 if smoke else 4000
+    kwargs = dict(group_imbalance=float(match["pi"]), random_state=seed)
+    return Split(*make_spread_shift(n, **kwargs), *make_spread_shift(n, test=True, **kwargs))
+
+
+def _load_digits(match, seed, smoke):
+    from skfairdistill.datasets import make_colored_digits
+
+    mode = match["mode"]
+    images, y, g = make_colored_digits(mode=mode, random_state=seed)
+    # the 450 test digits coloured 4 times, independently of the class: fuller DEO cells
+    tests = [make_colored_digits(mode=mode, split="test", random_state=10_000 + 100 * seed + k)
+             for k in range(4)]
+    X_te, y_te, g_te = (np.concatenate([t[i] for t in tests]) for i in range(3))
+    return Split(images.reshape(len(images), -1), y, g, X_te.reshape(len(X_te), -1), y_te, g_te,
+                 image_shape=images.shape[1:] if match["images"] else None)
+
+
+def _load_biased(match, seed, smoke):
+    """Timing data: ``make_biased_classification`` at any size, in memory or memory-mapped."""
+    from skfairdistill.datasets import make_biased_classification
+
+    n = min(int(float(match["n"])), 5000) if smoke else int(float(match["n"]))
+    X, y, g = make_biased_classification(n, n_features=int(match["d"]),
+                                         n_groups=int(match["groups"]),
+                                         group_imbalance=float(match["pi"]), random_state=seed)
+    X = X.astype(np.float32)
+    if match["memmap"]:  # written once to the temporary folder, kept there for later runs
+        folder = os.path.join(tempfile.gettempdir(), "skfairdistill-benchmarks")
+        stem = "-".join(str(v) for v in (n, match["d"], match["groups"], match["pi"], seed))
+        path = os.path.join(folder, f"X-{stem}.npy")
+        if not os.path.exists(path):
+            os.makedirs(folder, exist_ok=True)
+            np.save(path + ".part.npy", X)
+            os.replace(path + ".part.npy", path)
+        del X
+        X = np.load(path, mmap_mode="r")
+    return Split(X, y, g)
+
+
+def _load_random_images(match, seed, smoke):
+    n, classes, groups = (200, 2, 2) if smoke else (int(match["n"]), int(match["classes"]),
+                                                    int(match["groups"]))
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, 3 * 32 * 32), dtype=np.float32)
+    return Split(X, rng.integers(0, classes, n), rng.integers(0, groups, n),
+                 image_shape=(3, 32, 32))
+
+
+LOADERS = {
+    r"adult-(?P<attribute>sex|race)": _load_adult,
+    r"synthetic pi=(?P<pi>[\d.]+) sep=(?P<sep>[\d.]+)(?P<cut>, classes 75/25)?"
+    r"(?P<categorical>, categorical)?": _load_synthetic,
+    r"spread-shift pi=(?P<pi>[\d.]+)": _load_spread_shift,
+    r"digits-(?P<mode>foreground|background|grey)(?P<images> images)?": _load_digits,
+    r"biased n=(?P<n>[\de.]+) d=(?P<d>\d+) groups=(?P<groups>\d+) pi=(?P<pi>[\d.]+)"
+    r"(?P<memmap> memmap)?": _load_biased,
+    r"random-images n=(?P<n>\d+) classes=(?P<classes>\d+) groups=(?P<groups>\d+)":
+        _load_random_images,
+}
+
+
+def tiny_cell(split, rows, seed):
+    """``split`` with the training rows of one (class, group) cell cut to ``rows``.
+
+    The cell: the last class's rows of the group with the fewest training rows. The
+    scored rows are all kept, so the group's recall is still measured on many rows.
+    """
+    values, counts = np.unique(split.groups, return_counts=True)
+    cell = np.flatnonzero((split.y == np.unique(split.y)[-1])
+                          & (split.groups == values[np.argmin(counts)]))
+    drop = np.random.default_rng([seed, rows, 2]).choice(cell, max(len(cell) - rows, 0),
+                                                         replace=False)
+    keep = np.ones(len(split.y), dtype=bool)
+    keep[drop] = False
+    return dataclasses.replace(split, X=split.X[keep], y=split.y[keep],
+                               groups=split.groups[keep])
+
+
+def load(name, seed, phase="test", smoke=False):
+    """The :class:`Split` of data set ``name`` for ``seed``.
+
+    ``"<name>, tiny cell=10"``: data set ``<name>`` with one cell of its training rows
+    cut to 10 (:func:`tiny_cell`), after the validation rows are set aside.
+    """
+    from sklearn.model_selection import train_test_split
+
+    tiny = re.fullmatch(r"(?P<base>.+), tiny cell=(?P<rows>\d+)", name)
+    if tiny:
+        return tiny_cell(load(tiny["base"], seed, phase, smoke), int(tiny["rows"]), seed)
+    for pattern, loader in LOADERS.items():
+        match = re.fullmatch(pattern, name)
+        if match:
+            split = loader(match, seed, smoke)
+            break
+    else:
+        raise ValueError(f"unknown data set {name!r}; patterns: {list(LOADERS)}")
+    if phase == "validation":  # carved from the training split; the test split is not read
+        X, X_ev, y, y_ev, g, g_ev = train_test_split(split.X, split.y, split.groups,
+                                                     test_size=0.25, stratify=split.y,
+                                                     random_state=seed)
+        split = Split(X, y, g, X_ev, y_ev, g_ev, split.image_shape)
+    elif phase != "test":
+        raise ValueError(f"phase must be 'test' or 'validation'; got {phase!r}")
+    return split
