@@ -105,8 +105,13 @@ def report(study):
                          f"{r.full_deo_max:.3f} | {r.prior} | {r.accuracy:.3f} / "
                          f"{r.deo_max:.3f} | {'yes' if r.fair else 'no'} |")
         lines.append("")
+    return write_report(study, "prior_rule.md", lines)
+
+
+def write_report(study, name, lines):
+    """Write ``lines`` to ``results/<study>/<name>`` and return the text."""
     text = "\n".join(lines)
-    with open(os.path.join(RESULTS, study, "prior_rule.md"), "w") as file:
+    with open(os.path.join(RESULTS, study, name), "w") as file:
         file.write(text)
     return text
 

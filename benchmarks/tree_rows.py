@@ -37,9 +37,8 @@ import os
 import numpy as np
 import pandas as pd
 
-from . import data
+from . import data, prior_rule
 from .__main__ import RESULTS
-from .prior_rule import users_choice
 from .studies import STUDIES
 
 VARIANTS = ("as optimised", "readable")
@@ -65,29 +64,36 @@ def constant_accuracy(study, datasets, seeds):
     return out
 
 
-def against_full(rows, constant):
-    """Mean figures of every (distiller, variant, data set, budget, model), with the auto
-    prior, beside the full data's and the constant classifier's accuracy."""
-    means = (rows.groupby(["method", "dataset", "budget", "model", "prior"])
-             [["accuracy", "deo_max"]].mean().reset_index())
-    full = means[(means.method == "full data") & (means.prior == "data")].set_index(
-        ["dataset", "model"])[["accuracy", "deo_max"]].add_suffix("_full")
-    sets = means[means.method != "full data"].copy()
-    sets[["distiller", "variant"]] = sets.method.str.rsplit(", ", n=1, expand=True)
-    sets = sets[sets.prior == sets.distiller.map(auto_prior)]
+def beside_full(rows, constant):
+    """Mean figures of every (method, data set, budget, model, prior), beside the full
+    data's and the constant classifier's accuracy."""
+    sets = prior_rule.against_full(rows)
     sets["constant"] = sets.dataset.map(constant)
-    return sets.join(full, on=["dataset", "model"])
+    return sets
+
+
+def against_full(rows, constant):
+    """:func:`beside_full` for every (distiller, variant), with the prior ``auto`` gives it."""
+    sets = beside_full(rows, constant)
+    sets[["distiller", "variant"]] = sets.method.str.rsplit(", ", n=1, expand=True)
+    return sets[sets.prior == sets.distiller.map(auto_prior)]
+
+
+def useful_choice(candidates):
+    """The candidate a user would choose among those more accurate than the constant
+    classifier (:func:`~benchmarks.prior_rule.users_choice`), and whether it is at or
+    below the full data's DEO_M; when none is, the more accurate."""
+    useful = candidates[candidates.accuracy > candidates.constant]
+    if len(useful):
+        return prior_rule.users_choice(useful)
+    return candidates.loc[candidates.accuracy.idxmax()], False
 
 
 def choose(sets):
     """One row per (distiller, data set, budget, model): the chosen variant."""
     chosen = []
     for key, group in sets.groupby(["distiller", "dataset", "budget", "model"]):
-        useful = group[group.accuracy > group.constant]
-        if len(useful):
-            best, fair = users_choice(useful)
-        else:
-            best, fair = group.loc[group.accuracy.idxmax()], False
+        best, fair = useful_choice(group)
         others = group[group.variant != best.variant].iloc[0]
         chosen.append(dict(zip(["distiller", "dataset", "budget", "model"], key),
                            variant=best.variant, accuracy=best.accuracy,
@@ -108,12 +114,7 @@ def prior_report(study):
     rows = pd.read_csv(os.path.join(RESULTS, study, "rows.csv"))
     constant = constant_accuracy(study, sorted(rows.dataset.unique()),
                                  sorted(rows.seed.unique()))
-    means = (rows.groupby(["method", "dataset", "budget", "model", "prior"])
-             [["accuracy", "deo_max"]].mean().reset_index())
-    full = means[(means.method == "full data") & (means.prior == "data")].set_index(
-        ["dataset", "model"])[["accuracy", "deo_max"]].add_suffix("_full")
-    sets = means[means.method != "full data"].join(full, on=["dataset", "model"])
-    sets["constant"] = sets.dataset.map(constant)
+    sets = beside_full(rows, constant)
     lines = [f"# The class prior of a tree on readable model-matched rows: {study}", "",
              f"Written by `python -m benchmarks.tree_rows {study} --prior`. Cells: "
              "accuracy / DEO_M, means over seeds "
@@ -126,9 +127,7 @@ def prior_report(study):
         if figures.loc["balanced"].equals(figures.loc["data"]):
             chosen = "tie"
         else:
-            useful = group[group.accuracy > group.constant]
-            chosen = (users_choice(useful)[0] if len(useful)
-                      else group.loc[group.accuracy.idxmax()]).prior
+            chosen = useful_choice(group)[0].prior
         counts[chosen] += 1
         first = group.iloc[0]
         lines.append(f"| {dataset} | {budget} | {model} | {first.accuracy_full:.3f} / "
@@ -137,10 +136,7 @@ def prior_report(study):
                                   ("balanced", "data")) + f" | {chosen} |")
     lines[2:2] = [f"Chosen: data {counts['data']}, balanced {counts['balanced']}, same "
                   f"figures {counts['tie']}.", ""]
-    text = "\n".join(lines)
-    with open(os.path.join(RESULTS, study, "tree_prior.md"), "w") as file:
-        file.write(text)
-    return text
+    return prior_rule.write_report(study, "tree_prior.md", lines)
 
 
 def report(study):
@@ -179,10 +175,7 @@ def report(study):
                          f"{r.full_accuracy:.3f} / {r.full_deo_max:.3f} | {r.constant:.3f} | "
                          f"{cells} | {r.variant} | {'yes' if r.fair else 'no'} |")
         lines.append("")
-    text = "\n".join(lines)
-    with open(os.path.join(RESULTS, study, "tree_rows.md"), "w") as file:
-        file.write(text)
-    return text
+    return prior_rule.write_report(study, "tree_rows.md", lines)
 
 
 if __name__ == "__main__":
