@@ -183,3 +183,94 @@ def test_distribution_matching_augments_real_and_synthetic_alike():
     for (real_id, real_shape), (syn_id, syn_shape) in zip(applied[::2], applied[1::2]):
         assert real_id == syn_id  # the same drawn transform
         assert real_shape[-3:] == syn_shape[-3:] == (3, 6, 6) and syn_shape[0] == 4
+
+
+# --------------------------------------------------------------------------- a pool of networks
+
+
+def test_a_network_pool_draws_its_networks_once_and_uses_each_once_a_pass():
+    """network_pool=3 over 9 steps: three networks drawn (and their real rows embedded)
+    once; every pass of three steps uses each of them once, in its own order."""
+    drawn, used = [], []
+
+    def factory(input_shape, generator):
+        network = make_embedding("mlp", input_shape, generator, width=16)
+        index = len(drawn)
+        drawn.append(index)
+
+        def embed(X):
+            used.append((index, X.shape[0]))
+            return network(X)
+        return embed
+
+    real, cells, X_init, y_syn = _table(torch.device("cpu"))
+    result = _run(real, cells, X_init, y_syn, n_iter=9, network_factory=factory,
+                  network_pool=3)
+    assert drawn == [0, 1, 2] and result.n_iter == 9
+    real_calls, syn_calls = used[:3], used[3:]
+    assert [index for index, _ in real_calls] == [0, 1, 2]
+    assert all(n > len(X_init) for _, n in real_calls)  # the real rows, packed
+    assert [n for _, n in syn_calls] == [len(X_init)] * 9
+    for start in (0, 3, 6):
+        assert sorted(index for index, _ in syn_calls[start:start + 3]) == [0, 1, 2]
+    assert torch.isfinite(result.loss_history).all()
+    again = _run(real, cells, X_init, y_syn, n_iter=9, network_pool=3)
+    assert torch.equal(again.X_syn, _run(real, cells, X_init, y_syn, n_iter=9,
+                                         network_pool=3).X_syn)
+    assert not torch.equal(again.X_syn, _run(real, cells, X_init, y_syn, n_iter=9).X_syn)
+
+
+def test_a_network_pool_keeps_each_entrys_augmentation_for_real_and_synthetic():
+    applied = []
+
+    class Recording(SiameseAugment):
+        def apply(self, X, params):
+            applied.append((id(params), X.shape[0]))
+            return super().apply(X, params)
+
+    rng = np.random.default_rng(0)
+    X = rng.random((60, 3, 6, 6), dtype=np.float32)
+    y, groups = np.arange(60) % 2, rng.choice(["red", "green"], size=60, p=[0.7, 0.3])
+    distiller = FairDistiller(
+        n_per_class=2, n_iter=6, batch_size=8, random_state=0, device="cpu",
+        matching_params={"embedding": functools.partial(make_embedding, "convnet", channels=4),
+                         "augmentation": Recording("crop_flip"), "network_pool": 2})
+    rows = distiller.fit_resample(X, y, sensitive_features=groups)[0]
+    assert np.isfinite(rows).all()
+    real, syn = applied[:2], applied[2:]
+    assert len(syn) == 6 and all(n == 4 for _, n in syn)
+    assert {transform for transform, _ in syn} == {transform for transform, _ in real}
+
+
+def test_a_network_pool_pulls_towards_the_group_barycenter():
+    """The oracle of the mean target holds with a pool: on two groups whose feature 0 has
+    means +4 (majority) and -4 (minority) the rows settle near their uniform mean 0."""
+    rng = np.random.default_rng(0)
+    n = 2000
+    groups = rng.random(n) < 0.8
+    y = rng.integers(0, 2, n)
+    X = np.column_stack([np.where(groups, 4.0, -4.0) + rng.normal(size=n),
+                         3.0 * y + rng.normal(size=n)]).astype(np.float32)
+    means = {}
+    for alignment in ("none", "barycenter"):
+        rows, labels = FairDistiller(
+            n_per_class=10, n_iter=300, batch_size=256, learning_rate=0.3, random_state=0,
+            alignment=alignment, matching_params={"network_pool": 30}).fit_resample(
+            X, y, sensitive_features=groups)
+        means[alignment] = np.mean([rows[labels == k, 0].mean() for k in (0, 1)])
+        assert rows[labels == 1, 1].mean() - rows[labels == 0, 1].mean() > 2.0
+    assert abs(means["none"] - X[:, 0].mean()) < 1.0
+    assert abs(means["barycenter"]) < 1.0
+    assert abs(means["barycenter"]) < abs(means["none"]) - 1.5
+
+
+def test_a_network_pool_is_refused_with_a_warm_start_or_a_cloud_target():
+    X, y, A = make_grouped_data()
+    with pytest.raises(ValueError, match=r"network_pool.*warm_start_epochs=2"):
+        FairDistiller(matching_params={"network_pool": 5, "warm_start_epochs": 2}).fit(
+            X, y, sensitive_features=A)
+    with pytest.raises(ValueError, match=r"network_pool.*'barycenter'\]='sliced'"):
+        FairDistiller(matching_params={"network_pool": 5, "barycenter": "sliced"}).fit(
+            X, y, sensitive_features=A)
+    with pytest.raises(ValueError, match=r"matching_params\['network_pool'\]"):
+        FairDistiller(matching_params={"network_pool": 0}).fit(X, y, sensitive_features=A)

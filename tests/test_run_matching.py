@@ -12,7 +12,8 @@ COMMON = dict(alignment="barycenter", n_iter=3, learning_rate=0.1, batch_size=8,
               network_factory="factory", augment=None, verbose=0)
 OWN = {
     "match_distributions": {"distance": "l1", "cloud_target": None, "warm_start_epochs": 2,
-                            "step_schedule": "cosine", "group_trust": None},
+                            "step_schedule": "cosine", "group_trust": None,
+                            "network_pool": 6},
     "match_gradients": {"outer_loops": 4, "inner_steps": 5, "network_learning_rate": 0.01},
     "match_multiformation": {"outer_loops": 4, "inner_steps": 5, "network_learning_rate": 0.01,
                              "factor": 2},
@@ -28,7 +29,7 @@ def _config(matching):
     """The fields of a FitConfig that the network loops read."""
     return SimpleNamespace(
         matching=matching, distance="l1", warm_start_epochs=2, step_schedule="cosine",
-        group_trust=None,
+        group_trust=None, network_pool=6,
         outer_loops=4, inner_steps=5,
         network_learning_rate=0.01, cloud_target=None, formation_factor=2 if matching == "idc"
         else 1, discrimination_weight=2.56, layer_weights="rule", **COMMON)

@@ -48,6 +48,7 @@ class FitConfig:
     distance: str
     warm_start_epochs: int
     step_schedule: str  # distribution matching's step over the iterations
+    network_pool: object  # distribution matching: networks drawn once and reused, or None
     outer_loops: int
     inner_steps: int
     network_learning_rate: float
@@ -101,6 +102,14 @@ def resolve_config(settings, *, X, image_shape, real, per_class, cells, device, 
     check_memory(settings, per_class * factor**2, real.n_features, image_shape, cells, device,
                  batch_size)
     alignment = settings.alignment if has_groups else "none"
+    warm_start = _auto(settings.warm_start_epochs, _presets.warm_start_epochs, settings.preset,
+                       settings.matching, settings.alignment, per_class.max())
+    if settings.network_pool is not None and warm_start > 0:
+        raise ValueError(
+            f"matching_params['network_pool']={settings.network_pool} reuses networks drawn "
+            f"once; warm_start_epochs={warm_start} trains every drawn network on the current "
+            "rows. Set matching_params['warm_start_epochs']=0 (or use preset='library'), or "
+            "leave network_pool out.")
     warn_about_small_cells(cells.counts, settings, alignment, classes, groups)
     return FitConfig(
         matching=settings.matching,
@@ -111,10 +120,9 @@ def resolve_config(settings, *, X, image_shape, real, per_class, cells, device, 
         network_factory=network_factory(settings, image_shape, settings.networks_per_step),
         augment=augmentation(settings, image_shape),
         distance=_presets.distance(settings.alignment, settings.distance),
-        warm_start_epochs=_auto(settings.warm_start_epochs, _presets.warm_start_epochs,
-                                settings.preset, settings.matching, settings.alignment,
-                                per_class.max()),
+        warm_start_epochs=warm_start,
         step_schedule=settings.step_schedule,
+        network_pool=settings.network_pool,
         outer_loops=outer_loops if settings.outer_loops is None else settings.outer_loops,
         inner_steps=inner_steps if settings.inner_steps is None else settings.inner_steps,
         network_learning_rate=settings.network_learning_rate,

@@ -232,6 +232,7 @@ MATCHING_PARAMS = MappingProxyType({
     "warm_start_epochs": ("auto", ("distribution",), _integer(0, allowed=("auto",))),
     "step_schedule": ("constant", ("distribution",), _choice(*STEP_SCHEDULES)),
     "networks_per_step": (1, ("distribution",), _integer(1)),
+    "network_pool": (None, ("distribution",), _integer(1, allowed=(None,))),
     "embedding": ("auto", NETWORK_LOOPS, _embedding),
     "embedding_width": ("auto", NETWORK_LOOPS, _integer(1, allowed=("auto",))),
     "embedding_layers": (2, NETWORK_LOOPS, _integer(1)),

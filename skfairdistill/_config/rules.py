@@ -21,6 +21,11 @@ def check_combinations(settings):
             f"matching_params['barycenter']={settings.barycenter!r} needs "
             "alignment='barycenter' (the distribution-level barycenter replaces COBRA's mean "
             f"target); got alignment={settings.alignment!r}.")
+    if settings.network_pool is not None and settings.barycenter != "mean":
+        raise ValueError(
+            f"matching_params['network_pool']={settings.network_pool} needs COBRA's mean "
+            f"target; matching_params['barycenter']={settings.barycenter!r} matches the "
+            "groups' embedding clouds of every iteration's batch. Leave one of them out.")
     if settings.stratify_groups:
         if settings.matching not in ("distribution", "kmeans"):
             raise ValueError(

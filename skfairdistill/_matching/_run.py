@@ -33,7 +33,7 @@ def run_matching(real, cells, X_init, y_syn, config, generator):
         loop, own = match_distributions, dict(
             distance=config.distance, cloud_target=config.cloud_target,
             warm_start_epochs=config.warm_start_epochs, step_schedule=config.step_schedule,
-            group_trust=config.group_trust,
+            group_trust=config.group_trust, network_pool=config.network_pool,
         )
     elif config.matching == "gradient":
         loop, own = match_gradients, dict(

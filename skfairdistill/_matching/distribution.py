@@ -40,6 +40,7 @@ def match_distributions(
     cloud_target=None,
     step_schedule="constant",
     group_trust=None,
+    network_pool=None,
 ):
     """Optimise the synthetic rows by distribution matching.
 
@@ -83,6 +84,13 @@ def match_distributions(
     group_trust : ndarray of shape (n_classes, n_groups) or None, default=None
         The weight of each cell's own statistic in the fair targets
         (``matching_params["min_group_rows"]``, :func:`skfairdistill._targets.group_trust`).
+    network_pool : int or None, default=None
+        Draw this many networks once, each with its real cell statistics on its own
+        draw of ``batch_size`` rows per cell (and its own augmentation), and let every
+        iteration use one of them, in a fresh random order each pass over the pool:
+        the real rows are embedded once per pool entry instead of once per iteration.
+        None draws a fresh network (and batch) every iteration. Needs no warm start
+        and the mean target (a pool entry is never trained nor re-drawn).
 
     Returns
     -------
@@ -107,29 +115,45 @@ def match_distributions(
     syn_means = class_averaging(y_syn, n_classes)  # (n_classes, n_syn)
 
     # the augmentation's operations, read from the device a chunk of iterations at once
-    operations = choose_in_chunks(augment, n_iter, generator)
+    operations = choose_in_chunks(augment, network_pool or n_iter, generator)
 
     X_syn = X_init.clone().requires_grad_(True)
     optimizer = MomentumSGD([X_syn], lr=learning_rate, momentum=0.5)
     step_size = step_sizes(learning_rate, n_iter, step_schedule)
 
-    def step(it):
-        optimizer.lr = step_size(it)
+    def draw(it):
+        """A network, its transform and the real rows' cell statistics under both."""
         network = network_factory(input_shape, generator)
         if warm_start_epochs > 0:
             warm_up(network, X_syn, y_syn, n_classes, warm_start_epochs, generator,
                     augment=augment)
         real_rows, weights = packed.draw(real, cells, batch_size, generator, input_shape)
-        syn_rows = X_syn
+        transform = None
         if augment is not None:  # siamese: the same transform for both
             transform = augment.draw(
                 generator, operation=None if operations is None else operations[it]
             )
             real_rows = augment.apply(real_rows, transform)
-            syn_rows = augment.apply(X_syn, transform)
         with torch.no_grad():
             embedded = network(real_rows)  # (n_drawn, width)
             group_stats = packed.means(embedded)
+        return network, transform, group_stats, embedded, weights
+
+    if network_pool is not None:
+        with torch.no_grad():
+            pool = [draw(entry)[:3] for entry in range(network_pool)]
+        passes = -(-n_iter // network_pool)
+        order = torch.cat([torch.randperm(network_pool, generator=generator,
+                                          device=generator.device)
+                           for _ in range(passes)]).tolist()
+
+    def step(it):
+        optimizer.lr = step_size(it)
+        if network_pool is None:
+            network, transform, group_stats, embedded, weights = draw(it)
+        else:
+            network, transform, group_stats = pool[order[it]]
+        syn_rows = X_syn if transform is None else augment.apply(X_syn, transform)
         syn_embedded = network(syn_rows)
         syn_stats = syn_means @ syn_embedded
         if clouds_target is None:
