@@ -95,9 +95,9 @@ class FairDistiller(BaseSampler):
         Distribution matching: ``"distance"`` (``"auto"``, ``"l1"``,
         ``"squared_l2"``; ``"auto"`` is each method's published distance),
         ``"warm_start_epochs"`` (COBRA's warm start), ``"networks_per_step"``,
-        ``"step_schedule"`` (``"constant"``, ``"cosine"``). Every network-based loop:
-        ``"embedding"`` (``"auto"``, ``"mlp"``, ``"convnet"`` or a factory
-        ``factory(input_shape, generator)``), ``"embedding_width"``,
+        ``"network_pool"``, ``"step_schedule"`` (``"constant"``, ``"cosine"``).
+        Every network-based loop: ``"embedding"`` (``"auto"``, ``"mlp"``, ``"convnet"``
+        or a factory ``factory(input_shape, generator)``), ``"embedding_width"``,
         ``"embedding_layers"``, ``"augmentation"`` (images). Gradient matching, IDC,
         CAFE: ``"outer_loops"``, ``"inner_steps"``, ``"network_learning_rate"``.
         Model matching: ``"group_balance"``, ``"C"``,
