@@ -59,16 +59,33 @@ def alignment_loss(group_stats, present, shares, syn_stats, *, alignment, kind, 
     as defined). Returns a scalar tensor that is differentiable with respect to
     ``syn_stats``.
     """
+    target = alignment_target(group_stats, present, shares, alignment=alignment, trust=trust)
+    return target_loss(target, syn_stats, kind)
+
+
+def alignment_target(group_stats, present, shares, *, alignment, trust=None):
+    """What :func:`alignment_loss` pulls ``syn_stats`` towards, computed once.
+
+    Returns ``(target, weights)``: for ``"barycenter"`` and ``"none"`` the target
+    statistics (n_classes, dim) and None; for ``"groupwise"`` every group's statistic
+    (n_classes, n_groups, dim) and the mask of the present groups.
+    """
     if trust is not None and alignment != "none":
         group_stats = shrunk(group_stats, shares, trust)
     if alignment == "groupwise":
-        per_group = distance(group_stats, syn_stats.unsqueeze(1), kind)
-        return (per_group * present.to(per_group.dtype)).sum()
+        return group_stats, present
     if alignment == "barycenter":
-        target = barycenter(group_stats, present)
-    else:
-        target = class_mean(group_stats, shares)
-    return distance(target, syn_stats, kind).sum()
+        return barycenter(group_stats, present), None
+    return class_mean(group_stats, shares), None
+
+
+def target_loss(target, syn_stats, kind):
+    """The loss of ``syn_stats`` against an :func:`alignment_target`, summed over classes."""
+    stats, present = target
+    if present is None:
+        return distance(stats, syn_stats, kind).sum()
+    per_group = distance(stats, syn_stats.unsqueeze(1), kind)
+    return (per_group * present.to(per_group.dtype)).sum()
 
 
 def group_trust(counts, min_group_rows):

@@ -14,7 +14,7 @@ import math
 import torch
 
 from .._nn.optim import MomentumSGD
-from .._targets import alignment_loss
+from .._targets import alignment_loss, alignment_target, target_loss
 from ._cells import class_averaging, packing
 from ._history import choose_in_chunks
 from ._loop import input_shape_of, run_loop
@@ -139,9 +139,11 @@ def match_distributions(
             group_stats = packed.means(embedded)
         return network, transform, group_stats, embedded, weights
 
-    if network_pool is not None:
+    if network_pool is not None:  # each entry: a network, its transform and its target
         with torch.no_grad():
-            pool = [draw(entry)[:3] for entry in range(network_pool)]
+            pool = [(network, transform, alignment_target(
+                        group_stats, present, shares, alignment=alignment, trust=trust))
+                    for network, transform, group_stats, *_ in map(draw, range(network_pool))]
         passes = -(-n_iter // network_pool)
         order = torch.cat([torch.randperm(network_pool, generator=generator,
                                           device=generator.device)
@@ -149,14 +151,17 @@ def match_distributions(
 
     def step(it):
         optimizer.lr = step_size(it)
+        target = None
         if network_pool is None:
             network, transform, group_stats, embedded, weights = draw(it)
         else:
-            network, transform, group_stats = pool[order[it]]
+            network, transform, target = pool[order[it]]
         syn_rows = X_syn if transform is None else augment.apply(X_syn, transform)
         syn_embedded = network(syn_rows)
         syn_stats = syn_means @ syn_embedded
-        if clouds_target is None:
+        if target is not None:
+            loss = target_loss(target, syn_stats, distance)
+        elif clouds_target is None:
             loss = alignment_loss(
                 group_stats, present, shares, syn_stats, alignment=alignment, kind=distance,
                 trust=trust,
