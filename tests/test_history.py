@@ -59,6 +59,9 @@ def test_the_divergence_error_names_the_value_the_iteration_and_the_fix():
 @pytest.mark.parametrize("matching, params", [
     ("distribution", dict(learning_rate=1e30)),
     ("distribution", dict(learning_rate=1e30, n_iter=10**9)),  # stops at the first check
+    # a pool's order is drawn pass by pass: nothing allocated for all iterations
+    ("distribution", dict(learning_rate=1e30, n_iter=10**9, matching_params={
+        "network_pool": 5, "warm_start_epochs": 0})),
     ("gradient", dict(learning_rate=1e30, n_iter=3)),
 ])
 def test_divergence_stops_with_a_clear_error(matching, params):

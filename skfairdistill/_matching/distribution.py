@@ -144,10 +144,7 @@ def match_distributions(
             pool = [(network, transform, alignment_target(
                         group_stats, present, shares, alignment=alignment, trust=trust))
                     for network, transform, group_stats, *_ in map(draw, range(network_pool))]
-        passes = -(-n_iter // network_pool)
-        order = torch.cat([torch.randperm(network_pool, generator=generator,
-                                          device=generator.device)
-                           for _ in range(passes)]).tolist()
+        order = []  # the pool's order in the current pass, drawn as each pass begins
 
     def step(it):
         optimizer.lr = step_size(it)
@@ -155,7 +152,10 @@ def match_distributions(
         if network_pool is None:
             network, transform, group_stats, embedded, weights = draw(it)
         else:
-            network, transform, target = pool[order[it]]
+            if it % network_pool == 0:
+                order[:] = torch.randperm(network_pool, generator=generator,
+                                          device=generator.device).tolist()
+            network, transform, target = pool[order[it % network_pool]]
         syn_rows = X_syn if transform is None else augment.apply(X_syn, transform)
         syn_embedded = network(syn_rows)
         syn_stats = syn_means @ syn_embedded
