@@ -430,6 +430,29 @@ STUDIES["speed_pool_alignments"] = Study(
              "FairDD, " + POOL: with_pool(FAIRDD)},
     budgets=(10, 50, 200), seeds=(0, 1, 2, 3, 4), params=CPU,
     smoke=dict(datasets=("synthetic pi=0.9 sep=3",), models=("LogReg",)))
+# Outcome of speed_pool_confirm_step: on the 9 unseen tables accuracy -0.0015 +- 0.0006,
+# DEO_M +0.0022 +- 0.0016 (270 pairs), within the rule; but both Adult tables lost 1.4
+# points (adult-sex at 10 rows per class with LogReg: 0.784 against 0.815), and the
+# README's demo table moved beyond its seed-to-seed spread (COBRA 0.781 / 0.134 against
+# 0.808 / 0.104). The issue asks for both, and the rule should have said so: the pool is
+# not the default. Round 3 (tuning data; the rows of fresh networks are those of
+# speed_pool_tune_step, the same splits, seeds and code): more steps over the pool. Idle
+# timing on Adult, one-off (median of 5): k-means 0.157 s; a pool of 50 x 256 rows with
+# 300 / 600 / 1000 steps 0.177 / 0.265 / 0.371 s at 10 rows per class. Rule fixed before
+# this run: the fastest candidate within 2x k-means at 10 rows (600 steps) goes to a
+# confirmation if over the 40 pairs its mean paired difference is at least -0.005 in
+# accuracy and at most +0.005 in DEO_M, and on adult-sex alone (20 pairs) at least -0.005
+# in accuracy; the 1000-step pool is measured for reference only.
+STUDIES["speed_pool_tune_steps"] = Study(
+    "Speed, tuning data: does a pool of networks keep Adult's accuracy with more steps?",
+    datasets=("adult-sex", "synthetic pi=0.9 sep=3"), phase="validation",
+    seeds=(0, 1, 2, 3, 4),
+    methods={FRESH: FRESH_PARAMS,
+             "pool 50 x 256 rows, 600 steps": pooled(50, 256, 600, 1.0),
+             "pool 100 x 128 rows, 600 steps": pooled(100, 128, 600, 1.0),
+             "pool 50 x 256 rows, 1000 steps": pooled(50, 256, 1000, 1.0)},
+    budgets=(10, 50), params=CPU, baseline=FRESH,
+    smoke=dict(datasets=("synthetic pi=0.9 sep=3",), models=("LogReg",)))
 # Trees on a compact table: do rows in the data's own values (readable_rows=True: clipped
 # to the range of X, one-hot blocks decoded) serve them better than the rows as optimised?
 # The synthetic tables ", categorical" have five of their columns one-hot encoded, as
