@@ -20,6 +20,7 @@ FAST = dict(n_per_class=2, n_iter=10, random_state=0, device="cpu")
     (dict(n_per_class=10**9), "n_per_class"),
     (dict(n_per_class={0: 10**9, 1: 2}), "n_per_class"),
     (dict(matching_params={"embedding_layers": 10**6}), "embedding_layers"),
+    (dict(matching_params={"network_pool": 10**8}), "network_pool"),
 ])
 def test_absurd_sizes_are_refused_before_allocating(params, name, no_long_work):
     X, y, A = make_grouped_data(n_samples=120)
@@ -62,3 +63,15 @@ def test_a_fit_that_fits_or_a_device_of_unknown_size_passes(monkeypatch):
     monkeypatch.setattr(memory, "_device_memory", lambda device: None)
     check_memory(settings, np.array([10**12, 10**12]), 8, None, _cells(), torch.device("cpu"),
                  128)
+
+
+def test_a_pool_of_networks_counts_its_networks(monkeypatch):
+    """50 MLPs of 128 values x 128 (6.2 MB of weights) refused on a 4 MB device."""
+    monkeypatch.setattr(memory, "_device_memory", lambda device: 4 * 2**20)
+    args = (np.array([2, 2]), 128, None, _cells(), torch.device("cpu"), 16)
+    chosen = check_params(FairDistiller(matching_params={"network_pool": 50}).get_params(
+        deep=False))
+    check_memory(chosen, *args)  # one network at a time fits
+    with pytest.raises(ValueError, match=r"^network_pool=50 would need about 6\.2 MB.*"
+                                         r"use a smaller network_pool"):
+        check_memory(chosen, *args, 50)

@@ -27,14 +27,16 @@ def _format_bytes(n_bytes):
     return ""  # not reached
 
 
-def check_memory(estimator, per_class, n_values, image_shape, cells, device, batch_size):
+def check_memory(estimator, per_class, n_values, image_shape, cells, device, batch_size,
+                 network_pool=None):
     """Refuse, before allocating, a run whose tensors cannot fit in the device's memory.
 
     A rough lower bound of the float32 memory of the main tensors, split by the
     parameter that drives each part: the synthetic rows (``n_per_class``: the rows,
     their gradient and momentum, their embeddings), the embedding MLP's weights
     (``embedding_width`` / ``embedding_layers``) and the real mini-batch
-    (``batch_size``, per (class, group) cell). A user's embedding factory is not
+    (``batch_size``, per (class, group) cell), and the MLPs of a ``network_pool``
+    (the resolved pool, or None), kept for the whole fit. A user's embedding factory is not
     counted (its size is unknown), nor is the ConvNet's (fixed) size.
     """
     limit = _device_memory(device)
@@ -43,7 +45,7 @@ def check_memory(estimator, per_class, n_values, image_shape, cells, device, bat
     n_syn = int(np.sum(per_class, dtype=np.float64))
     batch = min(batch_size, int(cells.counts.max()))
     n_cells = int(cells.counts.size)
-    width, layers, network = 0, 0, 0.0
+    width, layers, network, pool = 0, 0, 0.0, 0.0
     kind = estimator.embedding
     if kind == "auto":
         kind = "mlp" if image_shape is None else "convnet"
@@ -53,6 +55,7 @@ def check_memory(estimator, per_class, n_values, image_shape, cells, device, bat
             width = default_mlp_width(n_values)
         layers = estimator.embedding_layers
         network = 4.0 * 2 * (n_values * width + (layers - 1) * width * width)  # weights, grads
+        pool = (network_pool or 0) * network / 2  # weights only, never trained
     elif kind == "convnet":
         width, layers = 128 * math.prod(image_shape[1:]), 3  # activations of the first block
     # activations of the first layer count with the rows; of the others, with the network
@@ -61,12 +64,13 @@ def check_memory(estimator, per_class, n_values, image_shape, cells, device, bat
         "n_per_class": 4.0 * n_syn * (5 * n_values + 2 * width) + 8.0 * n_syn,
         "embedding_width" if estimator.embedding_width != "auto" else "embedding_layers": network,
         "batch_size": 4.0 * n_cells * batch * (2 * n_values + width),
+        "network_pool": pool,
     }
     total = sum(parts.values())
     if total <= limit:
         return
     name = max(parts, key=parts.get)
-    value = getattr(estimator, name)
+    value = network_pool if name == "network_pool" else getattr(estimator, name)
     raise ValueError(
         f"{name}={value!r} would need about {_format_bytes(parts[name])} of memory "
         f"({_format_bytes(total)} in all for this run), more than the "
