@@ -530,6 +530,13 @@ STUDIES["speed_pool_confirm_800"] = Study(
              "FairDD, " + POOL_800: with_pool(FAIRDD, 800, 100, 128)},
     budgets=(10, 50, 200), seeds=(0, 1, 2, 3, 4), params=CPU,
     smoke=dict(datasets=("synthetic pi=0.9 sep=3",), models=("LogReg",)))
+# Outcome (270 unseen pairs each; adult-race, adult-sex: 30 pairs): COBRA -0.0004 +- 0.0005
+# accuracy, +0.0012 +- 0.0017 DEO_M, adult-race -0.0041, adult-sex -0.0106, demo row 0.788
+# / 0.156 against 0.808 / 0.104 (fails 3); FairDD -0.0002, -0.0003, adult-race -0.0019,
+# demo 0.775 against 0.798 (fails 3); vanilla -0.0011, -0.0024, adult-race -0.0045, demo
+# 0.782 / 0.250 against 0.786 / 0.224 (passes). Only vanilla passes, and a default that
+# differs between the three targets would compare them on unequal loops (the README's
+# demo, the method comparison), which the rule should have ruled out: no default changes.
 # Trees on a compact table: do rows in the data's own values (readable_rows=True: clipped
 # to the range of X, one-hot blocks decoded) serve them better than the rows as optimised?
 # The synthetic tables ", categorical" have five of their columns one-hot encoded, as
