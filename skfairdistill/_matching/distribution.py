@@ -14,7 +14,7 @@ import math
 import torch
 
 from .._nn.optim import MomentumSGD
-from .._targets import alignment_loss, alignment_target, target_loss
+from .._targets import alignment_target, target_loss
 from ._cells import class_averaging, packing
 from ._history import choose_in_chunks
 from ._loop import input_shape_of, run_loop
@@ -148,9 +148,11 @@ def match_distributions(
 
     def step(it):
         optimizer.lr = step_size(it)
-        target = None
         if network_pool is None:
             network, transform, group_stats, embedded, weights = draw(it)
+            if clouds_target is None:
+                target = alignment_target(group_stats, present, shares, alignment=alignment,
+                                          trust=trust)
         else:
             if it % network_pool == 0:
                 order[:] = torch.randperm(network_pool, generator=generator,
@@ -159,13 +161,8 @@ def match_distributions(
         syn_rows = X_syn if transform is None else augment.apply(X_syn, transform)
         syn_embedded = network(syn_rows)
         syn_stats = syn_means @ syn_embedded
-        if target is not None:
+        if clouds_target is None:
             loss = target_loss(target, syn_stats, distance)
-        elif clouds_target is None:
-            loss = alignment_loss(
-                group_stats, present, shares, syn_stats, alignment=alignment, kind=distance,
-                trust=trust,
-            )
         else:  # distribution-level barycenter of the per-group embedding clouds
             padded = embedded.new_zeros(weights.numel(), embedded.shape[1])
             padded[packed.slots] = embedded
