@@ -350,21 +350,45 @@ def pooled(pool, batch_size, n_iter, step):
     return params
 
 
+def pool_tuning(question, candidates):
+    """A tuning study of pool candidates against fresh networks: the validation splits
+    of adult-sex and synthetic pi=0.9 sep=3, seeds 0-4, 10 and 50 rows per class."""
+    return Study(question, datasets=("adult-sex", "synthetic pi=0.9 sep=3"),
+                 phase="validation", seeds=(0, 1, 2, 3, 4),
+                 methods={FRESH: FRESH_PARAMS, **candidates}, budgets=(10, 50), params=CPU,
+                 baseline=FRESH, smoke=dict(datasets=("synthetic pi=0.9 sep=3",),
+                                            models=("LogReg",)))
+
+
+COBRA_ONLY = (("", {}),)
+THREE_TARGETS = (("", {}), ("vanilla, ", VANILLA), ("FairDD, ", FAIRDD))
+
+
+def pool_confirmation(question, name, candidate, targets=COBRA_ONLY):
+    """A confirmation of one pool ``candidate`` against fresh networks under each of
+    ``targets`` ((name prefix, FairDistiller parameters) pairs): the test splits of all
+    eleven tables, seeds 0-4, 10, 50 and 200 rows per class."""
+    methods = {}
+    for prefix, target in targets:
+        methods[prefix + FRESH] = merge(target, FRESH_PARAMS)
+        methods[prefix + name] = (lambda budget, target=target:
+                                  merge(target, candidate(budget)))
+    return Study(question, datasets=ADULT + SYNTHETIC, methods=methods,
+                 budgets=(10, 50, 200), seeds=(0, 1, 2, 3, 4), params=CPU,
+                 baseline=FRESH if targets == COBRA_ONLY else None,
+                 smoke=dict(datasets=("synthetic pi=0.9 sep=3",), models=("LogReg",)))
+
+
 # Round 1, tuning data only (validation splits, seeds 0-4); every candidate fits within
 # 2x k-means' time on Adult at 10 rows per class in a one-off timing (0.17-0.23 s against
 # 0.13 s).
-STUDIES["speed_pool_tune"] = Study(
+STUDIES["speed_pool_tune"] = pool_tuning(
     "Speed, tuning data: does a pool of networks drawn once keep the quality of fresh ones?",
-    datasets=("adult-sex", "synthetic pi=0.9 sep=3"), phase="validation",
-    seeds=(0, 1, 2, 3, 4),
-    methods={FRESH: FRESH_PARAMS,
-             "pool 50 x 512 rows, 300 steps, step x3": pooled(50, 512, 300, 3.0),
-             "pool 50 x 256 rows, 300 steps, step x3": pooled(50, 256, 300, 3.0),
-             "pool 100 x 256 rows, 300 steps, step x3": pooled(100, 256, 300, 3.0),
-             "pool 50 x 512 rows, 400 steps, step x2": pooled(50, 512, 400, 2.0),
-             "pool 30 x 512 rows, 300 steps, step x3": pooled(30, 512, 300, 3.0)},
-    budgets=(10, 50), params=CPU, baseline=FRESH,
-    smoke=dict(datasets=("synthetic pi=0.9 sep=3",), models=("LogReg",)))
+    {"pool 50 x 512 rows, 300 steps, step x3": pooled(50, 512, 300, 3.0),
+     "pool 50 x 256 rows, 300 steps, step x3": pooled(50, 256, 300, 3.0),
+     "pool 100 x 256 rows, 300 steps, step x3": pooled(100, 256, 300, 3.0),
+     "pool 50 x 512 rows, 400 steps, step x2": pooled(50, 512, 400, 2.0),
+     "pool 30 x 512 rows, 300 steps, step x3": pooled(30, 512, 300, 3.0)})
 # Confirmation of the fastest round-1 candidate, which was within noise of fresh networks
 # on the pooled tuning data (40 pairs: accuracy -0.0013 +- 0.0025, DEO_M -0.0009 +-
 # 0.0067; fit 0.18 s against 1.13 s). Rule fixed before this run, as for speed_confirm: it
@@ -379,29 +403,21 @@ STUDIES["speed_pool_tune"] = Study(
 # uniform mean 0; 1x gives 0.08), as a 4x step had before. A step that large biases
 # where sign-like L1 steps settle, so the candidate was dropped (round 2 below).
 POOL_X3 = "pool 50 x 256 rows, 300 steps, step x3"
-STUDIES["speed_pool_confirm"] = Study(
+STUDIES["speed_pool_confirm"] = pool_confirmation(
     "Speed, confirmation: is a pool of 50 networks, 300 steps, as accurate and fair as fresh ones?",
-    datasets=ADULT + SYNTHETIC,
-    methods={FRESH: FRESH_PARAMS, POOL_X3: pooled(50, 256, 300, 3.0)},
-    budgets=(10, 50, 200), seeds=(0, 1, 2, 3, 4), params=CPU, baseline=FRESH,
-    smoke=dict(datasets=("synthetic pi=0.9 sep=3",), models=("LogReg",)))
+    POOL_X3, pooled(50, 256, 300, 3.0))
 # Round 2, tuning data only, steps small enough for the oracle: on its table (seeds 0-2)
 # the rows' group feature settles at 0.07-0.08 (300 steps, 1x), -0.01-0.09 (500, 1x) and
 # -0.16 to -0.01 (300, 1.5x), against 0.02-0.04 for fresh networks, 1000 steps. Rule fixed
 # before this run: the fastest candidate whose mean paired difference to fresh networks
 # over the 40 pairs is at least -0.005 in accuracy and at most +0.005 in DEO_M goes to a
 # confirmation; none, and the default stays.
-STUDIES["speed_pool_tune_step"] = Study(
+STUDIES["speed_pool_tune_step"] = pool_tuning(
     "Speed, tuning data: a pool of networks at a step that keeps the target",
-    datasets=("adult-sex", "synthetic pi=0.9 sep=3"), phase="validation",
-    seeds=(0, 1, 2, 3, 4),
-    methods={FRESH: FRESH_PARAMS,
-             "pool 50 x 256 rows, 300 steps": pooled(50, 256, 300, 1.0),
-             "pool 50 x 256 rows, 500 steps": pooled(50, 256, 500, 1.0),
-             "pool 30 x 256 rows, 500 steps": pooled(30, 256, 500, 1.0),
-             "pool 50 x 256 rows, 300 steps, step x1.5": pooled(50, 256, 300, 1.5)},
-    budgets=(10, 50), params=CPU, baseline=FRESH,
-    smoke=dict(datasets=("synthetic pi=0.9 sep=3",), models=("LogReg",)))
+    {"pool 50 x 256 rows, 300 steps": pooled(50, 256, 300, 1.0),
+     "pool 50 x 256 rows, 500 steps": pooled(50, 256, 500, 1.0),
+     "pool 30 x 256 rows, 500 steps": pooled(30, 256, 500, 1.0),
+     "pool 50 x 256 rows, 300 steps, step x1.5": pooled(50, 256, 300, 1.5)})
 # Outcome of round 2 (40 pairs each, paired against fresh networks): 300 steps -0.0005 +-
 # 0.0021 accuracy, -0.0025 +- 0.0063 DEO_M; 300 steps at 1.5x -0.0007 +- 0.0022, +0.0007
 # +- 0.0064; 500 steps +0.0025, -0.0018; pool of 30, 500 steps -0.0050, +0.0019. The two
@@ -418,18 +434,9 @@ STUDIES["speed_pool_tune_step"] = Study(
 POOL = "pool 50 x 256 rows, 300 steps"
 
 
-def with_pool(alignment_params, n_iter, pool=50, batch_size=256):
-    """A pool of ``pool`` x ``batch_size`` rows, ``n_iter`` steps at the 1x step, under
-    another target."""
-    return lambda budget: merge(alignment_params, pooled(pool, batch_size, n_iter, 1.0)(budget))
-
-
-STUDIES["speed_pool_confirm_step"] = Study(
+STUDIES["speed_pool_confirm_step"] = pool_confirmation(
     "Speed, confirmation: is a pool of 50 networks, 300 steps, as accurate and fair as fresh ones?",
-    datasets=ADULT + SYNTHETIC,
-    methods={FRESH: FRESH_PARAMS, POOL: pooled(50, 256, 300, 1.0)},
-    budgets=(10, 50, 200), seeds=(0, 1, 2, 3, 4), params=CPU, baseline=FRESH,
-    smoke=dict(datasets=("synthetic pi=0.9 sep=3",), models=("LogReg",)))
+    POOL, pooled(50, 256, 300, 1.0))
 # Outcome of speed_pool_confirm_step: on the 9 unseen tables accuracy -0.0015 +- 0.0006,
 # DEO_M +0.0022 +- 0.0016 (270 pairs), within the rule; but both Adult tables lost 1.4
 # points (adult-sex at 10 rows per class with LogReg: 0.784 against 0.815), and the
@@ -443,16 +450,11 @@ STUDIES["speed_pool_confirm_step"] = Study(
 # confirmation if over the 40 pairs its mean paired difference is at least -0.005 in
 # accuracy and at most +0.005 in DEO_M, and on adult-sex alone (20 pairs) at least -0.005
 # in accuracy; the 1000-step pool is measured for reference only.
-STUDIES["speed_pool_tune_steps"] = Study(
+STUDIES["speed_pool_tune_steps"] = pool_tuning(
     "Speed, tuning data: does a pool of networks keep Adult's accuracy with more steps?",
-    datasets=("adult-sex", "synthetic pi=0.9 sep=3"), phase="validation",
-    seeds=(0, 1, 2, 3, 4),
-    methods={FRESH: FRESH_PARAMS,
-             "pool 50 x 256 rows, 600 steps": pooled(50, 256, 600, 1.0),
-             "pool 100 x 128 rows, 600 steps": pooled(100, 128, 600, 1.0),
-             "pool 50 x 256 rows, 1000 steps": pooled(50, 256, 1000, 1.0)},
-    budgets=(10, 50), params=CPU, baseline=FRESH,
-    smoke=dict(datasets=("synthetic pi=0.9 sep=3",), models=("LogReg",)))
+    {"pool 50 x 256 rows, 600 steps": pooled(50, 256, 600, 1.0),
+     "pool 100 x 128 rows, 600 steps": pooled(100, 128, 600, 1.0),
+     "pool 50 x 256 rows, 1000 steps": pooled(50, 256, 1000, 1.0)})
 # Outcome of round 3 (40 pairs each): 600 steps over 50 x 256 rows +0.0005 +- 0.0021
 # accuracy, +0.0018 +- 0.0067 DEO_M, adult-sex -0.0033; over 100 x 128 rows +0.0031,
 # -0.0045, adult-sex 0.0000; 1000 steps over 50 x 256 rows +0.0034, +0.0038, adult-sex
@@ -469,21 +471,12 @@ STUDIES["speed_pool_tune_steps"] = Study(
 # those a first run had reached (with the 300-step pool as candidate, stopped when the
 # 300-step pool was dropped; its candidate's rows are not kept).
 POOL_600 = "pool 50 x 256 rows, 600 steps"
-STUDIES["speed_pool_confirm_600"] = Study(
+STUDIES["speed_pool_confirm_600"] = pool_confirmation(
     "Speed, confirmation: is a pool of 50 networks, 600 steps, as accurate and fair as fresh ones?",
-    datasets=ADULT + SYNTHETIC,
-    methods={FRESH: FRESH_PARAMS, POOL_600: pooled(50, 256, 600, 1.0)},
-    budgets=(10, 50, 200), seeds=(0, 1, 2, 3, 4), params=CPU, baseline=FRESH,
-    smoke=dict(datasets=("synthetic pi=0.9 sep=3",), models=("LogReg",)))
-STUDIES["speed_pool_alignments_600"] = Study(
+    POOL_600, pooled(50, 256, 600, 1.0))
+STUDIES["speed_pool_alignments_600"] = pool_confirmation(
     "Speed, confirmation: does the 600-step pool keep the quality of vanilla DM and FairDD?",
-    datasets=ADULT + SYNTHETIC,
-    methods={"vanilla, " + FRESH: merge(VANILLA, FRESH_PARAMS),
-             "vanilla, " + POOL_600: with_pool(VANILLA, 600),
-             "FairDD, " + FRESH: merge(FAIRDD, FRESH_PARAMS),
-             "FairDD, " + POOL_600: with_pool(FAIRDD, 600)},
-    budgets=(10, 50, 200), seeds=(0, 1, 2, 3, 4), params=CPU,
-    smoke=dict(datasets=("synthetic pi=0.9 sep=3",), models=("LogReg",)))
+    POOL_600, pooled(50, 256, 600, 1.0), THREE_TARGETS[1:])
 # Outcome (speed_pool_confirm_600, speed_pool_alignments_600; 270 unseen pairs each):
 # COBRA -0.0012 +- 0.0006 accuracy, +0.0028 +- 0.0018 DEO_M, but adult-race -0.0103 (and
 # adult-sex -0.0103); vanilla -0.0026, +0.0008, adult-race -0.0054; FairDD -0.0019,
@@ -498,16 +491,11 @@ STUDIES["speed_pool_alignments_600"] = Study(
 # to a confirmation if over the 40 pairs its mean paired difference is at least -0.005 in
 # accuracy and at most +0.005 in DEO_M, and on adult-sex alone (20 pairs) at least -0.005
 # in accuracy.
-STUDIES["speed_pool_tune_1000"] = Study(
+STUDIES["speed_pool_tune_1000"] = pool_tuning(
     "Speed, tuning data: the default's 1000 steps over a pool of networks",
-    datasets=("adult-sex", "synthetic pi=0.9 sep=3"), phase="validation",
-    seeds=(0, 1, 2, 3, 4),
-    methods={FRESH: FRESH_PARAMS,
-             "pool 100 x 128 rows, 800 steps": pooled(100, 128, 800, 1.0),
-             "pool 100 x 128 rows, 1000 steps": pooled(100, 128, 1000, 1.0),
-             "pool 200 x 128 rows, 1000 steps": pooled(200, 128, 1000, 1.0)},
-    budgets=(10, 50), params=CPU, baseline=FRESH,
-    smoke=dict(datasets=("synthetic pi=0.9 sep=3",), models=("LogReg",)))
+    {"pool 100 x 128 rows, 800 steps": pooled(100, 128, 800, 1.0),
+     "pool 100 x 128 rows, 1000 steps": pooled(100, 128, 1000, 1.0),
+     "pool 200 x 128 rows, 1000 steps": pooled(200, 128, 1000, 1.0)})
 # Outcome of round 4 (40 pairs each): 100 x 128 rows, 800 steps +0.0001 +- 0.0023
 # accuracy, -0.0072 +- 0.0066 DEO_M, adult-sex +0.0017; 1000 steps +0.0026, -0.0028,
 # adult-sex +0.0035; 200 x 128 rows, 1000 steps +0.0012, -0.0154, adult-sex +0.0037. All
@@ -520,16 +508,9 @@ STUDIES["speed_pool_tune_1000"] = Study(
 # today's at 10 and 50 rows per class, idle and busy. The fresh networks' rows are those of
 # speed_pool_confirm_step (COBRA) and speed_pool_alignments_600 (vanilla, FairDD).
 POOL_800 = "pool 100 x 128 rows, 800 steps"
-STUDIES["speed_pool_confirm_800"] = Study(
+STUDIES["speed_pool_confirm_800"] = pool_confirmation(
     "Speed, confirmation: are 800 steps over a pool of 100 networks as good as fresh ones?",
-    datasets=ADULT + SYNTHETIC,
-    methods={FRESH: FRESH_PARAMS, POOL_800: pooled(100, 128, 800, 1.0),
-             "vanilla, " + FRESH: merge(VANILLA, FRESH_PARAMS),
-             "vanilla, " + POOL_800: with_pool(VANILLA, 800, 100, 128),
-             "FairDD, " + FRESH: merge(FAIRDD, FRESH_PARAMS),
-             "FairDD, " + POOL_800: with_pool(FAIRDD, 800, 100, 128)},
-    budgets=(10, 50, 200), seeds=(0, 1, 2, 3, 4), params=CPU,
-    smoke=dict(datasets=("synthetic pi=0.9 sep=3",), models=("LogReg",)))
+    POOL_800, pooled(100, 128, 800, 1.0), THREE_TARGETS)
 # Outcome (270 unseen pairs each; adult-race, adult-sex: 30 pairs): COBRA -0.0004 +- 0.0005
 # accuracy, +0.0012 +- 0.0017 DEO_M, adult-race -0.0041, adult-sex -0.0106, demo row 0.788
 # / 0.156 against 0.808 / 0.104 (fails 3); FairDD -0.0002, -0.0003, adult-race -0.0019,
@@ -551,16 +532,9 @@ STUDIES["speed_pool_confirm_800"] = Study(
 # idle and busy; then network_pool=200 becomes the default for tables. The fresh
 # networks' rows are those of speed_pool_confirm_800.
 POOL_200 = "pool 200 x 128 rows, 1000 steps"
-STUDIES["speed_pool_confirm_200"] = Study(
+STUDIES["speed_pool_confirm_200"] = pool_confirmation(
     "Speed, confirmation: are 1000 steps over a pool of 200 networks as good as fresh ones?",
-    datasets=ADULT + SYNTHETIC,
-    methods={FRESH: FRESH_PARAMS, POOL_200: pooled(200, 128, 1000, 1.0),
-             "vanilla, " + FRESH: merge(VANILLA, FRESH_PARAMS),
-             "vanilla, " + POOL_200: with_pool(VANILLA, 1000, 200, 128),
-             "FairDD, " + FRESH: merge(FAIRDD, FRESH_PARAMS),
-             "FairDD, " + POOL_200: with_pool(FAIRDD, 1000, 200, 128)},
-    budgets=(10, 50, 200), seeds=(0, 1, 2, 3, 4), params=CPU,
-    smoke=dict(datasets=("synthetic pi=0.9 sep=3",), models=("LogReg",)))
+    POOL_200, pooled(200, 128, 1000, 1.0), THREE_TARGETS)
 # Outcome (270 unseen pairs each; Adult tables 30 pairs): COBRA -0.0004 +- 0.0005 accuracy,
 # +0.0009 +- 0.0013 DEO_M, adult-race -0.0021, adult-sex -0.0035; vanilla -0.0003, -0.0023,
 # adult-race -0.0026; FairDD +0.0001, -0.0020, adult-race +0.0012: (1) and (2) hold for all
