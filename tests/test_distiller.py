@@ -472,7 +472,9 @@ def _biased_groups_data(n_per_class=500, seed=0):
     return X, y, A
 
 
-def test_oracle_barycenter_pulls_towards_group_barycenter():
+# a fresh network every step, or a pool of networks drawn once (each used ten times)
+@pytest.mark.parametrize("matching_params", [None, {"network_pool": 30}])
+def test_oracle_barycenter_pulls_towards_group_barycenter(matching_params):
     X, y, A = _biased_groups_data()
     pooled = X[:, 0].mean()
     assert abs(pooled - 1.6) < 0.1
@@ -480,7 +482,8 @@ def test_oracle_barycenter_pulls_towards_group_barycenter():
     means = {}
     for alignment in ("none", "barycenter"):
         distiller = FairDistiller(
-            n_per_class=10, n_iter=300, alignment=alignment, random_state=0
+            n_per_class=10, n_iter=300, alignment=alignment, random_state=0,
+            matching_params=matching_params,
         ).fit(X, y, sensitive_features=A)
         X_syn, y_syn = distiller.X_distilled_, distiller.y_distilled_
         # average the group feature over the synthetic rows of each class, then over classes

@@ -242,28 +242,6 @@ def test_a_network_pool_keeps_each_entrys_augmentation_for_real_and_synthetic():
     assert {transform for transform, _ in syn} == {transform for transform, _ in real}
 
 
-def test_a_network_pool_pulls_towards_the_group_barycenter():
-    """The oracle of the mean target holds with a pool: on two groups whose feature 0 has
-    means +4 (majority) and -4 (minority) the rows settle near their uniform mean 0."""
-    rng = np.random.default_rng(0)
-    n = 2000
-    groups = rng.random(n) < 0.8
-    y = rng.integers(0, 2, n)
-    X = np.column_stack([np.where(groups, 4.0, -4.0) + rng.normal(size=n),
-                         3.0 * y + rng.normal(size=n)]).astype(np.float32)
-    means = {}
-    for alignment in ("none", "barycenter"):
-        rows, labels = FairDistiller(
-            n_per_class=10, n_iter=300, batch_size=256, learning_rate=0.3, random_state=0,
-            alignment=alignment, matching_params={"network_pool": 30}).fit_resample(
-            X, y, sensitive_features=groups)
-        means[alignment] = np.mean([rows[labels == k, 0].mean() for k in (0, 1)])
-        assert rows[labels == 1, 1].mean() - rows[labels == 0, 1].mean() > 2.0
-    assert abs(means["none"] - X[:, 0].mean()) < 1.0
-    assert abs(means["barycenter"]) < 1.0
-    assert abs(means["barycenter"]) < abs(means["none"]) - 1.5
-
-
 def test_a_network_pool_is_refused_with_a_warm_start_or_a_cloud_target():
     X, y, A = make_grouped_data()
     with pytest.raises(ValueError, match=r"network_pool.*warm_start_epochs=2"):

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from . import presets as _presets
-from .rules import check_images
+from .rules import check_images, check_network_pool
 from .._nn.augment import SiameseAugment
 from .memory import check_memory
 from .small_groups import warn_about_small_cells
@@ -96,20 +96,14 @@ def resolve_config(settings, *, X, image_shape, real, per_class, cells, device, 
     outer_loops, inner_steps = _presets.dc_loops(per_class.max(), settings.matching)
     warm_start = _auto(settings.warm_start_epochs, _presets.warm_start_epochs, settings.preset,
                        settings.matching, settings.alignment, per_class.max())
-    pool = settings.network_pool
-    if pool is not None and warm_start > 0:
-        raise ValueError(
-            f"matching_params['network_pool']={pool} reuses networks drawn once; "
-            f"warm_start_epochs={warm_start} trains every drawn network on the current rows. "
-            "Set matching_params['warm_start_epochs']=0 (or use preset='library'), or leave "
-            "network_pool out.")
+    check_network_pool(settings, warm_start)
     max_groups = int(cells.present.sum(axis=1).max())
     batch_size = _auto(settings.batch_size, _presets.batch_size, settings.preset,
                        settings.matching, max_groups)
     factor = _presets.formation_factor(settings.matching)
     # IDC: the decoded images count
     check_memory(settings, per_class * factor**2, real.n_features, image_shape, cells, device,
-                 batch_size, pool)
+                 batch_size, settings.network_pool)
     alignment = settings.alignment if has_groups else "none"
     warn_about_small_cells(cells.counts, settings, alignment, classes, groups)
     return FitConfig(
@@ -123,7 +117,7 @@ def resolve_config(settings, *, X, image_shape, real, per_class, cells, device, 
         distance=_presets.distance(settings.alignment, settings.distance),
         warm_start_epochs=warm_start,
         step_schedule=settings.step_schedule,
-        network_pool=pool,
+        network_pool=settings.network_pool,
         outer_loops=outer_loops if settings.outer_loops is None else settings.outer_loops,
         inner_steps=inner_steps if settings.inner_steps is None else settings.inner_steps,
         network_learning_rate=settings.network_learning_rate,

@@ -36,7 +36,7 @@ def check_memory(estimator, per_class, n_values, image_shape, cells, device, bat
     their gradient and momentum, their embeddings), the embedding MLP's weights
     (``embedding_width`` / ``embedding_layers``) and the real mini-batch
     (``batch_size``, per (class, group) cell), and the MLPs of a ``network_pool``
-    (the resolved pool, or None), kept for the whole fit. A user's embedding factory is not
+    (None: no pool), kept for the whole fit. A user's embedding factory is not
     counted (its size is unknown), nor is the ConvNet's (fixed) size.
     """
     limit = _device_memory(device)

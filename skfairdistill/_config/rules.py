@@ -38,6 +38,16 @@ def check_combinations(settings):
                 f"barycenter={settings.barycenter!r}, preset={settings.preset!r}.")
 
 
+def check_network_pool(settings, warm_start_epochs):
+    """A pool of networks drawn once cannot be warm-started (``warm_start_epochs`` resolved)."""
+    if settings.network_pool is not None and warm_start_epochs > 0:
+        raise ValueError(
+            f"matching_params['network_pool']={settings.network_pool} reuses networks drawn "
+            f"once; warm_start_epochs={warm_start_epochs} trains every drawn network on the "
+            "current rows. Set matching_params['warm_start_epochs']=0 (or use "
+            "preset='library'), or leave network_pool out.")
+
+
 def check_images(settings, image_shape):
     """The rules between the parameters and whether ``X`` holds images (``image_shape``)."""
     if image_shape is not None:
