@@ -203,14 +203,62 @@ def cpu_name():
     return names[0] if names else platform.machine()
 
 
+def convolution_floor(images, seed, repeats=15):
+    """Seconds of the arithmetic no same-maths DM iteration escapes, and the core's rate.
+
+    Every real image passes the three convolutions of the ConvNet each iteration (the
+    DSA augmentation is drawn anew). This times those convolutions alone, run as our
+    embedding runs them (blocks of 128 images, ``F.conv2d``), on the maps our network
+    hands each of them, and the whole embedding of the real images; and the rate of
+    one matrix product of the second convolution's size (GFLOP/s), for scale. Medians.
+    """
+    import torch.nn.functional as F
+
+    net = ConvNet(images.shape[1:], torch.Generator().manual_seed(seed))
+    real = torch.as_tensor(images, dtype=torch.float32)
+    blocks = []  # per block of images, the input of every convolution
+    with torch.no_grad():
+        for part in real.split(128):
+            maps = net.features(part)[:-2]
+            blocks.append([part] + [F.avg_pool2d(m, 2) if pool else m
+                                    for m, pool in zip(maps, net.poolings)])
+
+        def convolve():
+            for inputs in blocks:
+                for x, weight, bias in zip(inputs, net.weights, net.biases):
+                    F.conv2d(x, weight, bias, padding=1)
+
+        a, b = torch.randn(2048, 1152), torch.randn(1152, 128)
+        flop = {"convolutions": sum(2 * x.numel() * 9 * net.channels  # a 3x3 kernel per pixel
+                                    for inputs in blocks for x in inputs),
+                "matmul": 2 * 2048 * 1152 * 128}
+        jobs = {"convolutions": convolve, "embedding": lambda: net(real),
+                "matmul": lambda: a @ b}
+        seconds = {name: [] for name in jobs}
+        for repeat in range(repeats + 1):  # repeat 0: warm-up
+            for name, job in jobs.items():
+                began = time.perf_counter()
+                job()
+                if repeat:
+                    seconds[name].append(time.perf_counter() - began)
+    medians = {name: float(np.median(values)) for name, values in seconds.items()}
+    rates = {name: flop[name] / medians[name] / 1e9 for name in flop}
+    return medians, rates
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--blocks", type=int, default=9)
     parser.add_argument("--iters", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(OUT))
+    parser.add_argument("--floor", action="store_true",
+                        help="only time the real images' convolutions (floor.md); their code "
+                             "is not needed")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
+    if args.floor:
+        return write_floor(args)
     load_before = os.getloadavg()[0]
     train_dm, utils = import_authors()
 
@@ -291,6 +339,27 @@ def main(argv=None):
                      f"{l_theirs:.6f} | {l_ours:.6f} | {d_loss:.1e} | {d_grad:.1e} | "
                      f"{g_max:.1e} |")
     (out / "report.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def write_floor(args):
+    """``--floor``: the convolution floor of one DM iteration, beside their measured time."""
+    images, _, _ = make_colored_digits(mode="foreground", random_state=0)
+    medians, rates = convolution_floor(images, args.seed)
+    lines = [
+        "# DM iteration: the convolutions every same-maths iteration does", "",
+        f"Machine: {cpu_name()}; torch {torch.__version__}; 1 thread; "
+        f"{datetime.date.today().isoformat()}; command: `python benchmarks/authors_dm.py "
+        f"--floor`. Load average (1 min) {os.getloadavg()[0]:.2f} after. Medians of 15.", "",
+        f"- The three convolutions of the {len(images):,} real images (blocks of 128, "
+        f"`F.conv2d`): {medians['convolutions']:.3f} s ({rates['convolutions']:.0f} GFLOP/s).",
+        f"- The whole embedding of the real images (`ConvNet(...)(images)`, no gradient): "
+        f"{medians['embedding']:.3f} s.",
+        f"- A 2048x1152 by 1152x128 matrix product, for scale: {rates['matmul']:.0f} GFLOP/s.",
+    ]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "floor.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
