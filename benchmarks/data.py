@@ -27,19 +27,20 @@ class Split:
     image_shape: tuple = None  # the distillers get X as images of this shape
 
 
-@functools.lru_cache(maxsize=1)
-def _adult():
+@functools.lru_cache(maxsize=2)
+def _adult(sensitive=("sex", "race")):
     from skfairdistill.datasets import load_adult
 
     # Both attributes are left out of the features: one split serves adult-sex and -race.
-    return load_adult(sensitive=["sex", "race"])
+    # ", demo features" leaves out only the group's, as the README's demo does.
+    return load_adult(sensitive=list(sensitive))
 
 
 def _load_adult(match, seed, smoke):
     from sklearn.model_selection import train_test_split
     from skfairdistill.preprocessing import TabularEncoder
 
-    X, y, A = _adult()
+    X, y, A = _adult((match["attribute"],) if match["demo"] else ("sex", "race"))
     parts = train_test_split(X, y.to_numpy(), A, test_size=0.3, stratify=y, random_state=seed)
     X_tr, X_te, y_tr, y_te, A_tr, A_te = parts
     if smoke:
@@ -159,7 +160,7 @@ def _load_random_images(match, seed, smoke):
 
 
 LOADERS = {
-    r"adult-(?P<attribute>sex|race)": _load_adult,
+    r"adult-(?P<attribute>sex|race)(?P<demo>, demo features)?": _load_adult,
     r"synthetic pi=(?P<pi>[\d.]+) sep=(?P<sep>[\d.]+)(?P<cut>, classes 75/25)?"
     r"(?P<categorical>, categorical)?": _load_synthetic,
     r"spread-shift pi=(?P<pi>[\d.]+)": _load_spread_shift,
