@@ -172,3 +172,17 @@ def test_every_study_runs_at_a_tiny_size(name, tmp_path):
         assert (rows["fit_seconds"] > 0).all()
     report = (tmp_path / name / "report.md").read_text(encoding="utf-8")
     assert f"`python -m benchmarks run {name} --smoke --out {tmp_path}`" in report
+
+
+@pytest.mark.slow  # three 2-fold searches on a small table: about 5 s on 2 cores
+def test_grid_search_script_runs_at_a_tiny_size(tmp_path):
+    from benchmarks import grid_search
+
+    assert grid_search.main(["--smoke", "--out", str(tmp_path)]) == 0
+    rows = pd.read_csv(tmp_path / "rows.csv")
+    assert set(rows["search"]) == set(grid_search.SEARCHES)
+    assert set(rows["rule"]) == {"fair", "accuracy"}
+    assert rows["budget"].isin(grid_search.BUDGETS).all()
+    assert (rows["search_seconds"] > 0).all() and rows["accuracy"].between(0, 1).all()
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "`python -m benchmarks.grid_search --smoke`" in report
