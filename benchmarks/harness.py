@@ -555,6 +555,8 @@ def summary(frame, study):
 def paired(frame, study):
     """Every method minus ``study.baseline`` on the same setting and seed: mean ± std error."""
     keys = ["dataset", "load", "budget", "model", "prior", "seed"]
+    if study.baseline in BUDGET_FREE:  # its one row per seed pairs with every budget's
+        keys.remove("budget")
     metrics = [m for m in ("accuracy", "deo_max", "deo_mean", "worst_group_accuracy")
                if m in frame and frame[m].notna().any()]
     base = frame[frame["method"] == study.baseline].set_index(keys)[metrics]

@@ -145,7 +145,7 @@ STUDIES["model"] = Study(
              "model matching, groups equal": {**MODEL, "matching_params": {
                  "group_balance": 1.0, "fairness_weight": 1.0}}},
     budgets=(10, 50), models=("LogReg", "MLP", "HGB", "ExponentiatedGradient"),
-    seeds=(0, 1, 2, 3, 4), params=CPU,
+    seeds=(0, 1, 2, 3, 4), params=CPU, baseline="full data",
     smoke=dict(datasets=("synthetic pi=0.9 sep=3",), models=("LogReg", "HGB")))
 STUDIES["model_200"] = Study(
     "Model matching at 200 rows per class on Adult",
