@@ -155,6 +155,24 @@ def test_the_grid_resumes_and_reports_means_over_seeds(tmp_path):
     assert "| all | full data | 2 |" in text
 
 
+def test_a_budget_free_baseline_pairs_with_every_budget(tmp_path):
+    study = harness.Study("Random rows against all?", datasets=("synthetic pi=0.9 sep=3",),
+                          methods={"random subset": "random subset", "full data": "full data"},
+                          budgets=(5, 10), models=("LogReg",), seeds=(0, 1),
+                          baseline="full data")
+    path = harness.run(study, "toy", str(tmp_path), "the command", smoke=True,
+                       log=lambda message: None)
+    rows = pd.read_csv(tmp_path / "toy" / "rows.csv")
+    full = rows[rows.method == "full data"].set_index("seed").accuracy
+    subset = rows[(rows.method == "random subset") & (rows.budget == 10)].set_index("seed")
+    diff = subset.accuracy - full
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    assert "### synthetic pi=0.9 sep=3: minus full data" in text
+    se = diff.std() / np.sqrt(2)
+    assert f"| 10 | random subset | 2 | {diff.mean():+.3f} ± {se:.3f} |" in text
+
+
 @pytest.mark.slow  # each study at a tiny size: seconds to about 20 s on 2 cores
 @pytest.mark.parametrize("name", sorted(STUDIES))
 def test_every_study_runs_at_a_tiny_size(name, tmp_path):
