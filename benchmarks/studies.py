@@ -636,6 +636,18 @@ STUDIES["tree_teacher"] = Study(
     budgets=(10, 50), models=("HGB", "RandomForest", "LogReg", "MLP"), priors=("data",),
     seeds=(0, 1, 2), params=CPU,
     smoke=dict(datasets=("synthetic pi=0.5 sep=1.5, categorical",), models=("HGB",)))
+# Model matching's fairness weight on the tuning tables: the user's criterion (closest
+# to the full data's accuracy at or below its DEO_M) picks a different weight per table?
+# Exploratory, validation splits only; nothing changes with it.
+STUDIES["model_fairness_weight"] = Study(
+    "Model matching: accuracy and DEO_M against the fairness weight, tuning tables",
+    datasets=("adult-sex", "synthetic pi=0.9 sep=3"), phase="validation",
+    methods={"full data": "full data",
+             **{f"fairness_weight={w}": {**MODEL, "matching_params": {"fairness_weight": w}}
+                for w in (0.3, 1.0, 3.0, 10.0)}},
+    budgets=(10, 50), models=("LogReg", "MLP"), seeds=(0, 1, 2), params=CPU,
+    baseline="full data",
+    smoke=dict(datasets=("synthetic pi=0.9 sep=3",), models=("LogReg",)))
 STUDIES["model_speed"] = Study(
     "Model matching's fit time against COBRA's, same run, on an idle and a busy machine",
     datasets=ADULT, methods={"COBRA (default)": {}, "model matching": MODEL},
