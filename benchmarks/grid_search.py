@@ -41,7 +41,7 @@ from skfairdistill.metrics import make_fairness_scorer
 from skfairdistill.model_selection import fair_refit
 
 from .data import load
-from .harness import score
+from .harness import _cell, score
 
 OUT = Path(__file__).resolve().parent / "results" / "grid_search"
 BUDGETS = (5, 10, 50)
@@ -100,10 +100,6 @@ def one_table(name, seed, folds, smoke):
 
 
 def report(frame, command, folds):
-    def cell(values):
-        return f"{np.mean(values):.3f} ± {np.std(values, ddof=1):.3f}" if len(values) > 1 \
-            else f"{np.mean(values):.3f}"
-
     seeds = ", ".join(str(s) for s in sorted(frame["seed"].unique()))
     lines = ["# Grid search over distillation budgets: time and choice", "",
              f"Command: `{command}`; {datetime.date.today().isoformat()}; "
@@ -121,9 +117,9 @@ def report(frame, command, folds):
             default = part[(part["table"] == table) & (part["search"] == "default")]
             same = (rows.set_index("seed")["budget"] == default.set_index("seed")["budget"])
             budgets = ", ".join(str(b) for b in rows.sort_values("seed")["budget"])
-            lines.append(f"| {table} | {search} | {cell(rows['search_seconds'])} | {budgets} "
-                         f"| {int(same.sum())} of {len(same)} | {cell(rows['accuracy'])} | "
-                         f"{cell(rows['deo_max'])} |")
+            lines.append(f"| {table} | {search} | {_cell(rows['search_seconds'])} | {budgets} "
+                         f"| {int(same.sum())} of {len(same)} | {_cell(rows['accuracy'])} | "
+                         f"{_cell(rows['deo_max'])} |")
         lines.append("")
     return lines
 
