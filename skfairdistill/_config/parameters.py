@@ -250,7 +250,7 @@ MATCHING_PARAMS = MappingProxyType({
     "n_projections": (64, ("distribution",), _integer(1)),
     # model matching
     "fairness_weight": (3.0, ("model",),
-                        lambda name, value: check_positive(name, value, zero=True)),
+                        lambda name, value: check_positive(name, value, auto=True, zero=True)),
     "group_balance": (0.0, ("model",), _unit_interval),
     "C": (1.0, ("model",), check_positive),
     "newton_steps": (8, ("model",), _integer(1)),

@@ -40,6 +40,8 @@ class MatchingResult:
     # codes and stored the optimised images they decode from; None for the other loops
     y_syn: torch.Tensor = None
     stored: torch.Tensor = None
+    # model matching: the weight of the fairness term the rows were optimised with
+    fairness_weight: float = None
 
 
 def input_shape_of(X_init, augment):

@@ -86,23 +86,32 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
     onehot = torch.nn.functional.one_hot(y_syn, n_classes).to(X_init.dtype)
     true_class = torch.arange(n_classes, device=device).repeat_interleave(n_groups)
     scale, offset = (None, None) if model_space is None else model_space
+    candidates = AUTO_WEIGHTS if isinstance(fairness_weight, str) else (fairness_weight,)
 
+    def seen(X):  # the rows as the inner model sees them
+        return X if scale is None else X * scale + offset
+
+    def inner_logits(syn, real_rows):
+        """The logits on ``real_rows`` of the logistic regression fitted on ``syn``."""
+        if len(syn) > syn.shape[1]:  # more rows than features: the smaller system
+            theta = newton_logistic_primal(syn, onehot, C, newton_steps)
+            return real_rows @ theta[:-1] + theta[-1]
+        theta = newton_logistic(syn @ syn.T, onehot, C, newton_steps)
+        return (real_rows @ syn.T) @ theta[:-1] + theta[-1]
+
+    # "auto": one fit along the candidate weights in increasing order, a snapshot of the
+    # rows at the end of each weight's share of the steps; the best snapshot is kept
+    stage_ends = [n_iter * (k + 1) // len(candidates) for k in range(len(candidates))]
+    snapshots = []
     X_syn = X_init.clone().requires_grad_(True)
     optimizer = torch.optim.Adam([X_syn], lr=learning_rate)
 
     def step(it):
+        stage = sum(it >= end for end in stage_ends)
         rows, weights = cells.draw(batch_size, generator)
         X_real = real.gather(rows).reshape(-1, X_init.shape[1])
-        seen_syn, seen_real = X_syn, X_real
-        if scale is not None:
-            seen_syn, seen_real = X_syn * scale + offset, X_real * scale + offset
         try:
-            if len(seen_syn) > seen_syn.shape[1]:  # more rows than features: the smaller system
-                theta = newton_logistic_primal(seen_syn, onehot, C, newton_steps)
-                logits = seen_real @ theta[:-1] + theta[-1]
-            else:
-                theta = newton_logistic(seen_syn @ seen_syn.T, onehot, C, newton_steps)
-                logits = (seen_real @ seen_syn.T) @ theta[:-1] + theta[-1]
+            logits = inner_logits(seen(X_syn), seen(X_real))
         except torch.linalg.LinAlgError:  # rows so far out that the Newton system is singular
             raise DivergenceError(
                 f"the distillation diverged: the inner logistic regression's Newton system "
@@ -112,13 +121,70 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
         log_p = torch.log_softmax(torch.cat([logits.new_zeros(len(logits), 1), logits], 1), 1)
         log_true = log_p.view(*rows.shape, n_classes).gather(
             2, true_class.view(-1, 1, 1).expand(*rows.shape, 1)).squeeze(2)
-        loss = outer_loss(log_true, weights, group_weights, present, fairness_weight)
+        loss = outer_loss(log_true, weights, group_weights, present, candidates[stage])
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        if it + 1 == stage_ends[stage] and len(candidates) > 1:
+            snapshots.append(X_syn.detach().clone())
         return loss.detach()
 
-    return run_loop(step, X_syn, n_iter, verbose=verbose, desc="model matching")
+    result = run_loop(step, X_syn, n_iter, verbose=verbose, desc="model matching")
+    if len(candidates) == 1 or result.interrupted:  # Ctrl-C: the rows reached
+        return result
+    with torch.no_grad():
+        chosen = choose_set(torch.stack(snapshots), seen, inner_logits, real, cells, generator, C)
+    result.X_syn = snapshots[chosen]
+    result.fairness_weight = candidates[chosen]
+    return result
+
+
+# the candidate weights of fairness_weight="auto", and the real rows per cell that judge them
+AUTO_WEIGHTS = (0.3, 1.0, 3.0, 10.0)
+JUDGE_ROWS = 2048
+
+
+def choose_set(sets, seen, inner_logits, real, cells, generator, C):
+    """Index of the set whose model is the most accurate at no larger a gap than the data's.
+
+    Judged on real rows drawn per cell (accuracy and equalized-odds gap of hard
+    predictions, the cells weighed by their shares), against a logistic regression fitted
+    on another such draw, each row standing for its cell's share: the full data's model.
+    No set at or below that gap: the set with the smallest gap.
+    """
+    totals = torch.as_tensor(cells.totals, device=sets.device, dtype=sets.dtype).reshape(-1)
+    fit_rows, fit_weights = cells.draw(JUDGE_ROWS, generator)
+    row_weights = fit_weights * (totals / fit_weights.sum(1).clamp(min=1))[:, None]
+    X_fit = seen(real.gather(fit_rows).reshape(-1, sets.shape[-1]))
+    onehot = torch.nn.functional.one_hot(
+        torch.arange(cells.n_classes, device=sets.device).repeat_interleave(
+            cells.n_groups * fit_rows.shape[1]), cells.n_classes).to(sets.dtype)
+    theta = newton_logistic_primal(X_fit, onehot, C, 20, row_weights.reshape(-1))
+    rows, weights = cells.draw(JUDGE_ROWS, generator)
+    X_judge = seen(real.gather(rows).reshape(-1, sets.shape[-1]))
+    reference = X_judge @ theta[:-1] + theta[-1]
+    scores = [hard_scores(reference, weights, totals, cells)]
+    for syn in sets:
+        scores.append(hard_scores(inner_logits(seen(syn), X_judge), weights, totals, cells))
+    (_, data_gap), candidates = scores[0], scores[1:]
+    fair = [i for i, (_, gap) in enumerate(candidates) if gap <= data_gap]
+    if fair:
+        return max(fair, key=lambda i: candidates[i][0])
+    return min(range(len(candidates)), key=lambda i: candidates[i][1])
+
+
+def hard_scores(logits, weights, totals, cells):
+    """Accuracy and largest gap over classes between the groups' recalls, of hard predictions."""
+    logits = torch.cat([logits.new_zeros(len(logits), 1), logits], 1)
+    true_class = torch.arange(cells.n_classes, device=logits.device).repeat_interleave(
+        cells.n_groups)
+    right = (logits.argmax(1).view(weights.shape) == true_class[:, None]).to(weights.dtype)
+    recall = (right * weights).sum(1) / weights.sum(1).clamp(min=1)
+    accuracy = float((recall * totals).sum() / totals.sum())
+    present = torch.as_tensor(cells.present, device=logits.device).reshape(cells.n_classes, -1)
+    recall = recall.view(cells.n_classes, -1)
+    gaps = [float(r[p].max() - r[p].min()) for r, p in zip(recall, present) if p.sum() > 1]
+    return accuracy, max(gaps, default=0.0)
 
 
 def outer_loss(log_true, weights, group_weights, present, fairness_weight):
@@ -164,7 +230,7 @@ def newton_logistic(gram, onehot, C, n_steps):
     return theta
 
 
-def newton_logistic_primal(X, onehot, C, n_steps):
+def newton_logistic_primal(X, onehot, C, n_steps, row_weights=None):
     """Weights and intercepts ``(d + 1, n_classes - 1)`` after ``n_steps`` Newton steps.
 
     ``X`` are the rows ``(n, d)``, ``onehot`` their labels; the logits are
@@ -182,12 +248,15 @@ def newton_logistic_primal(X, onehot, C, n_steps):
         logits = design @ theta
         p = torch.softmax(torch.cat([logits.new_zeros(n, 1), logits], 1), 1)[:, 1:]
         curvature = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]  # (n, k1, k1)
+        residual = p - targets
+        if row_weights is not None:
+            curvature, residual = curvature * row_weights[:, None, None], residual * row_weights[:, None]
         # sum over rows of curvature[n, k, l] design[n, i] design[n, j], as one product
         # (torch's einsum of three operands is slower forward and backward)
         weighted = (curvature[:, :, :, None] * design[:, None, None, :]).reshape(n, -1)
         hessian = (design.T @ weighted).view(size, k1, k1, size).permute(1, 0, 2, 3)
         system = ridge + C * hessian.reshape(k1 * size, k1 * size)
-        gradient = penalised[:, None] * theta + C * design.T @ (p - targets)  # (size, k1)
+        gradient = penalised[:, None] * theta + C * design.T @ residual  # (size, k1)
         delta = torch.linalg.solve(system, -gradient.T.reshape(-1, 1))
         theta = theta + delta.view(k1, size).T
     return theta
