@@ -134,3 +134,64 @@ def test_a_singular_newton_system_is_a_clear_divergence_error(monkeypatch, n_per
                                          r".*lower learning_rate"):
         distiller.fit(X, y, sensitive_features=group)
     assert not hasattr(distiller, "X_distilled_")  # left as it was
+
+
+def test_most_accurate_within_the_gap_bound_else_the_smallest_gap():
+    from skfairdistill._matching.model import most_accurate_within
+
+    scores = [(0.90, 0.30), (0.88, 0.20), (0.85, 0.10), (0.80, 0.05)]
+    assert most_accurate_within(scores, 0.25) == 1
+    assert most_accurate_within(scores, 1.0) == 0
+    assert most_accurate_within(scores, 0.10) == 2
+    assert most_accurate_within(scores, 0.01) == 3  # none within: the fairest
+
+
+def test_row_weights_of_the_primal_newton_steps_count_a_row_that_many_times():
+    from skfairdistill._matching.model import newton_logistic_primal
+
+    rng = np.random.default_rng(3)
+    X = torch.as_tensor(rng.normal(size=(20, 3)))
+    onehot = torch.eye(2, dtype=torch.float64)[np.arange(20) % 2]
+    weights = torch.as_tensor(rng.integers(1, 4, size=20), dtype=torch.float64)
+    repeated = torch.repeat_interleave(torch.arange(20), weights.long())
+    torch.testing.assert_close(
+        newton_logistic_primal(X, onehot, 0.7, 10, weights),
+        newton_logistic_primal(X[repeated], onehot[repeated], 0.7, 10))
+
+
+def test_auto_weight_keeps_the_most_accurate_snapshot_no_less_fair_than_the_data():
+    """fairness_weight="auto" reports the weight it kept. On a table whose full-data model
+    has a large gap, judged with scikit-learn's own logistic regression on the real rows,
+    the kept set is no less fair than the full data's model, and more accurate than the
+    set of the largest weight (which buys a far smaller gap with accuracy)."""
+    from skfairdistill._matching.model import AUTO_WEIGHTS
+    from skfairdistill.datasets import make_biased_classification
+    from skfairdistill.metrics import deo_max
+
+    X, y, group = make_biased_classification(2000, group_imbalance=0.9, group_separation=3,
+                                             random_state=0)
+
+    def fitted(weight):
+        distiller = FairDistiller(matching="model", n_per_class=10, n_iter=400, random_state=0,
+                                  matching_params={"fairness_weight": weight})
+        model = LogisticRegression().fit(*distiller.fit_resample(X, y, sensitive_features=group))
+        predicted = model.predict(X)
+        return distiller, (predicted == y).mean(), deo_max(y, predicted, sensitive_features=group)
+
+    auto, accuracy, gap = fitted("auto")
+    assert auto.fairness_weight_ in AUTO_WEIGHTS
+    full = LogisticRegression().fit(X, y).predict(X)
+    assert gap <= deo_max(y, full, sensitive_features=group) + 0.01
+    assert accuracy >= fitted(AUTO_WEIGHTS[-1])[1] + 0.01
+    again, _, _ = fitted("auto")
+    np.testing.assert_array_equal(again.X_distilled_, auto.X_distilled_)
+    assert fitted(2.0)[0].fairness_weight_ == 2.0
+    assert FairDistiller(n_iter=2).fit(X, y, sensitive_features=group).fairness_weight_ is None
+
+
+def test_fairness_weight_is_a_number_or_auto():
+    X, y, group = _biased(n=200)
+    with pytest.raises(ValueError, match=r"fairness_weight'\] must be a non-negative finite "
+                                         r"number or 'auto'"):
+        FairDistiller(matching="model", matching_params={"fairness_weight": "most"}).fit(
+            X, y, sensitive_features=group)

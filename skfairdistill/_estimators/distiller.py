@@ -154,6 +154,9 @@ class FairDistiller(BaseSampler):
     n_iter_ : int
         Iterations run; with ``matching="kmeans"``, the Lloyd iterations of the
         longest class.
+    fairness_weight_ : float or None
+        ``matching="model"``: the weight of the fairness term the rows were optimised
+        with (with ``"auto"``, the weight chosen on real rows); None for the other loops.
     device_ : torch.device
         The resolved device.
     image_shape_ : tuple of int or None
@@ -399,13 +402,10 @@ class FairDistiller(BaseSampler):
                             weights=sample_weight)
         warn_about_absent_groups(cells.present, classes, groups)
         per_class = np.array([budget[c] for c in classes])
-        self.classes_ = classes
-        self.groups_ = groups
-        self.cell_counts_ = cells.counts
+        self.classes_, self.groups_, self.cell_counts_ = classes, groups, cells.counts
         self.sampling_strategy_ = {c: int(budget[c]) for c in classes}
         self.device_ = device
-        self.image_shape_ = image_shape
-        self.groups_distilled_ = None
+        self.image_shape_, self.groups_distilled_, self.fairness_weight_ = image_shape, None, None
         if settings.stratify_groups and groups is not None:
             return distil_stratified(self, X, class_codes, group_codes, sample_weight, cells,
                                      per_class, numpy_rng, row_shape, threads)
@@ -427,8 +427,8 @@ class FairDistiller(BaseSampler):
             X_init = X_init.reshape(len(X_init), *input_shape)
             result = run_matching(real, cells, X_init, y_syn, config, torch_rng)
 
-        self.loss_history_ = result.loss_history.numpy()
-        self.n_iter_ = result.n_iter
+        self.loss_history_, self.n_iter_ = result.loss_history.numpy(), result.n_iter
+        self.fairness_weight_ = result.fairness_weight
         self.X_distilled_, self.y_distilled_, self.X_stored_ = fitted_rows(
             result, real, X.dtype, row_shape, classes, y_syn, config.learning_rate)
         return (result.n_iter, config.n_iter) if result.interrupted else None

@@ -106,8 +106,11 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
     X_syn = X_init.clone().requires_grad_(True)
     optimizer = torch.optim.Adam([X_syn], lr=learning_rate)
 
+    def stage_of(it):
+        return sum(it >= end for end in stage_ends)
+
     def step(it):
-        stage = sum(it >= end for end in stage_ends)
+        stage = stage_of(it)
         rows, weights = cells.draw(batch_size, generator)
         X_real = real.gather(rows).reshape(-1, X_init.shape[1])
         try:
@@ -130,11 +133,13 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
         return loss.detach()
 
     result = run_loop(step, X_syn, n_iter, verbose=verbose, desc="model matching")
-    if len(candidates) == 1 or result.interrupted:  # Ctrl-C: the rows reached
-        return result
-    with torch.no_grad():
-        chosen = choose_set(torch.stack(snapshots), seen, inner_logits, real, cells, generator, C)
-    result.X_syn = snapshots[chosen]
+    if len(candidates) > 1 and not result.interrupted:
+        with torch.no_grad():
+            chosen = choose_set(torch.stack(snapshots), seen, inner_logits, real, cells,
+                                generator, C)
+        result.X_syn = snapshots[chosen]
+    else:  # one weight, or Ctrl-C: the rows reached, and the weight of their last step
+        chosen = stage_of(result.n_iter - 1)
     result.fairness_weight = candidates[chosen]
     return result
 
@@ -166,11 +171,16 @@ def choose_set(sets, seen, inner_logits, real, cells, generator, C):
     scores = [hard_scores(reference, weights, totals, cells)]
     for syn in sets:
         scores.append(hard_scores(inner_logits(seen(syn), X_judge), weights, totals, cells))
-    (_, data_gap), candidates = scores[0], scores[1:]
-    fair = [i for i, (_, gap) in enumerate(candidates) if gap <= data_gap]
-    if fair:
-        return max(fair, key=lambda i: candidates[i][0])
-    return min(range(len(candidates)), key=lambda i: candidates[i][1])
+    return most_accurate_within(scores[1:], scores[0][1])
+
+
+def most_accurate_within(scores, gap_bound):
+    """Index of the most accurate ``(accuracy, gap)`` with a gap at most ``gap_bound``;
+    when there is none, of the smallest gap (the first on ties)."""
+    within = [i for i, (_, gap) in enumerate(scores) if gap <= gap_bound]
+    if within:
+        return max(within, key=lambda i: scores[i][0])
+    return min(range(len(scores)), key=lambda i: scores[i][1])
 
 
 def hard_scores(logits, weights, totals, cells):
@@ -262,4 +272,5 @@ def newton_logistic_primal(X, onehot, C, n_steps, row_weights=None):
     return theta
 
 
-__all__ = ["match_model", "newton_logistic", "newton_logistic_primal", "outer_loss"]
+__all__ = ["AUTO_WEIGHTS", "choose_set", "hard_scores", "match_model", "most_accurate_within",
+           "newton_logistic", "newton_logistic_primal", "outer_loss"]
