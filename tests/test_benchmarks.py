@@ -204,3 +204,22 @@ def test_grid_search_script_runs_at_a_tiny_size(tmp_path):
     assert (rows["search_seconds"] > 0).all() and rows["accuracy"].between(0, 1).all()
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "`python -m benchmarks.grid_search --smoke`" in report
+
+
+def test_weight_rule_counts_the_settings_that_meet_the_target():
+    from benchmarks.weight_rule import AUTO, FIXED, weight_rule
+
+    def rows(method, model, accuracy, deo):
+        budgets = (0,) if method == "full data" else (10, 50)  # the full data: no budget
+        return [dict(dataset="t", budget=budget, seed=seed, model=model, method=method,
+                     accuracy=accuracy, deo_max=deo) for budget in budgets for seed in (0, 1)]
+
+    frame = pd.DataFrame(
+        rows("full data", "LogReg", 0.85, 0.10) + rows("full data", "MLP", 0.84, 0.10)
+        + rows(FIXED, "LogReg", 0.83, 0.05) + rows(AUTO, "LogReg", 0.845, 0.09)
+        + rows(FIXED, "MLP", 0.83, 0.05) + rows(AUTO, "MLP", 0.83, 0.12))
+    table, passes = weight_rule(frame)
+    assert f"| LogReg | {AUTO} | 2 | 2 |" in table and f"| LogReg | {FIXED} | 2 | 0 |" in table
+    assert f"| MLP | {AUTO} | 2 | 0 |" in table and f"| MLP | {FIXED} | 2 | 2 |" in table
+    assert "+0.0150 ± 0.0000 | +0.0400 ± 0.0000" in table
+    assert not passes  # the MLP meets the target in fewer settings with auto

@@ -249,7 +249,7 @@ MATCHING_PARAMS = MappingProxyType({
     "groups_per_step": (1, ("distribution",), _integer(1, allowed=(None,))),
     "n_projections": (64, ("distribution",), _integer(1)),
     # model matching
-    "fairness_weight": (3.0, ("model",),
+    "fairness_weight": ("auto", ("model",),
                         lambda name, value: check_positive(name, value, auto=True, zero=True)),
     "group_balance": (0.0, ("model",), _unit_interval),
     "C": (1.0, ("model",), check_positive),

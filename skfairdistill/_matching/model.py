@@ -15,7 +15,7 @@ from ._loop import run_loop
 
 
 def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size, generator,
-                fairness_weight=3.0, group_balance=0.0, C=1.0, newton_steps=8,
+                fairness_weight="auto", group_balance=0.0, C=1.0, newton_steps=8,
                 model_space=None, verbose=0):
     r"""Optimise the synthetic rows through the logistic regression trained on them.
 
@@ -37,8 +37,12 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
         Real rows per (class, group) cell and iteration.
     generator : torch.Generator
         The only source of randomness.
-    fairness_weight : float, default=3.0
+    fairness_weight : float or "auto", default="auto"
         Weight :math:`\lambda` of the equalized-odds surrogate against the log-loss.
+        ``"auto"``: one fit along :data:`AUTO_WEIGHTS`, an equal share of the
+        iterations each, in increasing order; the rows reached at the end of one of
+        them are kept (:func:`choose_set`) and ``MatchingResult.fairness_weight`` says
+        which.
     group_balance : float in [0, 1], default=0.0
         Weight of the groups within a class in the log-loss: 0 by their share of the
         class (the data's accuracy), 1 the groups present equally (COBRA's weights),
