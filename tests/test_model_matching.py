@@ -195,3 +195,21 @@ def test_fairness_weight_is_a_number_or_auto():
                                          r"number or 'auto'"):
         FairDistiller(matching="model", matching_params={"fairness_weight": "most"}).fit(
             X, y, sensitive_features=group)
+
+
+@pytest.mark.parametrize("newton_unknowns", [0, 1024])  # L-BFGS, then Newton's steps
+def test_the_datas_logistic_regression_is_scikit_learns_with_sample_weight(
+        monkeypatch, newton_unknowns):
+    from skfairdistill._matching import model
+
+    monkeypatch.setattr(model, "NEWTON_UNKNOWNS", newton_unknowns)
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(300, 4))
+    y = (X[:, 0] + rng.normal(size=300) > 0).astype(int)
+    weights = rng.uniform(0.5, 3.0, size=300)
+    theta = model.fit_logistic(torch.as_tensor(X), torch.eye(2, dtype=torch.float64)[y], 0.5,
+                               torch.as_tensor(weights))
+    ours = torch.sigmoid(torch.as_tensor(X) @ theta[:-1, 0] + theta[-1, 0]).numpy()
+    reference = LogisticRegression(C=0.5, tol=1e-10, max_iter=10_000).fit(
+        X, y, sample_weight=weights)
+    np.testing.assert_allclose(ours, reference.predict_proba(X)[:, 1], atol=1e-4)

@@ -140,7 +140,7 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
     if len(candidates) > 1 and not result.interrupted:
         with torch.no_grad():
             chosen = choose_set(torch.stack(snapshots), seen, inner_logits, real, cells,
-                                generator, C)
+                                generator, C, batch_size)
         result.X_syn = snapshots[chosen]
     else:  # one weight, or Ctrl-C: the rows reached, and the weight of their last step
         chosen = stage_of(result.n_iter - 1)
@@ -148,12 +148,16 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
     return result
 
 
-# the candidate weights of fairness_weight="auto", and the real rows per cell that judge them
+# the candidate weights of fairness_weight="auto"; the real rows per cell that judge them
+# (fewer for wide tables: at most JUDGE_VALUES values a draw, or the loop's own batch)
 AUTO_WEIGHTS = (0.3, 1.0, 3.0, 10.0)
-JUDGE_ROWS = 2048
+JUDGE_ROWS, JUDGE_VALUES = 2048, 2**24
+# the data's logistic regression: exact Newton steps up to this many unknowns, L-BFGS above
+# (Newton's system grows with the square of the features)
+NEWTON_UNKNOWNS = 1024
 
 
-def choose_set(sets, seen, inner_logits, real, cells, generator, C):
+def choose_set(sets, seen, inner_logits, real, cells, generator, C, batch_size):
     """Index of the set whose model is the most accurate at no larger a gap than the data's.
 
     Judged on real rows drawn per cell (accuracy and equalized-odds gap of hard
@@ -161,21 +165,46 @@ def choose_set(sets, seen, inner_logits, real, cells, generator, C):
     on another such draw, each row standing for its cell's share: the full data's model.
     No set at or below that gap: the set with the smallest gap.
     """
+    n_features, n_cells = sets.shape[-1], cells.n_classes * cells.n_groups
+    per_cell = min(JUDGE_ROWS, max(batch_size, JUDGE_VALUES // (n_cells * n_features)))
     totals = torch.as_tensor(cells.totals, device=sets.device, dtype=sets.dtype).reshape(-1)
-    fit_rows, fit_weights = cells.draw(JUDGE_ROWS, generator)
+    fit_rows, fit_weights = cells.draw(per_cell, generator)
     row_weights = fit_weights * (totals / fit_weights.sum(1).clamp(min=1))[:, None]
-    X_fit = seen(real.gather(fit_rows).reshape(-1, sets.shape[-1]))
+    X_fit = seen(real.gather(fit_rows).reshape(-1, n_features))
     onehot = torch.nn.functional.one_hot(
         torch.arange(cells.n_classes, device=sets.device).repeat_interleave(
             cells.n_groups * fit_rows.shape[1]), cells.n_classes).to(sets.dtype)
-    theta = newton_logistic_primal(X_fit, onehot, C, 20, row_weights.reshape(-1))
-    rows, weights = cells.draw(JUDGE_ROWS, generator)
-    X_judge = seen(real.gather(rows).reshape(-1, sets.shape[-1]))
+    theta = fit_logistic(X_fit, onehot, C, row_weights.reshape(-1))
+    rows, weights = cells.draw(per_cell, generator)
+    X_judge = seen(real.gather(rows).reshape(-1, n_features))
     reference = X_judge @ theta[:-1] + theta[-1]
     scores = [hard_scores(reference, weights, totals, cells)]
     for syn in sets:
         scores.append(hard_scores(inner_logits(seen(syn), X_judge), weights, totals, cells))
     return most_accurate_within(scores[1:], scores[0][1])
+
+
+def fit_logistic(X, onehot, C, row_weights, newton_steps=20, lbfgs_steps=200):
+    """Weights and intercepts ``(d + 1, n_classes - 1)`` of the weighted logistic regression
+    (:func:`newton_logistic_primal`'s objective, row ``i`` counted ``row_weights[i]`` times)."""
+    k1 = onehot.shape[1] - 1
+    if (X.shape[1] + 1) * k1 <= NEWTON_UNKNOWNS:
+        return newton_logistic_primal(X, onehot, C, newton_steps, row_weights)
+    theta = X.new_zeros(X.shape[1] + 1, k1, requires_grad=True)
+    share = row_weights / row_weights.sum()  # the objective over C * total weight: same model
+    optimizer = torch.optim.LBFGS([theta], max_iter=lbfgs_steps, line_search_fn="strong_wolfe")
+
+    def objective():
+        optimizer.zero_grad()
+        logits = torch.cat([X.new_zeros(len(X), 1), X @ theta[:-1] + theta[-1]], 1)
+        loss = -(share * (torch.log_softmax(logits, 1) * onehot).sum(1)).sum()
+        loss = loss + (theta[:-1] ** 2).sum() / (2 * C * row_weights.sum())
+        loss.backward()
+        return loss
+
+    with torch.enable_grad():
+        optimizer.step(objective)
+    return theta.detach()
 
 
 def most_accurate_within(scores, gap_bound):
@@ -276,5 +305,5 @@ def newton_logistic_primal(X, onehot, C, n_steps, row_weights=None):
     return theta
 
 
-__all__ = ["AUTO_WEIGHTS", "choose_set", "hard_scores", "match_model", "most_accurate_within",
+__all__ = ["AUTO_WEIGHTS", "choose_set", "fit_logistic", "hard_scores", "match_model", "most_accurate_within",
            "newton_logistic", "newton_logistic_primal", "outer_loss"]
