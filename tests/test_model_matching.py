@@ -187,6 +187,10 @@ def test_auto_weight_keeps_the_most_accurate_snapshot_no_less_fair_than_the_data
     np.testing.assert_array_equal(again.X_distilled_, auto.X_distilled_)
     assert fitted(2.0)[0].fairness_weight_ == 2.0
     assert FairDistiller(n_iter=2).fit(X, y, sensitive_features=group).fairness_weight_ is None
+    # fewer iterations than weights: only some weights get a step, and one of those is kept
+    short = FairDistiller(matching="model", n_iter=2, random_state=0).fit(
+        X, y, sensitive_features=group)
+    assert short.fairness_weight_ in (AUTO_WEIGHTS[1], AUTO_WEIGHTS[3])
 
 
 def test_fairness_weight_is_a_number_or_auto():

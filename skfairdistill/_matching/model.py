@@ -106,7 +106,7 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
     # "auto": one fit along the candidate weights in increasing order, a snapshot of the
     # rows at the end of each weight's share of the steps; the best snapshot is kept
     stage_ends = [n_iter * (k + 1) // len(candidates) for k in range(len(candidates))]
-    snapshots = []
+    snapshots = {}  # stage: the rows at its end (fewer iterations than weights: some stages)
     X_syn = X_init.clone().requires_grad_(True)
     optimizer = torch.optim.Adam([X_syn], lr=learning_rate)
 
@@ -133,14 +133,15 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
         loss.backward()
         optimizer.step()
         if it + 1 == stage_ends[stage] and len(candidates) > 1:
-            snapshots.append(X_syn.detach().clone())
+            snapshots[stage] = X_syn.detach().clone()
         return loss.detach()
 
     result = run_loop(step, X_syn, n_iter, verbose=verbose, desc="model matching")
     if len(candidates) > 1 and not result.interrupted:
         with torch.no_grad():
-            chosen = choose_set(torch.stack(snapshots), seen, inner_logits, real, cells,
-                                generator, C, batch_size)
+            stages = list(snapshots)
+            chosen = stages[choose_set(torch.stack(list(snapshots.values())), seen,
+                                       inner_logits, real, cells, generator, C, batch_size)]
         result.X_syn = snapshots[chosen]
     else:  # one weight, or Ctrl-C: the rows reached, and the weight of their last step
         chosen = stage_of(result.n_iter - 1)
