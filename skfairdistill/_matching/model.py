@@ -5,7 +5,10 @@ unrolled Newton steps (differentiable, from zero), predict one real mini-batch d
 per (class, group) cell, and take one Adam step on the synthetic rows against the real
 rows' weighted log-loss plus a smooth equalized-odds surrogate. With ``sample_weight``
 the cells weigh the real rows (drawn by weight, averaged by weight when a cell is taken
-whole) and the class and group shares are total weights. Tensors only.
+whole) and the class and group shares are total weights. With ``fairness_weight="auto"``
+the surrogate's weight rises in stages along one fit, and the rows reached at the end of
+one stage are kept: those whose model is the most accurate on real rows at no larger an
+equalized-odds gap than the data's own logistic regression. Tensors only.
 """
 
 import torch
