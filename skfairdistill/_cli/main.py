@@ -283,13 +283,15 @@ def build_parser():
     demo = commands.add_parser(
         "demo",
         help="distil the bundled Adult data; compare full data, a random subset, "
-        "vanilla, FairDD and COBRA on accuracy, DEO_M, DEO_A and time",
+        "k-means prototypes, vanilla, FairDD, COBRA and model matching on accuracy, DEO_M, "
+        "DEO_A and time",
     )
     demo.add_argument("--n-per-class", type=int, default=10, help="synthetic rows per class")
     demo.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="random seeds")
     demo.add_argument("--sensitive", choices=["sex", "race"], default="sex")
     demo.add_argument("--n-iter", type=int, default=None,
-                      help="distillation iterations (default: FairDistiller's own, 1000 for tables)")
+                      help="distillation iterations (default: FairDistiller's own, 1000 for "
+                      "tables, 600 for model matching)")
     demo.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     demo.set_defaults(handler=_demo, subparser=demo)
 
