@@ -99,6 +99,9 @@ def test_refusals_name_the_parameter():
         FairDistiller(matching_params={"fairness_weight": 1.0}).fit(X, y)
     with pytest.raises(ValueError, match="preset='paper'"):
         FairDistiller(matching="model", preset="paper").fit(X, y)
+    with pytest.raises(ValueError, match=r"matching='model' weighs a fairness term over the "
+                                         r"groups.*on accuracy alone.*alignment='none'"):
+        FairDistiller(matching="model").fit(X, y)
     images = np.random.default_rng(0).random((40, 1, 4, 4))
     with pytest.raises(ValueError, match="matching='model' fits a logistic regression on table"):
         FairDistiller(matching="model").fit(images, np.arange(40) % 2)

@@ -255,8 +255,7 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             distiller = _readable_for_trees(distiller)
         if (sensitive_features is None and isinstance(distiller, FairDistiller)
                 and needs_groups(distiller.alignment, distiller.stratify_groups)):
-            raise missing_groups_error_of_classifier(distiller.alignment,
-                                                     distiller.stratify_groups)
+            raise missing_groups_error_of_classifier(distiller)
         if _is_column_vector(y):
             # A column vector: warn (DataConversionWarning) like every scikit-learn
             # classifier, then ravel; the distiller alone ravels it without a word.

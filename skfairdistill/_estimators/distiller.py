@@ -388,7 +388,7 @@ class FairDistiller(BaseSampler):
         budget = resolve_budget(settings, classes)
         if sensitive_features is None:  # only vanilla distillation runs without groups
             if needs_groups(settings.alignment, settings.stratify_groups):
-                raise missing_groups_error(settings.alignment, settings.stratify_groups, method)
+                raise missing_groups_error(settings, method)
             group_codes, groups = np.zeros(len(y), dtype=np.int64), None
         else:
             group_codes, groups = encode_groups(sensitive_features, len(y))

@@ -18,31 +18,46 @@ def needs_groups(alignment, stratify_groups):
     return alignment in _GROUP_ALIGNMENTS or stratify_groups is True
 
 
-def _why_groups(alignment, stratify_groups):
-    if alignment in _GROUP_ALIGNMENTS:
-        return f"alignment={alignment!r} aligns the groups of the sensitive features"
+def _why_groups(params):
+    if params.alignment in _GROUP_ALIGNMENTS and params.matching == "model":
+        return ("matching='model' weighs a fairness term over the groups of the sensitive "
+                f"features (alignment={params.alignment!r})")
+    if params.alignment in _GROUP_ALIGNMENTS:
+        return f"alignment={params.alignment!r} aligns the groups of the sensitive features"
     return "stratify_groups=True gives every group of the sensitive features rows of its own"
 
 
-def missing_groups_error(alignment, stratify_groups, method):
-    """The error of ``FairDistiller.<method>`` called without ``sensitive_features``."""
-    vanilla = "alignment='none'" + (" and stratify_groups=False" if stratify_groups else "")
+def _without_groups(params):
+    """The setting that needs no groups, and what it gives up."""
+    if params.matching == "model":
+        return "For model matching on accuracy alone, without the fairness term, set " \
+            "alignment='none'."
+    return "For vanilla distillation, set alignment='none'" + (
+        " and stratify_groups=False." if params.stratify_groups is True else ".")
+
+
+def missing_groups_error(params, method):
+    """The error of ``FairDistiller.<method>`` called without ``sensitive_features``.
+
+    ``params``: the fit's settings, or the distiller (``alignment``, ``stratify_groups``,
+    ``matching``).
+    """
     return ValueError(
-        f"sensitive_features is None, but {_why_groups(alignment, stratify_groups)}: "
+        f"sensitive_features is None, but {_why_groups(params)}: "
         f"pass the group of every row, {method}(X, y, sensitive_features=A). In an "
         "imbalanced-learn Pipeline, pipe.fit(X, y, distill__sensitive_features=A) does "
         "not reach fit_resample: turn on metadata routing instead, "
         "sklearn.set_config(enable_metadata_routing=True), request the groups with "
         "FairDistiller(...).set_fit_resample_request(sensitive_features=True) and call "
-        f"pipe.fit(X, y, sensitive_features=A). For vanilla distillation, set {vanilla}."
+        f"pipe.fit(X, y, sensitive_features=A). {_without_groups(params)}"
     )
 
 
-def missing_groups_error_of_classifier(alignment, stratify_groups):
+def missing_groups_error_of_classifier(distiller):
     """The error of ``DistilledClassifier.fit`` without ``sensitive_features``."""
     return ValueError(
         f"sensitive_features is None, but the distiller's "
-        f"{_why_groups(alignment, stratify_groups)}: pass the group of every row, "
+        f"{_why_groups(distiller)}: pass the group of every row, "
         "fit(X, y, sensitive_features=A). In a scikit-learn Pipeline, "
         "pipe.fit(X, y, <step>__sensitive_features=A), or with metadata routing "
         "(sklearn.set_config(enable_metadata_routing=True)) "
