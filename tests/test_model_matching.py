@@ -220,3 +220,13 @@ def test_the_datas_logistic_regression_is_scikit_learns_with_sample_weight(
     reference = LogisticRegression(C=0.5, tol=1e-10, max_iter=10_000).fit(
         X, y, sample_weight=weights)
     np.testing.assert_allclose(ours, reference.predict_proba(X)[:, 1], atol=1e-4)
+
+
+def test_verbose_says_what_the_weights_were_judged_and_which_was_kept(capsys):
+    X, y, group = _biased(n=400)
+    distiller = FairDistiller(matching="model", n_per_class=3, n_iter=8, random_state=0,
+                              verbose=1).fit(X, y, sensitive_features=group)
+    out = capsys.readouterr()
+    said = out.out + out.err
+    assert "judged on real rows, accuracy / gap: the data's" in said
+    assert f"kept weight {distiller.fairness_weight_:g}." in said

@@ -12,6 +12,7 @@ equalized-odds gap than the data's own logistic regression. Tensors only.
 """
 
 import torch
+from tqdm.auto import tqdm
 
 from ._history import DivergenceError
 from ._loop import run_loop
@@ -143,9 +144,16 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
     if len(candidates) > 1 and not result.interrupted:
         with torch.no_grad():
             stages = list(snapshots)
-            chosen = stages[choose_set(torch.stack(list(snapshots.values())), seen,
-                                       inner_logits, real, cells, generator, C, batch_size)]
+            kept, scores = choose_set(torch.stack(list(snapshots.values())), seen,
+                                      inner_logits, real, cells, generator, C, batch_size)
+            chosen = stages[kept]
         result.X_syn = snapshots[chosen]
+        if verbose >= 1:
+            tqdm.write("model matching: judged on real rows, accuracy / gap: the data's "
+                       f"{scores[0][0]:.3f} / {scores[0][1]:.3f}; " + ", ".join(
+                           f"weight {candidates[stage]:g} {accuracy:.3f} / {gap:.3f}"
+                           for stage, (accuracy, gap) in zip(stages, scores[1:]))
+                       + f"; kept weight {candidates[chosen]:g}.")
     else:  # one weight, or Ctrl-C: the rows reached, and the weight of their last step
         chosen = stage_of(result.n_iter - 1)
     result.fairness_weight = candidates[chosen]
@@ -162,7 +170,8 @@ NEWTON_UNKNOWNS = 1024
 
 
 def choose_set(sets, seen, inner_logits, real, cells, generator, C, batch_size):
-    """Index of the set whose model is the most accurate at no larger a gap than the data's.
+    """Index of the set whose model is the most accurate at no larger a gap than the data's,
+    and the ``(accuracy, gap)`` judged: the data's model's first, then every set's.
 
     Judged on real rows drawn per cell (accuracy and equalized-odds gap of hard
     predictions, the cells weighed by their shares), against a logistic regression fitted
@@ -185,7 +194,7 @@ def choose_set(sets, seen, inner_logits, real, cells, generator, C, batch_size):
     scores = [hard_scores(reference, weights, totals, cells)]
     for syn in sets:
         scores.append(hard_scores(inner_logits(seen(syn), X_judge), weights, totals, cells))
-    return most_accurate_within(scores[1:], scores[0][1])
+    return most_accurate_within(scores[1:], scores[0][1]), scores
 
 
 def fit_logistic(X, onehot, C, row_weights, newton_steps=20, lbfgs_steps=200):
