@@ -675,6 +675,15 @@ STUDIES["model_auto"] = Study(
     methods=MODEL_AUTO, budgets=(10, 50), models=("LogReg", "MLP"), seeds=(0, 1, 2, 3, 4),
     params=CPU, baseline="full data",
     smoke=dict(datasets=("synthetic pi=0.8 sep=2, classes 75/25",), models=("LogReg",)))
+# after the rule was decided: the same comparison on five tables no study had used
+STUDIES["model_auto_replication"] = Study(
+    "Model matching's fairness weight chosen on real rows, again on five fresh tables",
+    datasets=("adult-race, demo features", "synthetic pi=0.8 sep=1.5, classes 75/25",
+              "synthetic pi=0.6 sep=2.5", "synthetic pi=0.9 sep=2, categorical",
+              "spread-shift pi=0.8"),
+    methods=MODEL_AUTO, budgets=(10, 50), models=("LogReg", "MLP"), seeds=(0, 1, 2, 3, 4),
+    params=CPU, baseline="full data", smoke=dict(datasets=("spread-shift pi=0.8",),
+                                                 models=("LogReg",)))
 STUDIES["model_speed"] = Study(
     "Model matching's fit time against COBRA's, same run, on an idle and a busy machine",
     datasets=ADULT, methods={"COBRA (default)": {}, "model matching": MODEL},
