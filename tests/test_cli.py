@@ -142,6 +142,21 @@ def test_alignments(csv_path, tmp_path, alignment, capsys):
     assert f"alignment={alignment}" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("matching", ["kmeans", "model"])
+def test_matching_option(csv_path, tmp_path, matching, capsys):
+    out = tmp_path / "s.csv"
+    assert _distill(csv_path, out, "--matching", matching) == 0
+    said = capsys.readouterr().out
+    assert f"matching={matching}" in said
+    assert ("fairness weight kept" in said) == (matching == "model")
+    assert len(pd.read_csv(out)) > 0
+    base = ["distill", str(csv_path), "--target", "label", "--sensitive", "sex",
+            "--out", str(tmp_path / "other.csv"), "--stratify-groups"]
+    if matching == "model":
+        assert _error(capsys, base + ["--matching", "model"]) == (
+            "--stratify-groups needs --matching distribution or kmeans")
+
+
 # --------------------------------------------------------------------------- columns
 
 

@@ -126,6 +126,8 @@ def _distill(args, parser):
     if args.threads is not None and args.threads < 1:
         parser.error(f"--threads must be a positive integer; got {args.threads}")
 
+    if args.stratify_groups and args.matching == "model":
+        parser.error("--stratify-groups needs --matching distribution or kmeans")
     if args.batch_rows < 1:
         parser.error(f"--batch-rows must be a positive integer; got {args.batch_rows}")
     # the arguments checked first: their errors come before the seconds of importing
@@ -176,8 +178,10 @@ def _distill(args, parser):
         f"wrote {len(rows)} synthetic rows ({args.n_per_class} per class, "
         f"{len(distiller.classes_)} classes) to {args.out}: distilled from "
         f"{table.n_complete} rows, {len(features)} feature columns ({X_syn.shape[1]} "
-        f"encoded), {n_groups} groups of {', '.join(sensitive)}, alignment={args.alignment}, "
-        f"{distiller.n_iter_} iterations on {distiller.device_} in {seconds:.1f} s"
+        f"encoded), {n_groups} groups of {', '.join(sensitive)}, matching={args.matching}, "
+        f"alignment={args.alignment}, {distiller.n_iter_} iterations on {distiller.device_} "
+        f"in {seconds:.1f} s" + ("" if distiller.fairness_weight_ is None else
+                                 f", fairness weight kept {distiller.fairness_weight_:g}")
     )
     return 0
 
@@ -239,6 +243,7 @@ def _distiller(args, parser):
     return FairDistiller(
         n_per_class=args.n_per_class,
         alignment=args.alignment,
+        matching=args.matching,
         stratify_groups=args.stratify_groups,
         n_iter="auto" if args.n_iter is None else args.n_iter,
         device=args.device,
@@ -340,8 +345,15 @@ def build_parser():
         "(vanilla distillation, leans towards the majority group)",
     )
     distill.add_argument(
+        "--matching", choices=("distribution", "kmeans", "model"), default="distribution",
+        help="how the rows are fitted: distribution (matching, default), kmeans "
+        "(group-balanced prototypes) or model (rows fitted so that a logistic regression "
+        "trained on them is accurate and no less fair than the data's on real rows)",
+    )
+    distill.add_argument(
         "--n-iter", type=int, default=None, metavar="N",
-        help="distillation iterations (default: FairDistiller's own, 1000 for tables)",
+        help="distillation iterations (default: FairDistiller's own, 1000 for tables, "
+        "600 for --matching model)",
     )
     distill.add_argument(
         "--random-state", type=int, default=0, metavar="S",
