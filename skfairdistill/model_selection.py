@@ -88,13 +88,22 @@ def fair_refit(max_gap, *, score="accuracy", gap="deo_max"):
         gaps = np.abs(np.asarray(cv_results[f"mean_test_{gap}"], dtype=float))
         if not np.isfinite(scores).any() or not np.isfinite(gaps).any():
             raise ValueError("fair_refit: every candidate failed (no finite score or gap).")
-        fair = gaps <= max_gap
-        if fair.any():
-            return int(np.nanargmax(np.where(fair, scores, -np.inf)))
-        fairest = gaps == np.nanmin(gaps)
-        return int(np.nanargmax(np.where(fairest, scores, -np.inf)))
+        return most_accurate_within(scores, gaps, max_gap)
 
     return refit
+
+
+def most_accurate_within(scores, gaps, max_gap):
+    """Index of the best score among the gaps at most ``max_gap``; when there is none, of
+    the smallest gap (ties: the better score). NaN scores and gaps are never chosen
+    while another candidate is finite. The rule of :func:`fair_refit`, and of model
+    matching's ``fairness_weight="auto"``."""
+    scores, gaps = np.asarray(scores, dtype=float), np.asarray(gaps, dtype=float)
+    fair = gaps <= max_gap
+    if fair.any():
+        return int(np.nanargmax(np.where(fair, scores, -np.inf)))
+    fairest = gaps == np.nanmin(gaps)
+    return int(np.nanargmax(np.where(fairest, scores, -np.inf)))
 
 
 def budget_search_table(search, *, param=None, flip=None):

@@ -140,13 +140,13 @@ def test_a_singular_newton_system_is_a_clear_divergence_error(monkeypatch, n_per
 
 
 def test_most_accurate_within_the_gap_bound_else_the_smallest_gap():
-    from skfairdistill._matching.model import most_accurate_within
+    from skfairdistill.model_selection import most_accurate_within
 
-    scores = [(0.90, 0.30), (0.88, 0.20), (0.85, 0.10), (0.80, 0.05)]
-    assert most_accurate_within(scores, 0.25) == 1
-    assert most_accurate_within(scores, 1.0) == 0
-    assert most_accurate_within(scores, 0.10) == 2
-    assert most_accurate_within(scores, 0.01) == 3  # none within: the fairest
+    scores, gaps = [0.90, 0.88, 0.85, 0.80], [0.30, 0.20, 0.10, 0.05]
+    assert most_accurate_within(scores, gaps, 0.25) == 1
+    assert most_accurate_within(scores, gaps, 1.0) == 0
+    assert most_accurate_within(scores, gaps, 0.10) == 2
+    assert most_accurate_within(scores, gaps, 0.01) == 3  # none within: the fairest
 
 
 def test_row_weights_of_the_primal_newton_steps_count_a_row_that_many_times():

@@ -14,6 +14,7 @@ equalized-odds gap than the data's own logistic regression. Tensors only.
 import torch
 from tqdm.auto import tqdm
 
+from ..model_selection import most_accurate_within
 from ._history import DivergenceError
 from ._loop import run_loop
 
@@ -194,7 +195,8 @@ def choose_set(sets, seen, inner_logits, real, cells, generator, C, batch_size):
     scores = [hard_scores(reference, weights, totals, cells)]
     for syn in sets:
         scores.append(hard_scores(inner_logits(seen(syn), X_judge), weights, totals, cells))
-    return most_accurate_within(scores[1:], scores[0][1]), scores
+    accuracies, gaps = zip(*scores[1:])
+    return most_accurate_within(accuracies, gaps, scores[0][1]), scores
 
 
 def fit_logistic(X, onehot, C, row_weights, newton_steps=20, lbfgs_steps=200):
@@ -218,15 +220,6 @@ def fit_logistic(X, onehot, C, row_weights, newton_steps=20, lbfgs_steps=200):
     with torch.enable_grad():
         optimizer.step(objective)
     return theta.detach()
-
-
-def most_accurate_within(scores, gap_bound):
-    """Index of the most accurate ``(accuracy, gap)`` with a gap at most ``gap_bound``;
-    when there is none, of the smallest gap (the first on ties)."""
-    within = [i for i, (_, gap) in enumerate(scores) if gap <= gap_bound]
-    if within:
-        return max(within, key=lambda i: scores[i][0])
-    return min(range(len(scores)), key=lambda i: scores[i][1])
 
 
 def hard_scores(logits, weights, totals, cells):
@@ -318,5 +311,5 @@ def newton_logistic_primal(X, onehot, C, n_steps, row_weights=None):
     return theta
 
 
-__all__ = ["AUTO_WEIGHTS", "choose_set", "fit_logistic", "hard_scores", "match_model", "most_accurate_within",
+__all__ = ["AUTO_WEIGHTS", "choose_set", "fit_logistic", "hard_scores", "match_model",
            "newton_logistic", "newton_logistic_primal", "outer_loss"]
