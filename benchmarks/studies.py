@@ -686,6 +686,7 @@ STUDIES["model_auto_replication"] = Study(
                                                  models=("LogReg",)))
 STUDIES["model_speed"] = Study(
     "Model matching's fit time against COBRA's, same run, on an idle and a busy machine",
-    datasets=ADULT, methods={"COBRA (default)": {}, "model matching": MODEL},
+    datasets=ADULT, methods={"COBRA (default)": {}, **{
+        name: params for name, params in MODEL_AUTO.items() if name != "full data"}},
     budgets=(10, 50, 200), models=(), params=CPU, loads=("idle", "busy"),
     smoke=dict(datasets=("adult-sex",)))
