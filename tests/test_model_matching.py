@@ -122,6 +122,41 @@ def test_the_primal_and_the_dual_newton_steps_give_the_same_model(n_classes):
                                    (X @ X.T) @ dual[:-1] + dual[-1], rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("primal", [False, True])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_newton_steps_from_the_last_fit_give_the_gradient_of_the_fit_from_zero(primal,
+                                                                              n_classes):
+    """After a step of the rows, WARM_NEWTON_STEPS from the last solution give the rows the
+    gradient of the default steps from zero (both that of the converged fit); one step does
+    not, so the test could fail."""
+    from skfairdistill._matching.model import (WARM_NEWTON_STEPS, newton_logistic_primal)
+
+    rng = np.random.default_rng(4)
+    n, d = (40, 6) if primal else (12, 20)
+    S = torch.as_tensor(rng.normal(size=(n, d)))
+    onehot = torch.eye(n_classes, dtype=torch.float64)[np.arange(n) % n_classes]
+    real = torch.as_tensor(rng.normal(size=(200, d)))
+    probe = torch.as_tensor(rng.normal(size=(200, n_classes - 1)))
+
+    def fit(rows, steps, start=None):
+        if primal:
+            theta = newton_logistic_primal(rows, onehot, 1.0, steps, theta0=start)
+            return real @ theta[:-1] + theta[-1], theta
+        theta = newton_logistic(rows @ rows.T, onehot, 1.0, steps, theta0=start)
+        return (real @ rows.T) @ theta[:-1] + theta[-1], theta
+
+    def gradient(steps, start=None):
+        rows = S.clone().requires_grad_(True)
+        (fit(rows, steps, start)[0] * probe).sum().backward()
+        return rows.grad
+
+    last = fit(S + 0.05 * torch.as_tensor(rng.normal(size=(n, d))), 8)[1].detach()
+    from_zero = gradient(8)
+    error = (gradient(WARM_NEWTON_STEPS, last) - from_zero).norm() / from_zero.norm()
+    assert error < 1e-6
+    assert (gradient(1, last) - from_zero).norm() / from_zero.norm() > 1e-4
+
+
 @pytest.mark.parametrize("n_per_class", [2, 5])  # 4 features: the dual, then the primal
 def test_a_singular_newton_system_is_a_clear_divergence_error(monkeypatch, n_per_class):
     X, y, group = _biased()

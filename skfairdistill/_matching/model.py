@@ -1,7 +1,8 @@
 r"""Model matching: the synthetic rows are moved so that a model trained on them is accurate and fair.
 
 Per iteration: fit a logistic regression on the current synthetic rows with a few
-unrolled Newton steps (differentiable, from zero), predict one real mini-batch drawn
+unrolled Newton steps (differentiable; from zero at the first iteration, then from the
+last iteration's solution), predict one real mini-batch drawn
 per (class, group) cell, and take one Adam step on the synthetic rows against the real
 rows' weighted log-loss plus a smooth equalized-odds surrogate. With ``sample_weight``
 the cells weigh the real rows (drawn by weight, averaged by weight when a cell is taken
@@ -55,7 +56,9 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
     C : float, default=1.0
         Inverse regularisation of the inner logistic regression (scikit-learn's ``C``).
     newton_steps : int, default=8
-        Unrolled Newton steps of the inner fit.
+        Unrolled Newton steps of the inner fit from zero: the first iteration's, and the
+        judging's of ``"auto"``. Every later iteration takes :data:`WARM_NEWTON_STEPS`
+        (or ``newton_steps`` if fewer) from the previous iteration's solution.
     model_space : tuple of two Tensors (scale, offset) of shape (n_features,) or None
         The inner model sees ``X * scale + offset``: the space the user's models are
         trained in (the L2 penalty is not scale-free). None: the standardised rows.
@@ -100,13 +103,14 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
     def seen(X):  # the rows as the inner model sees them
         return X if scale is None else X * scale + offset
 
-    def inner_logits(syn, real_rows):
-        """The logits on ``real_rows`` of the logistic regression fitted on ``syn``."""
+    def inner_logits(syn, real_rows, start=None, n_steps=newton_steps):
+        """The logits on ``real_rows`` of the logistic regression fitted on ``syn``, and its
+        coefficients (primal or dual); Newton's steps from ``start``, or from zero."""
         if len(syn) > syn.shape[1]:  # more rows than features: the smaller system
-            theta = newton_logistic_primal(syn, onehot, C, newton_steps)
-            return real_rows @ theta[:-1] + theta[-1]
-        theta = newton_logistic(syn @ syn.T, onehot, C, newton_steps)
-        return (real_rows @ syn.T) @ theta[:-1] + theta[-1]
+            theta = newton_logistic_primal(syn, onehot, C, n_steps, theta0=start)
+            return real_rows @ theta[:-1] + theta[-1], theta
+        theta = newton_logistic(syn @ syn.T, onehot, C, n_steps, theta0=start)
+        return (real_rows @ syn.T) @ theta[:-1] + theta[-1], theta
 
     # "auto": one fit along the candidate weights in increasing order, a snapshot of the
     # rows at the end of each weight's share of the steps; the best snapshot is kept
@@ -114,6 +118,8 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
     snapshots = {}  # stage: the rows at its end (fewer iterations than weights: some stages)
     X_syn = X_init.clone().requires_grad_(True)
     optimizer = torch.optim.Adam([X_syn], lr=learning_rate)
+    # the inner fit of the last step: the next step's Newton steps start from it
+    last_fit = []
 
     def stage_of(it):
         return sum(it >= end for end in stage_ends)
@@ -123,7 +129,12 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
         rows, weights = cells.draw(batch_size, generator)
         X_real = real.gather(rows).reshape(-1, X_init.shape[1])
         try:
-            logits = inner_logits(seen(X_syn), seen(X_real))
+            if last_fit:
+                logits, theta = inner_logits(seen(X_syn), seen(X_real), last_fit.pop(),
+                                             min(newton_steps, WARM_NEWTON_STEPS))
+            else:
+                logits, theta = inner_logits(seen(X_syn), seen(X_real))
+            last_fit.append(theta.detach())
         except torch.linalg.LinAlgError:  # rows so far out that the Newton system is singular
             raise DivergenceError(
                 f"the distillation diverged: the inner logistic regression's Newton system "
@@ -161,6 +172,10 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
     return result
 
 
+# Newton steps of a step's inner fit after the first: from the last step's solution, which
+# the rows' small moves leave close, 3 steps give the 8 steps from zero's gradients to
+# float32 rounding (the gradient is then that of the converged fit, the implicit one)
+WARM_NEWTON_STEPS = 3
 # the candidate weights of fairness_weight="auto"; the real rows per cell that judge them
 # (fewer for wide tables: at most JUDGE_VALUES values a draw, or the loop's own batch)
 AUTO_WEIGHTS = (0.3, 1.0, 3.0, 10.0)
@@ -194,7 +209,7 @@ def choose_set(sets, seen, inner_logits, real, cells, generator, C, batch_size):
     reference = X_judge @ theta[:-1] + theta[-1]
     scores = [hard_scores(reference, weights, totals, cells)]
     for syn in sets:
-        scores.append(hard_scores(inner_logits(seen(syn), X_judge), weights, totals, cells))
+        scores.append(hard_scores(inner_logits(seen(syn), X_judge)[0], weights, totals, cells))
     accuracies, gaps = zip(*scores[1:])
     return most_accurate_within(accuracies, gaps, scores[0][1]), scores
 
@@ -253,7 +268,7 @@ def outer_loss(log_true, weights, group_weights, present, fairness_weight):
     return loss
 
 
-def newton_logistic(gram, onehot, C, n_steps):
+def newton_logistic(gram, onehot, C, n_steps, theta0=None):
     """Dual coefficients and intercepts ``(n + 1, n_classes - 1)`` after ``n_steps`` Newton steps.
 
     ``gram`` is the synthetic rows' Gram matrix ``(n, n)``, ``onehot`` their labels
@@ -262,7 +277,7 @@ def newton_logistic(gram, onehot, C, n_steps):
     n, k1 = gram.shape[0], onehot.shape[1] - 1
     design = torch.cat([gram, gram.new_ones(n, 1)], 1)  # logits = design @ theta
     targets = onehot[:, 1:]
-    theta = gram.new_zeros(n + 1, k1)
+    theta = gram.new_zeros(n + 1, k1) if theta0 is None else theta0
     top = torch.eye(n, n + 1, dtype=gram.dtype, device=gram.device)
     same = torch.eye(k1, dtype=gram.dtype, device=gram.device)[:, :, None, None]
     for _ in range(n_steps):
@@ -279,7 +294,7 @@ def newton_logistic(gram, onehot, C, n_steps):
     return theta
 
 
-def newton_logistic_primal(X, onehot, C, n_steps, row_weights=None):
+def newton_logistic_primal(X, onehot, C, n_steps, row_weights=None, theta0=None):
     """Weights and intercepts ``(d + 1, n_classes - 1)`` after ``n_steps`` Newton steps.
 
     ``X`` are the rows ``(n, d)``, ``onehot`` their labels; the logits are
@@ -292,7 +307,7 @@ def newton_logistic_primal(X, onehot, C, n_steps, row_weights=None):
     penalised[-1] = 0
     ridge = torch.block_diag(*[torch.diag(penalised)] * k1)
     targets = onehot[:, 1:]
-    theta = X.new_zeros(size, k1)
+    theta = X.new_zeros(size, k1) if theta0 is None else theta0
     for _ in range(n_steps):
         logits = design @ theta
         p = torch.softmax(torch.cat([logits.new_zeros(n, 1), logits], 1), 1)[:, 1:]
@@ -311,5 +326,5 @@ def newton_logistic_primal(X, onehot, C, n_steps, row_weights=None):
     return theta
 
 
-__all__ = ["AUTO_WEIGHTS", "choose_set", "fit_logistic", "hard_scores", "match_model",
+__all__ = ["AUTO_WEIGHTS", "WARM_NEWTON_STEPS", "choose_set", "fit_logistic", "hard_scores", "match_model",
            "newton_logistic", "newton_logistic_primal", "outer_loss"]
