@@ -170,79 +170,8 @@ def cluster_centroids(split, budget, seed):
     return Reduced(*sampler.fit_resample(split.X, split.y))
 
 
-def searched_subset(split, budget, seed, model="HGB", n_candidates=200, fairness_weight=1.0):
-    """The best of ``n_candidates`` random per-class subsets of real rows, judged by
-    ``model`` trained on each (with the data's class prior) on a held-out quarter of the
-    training split: accuracy minus ``fairness_weight`` times DEO_M. Exploratory: the
-    weight is not tuned; a selection by the model itself, not a distillation."""
-    from sklearn.model_selection import train_test_split
-    from skfairdistill import class_prior_weights
-
-    _, group_codes = np.unique(split.groups, return_inverse=True)
-    fit, held_out = train_test_split(np.arange(len(split.y)), test_size=0.25,
-                                     stratify=split.y * (group_codes.max() + 1) + group_codes,
-                                     random_state=seed)
-    rng = np.random.default_rng([seed, budget, 7])
-    pools = [fit[split.y[fit] == c] for c in np.unique(split.y)]
-    best, best_score = None, -np.inf
-    for _ in range(n_candidates):
-        rows = np.concatenate([rng.choice(pool, budget, replace=False) for pool in pools])
-        weights = class_prior_weights(split.y, split.y[rows], power=1.0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            estimator = make_model(model, seed).fit(split.X[rows], split.y[rows],
-                                                    sample_weight=weights)
-        scores = score(split.y[held_out], estimator.predict(split.X[held_out]),
-                       split.groups[held_out])
-        value = scores["accuracy"] - fairness_weight * scores["deo_max"]
-        if value > best_score:
-            best, best_score = rows, value
-    return Reduced(split.X[best], split.y[best], split.groups[best])
-
-
-def teacher_tree_rows(split, budget, seed, leaves=None):
-    """Rows built for trees from a teacher tree grown on the full training split.
-
-    The teacher (``DecisionTreeClassifier`` with ``leaves`` leaves, default half the
-    budget; every class and, within it, every group weighing the same) cuts the rows into
-    cells. Each class's ``budget`` rows go to the leaves in proportion to the class's
-    weight there; a leaf's rows spread over the quantiles of its real rows of that class
-    on the features the teacher splits on, and take one value shared by every row (the
-    weighted mean) on all others, so a tree grown on them can only split where the
-    teacher did. Exploratory: the settings were chosen on adult-sex validation splits."""
-    from sklearn.tree import DecisionTreeClassifier
-
-    weights = group_balance_weights(split.y, split.groups)
-    classes = np.unique(split.y)
-    for c in classes:
-        weights[split.y == c] /= weights[split.y == c].sum()
-    teacher = DecisionTreeClassifier(max_leaf_nodes=leaves or max(2, budget // 2),
-                                     min_samples_leaf=50, random_state=seed)
-    teacher.fit(split.X, split.y, sample_weight=weights)
-    split_on = np.unique(teacher.tree_.feature[teacher.tree_.feature >= 0])
-    shared = np.average(split.X, axis=0, weights=weights)
-    leaf = teacher.apply(split.X)
-    leaf_ids = np.unique(leaf)
-    X_out, y_out = [], []
-    for c in classes:
-        mass = np.array([weights[(split.y == c) & (leaf == i)].sum() for i in leaf_ids])
-        share = budget * mass / mass.sum()
-        counts = np.floor(share).astype(int)  # largest remainders get the rows left
-        counts[np.argsort(counts - share)[:budget - counts.sum()]] += 1
-        for i, count in zip(leaf_ids, counts):
-            cell = split.X[(split.y == c) & (leaf == i)][:, split_on]
-            for quantile in (np.arange(count) + 0.5) / max(count, 1):
-                row = shared.copy()
-                row[split_on] = np.quantile(cell, quantile, axis=0)
-                X_out.append(row)
-                y_out.append(c)
-    return Reduced(np.array(X_out, dtype=split.X.dtype), np.array(y_out))
-
-
 BASELINES = {
     "full data": lambda split, budget, seed: Reduced(split.X, split.y, split.groups),
-    "real rows chosen by HGB (best of 200)": searched_subset,
-    "rows built from a teacher tree": teacher_tree_rows,
     "full data, groups balanced": lambda split, budget, seed: Reduced(
         split.X, split.y, split.groups, group_balance_weights(split.y, split.groups)),
     "random subset": random_subset,

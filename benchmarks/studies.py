@@ -614,33 +614,6 @@ STUDIES["tree_prior"] = Study(
     seeds=(0, 1, 2, 3, 4), params=CPU,
     smoke=dict(datasets=("synthetic pi=0.7 sep=0, classes 75/25, categorical",),
                models=("RandomForest",)))
-# Exploratory: how far can real rows chosen with the tree in the loop take a tree? The
-# tables of tree_rows' confirmation, fewer seeds; the search's weight is not tuned.
-STUDIES["tree_search"] = Study(
-    "Trees: real rows chosen by the tree itself against COBRA's readable rows",
-    datasets=STUDIES["tree_rows"].datasets,
-    methods={"full data": "full data",
-             "COBRA (default), readable": readable({}, True),
-             "real rows chosen by HGB (best of 200)": "real rows chosen by HGB (best of 200)"},
-    budgets=(10, 50), models=("HGB", "RandomForest", "LogReg"), priors=("data",),
-    seeds=(0, 1, 2), params=CPU,
-    smoke=dict(datasets=("synthetic pi=0.5 sep=1.5, categorical",), models=("HGB",)))
-# Exploratory: rows built for trees. A tree grown on a compact set splits between its
-# rows' values, on whichever column separates them; here every column the teacher tree
-# does not split on holds one shared value. The variant (leaves = half the budget, rows at
-# the cell's quantiles, the data's prior) was chosen on adult-sex validation splits, seeds
-# 0-2, 10 and 50 rows per class (a one-off script): HGB 0.818 at 10 rows against COBRA's
-# readable rows' 0.727; at 50 rows 0.764 against 0.787. These tables were not looked at.
-STUDIES["tree_teacher"] = Study(
-    "Trees: rows built from a teacher tree against COBRA's and model matching's readable rows",
-    datasets=STUDIES["tree_rows"].datasets,
-    methods={"full data": "full data",
-             "COBRA (default), readable": readable({}, True),
-             "model matching, readable": readable(MODEL, True),
-             "rows built from a teacher tree": "rows built from a teacher tree"},
-    budgets=(10, 50), models=("HGB", "RandomForest", "LogReg", "MLP"), priors=("data",),
-    seeds=(0, 1, 2), params=CPU,
-    smoke=dict(datasets=("synthetic pi=0.5 sep=1.5, categorical",), models=("HGB",)))
 # Model matching's fairness weight on the tuning tables: the user's criterion (closest
 # to the full data's accuracy at or below its DEO_M) picks a different weight per table?
 # Exploratory, validation splits only; nothing changes with it.

@@ -12,16 +12,19 @@ the MLP, and DEO_M at or below the full data's) in at least as many settings as
 
 prints the counts, the means and the paired differences (``"auto"`` minus weight 3,
 ± standard error over the (table, budget, seed) pairs) and writes them to
-``results/<study>/weight_rule.md``.
+``results/<study>/weight_rule.md``. ``--before STUDY`` pairs the rows with those of
+an earlier run of the same settings instead (``model_warm_newton`` against
+``model_auto``: a change of the package that should not move the results).
 """
 
 import argparse
 import os
+import sys
 
 import pandas as pd
 
 from .__main__ import RESULTS
-from .prior_rule import against_full
+from .prior_rule import against_full, write_report
 
 AUTO, FIXED = "model matching, weight auto", "model matching"
 TOLERANCE = {"LogReg": 0.01, "MLP": 0.02}
@@ -51,18 +54,36 @@ def weight_rule(rows):
     return "\n".join(lines), passes
 
 
+def against_before(rows, before):
+    """Each method's rows minus ``before``'s, paired by setting and seed (± standard error),
+    per model; and whether each mean accuracy falls by at most 0.002 and each mean DEO_M
+    rises by at most 0.005 (model_warm_newton's rule)."""
+    keys, metrics = ["dataset", "budget", "method", "model", "seed"], ["accuracy", "deo_max"]
+    diff = (rows.set_index(keys)[metrics] - before.set_index(keys)[metrics]).dropna().drop(
+        "full data", level="method", errors="ignore").groupby(level=["model", "method"])
+    lines = ["| model | method minus before | pairs | accuracy | DEO_M |", "|---|---|---|---|---|"]
+    lines += [f"| {model} | {method} | {len(pairs)} | " + " | ".join(
+        f"{pairs[c].mean():+.4f} ± {pairs[c].sem():.4f}" for c in metrics) + " |"
+        for (model, method), pairs in diff]
+    means = diff.mean()
+    return "\n".join(lines), bool((means.accuracy >= -0.002).all() & (means.deo_max <= 0.005).all())
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.weight_rule")
     parser.add_argument("study")
-    study = parser.parse_args(argv).study
-    table, passes = weight_rule(pd.read_csv(os.path.join(RESULTS, study, "rows.csv")))
-    text = (f"# {study}: fairness_weight='auto' against 3\n\nWritten by `python -m "
-            f"benchmarks.weight_rule {study}`.\n\n{table}\n\nThe rule's conditions "
-            f"{'hold' if passes else 'do not hold'} on these rows (it is decided on "
-            "model_auto's).\n")
-    with open(os.path.join(RESULTS, study, "weight_rule.md"), "w") as out:
-        out.write(text)
-    print(text)
+    parser.add_argument("--before", help="the same settings run earlier: the rows minus its")
+    args = parser.parse_args(argv)
+    rows = pd.read_csv(os.path.join(RESULTS, args.study, "rows.csv"))
+    table, passes = (against_before(rows, pd.read_csv(os.path.join(RESULTS, args.before,
+                                                                    "rows.csv")))
+                     if args.before else weight_rule(rows))
+    print(write_report(args.study, "weight_rule.md", [
+        f"# {args.study}: " + (f"against {args.before}" if args.before else
+                               "fairness_weight='auto' against 3"), "",
+        f"Written by `python -m benchmarks.weight_rule {' '.join(argv or sys.argv[1:])}`.", "",
+        table, "", f"The rule's conditions {'hold' if passes else 'do not hold'} on these rows.",
+        ""]))
 
 
 if __name__ == "__main__":

@@ -108,19 +108,6 @@ def test_balanced_kmeans_with_one_centroid_is_the_barycenter():
         np.testing.assert_allclose(reduced.X[k], np.mean(means, axis=0), atol=1e-6)
 
 
-def test_teacher_tree_rows_differ_only_where_the_teacher_splits():
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(2000, 4))
-    y = (X[:, 0] > 0.3).astype(int)  # only column 0 carries the class
-    groups = rng.choice(["a", "b"], 2000)
-    reduced = harness.teacher_tree_rows(data.Split(X, y, groups), 6, seed=0)
-    assert np.bincount(reduced.y).tolist() == [6, 6]
-    varying = np.flatnonzero(reduced.X.std(0) > 0)
-    assert 0 in varying
-    assert len(varying) < 4  # the columns the teacher never split on hold one value
-    assert np.all(reduced.X[reduced.y == 1, 0] > reduced.X[reduced.y == 0, 0].max())
-
-
 def test_smoke_overrides_shrink_only_what_a_method_sets():
     study = harness.Study(
         "?", datasets=("d",), methods={
