@@ -239,6 +239,21 @@ def test_fairness_weight_is_a_number_or_auto():
             X, y, sensitive_features=group)
 
 
+def test_classes_the_rows_separate_completely_do_not_break_the_inner_fit():
+    """Three digits in their raw pixel scale (0-16): the rows soon separate the classes,
+    their probabilities saturate and an intercept's curvature vanishes. The fit neither
+    stops on a singular Newton system nor runs off: its rows train an accurate model."""
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(n_class=3, return_X_y=True)
+    group = np.arange(len(y)) % 3 == 0
+    distiller = FairDistiller(matching="model", n_per_class=5, n_iter=150, random_state=0)
+    distiller.fit(X, y, sensitive_features=group)
+    assert np.isfinite(distiller.X_distilled_).all()
+    model = LogisticRegression(max_iter=5000).fit(distiller.X_distilled_, distiller.y_distilled_)
+    assert model.score(X, y) > 0.95
+
+
 @pytest.mark.parametrize("newton_unknowns", [0, 1024])  # L-BFGS, then Newton's steps
 def test_the_datas_logistic_regression_is_scikit_learns_with_sample_weight(
         monkeypatch, newton_unknowns):

@@ -172,6 +172,12 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
     return result
 
 
+# Once the rows separate a class from every other, its probabilities saturate and its
+# intercept's curvature vanishes: Newton's system turns singular, or its step throws the
+# model far off. So the intercepts' curvature gets INTERCEPT_DAMPING in the system (not in
+# the objective: a converged fit is the same), and a step moves no row's logit by more
+# than MAX_LOGIT_STEP (the steps of a sound fit stay below it)
+INTERCEPT_DAMPING, MAX_LOGIT_STEP = 1e-3, 10.0
 # Newton steps of a step's inner fit after the first: from the last step's solution, which
 # the rows' small moves leave close, 3 steps give the 8 steps from zero's gradients to
 # float32 rounding (the gradient is then that of the converged fit, the implicit one)
@@ -180,9 +186,10 @@ WARM_NEWTON_STEPS = 3
 # (fewer for wide tables: at most JUDGE_VALUES values a draw, or the loop's own batch)
 AUTO_WEIGHTS = (0.3, 1.0, 3.0, 10.0)
 JUDGE_ROWS, JUDGE_VALUES = 2048, 2**24
-# the data's logistic regression: exact Newton steps up to this many unknowns, L-BFGS above
-# (Newton's system grows with the square of the features)
-NEWTON_UNKNOWNS = 1024
+# the data's logistic regression: exact Newton steps up to this many unknowns and values in
+# the Hessian's product (rows x unknowns x (classes - 1)), L-BFGS above (Newton's system
+# grows with the square of the features, its product with the square of the classes)
+NEWTON_UNKNOWNS, NEWTON_VALUES = 1024, 2**25
 
 
 def choose_set(sets, seen, inner_logits, real, cells, generator, C, batch_size):
@@ -218,7 +225,8 @@ def fit_logistic(X, onehot, C, row_weights, newton_steps=20, lbfgs_steps=200):
     """Weights and intercepts ``(d + 1, n_classes - 1)`` of the weighted logistic regression
     (:func:`newton_logistic_primal`'s objective, row ``i`` counted ``row_weights[i]`` times)."""
     k1 = onehot.shape[1] - 1
-    if (X.shape[1] + 1) * k1 <= NEWTON_UNKNOWNS:
+    unknowns = (X.shape[1] + 1) * k1
+    if unknowns <= NEWTON_UNKNOWNS and len(X) * k1 * unknowns <= NEWTON_VALUES:
         return newton_logistic_primal(X, onehot, C, newton_steps, row_weights)
     theta = X.new_zeros(X.shape[1] + 1, k1, requires_grad=True)
     share = row_weights / row_weights.sum()  # the objective over C * total weight: same model
@@ -268,6 +276,13 @@ def outer_loss(log_true, weights, group_weights, present, fairness_weight):
     return loss
 
 
+def step_limit(logit_change):
+    """The fraction of a Newton step that changes no row's logit by more than
+    MAX_LOGIT_STEP: 1 for the steps of a sound fit, less where the system is nearly
+    singular and the full step would throw the model far off."""
+    return (MAX_LOGIT_STEP / logit_change.abs().max().clamp(min=MAX_LOGIT_STEP)).detach()
+
+
 def newton_logistic(gram, onehot, C, n_steps, theta0=None):
     """Dual coefficients and intercepts ``(n + 1, n_classes - 1)`` after ``n_steps`` Newton steps.
 
@@ -280,17 +295,19 @@ def newton_logistic(gram, onehot, C, n_steps, theta0=None):
     theta = gram.new_zeros(n + 1, k1) if theta0 is None else theta0
     top = torch.eye(n, n + 1, dtype=gram.dtype, device=gram.device)
     same = torch.eye(k1, dtype=gram.dtype, device=gram.device)[:, :, None, None]
+    damping = torch.zeros(k1, k1, n + 1, n + 1, dtype=gram.dtype, device=gram.device)
+    damping[:, :, n, n] = INTERCEPT_DAMPING * same[:, :, 0, 0]  # the intercepts' equations
     for _ in range(n_steps):
         logits = design @ theta
         p = torch.softmax(torch.cat([logits.new_zeros(n, 1), logits], 1), 1)[:, 1:]
         residual = p - targets
         curvature = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]  # (n, k1, k1)
         weighted = curvature.permute(1, 2, 0)[..., None] * design  # (k1, k1, n, n + 1)
-        rows = torch.cat([same * top + C * weighted, weighted.sum(2, keepdim=True)], 2)
+        rows = torch.cat([same * top + C * weighted, weighted.sum(2, keepdim=True)], 2) + damping
         system = rows.permute(0, 2, 1, 3).reshape(k1 * (n + 1), k1 * (n + 1))
         rhs = -torch.cat([theta[:n] + C * residual, residual.sum(0, keepdim=True)], 0)
-        delta = torch.linalg.solve(system, rhs.T.reshape(-1, 1))
-        theta = theta + delta.view(k1, n + 1).T
+        delta = torch.linalg.solve(system, rhs.T.reshape(-1, 1)).view(k1, n + 1).T
+        theta = theta + delta * step_limit(design @ delta)
     return theta
 
 
@@ -305,7 +322,9 @@ def newton_logistic_primal(X, onehot, C, n_steps, row_weights=None, theta0=None)
     size = design.shape[1]
     penalised = torch.ones(size, dtype=X.dtype, device=X.device)
     penalised[-1] = 0
-    ridge = torch.block_diag(*[torch.diag(penalised)] * k1)
+    damped = penalised.clone()
+    damped[-1] = C * INTERCEPT_DAMPING
+    ridge = torch.block_diag(*[torch.diag(damped)] * k1)
     targets = onehot[:, 1:]
     theta = X.new_zeros(size, k1) if theta0 is None else theta0
     for _ in range(n_steps):
@@ -321,10 +340,11 @@ def newton_logistic_primal(X, onehot, C, n_steps, row_weights=None, theta0=None)
         hessian = (design.T @ weighted).view(size, k1, k1, size).permute(1, 0, 2, 3)
         system = ridge + C * hessian.reshape(k1 * size, k1 * size)
         gradient = penalised[:, None] * theta + C * design.T @ residual  # (size, k1)
-        delta = torch.linalg.solve(system, -gradient.T.reshape(-1, 1))
-        theta = theta + delta.view(k1, size).T
+        delta = torch.linalg.solve(system, -gradient.T.reshape(-1, 1)).view(k1, size).T
+        theta = theta + delta * step_limit(design @ delta)
     return theta
 
 
-__all__ = ["AUTO_WEIGHTS", "WARM_NEWTON_STEPS", "choose_set", "fit_logistic", "hard_scores", "match_model",
-           "newton_logistic", "newton_logistic_primal", "outer_loss"]
+__all__ = ["AUTO_WEIGHTS", "INTERCEPT_DAMPING", "MAX_LOGIT_STEP", "WARM_NEWTON_STEPS",
+           "choose_set", "fit_logistic", "hard_scores", "match_model", "newton_logistic",
+           "newton_logistic_primal", "outer_loss", "step_limit"]
