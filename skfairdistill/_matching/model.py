@@ -136,11 +136,7 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
                 logits, theta = inner_logits(seen(X_syn), seen(X_real))
             last_fit.append(theta.detach())
         except torch.linalg.LinAlgError:  # rows so far out that the Newton system is singular
-            raise DivergenceError(
-                f"the distillation diverged: the inner logistic regression's Newton system "
-                f"became singular at iteration {it + 1} of {n_iter}, so the synthetic rows "
-                "have moved too far. The step is too large for this data: lower "
-                "learning_rate.") from None
+            raise singular(f"at iteration {it + 1} of {n_iter}") from None
         log_p = torch.log_softmax(torch.cat([logits.new_zeros(len(logits), 1), logits], 1), 1)
         log_true = log_p.view(*rows.shape, n_classes).gather(
             2, true_class.view(-1, 1, 1).expand(*rows.shape, 1)).squeeze(2)
@@ -156,8 +152,11 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
     if len(candidates) > 1 and not result.interrupted:
         with torch.no_grad():
             stages = list(snapshots)
-            kept, scores = choose_set(torch.stack(list(snapshots.values())), seen,
-                                      inner_logits, real, cells, generator, C, batch_size)
+            try:
+                kept, scores = choose_set(torch.stack(list(snapshots.values())), seen,
+                                          inner_logits, real, cells, generator, C, batch_size)
+            except torch.linalg.LinAlgError:
+                raise singular("as the sets were judged, after the last iteration") from None
             chosen = stages[kept]
         result.X_syn = snapshots[chosen]
         if verbose >= 1:
@@ -170,6 +169,14 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
         chosen = stage_of(result.n_iter - 1)
     result.fairness_weight = candidates[chosen]
     return result
+
+
+def singular(when):
+    """The error of a singular Newton system: the rows have moved too far."""
+    return DivergenceError(
+        f"the distillation diverged: the inner logistic regression's Newton system became "
+        f"singular {when}, so the synthetic rows have moved too far. The step is too large "
+        "for this data: lower learning_rate.")
 
 
 # Once the rows separate a class from every other, its probabilities saturate and its
@@ -347,4 +354,4 @@ def newton_logistic_primal(X, onehot, C, n_steps, row_weights=None, theta0=None)
 
 __all__ = ["AUTO_WEIGHTS", "INTERCEPT_DAMPING", "MAX_LOGIT_STEP", "WARM_NEWTON_STEPS",
            "choose_set", "fit_logistic", "hard_scores", "match_model", "newton_logistic",
-           "newton_logistic_primal", "outer_loss", "step_limit"]
+           "newton_logistic_primal", "outer_loss", "singular", "step_limit"]
