@@ -118,23 +118,23 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
     snapshots = {}  # stage: the rows at its end (fewer iterations than weights: some stages)
     X_syn = X_init.clone().requires_grad_(True)
     optimizer = torch.optim.Adam([X_syn], lr=learning_rate)
-    # the inner fit of the last step: the next step's Newton steps start from it
-    last_fit = []
+    last_theta = None  # the last step's inner fit: the next step's Newton steps start from it
 
     def stage_of(it):
         return sum(it >= end for end in stage_ends)
 
     def step(it):
+        nonlocal last_theta
         stage = stage_of(it)
         rows, weights = cells.draw(batch_size, generator)
         X_real = real.gather(rows).reshape(-1, X_init.shape[1])
         try:
-            if last_fit:
-                logits, theta = inner_logits(seen(X_syn), seen(X_real), last_fit.pop(),
-                                             min(newton_steps, WARM_NEWTON_STEPS))
-            else:
+            if last_theta is None:
                 logits, theta = inner_logits(seen(X_syn), seen(X_real))
-            last_fit.append(theta.detach())
+            else:
+                logits, theta = inner_logits(seen(X_syn), seen(X_real), last_theta,
+                                             min(newton_steps, WARM_NEWTON_STEPS))
+            last_theta = theta.detach()
         except torch.linalg.LinAlgError:  # rows so far out that the Newton system is singular
             raise singular(f"at iteration {it + 1} of {n_iter}") from None
         log_p = torch.log_softmax(torch.cat([logits.new_zeros(len(logits), 1), logits], 1), 1)
