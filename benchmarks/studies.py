@@ -672,3 +672,11 @@ STUDIES["model_speed"] = Study(
 STUDIES["model_warm_newton"] = dataclasses.replace(
     STUDIES["model_auto"], question="Model matching with the inner fit started from the "
     "last step's: model_auto's tables, paired with its stored rows")
+# model matching on ten classes: the coloured digits as tables (192 columns, 3 colour
+# groups), which no model-matching study had used; its defaults were tuned on two classes
+STUDIES["model_digits"] = Study(
+    "Model matching on ten classes: the coloured digits as tables, against COBRA",
+    datasets=DIGITS, methods={"full data": "full data", "COBRA (default)": {},
+                              "model matching": {"matching": "model"}},
+    budgets=(10,), models=("LogReg", "MLP"), seeds=(0, 1, 2), params=CPU,
+    baseline="full data", smoke=dict(datasets=("digits-grey",), models=("LogReg",)))
