@@ -210,3 +210,19 @@ def test_weight_rule_counts_the_settings_that_meet_the_target():
     assert f"| MLP | {AUTO} | 2 | 0 |" in table and f"| MLP | {FIXED} | 2 | 2 |" in table
     assert "+0.0150 ± 0.0000 | +0.0400 ± 0.0000" in table
     assert not passes  # the MLP meets the target in fewer settings with auto
+
+
+def test_weight_rule_before_pairs_a_rerun_with_the_stored_rows():
+    from benchmarks.weight_rule import against_before
+
+    def rows(method, accuracy, deo):
+        return [dict(dataset="t", budget=10, seed=seed, model="LogReg", method=method,
+                     accuracy=accuracy + 0.01 * seed, deo_max=deo) for seed in (0, 1)]
+
+    before = pd.DataFrame(rows("full data", 0.85, 0.1) + rows("m", 0.84, 0.05))
+    same = pd.DataFrame(rows("full data", 0.85, 0.1) + rows("m", 0.839, 0.054))
+    table, passes = against_before(same, before)
+    assert "| LogReg | m | 2 | -0.0010 ± 0.0000 | +0.0040 ± 0.0000 |" in table
+    assert "full data" not in table and passes
+    worse = pd.DataFrame(rows("full data", 0.85, 0.1) + rows("m", 0.835, 0.05))
+    assert not against_before(worse, before)[1]  # accuracy down by 0.005: the rule fails
