@@ -1,7 +1,7 @@
 """The benchmark data sets: each a training split and an evaluation split, by name.
 
 :func:`load` turns a name (``"adult-sex"``, ``"synthetic pi=0.9 sep=3"``, ``"..., classes
-75/25"``, ``"..., categorical"``, ``"..., tiny cell=10"``, images, timing tables) into a
+75/25"``, ``"..., 4 classes"``, ``"..., categorical"``, ``"..., tiny cell=10"``, images, timing tables) into a
 :class:`Split`; ``phase="validation"`` carves the evaluation rows from the training
 split, so that tuning never reads a test split.
 """
@@ -62,10 +62,14 @@ def _cut_positives(X, y, g, seed):
 def _load_synthetic(match, seed, smoke):
     from skfairdistill.datasets import make_biased_classification
 
+    # ", K classes": 1,000 training rows a class, as the two-class tables have, and room
+    # for the class and group pattern directions (2K of them) in the columns
+    n_classes = int(match["classes"] or 2)
     kwargs = dict(group_imbalance=float(match["pi"]), group_separation=float(match["sep"]),
-                  random_state=seed)
-    train = make_biased_classification(400 if smoke else 2000, **kwargs)
-    test = make_biased_classification(1000 if smoke else 10_000, test=True, **kwargs)
+                  n_classes=n_classes, n_features=max(10, 2 * n_classes), random_state=seed)
+    train = make_biased_classification((200 if smoke else 1000) * n_classes, **kwargs)
+    test = make_biased_classification((500 if smoke else 5000) * n_classes, test=True,
+                                      **kwargs)
     if match["cut"]:
         train, test = _cut_positives(*train, seed), _cut_positives(*test, 10_000 + seed)
     if match["categorical"]:
@@ -162,7 +166,7 @@ def _load_random_images(match, seed, smoke):
 LOADERS = {
     r"adult-(?P<attribute>sex|race)(?P<demo>, demo features)?": _load_adult,
     r"synthetic pi=(?P<pi>[\d.]+) sep=(?P<sep>[\d.]+)(?P<cut>, classes 75/25)?"
-    r"(?P<categorical>, categorical)?": _load_synthetic,
+    r"(?:, (?P<classes>\d+) classes)?(?P<categorical>, categorical)?": _load_synthetic,
     r"spread-shift pi=(?P<pi>[\d.]+)": _load_spread_shift,
     r"digits-(?P<mode>foreground|background|grey)(?P<images> images)?": _load_digits,
     r"biased n=(?P<n>[\de.]+) d=(?P<d>\d+) groups=(?P<groups>\d+) pi=(?P<pi>[\d.]+)"
