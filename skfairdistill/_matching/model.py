@@ -72,13 +72,11 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
     -----
     The inner model minimises
     :math:`\tfrac12 \sum_k \lVert w_k \rVert^2 + C \sum_i \ell(y_i, f(s_i))`
-    (intercepts unpenalised), scikit-learn's ``LogisticRegression`` objective: for two
-    classes one logit (the first class's is 0), for more one per class, every class's
-    weights penalised (the multinomial model; :func:`free_logits`). It is fitted over the
-    synthetic rows :math:`s_1..s_n` in the dual (:math:`w_k = S^\top \alpha_k`,
-    :math:`(n + 1)k` unknowns in Newton's system for :math:`k` logits) or, with more rows
-    than features :math:`d`, in the primal (:math:`(d + 1)k` unknowns): the same model,
-    the smaller system. The outer loss on real rows :math:`x` of cell :math:`(y, g)` is
+    (intercepts unpenalised; one logit per class but the first, whose logit is 0: for
+    two classes scikit-learn's ``LogisticRegression`` objective) over the synthetic
+    rows :math:`s_1..s_n`, in the dual (:math:`w_k = S^\top \alpha_k`, :math:`(n + 1)(K - 1)`
+    unknowns in Newton's system) or, with more rows than features :math:`d`, in the
+    primal (:math:`(d + 1)(K - 1)` unknowns): the same model, the smaller system. The outer loss on real rows :math:`x` of cell :math:`(y, g)` is
 
     .. math::
         -\sum_y \pi_y \sum_{g \in G_y} \omega_{g|y}\, \overline{\log p_y(x)}^{(y,g)}
@@ -139,7 +137,7 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
             last_theta = theta.detach()
         except torch.linalg.LinAlgError:  # rows so far out that the Newton system is singular
             raise singular(f"at iteration {it + 1} of {n_iter}") from None
-        log_p = torch.log_softmax(class_logits(logits, n_classes), 1)
+        log_p = torch.log_softmax(torch.cat([logits.new_zeros(len(logits), 1), logits], 1), 1)
         log_true = log_p.view(*rows.shape, n_classes).gather(
             2, true_class.view(-1, 1, 1).expand(*rows.shape, 1)).squeeze(2)
         loss = outer_loss(log_true, weights, group_weights, present, candidates[stage])
@@ -233,18 +231,17 @@ def choose_set(sets, seen, inner_logits, real, cells, generator, C, batch_size):
 def fit_logistic(X, onehot, C, row_weights, newton_steps=20, lbfgs_steps=200):
     """Weights and intercepts ``(d + 1, n_classes - 1)`` of the weighted logistic regression
     (:func:`newton_logistic_primal`'s objective, row ``i`` counted ``row_weights[i]`` times)."""
-    n_classes = onehot.shape[1]
-    k = free_logits(n_classes)
-    unknowns = (X.shape[1] + 1) * k
-    if unknowns <= NEWTON_UNKNOWNS and len(X) * k * unknowns <= NEWTON_VALUES:
+    k1 = onehot.shape[1] - 1
+    unknowns = (X.shape[1] + 1) * k1
+    if unknowns <= NEWTON_UNKNOWNS and len(X) * k1 * unknowns <= NEWTON_VALUES:
         return newton_logistic_primal(X, onehot, C, newton_steps, row_weights)
-    theta = X.new_zeros(X.shape[1] + 1, k, requires_grad=True)
+    theta = X.new_zeros(X.shape[1] + 1, k1, requires_grad=True)
     share = row_weights / row_weights.sum()  # the objective over C * total weight: same model
     optimizer = torch.optim.LBFGS([theta], max_iter=lbfgs_steps, line_search_fn="strong_wolfe")
 
     def objective():
         optimizer.zero_grad()
-        logits = class_logits(X @ theta[:-1] + theta[-1], n_classes)
+        logits = torch.cat([X.new_zeros(len(X), 1), X @ theta[:-1] + theta[-1]], 1)
         loss = -(share * (torch.log_softmax(logits, 1) * onehot).sum(1)).sum()
         loss = loss + (theta[:-1] ** 2).sum() / (2 * C * row_weights.sum())
         loss.backward()
@@ -257,7 +254,7 @@ def fit_logistic(X, onehot, C, row_weights, newton_steps=20, lbfgs_steps=200):
 
 def hard_scores(logits, weights, totals, cells):
     """Accuracy and largest gap over classes between the groups' recalls, of hard predictions."""
-    logits = class_logits(logits, cells.n_classes)
+    logits = torch.cat([logits.new_zeros(len(logits), 1), logits], 1)
     true_class = torch.arange(cells.n_classes, device=logits.device).repeat_interleave(
         cells.n_groups)
     right = (logits.argmax(1).view(weights.shape) == true_class[:, None]).to(weights.dtype)
@@ -294,84 +291,67 @@ def step_limit(logit_change):
 
 
 def newton_logistic(gram, onehot, C, n_steps, theta0=None):
-    """Dual coefficients and intercepts ``(n + 1, k)`` after ``n_steps`` Newton steps.
+    """Dual coefficients and intercepts ``(n + 1, n_classes - 1)`` after ``n_steps`` Newton steps.
 
     ``gram`` is the synthetic rows' Gram matrix ``(n, n)``, ``onehot`` their labels
-    ``(n, n_classes)``; the logits are ``gram @ theta[:-1] + theta[-1]``, ``k`` of them
-    (:func:`free_logits`).
+    ``(n, n_classes)``; the logits are ``gram @ theta[:-1] + theta[-1]`` (class 0's is 0).
     """
-    n, k = gram.shape[0], free_logits(onehot.shape[1])
+    n, k1 = gram.shape[0], onehot.shape[1] - 1
     design = torch.cat([gram, gram.new_ones(n, 1)], 1)  # logits = design @ theta
-    targets = onehot[:, -k:]
-    theta = gram.new_zeros(n + 1, k) if theta0 is None else theta0
+    targets = onehot[:, 1:]
+    theta = gram.new_zeros(n + 1, k1) if theta0 is None else theta0
     top = torch.eye(n, n + 1, dtype=gram.dtype, device=gram.device)
-    same = torch.eye(k, dtype=gram.dtype, device=gram.device)[:, :, None, None]
-    damping = torch.zeros(k, k, n + 1, n + 1, dtype=gram.dtype, device=gram.device)
+    same = torch.eye(k1, dtype=gram.dtype, device=gram.device)[:, :, None, None]
+    damping = torch.zeros(k1, k1, n + 1, n + 1, dtype=gram.dtype, device=gram.device)
     damping[:, :, n, n] = INTERCEPT_DAMPING * same[:, :, 0, 0]  # the intercepts' equations
     for _ in range(n_steps):
         logits = design @ theta
-        p = torch.softmax(class_logits(logits, onehot.shape[1]), 1)[:, -k:]
+        p = torch.softmax(torch.cat([logits.new_zeros(n, 1), logits], 1), 1)[:, 1:]
         residual = p - targets
-        curvature = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]  # (n, k, k)
-        weighted = curvature.permute(1, 2, 0)[..., None] * design  # (k, k, n, n + 1)
+        curvature = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]  # (n, k1, k1)
+        weighted = curvature.permute(1, 2, 0)[..., None] * design  # (k1, k1, n, n + 1)
         rows = torch.cat([same * top + C * weighted, weighted.sum(2, keepdim=True)], 2) + damping
-        system = rows.permute(0, 2, 1, 3).reshape(k * (n + 1), k * (n + 1))
+        system = rows.permute(0, 2, 1, 3).reshape(k1 * (n + 1), k1 * (n + 1))
         rhs = -torch.cat([theta[:n] + C * residual, residual.sum(0, keepdim=True)], 0)
-        delta = torch.linalg.solve(system, rhs.T.reshape(-1, 1)).view(k, n + 1).T
+        delta = torch.linalg.solve(system, rhs.T.reshape(-1, 1)).view(k1, n + 1).T
         theta = theta + delta * step_limit(design @ delta)
     return theta
 
 
 def newton_logistic_primal(X, onehot, C, n_steps, row_weights=None, theta0=None):
-    """Weights and intercepts ``(d + 1, k)`` after ``n_steps`` Newton steps.
+    """Weights and intercepts ``(d + 1, n_classes - 1)`` after ``n_steps`` Newton steps.
 
     ``X`` are the rows ``(n, d)``, ``onehot`` their labels; the logits are
-    ``X @ theta[:-1] + theta[-1]``, ``k`` of them (:func:`free_logits`). The intercepts
-    are not penalised.
+    ``X @ theta[:-1] + theta[-1]`` (class 0's is 0). The intercepts are not penalised.
     """
-    n, k = X.shape[0], free_logits(onehot.shape[1])
+    n, k1 = X.shape[0], onehot.shape[1] - 1
     design = torch.cat([X, X.new_ones(n, 1)], 1)  # logits = design @ theta
     size = design.shape[1]
     penalised = torch.ones(size, dtype=X.dtype, device=X.device)
     penalised[-1] = 0
     damped = penalised.clone()
     damped[-1] = C * INTERCEPT_DAMPING
-    ridge = torch.block_diag(*[torch.diag(damped)] * k)
-    targets = onehot[:, -k:]
-    theta = X.new_zeros(size, k) if theta0 is None else theta0
+    ridge = torch.block_diag(*[torch.diag(damped)] * k1)
+    targets = onehot[:, 1:]
+    theta = X.new_zeros(size, k1) if theta0 is None else theta0
     for _ in range(n_steps):
         logits = design @ theta
-        p = torch.softmax(class_logits(logits, onehot.shape[1]), 1)[:, -k:]
-        curvature = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]  # (n, k, k)
+        p = torch.softmax(torch.cat([logits.new_zeros(n, 1), logits], 1), 1)[:, 1:]
+        curvature = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]  # (n, k1, k1)
         residual = p - targets
         if row_weights is not None:
             curvature, residual = curvature * row_weights[:, None, None], residual * row_weights[:, None]
         # sum over rows of curvature[n, k, l] design[n, i] design[n, j], as one product
         # (torch's einsum of three operands is slower forward and backward)
         weighted = (curvature[:, :, :, None] * design[:, None, None, :]).reshape(n, -1)
-        hessian = (design.T @ weighted).view(size, k, k, size).permute(1, 0, 2, 3)
-        system = ridge + C * hessian.reshape(k * size, k * size)
-        gradient = penalised[:, None] * theta + C * design.T @ residual  # (size, k)
-        delta = torch.linalg.solve(system, -gradient.T.reshape(-1, 1)).view(k, size).T
+        hessian = (design.T @ weighted).view(size, k1, k1, size).permute(1, 0, 2, 3)
+        system = ridge + C * hessian.reshape(k1 * size, k1 * size)
+        gradient = penalised[:, None] * theta + C * design.T @ residual  # (size, k1)
+        delta = torch.linalg.solve(system, -gradient.T.reshape(-1, 1)).view(k1, size).T
         theta = theta + delta * step_limit(design @ delta)
     return theta
 
 
-def free_logits(n_classes):
-    """The logits the inner model fits, as scikit-learn's ``LogisticRegression`` does: one
-    for two classes (the first class's is 0), one per class for more (every class's
-    weights penalised, the multinomial model)."""
-    return n_classes if n_classes > 2 else 1
-
-
-def class_logits(logits, n_classes):
-    """Every class's logit: the first class's 0 put in front where the model leaves it out."""
-    if logits.shape[1] == n_classes:
-        return logits
-    return torch.cat([logits.new_zeros(len(logits), 1), logits], 1)
-
-
 __all__ = ["AUTO_WEIGHTS", "INTERCEPT_DAMPING", "MAX_LOGIT_STEP", "WARM_NEWTON_STEPS",
-           "choose_set", "class_logits", "fit_logistic", "free_logits", "hard_scores",
-           "match_model", "newton_logistic", "newton_logistic_primal", "outer_loss",
-           "singular", "step_limit"]
+           "choose_set", "fit_logistic", "hard_scores", "match_model", "newton_logistic",
+           "newton_logistic_primal", "outer_loss", "singular", "step_limit"]
