@@ -122,16 +122,14 @@ def test_the_primal_and_the_dual_newton_steps_give_the_same_model(n_classes):
                                    (X @ X.T) @ dual[:-1] + dual[-1], rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize("chord", [False, True])
 @pytest.mark.parametrize("primal", [False, True])
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_newton_steps_from_the_last_fit_give_the_gradient_of_the_fit_from_zero(primal,
-                                                                              n_classes, chord):
-    """After a step of the rows, WARM_NEWTON_STEPS from the last solution (or CHORD_STEPS
-    chord steps, one system held fixed) give the rows the gradient of the default steps from
-    zero (both that of the converged fit); one step does not, so the test could fail."""
-    from skfairdistill._matching.model import (CHORD_STEPS, WARM_NEWTON_STEPS,
-                                               newton_logistic_primal)
+                                                                              n_classes):
+    """After a step of the rows, WARM_NEWTON_STEPS from the last solution give the rows the
+    gradient of the default steps from zero (both that of the converged fit); one step does
+    not, so the test could fail."""
+    from skfairdistill._matching.model import (WARM_NEWTON_STEPS, newton_logistic_primal)
 
     rng = np.random.default_rng(4)
     n, d = (40, 6) if primal else (12, 20)
@@ -141,11 +139,10 @@ def test_newton_steps_from_the_last_fit_give_the_gradient_of_the_fit_from_zero(p
     probe = torch.as_tensor(rng.normal(size=(200, n_classes - 1)))
 
     def fit(rows, steps, start=None):
-        warm = chord and start is not None
         if primal:
-            theta = newton_logistic_primal(rows, onehot, 1.0, steps, theta0=start, chord=warm)
+            theta = newton_logistic_primal(rows, onehot, 1.0, steps, theta0=start)
             return real @ theta[:-1] + theta[-1], theta
-        theta = newton_logistic(rows @ rows.T, onehot, 1.0, steps, theta0=start, chord=warm)
+        theta = newton_logistic(rows @ rows.T, onehot, 1.0, steps, theta0=start)
         return (real @ rows.T) @ theta[:-1] + theta[-1], theta
 
     def gradient(steps, start=None):
@@ -155,8 +152,7 @@ def test_newton_steps_from_the_last_fit_give_the_gradient_of_the_fit_from_zero(p
 
     last = fit(S + 0.05 * torch.as_tensor(rng.normal(size=(n, d))), 8)[1].detach()
     from_zero = gradient(8)
-    warm_steps = CHORD_STEPS if chord else WARM_NEWTON_STEPS
-    error = (gradient(warm_steps, last) - from_zero).norm() / from_zero.norm()
+    error = (gradient(WARM_NEWTON_STEPS, last) - from_zero).norm() / from_zero.norm()
     assert error < 1e-6
     assert (gradient(1, last) - from_zero).norm() / from_zero.norm() > 1e-4
 
@@ -256,25 +252,6 @@ def test_classes_the_rows_separate_completely_do_not_break_the_inner_fit():
     assert np.isfinite(distiller.X_distilled_).all()
     model = LogisticRegression(max_iter=5000).fit(distiller.X_distilled_, distiller.y_distilled_)
     assert model.score(X, y) > 0.95
-
-
-@pytest.mark.parametrize("n_per_class", [4, 30])  # 12 features: the dual, then the primal
-def test_chord_steps_move_the_rows_as_newtons_steps(monkeypatch, n_per_class):
-    """Chord steps (one system held fixed, for large systems) on a small one: the fit
-    follows the rows of Newton's steps, to rounding over 60 Adam steps."""
-    from skfairdistill._matching import model
-
-    rng = np.random.default_rng(5)
-    X = rng.normal(size=(900, 12))
-    y = np.argmax(X[:, :3] + 0.5 * rng.normal(size=(900, 3)), axis=1)
-    group = rng.random(900) < 0.3
-    params = dict(matching="model", n_per_class=n_per_class, n_iter=60, random_state=0,
-                  matching_params={"fairness_weight": 1.0})
-    newton = FairDistiller(**params).fit_resample(X, y, sensitive_features=group)[0]
-    monkeypatch.setattr(model, "CHORD_UNKNOWNS", 0)
-    chord = FairDistiller(**params).fit_resample(X, y, sensitive_features=group)[0]
-    assert not np.array_equal(chord, newton)  # the chord steps did run
-    np.testing.assert_allclose(chord, newton, atol=1e-4)  # one chord step: off by 0.08-0.27
 
 
 @pytest.mark.parametrize("newton_unknowns", [0, 1024])  # L-BFGS, then Newton's steps

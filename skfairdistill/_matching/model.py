@@ -12,8 +12,6 @@ one stage are kept: those whose model is the most accurate on real rows at no la
 equalized-odds gap than the data's own logistic regression. Tensors only.
 """
 
-import functools
-
 import torch
 from tqdm.auto import tqdm
 
@@ -105,20 +103,14 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
     def seen(X):  # the rows as the inner model sees them
         return X if scale is None else X * scale + offset
 
-    def inner_logits(syn, real_rows, start=None, n_steps=newton_steps, chord=False):
+    def inner_logits(syn, real_rows, start=None, n_steps=newton_steps):
         """The logits on ``real_rows`` of the logistic regression fitted on ``syn``, and its
         coefficients (primal or dual); Newton's steps from ``start``, or from zero."""
         if len(syn) > syn.shape[1]:  # more rows than features: the smaller system
-            theta = newton_logistic_primal(syn, onehot, C, n_steps, theta0=start, chord=chord)
+            theta = newton_logistic_primal(syn, onehot, C, n_steps, theta0=start)
             return real_rows @ theta[:-1] + theta[-1], theta
-        theta = newton_logistic(syn @ syn.T, onehot, C, n_steps, theta0=start, chord=chord)
+        theta = newton_logistic(syn @ syn.T, onehot, C, n_steps, theta0=start)
         return (real_rows @ syn.T) @ theta[:-1] + theta[-1], theta
-
-    # the warm steps: Newton's, or chord steps where the system is large enough that its
-    # factorisation is most of an iteration
-    unknowns = (min(len(X_init), X_init.shape[1]) + 1) * (n_classes - 1)
-    chord = unknowns > CHORD_UNKNOWNS
-    warm_steps = min(newton_steps, CHORD_STEPS if chord else WARM_NEWTON_STEPS)
 
     # "auto": one fit along the candidate weights in increasing order, a snapshot of the
     # rows at the end of each weight's share of the steps; the best snapshot is kept
@@ -141,7 +133,7 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
                 logits, theta = inner_logits(seen(X_syn), seen(X_real))
             else:
                 logits, theta = inner_logits(seen(X_syn), seen(X_real), last_theta,
-                                             warm_steps, chord)
+                                             min(newton_steps, WARM_NEWTON_STEPS))
             last_theta = theta.detach()
         except torch.linalg.LinAlgError:  # rows so far out that the Newton system is singular
             raise singular(f"at iteration {it + 1} of {n_iter}") from None
@@ -197,13 +189,6 @@ INTERCEPT_DAMPING, MAX_LOGIT_STEP = 1e-3, 10.0
 # the rows' small moves leave close, 3 steps give the 8 steps from zero's gradients to
 # float32 rounding (the gradient is then that of the converged fit, the implicit one)
 WARM_NEWTON_STEPS = 3
-# Above CHORD_UNKNOWNS unknowns (many classes on a wide table) the warm steps are chord
-# steps instead: the first step's system is factorised once, held fixed (no derivative
-# through it) and reused. They converge linearly, not quadratically, to the same fit, and
-# the derivative of that fixed point is the implicit one whatever the fixed system; 6 of
-# them give the gradient of the converged fit to about 1e-6 and cost one factorisation,
-# against three for Newton's steps (ten classes, 192 columns: 2.4 times faster)
-CHORD_UNKNOWNS, CHORD_STEPS = 256, 8
 # the candidate weights of fairness_weight="auto"; the real rows per cell that judge them
 # (fewer for wide tables: at most JUDGE_VALUES values a draw, or the loop's own batch)
 AUTO_WEIGHTS = (0.3, 1.0, 3.0, 10.0)
@@ -305,12 +290,11 @@ def step_limit(logit_change):
     return (MAX_LOGIT_STEP / logit_change.abs().max().clamp(min=MAX_LOGIT_STEP)).detach()
 
 
-def newton_logistic(gram, onehot, C, n_steps, theta0=None, chord=False):
+def newton_logistic(gram, onehot, C, n_steps, theta0=None):
     """Dual coefficients and intercepts ``(n + 1, n_classes - 1)`` after ``n_steps`` Newton steps.
 
     ``gram`` is the synthetic rows' Gram matrix ``(n, n)``, ``onehot`` their labels
     ``(n, n_classes)``; the logits are ``gram @ theta[:-1] + theta[-1]`` (class 0's is 0).
-    ``chord``: every step solves the first step's system (:data:`CHORD_UNKNOWNS`).
     """
     n, k1 = gram.shape[0], onehot.shape[1] - 1
     design = torch.cat([gram, gram.new_ones(n, 1)], 1)  # logits = design @ theta
@@ -320,30 +304,25 @@ def newton_logistic(gram, onehot, C, n_steps, theta0=None, chord=False):
     same = torch.eye(k1, dtype=gram.dtype, device=gram.device)[:, :, None, None]
     damping = torch.zeros(k1, k1, n + 1, n + 1, dtype=gram.dtype, device=gram.device)
     damping[:, :, n, n] = INTERCEPT_DAMPING * same[:, :, 0, 0]  # the intercepts' equations
-    solve = None
     for _ in range(n_steps):
         logits = design @ theta
         p = torch.softmax(torch.cat([logits.new_zeros(n, 1), logits], 1), 1)[:, 1:]
         residual = p - targets
-        if solve is None or not chord:
-            curvature = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]  # (n, k1, k1)
-            weighted = curvature.permute(1, 2, 0)[..., None] * design  # (k1, k1, n, n + 1)
-            rows = torch.cat([same * top + C * weighted, weighted.sum(2, keepdim=True)],
-                             2) + damping
-            solve = solver(rows.permute(0, 2, 1, 3).reshape(k1 * (n + 1), k1 * (n + 1)), chord)
+        curvature = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]  # (n, k1, k1)
+        weighted = curvature.permute(1, 2, 0)[..., None] * design  # (k1, k1, n, n + 1)
+        rows = torch.cat([same * top + C * weighted, weighted.sum(2, keepdim=True)], 2) + damping
+        system = rows.permute(0, 2, 1, 3).reshape(k1 * (n + 1), k1 * (n + 1))
         rhs = -torch.cat([theta[:n] + C * residual, residual.sum(0, keepdim=True)], 0)
-        delta = solve(rhs.T.reshape(-1, 1)).view(k1, n + 1).T
+        delta = torch.linalg.solve(system, rhs.T.reshape(-1, 1)).view(k1, n + 1).T
         theta = theta + delta * step_limit(design @ delta)
     return theta
 
 
-def newton_logistic_primal(X, onehot, C, n_steps, row_weights=None, theta0=None,
-                           chord=False):
+def newton_logistic_primal(X, onehot, C, n_steps, row_weights=None, theta0=None):
     """Weights and intercepts ``(d + 1, n_classes - 1)`` after ``n_steps`` Newton steps.
 
     ``X`` are the rows ``(n, d)``, ``onehot`` their labels; the logits are
     ``X @ theta[:-1] + theta[-1]`` (class 0's is 0). The intercepts are not penalised.
-    ``chord``: every step solves the first step's system (:data:`CHORD_UNKNOWNS`).
     """
     n, k1 = X.shape[0], onehot.shape[1] - 1
     design = torch.cat([X, X.new_ones(n, 1)], 1)  # logits = design @ theta
@@ -355,42 +334,24 @@ def newton_logistic_primal(X, onehot, C, n_steps, row_weights=None, theta0=None,
     ridge = torch.block_diag(*[torch.diag(damped)] * k1)
     targets = onehot[:, 1:]
     theta = X.new_zeros(size, k1) if theta0 is None else theta0
-    solve = None
     for _ in range(n_steps):
         logits = design @ theta
         p = torch.softmax(torch.cat([logits.new_zeros(n, 1), logits], 1), 1)[:, 1:]
-        new_system = solve is None or not chord
-        if new_system:
-            curvature = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]  # (n, k1, k1)
+        curvature = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]  # (n, k1, k1)
         residual = p - targets
         if row_weights is not None:
-            if new_system:
-                curvature = curvature * row_weights[:, None, None]
-            residual = residual * row_weights[:, None]
-        if new_system:
-            # sum over rows of curvature[n, k, l] design[n, i] design[n, j], as one product
-            # (torch's einsum of three operands is slower forward and backward)
-            weighted = (curvature[:, :, :, None] * design[:, None, None, :]).reshape(n, -1)
-            hessian = (design.T @ weighted).view(size, k1, k1, size).permute(1, 0, 2, 3)
-            solve = solver(ridge + C * hessian.reshape(k1 * size, k1 * size), chord)
+            curvature, residual = curvature * row_weights[:, None, None], residual * row_weights[:, None]
+        # sum over rows of curvature[n, k, l] design[n, i] design[n, j], as one product
+        # (torch's einsum of three operands is slower forward and backward)
+        weighted = (curvature[:, :, :, None] * design[:, None, None, :]).reshape(n, -1)
+        hessian = (design.T @ weighted).view(size, k1, k1, size).permute(1, 0, 2, 3)
+        system = ridge + C * hessian.reshape(k1 * size, k1 * size)
         gradient = penalised[:, None] * theta + C * design.T @ residual  # (size, k1)
-        delta = solve(-gradient.T.reshape(-1, 1)).view(k1, size).T
+        delta = torch.linalg.solve(system, -gradient.T.reshape(-1, 1)).view(k1, size).T
         theta = theta + delta * step_limit(design @ delta)
     return theta
 
 
-def solver(system, chord):
-    """A function solving ``system``: a differentiable solve, or for chord steps one held
-    fixed (factorised once, detached)."""
-    if not chord:
-        return functools.partial(torch.linalg.solve, system)
-    factors, pivots, info = torch.linalg.lu_factor_ex(system.detach())
-    if info.item():  # as torch.linalg.solve raises it for a singular system
-        raise torch.linalg.LinAlgError("the system is singular")
-    return functools.partial(torch.linalg.lu_solve, factors, pivots)
-
-
-__all__ = ["AUTO_WEIGHTS", "CHORD_STEPS", "CHORD_UNKNOWNS", "INTERCEPT_DAMPING",
-           "MAX_LOGIT_STEP", "WARM_NEWTON_STEPS", "choose_set", "fit_logistic", "hard_scores",
-           "match_model", "newton_logistic", "newton_logistic_primal", "outer_loss", "singular",
-           "solver", "step_limit"]
+__all__ = ["AUTO_WEIGHTS", "INTERCEPT_DAMPING", "MAX_LOGIT_STEP", "WARM_NEWTON_STEPS",
+           "choose_set", "fit_logistic", "hard_scores", "match_model", "newton_logistic",
+           "newton_logistic_primal", "outer_loss", "singular", "step_limit"]
