@@ -699,13 +699,10 @@ STUDIES["model_multiclass"] = Study(
                                   "model matching": {"matching": "model"}},
     budgets=(10, 50), models=("LogReg", "MLP"), seeds=(0, 1, 2, 3, 4), params=CPU,
     baseline="full data", smoke=dict(datasets=MULTICLASS[2:3], models=("LogReg",)))
-# model_digits again with the warm steps of large systems (above 256 unknowns; the digits'
-# system has 909) as 8 chord steps reusing one detached factorisation, instead of 3 Newton
-# steps. The rule, fixed before it ran: they stay if, paired with model_digits' stored rows
-# (`python -m benchmarks.weight_rule model_digits_chord --before model_digits`), model
-# matching's mean accuracy falls by at most 0.002 and its mean DEO_M rises by at most
-# 0.005, for LogReg and for the MLP. It failed (LogReg -0.074) and the change was reverted;
-# its rows were run at commit 9d684eb (`python -m benchmarks run model_digits_chord`)
-STUDIES["model_digits_chord"] = dataclasses.replace(
-    STUDIES["model_digits"], question="Model matching on ten classes with chord steps: "
-    "model_digits again, paired with its stored rows")
+# Tried and reverted: model_digits with the warm steps of large systems (above 256
+# unknowns; the digits' have 909) as 8 chord steps reusing one detached factorisation. The
+# rule, fixed before it ran: model matching's mean accuracy falls by at most 0.002 and its
+# mean DEO_M rises by at most 0.005, paired with model_digits, for LogReg and for the MLP.
+# It failed (LogReg -0.074). Rows in results/model_digits_chord, run at commit 9d684eb as
+# `python -m benchmarks run model_digits_chord` (then defined as model_digits under that
+# name); `python -m benchmarks.weight_rule model_digits_chord --before model_digits`
