@@ -30,14 +30,15 @@ AUTO, FIXED = "model matching, weight auto", "model matching"
 TOLERANCE = {"LogReg": 0.01, "MLP": 0.02}
 
 
-def weight_rule(rows):
-    """The rule's table (markdown) and whether ``"auto"`` passes it."""
+def weight_rule(rows, new=AUTO, old=FIXED):
+    """The rule's table (markdown) and whether ``new`` (``"auto"``) passes it against
+    ``old`` (weight 3)."""
     means = against_full(rows.assign(prior="data"))
     means["target met"] = ((means.accuracy >= means.accuracy_full - means.model.map(TOLERANCE))
                            & (means.deo_max <= means.deo_max_full))
     keys = ["dataset", "budget", "model", "seed"]
-    paired = rows[rows.method == AUTO].set_index(keys)[["accuracy", "deo_max"]] - rows[
-        rows.method == FIXED].set_index(keys)[["accuracy", "deo_max"]]
+    paired = rows[rows.method == new].set_index(keys)[["accuracy", "deo_max"]] - rows[
+        rows.method == old].set_index(keys)[["accuracy", "deo_max"]]
     lines, passes = ["| model | method | settings | target met | accuracy | DEO_M |",
                      "|---|---|---|---|---|---|"], True
     for model, of_model in means.groupby("model"):
@@ -46,9 +47,9 @@ def weight_rule(rows):
             lines.append(f"| {model} | {method} | {len(group)} | {group['target met'].sum()} "
                          f"| {group.accuracy.mean():.4f} | {group.deo_max.mean():.4f} |")
         met, accuracy = by_method["target met"].sum(), by_method.accuracy.mean()
-        passes &= bool(met[AUTO] >= met[FIXED] and accuracy[AUTO] >= accuracy[FIXED] - 0.002)
+        passes &= bool(met[new] >= met[old] and accuracy[new] >= accuracy[old] - 0.002)
         pairs = paired.xs(model, level="model")
-        lines.append(f"| {model} | auto minus weight 3, paired ({len(pairs)} pairs) | | | "
+        lines.append(f"| {model} | {new} minus {old}, paired ({len(pairs)} pairs) | | | "
                      + " | ".join(f"{pairs[c].mean():+.4f} ± {pairs[c].sem():.4f}"
                                   for c in ("accuracy", "deo_max")) + " |")
     return "\n".join(lines), passes
@@ -73,14 +74,17 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.weight_rule")
     parser.add_argument("study")
     parser.add_argument("--before", help="the same settings run earlier: the rows minus its")
+    parser.add_argument("--new", default=AUTO, help="the method the rule tries (its name)")
+    parser.add_argument("--old", default=FIXED, help="the method it is held against")
     args = parser.parse_args(argv)
+    new, old = args.new, args.old
     rows = pd.read_csv(os.path.join(RESULTS, args.study, "rows.csv"))
     table, passes = (against_before(rows, pd.read_csv(os.path.join(RESULTS, args.before,
                                                                     "rows.csv")))
-                     if args.before else weight_rule(rows))
+                     if args.before else weight_rule(rows, new, old))
     print(write_report(args.study, "weight_rule.md", [
         f"# {args.study}: " + (f"against {args.before}" if args.before else
-                               "fairness_weight='auto' against 3"), "",
+                               f"{new} against {old}"), "",
         f"Written by `python -m benchmarks.weight_rule {' '.join(argv or sys.argv[1:])}`.", "",
         table, "", f"The rule's conditions {'hold' if passes else 'do not hold'} on these rows.",
         ""]))
