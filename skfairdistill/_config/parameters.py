@@ -254,7 +254,6 @@ MATCHING_PARAMS = MappingProxyType({
     "group_balance": (0.0, ("model",), _unit_interval),
     "C": (1.0, ("model",), check_positive),
     "newton_steps": (8, ("model",), _integer(1)),
-    "feature_networks": (0, ("model",), _integer(0)),
     # the rows fit_resample returns: within the range of X, one category per one-hot block
     "readable_rows": ("auto", MATCHINGS, _readable_rows),
 })

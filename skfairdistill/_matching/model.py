@@ -22,7 +22,7 @@ from ._loop import run_loop
 
 def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size, generator,
                 fairness_weight="auto", group_balance=0.0, C=1.0, newton_steps=8,
-                feature_networks=0, model_space=None, verbose=0):
+                model_space=None, verbose=0):
     r"""Optimise the synthetic rows through the logistic regression trained on them.
 
     Parameters
@@ -59,11 +59,6 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
         Unrolled Newton steps of the inner fit from zero: the first iteration's, and the
         judging's of ``"auto"``. Every later iteration takes :data:`WARM_NEWTON_STEPS`
         (or ``newton_steps`` if fewer) from the previous iteration's solution.
-    feature_networks : int, default=0
-        With ``k > 0``, every iteration adds the outer loss of a second inner model: a
-        logistic regression on the hidden features of one of ``k`` small MLPs
-        (:class:`FeatureNetworks`) trained on the synthetic rows, so that the rows also
-        serve a network trained on them.
     model_space : tuple of two Tensors (scale, offset) of shape (n_features,) or None
         The inner model sees ``X * scale + offset``: the space the user's models are
         trained in (the L2 penalty is not scale-free). None: the standardised rows.
@@ -124,11 +119,6 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
     X_syn = X_init.clone().requires_grad_(True)
     optimizer = torch.optim.Adam([X_syn], lr=learning_rate)
     last_theta = None  # the last step's inner fit: the next step's Newton steps start from it
-    networks = FeatureNetworks(feature_networks, X_init.shape[1], n_classes, generator, device)
-
-    def true_log(log_p, shape):  # (n_cells, b): each real row's log-probability of its class
-        return log_p.view(*shape, n_classes).gather(
-            2, true_class.view(-1, 1, 1).expand(*shape, 1)).squeeze(2)
 
     def stage_of(it):
         return sum(it >= end for end in stage_ends)
@@ -148,26 +138,12 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
         except torch.linalg.LinAlgError:  # rows so far out that the Newton system is singular
             raise singular(f"at iteration {it + 1} of {n_iter}") from None
         log_p = torch.log_softmax(torch.cat([logits.new_zeros(len(logits), 1), logits], 1), 1)
-        loss = outer_loss(true_log(log_p, rows.shape), weights, group_weights, present, candidates[stage])
-        if networks.count:  # the same loss for the model on a network's hidden features
-            k = it % networks.count
-            try:
-                hidden_logits, networks.theta[k] = inner_logits(
-                    networks.hidden(k, seen(X_syn)), networks.hidden(k, seen(X_real)),
-                    networks.theta[k], newton_steps if networks.theta[k] is None
-                    else min(newton_steps, WARM_NEWTON_STEPS))
-            except torch.linalg.LinAlgError:
-                raise singular(f"at iteration {it + 1} of {n_iter}") from None
-            networks.theta[k] = networks.theta[k].detach()
-            log_p = torch.log_softmax(torch.cat([hidden_logits.new_zeros(len(hidden_logits), 1),
-                                                 hidden_logits], 1), 1)
-            loss = loss + outer_loss(true_log(log_p, rows.shape), weights, group_weights, present,
-                                     candidates[stage])
+        log_true = log_p.view(*rows.shape, n_classes).gather(
+            2, true_class.view(-1, 1, 1).expand(*rows.shape, 1)).squeeze(2)
+        loss = outer_loss(log_true, weights, group_weights, present, candidates[stage])
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        if networks.count:
-            networks.train(it % networks.count, seen(X_syn).detach(), y_syn)
         if it + 1 == stage_ends[stage] and len(candidates) > 1:
             snapshots[stage] = X_syn.detach().clone()
         return loss.detach()
@@ -195,53 +171,6 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
     return result
 
 
-class FeatureNetworks:
-    """``count`` MLPs with one hidden layer of :data:`FEATURE_WIDTH` ReLUs, trained on the
-    synthetic rows (cross-entropy and scikit-learn's ``MLPClassifier`` penalty, one Adam
-    step each time a network is used), each drawn anew after :data:`FEATURE_RESET` steps
-    of its own (their ages staggered), as the model pools of FRePo (Zhou et al., 2022)
-    are; ``theta[k]``: the last fit of the logistic regression on network ``k``'s
-    features, the next one's start."""
-
-    def __init__(self, count, n_features, n_classes, generator, device):
-        self.count, self.shape, self.generator, self.device = count, (
-            n_features, FEATURE_WIDTH, n_classes), generator, device
-        self.networks = [self._draw() for _ in range(count)]
-        self.ages = [k * FEATURE_RESET // max(count, 1) for k in range(count)]
-        self.theta = [None] * count
-
-    def _draw(self):
-        """Weights drawn as scikit-learn's MLP draws them (Glorot uniform), and an Adam."""
-        sizes = list(zip(self.shape[:-1], self.shape[1:]))
-        params = []
-        for fan_in, fan_out in sizes:
-            bound = (6 / (fan_in + fan_out)) ** 0.5
-            for shape in ((fan_in, fan_out), (fan_out,)):
-                draw = torch.rand(shape, generator=self.generator, device=self.device)
-                params.append((2 * draw - 1).mul_(bound).requires_grad_(True))
-        return params, torch.optim.Adam(params, lr=FEATURE_LEARNING_RATE)
-
-    def hidden(self, k, X):
-        """Network ``k``'s hidden features of ``X``, its weights held fixed."""
-        W1, b1 = (p.detach() for p in self.networks[k][0][:2])
-        return torch.relu(X @ W1 + b1)
-
-    def train(self, k, X, y):
-        """One Adam step of network ``k`` on the rows ``X``, labels ``y``; a new network once
-        it is FEATURE_RESET steps old."""
-        if self.ages[k] >= FEATURE_RESET:
-            self.networks[k], self.ages[k], self.theta[k] = self._draw(), 0, None
-        (W1, b1, W2, b2), optimizer = self.networks[k]
-        with torch.enable_grad():
-            logits = torch.relu(X @ W1 + b1) @ W2 + b2
-            penalty = MLP_ALPHA * ((W1 ** 2).sum() + (W2 ** 2).sum()) / (2 * len(X))
-            loss = torch.nn.functional.cross_entropy(logits, y) + penalty
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-        self.ages[k] += 1
-
-
 def singular(when):
     """The error of a singular Newton system: the rows have moved too far."""
     return DivergenceError(
@@ -260,9 +189,6 @@ INTERCEPT_DAMPING, MAX_LOGIT_STEP = 1e-3, 10.0
 # the rows' small moves leave close, 3 steps give the 8 steps from zero's gradients to
 # float32 rounding (the gradient is then that of the converged fit, the implicit one)
 WARM_NEWTON_STEPS = 3
-# feature_networks: the hidden width (scikit-learn's MLP default is 100; the benchmarks'
-# MLP has 64), the steps of a network's life, its Adam step, scikit-learn's default alpha
-FEATURE_WIDTH, FEATURE_RESET, FEATURE_LEARNING_RATE, MLP_ALPHA = 64, 150, 0.01, 1e-4
 # the candidate weights of fairness_weight="auto"; the real rows per cell that judge them
 # (fewer for wide tables: at most JUDGE_VALUES values a draw, or the loop's own batch)
 AUTO_WEIGHTS = (0.3, 1.0, 3.0, 10.0)
@@ -427,5 +353,5 @@ def newton_logistic_primal(X, onehot, C, n_steps, row_weights=None, theta0=None)
 
 
 __all__ = ["AUTO_WEIGHTS", "INTERCEPT_DAMPING", "MAX_LOGIT_STEP", "WARM_NEWTON_STEPS",
-           "FeatureNetworks", "choose_set", "fit_logistic", "hard_scores", "match_model", "newton_logistic",
+           "choose_set", "fit_logistic", "hard_scores", "match_model", "newton_logistic",
            "newton_logistic_primal", "outer_loss", "singular", "step_limit"]
