@@ -210,6 +210,10 @@ def test_weight_rule_counts_the_settings_that_meet_the_target():
     assert f"| MLP | {AUTO} | 2 | 0 |" in table and f"| MLP | {FIXED} | 2 | 2 |" in table
     assert "+0.0150 ± 0.0000 | +0.0400 ± 0.0000" in table
     assert not passes  # the MLP meets the target in fewer settings with auto
+    # --new/--old: any two methods; held the other way round, the rule's counts swap
+    table, passes = weight_rule(frame.replace({AUTO: "b", FIXED: "a"}), new="a", old="b")
+    assert "| MLP | a | 2 | 2 |" in table and "| MLP | a minus b, paired (4 pairs)" in table
+    assert not passes  # LogReg now meets the target in fewer settings with "a"
 
 
 def test_weight_rule_before_pairs_a_rerun_with_the_stored_rows():
