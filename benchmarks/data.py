@@ -1,9 +1,9 @@
 """The benchmark data sets: each a training split and an evaluation split, by name.
 
 :func:`load` turns a name (``"adult-sex"``, ``"synthetic pi=0.9 sep=3"``, ``"..., classes
-75/25"``, ``"..., 4 classes"``, ``"..., categorical"``, ``"..., tiny cell=10"``, images, timing tables) into a
-:class:`Split`; ``phase="validation"`` carves the evaluation rows from the training
-split, so that tuning never reads a test split.
+75/25"``, ``"..., 4 classes"``, ``"..., categorical"``, ``"..., tiny cell=10"``,
+images, timing tables) into a :class:`Split`; ``phase="validation"`` carves the
+evaluation rows from the training split, so that tuning never reads a test split.
 """
 
 import dataclasses

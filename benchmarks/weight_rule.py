@@ -14,11 +14,13 @@ prints the counts, the means and the paired differences (``"auto"`` minus weight
 ± standard error over the (table, budget, seed) pairs) and writes them to
 ``results/<study>/weight_rule.md``. ``--before STUDY`` pairs the rows with those of
 an earlier run of the same settings instead (``model_warm_newton`` against
-``model_auto``: a change of the package that should not move the results).
+``model_auto``: a change of the package that should not move the results);
+``--new NAME --old NAME`` holds any two methods of the study to the rule.
 """
 
 import argparse
 import os
+import shlex
 import sys
 
 import pandas as pd
@@ -77,15 +79,14 @@ def main(argv=None):
     parser.add_argument("--new", default=AUTO, help="the method the rule tries (its name)")
     parser.add_argument("--old", default=FIXED, help="the method it is held against")
     args = parser.parse_args(argv)
-    new, old = args.new, args.old
     rows = pd.read_csv(os.path.join(RESULTS, args.study, "rows.csv"))
     table, passes = (against_before(rows, pd.read_csv(os.path.join(RESULTS, args.before,
                                                                     "rows.csv")))
-                     if args.before else weight_rule(rows, new, old))
+                     if args.before else weight_rule(rows, args.new, args.old))
     print(write_report(args.study, "weight_rule.md", [
         f"# {args.study}: " + (f"against {args.before}" if args.before else
-                               f"{new} against {old}"), "",
-        f"Written by `python -m benchmarks.weight_rule {' '.join(argv or sys.argv[1:])}`.", "",
+                               f"{args.new} against {args.old}"), "",
+        f"Written by `python -m benchmarks.weight_rule {shlex.join(argv or sys.argv[1:])}`.", "",
         table, "", f"The rule's conditions {'hold' if passes else 'do not hold'} on these rows.",
         ""]))
 
