@@ -681,15 +681,7 @@ STUDIES["model_digits"] = Study(
     budgets=(10,), models=("LogReg", "MLP"), seeds=(0, 1, 2), params=CPU,
     baseline="full data", smoke=dict(datasets=("digits-grey",), models=("LogReg",)))
 # Model matching on tables of 3 to 6 classes with many rows per cell, which no study had
-# used, against COBRA and the full data. It also tested a change: the inner model of more
-# than two classes made scikit-learn's multinomial one (every class's weights penalised;
-# the package keeps the first class's logit at 0). The rule, fixed before it ran: the
-# multinomial model stays if, paired with the package without it, model matching's mean
-# accuracy falls by at most 0.002 and its mean DEO_M rises by at most 0.005, for LogReg
-# and for the MLP. The multinomial model's rows are in results/model_multiclass_multinomial
-# (`python -m benchmarks run model_multiclass --out <that folder's parent>` at commit
-# 4deb76f; `python -m benchmarks.weight_rule model_multiclass_multinomial --before
-# model_multiclass`). It failed (MLP accuracy -0.0056), so the change was reverted
+# used, against COBRA and the full data
 MULTICLASS = ("synthetic pi=0.5 sep=0, 3 classes", "synthetic pi=0.9 sep=3, 3 classes",
               "synthetic pi=0.7 sep=1.5, 4 classes", "synthetic pi=0.8 sep=2, 4 classes",
               "synthetic pi=0.9 sep=1.5, 6 classes")
@@ -699,11 +691,10 @@ STUDIES["model_multiclass"] = Study(
                                   "model matching": {"matching": "model"}},
     budgets=(10, 50), models=("LogReg", "MLP"), seeds=(0, 1, 2, 3, 4), params=CPU,
     baseline="full data", smoke=dict(datasets=MULTICLASS[2:3], models=("LogReg",)))
-# The inner model's C (1, scikit-learn's default) against 0.3, 3 and 10, on the validation
-# splits of the tables whose validation rows the MLP's misses were studied on. The rule,
-# fixed before it ran: a C goes on to unseen tables only if `python -m benchmarks.weight_rule
-# model_inner_c --new "model matching, C=<C>" --old "model matching"` says its conditions
-# hold and the MLP meets the target in more settings than with C=1
+# The inner model's C (1) against 0.3, 3 and 10 on the validation splits the MLP's misses
+# were studied on. The rule, fixed before it ran: a C goes on to unseen tables only if
+# weight_rule --new "model matching, C=<C>" --old "model matching" passes it and the MLP
+# meets the target in more settings than with C=1
 STUDIES["model_inner_c"] = Study(
     "Model matching's inner C on the tuning tables (validation splits)",
     datasets=("adult-sex", "adult-race", "spread-shift pi=0.9"), phase="validation", methods={
@@ -712,21 +703,7 @@ STUDIES["model_inner_c"] = Study(
             for c in (0.3, 3.0, 10.0)}}, budgets=(10, 50), models=("LogReg", "MLP"),
     seeds=(0, 1, 2, 3, 4), params=CPU, baseline="full data",
     smoke=dict(datasets=("spread-shift pi=0.9",), models=("LogReg",)))
-# Tried and reverted: model_digits with the warm steps of large systems (above 256
-# unknowns; the digits' have 909) as 8 chord steps reusing one detached factorisation. The
-# rule, fixed before it ran: model matching's mean accuracy falls by at most 0.002 and its
-# mean DEO_M rises by at most 0.005, paired with model_digits, for LogReg and for the MLP.
-# It failed (LogReg -0.074). Rows in results/model_digits_chord, run at commit 9d684eb as
-# `python -m benchmarks run model_digits_chord` (then defined as model_digits under that
-# name); `python -m benchmarks.weight_rule model_digits_chord --before model_digits`
-# Tried and reverted: matching_params["feature_networks"]=4, a second inner model (a
-# logistic regression on the hidden features of 4 small MLPs trained on the set, FRePo's
-# model pool) added to the outer loss, so that the rows also serve a network. Tables: those
-# of model_auto and model_auto_replication but adult-race and spread-shift pi=0.9, whose
-# validation splits were looked at. The rule, fixed before it ran: it becomes the default
-# if `python -m benchmarks.weight_rule model_feature_networks --new "model matching,
-# feature networks" --old "model matching, weight auto"` says its conditions hold and the
-# MLP meets the target in more settings. It failed (LogReg 18 settings against 20, the MLP
-# 19 against 19), and the option, which bought the MLP little for 2.35 times the fit, was
-# removed. Rows in results/model_feature_networks, run at commit 887ff59 as `python -m
-# benchmarks run model_feature_networks` (the default's rows copied from model_warm_newton)
+# Three package changes were tried and reverted by rules fixed here before they ran
+# (the multinomial inner model, chord steps for large Newton systems, the feature networks'
+# second inner model): the rules and outcomes are in docs/benchmarks.md ("Model matching"),
+# the commits and commands that made their rows in results/README.md

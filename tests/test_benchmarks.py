@@ -216,6 +216,22 @@ def test_weight_rule_counts_the_settings_that_meet_the_target():
     assert not passes  # LogReg now meets the target in fewer settings with "a"
 
 
+def test_misses_tells_a_clear_miss_from_one_within_the_seeds_noise():
+    from benchmarks.weight_rule import misses
+
+    def rows(method, budget, accuracies, deo=0.1):
+        return [dict(dataset="t", budget=budget, seed=seed, model="LogReg", method=method,
+                     accuracy=accuracy, deo_max=deo) for seed, accuracy in enumerate(accuracies)]
+
+    full = [0.85, 0.86, 0.84]
+    frame = pd.DataFrame(rows("full data", 0, full)  # m: clear at 10, noisy at 50, met at 200
+                         + rows("m", 10, [a - 0.03 for a in full])
+                         + rows("m", 50, [a - 0.02 - d for a, d in zip(full, (0.05, -0.05, 0))])
+                         + rows("m", 200, full, deo=0.09))
+    table = misses(frame, ["m"])
+    assert "| LogReg | m | 3 | 2 | 1 | t at 10 (-0.020, +0.000) |" in table
+
+
 def test_weight_rule_before_pairs_a_rerun_with_the_stored_rows():
     from benchmarks.weight_rule import against_before
 
