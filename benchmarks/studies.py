@@ -707,4 +707,4 @@ STUDIES["model_inner_c_mlp_50"] = dataclasses.replace(
 # class unless here, at 200, the MLP meets the target as often with C=0.3 and is as accurate
 STUDIES["model_inner_c_mlp_200"] = dataclasses.replace(STUDIES["model_inner_c_mlp_50"], budgets=(
     200,), question="Model matching's C=0.3 for the MLP at 200 rows per class")
-# Three changes were reverted by rules fixed here: see docs/benchmarks.md, results/README.md
+# Changes reverted by (or after) the rules fixed here: see docs/benchmarks.md, results/README.md

@@ -1,7 +1,5 @@
 """DistilledClassifier: distil a fair synthetic set, then fit a classifier on it."""
 
-import numbers
-
 import numpy as np
 from scipy.sparse import issparse
 from sklearn.base import (
@@ -18,8 +16,8 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, has_fit_para
 from .._checks import check_memory_map, check_rows
 from .distiller import FairDistiller
 from .messages import missing_groups_error_of_classifier, needs_groups
-from .model_kinds import grows_trees, trains_mlp
 from .prior import class_prior_weights
+from .tree_models import grows_trees
 
 # class_prior -> the power of class_prior_weights (None: the synthetic set's own prior);
 # "auto": "data", but "balanced" for a model-matched set (its rows already carry the
@@ -73,26 +71,6 @@ def _readable_for_trees(distiller):
     return distiller
 
 
-# An MLP trained on a model-matched set of 50 rows per class or more gets rows fitted for a
-# logistic regression with this C: on tables the choice was not tuned on, 1.5 points more
-# accurate, its gap unchanged within noise (studies model_inner_c_mlp and model_inner_c_mlp_50)
-MLP_INNER_C, MLP_INNER_C_FROM = 0.3, 50
-
-
-def _inner_c_for_mlp(distiller):
-    """``distiller`` (a clone) with model matching's inner ``C`` for an MLP, unless it is
-    set or the budget is below :data:`MLP_INNER_C_FROM` rows per class."""
-    params, budget = distiller.matching_params, distiller.n_per_class
-    if distiller.matching != "model" or (params is not None and not isinstance(params, dict)):
-        return distiller  # another loop; or the distiller's own checks name the mistake
-    budgets = list(budget.values()) if isinstance(budget, dict) else [budget]
-    if "C" in (params or {}) or not all(isinstance(b, numbers.Integral) for b in budgets):
-        return distiller
-    if min(budgets, default=0) >= MLP_INNER_C_FROM:
-        distiller.set_params(matching_params={**(params or {}), "C": MLP_INNER_C})
-    return distiller
-
-
 def _is_column_vector(y):
     """True for a 2-D ``y`` of one column (array, DataFrame, nested list)."""
     shape = getattr(y, "shape", None)
@@ -127,13 +105,8 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         range, one category per one-hot block) unless its ``matching_params`` set
         ``"readable_rows"``: a tree's thresholds fall between the values of the rows
         it is trained on, and on the rows as optimised they can send every real row
-        down one branch (:ref:`benchmarks#trees-on-a-compact-table`). For an
-        MLPClassifier (or a Pipeline ending in one) and ``matching="model"`` at 50 rows
-        per class or more, the inner logistic regression gets ``C=0.3`` unless
-        ``matching_params`` set ``"C"``: on tables the choice was not tuned on, the MLP
-        was 1.5 points more accurate, its equalized-odds gap unchanged within noise
-        (:ref:`benchmarks#model-matching-compact-sets-judged-against-the-full-data`).
-        The clone in ``distiller_`` shows the settings used.
+        down one branch (:ref:`benchmarks#trees-on-a-compact-table`). The clone in
+        ``distiller_`` shows the setting used.
     class_prior : {"auto", "balanced", "sqrt", "data"}, default="auto"
         The class prior ``estimator`` is trained with. ``"data"``: the real training
         rows' class shares, through ``sample_weight``
@@ -281,8 +254,6 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             )
         if grows_trees(self.estimator) and isinstance(distiller, FairDistiller):
             distiller = _readable_for_trees(distiller)
-        elif trains_mlp(self.estimator) and isinstance(distiller, FairDistiller):
-            distiller = _inner_c_for_mlp(distiller)
         if (sensitive_features is None and isinstance(distiller, FairDistiller)
                 and needs_groups(distiller.alignment, distiller.stratify_groups)):
             raise missing_groups_error_of_classifier(distiller)

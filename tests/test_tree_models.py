@@ -1,5 +1,4 @@
-"""DistilledClassifier fits the set for the classifier: readable rows for trees, the inner C
-of model matching for an MLP."""
+"""DistilledClassifier trains tree-based classifiers on readable rows."""
 
 import numpy as np
 import pytest
@@ -18,7 +17,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier, ExtraTreeClassifier
 
 from skfairdistill import DistilledClassifier, FairDistiller
-from skfairdistill._estimators.model_kinds import grows_trees, trains_mlp
+from skfairdistill._estimators.tree_models import grows_trees
 
 
 @pytest.mark.parametrize("estimator", [
@@ -142,47 +141,3 @@ def test_a_tree_trained_on_the_set_is_refused_nan_at_predict():
     with pytest.raises(ValueError, match="X"):
         clf.predict(X_nan)
     assert clf.estimator_.predict(X_nan).shape == (5,)  # the tree itself takes it
-
-
-@pytest.mark.parametrize("estimator, expected", [
-    (MLPClassifier(), True), (make_pipeline(StandardScaler(), MLPClassifier()), True),
-    (LogisticRegression(), False), (make_pipeline(MLPClassifier(), LogisticRegression()), False),
-    (HistGradientBoostingClassifier(), False),
-])
-def test_an_mlp_is_told_by_its_class_or_a_pipelines_last_step(estimator, expected):
-    assert trains_mlp(estimator) is expected
-
-
-def fitted_distiller(estimator, **params):
-    """The distiller DistilledClassifier used for ``estimator`` (a short model-matching fit)."""
-    X, y, groups = table(n=600)
-    distiller = FairDistiller(**{"matching": "model", "n_iter": 3, "random_state": 0,
-                                 "n_per_class": 50, **params})
-    clf = DistilledClassifier(estimator, distiller=distiller)
-    clf.fit(X, y, sensitive_features=groups)
-    assert distiller.matching_params == params.get("matching_params")  # the caller's: untouched
-    return clf.distiller_
-
-
-MLP = MLPClassifier(hidden_layer_sizes=(8,), max_iter=2000, random_state=0)
-
-
-@pytest.mark.parametrize("n_per_class", [50, 80, {0: 50, 1: 60}])
-def test_an_mlp_gets_the_inner_c_from_50_rows_per_class(n_per_class):
-    distiller = fitted_distiller(MLP, n_per_class=n_per_class)
-    assert distiller.matching_params == {"C": 0.3}
-    distiller = fitted_distiller(make_pipeline(StandardScaler(), MLP), n_per_class=n_per_class,
-                                 matching_params={"fairness_weight": 3.0})
-    assert distiller.matching_params == {"fairness_weight": 3.0, "C": 0.3}
-
-
-@pytest.mark.parametrize("estimator, params", [
-    (MLP, dict(n_per_class=49)),  # below 50 rows per class
-    (MLP, dict(n_per_class={0: 10, 1: 60})),
-    (MLP, dict(matching_params={"C": 2.0})),  # the user's C
-    (MLP, dict(matching="distribution", n_iter=2)),  # not model matching
-    (LogisticRegression(), dict()),  # not an MLP
-])
-def test_the_inner_c_is_left_alone_otherwise(estimator, params):
-    distiller = fitted_distiller(estimator, **params)
-    assert distiller.matching_params == params.get("matching_params")

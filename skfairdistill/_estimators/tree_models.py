@@ -1,14 +1,10 @@
-"""The kinds of classifier DistilledClassifier fits a distilled set for.
+"""Which classifiers split on feature values: those DistilledClassifier trains on readable rows.
 
-Trees: a tree places its thresholds between the values of the rows it is trained on. A
+A tree places its thresholds between the values of the rows it is trained on. A
 distilled table's rows as optimised sit a little off the values real rows take (a
 one-hot column at 0.01 or -0.02 instead of 0 or 1), so a tree grown on them can send
 every real row down one branch; on rows in the data's own values it cannot
 (``docs/benchmarks.md``, "Trees on a compact table").
-
-MLPs: model matching fits the rows for a logistic regression; a more regularised one
-(a smaller C) serves an MLP better from 50 rows per class (``docs/benchmarks.md``,
-"Model matching").
 """
 
 # packages whose classifiers are all gradient-boosted trees
@@ -49,24 +45,4 @@ def grows_trees(estimator):
     return type(estimator).__module__.split(".")[0] in _TREE_PACKAGES
 
 
-def trains_mlp(estimator):
-    """Whether ``estimator`` is scikit-learn's MLPClassifier (a Pipeline by its last step).
-
-    Parameters
-    ----------
-    estimator : object
-        An unfitted scikit-learn style classifier.
-
-    Returns
-    -------
-    bool
-    """
-    from sklearn.neural_network import MLPClassifier
-    from sklearn.pipeline import Pipeline
-
-    if isinstance(estimator, Pipeline):
-        return trains_mlp(estimator.steps[-1][1])
-    return isinstance(estimator, MLPClassifier)
-
-
-__all__ = ["grows_trees", "trains_mlp"]
+__all__ = ["grows_trees"]
