@@ -652,21 +652,20 @@ STUDIES["model_warm_newton"] = dataclasses.replace(
     "last step's: model_auto's tables, paired with its stored rows")
 # model matching on ten classes: the coloured digits as tables (192 columns, 3 colour
 # groups), which no model-matching study had used; its defaults were tuned on two classes
+VERSUS_COBRA = {"full data": "full data", "COBRA (default)": {},
+                "model matching": {"matching": "model"}}
 STUDIES["model_digits"] = Study(
     "Model matching on ten classes: the coloured digits as tables, against COBRA",
-    datasets=DIGITS, methods={"full data": "full data", "COBRA (default)": {},
-                              "model matching": {"matching": "model"}},
+    datasets=DIGITS, methods=VERSUS_COBRA,
     budgets=(10,), models=("LogReg", "MLP"), seeds=(0, 1, 2), params=CPU,
     baseline="full data", smoke=dict(datasets=("digits-grey",), models=("LogReg",)))
-# Model matching on tables of 3 to 6 classes with many rows per cell, which no study had
-# used, against COBRA and the full data
+# Model matching on 3 to 6 classes with many rows per cell, which no study had used
 MULTICLASS = ("synthetic pi=0.5 sep=0, 3 classes", "synthetic pi=0.9 sep=3, 3 classes",
               "synthetic pi=0.7 sep=1.5, 4 classes", "synthetic pi=0.8 sep=2, 4 classes",
               "synthetic pi=0.9 sep=1.5, 6 classes")
 STUDIES["model_multiclass"] = Study(
     "Model matching on 3 to 6 classes with many rows per cell, against COBRA",
-    datasets=MULTICLASS, methods={"full data": "full data", "COBRA (default)": {},
-                                  "model matching": {"matching": "model"}},
+    datasets=MULTICLASS, methods=VERSUS_COBRA,
     budgets=(10, 50), models=("LogReg", "MLP"), seeds=(0, 1, 2, 3, 4), params=CPU,
     baseline="full data", smoke=dict(datasets=MULTICLASS[2:3], models=("LogReg",)))
 # The inner model's C (1) against 0.3, 3 and 10 on the validation splits the MLP's misses

@@ -103,9 +103,10 @@ def main(argv=None):
     rows = pd.read_csv(os.path.join(RESULTS, args.study, "rows.csv"))
     command = f"`python -m benchmarks.weight_rule {shlex.join(argv or sys.argv[1:])}`"
     if args.misses:
-        return print(write_report(args.study, "misses.md", [
+        print(write_report(args.study, "misses.md", [
             f"# {args.study}: where the target is missed", "", f"Written by {command}.", "",
             misses(rows, args.misses), ""]))
+        return
     table, passes = (against_before(rows, pd.read_csv(os.path.join(RESULTS, args.before,
                                                                     "rows.csv")))
                      if args.before else weight_rule(rows, args.new, args.old))
