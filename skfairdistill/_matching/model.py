@@ -186,10 +186,9 @@ def singular(when):
 # than MAX_LOGIT_STEP (the steps of a sound fit stay below it)
 INTERCEPT_DAMPING, MAX_LOGIT_STEP = 1e-3, 10.0
 # Newton steps of a step's inner fit after the first: from the last step's solution, which
-# the rows' small moves leave close, one step gives the converged fit's gradient (the
-# implicit one) to about 1 % along a fit, 3 steps to float32 rounding; each step is one
-# factorisation of Newton's system, most of a ten-class fit's time
-WARM_NEWTON_STEPS = 1
+# the rows' small moves leave close, 3 steps give the 8 steps from zero's gradients to
+# float32 rounding (the gradient is then that of the converged fit, the implicit one)
+WARM_NEWTON_STEPS = 3
 # the candidate weights of fairness_weight="auto"; the real rows per cell that judge them
 # (fewer for wide tables: at most JUDGE_VALUES values a draw, or the loop's own batch)
 AUTO_WEIGHTS = (0.3, 1.0, 3.0, 10.0)
