@@ -174,6 +174,25 @@ def test_a_singular_newton_system_is_a_clear_divergence_error(monkeypatch, n_per
     assert not hasattr(distiller, "X_distilled_")  # left as it was
 
 
+def test_features_that_would_overflow_the_inner_model_are_refused_before_the_fit(monkeypatch):
+    import skfairdistill._matching.model as model
+
+    class Reached(Exception):
+        """The loop was reached."""
+
+    def loop(*args, **kwargs):
+        raise Reached
+
+    monkeypatch.setattr(model, "run_loop", loop)
+    X, y, group = _biased()
+    distiller = FairDistiller(matching="model", n_per_class=2, n_iter=5, random_state=0)
+    with pytest.raises(ValueError, match=r"fits its logistic regression on X's own scale.*"
+                                         r"squared norm of .*Rescale X"):
+        distiller.fit(X * 1e20, y, sensitive_features=group)
+    with pytest.raises(Reached):  # a sound scale goes on to the loop
+        distiller.fit(X * 1e3, y, sensitive_features=group)
+
+
 def test_most_accurate_within_the_gap_bound_else_the_smallest_gap():
     from skfairdistill.model_selection import most_accurate_within
 

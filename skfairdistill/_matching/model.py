@@ -98,6 +98,8 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
     onehot = torch.nn.functional.one_hot(y_syn, n_classes).to(X_init.dtype)
     true_class = torch.arange(n_classes, device=device).repeat_interleave(n_groups)
     scale, offset = (None, None) if model_space is None else model_space
+    if scale is not None:
+        check_model_space(scale, offset)
     candidates = AUTO_WEIGHTS if isinstance(fairness_weight, str) else (fairness_weight,)
 
     def seen(X):  # the rows as the inner model sees them
@@ -171,12 +173,29 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
     return result
 
 
+def check_model_space(scale, offset):
+    """A clear error, before the fit, where X's own scale would overflow the inner model."""
+    # the squared norm of a row within 10 standard deviations of the mean, which the Gram
+    # matrix and Newton's system sum over the rows
+    reach = float(((10 * scale.double().abs() + offset.double().abs()) ** 2).sum())
+    if reach > MAX_SQUARED_NORM:
+        raise ValueError(
+            "matching='model' fits its logistic regression on X's own scale (the L2 penalty "
+            f"is not scale-free), and rows of X reach a squared norm of {reach:.3g}, beyond "
+            f"{MAX_SQUARED_NORM:.0e}: that model's products would overflow float32 (about "
+            "3.4e38). Rescale X first (e.g. StandardScaler); the model then sees the rows "
+            "as scaled.")
+
+
 def singular(when):
-    """The error of a singular Newton system: the rows have moved too far."""
+    """The error of a singular Newton system: the rows have moved too far, or X's scale
+    leaves the inner model all but unregularised."""
     return DivergenceError(
         f"the distillation diverged: the inner logistic regression's Newton system became "
-        f"singular {when}, so the synthetic rows have moved too far. The step is too large "
-        "for this data: lower learning_rate.")
+        f"singular {when}, so the synthetic rows have moved too far. Either the step is too "
+        "large for this data (lower learning_rate), or X's features are so large that the "
+        "inner model, fitted in X's own scale, is barely regularised (rescale X, e.g. with "
+        "StandardScaler, or lower matching_params['C']).")
 
 
 # Once the rows separate a class from every other, its probabilities saturate and its
@@ -185,6 +204,9 @@ def singular(when):
 # the objective: a converged fit is the same), and a step moves no row's logit by more
 # than MAX_LOGIT_STEP (the steps of a sound fit stay below it)
 INTERCEPT_DAMPING, MAX_LOGIT_STEP = 1e-3, 10.0
+# rows whose squared norm passes this overflow the inner model's float32 products once summed
+# over thousands of rows and scaled by C (check_model_space)
+MAX_SQUARED_NORM = 1e33
 # Newton steps of a step's inner fit after the first: from the last step's solution, which
 # the rows' small moves leave close, 3 steps give the 8 steps from zero's gradients to
 # float32 rounding (the gradient is then that of the converged fit, the implicit one)
@@ -353,5 +375,5 @@ def newton_logistic_primal(X, onehot, C, n_steps, row_weights=None, theta0=None)
 
 
 __all__ = ["AUTO_WEIGHTS", "INTERCEPT_DAMPING", "MAX_LOGIT_STEP", "WARM_NEWTON_STEPS",
-           "choose_set", "fit_logistic", "hard_scores", "match_model", "newton_logistic",
+           "check_model_space", "choose_set", "fit_logistic", "hard_scores", "match_model", "newton_logistic",
            "newton_logistic_primal", "outer_loss", "singular", "step_limit"]
