@@ -122,6 +122,33 @@ def test_the_primal_and_the_dual_newton_steps_give_the_same_model(n_classes):
                                    (X @ X.T) @ dual[:-1] + dual[-1], rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("n_classes", [2, 3, 10])
+@pytest.mark.parametrize("spread", [1.0, 8.0])  # 8: saturated probabilities
+def test_the_split_dual_newton_step_solves_the_whole_system(n_classes, spread):
+    """dual_newton_step equals the step of the whole (n + 1)(K - 1) system, assembled
+    equation by equation here."""
+    from skfairdistill._matching.model import INTERCEPT_DAMPING, dual_newton_step
+
+    rng = np.random.default_rng(n_classes)
+    n, k, C = 12, n_classes - 1, 0.7
+    S = rng.normal(size=(n, 20))
+    design = torch.as_tensor(np.c_[S @ S.T, np.ones(n)])
+    logits = np.c_[np.zeros(n), spread * rng.normal(size=(n, k))]
+    p = torch.softmax(torch.as_tensor(logits), 1)[:, 1:]
+    rhs = torch.as_tensor(rng.normal(size=(n + 1, k)))
+    system = torch.zeros(k, n + 1, k, n + 1, dtype=torch.float64)
+    for a in range(k):
+        for b in range(k):
+            curvature = p[:, a] * (float(a == b) - p[:, b])  # (diag(p_i) - p_i p_i^T)[a, b]
+            system[a, :n, b] = C * curvature[:, None] * design
+            system[a, n, b] = (curvature[:, None] * design).sum(0)
+        system[a, :n, a, :n] += torch.eye(n, dtype=torch.float64)
+        system[a, n, a, n] += INTERCEPT_DAMPING
+    whole = torch.linalg.solve(system.reshape(k * (n + 1), -1), rhs.T.reshape(-1))
+    torch.testing.assert_close(dual_newton_step(design, p, rhs, C), whole.view(k, n + 1).T,
+                               rtol=1e-9, atol=1e-9)
+
+
 @pytest.mark.parametrize("primal", [False, True])
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_newton_steps_from_the_last_fit_give_the_gradient_of_the_fit_from_zero(primal,

@@ -318,26 +318,51 @@ def newton_logistic(gram, onehot, C, n_steps, theta0=None):
     ``gram`` is the synthetic rows' Gram matrix ``(n, n)``, ``onehot`` their labels
     ``(n, n_classes)``; the logits are ``gram @ theta[:-1] + theta[-1]`` (class 0's is 0).
     """
-    n, k1 = gram.shape[0], onehot.shape[1] - 1
+    n = gram.shape[0]
     design = torch.cat([gram, gram.new_ones(n, 1)], 1)  # logits = design @ theta
     targets = onehot[:, 1:]
-    theta = gram.new_zeros(n + 1, k1) if theta0 is None else theta0
-    top = torch.eye(n, n + 1, dtype=gram.dtype, device=gram.device)
-    same = torch.eye(k1, dtype=gram.dtype, device=gram.device)[:, :, None, None]
-    damping = torch.zeros(k1, k1, n + 1, n + 1, dtype=gram.dtype, device=gram.device)
-    damping[:, :, n, n] = INTERCEPT_DAMPING * same[:, :, 0, 0]  # the intercepts' equations
+    theta = gram.new_zeros(n + 1, targets.shape[1]) if theta0 is None else theta0
     for _ in range(n_steps):
         logits = design @ theta
         p = torch.softmax(torch.cat([logits.new_zeros(n, 1), logits], 1), 1)[:, 1:]
         residual = p - targets
-        curvature = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]  # (n, k1, k1)
-        weighted = curvature.permute(1, 2, 0)[..., None] * design  # (k1, k1, n, n + 1)
-        rows = torch.cat([same * top + C * weighted, weighted.sum(2, keepdim=True)], 2) + damping
-        system = rows.permute(0, 2, 1, 3).reshape(k1 * (n + 1), k1 * (n + 1))
         rhs = -torch.cat([theta[:n] + C * residual, residual.sum(0, keepdim=True)], 0)
-        delta = torch.linalg.solve(system, rhs.T.reshape(-1, 1)).view(k1, n + 1).T
+        delta = dual_newton_step(design, p, rhs, C)
         theta = theta + delta * step_limit(design @ delta)
     return theta
+
+
+def dual_newton_step(design, p, rhs, C):
+    r"""The dual Newton step ``(n + 1, k)`` for ``k`` free classes' probabilities ``p``.
+
+    Row :math:`i`'s curvature :math:`\operatorname{diag}(p_i) - p_i p_i^\top` is a diagonal
+    less a rank-one term, so the :math:`(n + 1) k` equations split: given every row's
+    :math:`s_i = p_i \cdot u_i` (:math:`u_i` its logits' change), class :math:`k`'s
+    :math:`n + 1` unknowns solve a system of their own, :math:`B_k`, with the curvature
+    :math:`\operatorname{diag}(p_{\cdot k})`; and :math:`s` solves one system of :math:`n`.
+    The same step as the whole system's, for :math:`k` systems of :math:`n + 1` and one of
+    :math:`n` instead of one of :math:`(n + 1) k` unknowns.
+    """
+    n, k = p.shape
+    pk = p.T  # (k, n)
+    # one class: its whole curvature p (1 - p), no s; more: the curvature's diagonal p
+    diagonal = pk - pk * pk if k == 1 else pk
+    # B_k: identity + C diag(curvature) design, and the intercept's equation (damped, see
+    # INTERCEPT_DAMPING)
+    weighted = diagonal[:, :, None] * design
+    top = torch.eye(n, n + 1, dtype=p.dtype, device=p.device) + C * weighted
+    B = torch.cat([top, weighted.sum(1, keepdim=True)], 1)
+    B[:, n, n] += INTERCEPT_DAMPING
+    if k == 1:
+        return torch.linalg.solve(B, rhs.T[:, :, None])[:, :, 0].T
+    # what s adds to class k's equations: C p_ik s_i to row i's, p_k . s to the intercept's
+    E = torch.cat([C * torch.diag_embed(pk), pk[:, None, :]], 1)
+    solved = torch.linalg.solve(B, torch.cat([rhs.T[:, :, None], E], 2))
+    # s_i = sum_k p_ik u_ik, each u a linear function of s: one system for s
+    D = pk[:, :, None] * (design @ solved)
+    s = torch.linalg.solve(torch.eye(n, dtype=p.dtype, device=p.device) - D[:, :, 1:].sum(0),
+                           D[:, :, :1].sum(0))
+    return (solved[:, :, 0] + (solved[:, :, 1:] @ s)[:, :, 0]).T
 
 
 def newton_logistic_primal(X, onehot, C, n_steps, row_weights=None, theta0=None):
@@ -375,5 +400,6 @@ def newton_logistic_primal(X, onehot, C, n_steps, row_weights=None, theta0=None)
 
 
 __all__ = ["AUTO_WEIGHTS", "INTERCEPT_DAMPING", "MAX_LOGIT_STEP", "WARM_NEWTON_STEPS",
-           "check_model_space", "choose_set", "fit_logistic", "hard_scores", "match_model", "newton_logistic",
-           "newton_logistic_primal", "outer_loss", "singular", "step_limit"]
+           "check_model_space", "choose_set", "dual_newton_step", "fit_logistic", "hard_scores",
+           "match_model", "newton_logistic", "newton_logistic_primal", "outer_loss", "singular",
+           "step_limit"]
