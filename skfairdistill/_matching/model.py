@@ -74,9 +74,11 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
     :math:`\tfrac12 \sum_k \lVert w_k \rVert^2 + C \sum_i \ell(y_i, f(s_i))`
     (intercepts unpenalised; one logit per class but the first, whose logit is 0: for
     two classes scikit-learn's ``LogisticRegression`` objective) over the synthetic
-    rows :math:`s_1..s_n`, in the dual (:math:`w_k = S^\top \alpha_k`, :math:`(n + 1)(K - 1)`
-    unknowns in Newton's system) or, with more rows than features :math:`d`, in the
-    primal (:math:`(d + 1)(K - 1)` unknowns): the same model, the smaller system. The outer loss on real rows :math:`x` of cell :math:`(y, g)` is
+    rows :math:`s_1..s_n`, in the dual (:math:`w_k = S^\top \alpha_k`; Newton's
+    :math:`(n + 1)(K - 1)` equations split into :math:`K - 1` systems of :math:`n + 1`
+    unknowns and one of :math:`n`, :func:`dual_newton_step`) or, with more rows than
+    features :math:`d`, in the primal (:math:`(d + 1)(K - 1)` unknowns): the same model.
+    The outer loss on real rows :math:`x` of cell :math:`(y, g)` is
 
     .. math::
         -\sum_y \pi_y \sum_{g \in G_y} \omega_{g|y}\, \overline{\log p_y(x)}^{(y,g)}
@@ -341,7 +343,8 @@ def dual_newton_step(design, p, rhs, C):
     :math:`n + 1` unknowns solve a system of their own, :math:`B_k`, with the curvature
     :math:`\operatorname{diag}(p_{\cdot k})`; and :math:`s` solves one system of :math:`n`.
     The same step as the whole system's, for :math:`k` systems of :math:`n + 1` and one of
-    :math:`n` instead of one of :math:`(n + 1) k` unknowns.
+    :math:`n` instead of one of :math:`(n + 1) k` unknowns. One free class (two classes):
+    its whole curvature :math:`p (1 - p)`, and no :math:`s`.
     """
     n, k = p.shape
     pk = p.T  # (k, n)
