@@ -7,7 +7,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
 from skfairdistill import FairDistiller
-from skfairdistill._matching.model import newton_logistic, outer_loss
+from skfairdistill._matching.inner import newton_logistic
+from skfairdistill._matching.model import outer_loss
 
 
 def _biased(n=1200, seed=0):
@@ -110,7 +111,7 @@ def test_refusals_name_the_parameter():
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_the_primal_and_the_dual_newton_steps_give_the_same_model(n_classes):
     """More rows than features take the primal system: the same iterates, a smaller system."""
-    from skfairdistill._matching.model import newton_logistic_primal
+    from skfairdistill._matching.inner import newton_logistic_primal
 
     rng = np.random.default_rng(2)
     X = torch.as_tensor(rng.normal(size=(30, 5)))
@@ -127,7 +128,7 @@ def test_the_primal_and_the_dual_newton_steps_give_the_same_model(n_classes):
 def test_the_split_dual_newton_step_solves_the_whole_system(n_classes, spread):
     """dual_newton_step equals the step of the whole (n + 1)(K - 1) system, assembled
     equation by equation here."""
-    from skfairdistill._matching.model import INTERCEPT_DAMPING, dual_newton_step
+    from skfairdistill._matching.inner import INTERCEPT_DAMPING, dual_newton_step
 
     rng = np.random.default_rng(n_classes)
     n, k, C = 12, n_classes - 1, 0.7
@@ -156,7 +157,8 @@ def test_newton_steps_from_the_last_fit_give_the_gradient_of_the_fit_from_zero(p
     """After a step of the rows, WARM_NEWTON_STEPS from the last solution give the rows the
     gradient of the default steps from zero (both that of the converged fit); one step does
     not, so the test could fail."""
-    from skfairdistill._matching.model import (WARM_NEWTON_STEPS, newton_logistic_primal)
+    from skfairdistill._matching.inner import newton_logistic_primal
+    from skfairdistill._matching.model import WARM_NEWTON_STEPS
 
     rng = np.random.default_rng(4)
     n, d = (40, 6) if primal else (12, 20)
@@ -182,6 +184,96 @@ def test_newton_steps_from_the_last_fit_give_the_gradient_of_the_fit_from_zero(p
     error = (gradient(WARM_NEWTON_STEPS, last) - from_zero).norm() / from_zero.norm()
     assert error < 1e-6
     assert (gradient(1, last) - from_zero).norm() / from_zero.norm() > 1e-4
+
+
+@pytest.mark.parametrize("n_classes", [2, 3, 10])
+@pytest.mark.parametrize("spread", [1.0, 8.0])  # 8: saturated probabilities
+def test_the_factorised_primal_system_solves_the_whole_system(n_classes, spread):
+    """PrimalNewtonSystem (Woodbury's identity over the curvature's structure) gives the
+    solution of the whole (d + 1)(K - 1) system that newton_logistic_primal assembles."""
+    from skfairdistill._matching.inner import INTERCEPT_DAMPING, PrimalNewtonSystem
+
+    rng = np.random.default_rng(n_classes)
+    n, d, C = 40, 6, 0.7
+    k = n_classes - 1
+    design = torch.as_tensor(np.c_[rng.normal(size=(n, d)), np.ones(n)])
+    logits = np.c_[np.zeros(n), spread * rng.normal(size=(n, k))]
+    p = torch.softmax(torch.as_tensor(logits), 1)[:, 1:]
+    curvature = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]
+    whole = C * torch.einsum("nab,ni,nj->aibj", curvature, design, design)
+    ridge = torch.ones(d + 1, dtype=torch.float64)
+    ridge[-1] = C * INTERCEPT_DAMPING
+    whole = whole.reshape(k * (d + 1), -1) + torch.diag(ridge.repeat(k))
+    b = torch.as_tensor(rng.normal(size=(d + 1, k)))
+    expected = torch.linalg.solve(whole, b.T.reshape(-1)).view(k, d + 1).T
+    torch.testing.assert_close(PrimalNewtonSystem(design, p, C).solve(b), expected,
+                               rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_the_implicit_newton_step_gives_the_converged_fits_model_and_gradient(n_classes):
+    """newton_logistic_implicit reaches the unrolled steps' model, and its one differentiated
+    step gives the rows the gradient of the converged fit, warm as from zero (to 1e-4: the
+    intercepts' damping is in the held system, not in the converged fit's gradient);
+    one unrolled step from the same start does not come close, so the test could fail."""
+    from skfairdistill._matching.inner import newton_logistic_implicit, newton_logistic_primal
+
+    rng = np.random.default_rng(5)
+    n, d = 60, 5
+    S = torch.as_tensor(rng.normal(size=(n, d)))
+    onehot = torch.eye(n_classes, dtype=torch.float64)[np.arange(n) % n_classes]
+    real = torch.as_tensor(rng.normal(size=(200, d)))
+    probe = torch.as_tensor(rng.normal(size=(200, n_classes - 1)))
+    last = newton_logistic_primal(S + 0.05 * torch.as_tensor(rng.normal(size=(n, d))),
+                                  onehot, 1.0, 8).detach()
+
+    def gradient(fit, steps, start=None, **system0):
+        rows = S.clone().requires_grad_(True)
+        theta = fit(rows, onehot, 1.0, steps, theta0=start, **system0)
+        theta = theta[0] if isinstance(theta, tuple) else theta
+        (((real @ theta[:-1] + theta[-1]) * probe).sum()).backward()
+        return theta.detach(), rows.grad
+
+    converged, expected = gradient(newton_logistic_primal, 12)
+    # from zero, Newton's steps; warm, chord steps (one factorisation), which converge
+    # linearly: 3 of them reach the fit to float32's rounding, not float64's
+    # the last system: that of the rows before they moved, as in the loop
+    system = newton_logistic_implicit(S + 0.05 * torch.as_tensor(rng.normal(size=(n, d))),
+                                      onehot, 1.0, 8)[1]
+    for start, steps, tolerance, system0 in ((None, 8, 1e-8, {}), (last, 3, 1e-5, {}),
+                                             (last, 3, 1e-5, {"system0": system})):
+        theta, grad = gradient(newton_logistic_implicit, steps, start, **system0)
+        torch.testing.assert_close(theta, converged, rtol=tolerance, atol=tolerance)
+        assert (grad - expected).norm() / expected.norm() < 1e-4
+    one_step = gradient(newton_logistic_primal, 1, last)[1]
+    assert (one_step - expected).norm() / expected.norm() > 1e-2
+
+
+def test_a_fit_through_the_implicit_step_matches_the_unrolled_ones_model(monkeypatch):
+    """With every primal system sent to the implicit step (IMPLICIT_UNKNOWNS = 0), a fit on
+    three classes is reproducible, its rows are the unrolled steps' to rounding, and they
+    train a model as accurate and as fair on the real rows."""
+    import skfairdistill._matching.model as model
+    from skfairdistill.datasets import make_biased_classification
+    from skfairdistill.metrics import deo_max
+
+    X, y, group = make_biased_classification(1500, n_classes=3, group_imbalance=0.8,
+                                             group_separation=2, random_state=0)
+
+    def scores():
+        distiller = FairDistiller(matching="model", n_per_class=10, n_iter=150, random_state=0)
+        X_syn, y_syn = distiller.fit_resample(X, y, sensitive_features=group)
+        predicted = LogisticRegression().fit(X_syn, y_syn).predict(X)
+        return X_syn, (predicted == y).mean(), deo_max(y, predicted, sensitive_features=group)
+
+    unrolled = scores()
+    monkeypatch.setattr(model, "IMPLICIT_UNKNOWNS", 0)
+    implicit, again = scores(), scores()
+    np.testing.assert_array_equal(implicit[0], again[0])
+    assert not np.array_equal(implicit[0], unrolled[0])  # the implicit path did run
+    np.testing.assert_allclose(implicit[0], unrolled[0], atol=0.01)  # rows of scale 1-4
+    assert abs(implicit[1] - unrolled[1]) < 0.005
+    assert abs(implicit[2] - unrolled[2]) < 0.02
 
 
 @pytest.mark.parametrize("n_per_class", [2, 5])  # 4 features: the dual, then the primal
@@ -231,7 +323,7 @@ def test_most_accurate_within_the_gap_bound_else_the_smallest_gap():
 
 
 def test_row_weights_of_the_primal_newton_steps_count_a_row_that_many_times():
-    from skfairdistill._matching.model import newton_logistic_primal
+    from skfairdistill._matching.inner import newton_logistic_primal
 
     rng = np.random.default_rng(3)
     X = torch.as_tensor(rng.normal(size=(20, 3)))

@@ -18,6 +18,8 @@ from tqdm.auto import tqdm
 from ..model_selection import most_accurate_within
 from ._history import DivergenceError
 from ._loop import run_loop
+from .inner import (IMPLICIT_UNKNOWNS, newton_logistic, newton_logistic_implicit,
+                    newton_logistic_primal)
 
 
 def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size, generator,
@@ -107,9 +109,16 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
     def seen(X):  # the rows as the inner model sees them
         return X if scale is None else X * scale + offset
 
+    last_system = None  # the implicit fit's last Newton system: its next warm steps use it
+
     def inner_logits(syn, real_rows, start=None, n_steps=newton_steps):
         """The logits on ``real_rows`` of the logistic regression fitted on ``syn``, and its
         coefficients (primal or dual); Newton's steps from ``start``, or from zero."""
+        nonlocal last_system
+        if len(syn) > syn.shape[1] and (syn.shape[1] + 1) * (n_classes - 1) > IMPLICIT_UNKNOWNS:
+            theta, last_system = newton_logistic_implicit(syn, onehot, C, n_steps, start,
+                                                          last_system)
+            return real_rows @ theta[:-1] + theta[-1], theta
         if len(syn) > syn.shape[1]:  # more rows than features: the smaller system
             theta = newton_logistic_primal(syn, onehot, C, n_steps, theta0=start)
             return real_rows @ theta[:-1] + theta[-1], theta
@@ -200,12 +209,6 @@ def singular(when):
         "StandardScaler, or lower matching_params['C']).")
 
 
-# Once the rows separate a class from every other, its probabilities saturate and its
-# intercept's curvature vanishes: Newton's system turns singular, or its step throws the
-# model far off. So the intercepts' curvature gets INTERCEPT_DAMPING in the system (not in
-# the objective: a converged fit is the same), and a step moves no row's logit by more
-# than MAX_LOGIT_STEP (the steps of a sound fit stay below it)
-INTERCEPT_DAMPING, MAX_LOGIT_STEP = 1e-3, 10.0
 # rows whose squared norm passes this overflow the inner model's float32 products once summed
 # over thousands of rows and scaled by C (check_model_space)
 MAX_SQUARED_NORM = 1e33
@@ -307,102 +310,5 @@ def outer_loss(log_true, weights, group_weights, present, fairness_weight):
     return loss
 
 
-def step_limit(logit_change):
-    """The fraction of a Newton step that changes no row's logit by more than
-    MAX_LOGIT_STEP: 1 for the steps of a sound fit, less where the system is nearly
-    singular and the full step would throw the model far off."""
-    return (MAX_LOGIT_STEP / logit_change.abs().max().clamp(min=MAX_LOGIT_STEP)).detach()
-
-
-def newton_logistic(gram, onehot, C, n_steps, theta0=None):
-    """Dual coefficients and intercepts ``(n + 1, n_classes - 1)`` after ``n_steps`` Newton steps.
-
-    ``gram`` is the synthetic rows' Gram matrix ``(n, n)``, ``onehot`` their labels
-    ``(n, n_classes)``; the logits are ``gram @ theta[:-1] + theta[-1]`` (class 0's is 0).
-    """
-    n = gram.shape[0]
-    design = torch.cat([gram, gram.new_ones(n, 1)], 1)  # logits = design @ theta
-    targets = onehot[:, 1:]
-    theta = gram.new_zeros(n + 1, targets.shape[1]) if theta0 is None else theta0
-    for _ in range(n_steps):
-        logits = design @ theta
-        p = torch.softmax(torch.cat([logits.new_zeros(n, 1), logits], 1), 1)[:, 1:]
-        residual = p - targets
-        rhs = -torch.cat([theta[:n] + C * residual, residual.sum(0, keepdim=True)], 0)
-        delta = dual_newton_step(design, p, rhs, C)
-        theta = theta + delta * step_limit(design @ delta)
-    return theta
-
-
-def dual_newton_step(design, p, rhs, C):
-    r"""The dual Newton step ``(n + 1, k)`` for ``k`` free classes' probabilities ``p``.
-
-    Row :math:`i`'s curvature :math:`\operatorname{diag}(p_i) - p_i p_i^\top` is a diagonal
-    less a rank-one term, so the :math:`(n + 1) k` equations split: given every row's
-    :math:`s_i = p_i \cdot u_i` (:math:`u_i` its logits' change), class :math:`k`'s
-    :math:`n + 1` unknowns solve a system of their own, :math:`B_k`, with the curvature
-    :math:`\operatorname{diag}(p_{\cdot k})`; and :math:`s` solves one system of :math:`n`.
-    The same step as the whole system's, for :math:`k` systems of :math:`n + 1` and one of
-    :math:`n` instead of one of :math:`(n + 1) k` unknowns. One free class (two classes):
-    its whole curvature :math:`p (1 - p)`, and no :math:`s`.
-    """
-    n, k = p.shape
-    pk = p.T  # (k, n)
-    # one class: its whole curvature p (1 - p), no s; more: the curvature's diagonal p
-    diagonal = pk - pk * pk if k == 1 else pk
-    # B_k: identity + C diag(curvature) design, and the intercept's equation (damped, see
-    # INTERCEPT_DAMPING)
-    weighted = diagonal[:, :, None] * design
-    top = torch.eye(n, n + 1, dtype=p.dtype, device=p.device) + C * weighted
-    B = torch.cat([top, weighted.sum(1, keepdim=True)], 1)
-    B[:, n, n] += INTERCEPT_DAMPING
-    if k == 1:
-        return torch.linalg.solve(B, rhs.T[:, :, None])[:, :, 0].T
-    # what s adds to class k's equations: C p_ik s_i to row i's, p_k . s to the intercept's
-    E = torch.cat([C * torch.diag_embed(pk), pk[:, None, :]], 1)
-    solved = torch.linalg.solve(B, torch.cat([rhs.T[:, :, None], E], 2))
-    # s_i = sum_k p_ik u_ik, each u a linear function of s: one system for s
-    D = pk[:, :, None] * (design @ solved)
-    s = torch.linalg.solve(torch.eye(n, dtype=p.dtype, device=p.device) - D[:, :, 1:].sum(0),
-                           D[:, :, :1].sum(0))
-    return (solved[:, :, 0] + (solved[:, :, 1:] @ s)[:, :, 0]).T
-
-
-def newton_logistic_primal(X, onehot, C, n_steps, row_weights=None, theta0=None):
-    """Weights and intercepts ``(d + 1, n_classes - 1)`` after ``n_steps`` Newton steps.
-
-    ``X`` are the rows ``(n, d)``, ``onehot`` their labels; the logits are
-    ``X @ theta[:-1] + theta[-1]`` (class 0's is 0). The intercepts are not penalised.
-    """
-    n, k1 = X.shape[0], onehot.shape[1] - 1
-    design = torch.cat([X, X.new_ones(n, 1)], 1)  # logits = design @ theta
-    size = design.shape[1]
-    penalised = torch.ones(size, dtype=X.dtype, device=X.device)
-    penalised[-1] = 0
-    damped = penalised.clone()
-    damped[-1] = C * INTERCEPT_DAMPING
-    ridge = torch.block_diag(*[torch.diag(damped)] * k1)
-    targets = onehot[:, 1:]
-    theta = X.new_zeros(size, k1) if theta0 is None else theta0
-    for _ in range(n_steps):
-        logits = design @ theta
-        p = torch.softmax(torch.cat([logits.new_zeros(n, 1), logits], 1), 1)[:, 1:]
-        curvature = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]  # (n, k1, k1)
-        residual = p - targets
-        if row_weights is not None:
-            curvature, residual = curvature * row_weights[:, None, None], residual * row_weights[:, None]
-        # sum over rows of curvature[n, k, l] design[n, i] design[n, j], as one product
-        # (torch's einsum of three operands is slower forward and backward)
-        weighted = (curvature[:, :, :, None] * design[:, None, None, :]).reshape(n, -1)
-        hessian = (design.T @ weighted).view(size, k1, k1, size).permute(1, 0, 2, 3)
-        system = ridge + C * hessian.reshape(k1 * size, k1 * size)
-        gradient = penalised[:, None] * theta + C * design.T @ residual  # (size, k1)
-        delta = torch.linalg.solve(system, -gradient.T.reshape(-1, 1)).view(k1, size).T
-        theta = theta + delta * step_limit(design @ delta)
-    return theta
-
-
-__all__ = ["AUTO_WEIGHTS", "INTERCEPT_DAMPING", "MAX_LOGIT_STEP", "WARM_NEWTON_STEPS",
-           "check_model_space", "choose_set", "dual_newton_step", "fit_logistic", "hard_scores",
-           "match_model", "newton_logistic", "newton_logistic_primal", "outer_loss", "singular",
-           "step_limit"]
+__all__ = ["AUTO_WEIGHTS", "WARM_NEWTON_STEPS", "check_model_space", "choose_set",
+           "fit_logistic", "hard_scores", "match_model", "outer_loss", "singular"]

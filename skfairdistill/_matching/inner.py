@@ -1,0 +1,221 @@
+r"""The inner logistic regression of model matching: Newton's steps, differentiable.
+
+One model (:func:`newton_logistic_primal`'s objective), three ways to it. Fewer rows than
+features: :func:`newton_logistic`, in the dual. More rows: :func:`newton_logistic_primal`,
+in the primal. Both are unrolled: the rows' gradient runs back through every step. A
+primal system of more than :data:`IMPLICIT_UNKNOWNS` unknowns (many classes on a wide
+table) makes that dear, so :func:`newton_logistic_implicit` takes its steps outside the
+graph and gives the rows the converged fit's gradient through one step whose system is
+held fixed; its system is factorised by :class:`PrimalNewtonSystem`. Tensors only.
+"""
+
+import torch
+
+# Once the rows separate a class from every other, its probabilities saturate and its
+# intercept's curvature vanishes: Newton's system turns singular, or its step throws the
+# model far off. So the intercepts' curvature gets INTERCEPT_DAMPING in the system (not in
+# the objective: a converged fit is the same), and a step moves no row's logit by more
+# than MAX_LOGIT_STEP (the steps of a sound fit stay below it)
+INTERCEPT_DAMPING, MAX_LOGIT_STEP = 1e-3, 10.0
+# Primal systems of more unknowns ((d + 1)(K - 1)) than this take newton_logistic_implicit;
+# up to it the unrolled steps cost little, and their rows are those the studies measured
+IMPLICIT_UNKNOWNS = 1024
+
+
+def step_limit(logit_change):
+    """The fraction of a Newton step that changes no row's logit by more than
+    MAX_LOGIT_STEP: 1 for the steps of a sound fit, less where the system is nearly
+    singular and the full step would throw the model far off."""
+    return (MAX_LOGIT_STEP / logit_change.abs().max().clamp(min=MAX_LOGIT_STEP)).detach()
+
+
+def newton_logistic(gram, onehot, C, n_steps, theta0=None):
+    """Dual coefficients and intercepts ``(n + 1, n_classes - 1)`` after ``n_steps`` Newton steps.
+
+    ``gram`` is the synthetic rows' Gram matrix ``(n, n)``, ``onehot`` their labels
+    ``(n, n_classes)``; the logits are ``gram @ theta[:-1] + theta[-1]`` (class 0's is 0).
+    """
+    n = gram.shape[0]
+    design = torch.cat([gram, gram.new_ones(n, 1)], 1)  # logits = design @ theta
+    targets = onehot[:, 1:]
+    theta = gram.new_zeros(n + 1, targets.shape[1]) if theta0 is None else theta0
+    for _ in range(n_steps):
+        logits = design @ theta
+        p = torch.softmax(torch.cat([logits.new_zeros(n, 1), logits], 1), 1)[:, 1:]
+        residual = p - targets
+        rhs = -torch.cat([theta[:n] + C * residual, residual.sum(0, keepdim=True)], 0)
+        delta = dual_newton_step(design, p, rhs, C)
+        theta = theta + delta * step_limit(design @ delta)
+    return theta
+
+
+def dual_newton_step(design, p, rhs, C):
+    r"""The dual Newton step ``(n + 1, k)`` for ``k`` free classes' probabilities ``p``.
+
+    Row :math:`i`'s curvature :math:`\operatorname{diag}(p_i) - p_i p_i^\top` is a diagonal
+    less a rank-one term, so the :math:`(n + 1) k` equations split: given every row's
+    :math:`s_i = p_i \cdot u_i` (:math:`u_i` its logits' change), class :math:`k`'s
+    :math:`n + 1` unknowns solve a system of their own, :math:`B_k`, with the curvature
+    :math:`\operatorname{diag}(p_{\cdot k})`; and :math:`s` solves one system of :math:`n`.
+    The same step as the whole system's, for :math:`k` systems of :math:`n + 1` and one of
+    :math:`n` instead of one of :math:`(n + 1) k` unknowns. One free class (two classes):
+    its whole curvature :math:`p (1 - p)`, and no :math:`s`.
+    """
+    n, k = p.shape
+    pk = p.T  # (k, n)
+    # one class: its whole curvature p (1 - p), no s; more: the curvature's diagonal p
+    diagonal = pk - pk * pk if k == 1 else pk
+    # B_k: identity + C diag(curvature) design, and the intercept's equation (damped, see
+    # INTERCEPT_DAMPING)
+    weighted = diagonal[:, :, None] * design
+    top = torch.eye(n, n + 1, dtype=p.dtype, device=p.device) + C * weighted
+    B = torch.cat([top, weighted.sum(1, keepdim=True)], 1)
+    B[:, n, n] += INTERCEPT_DAMPING
+    if k == 1:
+        return torch.linalg.solve(B, rhs.T[:, :, None])[:, :, 0].T
+    # what s adds to class k's equations: C p_ik s_i to row i's, p_k . s to the intercept's
+    E = torch.cat([C * torch.diag_embed(pk), pk[:, None, :]], 1)
+    solved = torch.linalg.solve(B, torch.cat([rhs.T[:, :, None], E], 2))
+    # s_i = sum_k p_ik u_ik, each u a linear function of s: one system for s
+    D = pk[:, :, None] * (design @ solved)
+    s = torch.linalg.solve(torch.eye(n, dtype=p.dtype, device=p.device) - D[:, :, 1:].sum(0),
+                           D[:, :, :1].sum(0))
+    return (solved[:, :, 0] + (solved[:, :, 1:] @ s)[:, :, 0]).T
+
+
+def newton_logistic_primal(X, onehot, C, n_steps, row_weights=None, theta0=None):
+    """Weights and intercepts ``(d + 1, n_classes - 1)`` after ``n_steps`` Newton steps.
+
+    ``X`` are the rows ``(n, d)``, ``onehot`` their labels; the logits are
+    ``X @ theta[:-1] + theta[-1]`` (class 0's is 0). The intercepts are not penalised.
+    """
+    n, k1 = X.shape[0], onehot.shape[1] - 1
+    design = torch.cat([X, X.new_ones(n, 1)], 1)  # logits = design @ theta
+    size = design.shape[1]
+    penalised = torch.ones(size, dtype=X.dtype, device=X.device)
+    penalised[-1] = 0
+    damped = penalised.clone()
+    damped[-1] = C * INTERCEPT_DAMPING
+    ridge = torch.block_diag(*[torch.diag(damped)] * k1)
+    targets = onehot[:, 1:]
+    theta = X.new_zeros(size, k1) if theta0 is None else theta0
+    for _ in range(n_steps):
+        logits = design @ theta
+        p = torch.softmax(torch.cat([logits.new_zeros(n, 1), logits], 1), 1)[:, 1:]
+        curvature = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]  # (n, k1, k1)
+        residual = p - targets
+        if row_weights is not None:
+            curvature = curvature * row_weights[:, None, None]
+            residual = residual * row_weights[:, None]
+        # sum over rows of curvature[n, k, l] design[n, i] design[n, j], as one product
+        # (torch's einsum of three operands is slower forward and backward)
+        weighted = (curvature[:, :, :, None] * design[:, None, None, :]).reshape(n, -1)
+        hessian = (design.T @ weighted).view(size, k1, k1, size).permute(1, 0, 2, 3)
+        system = ridge + C * hessian.reshape(k1 * size, k1 * size)
+        gradient = penalised[:, None] * theta + C * design.T @ residual  # (size, k1)
+        delta = torch.linalg.solve(system, -gradient.T.reshape(-1, 1)).view(k1, size).T
+        theta = theta + delta * step_limit(design @ delta)
+    return theta
+
+
+def newton_logistic_implicit(X, onehot, C, n_steps, theta0=None, system0=None):
+    r""":func:`newton_logistic_primal`'s fit, with the rows' gradient through its last step only.
+
+    The first ``n_steps - 1`` steps run outside the autograd graph: from zero each with
+    its own factorisation of Newton's system; from ``theta0`` (the last fit, which the
+    rows' small moves leave close) as chord steps with one system, ``system0`` (the last
+    call's) if given. The last step, :math:`\theta - H^{-1} g(\theta, X)`, is
+    differentiated with :math:`H` factorised at its start and held fixed, so the rows get
+    :math:`-H^{-1} \partial g / \partial X`: the gradient of the converged fit (the implicit
+    function theorem) once the steps have converged. Warm with ``system0``, a call
+    factorises once and keeps no step's graph.
+
+    Returns the weights and intercepts ``(d + 1, n_classes - 1)`` and the last step's
+    :class:`PrimalNewtonSystem` (a later warm call's ``system0``).
+    """
+    n, targets = X.shape[0], onehot[:, 1:]
+    theta = X.new_zeros(X.shape[1] + 1, targets.shape[1]) if theta0 is None else theta0.detach()
+
+    def gradient(rows, theta):  # of the objective: the penalty, and C times the log-loss's
+        design = torch.cat([rows, rows.new_ones(n, 1)], 1)
+        logits = design @ theta
+        p = torch.softmax(torch.cat([logits.new_zeros(n, 1), logits], 1), 1)[:, 1:]
+        penalty = torch.cat([theta[:-1], theta.new_zeros(1, theta.shape[1])])
+        return penalty + C * design.T @ (p - targets), design, p
+
+    with torch.no_grad():
+        rows, system, last_norm = X.detach(), system0 if theta0 is not None else None, None
+        for step in range(n_steps):
+            g, design, p = gradient(rows, theta)
+            norm = float(g.norm())
+            # a fresh system from zero, for the held step, and where a chord step did not
+            # shrink the gradient (the system too stale for the rows)
+            if theta0 is None or system is None or step == n_steps - 1 or (
+                    last_norm is not None and not norm < last_norm):
+                system = PrimalNewtonSystem(design, p, C)
+            if step == n_steps - 1:
+                break
+            delta, last_norm = system.solve(-g), norm
+            theta = theta + delta * step_limit(design @ delta)
+    g, design, _ = gradient(X, theta)
+    delta = _HeldSolve.apply(-g, system)
+    return theta + delta * step_limit(design.detach() @ delta.detach()), system
+
+
+class PrimalNewtonSystem:
+    r"""Newton's system of the primal fit at probabilities ``p``, factorised for solving.
+
+    Row :math:`i`'s curvature :math:`\operatorname{diag}(p_i) - p_i p_i^\top` (over the
+    free classes) makes the system :math:`D - U^\top U`: per class :math:`k` a block
+    :math:`D_k = R + C A^\top \operatorname{diag}(p_{\cdot k}) A` (:math:`A` the rows with a
+    column of ones, :math:`R` the penalty, the intercept's damped), and :math:`U`'s row
+    :math:`i` is :math:`\sqrt{C}\, p_i \otimes a_i`. By Woodbury's identity it is solved with
+    :math:`K - 1` Cholesky factorisations of :math:`d + 1` unknowns and one LU of
+    :math:`n`, not one of :math:`(d + 1)(K - 1)`. One free class: its whole curvature
+    :math:`p (1 - p)` in :math:`D`, and no :math:`U`.
+    """
+
+    def __init__(self, design, p, C):
+        n, size = design.shape
+        self.design, self.p, self.C = design, p.T, C  # p: (k, n)
+        ridge = torch.ones(size, dtype=design.dtype, device=design.device)
+        ridge[-1] = C * INTERCEPT_DAMPING
+        diagonal = self.p - self.p * self.p if len(self.p) == 1 else self.p
+        scaled = diagonal[:, :, None] * design  # (k, n, size); for more classes, U's blocks
+        self.cholesky = torch.linalg.cholesky(  # of the blocks D_k, (k, size, size)
+            torch.diag(ridge) + C * scaled.transpose(1, 2) @ design)
+        self.lu = None
+        if len(self.p) > 1:  # the capacitance I - U D^-1 U^T, (n, n)
+            inverse = torch.cholesky_inverse(self.cholesky)
+            capacitance = torch.eye(n, dtype=design.dtype, device=design.device) - C * (
+                (scaled @ inverse) @ scaled.transpose(1, 2)).sum(0)
+            self.lu = torch.linalg.lu_factor(capacitance)
+
+    def solve(self, b):
+        """The system's solution for ``b`` of shape ``(d + 1, k)``, the same shape."""
+        x = torch.cholesky_solve(b.T[:, :, None], self.cholesky)  # D^-1 b, (k, size, 1)
+        if self.lu is not None:
+            U_x = (self.p * (self.design @ x[:, :, 0].T).T).sum(0)  # U D^-1 b / sqrt(C)
+            r = torch.linalg.lu_solve(*self.lu, U_x[:, None])
+            x = x + self.C * torch.cholesky_solve(
+                (self.design.T @ (self.p.T * r))[:, :, None].transpose(0, 1), self.cholesky)
+        return x[:, :, 0].T
+
+
+class _HeldSolve(torch.autograd.Function):
+    """``system.solve(b)``, differentiable in ``b`` with the system held fixed (it is
+    symmetric, so the backward pass solves with it too)."""
+
+    @staticmethod
+    def forward(ctx, b, system):
+        ctx.system = system
+        return system.solve(b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.system.solve(grad), None
+
+
+__all__ = ["IMPLICIT_UNKNOWNS", "INTERCEPT_DAMPING", "MAX_LOGIT_STEP", "PrimalNewtonSystem",
+           "dual_newton_step", "newton_logistic", "newton_logistic_implicit",
+           "newton_logistic_primal", "step_limit"]
