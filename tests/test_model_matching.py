@@ -190,7 +190,9 @@ def test_newton_steps_from_the_last_fit_give_the_gradient_of_the_fit_from_zero(p
 @pytest.mark.parametrize("spread", [1.0, 8.0])  # 8: saturated probabilities
 def test_the_factorised_primal_system_solves_the_whole_system(n_classes, spread):
     """PrimalNewtonSystem (Woodbury's identity over the curvature's structure) gives the
-    solution of the whole (d + 1)(K - 1) system that newton_logistic_primal assembles."""
+    solution of the whole (d + 1)(K - 1) system that newton_logistic_primal assembles, and
+    with ``exact=True`` that of the Hessian itself (no damping), to the refinement's
+    accuracy."""
     from skfairdistill._matching.inner import INTERCEPT_DAMPING, PrimalNewtonSystem
 
     rng = np.random.default_rng(n_classes)
@@ -206,16 +208,26 @@ def test_the_factorised_primal_system_solves_the_whole_system(n_classes, spread)
     whole = whole.reshape(k * (d + 1), -1) + torch.diag(ridge.repeat(k))
     b = torch.as_tensor(rng.normal(size=(d + 1, k)))
     expected = torch.linalg.solve(whole, b.T.reshape(-1)).view(k, d + 1).T
-    torch.testing.assert_close(PrimalNewtonSystem(design, p, C).solve(b), expected,
-                               rtol=1e-9, atol=1e-9)
+    system = PrimalNewtonSystem(design, p, C)
+    torch.testing.assert_close(system.solve(b), expected, rtol=1e-9, atol=1e-9)
+    # exact: the Hessian's own, the intercepts undamped, whose product refines the solve
+    exact = whole - torch.diag(torch.nn.functional.pad(ridge[-1:], (d, 0)).repeat(k))
+    torch.testing.assert_close(system.hessian_product(b).T.reshape(-1), exact @ b.T.reshape(-1))
+    residuals = [(exact @ system.solve(b, exact=refined).T.reshape(-1) - b.T.reshape(-1)).norm()
+                 for refined in (False, True)]
+    # saturated, the damping weighs more against the intercepts' curvature: slower
+    assert residuals[1] < (1e-6 * b.norm() if spread == 1.0 else residuals[0] / 2)
 
 
 @pytest.mark.parametrize("n_classes", [2, 4])
-def test_the_implicit_newton_step_gives_the_converged_fits_model_and_gradient(n_classes):
+def test_the_implicit_newton_step_gives_the_converged_fits_model_and_gradient(monkeypatch,
+                                                                             n_classes):
     """newton_logistic_implicit reaches the unrolled steps' model, and its one differentiated
-    step gives the rows the gradient of the converged fit, warm as from zero (to 1e-4: the
-    intercepts' damping is in the held system, not in the converged fit's gradient);
-    one unrolled step from the same start does not come close, so the test could fail."""
+    step gives the rows the gradient of the converged fit, warm as from zero, to the
+    accuracy of its steps' model; without the held step's refinement to the exact Hessian
+    (the intercepts' damping left in) and with one unrolled step from the same start it
+    does not, so the test could fail."""
+    import skfairdistill._matching.inner as inner
     from skfairdistill._matching.inner import newton_logistic_implicit, newton_logistic_primal
 
     rng = np.random.default_rng(5)
@@ -236,15 +248,18 @@ def test_the_implicit_newton_step_gives_the_converged_fits_model_and_gradient(n_
 
     converged, expected = gradient(newton_logistic_primal, 12)
     # from zero, Newton's steps; warm, chord steps (one factorisation), which converge
-    # linearly: 3 of them reach the fit to float32's rounding, not float64's
-    # the last system: that of the rows before they moved, as in the loop
+    # linearly: 3 of them reach the fit to float32's rounding, not float64's. The last
+    # system: that of the rows before they moved, as in the loop
     system = newton_logistic_implicit(S + 0.05 * torch.as_tensor(rng.normal(size=(n, d))),
                                       onehot, 1.0, 8)[1]
-    for start, steps, tolerance, system0 in ((None, 8, 1e-8, {}), (last, 3, 1e-5, {}),
+    for start, steps, tolerance, system0 in ((None, 8, 1e-9, {}), (last, 3, 1e-5, {}),
                                              (last, 3, 1e-5, {"system0": system})):
         theta, grad = gradient(newton_logistic_implicit, steps, start, **system0)
         torch.testing.assert_close(theta, converged, rtol=tolerance, atol=tolerance)
-        assert (grad - expected).norm() / expected.norm() < 1e-4
+        assert (grad - expected).norm() / expected.norm() < 10 * tolerance
+    monkeypatch.setattr(inner, "REFINEMENT_SWEEPS", 0)
+    damped = gradient(newton_logistic_implicit, 8)[1]
+    assert (damped - expected).norm() / expected.norm() > 1e-7
     one_step = gradient(newton_logistic_primal, 1, last)[1]
     assert (one_step - expected).norm() / expected.norm() > 1e-2
 

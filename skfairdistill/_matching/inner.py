@@ -20,6 +20,9 @@ INTERCEPT_DAMPING, MAX_LOGIT_STEP = 1e-3, 10.0
 # Primal systems of more unknowns ((d + 1)(K - 1)) than this take newton_logistic_implicit;
 # up to it the unrolled steps cost little, and their rows are those the studies measured
 IMPLICIT_UNKNOWNS = 1024
+# the held step solves with the exact Hessian, not the damped one: the damping moved the rows'
+# gradient by 0.3-1 % along a ten-class fit, 2 sweeps of refinement leave 1e-5 (float32: 1e-4)
+REFINEMENT_SWEEPS = 2
 
 
 def step_limit(logit_change):
@@ -191,8 +194,29 @@ class PrimalNewtonSystem:
                 (scaled @ inverse) @ scaled.transpose(1, 2)).sum(0)
             self.lu = torch.linalg.lu_factor(capacitance)
 
-    def solve(self, b):
-        """The system's solution for ``b`` of shape ``(d + 1, k)``, the same shape."""
+    def solve(self, b, exact=False):
+        """The system's solution for ``b`` of shape ``(d + 1, k)``, the same shape.
+
+        ``exact``: the exact Hessian's solution (no intercept damping), refined by
+        :data:`REFINEMENT_SWEEPS` sweeps of iterative refinement against its product,
+        which also recovers the digits Woodbury's identity loses in float32.
+        """
+        x = self._solve(b)
+        for _ in range(REFINEMENT_SWEEPS if exact else 0):
+            x = x + self._solve(b - self.hessian_product(x))
+        return x
+
+    def hessian_product(self, x):
+        """The exact Hessian's product with ``x`` of shape ``(d + 1, k)``."""
+        change, p = self.design @ x, self.p.T  # (n, k): the logits' change; probabilities
+        if len(self.p) == 1:
+            curved = p * (1 - p) * change
+        else:
+            curved = p * change - p * (p * change).sum(1, keepdim=True)
+        penalty = torch.nn.functional.pad(x[:-1], (0, 0, 0, 1))  # intercepts unpenalised
+        return penalty + self.C * self.design.T @ curved
+
+    def _solve(self, b):
         x = torch.cholesky_solve(b.T[:, :, None], self.cholesky)  # D^-1 b, (k, size, 1)
         if self.lu is not None:
             U_x = (self.p * (self.design @ x[:, :, 0].T).T).sum(0)  # U D^-1 b / sqrt(C)
@@ -209,11 +233,11 @@ class _HeldSolve(torch.autograd.Function):
     @staticmethod
     def forward(ctx, b, system):
         ctx.system = system
-        return system.solve(b)
+        return system.solve(b, exact=True)
 
     @staticmethod
     def backward(ctx, grad):
-        return ctx.system.solve(grad), None
+        return ctx.system.solve(grad, exact=True), None
 
 
 __all__ = ["IMPLICIT_UNKNOWNS", "INTERCEPT_DAMPING", "MAX_LOGIT_STEP", "PrimalNewtonSystem",

@@ -78,8 +78,9 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
     two classes scikit-learn's ``LogisticRegression`` objective) over the synthetic
     rows :math:`s_1..s_n`, in the dual (:math:`w_k = S^\top \alpha_k`; Newton's
     :math:`(n + 1)(K - 1)` equations split into :math:`K - 1` systems of :math:`n + 1`
-    unknowns and one of :math:`n`, :func:`dual_newton_step`) or, with more rows than
-    features :math:`d`, in the primal (:math:`(d + 1)(K - 1)` unknowns): the same model.
+    unknowns and one of :math:`n`) or, with more rows than features :math:`d`, in the
+    primal (:math:`(d + 1)(K - 1)` unknowns; beyond :data:`IMPLICIT_UNKNOWNS` of them, with
+    the gradient of the converged fit through one step): the same model (:mod:`.inner`).
     The outer loss on real rows :math:`x` of cell :math:`(y, g)` is
 
     .. math::
