@@ -128,7 +128,8 @@ def newton_logistic_implicit(X, onehot, C, n_steps, theta0=None, system0=None):
     its own factorisation of Newton's system; from ``theta0`` (the last fit, which the
     rows' small moves leave close) as chord steps with one system, ``system0`` (the last
     call's) if given. The last step, :math:`\theta - H^{-1} g(\theta, X)`, is
-    differentiated with :math:`H` factorised at its start and held fixed, so the rows get
+    differentiated with :math:`H`, the Hessian at its start, held fixed (solved exactly,
+    without the intercepts' damping), so the rows get
     :math:`-H^{-1} \partial g / \partial X`: the gradient of the converged fit (the implicit
     function theorem) once the steps have converged. Warm with ``system0``, a call
     factorises once and keeps no step's graph.
@@ -227,8 +228,8 @@ class PrimalNewtonSystem:
 
 
 class _HeldSolve(torch.autograd.Function):
-    """``system.solve(b)``, differentiable in ``b`` with the system held fixed (it is
-    symmetric, so the backward pass solves with it too)."""
+    """``system.solve(b, exact=True)``, differentiable in ``b`` with the system held fixed
+    (the Hessian and the refined solve are symmetric, so the backward pass solves too)."""
 
     @staticmethod
     def forward(ctx, b, system):
