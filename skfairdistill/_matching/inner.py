@@ -174,8 +174,8 @@ class PrimalNewtonSystem:
     :math:`D_k = R + C A^\top \operatorname{diag}(p_{\cdot k}) A` (:math:`A` the rows with a
     column of ones, :math:`R` the penalty, the intercept's damped), and :math:`U`'s row
     :math:`i` is :math:`\sqrt{C}\, p_i \otimes a_i`. By Woodbury's identity it is solved with
-    :math:`K - 1` Cholesky factorisations of :math:`d + 1` unknowns and one LU of
-    :math:`n`, not one of :math:`(d + 1)(K - 1)`. One free class: its whole curvature
+    :math:`K - 1` inverses of :math:`d + 1` unknowns (by Cholesky) and one LU of :math:`n`,
+    not one factorisation of :math:`(d + 1)(K - 1)`. One free class: its whole curvature
     :math:`p (1 - p)` in :math:`D`, and no :math:`U`.
     """
 
@@ -186,13 +186,14 @@ class PrimalNewtonSystem:
         ridge[-1] = C * INTERCEPT_DAMPING
         diagonal = self.p - self.p * self.p if len(self.p) == 1 else self.p
         scaled = diagonal[:, :, None] * design  # (k, n, size); for more classes, U's blocks
-        self.cholesky = torch.linalg.cholesky(  # of the blocks D_k, (k, size, size)
-            torch.diag(ridge) + C * scaled.transpose(1, 2) @ design)
+        # the blocks' inverses D_k^-1, (k, size, size): a product solves faster than the
+        # factors, and the capacitance needs them whole
+        self.inverse = torch.cholesky_inverse(torch.linalg.cholesky(
+            torch.diag(ridge) + C * scaled.transpose(1, 2) @ design))
         self.lu = None
         if len(self.p) > 1:  # the capacitance I - U D^-1 U^T, (n, n)
-            inverse = torch.cholesky_inverse(self.cholesky)
             capacitance = torch.eye(n, dtype=design.dtype, device=design.device) - C * (
-                (scaled @ inverse) @ scaled.transpose(1, 2)).sum(0)
+                (scaled @ self.inverse) @ scaled.transpose(1, 2)).sum(0)
             self.lu = torch.linalg.lu_factor(capacitance)
 
     def solve(self, b, exact=False):
@@ -218,12 +219,12 @@ class PrimalNewtonSystem:
         return penalty + self.C * self.design.T @ curved
 
     def _solve(self, b):
-        x = torch.cholesky_solve(b.T[:, :, None], self.cholesky)  # D^-1 b, (k, size, 1)
+        x = self.inverse @ b.T[:, :, None]  # D^-1 b, (k, size, 1)
         if self.lu is not None:
             U_x = (self.p * (self.design @ x[:, :, 0].T).T).sum(0)  # U D^-1 b / sqrt(C)
             r = torch.linalg.lu_solve(*self.lu, U_x[:, None])
-            x = x + self.C * torch.cholesky_solve(
-                (self.design.T @ (self.p.T * r))[:, :, None].transpose(0, 1), self.cholesky)
+            x = x + self.C * self.inverse @ (
+                self.design.T @ (self.p.T * r))[:, :, None].transpose(0, 1)
         return x[:, :, 0].T
 
 
