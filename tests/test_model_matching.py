@@ -191,9 +191,9 @@ def test_newton_steps_from_the_last_fit_give_the_gradient_of_the_fit_from_zero(p
 def test_the_factorised_primal_system_solves_the_whole_system(n_classes, spread):
     """PrimalNewtonSystem (Woodbury's identity over the curvature's structure) gives the
     solution of the whole (d + 1)(K - 1) system that newton_logistic_primal assembles, and
-    with ``exact=True`` that of the Hessian itself (no damping), to the refinement's
-    accuracy."""
-    from skfairdistill._matching.inner import INTERCEPT_DAMPING, PrimalNewtonSystem
+    HeldHessian, refining on it, that of the Hessian itself (no damping)."""
+    from skfairdistill._matching.inner import (INTERCEPT_DAMPING, HeldHessian,
+                                               PrimalNewtonSystem)
 
     rng = np.random.default_rng(n_classes)
     n, d, C = 40, 6, 0.7
@@ -210,11 +210,12 @@ def test_the_factorised_primal_system_solves_the_whole_system(n_classes, spread)
     expected = torch.linalg.solve(whole, b.T.reshape(-1)).view(k, d + 1).T
     system = PrimalNewtonSystem(design, p, C)
     torch.testing.assert_close(system.solve(b), expected, rtol=1e-9, atol=1e-9)
-    # exact: the Hessian's own, the intercepts undamped, whose product refines the solve
+    # the Hessian's own, the intercepts undamped, whose product refines the solve
     exact = whole - torch.diag(torch.nn.functional.pad(ridge[-1:], (d, 0)).repeat(k))
-    torch.testing.assert_close(system.hessian_product(b).T.reshape(-1), exact @ b.T.reshape(-1))
-    residuals = [(exact @ system.solve(b, exact=refined).T.reshape(-1) - b.T.reshape(-1)).norm()
-                 for refined in (False, True)]
+    held = HeldHessian(design, p, C, system)
+    torch.testing.assert_close(held.product(b).T.reshape(-1), exact @ b.T.reshape(-1))
+    residuals = [(exact @ held.solve(b, sweeps).T.reshape(-1) - b.T.reshape(-1)).norm()
+                 for sweeps in (0, 2)]
     # saturated, the damping weighs more against the intercepts' curvature: slower
     assert residuals[1] < (1e-6 * b.norm() if spread == 1.0 else residuals[0] / 2)
 
@@ -247,6 +248,7 @@ def test_the_implicit_newton_step_gives_the_converged_fits_model_and_gradient(mo
         return theta.detach(), rows.grad
 
     converged, expected = gradient(newton_logistic_primal, 12)
+    monkeypatch.setattr(inner, "REFINED_RESIDUAL", 1e-13)  # float64's, not float32's 5e-5
     # from zero, Newton's steps; warm, chord steps (one factorisation), which converge
     # linearly: 3 of them reach the fit to float32's rounding, not float64's. The last
     # system: that of the rows before they moved, as in the loop
@@ -257,7 +259,7 @@ def test_the_implicit_newton_step_gives_the_converged_fits_model_and_gradient(mo
         theta, grad = gradient(newton_logistic_implicit, steps, start, **system0)
         torch.testing.assert_close(theta, converged, rtol=tolerance, atol=tolerance)
         assert (grad - expected).norm() / expected.norm() < 10 * tolerance
-    monkeypatch.setattr(inner, "REFINEMENT_SWEEPS", 0)
+    monkeypatch.setattr(inner, "MAX_SWEEPS", 0)  # the damped system's solve
     damped = gradient(newton_logistic_implicit, 8)[1]
     assert (damped - expected).norm() / expected.norm() > 1e-7
     one_step = gradient(newton_logistic_primal, 1, last)[1]

@@ -20,9 +20,11 @@ INTERCEPT_DAMPING, MAX_LOGIT_STEP = 1e-3, 10.0
 # Primal systems of more unknowns ((d + 1)(K - 1)) than this take newton_logistic_implicit;
 # up to it the unrolled steps cost little, and their rows are those the studies measured
 IMPLICIT_UNKNOWNS = 1024
-# the held step solves with the exact Hessian, not the damped one: the damping moved the rows'
-# gradient by 0.3-1 % along a ten-class fit, 2 sweeps of refinement leave 1e-5 (float32: 1e-4)
-REFINEMENT_SWEEPS = 2
+# The held step solves with the exact Hessian, by iterative refinement on a factorised system
+# (the damping had moved the rows' gradient by 0.3-1 % along a ten-class fit): on the last
+# call's system while at most MAX_SWEEPS sweeps bring the residual to REFINED_RESIDUAL (along a
+# ten-class fit, 2-4 sweeps from a system one step old), else on a fresh one (1e-5 in 2 sweeps)
+REFINED_RESIDUAL, MAX_SWEEPS = 5e-5, 4
 
 
 def step_limit(logit_change):
@@ -126,16 +128,16 @@ def newton_logistic_implicit(X, onehot, C, n_steps, theta0=None, system0=None):
 
     The first ``n_steps - 1`` steps run outside the autograd graph: from zero each with
     its own factorisation of Newton's system; from ``theta0`` (the last fit, which the
-    rows' small moves leave close) as chord steps with one system, ``system0`` (the last
+    rows' small moves leave close) as chord steps on one system, ``system0`` (the last
     call's) if given. The last step, :math:`\theta - H^{-1} g(\theta, X)`, is
-    differentiated with :math:`H`, the Hessian at its start, held fixed (solved exactly,
-    without the intercepts' damping), so the rows get
-    :math:`-H^{-1} \partial g / \partial X`: the gradient of the converged fit (the implicit
-    function theorem) once the steps have converged. Warm with ``system0``, a call
-    factorises once and keeps no step's graph.
+    differentiated with :math:`H`, the exact Hessian at its start, held fixed, so the rows
+    get :math:`-H^{-1} \partial g / \partial X`: the gradient of the converged fit (the
+    implicit function theorem) once the steps have converged. :class:`HeldHessian` solves
+    with it, on the chord steps' system while that is close enough, else on a fresh one;
+    so a warm call mostly factorises nothing and keeps no step's graph.
 
-    Returns the weights and intercepts ``(d + 1, n_classes - 1)`` and the last step's
-    :class:`PrimalNewtonSystem` (a later warm call's ``system0``).
+    Returns the weights and intercepts ``(d + 1, n_classes - 1)`` and the system the last
+    step was solved on (a later warm call's ``system0``).
     """
     n, targets = X.shape[0], onehot[:, 1:]
     theta = X.new_zeros(X.shape[1] + 1, targets.shape[1]) if theta0 is None else theta0.detach()
@@ -152,17 +154,24 @@ def newton_logistic_implicit(X, onehot, C, n_steps, theta0=None, system0=None):
         for step in range(n_steps):
             g, design, p = gradient(rows, theta)
             norm = float(g.norm())
-            # a fresh system from zero, for the held step, and where a chord step did not
-            # shrink the gradient (the system too stale for the rows)
-            if theta0 is None or system is None or step == n_steps - 1 or (
-                    last_norm is not None and not norm < last_norm):
+            # a fresh system from zero, and where a chord step did not shrink the gradient
+            # (the system too stale for the rows)
+            if theta0 is None or system is None or (last_norm is not None and
+                                                    not norm < last_norm):
                 system = PrimalNewtonSystem(design, p, C)
             if step == n_steps - 1:
                 break
             delta, last_norm = system.solve(-g), norm
             theta = theta + delta * step_limit(design @ delta)
+        held = HeldHessian(design, p, C, system)
+        sweeps = held.sweeps_to(-g, REFINED_RESIDUAL, MAX_SWEEPS)
+        if sweeps is None:  # the system is too far from this Hessian: a fresh one
+            system = PrimalNewtonSystem(design, p, C)
+            held = HeldHessian(design, p, C, system)
+            sweeps = held.sweeps_to(-g, REFINED_RESIDUAL, MAX_SWEEPS)
+            sweeps = MAX_SWEEPS if sweeps is None else sweeps
     g, design, _ = gradient(X, theta)
-    delta = _HeldSolve.apply(-g, system)
+    delta = _HeldSolve.apply(-g, held, sweeps)
     return theta + delta * step_limit(design.detach() @ delta.detach()), system
 
 
@@ -196,29 +205,8 @@ class PrimalNewtonSystem:
                 (scaled @ self.inverse) @ scaled.transpose(1, 2)).sum(0)
             self.lu = torch.linalg.lu_factor(capacitance)
 
-    def solve(self, b, exact=False):
-        """The system's solution for ``b`` of shape ``(d + 1, k)``, the same shape.
-
-        ``exact``: the exact Hessian's solution (no intercept damping), refined by
-        :data:`REFINEMENT_SWEEPS` sweeps of iterative refinement against its product,
-        which also recovers the digits Woodbury's identity loses in float32.
-        """
-        x = self._solve(b)
-        for _ in range(REFINEMENT_SWEEPS if exact else 0):
-            x = x + self._solve(b - self.hessian_product(x))
-        return x
-
-    def hessian_product(self, x):
-        """The exact Hessian's product with ``x`` of shape ``(d + 1, k)``."""
-        change, p = self.design @ x, self.p.T  # (n, k): the logits' change; probabilities
-        if len(self.p) == 1:
-            curved = p * (1 - p) * change
-        else:
-            curved = p * change - p * (p * change).sum(1, keepdim=True)
-        penalty = torch.nn.functional.pad(x[:-1], (0, 0, 0, 1))  # intercepts unpenalised
-        return penalty + self.C * self.design.T @ curved
-
-    def _solve(self, b):
+    def solve(self, b):
+        """The system's solution for ``b`` of shape ``(d + 1, k)``, the same shape."""
         x = self.inverse @ b.T[:, :, None]  # D^-1 b, (k, size, 1)
         if self.lu is not None:
             U_x = (self.p * (self.design @ x[:, :, 0].T).T).sum(0)  # U D^-1 b / sqrt(C)
@@ -228,20 +216,60 @@ class PrimalNewtonSystem:
         return x[:, :, 0].T
 
 
+class HeldHessian:
+    """The exact Hessian of the primal fit at ``(design, p)`` (the intercepts undamped),
+    solved by iterative refinement on a factorised :class:`PrimalNewtonSystem`: its own
+    point's or an earlier one's. With the sweeps fixed the solve is a symmetric linear map,
+    so the held step's backward pass solves with it too."""
+
+    def __init__(self, design, p, C, system):
+        self.design, self.p, self.C, self.system = design, p, C, system
+        self.found = None  # (b, sweeps, x) of sweeps_to, which the held step's solve repeats
+
+    def product(self, x):
+        """The Hessian's product with ``x`` of shape ``(d + 1, k)``."""
+        change, p = self.design @ x, self.p  # (n, k): the logits' change; probabilities
+        if p.shape[1] == 1:
+            curved = p * (1 - p) * change
+        else:
+            curved = p * change - p * (p * change).sum(1, keepdim=True)
+        penalty = torch.nn.functional.pad(x[:-1], (0, 0, 0, 1))  # intercepts unpenalised
+        return penalty + self.C * self.design.T @ curved
+
+    def solve(self, b, sweeps):
+        if self.found is not None and self.found[1] == sweeps and torch.equal(self.found[0], b):
+            return self.found[2]
+        x = self.system.solve(b)
+        for _ in range(sweeps):
+            x = x + self.system.solve(b - self.product(x))
+        return x
+
+    def sweeps_to(self, b, residual, most):
+        """The fewest sweeps, up to ``most``, that leave a relative residual of at most
+        ``residual`` for ``b``; None if none does."""
+        x, size = self.system.solve(b), float(b.norm())
+        for sweeps in range(most + 1):
+            left = b - self.product(x)
+            if float(left.norm()) <= residual * size:
+                self.found = b, sweeps, x
+                return sweeps
+            x = x + self.system.solve(left)
+        return None
+
+
 class _HeldSolve(torch.autograd.Function):
-    """``system.solve(b, exact=True)``, differentiable in ``b`` with the system held fixed
-    (the Hessian and the refined solve are symmetric, so the backward pass solves too)."""
+    """``held.solve(b, sweeps)``, differentiable in ``b`` with the Hessian held fixed."""
 
     @staticmethod
-    def forward(ctx, b, system):
-        ctx.system = system
-        return system.solve(b, exact=True)
+    def forward(ctx, b, held, sweeps):
+        ctx.held, ctx.sweeps = held, sweeps
+        return held.solve(b, sweeps)
 
     @staticmethod
     def backward(ctx, grad):
-        return ctx.system.solve(grad, exact=True), None
+        return ctx.held.solve(grad, ctx.sweeps), None, None
 
 
-__all__ = ["IMPLICIT_UNKNOWNS", "INTERCEPT_DAMPING", "MAX_LOGIT_STEP", "PrimalNewtonSystem",
-           "dual_newton_step", "newton_logistic", "newton_logistic_implicit",
+__all__ = ["HeldHessian", "IMPLICIT_UNKNOWNS", "INTERCEPT_DAMPING", "MAX_LOGIT_STEP",
+           "PrimalNewtonSystem", "dual_newton_step", "newton_logistic", "newton_logistic_implicit",
            "newton_logistic_primal", "step_limit"]
