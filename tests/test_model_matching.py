@@ -310,6 +310,22 @@ def test_a_singular_newton_system_is_a_clear_divergence_error(monkeypatch, n_per
     assert not hasattr(distiller, "X_distilled_")  # left as it was
 
 
+def test_a_singular_system_of_the_implicit_step_is_a_clear_divergence_error(monkeypatch):
+    import skfairdistill._matching.model as model
+
+    def singular(A, **kwargs):
+        return (torch.zeros_like(A), torch.ones(len(A), dtype=torch.int32),
+                torch.ones((), dtype=torch.int32))
+
+    monkeypatch.setattr(model, "IMPLICIT_UNKNOWNS", 0)
+    monkeypatch.setattr(torch.linalg, "lu_factor_ex", singular)
+    X, y, group = _biased()
+    y = y + (X[:, 2] > 1)  # three classes: the capacitance's LU
+    distiller = FairDistiller(matching="model", n_per_class=5, n_iter=5, random_state=0)
+    with pytest.raises(ValueError, match=r"Newton system became singular at iteration 1 of 5"):
+        distiller.fit(X, y, sensitive_features=group)
+
+
 def test_features_that_would_overflow_the_inner_model_are_refused_before_the_fit(monkeypatch):
     import skfairdistill._matching.model as model
 

@@ -203,7 +203,9 @@ class PrimalNewtonSystem:
         if len(self.p) > 1:  # the capacitance I - U D^-1 U^T, (n, n)
             capacitance = torch.eye(n, dtype=design.dtype, device=design.device) - C * (
                 (scaled @ self.inverse) @ scaled.transpose(1, 2)).sum(0)
-            self.lu = torch.linalg.lu_factor(capacitance)
+            *self.lu, info = torch.linalg.lu_factor_ex(capacitance)
+            if info.item() > 0:  # lu_factor's own error is not a LinAlgError
+                raise torch.linalg.LinAlgError("the capacitance of Newton's system is singular")
 
     def solve(self, b):
         """The system's solution for ``b`` of shape ``(d + 1, k)``, the same shape."""
