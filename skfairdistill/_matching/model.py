@@ -1,15 +1,16 @@
 r"""Model matching: the synthetic rows are moved so that a model trained on them is accurate and fair.
 
 Per iteration: fit a logistic regression on the current synthetic rows with a few
-unrolled Newton steps (differentiable; from zero at the first iteration, then from the
-last iteration's solution), predict one real mini-batch drawn
-per (class, group) cell, and take one Adam step on the synthetic rows against the real
-rows' weighted log-loss plus a smooth equalized-odds surrogate. With ``sample_weight``
-the cells weigh the real rows (drawn by weight, averaged by weight when a cell is taken
-whole) and the class and group shares are total weights. With ``fairness_weight="auto"``
-the surrogate's weight rises in stages along one fit, and the rows reached at the end of
-one stage are kept: those whose model is the most accurate on real rows at no larger an
-equalized-odds gap than the data's own logistic regression. Tensors only.
+differentiable Newton steps (unrolled, or for large systems implicit: :mod:`.inner`; from
+zero at the first iteration, then from the last iteration's solution), predict one real
+mini-batch drawn per (class, group) cell, and take one Adam step on the synthetic rows
+against the real rows' weighted log-loss plus a smooth equalized-odds surrogate. With
+``sample_weight`` the cells weigh the real rows (drawn by weight, averaged by weight when
+a cell is taken whole) and the class and group shares are total weights. With
+``fairness_weight="auto"`` the surrogate's weight rises in stages along one fit, and the
+rows reached at the end of one stage are kept: those whose model is the most accurate on
+real rows at no larger an equalized-odds gap than the data's own logistic regression.
+Tensors only.
 """
 
 import torch
