@@ -164,14 +164,15 @@ def newton_logistic_implicit(X, onehot, C, n_steps, theta0=None, system0=None):
             delta, last_norm = system.solve(-g), norm
             theta = theta + delta * step_limit(design @ delta)
         held = HeldHessian(design, p, C, system)
-        sweeps = held.sweeps_to(-g, REFINED_RESIDUAL, MAX_SWEEPS)
+        sweeps, solved = held.sweeps_to(-g, REFINED_RESIDUAL, MAX_SWEEPS)
         if sweeps is None:  # the system is too far from this Hessian: a fresh one
             system = PrimalNewtonSystem(design, p, C)
             held = HeldHessian(design, p, C, system)
-            sweeps = held.sweeps_to(-g, REFINED_RESIDUAL, MAX_SWEEPS)
-            sweeps = MAX_SWEEPS if sweeps is None else sweeps
-    g, design, _ = gradient(X, theta)
-    delta = _HeldSolve.apply(-g, held, sweeps)
+            sweeps, solved = held.sweeps_to(-g, REFINED_RESIDUAL, MAX_SWEEPS)
+            if sweeps is None:
+                sweeps, solved = MAX_SWEEPS, held.solve(-g, MAX_SWEEPS)
+    g, design, _ = gradient(X, theta)  # the same g, now in the graph
+    delta = _HeldSolve.apply(-g, held, sweeps, solved)
     return theta + delta * step_limit(design.detach() @ delta.detach()), system
 
 
@@ -226,7 +227,6 @@ class HeldHessian:
 
     def __init__(self, design, p, C, system):
         self.design, self.p, self.C, self.system = design, p, C, system
-        self.found = None  # (b, sweeps, x) of sweeps_to, which the held step's solve repeats
 
     def product(self, x):
         """The Hessian's product with ``x`` of shape ``(d + 1, k)``."""
@@ -239,8 +239,6 @@ class HeldHessian:
         return penalty + self.C * self.design.T @ curved
 
     def solve(self, b, sweeps):
-        if self.found is not None and self.found[1] == sweeps and torch.equal(self.found[0], b):
-            return self.found[2]
         x = self.system.solve(b)
         for _ in range(sweeps):
             x = x + self.system.solve(b - self.product(x))
@@ -248,28 +246,28 @@ class HeldHessian:
 
     def sweeps_to(self, b, residual, most):
         """The fewest sweeps, up to ``most``, that leave a relative residual of at most
-        ``residual`` for ``b``; None if none does."""
+        ``residual`` for ``b``, and their solution; ``(None, None)`` if none does."""
         x, size = self.system.solve(b), float(b.norm())
         for sweeps in range(most + 1):
             left = b - self.product(x)
             if float(left.norm()) <= residual * size:
-                self.found = b, sweeps, x
-                return sweeps
+                return sweeps, x
             x = x + self.system.solve(left)
-        return None
+        return None, None
 
 
 class _HeldSolve(torch.autograd.Function):
-    """``held.solve(b, sweeps)``, differentiable in ``b`` with the Hessian held fixed."""
+    """``held.solve(b, sweeps)`` (already found: ``solved``), differentiable in ``b`` with
+    the Hessian held fixed."""
 
     @staticmethod
-    def forward(ctx, b, held, sweeps):
+    def forward(ctx, b, held, sweeps, solved):
         ctx.held, ctx.sweeps = held, sweeps
-        return held.solve(b, sweeps)
+        return solved
 
     @staticmethod
     def backward(ctx, grad):
-        return ctx.held.solve(grad, ctx.sweeps), None, None
+        return ctx.held.solve(grad, ctx.sweeps), None, None, None
 
 
 __all__ = ["HeldHessian", "IMPLICIT_UNKNOWNS", "INTERCEPT_DAMPING", "MAX_LOGIT_STEP",

@@ -117,12 +117,12 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
         """The logits on ``real_rows`` of the logistic regression fitted on ``syn``, and its
         coefficients (primal or dual); Newton's steps from ``start``, or from zero."""
         nonlocal last_system
-        if len(syn) > syn.shape[1] and (syn.shape[1] + 1) * (n_classes - 1) > IMPLICIT_UNKNOWNS:
-            theta, last_system = newton_logistic_implicit(syn, onehot, C, n_steps, start,
-                                                          last_system)
-            return real_rows @ theta[:-1] + theta[-1], theta
         if len(syn) > syn.shape[1]:  # more rows than features: the smaller system
-            theta = newton_logistic_primal(syn, onehot, C, n_steps, theta0=start)
+            if (syn.shape[1] + 1) * (n_classes - 1) > IMPLICIT_UNKNOWNS:
+                theta, last_system = newton_logistic_implicit(syn, onehot, C, n_steps, start,
+                                                              last_system)
+            else:
+                theta = newton_logistic_primal(syn, onehot, C, n_steps, theta0=start)
             return real_rows @ theta[:-1] + theta[-1], theta
         theta = newton_logistic(syn @ syn.T, onehot, C, n_steps, theta0=start)
         return (real_rows @ syn.T) @ theta[:-1] + theta[-1], theta
