@@ -389,9 +389,8 @@ def pool_confirmation(question, name, candidate, targets=COBRA_ONLY):
                  smoke=dict(datasets=("synthetic pi=0.9 sep=3",), models=("LogReg",)))
 
 
-# Round 1, tuning data only (validation splits, seeds 0-4); every candidate fits within
-# 2x k-means' time on Adult at 10 rows per class in a one-off timing (0.17-0.23 s against
-# 0.13 s).
+# Round 1, tuning data only (validation splits, seeds 0-4); every candidate fits within 2x
+# k-means' time on Adult at 10 rows per class in a one-off timing (0.17-0.23 s against 0.13 s).
 STUDIES["speed_pool_tune"] = pool_tuning(
     "Speed, tuning data: does a pool of networks drawn once keep the quality of fresh ones?",
     {"pool 50 x 512 rows, 300 steps, step x3": pooled(50, 512, 300, 3.0),
@@ -490,29 +489,22 @@ STUDIES["speed_pool_confirm_800"] = pool_confirmation(
     "Speed, confirmation: are 800 steps over a pool of 100 networks as good as fresh ones?",
     POOL_800, pooled(100, 128, 800, 1.0), THREE_TARGETS)
 # Outcome: docs/benchmarks.md, "A pool of networks drawn once" (no default changed).
-# Round 5. A diagnostic on the validation splits of adult-sex (10 rows per class, seeds
-# 0-9, LogReg; the default's 1000 steps and 128 rows; a one-off script) varied only the
-# pool: 50 networks -0.0152 +- 0.0075 accuracy against fresh ones, 200 networks -0.0010
-# +- 0.0034, 1000 networks +0.0002 +- 0.0046. Reusing each network many times costs
-# accuracy on Adult; five uses do not. So the next candidate is round 4's 200 x 128 rows,
-# 1000 steps (which passed round 4's tuning rule: +0.0012 +- 0.0020 accuracy, -0.0154 +-
-# 0.0047 DEO_M, adult-sex +0.0037): the default with each network used five times. Idle
-# one-off timing on Adult: 0.51 s against the default's 1.12 s at 10 rows per class, 0.70
-# s against 1.50 s at 50. Rule fixed before this run: as for speed_pool_confirm_800,
-# conditions (1)-(3) for each of the three targets, all three passing together, and (4)
-# study speed timing it at least 2x faster than the default at 10 and 50 rows per class,
-# idle and busy; then network_pool=200 becomes the default for tables. The fresh
-# networks' rows are those of speed_pool_confirm_800.
+# Round 5: round 4's 200 x 128 rows, 1000 steps, each network used five times (a one-off
+# diagnostic on adult-sex's validation splits: a pool of 50 cost 1.5 points, 200 nothing; timing,
+# idle, Adult: 0.51 s against the default's 1.12 s at 10 rows per class; docs/benchmarks.md).
+# Rule fixed before this run: as for speed_pool_confirm_800, conditions (1)-(3) for each of the
+# three targets, all three passing together, and (4) study speed timing it at least 2x faster than
+# the default at 10 and 50 rows per class, idle and busy; then network_pool=200 becomes the default
+# for tables. The fresh networks' rows are those of speed_pool_confirm_800.
 POOL_200 = "pool 200 x 128 rows, 1000 steps"
 STUDIES["speed_pool_confirm_200"] = pool_confirmation(
     "Speed, confirmation: are 1000 steps over a pool of 200 networks as good as fresh ones?",
     POOL_200, pooled(200, 128, 1000, 1.0), THREE_TARGETS)  # outcome: FairDD failed (3)
-# After round 5: is FairDD's demo row a fluke of three seeds? The demo's own data (its
-# split and its features: race stays a feature), LogReg, 10 rows per class, seeds 3-7,
-# which the demo's table (seeds 0-2) does not use. Diagnostic only: no rule, no default.
-# Outcome: the pool lost accuracy for all three targets, FairDD on every seed (paired:
-# COBRA -0.0047 +- 0.0083, vanilla -0.0048 +- 0.0103, FairDD -0.0058 +- 0.0018; std
-# over seeds); COBRA's DEO_M +0.025 +- 0.047. So the demo's miss was not a fluke.
+# After round 5: is FairDD's demo row a fluke of three seeds? The demo's own data (its split and
+# features: race stays a feature), LogReg, 10 rows per class, seeds 3-7, which the demo's table
+# (seeds 0-2) does not use. Diagnostic only: no rule, no default. Outcome: the pool lost accuracy
+# for all three targets, FairDD on every seed (paired: COBRA -0.0047 +- 0.0083, vanilla -0.0048 +-
+# 0.0103, FairDD -0.0058 +- 0.0018; std over seeds); COBRA's DEO_M +0.025 +- 0.047: no fluke.
 STUDIES["speed_pool_demo"] = Study(
     "Speed: the README demo's setting on other seeds, a pool of 200 networks against fresh",
     datasets=("adult-sex, demo features",),
@@ -706,4 +698,12 @@ STUDIES["model_digits_50"] = dataclasses.replace(STUDIES["model_digits"], budget
 # model's mean accuracy falls, nor its mean DEO_M rises, by more than two standard errors
 STUDIES["model_digits_50_implicit"] = dataclasses.replace(STUDIES["model_digits_50"], question=(
     "Model matching with the implicit inner step on ten classes at 50 rows per class"))
+# Outcome: held. The implicit step in the dual too (fresh systems), its backward refined on its own
+# right-hand side, IMPLICIT_UNKNOWNS 512. Rule, fixed before it ran: it stays if, paired with the
+# rows before (--before model_digits_split_newton at 10 rows per class, model_digits_50 at 50), no
+# model's mean accuracy falls, nor its mean DEO_M rises, by more than two standard errors
+STUDIES["model_digits_dual_implicit"] = dataclasses.replace(STUDIES["model_digits"], question=(
+    "Model matching with the implicit inner step in the dual, ten classes, 10 rows per class"))
+STUDIES["model_digits_50_adjoint"] = dataclasses.replace(STUDIES["model_digits_50"], question=(
+    "Model matching with the held step's backward refined, ten classes, 50 rows per class"))
 # Changes reverted by (or after) the rules fixed here: see docs/benchmarks.md, results/README.md

@@ -1,12 +1,12 @@
-r"""The inner logistic regression of model matching: Newton's steps, differentiable.
+"""The inner logistic regression of model matching: Newton's steps, differentiable.
 
 One model (:func:`newton_logistic_primal`'s objective), three ways to it. Fewer rows than
 features: :func:`newton_logistic`, in the dual. More rows: :func:`newton_logistic_primal`,
 in the primal. Both are unrolled: the rows' gradient runs back through every step. A
-primal system of more than :data:`IMPLICIT_UNKNOWNS` unknowns (many classes on a wide
-table) makes that dear, so :func:`newton_logistic_implicit` takes its steps outside the
-graph and gives the rows the converged fit's gradient through one step whose system is
-held fixed; its system is factorised by :class:`PrimalNewtonSystem`. Tensors only.
+system of more than :data:`IMPLICIT_UNKNOWNS` unknowns (many classes) makes that dear, so
+:func:`newton_logistic_implicit` takes its steps outside the graph and gives the rows the
+converged fit's gradient through one step whose system is held fixed; its systems are
+factorised by :class:`PrimalNewtonSystem` and :class:`DualNewtonSystem`. Tensors only.
 """
 
 import torch
@@ -17,14 +17,17 @@ import torch
 # the objective: a converged fit is the same), and a step moves no row's logit by more
 # than MAX_LOGIT_STEP (the steps of a sound fit stay below it)
 INTERCEPT_DAMPING, MAX_LOGIT_STEP = 1e-3, 10.0
-# Primal systems of more unknowns ((d + 1)(K - 1)) than this take newton_logistic_implicit;
-# up to it the unrolled steps cost little, and their rows are those the studies measured
-IMPLICIT_UNKNOWNS = 1024
-# The held step solves with the exact Hessian, by iterative refinement on a factorised system
-# (the damping had moved the rows' gradient by 0.3-1 % along a ten-class fit): on the last
-# call's system while at most MAX_SWEEPS sweeps bring the residual to REFINED_RESIDUAL (along a
-# ten-class fit, 2-4 sweeps from a system one step old), else on a fresh one (1e-5 in 2 sweeps)
+# Systems of more unknowns ((d + 1)(K - 1) in the primal, (n + 1)(K - 1) in the dual) than
+# this take newton_logistic_implicit: ten classes on the coloured digits (909 at 10 rows per
+# class, 1737 at 50). Up to it the unrolled steps cost little, and their rows are those the
+# studies of two to six classes measured
+IMPLICIT_UNKNOWNS = 512
+# The held step solves with the exact system, by iterative refinement on a factorised one (the
+# damping had moved the rows' gradient by 0.3-1 % along a ten-class fit): in the primal on the
+# last call's system while at most MAX_SWEEPS sweeps bring the residual to REFINED_RESIDUAL (along
+# a ten-class fit, 2-4 sweeps from a system one step old), else on a fresh one (1e-5 in 2 sweeps)
 REFINED_RESIDUAL, MAX_SWEEPS = 5e-5, 4
+ADJOINT_RESIDUAL = 1e-6
 
 
 def step_limit(logit_change):
@@ -123,57 +126,80 @@ def newton_logistic_primal(X, onehot, C, n_steps, row_weights=None, theta0=None)
     return theta
 
 
-def newton_logistic_implicit(X, onehot, C, n_steps, theta0=None, system0=None):
-    r""":func:`newton_logistic_primal`'s fit, with the rows' gradient through its last step only.
+def newton_logistic_implicit(source, onehot, C, n_steps, theta0=None, system0=None, dual=False):
+    r"""The logistic regression's fit, with the rows' gradient through its last step only.
 
-    The first ``n_steps - 1`` steps run outside the autograd graph: from zero each with
-    its own factorisation of Newton's system; from ``theta0`` (the last fit, which the
-    rows' small moves leave close) as chord steps on one system, ``system0`` (the last
-    call's) if given. The last step, :math:`\theta - H^{-1} g(\theta, X)`, is
-    differentiated with :math:`H`, the exact Hessian at its start, held fixed, so the rows
-    get :math:`-H^{-1} \partial g / \partial X`: the gradient of the converged fit (the
-    implicit function theorem) once the steps have converged. :class:`HeldHessian` solves
-    with it, on the chord steps' system while that is close enough, else on a fresh one;
+    ``source`` is the rows ``(n, d)`` (the primal, :func:`newton_logistic_primal`'s fit), or
+    with ``dual`` their Gram matrix ``(n, n)`` (:func:`newton_logistic`'s). The first
+    ``n_steps - 1`` steps run outside the autograd graph: from zero each with its own
+    factorisation of Newton's system; from ``theta0`` (the last fit, which the rows' small
+    moves leave close) as chord steps on one system, ``system0`` (the last call's) if given.
+    The last step, :math:`\theta - J^{-1} g(\theta, S)` (:math:`g` the optimality
+    condition: the objective's gradient, or in the dual :math:`\alpha + C (p - y)` and
+    :math:`\sum_i (p_i - y_i)`), is differentiated with :math:`J`, :math:`g`'s exact
+    Jacobian in :math:`\theta` at its start, held fixed, so the rows get
+    :math:`-J^{-1} \partial g / \partial S`: the gradient of the converged fit (the implicit
+    function theorem) once the steps have converged. :class:`HeldSystem` solves with
+    :math:`J`, on the chord steps' system while that is close enough, else on a fresh one;
     so a warm call mostly factorises nothing and keeps no step's graph.
 
-    Returns the weights and intercepts ``(d + 1, n_classes - 1)`` and the system the last
-    step was solved on (a later warm call's ``system0``).
+    Returns the coefficients and intercepts (``(d + 1, n_classes - 1)``, dual
+    ``(n + 1, n_classes - 1)``) and the system the last step was solved on (a later warm
+    call's ``system0``).
     """
-    n, targets = X.shape[0], onehot[:, 1:]
-    theta = X.new_zeros(X.shape[1] + 1, targets.shape[1]) if theta0 is None else theta0.detach()
+    n, targets = source.shape[0], onehot[:, 1:]
+    Factorised, Held = (DualNewtonSystem, HeldJacobian) if dual else (PrimalNewtonSystem,
+                                                                        HeldHessian)
+    theta = (source.new_zeros(source.shape[1] + 1, targets.shape[1]) if theta0 is None
+             else theta0.detach())
 
-    def gradient(rows, theta):  # of the objective: the penalty, and C times the log-loss's
-        design = torch.cat([rows, rows.new_ones(n, 1)], 1)
+    def condition(source, theta):  # g(theta, S) = 0 at the fit
+        design = torch.cat([source, source.new_ones(n, 1)], 1)
         logits = design @ theta
         p = torch.softmax(torch.cat([logits.new_zeros(n, 1), logits], 1), 1)[:, 1:]
+        if dual:
+            return torch.cat([theta[:-1] + C * (p - targets),
+                              (p - targets).sum(0, keepdim=True)]), design, p
         penalty = torch.cat([theta[:-1], theta.new_zeros(1, theta.shape[1])])
         return penalty + C * design.T @ (p - targets), design, p
 
+    # chord steps on one system in the primal only: the dual's system holds the Gram matrix,
+    # which every move of the rows changes (along a ten-class fit, chord steps left the rows'
+    # gradient 20x further from the converged fit's than fresh systems did)
+    chord = theta0 is not None and not dual
     with torch.no_grad():
-        rows, system, last_norm = X.detach(), system0 if theta0 is not None else None, None
+        rows, system, last_norm = source.detach(), system0 if chord else None, None
         for step in range(n_steps):
-            g, design, p = gradient(rows, theta)
-            norm = float(g.norm())
-            # a fresh system from zero, and where a chord step did not shrink the gradient
-            # (the system too stale for the rows)
-            if theta0 is None or system is None or (last_norm is not None and
-                                                    not norm < last_norm):
-                system = PrimalNewtonSystem(design, p, C)
-            if step == n_steps - 1:
+            g, design, p = condition(rows, theta)
+            norm, last = float(g.norm()), step == n_steps - 1
+            # a fresh system for every step but chord steps, and where a step did not shrink g
+            # (the system too stale for the rows); the dual's held step refines on the last
+            # step's system (a third fewer factorisations, its gradient as close)
+            stale = last_norm is not None and not norm < last_norm
+            if system is None or stale or not (chord or (dual and last)):
+                system = Factorised(design, p, C)
+            if last:
                 break
             delta, last_norm = system.solve(-g), norm
             theta = theta + delta * step_limit(design @ delta)
-        held = HeldHessian(design, p, C, system)
-        sweeps, solved = held.sweeps_to(-g, REFINED_RESIDUAL, MAX_SWEEPS)
-        if sweeps is None:  # the system is too far from this Hessian: a fresh one
-            system = PrimalNewtonSystem(design, p, C)
-            held = HeldHessian(design, p, C, system)
-            sweeps, solved = held.sweeps_to(-g, REFINED_RESIDUAL, MAX_SWEEPS)
-            if sweeps is None:
-                sweeps, solved = MAX_SWEEPS, held.solve(-g, MAX_SWEEPS)
-    g, design, _ = gradient(X, theta)  # the same g, now in the graph
-    delta = _HeldSolve.apply(-g, held, sweeps, solved)
+        held = Held(design, p, C, system)
+        solved, refined = held.refine(-g)
+        if not refined:  # the system is too far from this Jacobian: a fresh one
+            held = Held(design, p, C, Factorised(design, p, C))
+            solved, _ = held.refine(-g)
+        system = held.system
+    g, design, _ = condition(source, theta)  # the same g, now in the graph
+    delta = _HeldSolve.apply(-g, held, solved)
     return theta + delta * step_limit(design.detach() @ delta.detach()), system
+
+
+def _lu_factor(A, what):
+    """``A``'s LU factors; a singular ``A`` raises LinAlgError (lu_factor's own error is a
+    RuntimeError, which the loop would not turn into its divergence error)."""
+    *factors, info = torch.linalg.lu_factor_ex(A)
+    if (info > 0).any():
+        raise torch.linalg.LinAlgError(f"the {what} of Newton's system is singular")
+    return factors
 
 
 class PrimalNewtonSystem:
@@ -204,9 +230,7 @@ class PrimalNewtonSystem:
         if len(self.p) > 1:  # the capacitance I - U D^-1 U^T, (n, n)
             capacitance = torch.eye(n, dtype=design.dtype, device=design.device) - C * (
                 (scaled @ self.inverse) @ scaled.transpose(1, 2)).sum(0)
-            *self.lu, info = torch.linalg.lu_factor_ex(capacitance)
-            if info.item() > 0:  # lu_factor's own error is not a LinAlgError
-                raise torch.linalg.LinAlgError("the capacitance of Newton's system is singular")
+            self.lu = _lu_factor(capacitance, "capacitance")
 
     def solve(self, b):
         """The system's solution for ``b`` of shape ``(d + 1, k)``, the same shape."""
@@ -218,58 +242,128 @@ class PrimalNewtonSystem:
                 self.design.T @ (self.p.T * r))[:, :, None].transpose(0, 1)
         return x[:, :, 0].T
 
+    solve_adjoint = solve  # the system is symmetric
 
-class HeldHessian:
-    """The exact Hessian of the primal fit at ``(design, p)`` (the intercepts undamped),
-    solved by iterative refinement on a factorised :class:`PrimalNewtonSystem`: its own
-    point's or an earlier one's. With the sweeps fixed the solve is a symmetric linear map,
-    so the held step's backward pass solves with it too."""
+
+class DualNewtonSystem:
+    r"""Newton's system of the dual fit at probabilities ``p``, factorised for solving:
+    :func:`dual_newton_step`'s split, :math:`B - E F` (:math:`B` the :math:`K - 1` classes'
+    own blocks, the intercepts' damped; :math:`E F` the rows' coupling of the classes
+    through :math:`s`), by Woodbury's identity with the LU factors of the blocks and of the
+    capacitance :math:`I - F B^{-1} E` (:math:`n` unknowns) kept. Not symmetric: its
+    adjoint solves with the same factors transposed."""
+
+    def __init__(self, design, p, C):
+        n = design.shape[0]
+        self.design, self.p = design, p.T  # p: (k, n)
+        diagonal = self.p - self.p * self.p if len(self.p) == 1 else self.p
+        weighted = diagonal[:, :, None] * design
+        top = torch.eye(n, n + 1, dtype=p.dtype, device=p.device) + C * weighted
+        B = torch.cat([top, weighted.sum(1, keepdim=True)], 1)
+        B[:, n, n] += INTERCEPT_DAMPING
+        self.blocks, self.lu = _lu_factor(B, "blocks"), None
+        if len(self.p) > 1:
+            # E's blocks: what s adds to class k's equations (C p_ik s_i to row i's, p_k . s
+            # to the intercept's); F's: s_i = sum_k p_ik (design u_k)_i
+            self.E = torch.cat([C * torch.diag_embed(self.p), self.p[:, None, :]], 1)
+            self.solved_E = torch.linalg.lu_solve(*self.blocks, self.E)  # B^-1 E
+            self.lu = _lu_factor(torch.eye(n, dtype=p.dtype, device=p.device) - (
+                self.p[:, :, None] * (design @ self.solved_E)).sum(0), "capacitance")
+
+    def solve(self, b):
+        """The system's solution for ``b`` of shape ``(n + 1, k)``, the same shape."""
+        x = torch.linalg.lu_solve(*self.blocks, b.T[:, :, None])  # B^-1 b, (k, n + 1, 1)
+        if self.lu is not None:
+            s = torch.linalg.lu_solve(*self.lu, (self.p[:, :, None] * (self.design @ x)).sum(0))
+            x = x + self.solved_E @ s
+        return x[:, :, 0].T
+
+    def solve_adjoint(self, b):
+        """The transposed system's solution for ``b`` of shape ``(n + 1, k)``."""
+        x = torch.linalg.lu_solve(*self.blocks, b.T[:, :, None], adjoint=True)  # B^-T b
+        if self.lu is not None:
+            t = torch.linalg.lu_solve(*self.lu, (self.E.transpose(1, 2) @ x).sum(0),
+                                      adjoint=True)  # (n, 1)
+            x = x + torch.linalg.lu_solve(*self.blocks, self.design.T @ (self.p[:, :, None] * t),
+                                          adjoint=True)  # B^-T F^T t
+        return x[:, :, 0].T
+
+
+def _curved(p, change):
+    """The curvature's product with the logits' change ``(n, k)``, row by row."""
+    if p.shape[1] == 1:
+        return p * (1 - p) * change
+    return p * change - p * (p * change).sum(1, keepdim=True)
+
+
+class HeldSystem:
+    """An exact linear system at ``(design, p)`` (its product: :meth:`product`, its
+    adjoint's: :meth:`product_adjoint`), solved by iterative refinement on a factorised,
+    damped system: its own point's or an earlier one's."""
 
     def __init__(self, design, p, C, system):
         self.design, self.p, self.C, self.system = design, p, C, system
 
+    def refine(self, b, adjoint=False, residual=None, most=None):
+        """The system's (or its adjoint's) solution for ``b``, refined by sweeps until the
+        relative residual is at most ``residual`` (:data:`REFINED_RESIDUAL`), or ``most``
+        sweeps (:data:`MAX_SWEEPS`) have run; and whether the residual got there."""
+        residual = REFINED_RESIDUAL if residual is None else residual
+        most = MAX_SWEEPS if most is None else most
+        solve = self.system.solve_adjoint if adjoint else self.system.solve
+        product = self.product_adjoint if adjoint else self.product
+        x, size = solve(b), float(b.norm())
+        for sweep in range(most + 1):
+            left = b - product(x)
+            if float(left.norm()) <= residual * size:
+                return x, True
+            if sweep < most:
+                x = x + solve(left)
+        return x, False
+
+
+class HeldHessian(HeldSystem):
+    """The exact Hessian of the primal fit (the intercepts undamped): symmetric."""
+
     def product(self, x):
         """The Hessian's product with ``x`` of shape ``(d + 1, k)``."""
-        change, p = self.design @ x, self.p  # (n, k): the logits' change; probabilities
-        if p.shape[1] == 1:
-            curved = p * (1 - p) * change
-        else:
-            curved = p * change - p * (p * change).sum(1, keepdim=True)
+        curved = _curved(self.p, self.design @ x)  # the logits' change, curved
         penalty = torch.nn.functional.pad(x[:-1], (0, 0, 0, 1))  # intercepts unpenalised
         return penalty + self.C * self.design.T @ curved
 
-    def solve(self, b, sweeps):
-        x = self.system.solve(b)
-        for _ in range(sweeps):
-            x = x + self.system.solve(b - self.product(x))
-        return x
+    product_adjoint = product
 
-    def sweeps_to(self, b, residual, most):
-        """The fewest sweeps, up to ``most``, that leave a relative residual of at most
-        ``residual`` for ``b``, and their solution; ``(None, None)`` if none does."""
-        x, size = self.system.solve(b), float(b.norm())
-        for sweeps in range(most + 1):
-            left = b - self.product(x)
-            if float(left.norm()) <= residual * size:
-                return sweeps, x
-            x = x + self.system.solve(left)
-        return None, None
+
+class HeldJacobian(HeldSystem):
+    """The exact Jacobian of the dual fit's condition (the intercepts undamped)."""
+
+    def product(self, x):
+        """The Jacobian's product with ``x`` of shape ``(n + 1, k)``."""
+        curved = _curved(self.p, self.design @ x)
+        return torch.cat([x[:-1] + self.C * curved, curved.sum(0, keepdim=True)])
+
+    def product_adjoint(self, x):
+        """The transposed Jacobian's product with ``x`` of shape ``(n + 1, k)``."""
+        curved = _curved(self.p, self.C * x[:-1] + x[-1])
+        return torch.nn.functional.pad(x[:-1], (0, 0, 0, 1)) + self.design.T @ curved
 
 
 class _HeldSolve(torch.autograd.Function):
-    """``held.solve(b, sweeps)`` (already found: ``solved``), differentiable in ``b`` with
-    the Hessian held fixed."""
+    """``held.refine(b)`` (already found: ``solved``), differentiable in ``b`` with the
+    system held fixed: the backward pass refines the adjoint's solve of its own right-hand
+    side to the same residual (along a ten-class dual fit, the forward's count of sweeps
+    left the rows' gradient 1.6e-4 from the converged fit's, median, against 3e-5)."""
 
     @staticmethod
-    def forward(ctx, b, held, sweeps, solved):
-        ctx.held, ctx.sweeps = held, sweeps
+    def forward(ctx, b, held, solved):
+        ctx.held = held
         return solved
 
     @staticmethod
     def backward(ctx, grad):
-        return ctx.held.solve(grad, ctx.sweeps), None, None, None
+        return ctx.held.refine(grad, adjoint=True, residual=ADJOINT_RESIDUAL)[0], None, None
 
 
-__all__ = ["HeldHessian", "IMPLICIT_UNKNOWNS", "INTERCEPT_DAMPING", "MAX_LOGIT_STEP",
-           "PrimalNewtonSystem", "dual_newton_step", "newton_logistic", "newton_logistic_implicit",
-           "newton_logistic_primal", "step_limit"]
+__all__ = ["DualNewtonSystem", "HeldHessian", "HeldJacobian", "HeldSystem", "IMPLICIT_UNKNOWNS",
+           "INTERCEPT_DAMPING", "MAX_LOGIT_STEP", "PrimalNewtonSystem", "dual_newton_step",
+           "newton_logistic", "newton_logistic_implicit", "newton_logistic_primal", "step_limit"]

@@ -80,8 +80,9 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
     rows :math:`s_1..s_n`, in the dual (:math:`w_k = S^\top \alpha_k`; Newton's
     :math:`(n + 1)(K - 1)` equations split into :math:`K - 1` systems of :math:`n + 1`
     unknowns and one of :math:`n`) or, with more rows than features :math:`d`, in the
-    primal (:math:`(d + 1)(K - 1)` unknowns; beyond :data:`IMPLICIT_UNKNOWNS` of them, with
-    the gradient of the converged fit through one step): the same model (:mod:`.inner`).
+    primal (:math:`(d + 1)(K - 1)` unknowns): the same model (:mod:`.inner`). Beyond
+    :data:`IMPLICIT_UNKNOWNS` unknowns, the rows get the converged fit's gradient through
+    one step.
     The outer loss on real rows :math:`x` of cell :math:`(y, g)` is
 
     .. math::
@@ -117,15 +118,17 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
         """The logits on ``real_rows`` of the logistic regression fitted on ``syn``, and its
         coefficients (primal or dual); Newton's steps from ``start``, or from zero."""
         nonlocal last_system
-        if len(syn) > syn.shape[1]:  # more rows than features: the smaller system
-            if (syn.shape[1] + 1) * (n_classes - 1) > IMPLICIT_UNKNOWNS:
-                theta, last_system = newton_logistic_implicit(syn, onehot, C, n_steps, start,
-                                                              last_system)
-            else:
-                theta = newton_logistic_primal(syn, onehot, C, n_steps, theta0=start)
-            return real_rows @ theta[:-1] + theta[-1], theta
-        theta = newton_logistic(syn @ syn.T, onehot, C, n_steps, theta0=start)
-        return (real_rows @ syn.T) @ theta[:-1] + theta[-1], theta
+        primal = len(syn) > syn.shape[1]  # more rows than features: the smaller system
+        source = syn if primal else syn @ syn.T
+        if (source.shape[1] + 1) * (n_classes - 1) > IMPLICIT_UNKNOWNS:
+            theta, last_system = newton_logistic_implicit(source, onehot, C, n_steps, start,
+                                                          last_system, dual=not primal)
+        elif primal:
+            theta = newton_logistic_primal(syn, onehot, C, n_steps, theta0=start)
+        else:
+            theta = newton_logistic(source, onehot, C, n_steps, theta0=start)
+        features = real_rows if primal else real_rows @ syn.T
+        return features @ theta[:-1] + theta[-1], theta
 
     # "auto": one fit along the candidate weights in increasing order, a snapshot of the
     # rows at the end of each weight's share of the steps; the best snapshot is kept
