@@ -402,7 +402,7 @@ STUDIES["speed_pool_tune"] = pool_tuning(
 # (docs/benchmarks.md). Rule fixed before this run, as for speed_confirm: it becomes the default for
 # tables if, on the unseen tables (adult-race and the synthetic tables but pi=0.9 sep=3), the mean
 # paired difference over budgets, models and seeds is at least -0.005 in accuracy and at most +0.005
-# in DEO_M, and study speed then times it within 2x balanced k-means at 10 and 50 rows per class,
+# in DEO_M, and if study speed then times it within 2x balanced k-means at 10 and 50 rows per class,
 # idle and busy. The tuning tables' test splits are reported, not judged. Outcome: within the
 # bounds, but the 3x step failed the oracle of the mean target: dropped.
 POOL_X3 = "pool 50 x 256 rows, 300 steps, step x3"
