@@ -27,6 +27,10 @@ IMPLICIT_UNKNOWNS = 512
 # last call's system while at most MAX_SWEEPS sweeps bring the residual to REFINED_RESIDUAL (along
 # a ten-class fit, 2-4 sweeps from a system one step old), else on a fresh one (1e-5 in 2 sweeps)
 REFINED_RESIDUAL, MAX_SWEEPS = 5e-5, 4
+# The backward pass refines its own solve (the rows' gradient), at most MAX_SWEEPS sweeps: the
+# forward's count of sweeps left that gradient 1.6e-4 from the converged fit's (median, along a
+# ten-class dual fit) against 3e-5, and a residual of 1e-6 took a raw-scale table with saturated
+# probabilities from 1.7e-4 to 8e-6 (float32 reaches about 1e-5: the sweeps then all run)
 ADJOINT_RESIDUAL = 1e-6
 
 
@@ -364,8 +368,7 @@ class HeldJacobian(HeldSystem):
 class _HeldSolve(torch.autograd.Function):
     """``held.refine(b)`` (already found: ``solved``), differentiable in ``b`` with the
     system held fixed: the backward pass refines the adjoint's solve of its own right-hand
-    side to the same residual (along a ten-class dual fit, the forward's count of sweeps
-    left the rows' gradient 1.6e-4 from the converged fit's, median, against 3e-5)."""
+    side to :data:`ADJOINT_RESIDUAL`."""
 
     @staticmethod
     def forward(ctx, b, held, solved):
