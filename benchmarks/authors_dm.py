@@ -322,8 +322,7 @@ def main(argv=None):
         "ours: `FairDistiller(preset=\"paper\", matching_params={\"embedding\": "
         "\"convnet\", ...})`. Speed-up: theirs / ours.", "",
         "| pairing | ours (s / iteration) | theirs (s / iteration) | speed-up |",
-        "|---|---|---|---|",
-    ]
+        "|---|---|---|---|"]
     for name, sides in times.items():
         ratio = np.median(sides["theirs"]) / np.median(sides["ours"])
         lines.append(f"| {name} | {cell(sides['ours'])} | {cell(sides['theirs'])} | "

@@ -172,8 +172,7 @@ LOADERS = {
     r"biased n=(?P<n>[\de.]+) d=(?P<d>\d+) groups=(?P<groups>\d+) pi=(?P<pi>[\d.]+)"
     r"(?P<memmap> memmap)?": _load_biased,
     r"random-images n=(?P<n>\d+) classes=(?P<classes>\d+) groups=(?P<groups>\d+)":
-        _load_random_images,
-}
+        _load_random_images}
 
 
 def tiny_cell(split, rows, seed):

@@ -174,10 +174,8 @@ BASELINES = {
     "full data": lambda split, budget, seed: Reduced(split.X, split.y, split.groups),
     "full data, groups balanced": lambda split, budget, seed: Reduced(
         split.X, split.y, split.groups, group_balance_weights(split.y, split.groups)),
-    "random subset": random_subset,
-    "ClusterCentroids": cluster_centroids,
-    "balanced k-means": balanced_kmeans,
-}
+    "random subset": random_subset, "ClusterCentroids": cluster_centroids,
+    "balanced k-means": balanced_kmeans}
 BUDGET_FREE = ("full data", "full data, groups balanced")
 
 

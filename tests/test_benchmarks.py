@@ -241,8 +241,11 @@ def test_weight_rule_before_pairs_a_rerun_with_the_stored_rows():
 
     before = pd.DataFrame(rows("full data", 0.85, 0.1) + rows("m", 0.84, 0.05))
     same = pd.DataFrame(rows("full data", 0.85, 0.1) + rows("m", 0.839, 0.054))
-    table, passes = against_before(same, before)
+    table, bounds, within = against_before(same, before)
     assert "| LogReg | m | 2 | -0.0010 ± 0.0000 | +0.0040 ± 0.0000 |" in table
-    assert "full data" not in table and passes
+    assert "full data" not in table and bounds
+    assert not within  # the same loss on every seed: beyond two standard errors (of 0)
     worse = pd.DataFrame(rows("full data", 0.85, 0.1) + rows("m", 0.835, 0.05))
-    assert not against_before(worse, before)[1]  # accuracy down by 0.005: the rule fails
+    assert not against_before(worse, before)[1]  # accuracy down by 0.005: the bounds fail
+    noisy = worse.assign(accuracy=worse.accuracy + np.where(worse.seed == 0, -0.02, 0.02))
+    assert against_before(noisy, before)[1:] == (False, True)  # -0.005 +- 0.02
