@@ -488,3 +488,42 @@ def test_verbose_says_what_the_weights_were_judged_and_which_was_kept(capsys):
     said = out.out + out.err
     assert "judged on real rows, accuracy / gap: the data's" in said
     assert f"kept weight {distiller.fairness_weight_:g}." in said
+
+
+def test_the_relu_kernel_is_the_covariance_of_a_wide_relu_layer():
+    """relu_kernel(a, b) = 2 E[relu(w . a') relu(w . b')] for standard normal w, with a bias
+    input of 1 on each row (a' = [a, 1]): checked by sampling, and in closed form on the
+    diagonal (the squared norm) and for two orthogonal rows."""
+    from skfairdistill._matching.inner import relu_kernel
+
+    rng = np.random.default_rng(0)
+    A = torch.as_tensor(rng.normal(size=(3, 4)))
+    B = torch.as_tensor(rng.normal(size=(2, 4)))
+    kernel = relu_kernel(A, B)
+    W = torch.as_tensor(rng.normal(size=(5, 400_000)))
+    features = [torch.relu(torch.nn.functional.pad(M, (0, 1), value=1.0) @ W) for M in (A, B)]
+    sampled = 2 * features[0] @ features[1].T / W.shape[1]
+    torch.testing.assert_close(kernel, sampled, rtol=0.02, atol=0.02)
+    torch.testing.assert_close(torch.diagonal(relu_kernel(A, A)), (A ** 2).sum(1) + 1,
+                               rtol=1e-5, atol=0)  # acos clamped at 1 - 1e-6
+    two = torch.tensor([[1.0, 0.0]], dtype=torch.float64)  # with the bias: cos = 1/2
+    expected = 2 * (np.sin(np.pi / 3) + 2 * np.pi / 3 / 2) / np.pi
+    assert float(relu_kernel(two, two.flip(1))) == pytest.approx(expected, rel=1e-6)
+
+
+def test_model_matching_with_the_relu_kernel_fits_reproducibly():
+    """kernel="relu" changes the rows (the inner model differs), keeps the fit reproducible
+    and finite, and a bad kernel is refused before the fit, by its name."""
+    X, y, group = _biased()
+
+    def rows(**params):
+        distiller = FairDistiller(matching="model", n_per_class=5, n_iter=30, random_state=0,
+                                  matching_params=params)
+        return distiller.fit_resample(X, y, sensitive_features=group)[0]
+
+    relu, again, linear = rows(kernel="relu"), rows(kernel="relu"), rows()
+    np.testing.assert_array_equal(relu, again)
+    assert np.isfinite(relu).all() and not np.allclose(relu, linear)
+    with pytest.raises(ValueError, match=r"matching_params\['kernel'\]"):
+        FairDistiller(matching="model", matching_params={"kernel": "rbf"}).fit(
+            X, y, sensitive_features=group)

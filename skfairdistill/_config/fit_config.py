@@ -147,7 +147,7 @@ def model_params(settings):
     if settings.matching != "model":
         return {}
     return {"fairness_weight": settings.fairness_weight, "group_balance": settings.group_balance,
-            "C": settings.C, "newton_steps": settings.newton_steps}
+            "C": settings.C, "newton_steps": settings.newton_steps, "kernel": settings.kernel}
 
 
 def _auto(value, rule, *args):

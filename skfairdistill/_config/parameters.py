@@ -254,6 +254,7 @@ MATCHING_PARAMS = MappingProxyType({
     "group_balance": (0.0, ("model",), _unit_interval),
     "C": (1.0, ("model",), check_positive),
     "newton_steps": (8, ("model",), _integer(1)),
+    "kernel": ("linear", ("model",), _choice("linear", "relu")),
     # the rows fit_resample returns: within the range of X, one category per one-hot block
     "readable_rows": ("auto", MATCHINGS, _readable_rows),
 })

@@ -101,7 +101,8 @@ class FairDistiller(BaseSampler):
         ``"embedding_layers"``, ``"augmentation"`` (images). Gradient matching, IDC,
         CAFE: ``"outer_loops"``, ``"inner_steps"``, ``"network_learning_rate"``.
         Model matching: ``"group_balance"``, ``"C"``,
-        ``"fairness_weight"``, ``"newton_steps"``. Every matching: ``"readable_rows"``
+        ``"fairness_weight"``, ``"newton_steps"``, ``"kernel"`` (``"linear"``, ``"relu"``:
+        the inner model). Every matching: ``"readable_rows"``
         (``"auto"``: images clipped to their channels' range, table rows as optimised;
         True: clipped to the range of ``X``, one-hot blocks decoded; False; or a list
         of one-hot blocks). Experimental

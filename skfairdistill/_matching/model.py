@@ -20,12 +20,12 @@ from ..model_selection import most_accurate_within
 from ._history import DivergenceError
 from ._loop import run_loop
 from .inner import (IMPLICIT_UNKNOWNS, newton_logistic, newton_logistic_implicit,
-                    newton_logistic_primal)
+                    newton_logistic_primal, relu_kernel)
 
 
 def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size, generator,
                 fairness_weight="auto", group_balance=0.0, C=1.0, newton_steps=8,
-                model_space=None, verbose=0):
+                kernel="linear", model_space=None, verbose=0):
     r"""Optimise the synthetic rows through the logistic regression trained on them.
 
     Parameters
@@ -62,6 +62,10 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
         Unrolled Newton steps of the inner fit from zero: the first iteration's, and the
         judging's of ``"auto"``. Every later iteration takes :data:`WARM_NEWTON_STEPS`
         (or ``newton_steps`` if fewer) from the previous iteration's solution.
+    kernel : {"linear", "relu"}, default="linear"
+        The inner model: a logistic regression on the rows, or on the arc-cosine kernel
+        of a wide layer of ReLUs (:func:`.inner.relu_kernel`; always in the dual), which
+        stands for a one-hidden-layer network.
     model_space : tuple of two Tensors (scale, offset) of shape (n_features,) or None
         The inner model sees ``X * scale + offset``: the space the user's models are
         trained in (the L2 penalty is not scale-free). None: the standardised rows.
@@ -114,12 +118,16 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
 
     last_system = None  # the implicit fit's last Newton system: its next warm steps use it
 
+    def similarity(A, B):  # the dual's kernel between two sets of rows
+        return A @ B.T if kernel == "linear" else relu_kernel(A, B)
+
     def inner_logits(syn, real_rows, start=None, n_steps=newton_steps):
         """The logits on ``real_rows`` of the logistic regression fitted on ``syn``, and its
         coefficients (primal or dual); Newton's steps from ``start``, or from zero."""
         nonlocal last_system
-        primal = len(syn) > syn.shape[1]  # more rows than features: the smaller system
-        source = syn if primal else syn @ syn.T
+        # more rows than features: the smaller system (a kernel's model has only the dual)
+        primal = len(syn) > syn.shape[1] and kernel == "linear"
+        source = syn if primal else similarity(syn, syn)
         if (source.shape[1] + 1) * (n_classes - 1) > IMPLICIT_UNKNOWNS:
             theta, last_system = newton_logistic_implicit(source, onehot, C, n_steps, start,
                                                           last_system, dual=not primal)
@@ -127,7 +135,7 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
             theta = newton_logistic_primal(syn, onehot, C, n_steps, theta0=start)
         else:
             theta = newton_logistic(source, onehot, C, n_steps, theta0=start)
-        features = real_rows if primal else real_rows @ syn.T
+        features = real_rows if primal else similarity(real_rows, syn)
         return features @ theta[:-1] + theta[-1], theta
 
     # "auto": one fit along the candidate weights in increasing order, a snapshot of the
