@@ -100,12 +100,11 @@ class FairDistiller(BaseSampler):
         or a factory ``factory(input_shape, generator)``), ``"embedding_width"``,
         ``"embedding_layers"``, ``"augmentation"`` (images). Gradient matching, IDC,
         CAFE: ``"outer_loops"``, ``"inner_steps"``, ``"network_learning_rate"``.
-        Model matching: ``"group_balance"``, ``"C"``,
-        ``"fairness_weight"``, ``"newton_steps"``, ``"kernel"`` (``"linear"``, ``"relu"``:
-        the inner model). Every matching: ``"readable_rows"``
-        (``"auto"``: images clipped to their channels' range, table rows as optimised;
-        True: clipped to the range of ``X``, one-hot blocks decoded; False; or a list
-        of one-hot blocks). Experimental
+        Model matching: ``"group_balance"``, ``"C"``, ``"fairness_weight"``,
+        ``"newton_steps"``, ``"kernel"`` (``"linear"``, ``"relu"``). Every matching:
+        ``"readable_rows"`` (``"auto"``: images clipped to their channels' range, table rows
+        as optimised; True: clipped to the range of ``X``, one-hot blocks decoded; False;
+        or a list of one-hot blocks). Experimental
         (:mod:`skfairdistill.experimental`): ``"barycenter"`` (``"mean"``,
         ``"wasserstein"``, ``"sliced"``) and its transport settings. Every knob, its
         default and its range: ``docs/method.md``, "Parameters in depth".
