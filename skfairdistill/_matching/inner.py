@@ -6,7 +6,8 @@ in the primal. Both are unrolled: the rows' gradient runs back through every ste
 system of more than :data:`IMPLICIT_UNKNOWNS` unknowns (many classes) makes that dear, so
 :func:`newton_logistic_implicit` takes its steps outside the graph and gives the rows the
 converged fit's gradient through one step whose system is held fixed; its systems are
-factorised by :class:`PrimalNewtonSystem` and :class:`DualNewtonSystem`. Tensors only.
+factorised by :class:`PrimalNewtonSystem` and :class:`DualNewtonSystem`. The dual takes any
+Gram matrix: :func:`relu_kernel`'s fits the model on a wide ReLU layer instead. Tensors only.
 """
 
 import torch
