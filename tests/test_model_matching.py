@@ -20,6 +20,15 @@ def _biased(n=1200, seed=0):
     return X, y, group
 
 
+def _rows_and_probe(rng, n, d, n_classes):
+    """Synthetic rows (n, d) with their one-hot labels, 200 real rows and a random probe of
+    their logits: a loss whose gradient the Newton steps' tests compare."""
+    S = torch.as_tensor(rng.normal(size=(n, d)))
+    onehot = torch.eye(n_classes, dtype=torch.float64)[np.arange(n) % n_classes]
+    real = torch.as_tensor(rng.normal(size=(200, d)))
+    return S, onehot, real, torch.as_tensor(rng.normal(size=(200, n_classes - 1)))
+
+
 def test_newton_steps_reach_scikit_learns_logistic_regression():
     """Two classes: the inner model is scikit-learn's objective, the same probabilities."""
     n_classes = 2
@@ -179,10 +188,7 @@ def test_newton_steps_from_the_last_fit_give_the_gradient_of_the_fit_from_zero(p
 
     rng = np.random.default_rng(4)
     n, d = (40, 6) if primal else (12, 20)
-    S = torch.as_tensor(rng.normal(size=(n, d)))
-    onehot = torch.eye(n_classes, dtype=torch.float64)[np.arange(n) % n_classes]
-    real = torch.as_tensor(rng.normal(size=(200, d)))
-    probe = torch.as_tensor(rng.normal(size=(200, n_classes - 1)))
+    S, onehot, real, probe = _rows_and_probe(rng, n, d, n_classes)
 
     def fit(rows, steps, start=None):
         if primal:
@@ -251,10 +257,7 @@ def test_the_implicit_newton_step_gives_the_converged_fits_model_and_gradient(mo
 
     rng = np.random.default_rng(5)
     n, d = (60, 5) if primal else (16, 30)
-    S = torch.as_tensor(rng.normal(size=(n, d)))
-    onehot = torch.eye(n_classes, dtype=torch.float64)[np.arange(n) % n_classes]
-    real = torch.as_tensor(rng.normal(size=(200, d)))
-    probe = torch.as_tensor(rng.normal(size=(200, n_classes - 1)))
+    S, onehot, real, probe = _rows_and_probe(rng, n, d, n_classes)
 
     def source(rows):
         return rows if primal else rows @ rows.T

@@ -90,24 +90,34 @@ def dual_newton_step(design, p, rhs, C):
     """
     n, k = p.shape
     pk = p.T  # (k, n)
-    # one class: its whole curvature p (1 - p), no s; more: the curvature's diagonal p
-    diagonal = pk - pk * pk if k == 1 else pk
-    # B_k: identity + C diag(curvature) design, and the intercept's equation (damped, see
-    # INTERCEPT_DAMPING)
-    weighted = diagonal[:, :, None] * design
-    top = torch.eye(n, n + 1, dtype=p.dtype, device=p.device) + C * weighted
-    B = torch.cat([top, weighted.sum(1, keepdim=True)], 1)
-    B[:, n, n] += INTERCEPT_DAMPING
+    B, E = dual_blocks(design, p, C)
     if k == 1:
         return torch.linalg.solve(B, rhs.T[:, :, None])[:, :, 0].T
-    # what s adds to class k's equations: C p_ik s_i to row i's, p_k . s to the intercept's
-    E = torch.cat([C * torch.diag_embed(pk), pk[:, None, :]], 1)
     solved = torch.linalg.solve(B, torch.cat([rhs.T[:, :, None], E], 2))
     # s_i = sum_k p_ik u_ik, each u a linear function of s: one system for s
     D = pk[:, :, None] * (design @ solved)
     s = torch.linalg.solve(torch.eye(n, dtype=p.dtype, device=p.device) - D[:, :, 1:].sum(0),
                            D[:, :, :1].sum(0))
     return (solved[:, :, 0] + (solved[:, :, 1:] @ s)[:, :, 0]).T
+
+
+def dual_blocks(design, p, C):
+    """The dual system's per-class blocks ``B`` ``(k, n + 1, n + 1)`` and, for more than one
+    free class, the coupling ``E`` ``(k, n + 1, n)`` (else None): :func:`dual_newton_step`'s
+    split."""
+    n, pk = design.shape[0], p.T  # (k, n)
+    # one class: its whole curvature p (1 - p), no s; more: the curvature's diagonal p
+    diagonal = pk - pk * pk if len(pk) == 1 else pk
+    # B_k: identity + C diag(curvature) design, and the intercept's equation (damped, see
+    # INTERCEPT_DAMPING)
+    weighted = diagonal[:, :, None] * design
+    top = torch.eye(n, n + 1, dtype=p.dtype, device=p.device) + C * weighted
+    B = torch.cat([top, weighted.sum(1, keepdim=True)], 1)
+    B[:, n, n] += INTERCEPT_DAMPING
+    if len(pk) == 1:
+        return B, None
+    # what s adds to class k's equations: C p_ik s_i to row i's, p_k . s to the intercept's
+    return B, torch.cat([C * torch.diag_embed(pk), pk[:, None, :]], 1)
 
 
 def newton_logistic_primal(X, onehot, C, n_steps, row_weights=None, theta0=None):
@@ -274,16 +284,9 @@ class DualNewtonSystem:
     def __init__(self, design, p, C):
         n = design.shape[0]
         self.design, self.p = design, p.T  # p: (k, n)
-        diagonal = self.p - self.p * self.p if len(self.p) == 1 else self.p
-        weighted = diagonal[:, :, None] * design
-        top = torch.eye(n, n + 1, dtype=p.dtype, device=p.device) + C * weighted
-        B = torch.cat([top, weighted.sum(1, keepdim=True)], 1)
-        B[:, n, n] += INTERCEPT_DAMPING
+        B, E = dual_blocks(design, p, C)
         self.blocks, self.lu, self.C = _lu_factor(B, "blocks"), None, C
-        if len(self.p) > 1:
-            # E's blocks: what s adds to class k's equations (C p_ik s_i to row i's, p_k . s
-            # to the intercept's); F's: s_i = sum_k p_ik (design u_k)_i
-            E = torch.cat([C * torch.diag_embed(self.p), self.p[:, None, :]], 1)
+        if E is not None:  # F's blocks: s_i = sum_k p_ik (design u_k)_i
             # B^-1 E, (k, n + 1, n), stored row by row: a solve takes it as one matrix
             self.solved_E = torch.linalg.lu_solve(*self.blocks, E).contiguous()
             self.lu = _lu_factor(torch.eye(n, dtype=p.dtype, device=p.device) - (
@@ -396,6 +399,6 @@ class _HeldSolve(torch.autograd.Function):
 
 
 __all__ = ["DualNewtonSystem", "HeldHessian", "HeldJacobian", "HeldSystem", "IMPLICIT_UNKNOWNS",
-           "INTERCEPT_DAMPING", "MAX_LOGIT_STEP", "PrimalNewtonSystem", "dual_newton_step",
-           "newton_logistic", "newton_logistic_implicit", "newton_logistic_primal", "relu_kernel",
-           "step_limit"]
+           "INTERCEPT_DAMPING", "MAX_LOGIT_STEP", "PrimalNewtonSystem", "dual_blocks",
+           "dual_newton_step", "newton_logistic", "newton_logistic_implicit",
+           "newton_logistic_primal", "relu_kernel", "step_limit"]
