@@ -530,3 +530,83 @@ def test_model_matching_with_the_relu_kernel_fits_reproducibly():
     with pytest.raises(ValueError, match=r"matching_params\['kernel'\]"):
         FairDistiller(matching="model", matching_params={"kernel": "rbf"}).fit(
             X, y, sensitive_features=group)
+
+
+@pytest.fixture
+def two_torch_threads():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_batched_factorisations_are_right_on_two_threads(two_torch_threads):
+    """torch's batched LU is not safe on more than one CPU thread from about 150 rows a
+    matrix (pytorch/pytorch#142815): the inner fit factorises such a batch a matrix at a
+    time there."""
+    from skfairdistill._matching.inner import _batched_solve, _lu_factor
+
+    generator = torch.Generator().manual_seed(0)
+    A = torch.randn(3, 200, 200, generator=generator) * 0.05 + torch.eye(200)
+    b = torch.randn(3, 200, 2, generator=generator)
+    torch.testing.assert_close(A @ _batched_solve(A, b), b, atol=1e-4, rtol=0)
+    LU, pivots = _lu_factor(A, "blocks")
+    torch.testing.assert_close(A @ torch.linalg.lu_solve(LU, pivots, b), b, atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize("n_classes", [3, 4])  # the unrolled split step; the implicit step
+def test_the_inner_fit_on_two_threads_is_one_threads_to_rounding(n_classes):
+    """With the ReLU kernel (the dual) and 60 rows per class, each class's block of
+    Newton's system has over 150 rows: on two threads the inner fit's model and the rows'
+    gradient are one thread's, to float32 rounding. (Whole fits are compared by their
+    models only: Adam's first steps turn rounding into moves of a step's size, as a
+    change of 1e-7 in X does on one thread.)"""
+    from skfairdistill._matching.inner import (IMPLICIT_UNKNOWNS, newton_logistic,
+                                               newton_logistic_implicit, relu_kernel)
+
+    generator = torch.Generator().manual_seed(0)
+    rows = torch.randn(60 * n_classes, 6, generator=generator)
+    labels = torch.arange(60 * n_classes) % n_classes
+    rows[:, 0] += labels
+    onehot = torch.nn.functional.one_hot(labels).float()
+    probe = torch.randn(50, 6, generator=generator)
+    implicit = (len(rows) + 1) * (n_classes - 1) > IMPLICIT_UNKNOWNS
+    assert implicit == (n_classes == 4)
+
+    def fit(threads):
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            synthetic = rows.clone().requires_grad_(True)
+            gram = relu_kernel(synthetic, synthetic)
+            if implicit:
+                theta, _ = newton_logistic_implicit(gram, onehot, 1.0, 8, None, None, dual=True)
+            else:
+                theta = newton_logistic(gram, onehot, 1.0, 8)
+            logits = relu_kernel(probe, synthetic) @ theta[:-1] + theta[-1]
+            gradient, = torch.autograd.grad(logits.square().sum(), synthetic)
+            return theta.detach(), gradient
+        finally:
+            torch.set_num_threads(before)
+
+    one, two = fit(1), fit(2)
+    for a, b in zip(one, two):
+        torch.testing.assert_close(b, a, rtol=0, atol=1e-4 * float(a.abs().max()))
+
+
+def test_model_matching_on_two_threads_trains_one_threads_model():
+    """A whole fit on two threads through the batched systems above: finite rows that
+    train a model as accurate as one thread's."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1200, 6))
+    y = np.arange(1200) % 4
+    X[:, 0] += y
+    group = rng.choice(["a", "b"], size=1200, p=[0.7, 0.3])
+    scores = []
+    for threads in (1, 2):
+        X_syn, y_syn = FairDistiller(
+            matching="model", n_per_class=60, n_iter=20, random_state=0, n_threads=threads,
+            matching_params={"kernel": "relu"}).fit_resample(X, y, sensitive_features=group)
+        assert np.isfinite(X_syn).all()
+        scores.append(LogisticRegression().fit(X_syn, y_syn).score(X, y))
+    assert scores[1] == pytest.approx(scores[0], abs=0.02)

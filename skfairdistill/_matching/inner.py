@@ -93,7 +93,7 @@ def dual_newton_step(design, p, rhs, C):
     B, E = dual_blocks(design, p, C)
     if k == 1:
         return torch.linalg.solve(B, rhs.T[:, :, None])[:, :, 0].T
-    solved = torch.linalg.solve(B, torch.cat([rhs.T[:, :, None], E], 2))
+    solved = _batched_solve(B, torch.cat([rhs.T[:, :, None], E], 2))
     # s_i = sum_k p_ik u_ik, each u a linear function of s: one system for s
     D = pk[:, :, None] * (design @ solved)
     s = torch.linalg.solve(torch.eye(n, dtype=p.dtype, device=p.device) - D[:, :, 1:].sum(0),
@@ -222,10 +222,32 @@ def newton_logistic_implicit(source, onehot, C, n_steps, theta0=None, system0=No
     return theta + delta * step_limit(design.detach() @ delta.detach()), system
 
 
+def _one_call(A):
+    """Whether torch may factorise the batch ``A`` in one call. On the CPU with more than one
+    thread, torch (2.5 to 2.13 at least) splits a batch over threads that call MKL's LU at
+    once, which is not safe: from about 150 rows a matrix, wrong pivots, a RuntimeError or
+    silently wrong solutions (pytorch/pytorch#142815). With one thread the one call stays,
+    and with it the rows every study measured."""
+    return A.dim() < 3 or len(A) == 1 or A.device.type != "cpu" or torch.get_num_threads() == 1
+
+
+def _batched_solve(A, B):
+    """``torch.linalg.solve(A, B)`` for a batch ``A``, one matrix at a time where one call
+    is not safe (:func:`_one_call`)."""
+    if _one_call(A):
+        return torch.linalg.solve(A, B)
+    return torch.stack([torch.linalg.solve(M, b) for M, b in zip(A, B)])
+
+
 def _lu_factor(A, what):
-    """``A``'s LU factors; a singular ``A`` raises LinAlgError (lu_factor's own error is a
+    """``A``'s LU factors, one matrix at a time where one call is not safe
+    (:func:`_one_call`); a singular ``A`` raises LinAlgError (lu_factor's own error is a
     RuntimeError, which the loop would not turn into its divergence error)."""
-    *factors, info = torch.linalg.lu_factor_ex(A)
+    if _one_call(A):
+        *factors, info = torch.linalg.lu_factor_ex(A)
+    else:
+        *factors, info = (torch.stack(part) for part in zip(
+            *(torch.linalg.lu_factor_ex(M) for M in A)))
     if (info > 0).any():
         raise torch.linalg.LinAlgError(f"the {what} of Newton's system is singular")
     return factors
