@@ -1,5 +1,7 @@
 """Model matching (skfairdistill._matching.model and FairDistiller(matching="model"))."""
 
+import contextlib
+
 import numpy as np
 import pytest
 import torch
@@ -532,15 +534,18 @@ def test_model_matching_with_the_relu_kernel_fits_reproducibly():
             X, y, sensitive_features=group)
 
 
-@pytest.fixture
-def two_torch_threads():
+@contextlib.contextmanager
+def _torch_threads(n):
+    """torch's intra-op thread count set to ``n`` inside the block, the caller's after."""
     before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(before)
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
-def test_batched_factorisations_are_right_on_two_threads(two_torch_threads):
+def test_batched_factorisations_are_right_on_two_threads():
     """torch's batched LU is not safe on more than one CPU thread from about 150 rows a
     matrix (pytorch/pytorch#142815): the inner fit factorises such a batch a matrix at a
     time there."""
@@ -549,8 +554,10 @@ def test_batched_factorisations_are_right_on_two_threads(two_torch_threads):
     generator = torch.Generator().manual_seed(0)
     A = torch.randn(3, 200, 200, generator=generator) * 0.05 + torch.eye(200)
     b = torch.randn(3, 200, 2, generator=generator)
-    torch.testing.assert_close(A @ _batched_solve(A, b), b, atol=1e-4, rtol=0)
-    LU, pivots = _lu_factor(A, "blocks")
+    with _torch_threads(2):
+        solved = _batched_solve(A, b)
+        LU, pivots = _lu_factor(A, "blocks")
+    torch.testing.assert_close(A @ solved, b, atol=1e-4, rtol=0)
     torch.testing.assert_close(A @ torch.linalg.lu_solve(LU, pivots, b), b, atol=1e-4, rtol=0)
 
 
@@ -580,9 +587,7 @@ def test_the_inner_fit_on_two_threads_is_one_threads_to_rounding(path):
     assert (size * (n_classes - 1) > IMPLICIT_UNKNOWNS) == path.endswith("implicit")
 
     def fit(threads):
-        before = torch.get_num_threads()
-        torch.set_num_threads(threads)
-        try:
+        with _torch_threads(threads):
             synthetic = rows.clone().requires_grad_(True)
             source = synthetic if primal else relu_kernel(synthetic, synthetic)
             if path.endswith("implicit"):
@@ -593,8 +598,6 @@ def test_the_inner_fit_on_two_threads_is_one_threads_to_rounding(path):
             logits = features @ theta[:-1] + theta[-1]
             gradient, = torch.autograd.grad(logits.square().sum(), synthetic)
             return theta.detach(), gradient
-        finally:
-            torch.set_num_threads(before)
 
     one, two = fit(1), fit(2)
     for a, b in zip(one, two):

@@ -92,7 +92,7 @@ def dual_newton_step(design, p, rhs, C):
     pk = p.T  # (k, n)
     B, E = dual_blocks(design, p, C)
     if k == 1:
-        return torch.linalg.solve(B, rhs.T[:, :, None])[:, :, 0].T
+        return _batched_solve(B, rhs.T[:, :, None])[:, :, 0].T
     solved = _batched_solve(B, torch.cat([rhs.T[:, :, None], E], 2))
     # s_i = sum_k p_ik u_ik, each u a linear function of s: one system for s
     D = pk[:, :, None] * (design @ solved)
