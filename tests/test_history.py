@@ -52,8 +52,9 @@ def test_the_divergence_error_names_the_value_the_iteration_and_the_fix():
     history[0], history[1] = 1.0, float("-inf")
     with pytest.raises(DivergenceError, match=r"^the distillation diverged: the matching loss "
                                               r"was -inf at iteration 2 of 1000.*lower "
-                                              r"learning_rate"):
+                                              r"learning_rate") as raised:
         history[:2]
+    assert (raised.value.iteration, raised.value.value) == (2, float("-inf"))
 
 
 @pytest.mark.parametrize("matching, params", [

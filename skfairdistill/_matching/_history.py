@@ -17,7 +17,15 @@ CHOICE_CHUNK = 2**16
 
 
 class DivergenceError(ValueError):
-    """The matching loss became NaN or infinite: the synthetic rows are lost."""
+    """The matching loss became NaN or infinite: the synthetic rows are lost.
+
+    ``iteration`` (counted from 1) and ``value``: the first such loss, where a loss history
+    found it (else None), so that a loop can name its own causes.
+    """
+
+    def __init__(self, message, iteration=None, value=None):
+        super().__init__(message)
+        self.iteration, self.value = iteration, value
 
 
 class LossHistory:
@@ -77,8 +85,8 @@ class LossHistory:
             f"of {self._n_iter}, so the synthetic rows are no longer finite numbers. The "
             "step is too large for this data: lower learning_rate (or "
             "network_learning_rate for gradient matching); with features of extreme "
-            "magnitude (near the float32 limit, about 3.4e38), rescale X first."
-        )
+            "magnitude (near the float32 limit, about 3.4e38), rescale X first.",
+            it + 1, value)
 
 
 class _ChunkedChoices:

@@ -174,7 +174,16 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
             snapshots[stage] = X_syn.detach().clone()
         return loss.detach()
 
-    result = run_loop(step, X_syn, n_iter, verbose=verbose, desc="model matching")
+    try:
+        result = run_loop(step, X_syn, n_iter, verbose=verbose, desc="model matching")
+    except DivergenceError as error:  # a NaN or infinite loss: model matching's own causes
+        if error.iteration is None:
+            raise
+        raise DivergenceError(
+            f"the distillation diverged: the matching loss was {error.value} at iteration "
+            f"{error.iteration} of {n_iter}, so the synthetic rows, or the inner logistic "
+            f"regression's fit on them, are no longer finite numbers. {CAUSES}",
+            error.iteration, error.value) from None
     if len(candidates) > 1 and not result.interrupted:
         with torch.no_grad():
             stages = list(snapshots)
@@ -211,15 +220,19 @@ def check_model_space(scale, offset):
             "as scaled.")
 
 
+# why model matching diverges, and what to change
+CAUSES = ("Either the step is too large for this data (lower learning_rate), or X's features "
+          "are so large that the inner model, fitted in X's own scale, is barely regularised "
+          "(rescale X, e.g. with StandardScaler, or lower matching_params['C']; the ReLU "
+          "kernel grows with the square of X's scale).")
+
+
 def singular(when):
     """The error of a singular Newton system: the rows have moved too far, or X's scale
     leaves the inner model all but unregularised."""
     return DivergenceError(
         f"the distillation diverged: the inner logistic regression's Newton system became "
-        f"singular {when}, so the synthetic rows have moved too far. Either the step is too "
-        "large for this data (lower learning_rate), or X's features are so large that the "
-        "inner model, fitted in X's own scale, is barely regularised (rescale X, e.g. with "
-        "StandardScaler, or lower matching_params['C']).")
+        f"singular {when}, so the synthetic rows have moved too far. {CAUSES}")
 
 
 # rows whose squared norm passes this overflow the inner model's float32 products once summed
