@@ -607,8 +607,8 @@ def test_the_inner_fit_on_two_threads_is_one_threads_to_rounding(path):
 def test_a_non_finite_inner_fit_is_an_error_that_names_model_matchings_causes(monkeypatch):
     """An inner fit that stops being finite (here the kernel, from the fourth iteration: on
     raw features of order 1e4 the ReLU kernel's float32 Newton steps did) is a
-    DivergenceError naming the step, X's scale and matching_params['C'], with where it
-    happened: not the distribution loops' advice alone."""
+    DivergenceError naming the step, X's scale and matching_params['C'], and the
+    iteration: not the distribution loops' advice alone."""
     from skfairdistill._matching import model
     from skfairdistill._matching._history import DivergenceError
 
@@ -623,10 +623,9 @@ def test_a_non_finite_inner_fit_is_an_error_that_names_model_matchings_causes(mo
     X, y = rng.normal(size=(300, 6)), np.arange(300) % 2
     with pytest.raises(DivergenceError, match=r"matching loss was nan at iteration 4 of 20.*"
                                               r"lower learning_rate.*StandardScaler.*"
-                                              r"matching_params\['C'\]") as raised:
+                                              r"matching_params\['C'\]"):
         FairDistiller(matching="model", n_iter=20, random_state=0, matching_params={
             "kernel": "relu"}).fit_resample(X, y, sensitive_features=np.arange(300) // 2 % 2)
-    assert raised.value.iteration == 4
 
 
 def test_model_matching_on_two_threads_trains_one_threads_model():

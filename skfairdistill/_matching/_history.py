@@ -17,15 +17,13 @@ CHOICE_CHUNK = 2**16
 
 
 class DivergenceError(ValueError):
-    """The matching loss became NaN or infinite: the synthetic rows are lost.
+    """The matching loss became NaN or infinite: the synthetic rows are lost."""
 
-    ``iteration`` (counted from 1) and ``value``: the first such loss, where a loss history
-    found it (else None), so that a loop can name its own causes.
-    """
 
-    def __init__(self, message, iteration=None, value=None):
-        super().__init__(message)
-        self.iteration, self.value = iteration, value
+# what to change when a loss turns NaN or infinite (a loop with other causes passes its own)
+STEP_ADVICE = ("The step is too large for this data: lower learning_rate (or "
+               "network_learning_rate for gradient matching); with features of extreme "
+               "magnitude (near the float32 limit, about 3.4e38), rescale X first.")
 
 
 class LossHistory:
@@ -42,10 +40,12 @@ class LossHistory:
     n_iter : int
         The iterations planned (for the message only).
     device : torch.device
+    advice : str, default=STEP_ADVICE
+        What the error tells the user to change.
     """
 
-    def __init__(self, n_iter, device):
-        self._n_iter = int(n_iter)
+    def __init__(self, n_iter, device, advice=STEP_ADVICE):
+        self._n_iter, self._advice = int(n_iter), advice
         self._device = device
         self._full = []  # chunks already checked
         self._chunk = None
@@ -82,11 +82,8 @@ class LossHistory:
         value = float(values[it - first])
         raise DivergenceError(
             f"the distillation diverged: the matching loss was {value} at iteration {it + 1} "
-            f"of {self._n_iter}, so the synthetic rows are no longer finite numbers. The "
-            "step is too large for this data: lower learning_rate (or "
-            "network_learning_rate for gradient matching); with features of extreme "
-            "magnitude (near the float32 limit, about 3.4e38), rescale X first.",
-            it + 1, value)
+            f"of {self._n_iter}, so the synthetic rows are no longer finite numbers. "
+            f"{self._advice}")
 
 
 class _ChunkedChoices:
@@ -120,4 +117,4 @@ def choose_in_chunks(augment, n_iter, generator):
     return _ChunkedChoices(augment, n_iter, generator, first)
 
 
-__all__ = ["DivergenceError", "LossHistory", "choose_in_chunks"]
+__all__ = ["STEP_ADVICE", "DivergenceError", "LossHistory", "choose_in_chunks"]

@@ -18,7 +18,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .._checks import warn
-from ._history import LossHistory
+from ._history import STEP_ADVICE, LossHistory
 
 # The time estimate: measured over the iterations after the first (which pays one-off
 # costs), once they have taken this long; a fit expected to run longer than
@@ -55,7 +55,8 @@ def input_shape_of(X_init, augment):
     return input_shape
 
 
-def run_loop(step, X_syn, n_iter, *, verbose=0, desc="distilling", report_every=50):
+def run_loop(step, X_syn, n_iter, *, verbose=0, desc="distilling", report_every=50,
+             advice=STEP_ADVICE):
     """Run ``step(it)`` for ``it`` in ``range(n_iter)`` and return a :class:`MatchingResult`.
 
     Parameters
@@ -72,6 +73,8 @@ def run_loop(step, X_syn, n_iter, *, verbose=0, desc="distilling", report_every=
     desc : str, default="distilling"
         The progress bar's label.
     report_every : int, default=50
+    advice : str, default=STEP_ADVICE
+        What the :class:`DivergenceError` of a NaN or infinite loss tells the user to change.
 
     Returns
     -------
@@ -80,7 +83,7 @@ def run_loop(step, X_syn, n_iter, *, verbose=0, desc="distilling", report_every=
         returned with ``interrupted=True`` (the estimator raises
         ``DistillationInterrupted`` with them).
     """
-    losses = LossHistory(n_iter, X_syn.device)  # raises DivergenceError on a NaN or inf loss
+    losses = LossHistory(n_iter, X_syn.device, advice)  # DivergenceError on a NaN or inf loss
     done, interrupted = 0, False
     progress = tqdm(range(n_iter), disable=verbose < 1, desc=desc, unit="it")
     estimate = TimeEstimate(n_iter, verbose, desc, X_syn.device)

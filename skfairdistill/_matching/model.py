@@ -174,16 +174,9 @@ def match_model(real, cells, X_init, y_syn, *, n_iter, learning_rate, batch_size
             snapshots[stage] = X_syn.detach().clone()
         return loss.detach()
 
-    try:
-        result = run_loop(step, X_syn, n_iter, verbose=verbose, desc="model matching")
-    except DivergenceError as error:  # a NaN or infinite loss: model matching's own causes
-        if error.iteration is None:
-            raise
-        raise DivergenceError(
-            f"the distillation diverged: the matching loss was {error.value} at iteration "
-            f"{error.iteration} of {n_iter}, so the synthetic rows, or the inner logistic "
-            f"regression's fit on them, are no longer finite numbers. {CAUSES}",
-            error.iteration, error.value) from None
+    # a NaN loss here may be the inner fit's (X's scale) as well as the step's
+    result = run_loop(step, X_syn, n_iter, verbose=verbose, desc="model matching",
+                      advice=CAUSES)
     if len(candidates) > 1 and not result.interrupted:
         with torch.no_grad():
             stages = list(snapshots)
