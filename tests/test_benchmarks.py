@@ -86,6 +86,51 @@ def test_random_subset_has_the_budget_per_class():
     assert len(np.unique(reduced.X)) == 30
 
 
+
+def test_public_tables_take_their_labels_groups_and_rows_from_the_files(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    os.makedirs(tmp_path / "german")
+    status = rng.choice(["A91", "A92", "A93", "A95"], 60)  # A92 and A95: women
+    credit = rng.choice([1, 2], 60)
+    with open(tmp_path / "german" / "german.data", "w") as handle:
+        for s, c in zip(status, credit):
+            row = [rng.choice(["A11", "A12"]), rng.integers(6, 48)] + ["A30", "A40"] + [
+                rng.integers(500, 9000), "A61", "A71", 2, s] + ["A101", 4, "A121", 30, "A143",
+                                                                "A152", 1, "A173", 1, "A191",
+                                                                "A201", c]
+            handle.write(" ".join(map(str, row)) + "\n")
+    compas = pd.DataFrame({
+        "days_b_screening_arrest": rng.choice([-40, 0, 5, 45], 200),
+        "is_recid": rng.choice([-1, 0, 1], 200), "c_charge_degree": rng.choice(["F", "M", "O"], 200),
+        "score_text": rng.choice(["Low", "High"], 200),
+        "race": rng.choice(["African-American", "Caucasian", "Hispanic"], 200),
+        "two_year_recid": rng.integers(0, 2, 200), "sex": rng.choice(["Male", "Female"], 200),
+        "age": rng.integers(18, 70, 200), "juv_fel_count": 0, "juv_misd_count": 0,
+        "juv_other_count": 0, "priors_count": rng.integers(0, 10, 200)})
+    os.makedirs(tmp_path / "compas")
+    compas.to_csv(tmp_path / "compas" / "compas-scores-two-years.csv", index=False)
+    monkeypatch.setattr(data, "public_table", lambda name: str(tmp_path / name))
+
+    split = data.load("credit-sex", 0)
+    assert len(split.y) + len(split.y_eval) == 60
+    labels = np.concatenate([split.y, split.y_eval])
+    groups = np.concatenate([split.groups, split.groups_eval])
+    assert sorted(labels.tolist()) == sorted((credit == 1).astype(int).tolist())
+    assert sorted(groups.tolist()) == sorted(np.where(np.isin(status, ["A92", "A95"]),
+                                                      "female", "male").tolist())
+    # 19 columns, less personal status (sex): the status code's two categories one-hot,
+    # 7 numbers, 11 codes of one category each
+    assert split.X.shape[1] == 2 + 7 + 11
+
+    kept = compas[compas.days_b_screening_arrest.between(-30, 30) & (compas.is_recid != -1)
+                  & (compas.c_charge_degree != "O") & compas.race.isin(
+                      ["African-American", "Caucasian"])]
+    split = data.load("recidivism-race", 0)
+    assert len(split.y) + len(split.y_eval) == len(kept)
+    assert set(split.groups) == {"African-American", "Caucasian"}
+    assert split.X.shape[1] == 2 + 5 + 2  # sex and charge one-hot, five counts and age
+
+
 def test_group_balance_weights_give_every_group_of_a_class_the_same_weight():
     y = np.array([0] * 10 + [1] * 6)
     groups = np.array(["a"] * 8 + ["b"] * 2 + ["a"] * 3 + ["b"] * 3)
