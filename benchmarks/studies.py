@@ -553,3 +553,9 @@ STUDIES["model_public"] = dataclasses.replace(STUDIES["model_default_suite"], da
     "credit-sex", "recidivism-race"), models=("LogReg", "MLP", "HGB", "ExponentiatedGradient"),
     question="Every method on two public tables no default was tuned on", smoke=dict(datasets=(
         "synthetic pi=0.9 sep=3",), models=("LogReg",)))
+# The same sets trained as DistilledClassifier's class_prior="auto" trains them: the data's class
+# shares for the sets of equal classes (a model-matched set keeps its own; model_public has it)
+STUDIES["model_public_prior"] = dataclasses.replace(STUDIES["model_public"], methods={
+    k: v for k, v in STUDIES["model_public"].methods.items() if "model" not in k}, models=(
+    "LogReg", "MLP", "HGB"), priors=("data",), question="The public tables, sets trained with "
+    "the data's class prior")
