@@ -559,3 +559,6 @@ STUDIES["model_public_prior"] = dataclasses.replace(STUDIES["model_public"], met
     k: v for k, v in STUDIES["model_public"].methods.items() if "model" not in k}, models=(
     "LogReg", "MLP", "HGB"), priors=("data",), question="The public tables, sets trained with "
     "the data's class prior")
+# The inner ReLU kernel that the docs recommend for a set that will train an MLP, on the same tables
+STUDIES["model_public_relu"] = dataclasses.replace(STUDIES["model_public"], methods=RELU, models=(
+    "LogReg", "MLP"), question="The public tables, model matching with the inner ReLU kernel")
