@@ -203,6 +203,7 @@ def _load_public(match, seed, smoke):
     return Split(encoder.transform(X_tr).astype(np.float32), y_tr, g_tr,
                  encoder.transform(X_te).astype(np.float32), y_te, g_te)
 
+
 LOADERS = {
     r"adult-(?P<attribute>sex|race)(?P<demo>, demo features)?": _load_adult,
     r"synthetic pi=(?P<pi>[\d.]+) sep=(?P<sep>[\d.]+)(?P<cut>, classes 75/25)?"

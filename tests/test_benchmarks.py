@@ -86,14 +86,14 @@ def test_random_subset_has_the_budget_per_class():
     assert len(np.unique(reduced.X)) == 30
 
 
-
 def test_public_tables_take_their_labels_groups_and_rows_from_the_files(tmp_path, monkeypatch):
     from skfairdistill.datasets import load_german_credit
 
     rng = np.random.default_rng(0)
     compas = pd.DataFrame({
         "days_b_screening_arrest": rng.choice([-40, 0, 5, 45], 200),
-        "is_recid": rng.choice([-1, 0, 1], 200), "c_charge_degree": rng.choice(["F", "M", "O"], 200),
+        "is_recid": rng.choice([-1, 0, 1], 200),
+        "c_charge_degree": rng.choice(["F", "M", "O"], 200),
         "score_text": rng.choice(["Low", "High"], 200),
         "race": rng.choice(["African-American", "Caucasian", "Hispanic"], 200),
         "two_year_recid": rng.integers(0, 2, 200), "sex": rng.choice(["Male", "Female"], 200),
