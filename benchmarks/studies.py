@@ -562,3 +562,10 @@ STUDIES["model_public_prior"] = dataclasses.replace(STUDIES["model_public"], met
 # The inner ReLU kernel that the docs recommend for a set that will train an MLP, on the same tables
 STUDIES["model_public_relu"] = dataclasses.replace(STUDIES["model_public"], methods=RELU, models=(
     "LogReg", "MLP"), question="The public tables, model matching with the inner ReLU kernel")
+# Trees on the public tables as DistilledClassifier trains them: readable rows (read with the data's
+# prior for the sets of equal classes, as is for the model-matched one); a report with no rule
+STUDIES["model_public_trees"] = dataclasses.replace(STUDIES["model_public"], methods={
+    "full data": "full data", **{f"{name}, readable": readable(params, True) for name, params in (
+        ("COBRA (default)", {}), ("FairDD", FAIRDD), ("balanced k-means", {"matching": "kmeans"}),
+        ("model matching, weight auto", {"matching": "model"}))}}, models=("HGB", "RandomForest"),
+    priors=("", "data"), question="The public tables: trees on readable rows")
