@@ -27,8 +27,8 @@ def _run(name):
 
 def test_every_example_is_tested():
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == [
-        "colored_digits_images.py", "dask_grid_search.py", "grid_search_budget.py",
-        "plot_quickstart.py", "readable_rows.py",
+        "colored_digits_images.py", "credit_audit.py", "dask_grid_search.py",
+        "grid_search_budget.py", "plot_quickstart.py", "readable_rows.py",
     ]
 
 
@@ -39,6 +39,19 @@ def test_colored_digits_images(quick, capsys):
     assert list(namespace["report"].index) == ["vanilla", "COBRA"]
     assert namespace["X_syn"].shape == (100, 3, 8, 8)
     assert "deo_mean" in capsys.readouterr().out
+
+
+@pytest.mark.slow  # runs a whole example
+def test_credit_audit(quick, capsys):
+    namespace = _run("credit_audit.py")
+    report = namespace["report"]
+    assert list(report.index) == ["full data", "COBRA", "model matching"]
+    assert list(report.columns) == ["accuracy", "TPR[female]", "TPR[male]",
+                                    "equalized-odds difference"]
+    assert ((report >= 0) & (report <= 1)).all().all()
+    gap = (report["TPR[female]"] - report["TPR[male]"]).abs()
+    assert (report["equalized-odds difference"] >= gap - 1e-12).all()
+    assert "German credit" in capsys.readouterr().out
 
 
 @pytest.mark.slow  # runs a whole example
