@@ -39,6 +39,18 @@ def check_bool(name, value):
     return bool(value)
 
 
+def check_names(name, value, allowed):
+    """One name of ``allowed`` or a list of distinct ones, as a list; anything else is refused,
+    naming ``name`` and the names it takes."""
+    names = [value] if isinstance(value, str) else (
+        list(value) if isinstance(value, (list, tuple)) else [])
+    if (not names or len(set(map(repr, names))) < len(names)
+            or any(not isinstance(n, str) or n not in allowed for n in names)):
+        choices = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"{name} must be {choices} or a list of them; got {value!r}.")
+    return names
+
+
 def check_rows(name, X, **options):
     """``sklearn.utils.check_array(X, input_name=name, **options)``, every error naming ``name``.
 

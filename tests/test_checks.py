@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
-from skfairdistill._checks import check_int, check_real, check_rng, warn
+from skfairdistill._checks import check_int, check_names, check_real, check_rng, warn
 
 
 @pytest.mark.parametrize("value", [1, 7, np.int64(3)])
@@ -67,3 +67,15 @@ def test_a_warning_raised_deep_in_a_fit_points_at_the_fit_call():
         FairDistiller(n_per_class=30, n_iter=2, alignment="none", random_state=0,
                       device="cpu").fit(X, y)
     assert {w.filename for w in record} == {__file__}
+
+
+@pytest.mark.parametrize("value", ["age", [], ["sex", "sex"], ["sex", None], 3, "Sex"])
+def test_check_names_refuses_what_is_not_distinct_known_names(value):
+    with pytest.raises(ValueError,
+                       match=r"^sensitive must be 'sex', 'race' or a list of them; got "):
+        check_names("sensitive", value, ("sex", "race"))
+
+
+def test_check_names_gives_a_list():
+    assert check_names("sensitive", "race", ("sex", "race")) == ["race"]
+    assert check_names("sensitive", ("race", "sex"), ("sex", "race")) == ["race", "sex"]

@@ -4,7 +4,7 @@ from importlib import resources
 
 import pandas as pd
 
-from .._checks import check_bool
+from .._checks import check_bool, check_names
 
 SENSITIVE_COLUMNS = ("sex", "race")
 
@@ -42,17 +42,7 @@ def load_adult(*, sensitive="sex", dropna=True, include_sensitive=False):
     >>> X.shape, round(float(y.mean()), 3), A.value_counts().to_dict()
     ((45222, 13), 0.248, {'Male': 30527, 'Female': 14695})
     """
-    if isinstance(sensitive, str):
-        names = [sensitive]
-    elif isinstance(sensitive, (list, tuple)):
-        names = list(sensitive)
-    else:
-        names = []  # not a name nor a list of names: refused below
-    bad = [name for name in names if not isinstance(name, str) or name not in SENSITIVE_COLUMNS]
-    if bad or not names:
-        raise ValueError(
-            f"sensitive must be 'sex', 'race' or a list of them; got {sensitive!r}."
-        )
+    names = check_names("sensitive", sensitive, SENSITIVE_COLUMNS)
     check_bool("dropna", dropna)
     check_bool("include_sensitive", include_sensitive)
     source = resources.files(__package__).joinpath("data", "adult.csv.gz")

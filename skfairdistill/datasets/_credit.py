@@ -4,7 +4,7 @@ from importlib import resources
 
 import pandas as pd
 
-from .._checks import check_bool
+from .._checks import check_bool, check_names
 
 # sensitive name -> the column of the file it is read from (left out of X with it)
 SENSITIVE_SOURCES = {"sex": "personal_status", "age": "age"}
@@ -46,11 +46,7 @@ def load_german_credit(*, sensitive="sex", include_sensitive=False):
     >>> X.shape, round(float(y.mean()), 3), A.value_counts().to_dict()
     ((1000, 19), 0.7, {'male': 690, 'female': 310})
     """
-    names = [sensitive] if isinstance(sensitive, str) else (
-        list(sensitive) if isinstance(sensitive, (list, tuple)) else [])
-    bad = [name for name in names if not isinstance(name, str) or name not in SENSITIVE_SOURCES]
-    if bad or not names or len(set(names)) < len(names):
-        raise ValueError(f"sensitive must be 'sex', 'age' or a list of them; got {sensitive!r}.")
+    names = check_names("sensitive", sensitive, tuple(SENSITIVE_SOURCES))
     check_bool("include_sensitive", include_sensitive)
     source = resources.files(__package__).joinpath("data", "german_credit.csv.gz")
     with source.open("rb") as handle:
