@@ -170,12 +170,25 @@ def cluster_centroids(split, budget, seed):
     return Reduced(*sampler.fit_resample(split.X, split.y))
 
 
+def teacher_labels(split, budget, seed):
+    """Model matching's set (default weight) labelling real rows, as
+    ``DistilledClassifier(labels="teacher")`` trains on them: weights are the teacher's."""
+    from skfairdistill import FairDistiller
+    from skfairdistill._estimators.teacher import teacher_labelled_rows
+
+    distiller = FairDistiller(matching="model", n_per_class=budget, random_state=seed)
+    X_syn, y_syn = distiller.fit_resample(split.X, split.y, sensitive_features=split.groups)
+    X, y, weights, _ = teacher_labelled_rows(distiller, split.X, split.y, X_syn, y_syn,
+                                             {"sensitive_features": split.groups})
+    return Reduced(np.asarray(X), y, None, weights)
+
+
 BASELINES = {
     "full data": lambda split, budget, seed: Reduced(split.X, split.y, split.groups),
     "full data, groups balanced": lambda split, budget, seed: Reduced(
         split.X, split.y, split.groups, group_balance_weights(split.y, split.groups)),
     "random subset": random_subset, "ClusterCentroids": cluster_centroids,
-    "balanced k-means": balanced_kmeans}
+    "balanced k-means": balanced_kmeans, "model matching, teacher labels": teacher_labels}
 BUDGET_FREE = ("full data", "full data, groups balanced")
 
 

@@ -17,12 +17,14 @@ from .._checks import check_memory_map, check_rows
 from .distiller import FairDistiller
 from .messages import missing_groups_error_of_classifier, needs_groups
 from .prior import class_prior_weights
+from .teacher import teacher_labelled_rows
 from .tree_models import grows_trees
 
 # class_prior -> the power of class_prior_weights (None: the synthetic set's own prior);
 # "auto": "data", but "balanced" for a model-matched set (its rows already carry the
 # data's class shares) or an estimator whose fit takes no sample_weight
 _CLASS_PRIORS = {"auto": None, "balanced": None, "sqrt": 0.5, "data": 1.0}
+_LABELS = ("hard", "teacher")
 
 
 def _labels(y):
@@ -69,6 +71,23 @@ def _readable_for_trees(distiller):
     if isinstance(chosen, str) and chosen == "auto":
         distiller.set_params(matching_params={**params, "readable_rows": True})
     return distiller
+
+
+def _check_teacher(distiller, estimator, y):
+    """Refuse ``labels="teacher"`` where it cannot run, before the distillation starts."""
+    if not isinstance(distiller, FairDistiller) or distiller.matching != "model":
+        raise ValueError(
+            'labels="teacher" labels real rows with the logistic regression that a '
+            'model-matched set trains; it needs distiller=FairDistiller(matching="model"); '
+            f"got {distiller!r}. Use labels=\"hard\" with this distiller.")
+    if not has_fit_parameter(estimator, "sample_weight"):
+        raise TypeError(
+            f'labels="teacher" weighs every row by the teacher\'s probability through '
+            f"sample_weight, which {type(estimator).__name__}.fit does not accept. Use "
+            'labels="hard", or a classifier whose fit takes sample_weight.')
+    if np.ndim(y) == 2 and np.shape(y)[1] > 1:
+        raise ValueError('labels="teacher" needs 1-D class labels y; got an indicator '
+                         f"matrix of shape {np.shape(y)}.")
 
 
 def _is_column_vector(y):
@@ -121,6 +140,17 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         below its equalized-odds gap more often than the other priors
         (:ref:`guides#the-class-prior-of-a-distilled-table`); choose it for your data
         with a search and :func:`~skfairdistill.model_selection.fair_refit`.
+    labels : {"hard", "teacher"}, default="hard"
+        What ``estimator`` is trained on. ``"hard"``: the distilled set, its rows and
+        labels. ``"teacher"`` (a ``FairDistiller(matching="model")`` only, and an
+        ``estimator`` whose ``fit`` takes ``sample_weight``): real rows labelled by the
+        model the set trains. The set trains a logistic regression (the teacher, in
+        ``teacher_``); per class, the real row nearest to each group-balanced k-means
+        centroid is chosen (``n_per_class`` rows a class), and each chosen row is given
+        to ``estimator`` once per class, weighted by the teacher's probability of that
+        class. An MLP or a tree then learns the teacher's predictions instead of
+        memorising a set whose classes overlap; a linear model does better on the set
+        itself (:ref:`benchmarks#teacher-labels`).
 
     Attributes
     ----------
@@ -131,6 +161,9 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         The clone of ``estimator`` fitted on the synthetic set.
     class_prior_ : {"balanced", "sqrt", "data"}
         The class prior ``estimator_`` was trained with (``"auto"`` resolved).
+    teacher_ : LogisticRegression or None
+        With ``labels="teacher"``, the logistic regression fitted on the distilled set
+        whose probabilities weigh the real rows ``estimator_`` was trained on.
     classes_ : ndarray of shape (n_classes,)
         Class labels seen in ``fit``.
     n_features_in_ : int
@@ -188,10 +221,11 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     ((4,), (4, 2))
     """
 
-    def __init__(self, estimator, *, distiller=None, class_prior="auto"):
+    def __init__(self, estimator, *, distiller=None, class_prior="auto", labels="hard"):
         self.estimator = estimator
         self.distiller = distiller
         self.class_prior = class_prior
+        self.labels = labels
 
     def fit(self, X, y, *, sensitive_features=None, sample_weight=None):
         """Distil ``X``, ``y`` into a synthetic set and fit ``estimator`` on it.
@@ -240,6 +274,10 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             raise ValueError(
                 f"class_prior must be one of {list(_CLASS_PRIORS)}; got {self.class_prior!r}."
             )
+        if not isinstance(self.labels, str) or self.labels not in _LABELS:
+            raise ValueError(f"labels must be one of {list(_LABELS)}; got {self.labels!r}.")
+        if self.labels == "teacher":
+            _check_teacher(distiller, self.estimator, y)
         class_prior = self.class_prior
         if class_prior == "auto":
             model_matched = getattr(distiller, "matching", None) == "model"
@@ -252,7 +290,9 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 f"{type(self.estimator).__name__}.fit does not accept. Use "
                 'class_prior="balanced", or a classifier whose fit takes sample_weight.'
             )
-        if grows_trees(self.estimator) and isinstance(distiller, FairDistiller):
+        # the teacher is fitted on the set: its rows stay as optimised for it
+        if (grows_trees(self.estimator) and isinstance(distiller, FairDistiller)
+                and self.labels == "hard"):
             distiller = _readable_for_trees(distiller)
         if (sensitive_features is None and isinstance(distiller, FairDistiller)
                 and needs_groups(distiller.alignment, distiller.stratify_groups)):
@@ -275,15 +315,21 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 f"distiller={type(distiller).__name__}(...) does not take {refused} "
                 f"({error}). Use a FairDistiller (or a sampler whose fit_resample accepts "
                 f"{refused}), or leave {refused} out.") from None
-        fit_params = {}
+        teacher, weights = None, None
+        if self.labels == "teacher":
+            X_syn, y_syn, weights, teacher = teacher_labelled_rows(
+                distiller, X, np.asarray(y), X_syn, y_syn, params)
         if power is not None:
-            fit_params["sample_weight"] = class_prior_weights(
-                _labels(y), _labels(y_syn), power=power, sample_weight=sample_weight)
+            prior = class_prior_weights(_labels(y), _labels(y_syn), power=power,
+                                        sample_weight=sample_weight)
+            weights = prior if weights is None else weights * prior
+        fit_params = {} if weights is None else {"sample_weight": weights}
         estimator = clone(self.estimator).fit(X_syn, y_syn, **fit_params)
 
         self.distiller_ = distiller
         self.estimator_ = estimator
         self.class_prior_ = class_prior
+        self.teacher_ = teacher
         # from the distiller where it has them: any imbalanced-learn sampler works too
         self.classes_ = getattr(distiller, "classes_", getattr(estimator, "classes_", None))
         self.n_features_in_ = getattr(distiller, "n_features_in_", None) or estimator.n_features_in_
