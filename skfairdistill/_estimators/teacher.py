@@ -10,7 +10,7 @@ structure (on ProPublica's recidivism table an MLP lost 8-12 points of accuracy 
 once per class and weighted by the teacher's probability of that class, so that the best
 fit of every row is the teacher's prediction, not a label to memorise.
 
-The rows: per class, the real row nearest to each k-means centroid of its groups
+The rows: per class, the real row of the same group nearest to each k-means centroid
 (``FairDistiller(matching="kmeans", stratify_groups=True)`` with the distiller's budget,
 alignment and ``random_state``: as many rows per group of a class), so ``n_per_class``
 real rows a class, every value one the data takes.
@@ -22,6 +22,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import pairwise_distances_argmin
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_array
+
+from .._data.groups import encode_groups
 
 
 def teacher_labelled_rows(distiller, X, y, X_syn, y_syn, params):
@@ -53,21 +55,34 @@ def teacher_labelled_rows(distiller, X, y, X_syn, y_syn, params):
     C = (distiller.matching_params or {}).get("C", 1.0)
     # the model the loop optimised the set for: scikit-learn's logistic regression at C
     teacher = LogisticRegression(C=C, max_iter=1000).fit(X_syn, y_syn)
+    sensitive = params.get("sensitive_features")
     # as many prototypes per group of a class: the chosen rows represent every group
     prototypes = clone(distiller).set_params(matching="kmeans", matching_params=None,
-                                             stratify_groups=True, verbose=0)
+                                             stratify_groups=sensitive is not None,
+                                             verbose=0)
     X_centroids, y_centroids = prototypes.fit_resample(X, y, **params)
     values = check_array(X, accept_sparse="csr", dtype="numeric")
     centroids = check_array(X_centroids, accept_sparse="csr", dtype="numeric")
-    y_centroids = np.asarray(y_centroids)
+    cell_of_row, cell_of_centroid = np.asarray(y, dtype=object), np.asarray(y_centroids,
+                                                                            dtype=object)
+    if sensitive is not None:  # the cell: (class, group code)
+        codes, groups = encode_groups(sensitive, len(y))
+        code_of = {group: code for code, group in enumerate(groups)}
+        cell_of_row = list(zip(cell_of_row, codes))
+        cell_of_centroid = list(zip(cell_of_centroid,
+                                    (code_of[g] for g in prototypes.groups_distilled_)))
     weight = params.get("sample_weight")
     usable = np.ones(len(y), dtype=bool) if weight is None else np.asarray(weight) > 0
+    rows_of_cell = {}
+    for row, cell in enumerate(cell_of_row):
+        if usable[row]:
+            rows_of_cell.setdefault(cell, []).append(row)
     chosen = []
-    for label in np.unique(y_centroids):  # the nearest real row of the centroid's class
-        candidates = np.flatnonzero((y == label) & usable)
-        nearest = pairwise_distances_argmin(centroids[y_centroids == label],
-                                            values[candidates])
-        chosen.append(candidates[nearest])
+    for cell in dict.fromkeys(cell_of_centroid):  # the nearest real row of the same cell
+        candidates = np.asarray(rows_of_cell[cell])
+        mine = np.array([c == cell for c in cell_of_centroid])
+        chosen.append(candidates[pairwise_distances_argmin(centroids[mine],
+                                                           values[candidates])])
     chosen = np.concatenate(chosen)
     proba = teacher.predict_proba(_safe_indexing(X, chosen))
     X_rows = _safe_indexing(X, np.tile(chosen, len(teacher.classes_)))

@@ -1,0 +1,105 @@
+"""DistilledClassifier(labels="teacher"): real rows labelled by the model-matched set's model."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neural_network import MLPClassifier
+
+from skfairdistill import DistilledClassifier, FairDistiller
+from skfairdistill._estimators.teacher import teacher_labelled_rows
+
+
+def _model_matching(**params):
+    return FairDistiller(**{"matching": "model", "n_per_class": 4, "n_iter": 20,
+                            "random_state": 0, **params})
+
+
+class _Recording(LogisticRegression):
+    """A logistic regression that keeps what it was fitted on."""
+
+    def fit(self, X, y, sample_weight=None):
+        self.seen_ = (np.asarray(X).copy(), np.asarray(y).copy(), sample_weight)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_the_estimator_sees_real_rows_once_per_class_weighted_by_the_teacher(make_data):
+    X, y, A = make_data(n_samples=200, n_features=3)
+    clf = DistilledClassifier(_Recording(), distiller=_model_matching(),
+                              labels="teacher").fit(X, y, sensitive_features=A)
+    rows, labels, weights = clf.estimator_.seen_
+    half = len(rows) // 2
+    assert len(rows) == 2 * 8  # 4 rows per class, each given once per class
+    np.testing.assert_array_equal(rows[:half], rows[half:])
+    np.testing.assert_array_equal(labels, np.repeat([0, 1], half))
+    # every row is a real row, and its two weights are the teacher's probabilities
+    assert all((X == row).all(axis=1).any() for row in rows[:half])
+    np.testing.assert_allclose(weights[:half] + weights[half:], 1.0)
+    np.testing.assert_allclose(weights[half:], clf.teacher_.predict_proba(rows[:half])[:, 1])
+    # the teacher is the logistic regression of the model-matched set
+    distiller = clf.distiller_
+    expected = LogisticRegression().fit(distiller.X_distilled_, distiller.y_distilled_)
+    np.testing.assert_allclose(clf.teacher_.coef_, expected.coef_, rtol=1e-4, atol=1e-6)
+
+
+def test_each_class_and_group_is_represented_by_its_own_real_rows(make_data):
+    X, y, A = make_data(n_samples=240, n_features=3)
+    rows, labels, weights, teacher = teacher_labelled_rows(
+        _model_matching().fit(X, y, sensitive_features=A), X, y,
+        *_model_matching().fit_resample(X, y, sensitive_features=A),
+        {"sensitive_features": A})
+    chosen = [np.flatnonzero((X == row).all(axis=1))[0] for row in rows[:len(rows) // 2]]
+    # per class, as many rows of each group (stratified k-means): 2 of "a", 2 of "b"
+    for label in (0, 1):
+        of_class = [i for i in chosen if y[i] == label]
+        assert len(of_class) == 4
+        assert sorted(A[of_class]) == ["a", "a", "b", "b"]
+
+
+def test_same_seed_same_model_and_a_dataframe_keeps_its_names(make_data):
+    X, y, A = make_data(n_samples=200, n_features=3)
+    frame = pd.DataFrame(X, columns=["u", "v", "w"])
+
+    def fitted():
+        return DistilledClassifier(MLPClassifier(hidden_layer_sizes=(8,), max_iter=300,
+                                                 random_state=0),
+                                   distiller=_model_matching(), labels="teacher").fit(
+            frame, y, sensitive_features=A)
+
+    first, second = fitted(), fitted()
+    np.testing.assert_array_equal(first.predict_proba(frame), second.predict_proba(frame))
+    np.testing.assert_array_equal(first.feature_names_in_, ["u", "v", "w"])
+
+
+def test_a_tree_learns_the_teacher_on_overlapping_classes(make_data):
+    # classes that overlap: a tree on the model-matched set's hard labels fits noise,
+    # on teacher labels it follows the linear teacher (accuracy measured, not assumed)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1500, 2))
+    y = (X[:, 0] + rng.normal(scale=1.0, size=1500) > 0).astype(int)
+    A = rng.choice(["a", "b"], size=1500)
+    X_test = rng.normal(size=(2000, 2))
+    y_test = (X_test[:, 0] > 0).astype(int)
+    tree = HistGradientBoostingClassifier(max_leaf_nodes=4, min_samples_leaf=1,
+                                          random_state=0)
+    scores = {labels: DistilledClassifier(tree, distiller=_model_matching(
+        n_per_class=10, n_iter=100), labels=labels).fit(X, y, sensitive_features=A).score(
+        X_test, y_test) for labels in ("hard", "teacher")}
+    assert scores["teacher"] > 0.85
+    assert scores["teacher"] > scores["hard"]
+
+
+def test_bad_labels_and_unsupported_pairings_are_refused_before_distilling(make_data,
+                                                                             monkeypatch):
+    X, y, A = make_data(n_samples=120, n_features=3)
+    monkeypatch.setattr(FairDistiller, "fit_resample", lambda *a, **k: pytest.fail("ran"))
+    with pytest.raises(ValueError, match="labels must be one of"):
+        DistilledClassifier(LogisticRegression(), labels="soft").fit(X, y, sensitive_features=A)
+    with pytest.raises(ValueError, match='matching="model"'):
+        DistilledClassifier(LogisticRegression(), labels="teacher").fit(
+            X, y, sensitive_features=A)
+    with pytest.raises(TypeError, match="KNeighborsClassifier.fit does not accept"):
+        DistilledClassifier(KNeighborsClassifier(), distiller=_model_matching(),
+                            labels="teacher").fit(X, y, sensitive_features=A)
