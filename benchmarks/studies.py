@@ -581,3 +581,6 @@ STUDIES["model_teacher"] = dataclasses.replace(STUDIES["model_default_suite"], d
         "matching": "model"}, "model matching, teacher labels": "model matching, teacher labels"},
     question="Teacher labels: real rows labelled by the model-matched set's logistic regression",
     smoke=dict(datasets=("credit-sex",), models=("MLP",)))
+# The same on adult-sex, a table the teacher labels were probed on (validation splits): a report
+STUDIES["model_teacher_adult_sex"] = dataclasses.replace(STUDIES["model_teacher"], datasets=(
+    "adult-sex",), question="Teacher labels on adult-sex (probed on its validation splits)")
