@@ -9,7 +9,8 @@ MLP and HGB; DEO_M at or below the full data's) in at least as many settings as
 (± standard error) to ``results/STUDY/weight_rule.md``; ``--new NAME --old NAME`` holds
 any two methods to it; ``--before STUDY`` pairs the rows with an earlier run of the same
 settings (a change that should not move the results). ``--misses METHOD...`` lists where
-methods miss the target, and where by over two standard errors (``misses.md``).
+methods miss the target, and where by over two standard errors (``misses.md``);
+``--datasets NAME...`` reads only those tables' rows.
 """
 
 import argparse
@@ -101,8 +102,12 @@ def main(argv=None):
     parser.add_argument("--old", default=FIXED, help="the method it is held against")
     parser.add_argument("--misses", nargs="+", metavar="METHOD",
                         help="list the settings these methods miss the target in (misses.md)")
+    parser.add_argument("--datasets", nargs="+", metavar="NAME",
+                        help="only these data sets' rows (a rule on the unseen tables)")
     args = parser.parse_args(argv)
     rows = pd.read_csv(os.path.join(RESULTS, args.study, "rows.csv"))
+    if args.datasets:
+        rows = rows[rows.dataset.isin(args.datasets)]
     command = f"`python -m benchmarks.weight_rule {shlex.join(argv or sys.argv[1:])}`"
     if args.misses:
         print(write_report(args.study, "misses.md", [
