@@ -173,13 +173,12 @@ def cluster_centroids(split, budget, seed):
 def teacher_labels(split, budget, seed):
     """Model matching's set (default weight) labelling real rows, as
     ``DistilledClassifier(labels="teacher")`` trains on them: weights are the teacher's."""
-    from skfairdistill import FairDistiller
-    from skfairdistill._estimators.teacher import teacher_labelled_rows
+    from skfairdistill import FairDistiller, teacher_labelled_rows
 
     distiller = FairDistiller(matching="model", n_per_class=budget, random_state=seed)
-    X_syn, y_syn = distiller.fit_resample(split.X, split.y, sensitive_features=split.groups)
-    X, y, weights, _ = teacher_labelled_rows(distiller, split.X, split.y, X_syn, y_syn,
-                                             {"sensitive_features": split.groups})
+    distiller.fit(split.X, split.y, sensitive_features=split.groups)
+    X, y, weights = teacher_labelled_rows(distiller, split.X, split.y,
+                                          sensitive_features=split.groups)
     return Reduced(np.asarray(X), y, None, weights)
 
 

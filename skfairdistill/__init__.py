@@ -16,6 +16,7 @@ _LAZY = {
     "DistilledClassifier": ("._estimators", "DistilledClassifier"),
     "FairDistiller": ("._estimators", "FairDistiller"),
     "class_prior_weights": ("._estimators", "class_prior_weights"),
+    "teacher_labelled_rows": ("._estimators", "teacher_labelled_rows"),
     "datasets": (".datasets", None),
     "evaluation": (".evaluation", None),
     "metrics": (".metrics", None),
@@ -23,7 +24,7 @@ _LAZY = {
 
 __all__ = [
     "DistillationInterrupted", "DistilledClassifier", "FairDistiller", "class_prior_weights",
-    "datasets", "evaluation", "metrics", "__version__",
+    "teacher_labelled_rows", "datasets", "evaluation", "metrics", "__version__",
 ]
 
 

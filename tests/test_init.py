@@ -47,6 +47,7 @@ def test_lazy_public_names_resolve():
         DistilledClassifier,
         FairDistiller,
         class_prior_weights,
+        teacher_labelled_rows,
     )
 
     assert set(skfairdistill.__all__) <= set(dir(skfairdistill))
@@ -56,6 +57,7 @@ def test_lazy_public_names_resolve():
         "DistilledClassifier": DistilledClassifier,
         "FairDistiller": FairDistiller,
         "class_prior_weights": class_prior_weights,
+        "teacher_labelled_rows": teacher_labelled_rows,
         "datasets": datasets,
         "evaluation": evaluation,
         "metrics": metrics,

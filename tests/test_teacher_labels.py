@@ -8,8 +8,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
 
-from skfairdistill import DistilledClassifier, FairDistiller
-from skfairdistill._estimators.teacher import teacher_labelled_rows
+from skfairdistill import DistilledClassifier, FairDistiller, teacher_labelled_rows
 
 
 def _model_matching(**params):
@@ -46,16 +45,33 @@ def test_the_estimator_sees_real_rows_once_per_class_weighted_by_the_teacher(mak
 
 def test_each_class_and_group_is_represented_by_its_own_real_rows(make_data):
     X, y, A = make_data(n_samples=240, n_features=3)
-    rows, labels, weights, teacher = teacher_labelled_rows(
-        _model_matching().fit(X, y, sensitive_features=A), X, y,
-        *_model_matching().fit_resample(X, y, sensitive_features=A),
-        {"sensitive_features": A})
+    distiller = _model_matching().fit(X, y, sensitive_features=A)
+    rows, labels, weights = teacher_labelled_rows(distiller, X, y, sensitive_features=A)
     chosen = [np.flatnonzero((X == row).all(axis=1))[0] for row in rows[:len(rows) // 2]]
     # per class, as many rows of each group (stratified k-means): 2 of "a", 2 of "b"
     for label in (0, 1):
         of_class = [i for i in chosen if y[i] == label]
         assert len(of_class) == 4
         assert sorted(A[of_class]) == ["a", "a", "b", "b"]
+    assert np.all((weights >= 0) & (weights <= 1))
+
+
+def test_rows_of_weight_zero_are_never_chosen_and_a_set_of_another_loop_is_refused(make_data):
+    X, y, A = make_data(n_samples=240, n_features=3)
+    weight = np.ones(len(y))
+    weight[np.random.default_rng(0).random(len(y)) < 0.4] = 0.0
+    distiller = _model_matching().fit(X, y, sensitive_features=A, sample_weight=weight)
+    rows, _, _ = teacher_labelled_rows(distiller, X, y, sensitive_features=A,
+                                       sample_weight=weight)
+    for row in rows:
+        assert weight[(X == row).all(axis=1)].max() > 0
+    cobra = FairDistiller(n_per_class=2, n_iter=5, random_state=0).fit(
+        X, y, sensitive_features=A)
+    with pytest.raises(ValueError, match='FairDistiller\\(matching="model"\\)'):
+        teacher_labelled_rows(cobra, X, y, sensitive_features=A)
+    relu = _model_matching(matching_params={"kernel": "relu"})
+    with pytest.raises(ValueError, match="kernel"):
+        teacher_labelled_rows(relu, X, y, sensitive_features=A)
 
 
 def test_same_seed_same_model_and_a_dataframe_keeps_its_names(make_data):
@@ -100,6 +116,9 @@ def test_bad_labels_and_unsupported_pairings_are_refused_before_distilling(make_
     with pytest.raises(ValueError, match='matching="model"'):
         DistilledClassifier(LogisticRegression(), labels="teacher").fit(
             X, y, sensitive_features=A)
+    with pytest.raises(ValueError, match="kernel"):
+        DistilledClassifier(LogisticRegression(), labels="teacher", distiller=_model_matching(
+            matching_params={"kernel": "relu"})).fit(X, y, sensitive_features=A)
     with pytest.raises(TypeError, match="KNeighborsClassifier.fit does not accept"):
         DistilledClassifier(KNeighborsClassifier(), distiller=_model_matching(),
                             labels="teacher").fit(X, y, sensitive_features=A)

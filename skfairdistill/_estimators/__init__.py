@@ -5,7 +5,9 @@ from .classifier import DistilledClassifier
 from .distiller import FairDistiller
 from .interrupted import DistillationInterrupted
 from .prior import class_prior_weights
+from .teacher import teacher_labelled_rows
 
 __all__ = [
     "DistillationInterrupted", "DistilledClassifier", "FairDistiller", "class_prior_weights",
+    "teacher_labelled_rows",
 ]

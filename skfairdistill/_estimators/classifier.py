@@ -17,7 +17,7 @@ from .._checks import check_memory_map, check_rows
 from .distiller import FairDistiller
 from .messages import missing_groups_error_of_classifier, needs_groups
 from .prior import class_prior_weights
-from .teacher import teacher_labelled_rows
+from .teacher import check_teacher, teacher_and_rows
 from .tree_models import grows_trees
 
 # class_prior -> the power of class_prior_weights (None: the synthetic set's own prior);
@@ -71,23 +71,6 @@ def _readable_for_trees(distiller):
     if isinstance(chosen, str) and chosen == "auto":
         distiller.set_params(matching_params={**params, "readable_rows": True})
     return distiller
-
-
-def _check_teacher(distiller, estimator, y):
-    """Refuse ``labels="teacher"`` where it cannot run, before the distillation starts."""
-    if not isinstance(distiller, FairDistiller) or distiller.matching != "model":
-        raise ValueError(
-            'labels="teacher" labels real rows with the logistic regression that a '
-            'model-matched set trains; it needs distiller=FairDistiller(matching="model"); '
-            f"got {distiller!r}. Use labels=\"hard\" with this distiller.")
-    if not has_fit_parameter(estimator, "sample_weight"):
-        raise TypeError(
-            f'labels="teacher" weighs every row by the teacher\'s probability through '
-            f"sample_weight, which {type(estimator).__name__}.fit does not accept. Use "
-            'labels="hard", or a classifier whose fit takes sample_weight.')
-    if np.ndim(y) == 2 and np.shape(y)[1] > 1:
-        raise ValueError('labels="teacher" needs 1-D class labels y; got an indicator '
-                         f"matrix of shape {np.shape(y)}.")
 
 
 def _is_column_vector(y):
@@ -277,7 +260,7 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         if not isinstance(self.labels, str) or self.labels not in _LABELS:
             raise ValueError(f"labels must be one of {list(_LABELS)}; got {self.labels!r}.")
         if self.labels == "teacher":
-            _check_teacher(distiller, self.estimator, y)
+            check_teacher(distiller, self.estimator, y)
         class_prior = self.class_prior
         if class_prior == "auto":
             model_matched = getattr(distiller, "matching", None) == "model"
@@ -317,8 +300,8 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 f"{refused}), or leave {refused} out.") from None
         teacher, weights = None, None
         if self.labels == "teacher":
-            X_syn, y_syn, weights, teacher = teacher_labelled_rows(
-                distiller, X, np.asarray(y), X_syn, y_syn, params)
+            X_syn, y_syn, weights, teacher = teacher_and_rows(distiller, X, np.asarray(y),
+                                                              params)
         if power is not None:
             prior = class_prior_weights(_labels(y), _labels(y_syn), power=power,
                                         sample_weight=sample_weight)

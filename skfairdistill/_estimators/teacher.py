@@ -21,40 +21,113 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import pairwise_distances_argmin
 from sklearn.utils import _safe_indexing
-from sklearn.utils.validation import check_array
+from sklearn.utils.validation import (check_array, check_is_fitted, column_or_1d,
+                                      has_fit_parameter)
 
 from .._data.groups import encode_groups
+from .distiller import FairDistiller
 
 
-def teacher_labelled_rows(distiller, X, y, X_syn, y_syn, params):
-    """Real rows, each once per class, and the teacher's probabilities as their weights.
+def _check_linear_model_matching(distiller, what):
+    """The teacher is the logistic regression of a linear model-matched set: refuse others."""
+    if not isinstance(distiller, FairDistiller) or distiller.matching != "model":
+        raise ValueError(
+            f"{what} labels real rows with the logistic regression that a model-matched "
+            'set trains; it needs a FairDistiller(matching="model"); got '
+            f"{distiller!r}.")
+    params = distiller.matching_params
+    if isinstance(params, dict) and params.get("kernel", "linear") != "linear":
+        raise ValueError(
+            f"{what} takes the logistic regression on the set's rows as its teacher; the "
+            f"set was fitted for matching_params[\"kernel\"]={params['kernel']!r}. Use "
+            'the linear kernel (the default).')
+
+
+def check_teacher(distiller, estimator, y):
+    """Refuse ``labels="teacher"`` where it cannot run, before the distillation starts."""
+    _check_linear_model_matching(distiller, 'labels="teacher"')
+    if not has_fit_parameter(estimator, "sample_weight"):
+        raise TypeError(
+            f'labels="teacher" weighs every row by the teacher\'s probability through '
+            f"sample_weight, which {type(estimator).__name__}.fit does not accept. Use "
+            'labels="hard", or a classifier whose fit takes sample_weight.')
+    if np.ndim(y) == 2 and np.shape(y)[1] > 1:
+        raise ValueError('labels="teacher" needs 1-D class labels y; got an indicator '
+                         f"matrix of shape {np.shape(y)}.")
+
+
+def teacher_labelled_rows(distiller, X, y, *, sensitive_features=None, sample_weight=None):
+    """Real rows labelled by the logistic regression that a model-matched set trains.
+
+    The rows ``DistilledClassifier(labels="teacher")`` trains its estimator on, for a
+    model trained outside it. Per (class, group) cell, the real row nearest to each
+    k-means centroid of the cell (``FairDistiller(matching="kmeans",
+    stratify_groups=True)`` with ``distiller``'s budget, alignment and
+    ``random_state``); every chosen row comes once per class, weighted by the teacher's
+    probability of that class. The teacher is a logistic regression (at the inner
+    model's ``C``) fitted on ``distiller``'s set (``X_distilled_``, ``y_distilled_``).
 
     Parameters
     ----------
     distiller : FairDistiller
-        The fitted model-matching distiller that produced ``X_syn, y_syn``.
+        A ``FairDistiller(matching="model")`` (with the linear inner model, the default)
+        fitted on ``X``, ``y``.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        The real training rows (any container ``_safe_indexing`` takes).
-    y : ndarray of shape (n_samples,)
-        Their class labels (1-D).
-    X_syn, y_syn : the model-matched set.
-    params : dict
-        ``sensitive_features`` and ``sample_weight`` as given to the distiller.
+        The real rows it was fitted on.
+    y : array-like of shape (n_samples,)
+        Their class labels.
+    sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns), \
+            default=None
+        Their groups, as given to ``distiller``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        As given to ``distiller``; rows of weight 0 are never chosen.
 
     Returns
     -------
-    X_rows : container of ``X`` of shape (n_rows * n_classes, n_features)
-        The chosen real rows, tiled once per class.
-    y_rows : ndarray of shape (n_rows * n_classes,)
-        Every class in turn for the tiled rows.
-    weights : ndarray of shape (n_rows * n_classes,)
-        The teacher's probability of the row's class.
-    teacher : LogisticRegression
-        The logistic regression fitted on the model-matched set.
+    X_rows : container of ``X`` of shape (n_classes * n_rows, n_features)
+        The chosen real rows, repeated once per class.
+    y_rows : ndarray of shape (n_classes * n_rows,)
+        Each class in turn.
+    sample_weight : ndarray of shape (n_classes * n_rows,)
+        The teacher's probability of the row's class: pass it to your model's ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.neural_network import MLPClassifier
+    >>> from skfairdistill import FairDistiller, teacher_labelled_rows
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 3))
+    >>> y = (X[:, 0] + rng.normal(size=300) > 0).astype(int)
+    >>> group = rng.choice(["a", "b"], size=300)
+    >>> distiller = FairDistiller(matching="model", n_per_class=4, n_iter=20,
+    ...                           random_state=0).fit(X, y, sensitive_features=group)
+    >>> X_rows, y_rows, weights = teacher_labelled_rows(distiller, X, y,
+    ...                                                 sensitive_features=group)
+    >>> X_rows.shape, np.bincount(y_rows)
+    ((16, 3), array([8, 8]))
+    >>> model = MLPClassifier(max_iter=50, random_state=0)
+    >>> model = model.fit(X_rows, y_rows, sample_weight=weights)
+    """
+    _check_linear_model_matching(distiller, "teacher_labelled_rows")
+    check_is_fitted(distiller, "X_distilled_")
+    y = column_or_1d(y)
+    params = {name: value for name, value in (("sensitive_features", sensitive_features),
+                                              ("sample_weight", sample_weight))
+              if value is not None}
+    X_rows, y_rows, weights, _ = teacher_and_rows(distiller, X, y, params)
+    return X_rows, y_rows, weights
+
+
+def teacher_and_rows(distiller, X, y, params):
+    """:func:`teacher_labelled_rows` on checked input, and the teacher.
+
+    ``params``: ``sensitive_features`` and ``sample_weight`` as given to the distiller.
     """
     C = (distiller.matching_params or {}).get("C", 1.0)
     # the model the loop optimised the set for: scikit-learn's logistic regression at C
-    teacher = LogisticRegression(C=C, max_iter=1000).fit(X_syn, y_syn)
+    teacher = LogisticRegression(C=C, max_iter=1000).fit(distiller.X_distilled_,
+                                                          distiller.y_distilled_)
     sensitive = params.get("sensitive_features")
     # as many prototypes per group of a class: the chosen rows represent every group
     prototypes = clone(distiller).set_params(matching="kmeans", matching_params=None,
@@ -63,28 +136,23 @@ def teacher_labelled_rows(distiller, X, y, X_syn, y_syn, params):
     X_centroids, y_centroids = prototypes.fit_resample(X, y, **params)
     values = check_array(X, accept_sparse="csr", dtype="numeric")
     centroids = check_array(X_centroids, accept_sparse="csr", dtype="numeric")
-    cell_of_row, cell_of_centroid = np.asarray(y, dtype=object), np.asarray(y_centroids,
-                                                                            dtype=object)
-    if sensitive is not None:  # the cell: (class, group code)
+    classes, cell_of_row = np.unique(y, return_inverse=True)
+    cell_of_centroid = np.searchsorted(classes, np.asarray(y_centroids))
+    if sensitive is not None:  # the cell: class code * groups + group code
         codes, groups = encode_groups(sensitive, len(y))
         code_of = {group: code for code, group in enumerate(groups)}
-        cell_of_row = list(zip(cell_of_row, codes))
-        cell_of_centroid = list(zip(cell_of_centroid,
-                                    (code_of[g] for g in prototypes.groups_distilled_)))
+        cell_of_row = cell_of_row * len(groups) + codes
+        cell_of_centroid = cell_of_centroid * len(groups) + np.array(
+            [code_of[group] for group in prototypes.groups_distilled_])
     weight = params.get("sample_weight")
     usable = np.ones(len(y), dtype=bool) if weight is None else np.asarray(weight) > 0
-    rows_of_cell = {}
-    for row, cell in enumerate(cell_of_row):
-        if usable[row]:
-            rows_of_cell.setdefault(cell, []).append(row)
     chosen = []
     for cell in dict.fromkeys(cell_of_centroid):  # the nearest real row of the same cell
-        candidates = np.asarray(rows_of_cell[cell])
-        mine = np.array([c == cell for c in cell_of_centroid])
-        chosen.append(candidates[pairwise_distances_argmin(centroids[mine],
-                                                           values[candidates])])
+        candidates = np.flatnonzero((cell_of_row == cell) & usable)
+        chosen.append(candidates[pairwise_distances_argmin(
+            centroids[cell_of_centroid == cell], values[candidates])])
     chosen = np.concatenate(chosen)
-    proba = teacher.predict_proba(_safe_indexing(X, chosen))
+    proba = teacher.predict_proba(values[chosen])
     X_rows = _safe_indexing(X, np.tile(chosen, len(teacher.classes_)))
     y_rows = np.repeat(teacher.classes_, len(chosen))
     return X_rows, y_rows, proba.T.ravel(), teacher
