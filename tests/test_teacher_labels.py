@@ -122,3 +122,22 @@ def test_bad_labels_and_unsupported_pairings_are_refused_before_distilling(make_
     with pytest.raises(TypeError, match="KNeighborsClassifier.fit does not accept"):
         DistilledClassifier(KNeighborsClassifier(), distiller=_model_matching(),
                             labels="teacher").fit(X, y, sensitive_features=A)
+
+
+def test_auto_gives_teacher_labels_to_a_tree_on_a_model_matched_set_only(make_data):
+    X, y, A = make_data(n_samples=200, n_features=3)
+    tree = HistGradientBoostingClassifier(max_iter=5, random_state=0)
+    mlp = MLPClassifier(hidden_layer_sizes=(4,), max_iter=20, random_state=0)
+    cobra = FairDistiller(n_per_class=3, n_iter=5, random_state=0)
+    relu = _model_matching(matching_params={"kernel": "relu"})
+    cases = [(tree, _model_matching(), "teacher"), (LogisticRegression(), _model_matching(),
+             "hard"), (mlp, _model_matching(), "hard"), (tree, cobra, "hard"),
+             (tree, relu, "hard")]
+    for estimator, distiller, expected in cases:
+        clf = DistilledClassifier(estimator, distiller=distiller).fit(
+            X, y, sensitive_features=A)
+        assert clf.labels_ == expected, (estimator, distiller)
+        assert (clf.teacher_ is not None) == (expected == "teacher")
+    # the tree's teacher is fitted on the set as optimised, not on readable rows
+    clf = DistilledClassifier(tree, distiller=_model_matching()).fit(X, y, sensitive_features=A)
+    assert "readable_rows" not in (clf.distiller_.matching_params or {})

@@ -26,6 +26,15 @@ from sklearn.utils.validation import (check_array, check_is_fitted, column_or_1d
 
 from .._data.groups import encode_groups
 from .distiller import FairDistiller
+from .tree_models import grows_trees
+
+
+def _linear_model_matching(distiller):
+    """Whether ``distiller`` is a FairDistiller(matching="model") with the linear kernel."""
+    if not isinstance(distiller, FairDistiller) or distiller.matching != "model":
+        return False
+    params = distiller.matching_params
+    return not isinstance(params, dict) or params.get("kernel", "linear") == "linear"
 
 
 def _check_linear_model_matching(distiller, what):
@@ -35,12 +44,20 @@ def _check_linear_model_matching(distiller, what):
             f"{what} labels real rows with the logistic regression that a model-matched "
             'set trains; it needs a FairDistiller(matching="model"); got '
             f"{distiller!r}.")
-    params = distiller.matching_params
-    if isinstance(params, dict) and params.get("kernel", "linear") != "linear":
+    if not _linear_model_matching(distiller):
         raise ValueError(
             f"{what} takes the logistic regression on the set's rows as its teacher; the "
-            f"set was fitted for matching_params[\"kernel\"]={params['kernel']!r}. Use "
-            'the linear kernel (the default).')
+            "set was fitted for matching_params[\"kernel\"]="
+            f"{distiller.matching_params['kernel']!r}. Use the linear kernel (the default).")
+
+
+def teacher_suits(distiller, estimator, y):
+    """``labels="auto"``: teacher labels for a tree-based ``estimator`` that takes
+    ``sample_weight``, on a linear model-matched set of 1-D labels
+    (``docs/benchmarks.md``, "Teacher labels")."""
+    return (grows_trees(estimator) and _linear_model_matching(distiller)
+            and has_fit_parameter(estimator, "sample_weight")
+            and (np.ndim(y) == 1 or np.shape(y)[1] == 1))
 
 
 def check_teacher(distiller, estimator, y):
