@@ -595,3 +595,10 @@ STUDIES["model_teacher_more"] = dataclasses.replace(STUDIES["model_teacher"], da
 # At 200 rows per class (the full data's and model matching's rows from model_200_suite): a report
 STUDIES["model_teacher_200"] = dataclasses.replace(STUDIES["model_teacher"], datasets=(
     ADULT + TEACHER_SEEN), budgets=(200,), question="Teacher labels at 200 rows per class")
+# The random forest, the other tree labels="auto" covers, on model_teacher's tables: teacher labels
+# against the readable rows that DistilledClassifier gave it before (a report, no rule)
+STUDIES["model_teacher_forest"] = dataclasses.replace(STUDIES["model_teacher"], methods={
+    "full data": "full data", "model matching, weight auto, readable": readable(
+        {"matching": "model"}, True), "model matching, teacher labels":
+    "model matching, teacher labels"}, models=("RandomForest",), question="Teacher labels for "
+    "a random forest", smoke=dict(datasets=("credit-sex",), models=("RandomForest",)))
