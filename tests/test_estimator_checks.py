@@ -56,7 +56,8 @@ def _expected_failed_checks(estimator):
     # fit ravels a column-vector y with a DataConversionWarning; FairDistiller alone
     # would ravel it silently.
     # (A tree trained on the readable rows predicts the same classes either way.)
-    if isinstance(estimator.estimator, DecisionTreeClassifier):
+    if (isinstance(estimator.estimator, DecisionTreeClassifier)
+            and estimator.distiller.matching != "model"):
         return {}
     return {"check_sample_weight_equivalence_on_dense_data": _NOT_REPEATED_ROWS,
             "check_sample_weight_equivalence_on_sparse_data": _NOT_REPEATED_ROWS}
@@ -67,7 +68,10 @@ def _expected_failed_checks(estimator):
                          distiller=FairDistiller(alignment="none", n_iter=10, random_state=0)),
      # a tree: trained on readable rows (clipped, one-hot blocks decoded)
      DistilledClassifier(DecisionTreeClassifier(random_state=0),
-                         distiller=FairDistiller(alignment="none", n_iter=10, random_state=0))],
+                         distiller=FairDistiller(alignment="none", n_iter=10, random_state=0)),
+     # a tree on a model-matched set: teacher labels (real rows, the teacher's weights)
+     DistilledClassifier(DecisionTreeClassifier(random_state=0), distiller=FairDistiller(
+         matching="model", alignment="none", n_iter=10, random_state=0))],
     expected_failed_checks=_expected_failed_checks,
 )
 def test_distilled_classifier_sklearn_compatible(estimator, check):

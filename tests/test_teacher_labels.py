@@ -141,3 +141,20 @@ def test_auto_gives_teacher_labels_to_a_tree_on_a_model_matched_set_only(make_da
     # the tree's teacher is fitted on the set as optimised, not on readable rows
     clf = DistilledClassifier(tree, distiller=_model_matching()).fit(X, y, sensitive_features=A)
     assert "readable_rows" not in (clf.distiller_.matching_params or {})
+
+
+def test_three_classes_and_sparse_rows(multiclass_data):
+    from scipy.sparse import csr_matrix
+
+    X, y, A = multiclass_data
+    distiller = _model_matching(n_per_class=3).fit(X, y, sensitive_features=A)
+    rows, labels, weights = teacher_labelled_rows(distiller, X, y, sensitive_features=A)
+    n_rows = len(rows) // 3
+    assert n_rows == 9  # 3 rows per class, one per group
+    np.testing.assert_array_equal(labels, np.repeat([0, 1, 2], n_rows))
+    np.testing.assert_allclose(weights.reshape(3, n_rows).sum(axis=0), 1.0)
+    sparse_rows, _, sparse_weights = teacher_labelled_rows(
+        distiller, csr_matrix(X), y, sensitive_features=A)
+    assert sparse_rows.format == "csr"
+    np.testing.assert_allclose(sparse_rows.toarray(), rows)
+    np.testing.assert_allclose(sparse_weights, weights)

@@ -56,8 +56,13 @@ def teacher_suits(distiller, estimator, y):
     ``sample_weight``, on a linear model-matched set of 1-D labels
     (``docs/benchmarks.md``, "Teacher labels")."""
     return (grows_trees(estimator) and _linear_model_matching(distiller)
-            and has_fit_parameter(estimator, "sample_weight")
-            and (np.ndim(y) == 1 or np.shape(y)[1] == 1))
+            and has_fit_parameter(estimator, "sample_weight") and _one_column(y))
+
+
+def _one_column(y):
+    """Whether ``y`` holds one label per row (1-D, or one column)."""
+    shape = np.asarray(y).shape
+    return len(shape) == 1 or (len(shape) == 2 and shape[1] == 1)
 
 
 def check_teacher(distiller, estimator, y):
@@ -68,9 +73,9 @@ def check_teacher(distiller, estimator, y):
             f'labels="teacher" weighs every row by the teacher\'s probability through '
             f"sample_weight, which {type(estimator).__name__}.fit does not accept. Use "
             'labels="hard", or a classifier whose fit takes sample_weight.')
-    if np.ndim(y) == 2 and np.shape(y)[1] > 1:
-        raise ValueError('labels="teacher" needs 1-D class labels y; got an indicator '
-                         f"matrix of shape {np.shape(y)}.")
+    if not _one_column(y):
+        raise ValueError('labels="teacher" needs one class label per row in y; got an '
+                         f"array of shape {np.asarray(y).shape}.")
 
 
 def teacher_labelled_rows(distiller, X, y, *, sensitive_features=None, sample_weight=None):
@@ -101,8 +106,9 @@ def teacher_labelled_rows(distiller, X, y, *, sensitive_features=None, sample_we
 
     Returns
     -------
-    X_rows : container of ``X`` of shape (n_classes * n_rows, n_features)
-        The chosen real rows, repeated once per class.
+    X_rows : DataFrame, ndarray or CSR matrix of shape (n_classes * n_rows, n_features)
+        The chosen real rows, repeated once per class: a DataFrame for a DataFrame
+        ``X`` (its columns kept), a CSR matrix for a sparse one, else an array.
     y_rows : ndarray of shape (n_classes * n_rows,)
         Each class in turn.
     sample_weight : ndarray of shape (n_classes * n_rows,)
@@ -170,6 +176,8 @@ def teacher_and_rows(distiller, X, y, params):
             centroids[cell_of_centroid == cell], values[candidates])])
     chosen = np.concatenate(chosen)
     proba = teacher.predict_proba(values[chosen])
-    X_rows = _safe_indexing(X, np.tile(chosen, len(teacher.classes_)))
+    # a DataFrame keeps its columns; anything else goes as read (a sparse X as CSR)
+    X_rows = _safe_indexing(X if hasattr(X, "iloc") else values,
+                            np.tile(chosen, len(teacher.classes_)))
     y_rows = np.repeat(teacher.classes_, len(chosen))
     return X_rows, y_rows, proba.T.ravel(), teacher
