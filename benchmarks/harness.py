@@ -182,12 +182,30 @@ def teacher_labels(split, budget, seed):
     return Reduced(np.asarray(X), y, None, weights)
 
 
+def teacher_where_overlapping(split, budget, seed):
+    """Model matching's set, or teacher labels (:func:`teacher_labels`) where the set's own
+    logistic regression misclassifies a row of the set (its classes overlap)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from skfairdistill import FairDistiller, teacher_labelled_rows
+
+    distiller = FairDistiller(matching="model", n_per_class=budget, random_state=seed)
+    distiller.fit(split.X, split.y, sensitive_features=split.groups)
+    X_set, y_set = distiller.X_distilled_, distiller.y_distilled_
+    if LogisticRegression(max_iter=1000).fit(X_set, y_set).score(X_set, y_set) == 1.0:
+        return Reduced(X_set, y_set, distiller.groups_distilled_, notes="the set")
+    X, y, weights = teacher_labelled_rows(distiller, split.X, split.y,
+                                          sensitive_features=split.groups)
+    return Reduced(np.asarray(X), y, None, weights, notes="teacher labels")
+
+
 BASELINES = {
     "full data": lambda split, budget, seed: Reduced(split.X, split.y, split.groups),
     "full data, groups balanced": lambda split, budget, seed: Reduced(
         split.X, split.y, split.groups, group_balance_weights(split.y, split.groups)),
     "random subset": random_subset, "ClusterCentroids": cluster_centroids,
-    "balanced k-means": balanced_kmeans, "model matching, teacher labels": teacher_labels}
+    "balanced k-means": balanced_kmeans, "model matching, teacher labels": teacher_labels,
+    "model matching, teacher labels where overlapping": teacher_where_overlapping}
 BUDGET_FREE = ("full data", "full data, groups balanced")
 
 
