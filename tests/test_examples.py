@@ -86,9 +86,10 @@ def test_readable_rows(quick, capsys):
     for column in ("workclass", "education", "occupation"):
         assert set(synthetic[column]) <= set(X[column])
     assert (synthetic.dtypes[list(X.columns)] == X.dtypes).all()
-    assert set(namespace["scores"]) == {"readable", "as optimised"}
+    assert set(namespace["scores"]) == {"readable rows", "as optimised rows",
+                                        "model matching with teacher labels"}
     assert all(0 <= score <= 1 for score in namespace["scores"].values())
-    assert namespace["model"].distiller_.matching_params == {"readable_rows": False}
+    assert namespace["model"].labels_ == "teacher"
     out = capsys.readouterr().out
     assert "encoded features" in out and "a gradient-boosted tree on 20 distilled rows" in out
 

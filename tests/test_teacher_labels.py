@@ -158,3 +158,20 @@ def test_three_classes_and_sparse_rows(multiclass_data):
     assert sparse_rows.format == "csr"
     np.testing.assert_allclose(sparse_rows.toarray(), rows)
     np.testing.assert_allclose(sparse_weights, weights)
+
+
+def test_groups_too_small_to_stratify_fall_back_to_the_class(make_data):
+    # a group with rows of one class only cannot be distilled on its own: the rows are
+    # then chosen per class, from the class's group-balanced centroids
+    X, y, A = make_data(n_samples=240, n_features=3)
+    A = A.astype(object)
+    A[np.flatnonzero(y == 1)[:6]] = "c"  # group "c": class 1 only
+    distiller = _model_matching().fit(X, y, sensitive_features=A)
+    rows, labels, weights = teacher_labelled_rows(distiller, X, y, sensitive_features=A)
+    half = len(rows) // 2
+    chosen = [np.flatnonzero((X == row).all(axis=1))[0] for row in rows[:half]]
+    np.testing.assert_array_equal(y[chosen], np.repeat([0, 1], 4))
+    tree = HistGradientBoostingClassifier(min_samples_leaf=1, max_iter=20, random_state=0)
+    clf = DistilledClassifier(tree, distiller=_model_matching()).fit(X, y, sensitive_features=A)
+    assert clf.labels_ == "teacher"
+    assert clf.score(X, y) > 0.6, clf.score(X, y)

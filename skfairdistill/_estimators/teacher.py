@@ -85,7 +85,9 @@ def teacher_labelled_rows(distiller, X, y, *, sensitive_features=None, sample_we
     model trained outside it. Per (class, group) cell, the real row nearest to each
     k-means centroid of the cell (``FairDistiller(matching="kmeans",
     stratify_groups=True)`` with ``distiller``'s budget, alignment and
-    ``random_state``); every chosen row comes once per class, weighted by the teacher's
+    ``random_state``; where a group has rows of one class only, or a class more groups
+    than rows, the class's group-balanced centroids and the class's nearest rows); every
+    chosen row comes once per class, weighted by the teacher's
     probability of that class. The teacher is a logistic regression (at the inner
     model's ``C``) fitted on ``distiller``'s set (``X_distilled_``, ``y_distilled_``).
 
@@ -151,26 +153,26 @@ def teacher_and_rows(distiller, X, y, params):
     # the model the loop optimised the set for: scikit-learn's logistic regression at C
     teacher = LogisticRegression(C=C, max_iter=1000).fit(distiller.X_distilled_,
                                                           distiller.y_distilled_)
-    sensitive = params.get("sensitive_features")
+    sensitive, weight = params.get("sensitive_features"), params.get("sample_weight")
+    usable = np.ones(len(y), dtype=bool) if weight is None else np.asarray(weight) > 0
+    classes, cell_of_row = np.unique(y, return_inverse=True)
+    codes = None if sensitive is None else encode_groups(sensitive, len(y))[0]
+    stratified = codes is not None and _stratifiable(distiller, cell_of_row, codes, usable)
     # as many prototypes per group of a class: the chosen rows represent every group
     prototypes = clone(distiller).set_params(matching="kmeans", matching_params=None,
-                                             stratify_groups=sensitive is not None,
-                                             verbose=0)
+                                             stratify_groups=stratified, verbose=0)
     X_centroids, y_centroids = prototypes.fit_resample(X, y, **params)
     values = check_array(X, accept_sparse="csr", dtype="numeric")
     centroids = check_array(X_centroids, accept_sparse="csr", dtype="numeric")
-    classes, cell_of_row = np.unique(y, return_inverse=True)
     cell_of_centroid = np.searchsorted(classes, np.asarray(y_centroids))
-    if sensitive is not None:  # the cell: class code * groups + group code
-        codes, groups = encode_groups(sensitive, len(y))
+    if stratified:  # the cell: class code * groups + group code
+        groups = prototypes.groups_
         code_of = {group: code for code, group in enumerate(groups)}
         cell_of_row = cell_of_row * len(groups) + codes
         cell_of_centroid = cell_of_centroid * len(groups) + np.array(
             [code_of[group] for group in prototypes.groups_distilled_])
-    weight = params.get("sample_weight")
-    usable = np.ones(len(y), dtype=bool) if weight is None else np.asarray(weight) > 0
     chosen = []
-    for cell in dict.fromkeys(cell_of_centroid):  # the nearest real row of the same cell
+    for cell in dict.fromkeys(cell_of_centroid):  # the nearest real row of its cell (class)
         candidates = np.flatnonzero((cell_of_row == cell) & usable)
         chosen.append(candidates[pairwise_distances_argmin(
             centroids[cell_of_centroid == cell], values[candidates])])
@@ -181,3 +183,18 @@ def teacher_and_rows(distiller, X, y, params):
                             np.tile(chosen, len(teacher.classes_)))
     y_rows = np.repeat(teacher.classes_, len(chosen))
     return X_rows, y_rows, proba.T.ravel(), teacher
+
+
+def _stratifiable(distiller, class_codes, group_codes, usable):
+    """Whether ``stratify_groups=True`` can run: it distils every group on its own, so each
+    group needs rows of two classes, and each class a synthetic row for each of its groups.
+    Otherwise (small intersectional groups, say) the prototypes are the class's
+    group-balanced k-means centroids and a row is chosen among the class's rows."""
+    class_codes, group_codes = class_codes[usable], group_codes[usable]
+    per_class = np.bincount(np.searchsorted(np.unique(distiller.y_distilled_),
+                                            distiller.y_distilled_))
+    for group in np.unique(group_codes):
+        if len(np.unique(class_codes[group_codes == group])) < 2:
+            return False
+    return all(len(np.unique(group_codes[class_codes == code])) <= rows
+               for code, rows in enumerate(per_class))
