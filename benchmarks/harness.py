@@ -170,16 +170,26 @@ def cluster_centroids(split, budget, seed):
     return Reduced(*sampler.fit_resample(split.X, split.y))
 
 
+def _model_matched(split, budget, seed):
+    """A FairDistiller(matching="model") at its defaults, fitted on the training split."""
+    from skfairdistill import FairDistiller
+
+    distiller = FairDistiller(matching="model", n_per_class=budget, random_state=seed)
+    return distiller.fit(split.X, split.y, sensitive_features=split.groups)
+
+
+def _teacher_rows(distiller, split, notes=""):
+    from skfairdistill import teacher_labelled_rows
+
+    X, y, weights = teacher_labelled_rows(distiller, split.X, split.y,
+                                          sensitive_features=split.groups)
+    return Reduced(np.asarray(X), y, None, weights, notes=notes)
+
+
 def teacher_labels(split, budget, seed):
     """Model matching's set (default weight) labelling real rows, as
     ``DistilledClassifier(labels="teacher")`` trains on them: weights are the teacher's."""
-    from skfairdistill import FairDistiller, teacher_labelled_rows
-
-    distiller = FairDistiller(matching="model", n_per_class=budget, random_state=seed)
-    distiller.fit(split.X, split.y, sensitive_features=split.groups)
-    X, y, weights = teacher_labelled_rows(distiller, split.X, split.y,
-                                          sensitive_features=split.groups)
-    return Reduced(np.asarray(X), y, None, weights)
+    return _teacher_rows(_model_matched(split, budget, seed), split)
 
 
 def teacher_where_overlapping(split, budget, seed):
@@ -187,16 +197,11 @@ def teacher_where_overlapping(split, budget, seed):
     logistic regression misclassifies a row of the set (its classes overlap)."""
     from sklearn.linear_model import LogisticRegression
 
-    from skfairdistill import FairDistiller, teacher_labelled_rows
-
-    distiller = FairDistiller(matching="model", n_per_class=budget, random_state=seed)
-    distiller.fit(split.X, split.y, sensitive_features=split.groups)
+    distiller = _model_matched(split, budget, seed)
     X_set, y_set = distiller.X_distilled_, distiller.y_distilled_
     if LogisticRegression(max_iter=1000).fit(X_set, y_set).score(X_set, y_set) == 1.0:
         return Reduced(X_set, y_set, distiller.groups_distilled_, notes="the set")
-    X, y, weights = teacher_labelled_rows(distiller, split.X, split.y,
-                                          sensitive_features=split.groups)
-    return Reduced(np.asarray(X), y, None, weights, notes="teacher labels")
+    return _teacher_rows(distiller, split, notes="teacher labels")
 
 
 BASELINES = {
