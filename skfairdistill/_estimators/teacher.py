@@ -156,7 +156,7 @@ def teacher_and_rows(distiller, X, y, params):
     sensitive, weight = params.get("sensitive_features"), params.get("sample_weight")
     usable = np.ones(len(y), dtype=bool) if weight is None else np.asarray(weight) > 0
     classes, cell_of_row = np.unique(y, return_inverse=True)
-    codes = None if sensitive is None else encode_groups(sensitive, len(y))[0]
+    codes, groups = (None, None) if sensitive is None else encode_groups(sensitive, len(y))
     stratified = codes is not None and _stratifiable(distiller, cell_of_row, codes, usable)
     # as many prototypes per group of a class: the chosen rows represent every group
     prototypes = clone(distiller).set_params(matching="kmeans", matching_params=None,
@@ -166,7 +166,6 @@ def teacher_and_rows(distiller, X, y, params):
     centroids = check_array(X_centroids, accept_sparse="csr", dtype="numeric")
     cell_of_centroid = np.searchsorted(classes, np.asarray(y_centroids))
     if stratified:  # the cell: class code * groups + group code
-        groups = prototypes.groups_
         code_of = {group: code for code, group in enumerate(groups)}
         cell_of_row = cell_of_row * len(groups) + codes
         cell_of_centroid = cell_of_centroid * len(groups) + np.array(
@@ -190,11 +189,9 @@ def _stratifiable(distiller, class_codes, group_codes, usable):
     group needs rows of two classes, and each class a synthetic row for each of its groups.
     Otherwise (small intersectional groups, say) the prototypes are the class's
     group-balanced k-means centroids and a row is chosen among the class's rows."""
-    class_codes, group_codes = class_codes[usable], group_codes[usable]
-    per_class = np.bincount(np.searchsorted(np.unique(distiller.y_distilled_),
-                                            distiller.y_distilled_))
-    for group in np.unique(group_codes):
-        if len(np.unique(class_codes[group_codes == group])) < 2:
-            return False
-    return all(len(np.unique(group_codes[class_codes == code])) <= rows
-               for code, rows in enumerate(per_class))
+    present = np.zeros((class_codes.max() + 1, group_codes.max() + 1), dtype=bool)
+    present[class_codes[usable], group_codes[usable]] = True  # the (class, group) cells
+    rows_per_class = np.unique(distiller.y_distilled_, return_counts=True)[1]
+    classes_per_group = present.sum(axis=0)[present.any(axis=0)]
+    return bool((classes_per_group >= 2).all()
+                and (present.sum(axis=1) <= rows_per_class).all())
