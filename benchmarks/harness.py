@@ -178,30 +178,18 @@ def _model_matched(split, budget, seed):
     return distiller.fit(split.X, split.y, sensitive_features=split.groups)
 
 
-def _teacher_rows(distiller, split, notes=""):
+def _teacher_rows(distiller, split, rows="nearest"):
     from skfairdistill import teacher_labelled_rows
 
     X, y, weights = teacher_labelled_rows(distiller, split.X, split.y,
-                                          sensitive_features=split.groups)
-    return Reduced(np.asarray(X), y, None, weights, notes=notes)
+                                          sensitive_features=split.groups, rows=rows)
+    return Reduced(np.asarray(X), y, None, weights)
 
 
-def teacher_labels(split, budget, seed):
+def teacher_labels(split, budget, seed, rows="nearest"):
     """Model matching's set (default weight) labelling real rows, as
     ``DistilledClassifier(labels="teacher")`` trains on them: weights are the teacher's."""
-    return _teacher_rows(_model_matched(split, budget, seed), split)
-
-
-def teacher_where_overlapping(split, budget, seed):
-    """Model matching's set, or teacher labels (:func:`teacher_labels`) where the set's own
-    logistic regression misclassifies a row of the set (its classes overlap)."""
-    from sklearn.linear_model import LogisticRegression
-
-    distiller = _model_matched(split, budget, seed)
-    X_set, y_set = distiller.X_distilled_, distiller.y_distilled_
-    if LogisticRegression(max_iter=1000).fit(X_set, y_set).score(X_set, y_set) == 1.0:
-        return Reduced(X_set, y_set, distiller.groups_distilled_, notes="the set")
-    return _teacher_rows(distiller, split, notes="teacher labels")
+    return _teacher_rows(_model_matched(split, budget, seed), split, rows)
 
 
 BASELINES = {
@@ -210,7 +198,8 @@ BASELINES = {
         split.X, split.y, split.groups, group_balance_weights(split.y, split.groups)),
     "random subset": random_subset, "ClusterCentroids": cluster_centroids,
     "balanced k-means": balanced_kmeans, "model matching, teacher labels": teacher_labels,
-    "model matching, teacher labels where overlapping": teacher_where_overlapping}
+    "model matching, teacher labels, leaf rows": functools.partial(teacher_labels,
+                                                                   rows="leaves")}
 BUDGET_FREE = ("full data", "full data, groups balanced")
 
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
@@ -175,3 +176,44 @@ def test_groups_too_small_to_stratify_fall_back_to_the_class(make_data):
     clf = DistilledClassifier(tree, distiller=_model_matching()).fit(X, y, sensitive_features=A)
     assert clf.labels_ == "teacher"
     assert clf.score(X, y) > 0.6, clf.score(X, y)
+
+
+def test_leaf_rows_vary_only_where_a_tree_fitted_to_the_teacher_splits(make_data):
+    X, y, A = make_data(n_samples=400, n_features=6)
+    distiller = _model_matching().fit(X, y, sensitive_features=A)
+    rows, labels, weights = teacher_labelled_rows(distiller, X, y, sensitive_features=A,
+                                                  rows="leaves")
+    half = len(rows) // 2
+    assert half <= len(distiller.y_distilled_)  # one row per leaf, at most the set's rows
+    np.testing.assert_array_equal(rows[:half], rows[half:])
+    np.testing.assert_array_equal(labels, np.repeat([0, 1], half))
+    # the rows take the data's values, and are the teacher's where its weights come from
+    assert all(np.isin(rows[:, j], X[:, j]).all() for j in range(X.shape[1]))
+    teacher = LogisticRegression().fit(distiller.X_distilled_, distiller.y_distilled_)
+    np.testing.assert_allclose(weights[half:], teacher.predict_proba(rows[:half])[:, 1],
+                               rtol=1e-4, atol=1e-6)
+    # off the fitted tree's paths every row has the data's (lower) median: a column the
+    # teacher barely uses is never split on, so it is constant
+    varying = [j for j in range(X.shape[1]) if np.unique(rows[:, j]).size > 1]
+    assert 0 < len(varying) < X.shape[1]
+    constant = [j for j in range(X.shape[1]) if j not in varying]
+    np.testing.assert_array_equal(
+        rows[0, constant], [np.quantile(X[:, j], 0.5, method="lower") for j in constant])
+    with pytest.raises(ValueError, match="rows must be"):
+        teacher_labelled_rows(distiller, X, y, sensitive_features=A, rows="medoids")
+
+
+def test_leaf_rows_keep_a_dataframe_s_dtypes_and_a_sparse_matrix(make_data):
+    X, y, A = make_data(n_samples=300, n_features=3)
+    X = np.column_stack([X, (X[:, 0] > 0)])  # a 0/1 column, kept as integers
+    frame = pd.DataFrame(X, columns=["u", "v", "w", "flag"]).astype({"flag": "int64"})
+    distiller = _model_matching().fit(frame, y, sensitive_features=A)
+    rows, _, weights = teacher_labelled_rows(distiller, frame, y, sensitive_features=A,
+                                             rows="leaves")
+    assert list(rows.columns) == ["u", "v", "w", "flag"]
+    assert rows["flag"].dtype == np.int64 and set(rows["flag"]) <= {0, 1}
+    sparse_rows, _, sparse_weights = teacher_labelled_rows(
+        distiller, sp.csr_matrix(X), y, sensitive_features=A, rows="leaves")
+    assert sp.isspmatrix_csr(sparse_rows)
+    np.testing.assert_allclose(sparse_rows.toarray(), rows.to_numpy(dtype=float))
+    np.testing.assert_allclose(sparse_weights, weights)

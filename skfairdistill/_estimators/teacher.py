@@ -17,9 +17,12 @@ real rows a class, every value one the data takes.
 """
 
 import numpy as np
+import pandas as pd
+from scipy import sparse
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import pairwise_distances_argmin
+from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import (check_array, check_is_fitted, column_or_1d,
                                       has_fit_parameter)
@@ -78,7 +81,8 @@ def check_teacher(distiller, estimator, y):
                          f"array of shape {np.asarray(y).shape}.")
 
 
-def teacher_labelled_rows(distiller, X, y, *, sensitive_features=None, sample_weight=None):
+def teacher_labelled_rows(distiller, X, y, *, sensitive_features=None, sample_weight=None,
+                          rows="nearest"):
     """Real rows labelled by the logistic regression that a model-matched set trains.
 
     The rows ``DistilledClassifier(labels="teacher")`` trains its estimator on, for a
@@ -105,6 +109,13 @@ def teacher_labelled_rows(distiller, X, y, *, sensitive_features=None, sample_we
         Their groups, as given to ``distiller``.
     sample_weight : array-like of shape (n_samples,), default=None
         As given to ``distiller``; rows of weight 0 are never chosen.
+    rows : {"nearest", "leaves"}, default="nearest"
+        ``"nearest"``: the real rows described above. ``"leaves"``, for a tree: one row
+        per leaf of a regression tree (as many leaves as the set has rows, every group
+        weighed alike) fitted to the teacher's probabilities on the real rows; each
+        row takes the median of its leaf's rows on the features the leaf's path splits
+        on and the data's median on the others, so a tree trained on them splits where
+        that tree did (every value is one its column takes).
 
     Returns
     -------
@@ -140,11 +151,13 @@ def teacher_labelled_rows(distiller, X, y, *, sensitive_features=None, sample_we
     params = {name: value for name, value in (("sensitive_features", sensitive_features),
                                               ("sample_weight", sample_weight))
               if value is not None}
-    X_rows, y_rows, weights, _ = teacher_and_rows(distiller, X, y, params)
+    if rows not in ("nearest", "leaves"):
+        raise ValueError(f'rows must be "nearest" or "leaves"; got {rows!r}.')
+    X_rows, y_rows, weights, _ = teacher_and_rows(distiller, X, y, params, rows)
     return X_rows, y_rows, weights
 
 
-def teacher_and_rows(distiller, X, y, params):
+def teacher_and_rows(distiller, X, y, params, rows="nearest"):
     """:func:`teacher_labelled_rows` on checked input, and the teacher.
 
     ``params``: ``sensitive_features`` and ``sample_weight`` as given to the distiller.
@@ -155,14 +168,36 @@ def teacher_and_rows(distiller, X, y, params):
                                                           distiller.y_distilled_)
     sensitive, weight = params.get("sensitive_features"), params.get("sample_weight")
     usable = np.ones(len(y), dtype=bool) if weight is None else np.asarray(weight) > 0
-    classes, cell_of_row = np.unique(y, return_inverse=True)
+    values = check_array(X, accept_sparse="csr", dtype="numeric")
     codes, groups = (None, None) if sensitive is None else encode_groups(sensitive, len(y))
+    if rows == "leaves":
+        chosen = _leaf_rows(teacher, len(distiller.y_distilled_), values, codes, usable,
+                            weight)
+        proba = teacher.predict_proba(chosen)
+        # a DataFrame keeps its columns and dtypes (every value is one its column takes)
+        if hasattr(X, "iloc"):
+            chosen = pd.DataFrame(chosen, columns=X.columns).astype(X.dtypes.to_dict())
+        elif sparse.issparse(values):
+            chosen = sparse.csr_matrix(chosen)
+        X_rows = _safe_indexing(chosen, np.tile(np.arange(len(proba)), len(teacher.classes_)))
+    else:
+        chosen = _nearest_rows(distiller, X, y, params, values, codes, groups, usable)
+        proba = teacher.predict_proba(values[chosen])
+        # a DataFrame keeps its columns; anything else goes as read (a sparse X as CSR)
+        X_rows = _safe_indexing(X if hasattr(X, "iloc") else values,
+                                np.tile(chosen, len(teacher.classes_)))
+    y_rows = np.repeat(teacher.classes_, len(proba))
+    return X_rows, y_rows, proba.T.ravel(), teacher
+
+
+def _nearest_rows(distiller, X, y, params, values, codes, groups, usable):
+    """Per (class, group) cell, the indices of the real rows nearest its k-means centroids."""
+    classes, cell_of_row = np.unique(y, return_inverse=True)
     stratified = codes is not None and _stratifiable(distiller, cell_of_row, codes, usable)
     # as many prototypes per group of a class: the chosen rows represent every group
     prototypes = clone(distiller).set_params(matching="kmeans", matching_params=None,
                                              stratify_groups=stratified, verbose=0)
     X_centroids, y_centroids = prototypes.fit_resample(X, y, **params)
-    values = check_array(X, accept_sparse="csr", dtype="numeric")
     centroids = check_array(X_centroids, accept_sparse="csr", dtype="numeric")
     cell_of_centroid = np.searchsorted(classes, np.asarray(y_centroids))
     if stratified:  # the cell: class code * groups + group code
@@ -175,13 +210,50 @@ def teacher_and_rows(distiller, X, y, params):
         candidates = np.flatnonzero((cell_of_row == cell) & usable)
         chosen.append(candidates[pairwise_distances_argmin(
             centroids[cell_of_centroid == cell], values[candidates])])
-    chosen = np.concatenate(chosen)
-    proba = teacher.predict_proba(values[chosen])
-    # a DataFrame keeps its columns; anything else goes as read (a sparse X as CSR)
-    X_rows = _safe_indexing(X if hasattr(X, "iloc") else values,
-                            np.tile(chosen, len(teacher.classes_)))
-    y_rows = np.repeat(teacher.classes_, len(chosen))
-    return X_rows, y_rows, proba.T.ravel(), teacher
+    return np.concatenate(chosen)
+
+
+def _leaf_rows(teacher, n_leaves, values, codes, usable, weight):
+    """One row per leaf of a regression tree fitted to the teacher's probabilities.
+
+    The tree has ``n_leaves`` leaves (the set's rows) and weighs every group alike. A
+    leaf's row takes the median of the leaf's real rows on the features its path
+    splits on, and the data's median on every other feature: a tree trained on these
+    rows can split only where the fitted tree did, where on real rows it would find
+    many splits that part a few rows equally well (``docs/benchmarks.md``, "Teacher
+    labels"). Medians are taken as the lower one, so every value is one the data takes.
+    """
+    values = values[usable]
+    weights = np.ones(values.shape[0]) if weight is None else np.asarray(weight, float)[usable]
+    if codes is not None:  # every group the same total weight
+        of_row = codes[usable]
+        weights = weights / np.bincount(of_row, weights=weights)[of_row]
+    # random_state only breaks ties between equal splits: the same on every fit
+    tree = DecisionTreeRegressor(max_leaf_nodes=max(n_leaves, 2), random_state=0)
+    tree.fit(values, teacher.predict_proba(values), sample_weight=weights)
+    leaf_of_row, structure = tree.apply(values), tree.tree_
+    columns = sparse.csc_matrix(values) if sparse.issparse(values) else values
+
+    def median(column, members=slice(None)):
+        data = columns[members, column]
+        data = data.toarray().ravel() if sparse.issparse(data) else data
+        return np.quantile(data, 0.5, method="lower")
+
+    base = np.array([median(column) for column in range(values.shape[1])])
+    rows, stack = [], [(0, ())]
+    while stack:  # depth first, left before right: the leaves in a fixed order
+        node, path = stack.pop()
+        left, right = structure.children_left[node], structure.children_right[node]
+        if left == -1:
+            members = leaf_of_row == node
+            row = base.copy()
+            for column in dict.fromkeys(path):
+                row[column] = median(column, members)
+            rows.append(row)
+        else:
+            path = path + (structure.feature[node],)
+            stack.extend([(right, path), (left, path)])
+    return np.array(rows)
 
 
 def _stratifiable(distiller, class_codes, group_codes, usable):
