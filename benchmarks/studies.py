@@ -612,3 +612,6 @@ STUDIES["model_teacher_leaves"] = dataclasses.replace(STUDIES["model_teacher"], 
     "adult-race",) + SYNTHETIC[:-1], methods={"full data": "full data", **{m: m for m in (
         "model matching, teacher labels", "model matching, teacher labels, leaf rows")}},
     models=("HGB", "RandomForest"), question="Teacher labels on leaf rows for trees")
+# The same on the tables whose validation splits the leaf rows were probed on (a report, no rule)
+STUDIES["model_teacher_leaves_seen"] = dataclasses.replace(STUDIES["model_teacher_leaves"],
+    datasets=("adult-sex", "credit-sex", "recidivism-race"), question="Leaf rows, probed tables")
