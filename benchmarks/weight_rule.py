@@ -24,7 +24,7 @@ from .__main__ import RESULTS
 from .prior_rule import against_full, write_report
 
 AUTO, FIXED = "model matching, weight auto", "model matching"
-TOLERANCE = {"LogReg": 0.01, "MLP": 0.02, "HGB": 0.02}
+TOLERANCE = {"LogReg": 0.01, "MLP": 0.02, "HGB": 0.02, "RandomForest": 0.02}
 
 
 def weight_rule(rows, new=AUTO, old=FIXED):

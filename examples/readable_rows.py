@@ -68,9 +68,8 @@ for rows_given in ("readable", "as optimised"):
         n_per_class=10, n_iter=N_ITER, random_state=0, matching_params=params))
     model.fit(Z, y.to_numpy(), sensitive_features=A)
     scores[f"{rows_given} rows"] = model.score(X_test, y_test)
-# On a model-matched set the tree gets teacher labels instead (labels="auto"): 20 leaf rows,
-# weighted by the probabilities of the logistic regression that the set trains (a tree fitted
-# to it picks the rows: each differs from the others only where that tree splits)
+# On a model-matched set the tree gets teacher labels instead (labels="auto"): 20 real rows,
+# weighted by the probabilities of the logistic regression that the set trains
 model = DistilledClassifier(tree, distiller=FairDistiller(
     matching="model", n_per_class=10, n_iter=N_ITER, random_state=0))
 model.fit(Z, y.to_numpy(), sensitive_features=A)

@@ -132,11 +132,9 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         ``teacher_``); per (class, group) cell, the cell's real row nearest to each of
         its k-means centroids is chosen (``n_per_class`` rows a class, as many per group),
         and each chosen row is given to ``estimator`` once per class, weighted by the
-        teacher's probability of that class (:func:`~skfairdistill.teacher_labelled_rows`).
-        A tree-based ``estimator`` gets leaf rows instead (``rows="leaves"`` there): one
-        per leaf of a tree fitted to the teacher, so that it splits where that tree did.
-        An MLP or a tree then learns the teacher's predictions instead of memorising a
-        set whose classes overlap; a linear model does better on the set itself. ``"auto"``: ``"teacher"`` for a tree-based ``estimator`` (see
+        teacher's probability of that class (:func:`~skfairdistill.teacher_labelled_rows`). An MLP or a tree then learns the teacher's predictions instead of
+        memorising a set whose classes overlap; a linear model does better on the set
+        itself. ``"auto"``: ``"teacher"`` for a tree-based ``estimator`` (see
         ``distiller``) whose ``fit`` takes ``sample_weight``, on a set of
         ``FairDistiller(matching="model")`` with its linear inner model; ``"hard"``
         otherwise. On tables the choice was not tuned on, teacher labels brought a
@@ -315,9 +313,8 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 f"{refused}), or leave {refused} out.") from None
         teacher, weights = None, None
         if labels == "teacher":
-            X_syn, y_syn, weights, teacher = teacher_and_rows(
-                distiller, X, np.asarray(y), params,
-                "leaves" if grows_trees(self.estimator) else "nearest")
+            X_syn, y_syn, weights, teacher = teacher_and_rows(distiller, X, np.asarray(y),
+                                                              params)
         if power is not None:
             prior = class_prior_weights(_labels(y), _labels(y_syn), power=power,
                                         sample_weight=sample_weight)

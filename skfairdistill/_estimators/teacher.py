@@ -13,11 +13,11 @@ fit of every row is the teacher's prediction, not a label to memorise.
 The rows: per class, the real row of the same group nearest to each k-means centroid
 (``FairDistiller(matching="kmeans", stratify_groups=True)`` with the distiller's budget,
 alignment and ``random_state``: as many rows per group of a class), so ``n_per_class``
-real rows a class, every value one the data takes. For a tree, leaf rows: one per leaf of
-a regression tree fitted to the teacher, equal off the leaf's path. A few real rows differ
-on every feature, so a tree can part them on any of them; leaf rows differ only where the
-fitted tree splits (on unseen tables a gradient-boosted tree gained 5 points at 10 rows
-per class, ``docs/benchmarks.md``, "Teacher labels").
+real rows a class, every value one the data takes. Or leaf rows, for a tree: one per leaf
+of a regression tree fitted to the teacher, equal off the leaf's path. A few real rows
+differ on every feature, so a tree can part them on any of them; leaf rows differ only
+where the fitted tree splits (on unseen tables a gradient-boosted tree gained 5 points at
+10 rows per class, a random forest lost 1 at 50; ``docs/benchmarks.md``, "Teacher labels").
 """
 
 import numpy as np
