@@ -16,8 +16,9 @@ alignment and ``random_state``: as many rows per group of a class), so ``n_per_c
 real rows a class, every value one the data takes. Or leaf rows, for a tree: one per leaf
 of a regression tree fitted to the teacher, equal off the leaf's path. A few real rows
 differ on every feature, so a tree can part them on any of them; leaf rows differ only
-where the fitted tree splits (on unseen tables a gradient-boosted tree gained 5 points at
-10 rows per class, a random forest lost 1 at 50; ``docs/benchmarks.md``, "Teacher labels").
+where the fitted tree splits (on unseen tables a gradient-boosted tree gained 2-5 points
+at 10 rows per class but lost fairness, and a random forest lost a point at 50, so they are
+an option, not a default: ``docs/benchmarks.md``, "Leaf rows for trees").
 """
 
 import numpy as np
@@ -224,8 +225,8 @@ def _leaf_rows(teacher, n_leaves, values, codes, usable, weight):
     leaf's row takes the median of the leaf's real rows on the features its path
     splits on, and the data's median on every other feature: a tree trained on these
     rows can split only where the fitted tree did, where on real rows it would find
-    many splits that part a few rows equally well (``docs/benchmarks.md``, "Teacher
-    labels"). Medians are taken as the lower one, so every value is one the data takes.
+    many splits that part a few rows equally well (``docs/benchmarks.md``, "Leaf rows
+    for trees"). Medians are the lower ones, so every value is one the data takes.
     """
     values = values[usable]
     weights = np.ones(values.shape[0]) if weight is None else np.asarray(weight, float)[usable]
