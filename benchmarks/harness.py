@@ -178,18 +178,24 @@ def _model_matched(split, budget, seed):
     return distiller.fit(split.X, split.y, sensitive_features=split.groups)
 
 
-def _teacher_rows(distiller, split, rows="nearest"):
+def teacher_labels(split, budget, seed, rows="nearest"):
+    """Model matching's set (default weight) labelling real rows, as
+    ``DistilledClassifier(labels="teacher")`` trains on them: weights are the teacher's."""
     from skfairdistill import teacher_labelled_rows
 
-    X, y, weights = teacher_labelled_rows(distiller, split.X, split.y,
+    X, y, weights = teacher_labelled_rows(_model_matched(split, budget, seed), split.X, split.y,
                                           sensitive_features=split.groups, rows=rows)
     return Reduced(np.asarray(X), y, None, weights)
 
 
-def teacher_labels(split, budget, seed, rows="nearest"):
-    """Model matching's set (default weight) labelling real rows, as
-    ``DistilledClassifier(labels="teacher")`` trains on them: weights are the teacher's."""
-    return _teacher_rows(_model_matched(split, budget, seed), split, rows)
+def teacher_on_every_row(split, budget, seed):
+    """Every real row, labelled as :func:`teacher_labels` labels its rows: their ceiling."""
+    from sklearn.linear_model import LogisticRegression
+
+    distiller = _model_matched(split, budget, seed)
+    teacher = LogisticRegression(max_iter=1000).fit(distiller.X_distilled_, distiller.y_distilled_)
+    return Reduced(np.tile(split.X, (len(teacher.classes_), 1)), np.repeat(
+        teacher.classes_, len(split.X)), None, teacher.predict_proba(split.X).T.ravel())
 
 
 BASELINES = {
@@ -198,8 +204,9 @@ BASELINES = {
         split.X, split.y, split.groups, group_balance_weights(split.y, split.groups)),
     "random subset": random_subset, "ClusterCentroids": cluster_centroids,
     "balanced k-means": balanced_kmeans, "model matching, teacher labels": teacher_labels,
-    "model matching, teacher labels, leaf rows": functools.partial(teacher_labels,
-                                                                   rows="leaves")}
+    "model matching, teacher labels, leaf rows": lambda *setting: teacher_labels(
+        *setting, rows="leaves"),
+    "model matching, teacher labels on every row": teacher_on_every_row}
 BUDGET_FREE = ("full data", "full data, groups balanced")
 
 
