@@ -621,6 +621,6 @@ STUDIES["model_teacher_leaves_boosted"] = dataclasses.replace(STUDIES["model_tea
               "spread-shift pi=0.9", "synthetic pi=0.7 sep=0, categorical"),
     models=("HGB",), question="Leaf rows for gradient-boosted trees, six fresh tables")
 STUDIES["model_teacher_ceiling"] = dataclasses.replace(STUDIES["model_teacher_leaves_seen"],
-    datasets=ADULT + ("credit-sex", "recidivism-race") + TEACHER_SEEN, budgets=(10, 50, 200), methods={
-        m: m for m in ("full data", "model matching, teacher labels on every row")}, models=(
-        "HGB",), question="HGB on every real row with teacher labels: their ceiling (a report)")
+    datasets=ADULT + ("credit-sex", "recidivism-race") + TEACHER_SEEN, budgets=(10, 50, 200),
+    methods={m: m for m in ("full data", "model matching, teacher labels on every row")},
+    models=("HGB",), question="HGB on every real row with teacher labels: their ceiling")
