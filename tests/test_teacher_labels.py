@@ -217,3 +217,19 @@ def test_leaf_rows_keep_a_dataframe_s_dtypes_and_a_sparse_matrix(make_data):
     assert sp.isspmatrix_csr(sparse_rows)
     np.testing.assert_allclose(sparse_rows.toarray(), rows.to_numpy(dtype=float))
     np.testing.assert_allclose(sparse_weights, weights)
+
+
+def test_leaf_rows_of_many_rows_come_from_a_draw_fixed_by_random_state(make_data,
+                                                                       monkeypatch):
+    from skfairdistill._estimators import teacher
+
+    X, y, A = make_data(n_samples=400, n_features=4)
+    distiller = _model_matching().fit(X, y, sensitive_features=A)
+    every_row = teacher_labelled_rows(distiller, X, y, sensitive_features=A, rows="leaves")
+    monkeypatch.setattr(teacher, "LEAF_TREE_ROWS", 150)
+    drawn = [teacher_labelled_rows(distiller, X, y, sensitive_features=A, rows="leaves")
+             for _ in range(2)]
+    np.testing.assert_array_equal(drawn[0][0], drawn[1][0])  # the same draw each time
+    np.testing.assert_array_equal(drawn[0][2], drawn[1][2])
+    assert not np.array_equal(drawn[0][0], every_row[0])  # a draw, not every row
+    assert all(np.isin(drawn[0][0][:, j], X[:, j]).all() for j in range(X.shape[1]))

@@ -28,7 +28,7 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import pairwise_distances_argmin
 from sklearn.tree import DecisionTreeRegressor
-from sklearn.utils import _safe_indexing
+from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.validation import (check_array, check_is_fitted, column_or_1d,
                                       has_fit_parameter)
 
@@ -120,7 +120,8 @@ def teacher_labelled_rows(distiller, X, y, *, sensitive_features=None, sample_we
         weighed alike) fitted to the teacher's probabilities on the real rows; each
         row takes the median of its leaf's rows on the features the leaf's path splits
         on and the data's median on the others, so a tree trained on them splits where
-        that tree did (every value is one its column takes).
+        that tree did (every value is one its column takes; above 100,000 rows, a
+        random draw of 100,000 by ``distiller.random_state`` is used).
 
     Returns
     -------
@@ -177,7 +178,7 @@ def teacher_and_rows(distiller, X, y, params, rows="nearest"):
     codes, groups = (None, None) if sensitive is None else encode_groups(sensitive, len(y))
     if rows == "leaves":
         chosen = _leaf_rows(teacher, len(distiller.y_distilled_), values, codes, usable,
-                            weight)
+                            weight, distiller.random_state)
         proba = teacher.predict_proba(chosen)
         # a DataFrame keeps its columns and dtypes (every value is one its column takes)
         if hasattr(X, "iloc"):
@@ -218,7 +219,12 @@ def _nearest_rows(distiller, X, y, params, values, codes, groups, usable):
     return np.concatenate(chosen)
 
 
-def _leaf_rows(teacher, n_leaves, values, codes, usable, weight):
+# a tree of as many leaves as a compact set has rows needs no more rows than this to place its
+# splits; above it a random draw of this many keeps 10^6 rows to seconds
+LEAF_TREE_ROWS = 100_000
+
+
+def _leaf_rows(teacher, n_leaves, values, codes, usable, weight, random_state):
     """One row per leaf of a regression tree fitted to the teacher's probabilities.
 
     The tree has ``n_leaves`` leaves (the set's rows) and weighs every group alike. A
@@ -226,12 +232,18 @@ def _leaf_rows(teacher, n_leaves, values, codes, usable, weight):
     splits on, and the data's median on every other feature: a tree trained on these
     rows can split only where the fitted tree did, where on real rows it would find
     many splits that part a few rows equally well (``docs/benchmarks.md``, "Leaf rows
-    for trees"). Medians are the lower ones, so every value is one the data takes.
+    for trees"). Medians are the lower ones, so every value is one the data takes. Above
+    ``LEAF_TREE_ROWS`` usable rows, the tree and the medians see a random draw of that
+    many (from ``random_state``).
     """
-    values = values[usable]
-    weights = np.ones(values.shape[0]) if weight is None else np.asarray(weight, float)[usable]
+    kept = np.flatnonzero(usable)
+    if len(kept) > LEAF_TREE_ROWS:
+        seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+        kept = np.sort(np.random.default_rng(seed).choice(kept, LEAF_TREE_ROWS, replace=False))
+    values = values[kept]
+    weights = np.ones(len(kept)) if weight is None else np.asarray(weight, float)[kept]
     if codes is not None:  # every group the same total weight
-        of_row = codes[usable]
+        of_row = codes[kept]
         weights = weights / np.bincount(of_row, weights=weights)[of_row]
     # random_state only breaks ties between equal splits: the same on every fit
     tree = DecisionTreeRegressor(max_leaf_nodes=max(n_leaves, 2), random_state=0)
