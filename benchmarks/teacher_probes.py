@@ -13,7 +13,11 @@ them; validation splits only (a probe, no rule):
 - ``bins``, ``k-means+logit 5``, ``k-means+logit 20``: other rows labelled by the linear
   teacher: per (class, group) cell, equal-count bins of the teacher's logit with the row
   nearest each bin's mean, or k-means on the standardised features plus the logit as one
-  column weighing as 5 or 20 features, with the row nearest each centroid.
+  column weighing as 5 or 20 features, with the row nearest each centroid;
+- ``leaves``: ``teacher_labelled_rows(rows="leaves")``; ``leaves, the leaf's value``: the
+  same rows labelled by the regression tree they come from (its mean of the teacher over
+  the leaf) instead of the teacher at the row; ``leaves, weighted by mass``: the teacher's
+  labels times the leaf's share of the (group-balanced) rows.
 
     python -m benchmarks.teacher_probes --datasets adult-sex,credit-sex,recidivism-race
 
@@ -73,6 +77,7 @@ def probe(name, seed):
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_predict
+    from sklearn.tree import DecisionTreeRegressor
     from skfairdistill import teacher_labelled_rows
 
     split = load(name, seed, phase="validation")
@@ -103,6 +108,21 @@ def probe(name, seed):
             p = linear.predict_proba(X[chosen])
             sets[mode] = (np.tile(X[chosen], (2, 1)), np.repeat(linear.classes_, len(chosen)),
                           p.T.ravel())
+        X_leaves, y_leaves, w_leaves = teacher_labelled_rows(distiller, X, y, rows="leaves",
+                                                             sensitive_features=groups)
+        leaves = np.asarray(X_leaves[:len(X_leaves) // 2], dtype=X.dtype)
+        # the tree the leaf rows come from, refitted: its value and mass at each leaf row
+        codes = np.unique(groups, return_inverse=True)[1]
+        balance = 1 / np.bincount(codes)[codes]  # every group the same weight, as there
+        fitted_tree = DecisionTreeRegressor(max_leaf_nodes=2 * budget, random_state=0).fit(
+            X, linear.predict_proba(X), sample_weight=balance)
+        leaf_of = fitted_tree.apply(X)
+        mass = np.array([balance[leaf_of == leaf].sum() for leaf in fitted_tree.apply(leaves)])
+        sets["leaves"] = (X_leaves, y_leaves, w_leaves)
+        sets["leaves, the leaf's value"] = (X_leaves, y_leaves,
+                                            fitted_tree.predict(leaves).T.ravel())
+        sets["leaves, weighted by mass"] = (X_leaves, y_leaves, w_leaves * np.tile(
+            mass * len(mass) / mass.sum(), 2))
         for method, (X_set, y_set, w_set) in sets.items():
             for model in MODELS:
                 fitted = make_model(model, seed).fit(X_set, y_set, sample_weight=w_set)
