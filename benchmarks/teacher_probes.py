@@ -100,7 +100,7 @@ def probe(name, seed):
             p = 1 / (1 + np.exp(-(tree_logit(rows) + shift)))
             sets[teacher] = (X_rows, y_rows, np.concatenate([1 - p, p]))
         linear = LogisticRegression(max_iter=1000).fit(distiller.X_distilled_,
-                                                        distiller.y_distilled_)
+                                                       distiller.y_distilled_)
         names, counts = np.unique(row_groups, return_counts=True)
         for mode in ("bins", "k-means+logit 5", "k-means+logit 20"):
             chosen = spread_rows(X, y, groups, linear.decision_function(X),
