@@ -87,12 +87,14 @@ def probe(name, seed):
     offsets = {"hgb": None, "hgb+offsets": best_offsets(tree_logit(X), y, groups),
                "hgb+offsets cv": best_offsets(cross_val_predict(
                    tree, X, y, cv=3, method="decision_function"), y, groups)}
+    row_of = {row.tobytes(): i for i, row in enumerate(X)}  # to find the chosen rows' groups
+    codes = np.unique(groups, return_inverse=True)[1]
+    balance = 1 / np.bincount(codes)[codes]  # every group the same weight, as for leaf rows
     results = []
     for budget in (10, 50):
         distiller = _model_matched(split, budget, seed)
         X_rows, y_rows, weights = teacher_labelled_rows(distiller, X, y, sensitive_features=groups)
         rows = X_rows[:len(X_rows) // 2]
-        row_of = {row.tobytes(): i for i, row in enumerate(X)}  # the chosen rows' groups
         row_groups = groups[[row_of[row.tobytes()] for row in rows]]
         sets = {"linear": (X_rows, y_rows, weights)}
         for teacher, offset in offsets.items():
@@ -112,8 +114,6 @@ def probe(name, seed):
                                                              sensitive_features=groups)
         leaves = np.asarray(X_leaves[:len(X_leaves) // 2], dtype=X.dtype)
         # the tree the leaf rows come from, refitted: its value and mass at each leaf row
-        codes = np.unique(groups, return_inverse=True)[1]
-        balance = 1 / np.bincount(codes)[codes]  # every group the same weight, as there
         fitted_tree = DecisionTreeRegressor(max_leaf_nodes=2 * budget, random_state=0).fit(
             X, linear.predict_proba(X), sample_weight=balance)
         leaf_of = fitted_tree.apply(X)
@@ -142,9 +142,10 @@ def main(argv=None):
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     args = parser.parse_args(argv)
-    warnings.simplefilter("ignore")
-    rows = [row for name in args.datasets.split(",") for seed in map(int, args.seeds.split(","))
-            for row in probe(name, seed)]
+    with warnings.catch_warnings():  # convergence warnings of the small fits
+        warnings.simplefilter("ignore")
+        rows = [row for name in args.datasets.split(",")
+                for seed in map(int, args.seeds.split(",")) for row in probe(name, seed)]
     folder = os.path.join(args.out, "teacher_probes")
     os.makedirs(folder, exist_ok=True)
     frame = pd.DataFrame(rows)
