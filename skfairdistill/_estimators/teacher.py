@@ -114,8 +114,13 @@ def teacher_labelled_rows(distiller, X, y, *, sensitive_features=None, sample_we
         Their groups, as given to ``distiller``.
     sample_weight : array-like of shape (n_samples,), default=None
         As given to ``distiller``; rows of weight 0 are never chosen.
-    rows : {"nearest", "leaves"}, default="nearest"
-        ``"nearest"``: the real rows described above. ``"leaves"``, for a tree: one row
+    rows : {"nearest", "mixup", "leaves"}, default="nearest"
+        ``"nearest"``: the real rows described above. ``"mixup"``: those rows and
+        ``MIXUP_POINTS`` (1,000) points drawn between them, each on the segment between
+        two of the rows picked at random, at a uniform random place (as mixup does,
+        Zhang et al., ICLR 2018), drawn by ``distiller.random_state``; the teacher labels
+        them all, so a model learns the teacher between the rows, not only at them. The
+        points are no real rows: a DataFrame gets them as floats. ``"leaves"``, for a tree: one row
         per leaf of a regression tree (as many leaves as the set has rows, every group
         weighed alike) fitted to the teacher's probabilities on the real rows; each
         row takes the median of its leaf's rows on the features the leaf's path splits
@@ -126,7 +131,8 @@ def teacher_labelled_rows(distiller, X, y, *, sensitive_features=None, sample_we
     Returns
     -------
     X_rows : DataFrame, ndarray or CSR matrix of shape (n_classes * n_rows, n_features)
-        The chosen real rows, repeated once per class: a DataFrame for a DataFrame
+        The chosen real rows (with ``rows="mixup"``, and the points between them),
+        repeated once per class: a DataFrame for a DataFrame
         ``X`` (its columns kept), a CSR matrix for a sparse one, else an array.
     y_rows : ndarray of shape (n_classes * n_rows,)
         Each class in turn.
@@ -157,8 +163,8 @@ def teacher_labelled_rows(distiller, X, y, *, sensitive_features=None, sample_we
     params = {name: value for name, value in (("sensitive_features", sensitive_features),
                                               ("sample_weight", sample_weight))
               if value is not None}
-    if rows not in ("nearest", "leaves"):
-        raise ValueError(f'rows must be "nearest" or "leaves"; got {rows!r}.')
+    if rows not in ("nearest", "mixup", "leaves"):
+        raise ValueError(f'rows must be "nearest", "mixup" or "leaves"; got {rows!r}.')
     X_rows, y_rows, weights, _ = teacher_and_rows(distiller, X, y, params, rows)
     return X_rows, y_rows, weights
 
@@ -186,6 +192,17 @@ def teacher_and_rows(distiller, X, y, params, rows="nearest"):
         elif sparse.issparse(values):
             chosen = sparse.csr_matrix(chosen)
         X_rows = _safe_indexing(chosen, np.tile(np.arange(len(proba)), len(teacher.classes_)))
+    elif rows == "mixup":
+        chosen = _nearest_rows(distiller, X, y, params, values, codes, groups, usable)
+        nearest = values[chosen]
+        points = _mixup_points(nearest.toarray() if sparse.issparse(nearest) else nearest,
+                               MIXUP_POINTS, distiller.random_state)
+        proba = teacher.predict_proba(points)
+        if hasattr(X, "iloc"):  # its columns kept, as floats: the points are between values
+            points = pd.DataFrame(points, columns=X.columns)
+        elif sparse.issparse(values):
+            points = sparse.csr_matrix(points)
+        X_rows = _safe_indexing(points, np.tile(np.arange(len(proba)), len(teacher.classes_)))
     else:
         chosen = _nearest_rows(distiller, X, y, params, values, codes, groups, usable)
         proba = teacher.predict_proba(values[chosen])
@@ -217,6 +234,23 @@ def _nearest_rows(distiller, X, y, params, values, codes, groups, usable):
         chosen.append(candidates[pairwise_distances_argmin(
             centroids[cell_of_centroid == cell], values[candidates])])
     return np.concatenate(chosen)
+
+
+# points drawn between the nearest rows for rows="mixup": enough for a tree or an MLP to learn the
+# teacher between the rows (docs/benchmarks.md, "Teacher labels between the rows")
+MIXUP_POINTS = 1000
+
+
+def _mixup_points(rows, n_points, random_state):
+    """``rows`` and ``n_points`` points between them: each on the segment between two rows
+    picked at random, at a uniform random place (from ``random_state``)."""
+    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    rng = np.random.default_rng(seed)
+    first, second = rng.integers(len(rows), size=(2, n_points))
+    share = rng.random((n_points, 1))
+    dtype = rows.dtype if np.issubdtype(rows.dtype, np.floating) else np.float64
+    between = share * rows[first] + (1 - share) * rows[second]
+    return np.vstack([rows, between]).astype(dtype, copy=False)
 
 
 # a tree of as many leaves as a compact set has rows needs no more rows than this to place its
