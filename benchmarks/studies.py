@@ -631,6 +631,9 @@ STUDIES["model_teacher_mixup"] = dataclasses.replace(STUDIES["model_teacher"], d
     "adult-race", "credit-sex", "recidivism-race") + SYNTHETIC[:-1], methods={**STUDIES[
         "model_teacher"].methods, "model matching, teacher labels, mixup": "model matching, "
     "teacher labels, mixup"}, models=("HGB", "MLP"), question="Teacher labels between the rows")
+# The same on adult-sex, whose validation splits chose the mixup rows (its test splits): a report
+STUDIES["model_teacher_mixup_adult_sex"] = dataclasses.replace(STUDIES["model_teacher_mixup"],
+    datasets=("adult-sex",), question="Teacher labels between the rows on adult-sex (a report)")
 STUDIES["model_teacher_ceiling"] = dataclasses.replace(STUDIES["model_teacher_leaves_seen"],
     datasets=ADULT + ("credit-sex", "recidivism-race") + TEACHER_SEEN, budgets=(10, 50, 200),
     methods={m: m for m in ("full data", "model matching, teacher labels on every row")},

@@ -233,3 +233,54 @@ def test_leaf_rows_of_many_rows_come_from_a_draw_fixed_by_random_state(make_data
     np.testing.assert_array_equal(drawn[0][2], drawn[1][2])
     assert not np.array_equal(drawn[0][0], every_row[0])  # a draw, not every row
     assert all(np.isin(drawn[0][0][:, j], X[:, j]).all() for j in range(X.shape[1]))
+
+
+def test_mixup_rows_are_the_nearest_rows_and_points_between_them(make_data):
+    from skfairdistill._estimators.teacher import MIXUP_POINTS
+
+    X, y, A = make_data(n_samples=300, n_features=4)
+    X_before = X.copy()
+    distiller = _model_matching().fit(X, y, sensitive_features=A)
+    nearest, _, _ = teacher_labelled_rows(distiller, X, y, sensitive_features=A)
+    rows, labels, weights = teacher_labelled_rows(distiller, X, y, sensitive_features=A,
+                                                  rows="mixup")
+    n_nearest, half = len(nearest) // 2, len(rows) // 2
+    assert half == n_nearest + MIXUP_POINTS
+    np.testing.assert_array_equal(rows[:half], rows[half:])
+    np.testing.assert_array_equal(labels, np.repeat([0, 1], half))
+    np.testing.assert_array_equal(rows[:n_nearest], nearest[:n_nearest])  # the rows first
+    # every point lies on a segment between two of the rows: within their box; off the
+    # rows but where both ends are one row (1 in 8 here)
+    points, corners = rows[n_nearest:half], nearest[:n_nearest]
+    assert np.all(points >= corners.min(axis=0) - 1e-6)
+    assert np.all(points <= corners.max(axis=0) + 1e-6)
+    on_a_row = [(corners == point).all(axis=1).any() for point in points]
+    assert 0.05 < np.mean(on_a_row) < 0.25
+    teacher = LogisticRegression().fit(distiller.X_distilled_, distiller.y_distilled_)
+    np.testing.assert_allclose(weights[half:], teacher.predict_proba(rows[:half])[:, 1],
+                               rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(weights[:half] + weights[half:], 1.0)
+    # the same random_state draws the same points; another draws others
+    again = teacher_labelled_rows(distiller, X, y, sensitive_features=A, rows="mixup")
+    np.testing.assert_array_equal(again[0], rows)
+    other = teacher_labelled_rows(distiller.set_params(random_state=1), X, y,
+                                  sensitive_features=A, rows="mixup")
+    assert not np.array_equal(other[0][n_nearest:], rows[n_nearest:])
+    np.testing.assert_array_equal(X, X_before)  # the caller's rows untouched
+
+
+def test_mixup_rows_of_a_dataframe_are_floats_and_a_sparse_matrix_stays_sparse(make_data):
+    X, y, A = make_data(n_samples=300, n_features=3)
+    X = np.column_stack([X, (X[:, 0] > 0)])
+    frame = pd.DataFrame(X, columns=["u", "v", "w", "flag"]).astype({"flag": "int64"})
+    distiller = _model_matching().fit(frame, y, sensitive_features=A)
+    rows, _, weights = teacher_labelled_rows(distiller, frame, y, sensitive_features=A,
+                                             rows="mixup")
+    assert list(rows.columns) == ["u", "v", "w", "flag"]
+    assert rows["flag"].dtype == np.float64 and rows["flag"].between(0, 1).all()
+    assert not set(rows["flag"]) <= {0, 1}  # between the values: a tree splits anywhere
+    sparse_rows, _, sparse_weights = teacher_labelled_rows(
+        distiller, sp.csr_matrix(X), y, sensitive_features=A, rows="mixup")
+    assert sp.isspmatrix_csr(sparse_rows)
+    np.testing.assert_allclose(sparse_rows.toarray(), rows.to_numpy(), rtol=1e-6)
+    np.testing.assert_allclose(sparse_weights, weights, rtol=1e-6)
