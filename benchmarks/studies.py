@@ -634,6 +634,11 @@ STUDIES["model_teacher_mixup"] = dataclasses.replace(STUDIES["model_teacher"], d
 # The same on adult-sex, whose validation splits chose the mixup rows (its test splits): a report
 STUDIES["model_teacher_mixup_adult_sex"] = dataclasses.replace(STUDIES["model_teacher_mixup"],
     datasets=("adult-sex",), question="Teacher labels between the rows on adult-sex (a report)")
+# The random forest, the other model labels="auto" gives the mixup rows, on model_teacher_forest's
+# tables (its rows copied in): a report, no rule
+STUDIES["model_teacher_mixup_forest"] = dataclasses.replace(STUDIES["model_teacher_forest"], methods={
+    **STUDIES["model_teacher_forest"].methods, "model matching, teacher labels, mixup": "model "
+    "matching, teacher labels, mixup"}, question="Teacher labels between the rows for a forest")
 STUDIES["model_teacher_ceiling"] = dataclasses.replace(STUDIES["model_teacher_leaves_seen"],
     datasets=ADULT + ("credit-sex", "recidivism-race") + TEACHER_SEEN, budgets=(10, 50, 200),
     methods={m: m for m in ("full data", "model matching, teacher labels on every row")},
