@@ -206,7 +206,8 @@ BASELINES = {
     "balanced k-means": balanced_kmeans, "model matching, teacher labels": teacher_labels,
     "model matching, teacher labels, leaf rows": lambda *setting: teacher_labels(
         *setting, rows="leaves"),
-    "model matching, teacher labels, mixup": lambda *setting: teacher_labels(*setting, rows="mixup"),
+    "model matching, teacher labels, mixup": lambda *setting: teacher_labels(
+        *setting, rows="mixup"),
     "model matching, teacher labels on every row": teacher_on_every_row}
 BUDGET_FREE = ("full data", "full data, groups balanced")
 

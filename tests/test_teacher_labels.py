@@ -25,17 +25,19 @@ class _Recording(LogisticRegression):
         return super().fit(X, y, sample_weight=sample_weight)
 
 
-def test_the_estimator_sees_real_rows_once_per_class_weighted_by_the_teacher(make_data):
+def test_the_estimator_sees_rows_and_points_between_them_weighted_by_the_teacher(make_data):
+    from skfairdistill._estimators.teacher import MIXUP_POINTS
+
     X, y, A = make_data(n_samples=200, n_features=3)
     clf = DistilledClassifier(_Recording(), distiller=_model_matching(),
                               labels="teacher").fit(X, y, sensitive_features=A)
     rows, labels, weights = clf.estimator_.seen_
     half = len(rows) // 2
-    assert len(rows) == 2 * 8  # 4 rows per class, each given once per class
+    assert half == 8 + MIXUP_POINTS  # 4 real rows per class and the points, once per class
     np.testing.assert_array_equal(rows[:half], rows[half:])
     np.testing.assert_array_equal(labels, np.repeat([0, 1], half))
-    # every row is a real row, and its two weights are the teacher's probabilities
-    assert all((X == row).all(axis=1).any() for row in rows[:half])
+    # the first rows are real rows; every weight is the teacher's probability
+    assert all((X == row).all(axis=1).any() for row in rows[:8])
     np.testing.assert_allclose(weights[:half] + weights[half:], 1.0)
     np.testing.assert_allclose(weights[half:], clf.teacher_.predict_proba(rows[:half])[:, 1])
     # the teacher is the logistic regression of the model-matched set
@@ -47,7 +49,8 @@ def test_the_estimator_sees_real_rows_once_per_class_weighted_by_the_teacher(mak
 def test_each_class_and_group_is_represented_by_its_own_real_rows(make_data):
     X, y, A = make_data(n_samples=240, n_features=3)
     distiller = _model_matching().fit(X, y, sensitive_features=A)
-    rows, labels, weights = teacher_labelled_rows(distiller, X, y, sensitive_features=A)
+    rows, labels, weights = teacher_labelled_rows(distiller, X, y, sensitive_features=A,
+                                                  rows="nearest")
     chosen = [np.flatnonzero((X == row).all(axis=1))[0] for row in rows[:len(rows) // 2]]
     # per class, as many rows of each group (stratified k-means): 2 of "a", 2 of "b"
     for label in (0, 1):
@@ -63,7 +66,7 @@ def test_rows_of_weight_zero_are_never_chosen_and_a_set_of_another_loop_is_refus
     weight[np.random.default_rng(0).random(len(y)) < 0.4] = 0.0
     distiller = _model_matching().fit(X, y, sensitive_features=A, sample_weight=weight)
     rows, _, _ = teacher_labelled_rows(distiller, X, y, sensitive_features=A,
-                                       sample_weight=weight)
+                                       sample_weight=weight, rows="nearest")
     for row in rows:
         assert weight[(X == row).all(axis=1)].max() > 0
     cobra = FairDistiller(n_per_class=2, n_iter=5, random_state=0).fit(
@@ -125,15 +128,16 @@ def test_bad_labels_and_unsupported_pairings_are_refused_before_distilling(make_
                             labels="teacher").fit(X, y, sensitive_features=A)
 
 
-def test_auto_gives_teacher_labels_to_a_tree_on_a_model_matched_set_only(make_data):
+def test_auto_gives_teacher_labels_to_a_tree_or_an_mlp_on_a_model_matched_set_only(
+        make_data):
     X, y, A = make_data(n_samples=200, n_features=3)
     tree = HistGradientBoostingClassifier(max_iter=5, random_state=0)
     mlp = MLPClassifier(hidden_layer_sizes=(4,), max_iter=20, random_state=0)
     cobra = FairDistiller(n_per_class=3, n_iter=5, random_state=0)
     relu = _model_matching(matching_params={"kernel": "relu"})
     cases = [(tree, _model_matching(), "teacher"), (LogisticRegression(), _model_matching(),
-             "hard"), (mlp, _model_matching(), "hard"), (tree, cobra, "hard"),
-             (tree, relu, "hard")]
+             "hard"), (mlp, _model_matching(), "teacher"), (tree, cobra, "hard"),
+             (mlp, cobra, "hard"), (tree, relu, "hard")]
     for estimator, distiller, expected in cases:
         clf = DistilledClassifier(estimator, distiller=distiller).fit(
             X, y, sensitive_features=A)
@@ -149,16 +153,23 @@ def test_three_classes_and_sparse_rows(multiclass_data):
 
     X, y, A = multiclass_data
     distiller = _model_matching(n_per_class=3).fit(X, y, sensitive_features=A)
-    rows, labels, weights = teacher_labelled_rows(distiller, X, y, sensitive_features=A)
+    rows, labels, weights = teacher_labelled_rows(distiller, X, y, sensitive_features=A,
+                                                  rows="nearest")
     n_rows = len(rows) // 3
     assert n_rows == 9  # 3 rows per class, one per group
     np.testing.assert_array_equal(labels, np.repeat([0, 1, 2], n_rows))
     np.testing.assert_allclose(weights.reshape(3, n_rows).sum(axis=0), 1.0)
     sparse_rows, _, sparse_weights = teacher_labelled_rows(
-        distiller, csr_matrix(X), y, sensitive_features=A)
+        distiller, csr_matrix(X), y, sensitive_features=A, rows="nearest")
     assert sparse_rows.format == "csr"
     np.testing.assert_allclose(sparse_rows.toarray(), rows)
     np.testing.assert_allclose(sparse_weights, weights)
+    # the points between the rows: three classes' probabilities, summing to 1 per point
+    points, point_labels, point_weights = teacher_labelled_rows(
+        distiller, X, y, sensitive_features=A)
+    n_points = len(points) // 3
+    np.testing.assert_array_equal(point_labels, np.repeat([0, 1, 2], n_points))
+    np.testing.assert_allclose(point_weights.reshape(3, n_points).sum(axis=0), 1.0)
 
 
 def test_groups_too_small_to_stratify_fall_back_to_the_class(make_data):
@@ -168,7 +179,8 @@ def test_groups_too_small_to_stratify_fall_back_to_the_class(make_data):
     A = A.astype(object)
     A[np.flatnonzero(y == 1)[:6]] = "c"  # group "c": class 1 only
     distiller = _model_matching().fit(X, y, sensitive_features=A)
-    rows, labels, weights = teacher_labelled_rows(distiller, X, y, sensitive_features=A)
+    rows, labels, weights = teacher_labelled_rows(distiller, X, y, sensitive_features=A,
+                                                  rows="nearest")
     half = len(rows) // 2
     chosen = [np.flatnonzero((X == row).all(axis=1))[0] for row in rows[:half]]
     np.testing.assert_array_equal(y[chosen], np.repeat([0, 1], 4))
@@ -241,7 +253,8 @@ def test_mixup_rows_are_the_nearest_rows_and_points_between_them(make_data):
     X, y, A = make_data(n_samples=300, n_features=4)
     X_before = X.copy()
     distiller = _model_matching().fit(X, y, sensitive_features=A)
-    nearest, _, _ = teacher_labelled_rows(distiller, X, y, sensitive_features=A)
+    nearest, _, _ = teacher_labelled_rows(distiller, X, y, sensitive_features=A,
+                                          rows="nearest")
     rows, labels, weights = teacher_labelled_rows(distiller, X, y, sensitive_features=A,
                                                   rows="mixup")
     n_nearest, half = len(nearest) // 2, len(rows) // 2

@@ -109,7 +109,7 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         it is trained on, and on the rows as optimised they can send every real row
         down one branch (:ref:`benchmarks#trees-on-a-compact-table`). The clone in
         ``distiller_`` shows the setting used. With a ``FairDistiller(matching="model")``
-        such an estimator gets teacher labels instead (``labels="auto"``).
+        such an estimator (and an MLP) gets teacher labels instead (``labels="auto"``).
     class_prior : {"auto", "balanced", "sqrt", "data"}, default="auto"
         The class prior ``estimator`` is trained with. ``"data"``: the real training
         rows' class shares, through ``sample_weight``
@@ -127,19 +127,22 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     labels : {"auto", "hard", "teacher"}, default="auto"
         What ``estimator`` is trained on. ``"hard"``: the distilled set, its rows and
         labels. ``"teacher"`` (a ``FairDistiller(matching="model")`` only, and an
-        ``estimator`` whose ``fit`` takes ``sample_weight``): real rows labelled by the
+        ``estimator`` whose ``fit`` takes ``sample_weight``): rows labelled by the
         model the set trains. The set trains a logistic regression (the teacher, in
         ``teacher_``); per (class, group) cell, the cell's real row nearest to each of
         its k-means centroids is chosen (``n_per_class`` rows a class, as many per group),
-        and each chosen row is given to ``estimator`` once per class, weighted by the
-        teacher's probability of that class (:func:`~skfairdistill.teacher_labelled_rows`). An MLP or a tree then learns the teacher's predictions instead of
+        and 1,000 points are drawn on the segments between pairs of those rows; each row
+        and point is given to ``estimator`` once per class, weighted by the teacher's
+        probability of that class (:func:`~skfairdistill.teacher_labelled_rows`). An MLP
+        or a tree then learns the teacher's predictions, between the rows too, instead of
         memorising a set whose classes overlap; a linear model does better on the set
         itself. ``"auto"``: ``"teacher"`` for a tree-based ``estimator`` (see
-        ``distiller``) whose ``fit`` takes ``sample_weight``, on a set of
-        ``FairDistiller(matching="model")`` with its linear inner model; ``"hard"``
-        otherwise. On tables the choice was not tuned on, teacher labels brought a
-        gradient-boosted tree closer to the full data's accuracy at no larger a gap more
-        often; an MLP did as well on the set itself (:ref:`benchmarks#teacher-labels`).
+        ``distiller``) or a :class:`~sklearn.neural_network.MLPClassifier` whose ``fit``
+        takes ``sample_weight``, on a set of ``FairDistiller(matching="model")`` with its
+        linear inner model; ``"hard"`` otherwise. On tables the choice was not tuned on,
+        teacher labels brought a gradient-boosted tree and an MLP closer to the full
+        data's accuracy at no larger a gap more often than the set itself
+        (:ref:`benchmarks#teacher-labels-between-the-rows`).
         The labels used are in ``labels_``.
 
     Attributes
@@ -155,7 +158,7 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         What ``estimator_`` was trained on (``"auto"`` resolved).
     teacher_ : LogisticRegression or None
         With teacher labels, the logistic regression fitted on the distilled set
-        whose probabilities weigh the real rows ``estimator_`` was trained on.
+        whose probabilities weigh the rows ``estimator_`` was trained on.
     classes_ : ndarray of shape (n_classes,)
         Class labels seen in ``fit``.
     n_features_in_ : int
