@@ -625,20 +625,20 @@ STUDIES["model_teacher_leaves_boosted"] = dataclasses.replace(STUDIES["model_tea
 # off before it ran: if for HGB mixup meets the target in more settings than the nearest rows and
 # misses clearly no more often, labels="teacher" takes the mixup rows; if for the MLP it does so
 # against the set (its labels="auto" today), labels="auto" gives an MLP teacher labels.
+MIXUP = {"model matching, teacher labels, mixup": "model matching, teacher labels, mixup"}
 STUDIES["model_teacher_mixup"] = dataclasses.replace(STUDIES["model_teacher"], datasets=(
     "adult-race", "credit-sex", "recidivism-race") + SYNTHETIC[:-1], methods={**STUDIES[
-        "model_teacher"].methods, "model matching, teacher labels, mixup": "model matching, "
-    "teacher labels, mixup"}, models=("HGB", "MLP"), question="Teacher labels between the rows")
-# The same on adult-sex, whose validation splits chose the mixup rows (its test splits): a report
+        "model_teacher"].methods, **MIXUP}, models=("HGB", "MLP"), question="The mixup rows")
+# Reports: adult-sex (its validation splits chose the rows); the forest on model_teacher_forest's
+# tables; 200 rows per class on model_teacher_200's
 STUDIES["model_teacher_mixup_adult_sex"] = dataclasses.replace(STUDIES["model_teacher_mixup"],
     datasets=("adult-sex",), question="Teacher labels between the rows on adult-sex (a report)")
-# The random forest, the other model labels="auto" gives the mixup rows, on model_teacher_forest's
-# tables (its rows copied in): a report, no rule
 STUDIES["model_teacher_mixup_forest"] = dataclasses.replace(STUDIES["model_teacher_forest"], methods={
-    **STUDIES["model_teacher_forest"].methods, "model matching, teacher labels, mixup": "model "
-    "matching, teacher labels, mixup"}, question="Teacher labels between the rows for a forest")
-# After model_teacher_mixup's rule passed: the six tables of model_teacher_leaves_boosted, where
-# the MLP on the nearest rows failed its rule (model_teacher_mlp); their rows copied in. A report
+    **STUDIES["model_teacher_forest"].methods, **MIXUP}, question="The mixup rows for a forest")
+STUDIES["model_teacher_mixup_200"] = dataclasses.replace(STUDIES["model_teacher_200"], methods={
+    **STUDIES["model_teacher_200"].methods, **MIXUP}, models=("HGB", "MLP"),
+    question="The mixup rows at 200 rows per class")
+# After model_teacher_mixup's rule passed, a report: model_teacher_mlp's six tables (its rule failed)
 STUDIES["model_teacher_mixup_six"] = dataclasses.replace(STUDIES["model_teacher_mixup"], datasets=
     STUDIES["model_teacher_leaves_boosted"].datasets, question="The mixup rows on six more tables")
 STUDIES["model_teacher_ceiling"] = dataclasses.replace(STUDIES["model_teacher_leaves_seen"],
