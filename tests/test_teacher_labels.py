@@ -297,3 +297,15 @@ def test_mixup_rows_of_a_dataframe_are_floats_and_a_sparse_matrix_stays_sparse(m
     assert sp.isspmatrix_csr(sparse_rows)
     np.testing.assert_allclose(sparse_rows.toarray(), rows.to_numpy(), rtol=1e-6)
     np.testing.assert_allclose(sparse_weights, weights, rtol=1e-6)
+
+
+def test_mixup_points_of_wide_sparse_rows_stay_sparse(make_data):
+    # a point has the nonzeros of its two rows only: 2,000 one-hot columns stay cheap
+    X, y, A = make_data(n_samples=300, n_features=3)
+    codes = np.random.default_rng(0).integers(2000, size=len(y))
+    one_hot = sp.csr_matrix((np.ones(len(y)), (np.arange(len(y)), codes)), shape=(len(y), 2000))
+    wide = sp.hstack([sp.csr_matrix(X), one_hot], format="csr")
+    distiller = _model_matching().fit(wide, y, sensitive_features=A)
+    rows, _, _ = teacher_labelled_rows(distiller, wide, y, sensitive_features=A)
+    assert sp.isspmatrix_csr(rows) and rows.shape[1] == 2003
+    assert np.diff(rows.indptr).max() <= 2 * 4  # two rows' nonzeros at most

@@ -210,14 +210,11 @@ def teacher_and_rows(distiller, X, y, params, rows="mixup"):
         X_rows = _safe_indexing(chosen, np.tile(np.arange(len(proba)), len(teacher.classes_)))
     elif rows == "mixup":
         chosen = _nearest_rows(distiller, X, y, params, values, codes, groups, usable)
-        nearest = values[chosen]
-        points = _mixup_points(nearest.toarray() if sparse.issparse(nearest) else nearest,
-                               MIXUP_POINTS, distiller.random_state)
+        # sparse rows stay sparse: each point has the nonzeros of its two rows only
+        points = _mixup_points(values[chosen], MIXUP_POINTS, distiller.random_state)
         proba = teacher.predict_proba(points)
         if hasattr(X, "iloc"):  # its columns kept, as floats: the points are between values
             points = pd.DataFrame(points, columns=X.columns)
-        elif sparse.issparse(values):
-            points = sparse.csr_matrix(points)
         X_rows = _safe_indexing(points, np.tile(np.arange(len(proba)), len(teacher.classes_)))
     else:
         chosen = _nearest_rows(distiller, X, y, params, values, codes, groups, usable)
@@ -259,13 +256,18 @@ MIXUP_POINTS = 1000
 
 def _mixup_points(rows, n_points, random_state):
     """``rows`` and ``n_points`` points between them: each on the segment between two rows
-    picked at random, at a uniform random place (from ``random_state``)."""
+    picked at random, at a uniform random place (from ``random_state``). An array, or a
+    CSR matrix for sparse ``rows``."""
     seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
     rng = np.random.default_rng(seed)
-    first, second = rng.integers(len(rows), size=(2, n_points))
-    share = rng.random((n_points, 1))
+    first, second = rng.integers(rows.shape[0], size=(2, n_points))
+    share = rng.random(n_points)
     dtype = rows.dtype if np.issubdtype(rows.dtype, np.floating) else np.float64
-    between = share * rows[first] + (1 - share) * rows[second]
+    if sparse.issparse(rows):
+        rows = sparse.csr_matrix(rows)
+        between = (sparse.diags(share) @ rows[first]) + (sparse.diags(1 - share) @ rows[second])
+        return sparse.vstack([rows, between], format="csr").astype(dtype)
+    between = share[:, None] * rows[first] + (1 - share[:, None]) * rows[second]
     return np.vstack([rows, between]).astype(dtype, copy=False)
 
 
