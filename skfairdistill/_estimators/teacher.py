@@ -17,7 +17,7 @@ real rows a class, every value one the data takes; and, by default, 1,000 points
 the segments between pairs of them. A tree trained on 20 rows alone can place its splits
 only between them, and learns the teacher where the rows are; the points show it the
 teacher everywhere between (on unseen tables a gradient-boosted tree gained 3.8 points at
-as small a gap, and an MLP met the target in more settings than on the set itself:
+about the same gap, and an MLP met the target in more settings than on the set itself:
 ``docs/benchmarks.md``, "Teacher labels between the rows"). Or leaf rows, for a tree: one
 per leaf of a regression tree fitted to the teacher, equal off the leaf's path (on unseen
 tables a gradient-boosted tree gained 2-5 points over the nearest rows at 10 rows per
@@ -133,7 +133,7 @@ def teacher_labelled_rows(distiller, X, y, *, sensitive_features=None, sample_we
         et al., ICLR 2018), drawn by ``distiller.random_state``. The teacher labels them
         all, so a tree or an MLP learns the teacher between the rows, not only at them:
         on tables the choice was not tuned on, a gradient-boosted tree was 3.8 points
-        more accurate than on the nearest rows alone, as fair
+        more accurate than on the nearest rows alone, at about the same gap
         (:ref:`benchmarks#teacher-labels-between-the-rows`). The points are not real
         rows; a DataFrame gets them as floats. ``"nearest"``: the nearest real rows
         alone. ``"leaves"``, for a tree: one row
