@@ -179,8 +179,8 @@ def _model_matched(split, budget, seed):
 
 
 def teacher_labels(split, budget, seed, rows="nearest"):
-    """Model matching's set (default weight) labelling real rows, as
-    ``DistilledClassifier(labels="teacher")`` trains on them: weights are the teacher's."""
+    """Model matching's set (default weight) labelling ``rows`` (``teacher_labelled_rows``;
+    ``"mixup"`` is what ``DistilledClassifier(labels="teacher")`` trains on)."""
     from skfairdistill import teacher_labelled_rows
 
     X, y, weights = teacher_labelled_rows(_model_matched(split, budget, seed), split.X, split.y,

@@ -630,7 +630,7 @@ STUDIES["model_teacher_mixup"] = dataclasses.replace(STUDIES["model_teacher"], d
     "adult-race", "credit-sex", "recidivism-race") + SYNTHETIC[:-1], methods={**STUDIES[
         "model_teacher"].methods, **MIXUP}, models=("HGB", "MLP"), question="The mixup rows")
 # Reports: adult-sex (its validation splits chose the rows); the forest on model_teacher_forest's
-# tables; 200 rows per class on model_teacher_200's
+# tables; 200 rows per class on model_teacher_200's; after the rule, model_teacher_mlp's six tables
 STUDIES["model_teacher_mixup_adult_sex"] = dataclasses.replace(STUDIES["model_teacher_mixup"],
     datasets=("adult-sex",), question="Teacher labels between the rows on adult-sex (a report)")
 STUDIES["model_teacher_mixup_forest"] = dataclasses.replace(STUDIES["model_teacher_forest"], methods={
@@ -638,7 +638,6 @@ STUDIES["model_teacher_mixup_forest"] = dataclasses.replace(STUDIES["model_teach
 STUDIES["model_teacher_mixup_200"] = dataclasses.replace(STUDIES["model_teacher_200"], methods={
     **STUDIES["model_teacher_200"].methods, **MIXUP}, models=("HGB", "MLP"),
     question="The mixup rows at 200 rows per class")
-# After model_teacher_mixup's rule passed, a report: model_teacher_mlp's six tables (its rule failed)
 STUDIES["model_teacher_mixup_six"] = dataclasses.replace(STUDIES["model_teacher_mixup"], datasets=
     STUDIES["model_teacher_leaves_boosted"].datasets, question="The mixup rows on six more tables")
 STUDIES["model_teacher_ceiling"] = dataclasses.replace(STUDIES["model_teacher_leaves_seen"],

@@ -1,11 +1,11 @@
 """Probes for trees on teacher labels: other teachers, and rows spread along the teacher.
 
-The nearest rows of ``teacher_labelled_rows`` (10 and 50 rows per class) are relabelled
+The nearest rows of ``teacher_labelled_rows(rows="nearest")`` (10 and 50 per class) are relabelled
 by other teachers, or other rows are chosen, and HGB and the random forest are trained on
 them; validation splits only (a probe, no rule):
 
-- ``linear``: the rows and labels of ``teacher_labelled_rows`` (the model-matched set's
-  logistic regression);
+- ``linear``: the rows and labels of ``teacher_labelled_rows(rows="nearest")`` (the
+  model-matched set's logistic regression);
 - ``hgb``: the same rows labelled by the full data's HistGradientBoostingClassifier;
 - ``hgb+offsets``, ``hgb+offsets cv``: that tree with one logit offset per group, the one
   that minimises its DEO_M on the training rows (its own predictions, or 3-fold
@@ -93,7 +93,8 @@ def probe(name, seed):
     results = []
     for budget in (10, 50):
         distiller = _model_matched(split, budget, seed)
-        X_rows, y_rows, weights = teacher_labelled_rows(distiller, X, y, sensitive_features=groups)
+        X_rows, y_rows, weights = teacher_labelled_rows(distiller, X, y, rows="nearest",
+                                                        sensitive_features=groups)
         rows = X_rows[:len(X_rows) // 2]
         row_groups = groups[[row_of[row.tobytes()] for row in rows]]
         sets = {"linear": (X_rows, y_rows, weights)}
