@@ -640,6 +640,12 @@ STUDIES["model_teacher_mixup_200"] = dataclasses.replace(STUDIES["model_teacher_
     question="The mixup rows at 200 rows per class")
 STUDIES["model_teacher_mixup_six"] = dataclasses.replace(STUDIES["model_teacher_mixup"], datasets=
     STUDIES["model_teacher_leaves_boosted"].datasets, question="The mixup rows on six more tables")
+# A report after the rule: six tables no teacher-label study had read (some read by the ReLU-kernel
+# and inner-C studies), every method run here
+STUDIES["model_teacher_mixup_fresh"] = dataclasses.replace(STUDIES["model_teacher_mixup"], datasets=(
+    "synthetic pi=0.6 sep=1", "synthetic pi=0.6 sep=2.5", "synthetic pi=0.8 sep=1",
+    "synthetic pi=0.8 sep=2.5", "spread-shift pi=0.8", "synthetic pi=0.8 sep=1.5, classes 75/25"),
+    question="The mixup rows on six fresh tables")
 STUDIES["model_teacher_ceiling"] = dataclasses.replace(STUDIES["model_teacher_leaves_seen"],
     datasets=ADULT + ("credit-sex", "recidivism-race") + TEACHER_SEEN, budgets=(10, 50, 200),
     methods={m: m for m in ("full data", "model matching, teacher labels on every row")},
