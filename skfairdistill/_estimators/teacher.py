@@ -198,30 +198,31 @@ def teacher_and_rows(distiller, X, y, params, rows="mixup"):
     usable = np.ones(len(y), dtype=bool) if weight is None else np.asarray(weight) > 0
     values = check_array(X, accept_sparse="csr", dtype="numeric")
     codes, groups = (None, None) if sensitive is None else encode_groups(sensitive, len(y))
+    # each branch: the rows as the caller's container, and which of them to give
     if rows == "leaves":
-        chosen = _leaf_rows(teacher, len(distiller.y_distilled_), values, codes, usable,
-                            weight, distiller.random_state)
-        proba = teacher.predict_proba(chosen)
+        table = _leaf_rows(teacher, len(distiller.y_distilled_), values, codes, usable,
+                           weight, distiller.random_state)
+        proba = teacher.predict_proba(table)
         # a DataFrame keeps its columns and dtypes (every value is one its column takes)
         if hasattr(X, "iloc"):
-            chosen = pd.DataFrame(chosen, columns=X.columns).astype(X.dtypes.to_dict())
+            table = pd.DataFrame(table, columns=X.columns).astype(X.dtypes.to_dict())
         elif sparse.issparse(values):
-            chosen = sparse.csr_matrix(chosen)
-        X_rows = _safe_indexing(chosen, np.tile(np.arange(len(proba)), len(teacher.classes_)))
+            table = sparse.csr_matrix(table)
+        given = np.arange(len(proba))
     elif rows == "mixup":
         chosen = _nearest_rows(distiller, X, y, params, values, codes, groups, usable)
         # sparse rows stay sparse: each point has the nonzeros of its two rows only
-        points = _mixup_points(values[chosen], MIXUP_POINTS, distiller.random_state)
-        proba = teacher.predict_proba(points)
+        table = _mixup_points(values[chosen], MIXUP_POINTS, distiller.random_state)
+        proba = teacher.predict_proba(table)
         if hasattr(X, "iloc"):  # its columns kept, as floats: the points are between values
-            points = pd.DataFrame(points, columns=X.columns)
-        X_rows = _safe_indexing(points, np.tile(np.arange(len(proba)), len(teacher.classes_)))
+            table = pd.DataFrame(table, columns=X.columns)
+        given = np.arange(len(proba))
     else:
-        chosen = _nearest_rows(distiller, X, y, params, values, codes, groups, usable)
-        proba = teacher.predict_proba(values[chosen])
+        given = _nearest_rows(distiller, X, y, params, values, codes, groups, usable)
+        proba = teacher.predict_proba(values[given])
         # a DataFrame keeps its columns; anything else goes as read (a sparse X as CSR)
-        X_rows = _safe_indexing(X if hasattr(X, "iloc") else values,
-                                np.tile(chosen, len(teacher.classes_)))
+        table = X if hasattr(X, "iloc") else values
+    X_rows = _safe_indexing(table, np.tile(given, len(teacher.classes_)))  # once per class
     y_rows = np.repeat(teacher.classes_, len(proba))
     return X_rows, y_rows, proba.T.ravel(), teacher
 
@@ -264,7 +265,6 @@ def _mixup_points(rows, n_points, random_state):
     share = rng.random(n_points)
     dtype = rows.dtype if np.issubdtype(rows.dtype, np.floating) else np.float64
     if sparse.issparse(rows):
-        rows = sparse.csr_matrix(rows)
         between = (sparse.diags(share) @ rows[first]) + (sparse.diags(1 - share) @ rows[second])
         return sparse.vstack([rows, between], format="csr").astype(dtype)
     between = share[:, None] * rows[first] + (1 - share[:, None]) * rows[second]
