@@ -208,6 +208,8 @@ BASELINES = {
         *setting, rows="leaves"),
     "model matching, teacher labels, mixup": lambda *setting: teacher_labels(
         *setting, rows="mixup"),
+    "model matching, teacher labels, boxes": lambda *setting: teacher_labels(
+        *setting, rows="boxes"),
     "model matching, teacher labels on every row": teacher_on_every_row}
 BUDGET_FREE = ("full data", "full data, groups balanced")
 

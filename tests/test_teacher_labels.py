@@ -309,3 +309,42 @@ def test_mixup_points_of_wide_sparse_rows_stay_sparse(make_data):
     rows, _, _ = teacher_labelled_rows(distiller, wide, y, sensitive_features=A)
     assert sp.isspmatrix_csr(rows) and rows.shape[1] == 2003
     assert np.diff(rows.indptr).max() <= 2 * 4  # two rows' nonzeros at most
+
+
+def test_box_points_vary_per_feature_within_the_box_of_their_two_rows(make_data):
+    from skfairdistill._estimators.teacher import MIXUP_POINTS
+
+    X, y, A = make_data(n_samples=300, n_features=4)
+    distiller = _model_matching().fit(X, y, sensitive_features=A)
+    segment, _, _ = teacher_labelled_rows(distiller, X, y, sensitive_features=A, rows="mixup")
+    rows, labels, weights = teacher_labelled_rows(distiller, X, y, sensitive_features=A,
+                                                  rows="boxes")
+    half = len(rows) // 2
+    n_nearest = half - MIXUP_POINTS
+    np.testing.assert_array_equal(rows[:n_nearest], segment[:n_nearest])  # the same rows
+    corners, points = rows[:n_nearest], rows[n_nearest:half]
+    assert np.all(points >= corners.min(axis=0) - 1e-6)
+    assert np.all(points <= corners.max(axis=0) + 1e-6)
+    # off the segments: a point on the segment between two rows is one share of both for
+    # every feature; in the box, the shares differ from feature to feature
+    assert not np.allclose(points, segment[n_nearest:half])
+    first, second = corners[:, None, :], corners[None, :, :]
+
+    def on_a_segment(point):
+        differ = first != second  # where two rows agree, any share fits
+        share = (point - second) / np.where(differ, first - second, 1.0)
+        spread = (np.max(share, axis=2, where=differ, initial=-np.inf)
+                  - np.min(share, axis=2, where=differ, initial=np.inf))
+        return spread[differ.any(axis=2)].min() < 1e-6  # two rows that differ
+
+    assert np.mean([on_a_segment(point) for point in points[:100]]) < 0.3
+    teacher = LogisticRegression().fit(distiller.X_distilled_, distiller.y_distilled_)
+    np.testing.assert_allclose(weights[half:], teacher.predict_proba(rows[:half])[:, 1],
+                               rtol=1e-4, atol=1e-6)
+    # sparse: the box of two rows' nonzeros; the zeros both rows share stay zero
+    sparse_rows, _, _ = teacher_labelled_rows(distiller, sp.csr_matrix(X * (X > 0)), y,
+                                              sensitive_features=A, rows="boxes")
+    assert sp.isspmatrix_csr(sparse_rows) and sparse_rows.shape == rows.shape
+    assert sparse_rows.min() >= 0 and sparse_rows.max() <= X.max() + 1e-6
+    with pytest.raises(ValueError, match="rows must be"):
+        teacher_labelled_rows(distiller, X, y, sensitive_features=A, rows="box")

@@ -126,7 +126,7 @@ def teacher_labelled_rows(distiller, X, y, *, sensitive_features=None, sample_we
         Their groups, as given to ``distiller``.
     sample_weight : array-like of shape (n_samples,), default=None
         As given to ``distiller``; rows of weight 0 are never chosen.
-    rows : {"mixup", "nearest", "leaves"}, default="mixup"
+    rows : {"mixup", "boxes", "nearest", "leaves"}, default="mixup"
         ``"mixup"``: the nearest real rows described above and 1,000 points drawn
         between them (``MIXUP_POINTS``), each on the segment between two of the rows
         picked at random, at a uniform random place (the interpolation of mixup, Zhang
@@ -135,8 +135,10 @@ def teacher_labelled_rows(distiller, X, y, *, sensitive_features=None, sample_we
         on tables the choice was not tuned on, a gradient-boosted tree was 3.8 points
         more accurate than on the nearest rows alone, at about the same gap
         (:ref:`benchmarks#teacher-labels-between-the-rows`). The points are not real
-        rows; a DataFrame gets them as floats. ``"nearest"``: the nearest real rows
-        alone. ``"leaves"``, for a tree: one row
+        rows; a DataFrame gets them as floats. ``"boxes"``: as ``"mixup"``, each point
+        in the box its two rows span instead, at a uniform place per feature (for a
+        sparse matrix, per feature where either row is nonzero). ``"nearest"``: the
+        nearest real rows alone. ``"leaves"``, for a tree: one row
         per leaf of a regression tree (as many leaves as the set has rows, every group
         weighed alike) fitted to the teacher's probabilities on the real rows; each
         row takes the median of its leaf's rows on the features the leaf's path splits
@@ -147,7 +149,7 @@ def teacher_labelled_rows(distiller, X, y, *, sensitive_features=None, sample_we
     Returns
     -------
     X_rows : DataFrame, ndarray or CSR matrix of shape (n_classes * n_rows, n_features)
-        The chosen real rows (with ``rows="mixup"``, and the points between them),
+        The chosen real rows (with ``"mixup"`` or ``"boxes"``, and the points between them),
         repeated once per class: a DataFrame for a DataFrame
         ``X`` (its columns kept), a CSR matrix for a sparse one, else an array.
     y_rows : ndarray of shape (n_classes * n_rows,)
@@ -179,8 +181,8 @@ def teacher_labelled_rows(distiller, X, y, *, sensitive_features=None, sample_we
     params = {name: value for name, value in (("sensitive_features", sensitive_features),
                                               ("sample_weight", sample_weight))
               if value is not None}
-    if rows not in ("nearest", "mixup", "leaves"):
-        raise ValueError(f'rows must be "nearest", "mixup" or "leaves"; got {rows!r}.')
+    if rows not in ("nearest", "mixup", "boxes", "leaves"):
+        raise ValueError(f'rows must be "nearest", "mixup", "boxes" or "leaves"; got {rows!r}.')
     X_rows, y_rows, weights, _ = teacher_and_rows(distiller, X, y, params, rows)
     return X_rows, y_rows, weights
 
@@ -209,10 +211,11 @@ def teacher_and_rows(distiller, X, y, params, rows="mixup"):
         elif sparse.issparse(values):
             table = sparse.csr_matrix(table)
         given = np.arange(len(proba))
-    elif rows == "mixup":
+    elif rows in ("mixup", "boxes"):
         chosen = _nearest_rows(distiller, X, y, params, values, codes, groups, usable)
         # sparse rows stay sparse: each point has the nonzeros of its two rows only
-        table = _mixup_points(values[chosen], MIXUP_POINTS, distiller.random_state)
+        table = _mixup_points(values[chosen], MIXUP_POINTS, distiller.random_state,
+                              per_feature=rows == "boxes")
         proba = teacher.predict_proba(table)
         if hasattr(X, "iloc"):  # its columns kept, as floats: the points are between values
             table = pd.DataFrame(table, columns=X.columns)
@@ -255,19 +258,28 @@ def _nearest_rows(distiller, X, y, params, values, codes, groups, usable):
 MIXUP_POINTS = 1000
 
 
-def _mixup_points(rows, n_points, random_state):
-    """``rows`` and ``n_points`` points between them: each on the segment between two rows
-    picked at random, at a uniform random place (from ``random_state``). An array, or a
-    CSR matrix for sparse ``rows``."""
+def _mixup_points(rows, n_points, random_state, per_feature=False):
+    """``rows`` and ``n_points`` points between them: each between two rows picked at
+    random, on their segment at a uniform random place or (``per_feature``) in the box
+    they span, at a uniform random place per feature (from ``random_state``). An array,
+    or a CSR matrix for sparse ``rows`` (whose points in a box vary where either row has
+    a nonzero)."""
     seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
     rng = np.random.default_rng(seed)
     first, second = rng.integers(rows.shape[0], size=(2, n_points))
-    share = rng.random(n_points)
     dtype = rows.dtype if np.issubdtype(rows.dtype, np.floating) else np.float64
     if sparse.issparse(rows):
-        between = (sparse.diags(share) @ rows[first]) + (sparse.diags(1 - share) @ rows[second])
+        one, other = rows[first], rows[second]
+        if per_feature:  # a share per nonzero of either row: the zeros both share stay zero
+            share = (abs(one) + abs(other)).tocsr()
+            share.data = rng.random(share.nnz)
+            between = share.multiply(one) + other - share.multiply(other)
+        else:
+            share = rng.random(n_points)
+            between = sparse.diags(share) @ one + sparse.diags(1 - share) @ other
         return sparse.vstack([rows, between], format="csr").astype(dtype)
-    between = share[:, None] * rows[first] + (1 - share[:, None]) * rows[second]
+    share = rng.random((n_points, rows.shape[1]) if per_feature else (n_points, 1))
+    between = share * rows[first] + (1 - share) * rows[second]
     return np.vstack([rows, between]).astype(dtype, copy=False)
 
 
