@@ -26,14 +26,14 @@ class _Recording(LogisticRegression):
 
 
 def test_the_estimator_sees_rows_and_points_between_them_weighted_by_the_teacher(make_data):
-    from skfairdistill._estimators.teacher import MIXUP_POINTS
+    from skfairdistill._estimators.teacher import POINTS_BETWEEN
 
     X, y, A = make_data(n_samples=200, n_features=3)
     clf = DistilledClassifier(_Recording(), distiller=_model_matching(),
                               labels="teacher").fit(X, y, sensitive_features=A)
     rows, labels, weights = clf.estimator_.seen_
     half = len(rows) // 2
-    assert half == 8 + MIXUP_POINTS  # 4 real rows per class and the points, once per class
+    assert half == 8 + POINTS_BETWEEN  # 4 real rows per class and the points, once per class
     np.testing.assert_array_equal(rows[:half], rows[half:])
     np.testing.assert_array_equal(labels, np.repeat([0, 1], half))
     # the first rows are real rows; every weight is the teacher's probability
@@ -248,7 +248,7 @@ def test_leaf_rows_of_many_rows_come_from_a_draw_fixed_by_random_state(make_data
 
 
 def test_mixup_rows_are_the_nearest_rows_and_points_between_them(make_data):
-    from skfairdistill._estimators.teacher import MIXUP_POINTS
+    from skfairdistill._estimators.teacher import POINTS_BETWEEN
 
     X, y, A = make_data(n_samples=300, n_features=4)
     X_before = X.copy()
@@ -258,7 +258,7 @@ def test_mixup_rows_are_the_nearest_rows_and_points_between_them(make_data):
     rows, labels, weights = teacher_labelled_rows(distiller, X, y, sensitive_features=A,
                                                   rows="mixup")
     n_nearest, half = len(nearest) // 2, len(rows) // 2
-    assert half == n_nearest + MIXUP_POINTS
+    assert half == n_nearest + POINTS_BETWEEN
     np.testing.assert_array_equal(rows[:half], rows[half:])
     np.testing.assert_array_equal(labels, np.repeat([0, 1], half))
     np.testing.assert_array_equal(rows[:n_nearest], nearest[:n_nearest])  # the rows first
@@ -299,7 +299,7 @@ def test_mixup_rows_of_a_dataframe_are_floats_and_a_sparse_matrix_stays_sparse(m
     np.testing.assert_allclose(sparse_weights, weights, rtol=1e-6)
 
 
-def test_mixup_points_of_wide_sparse_rows_stay_sparse(make_data):
+def test_points_of_wide_sparse_rows_stay_sparse(make_data):
     # a point has the nonzeros of its two rows only: 2,000 one-hot columns stay cheap
     X, y, A = make_data(n_samples=300, n_features=3)
     codes = np.random.default_rng(0).integers(2000, size=len(y))
@@ -312,7 +312,7 @@ def test_mixup_points_of_wide_sparse_rows_stay_sparse(make_data):
 
 
 def test_box_points_vary_per_feature_within_the_box_of_their_two_rows(make_data):
-    from skfairdistill._estimators.teacher import MIXUP_POINTS
+    from skfairdistill._estimators.teacher import POINTS_BETWEEN
 
     X, y, A = make_data(n_samples=300, n_features=4)
     distiller = _model_matching().fit(X, y, sensitive_features=A)
@@ -320,7 +320,7 @@ def test_box_points_vary_per_feature_within_the_box_of_their_two_rows(make_data)
     rows, labels, weights = teacher_labelled_rows(distiller, X, y, sensitive_features=A,
                                                   rows="boxes")
     half = len(rows) // 2
-    n_nearest = half - MIXUP_POINTS
+    n_nearest = half - POINTS_BETWEEN
     np.testing.assert_array_equal(rows[:n_nearest], segment[:n_nearest])  # the same rows
     corners, points = rows[:n_nearest], rows[n_nearest:half]
     assert np.all(points >= corners.min(axis=0) - 1e-6)

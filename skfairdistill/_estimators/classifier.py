@@ -131,19 +131,19 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         model the set trains. The set trains a logistic regression (the teacher, in
         ``teacher_``); per (class, group) cell, the cell's real row nearest to each of
         its k-means centroids is chosen (``n_per_class`` rows a class, as many per group),
-        and 1,000 points are drawn on the segments between pairs of them; each row and
-        point is given to ``estimator`` once per class, weighted by the teacher's
-        probability of that class (:func:`~skfairdistill.teacher_labelled_rows`). An MLP
-        or a tree then learns the teacher's predictions instead of memorising a set
-        whose classes overlap; a linear model does better on the set itself. ``"auto"``: ``"teacher"`` for a tree-based ``estimator`` (see
+        and 1,000 points in the boxes pairs of them span; each is given to ``estimator``
+        once per class, weighted by the teacher's probability of that class
+        (:func:`~skfairdistill.teacher_labelled_rows`). An MLP or a tree then learns the
+        teacher instead of memorising a set whose classes overlap; a linear model does
+        better on the set itself.
+        ``"auto"``: ``"teacher"`` for a tree-based ``estimator`` (see
         ``distiller``) or a :class:`~sklearn.neural_network.MLPClassifier` whose ``fit``
         takes ``sample_weight``, on a set of ``FairDistiller(matching="model")`` with its
         linear inner model; ``"hard"`` otherwise. On tables the choice was not tuned on,
         teacher labels brought a gradient-boosted tree closer to the full data's accuracy
-        at no larger a gap more often than the set itself; an MLP as often, more accurate,
-        but less fair on a table whose minority group is stretched
-        (:ref:`benchmarks#teacher-labels-between-the-rows`).
-        The labels used are in ``labels_``.
+        at no larger a gap more often than the set itself; an MLP more often, but less
+        fair on a table whose minority group is stretched
+        (:ref:`benchmarks#teacher-labels-between-the-rows`). The labels used: ``labels_``.
 
     Attributes
     ----------
