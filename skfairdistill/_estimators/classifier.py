@@ -143,7 +143,7 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         teacher labels brought a gradient-boosted tree closer to the full data's accuracy
         at no larger a gap more often than the set itself; an MLP more often, but less
         fair on a table whose minority group is stretched
-        (:ref:`benchmarks#teacher-labels-between-the-rows`). The labels used: ``labels_``.
+        (:ref:`benchmarks#teacher-labels-in-the-boxes-two-rows-span`). The labels used: ``labels_``.
 
     Attributes
     ----------

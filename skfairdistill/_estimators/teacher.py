@@ -136,7 +136,7 @@ def teacher_labelled_rows(distiller, X, y, *, sensitive_features=None, sample_we
         gradient-boosted tree met the target (within 2 points of the full data's
         accuracy at no larger a gap) in 26 of 46 settings, against 14 with points on
         the segments between the rows and fewer still on the rows alone
-        (:ref:`benchmarks#teacher-labels-between-the-rows`). The points are not real
+        (:ref:`benchmarks#teacher-labels-in-the-boxes-two-rows-span`). The points are not real
         rows; a DataFrame gets them as floats. ``"mixup"``: the points on those
         segments instead, at a uniform random place (the interpolation of mixup, Zhang
         et al., ICLR 2018). ``"nearest"``: the nearest real rows alone. ``"leaves"``,
