@@ -341,10 +341,16 @@ def test_box_points_vary_per_feature_within_the_box_of_their_two_rows(make_data)
     teacher = LogisticRegression().fit(distiller.X_distilled_, distiller.y_distilled_)
     np.testing.assert_allclose(weights[half:], teacher.predict_proba(rows[:half])[:, 1],
                                rtol=1e-4, atol=1e-6)
-    # sparse: the box of two rows' nonzeros; the zeros both rows share stay zero
-    sparse_rows, _, _ = teacher_labelled_rows(distiller, sp.csr_matrix(X * (X > 0)), y,
+    # a sparse matrix gets the same points: where both rows are zero, so is the point
+    X_zeros = X * (X > 0)
+    dense_rows, _, _ = teacher_labelled_rows(distiller, X_zeros, y, sensitive_features=A,
+                                             rows="boxes")
+    sparse_rows, _, _ = teacher_labelled_rows(distiller, sp.csr_matrix(X_zeros), y,
                                               sensitive_features=A, rows="boxes")
-    assert sp.isspmatrix_csr(sparse_rows) and sparse_rows.shape == rows.shape
-    assert sparse_rows.min() >= 0 and sparse_rows.max() <= X.max() + 1e-6
+    assert sp.isspmatrix_csr(sparse_rows)
+    np.testing.assert_allclose(sparse_rows.toarray(), dense_rows, rtol=1e-6, atol=1e-12)
+    both_zero = (dense_rows[:half] == 0).mean()
+    assert 0.05 < both_zero < 0.95 and sparse_rows[:half].nnz == np.count_nonzero(
+        dense_rows[:half])
     with pytest.raises(ValueError, match="rows must be"):
         teacher_labelled_rows(distiller, X, y, sensitive_features=A, rows="box")

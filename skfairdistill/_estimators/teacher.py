@@ -129,10 +129,10 @@ def teacher_labelled_rows(distiller, X, y, *, sensitive_features=None, sample_we
     rows : {"boxes", "mixup", "nearest", "leaves"}, default="boxes"
         ``"boxes"``: the nearest real rows described above and 1,000 points drawn
         between them (``POINTS_BETWEEN``), each in the box two of the rows picked at
-        random span, at a uniform random place per feature (for a sparse matrix, per
-        feature where either row is nonzero), drawn by ``distiller.random_state``. The
-        teacher labels them all, so a tree or an MLP learns the teacher between the
-        rows, not only at them: on tables the choice was not tuned on, a
+        random span, at a uniform random place per feature (where both rows are zero,
+        so is the point), drawn by ``distiller.random_state``. The teacher labels them
+        all, so a tree or an MLP learns the teacher between the rows, not only at them:
+        on tables the choice was not tuned on, a
         gradient-boosted tree met the target (within 2 points of the full data's
         accuracy at no larger a gap) in 26 of 46 settings, against 14 with points on
         the segments between the rows and fewer still on the rows alone
@@ -262,25 +262,32 @@ POINTS_BETWEEN = 1000
 def _points_between(rows, n_points, random_state, per_feature=False):
     """``rows`` and ``n_points`` points between them: each between two rows picked at
     random, on their segment at a uniform random place or (``per_feature``) in the box
-    they span, at a uniform random place per feature (from ``random_state``). An array,
-    or a CSR matrix for sparse ``rows`` (whose points in a box vary where either row has
-    a nonzero)."""
+    they span, at a uniform random place per feature where either row is nonzero (from
+    ``random_state``). An array, or a CSR matrix for sparse ``rows``: the same points."""
     seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
     rng = np.random.default_rng(seed)
     first, second = rng.integers(rows.shape[0], size=(2, n_points))
     dtype = rows.dtype if np.issubdtype(rows.dtype, np.floating) else np.float64
+    one, other = rows[first], rows[second]
+    if not per_feature:
+        share = rng.random(n_points)
+        between = (sparse.diags(share) @ one + sparse.diags(1 - share) @ other
+                   if sparse.issparse(rows) else
+                   share[:, None] * one + (1 - share[:, None]) * other)
+    elif sparse.issparse(rows):
+        # a share per nonzero of either row, in row-major order as for an array
+        share = (abs(one) + abs(other)).tocsr()
+        share.eliminate_zeros()
+        share.sort_indices()
+        share.data = rng.random(share.nnz)
+        between = share.multiply(one) + other - share.multiply(other)
+    else:
+        share = np.zeros(one.shape)
+        either = (one != 0) | (other != 0)  # where both are zero, so is every point
+        share[either] = rng.random(np.count_nonzero(either))
+        between = share * one + (1 - share) * other
     if sparse.issparse(rows):
-        one, other = rows[first], rows[second]
-        if per_feature:  # a share per nonzero of either row: the zeros both share stay zero
-            share = (abs(one) + abs(other)).tocsr()
-            share.data = rng.random(share.nnz)
-            between = share.multiply(one) + other - share.multiply(other)
-        else:
-            share = rng.random(n_points)
-            between = sparse.diags(share) @ one + sparse.diags(1 - share) @ other
         return sparse.vstack([rows, between], format="csr").astype(dtype)
-    share = rng.random((n_points, rows.shape[1]) if per_feature else (n_points, 1))
-    between = share * rows[first] + (1 - share) * rows[second]
     return np.vstack([rows, between]).astype(dtype, copy=False)
 
 
