@@ -134,7 +134,7 @@ def teacher_labelled_rows(distiller, X, y, *, sensitive_features=None, sample_we
         all, so a tree or an MLP learns the teacher between the rows, not only at them:
         on tables the choice was not tuned on, a
         gradient-boosted tree met the target (within 2 points of the full data's
-        accuracy at no larger a gap) in 26 of 46 settings, against 14 with points on
+        accuracy at no larger a gap) in 28 of 46 settings, against 14 with points on
         the segments between the rows and fewer still on the rows alone
         (:ref:`benchmarks#teacher-labels-in-the-boxes-two-rows-span`). The points are not real
         rows; a DataFrame gets them as floats. ``"mixup"``: the points on those
