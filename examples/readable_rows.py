@@ -69,8 +69,8 @@ for rows_given in ("readable", "as optimised"):
     model.fit(Z, y.to_numpy(), sensitive_features=A)
     scores[f"{rows_given} rows"] = model.score(X_test, y_test)
 # On a model-matched set the tree gets teacher labels instead (labels="auto"): 20 real rows
-# and 1,000 points between them, weighted by the probabilities of the logistic regression
-# that the set trains
+# and 1,000 points in the boxes pairs of them span, weighted by the probabilities of the
+# logistic regression that the set trains
 model = DistilledClassifier(tree, distiller=FairDistiller(
     matching="model", n_per_class=10, n_iter=N_ITER, random_state=0))
 model.fit(Z, y.to_numpy(), sensitive_features=A)
