@@ -132,20 +132,20 @@ def teacher_labelled_rows(distiller, X, y, *, sensitive_features=None, sample_we
         random span, at a uniform random place per feature (where both rows are zero,
         so is the point), drawn by ``distiller.random_state``. The teacher labels them
         all, so a tree or an MLP learns the teacher between the rows, not only at them:
-        on tables the choice was not tuned on, a
-        gradient-boosted tree met the target (within 2 points of the full data's
-        accuracy at no larger a gap) in 28 of 46 settings, against 14 with points on
-        the segments between the rows and fewer still on the rows alone
-        (:ref:`benchmarks#teacher-labels-in-the-boxes-two-rows-span`). The points are not real
-        rows; a DataFrame gets them as floats. ``"mixup"``: the points on those
+        on tables the choice was not tuned on, a gradient-boosted tree met the target
+        (within 2 points of the full data's accuracy at no larger a gap) in 28 of 46
+        settings, against 14 with points on the segments between the rows and fewer
+        still on the rows alone
+        (:ref:`benchmarks#teacher-labels-in-the-boxes-two-rows-span`). The points are
+        not real rows; a DataFrame gets them as floats. ``"mixup"``: the points on those
         segments instead, at a uniform random place (the interpolation of mixup, Zhang
         et al., ICLR 2018). ``"nearest"``: the nearest real rows alone. ``"leaves"``,
         for a tree: one row per leaf of a regression tree (as many leaves as the set has
         rows, every group weighed alike) fitted to the teacher's probabilities on the
         real rows; each row takes the median of its leaf's rows on the features the
         leaf's path splits on and the data's median on the others, so a tree trained on
-        them splits where that tree did (every value is one its column takes; above 100,000 rows, a
-        random draw of 100,000 by ``distiller.random_state`` is used).
+        them splits where that tree did (every value is one its column takes; above
+        100,000 rows, a random draw of 100,000 by ``distiller.random_state`` is used).
 
     Returns
     -------
@@ -255,7 +255,7 @@ def _nearest_rows(distiller, X, y, params, values, codes, groups, usable):
 
 
 # points drawn between the nearest rows ("boxes", "mixup"): enough for a tree or an MLP to learn
-# the teacher between the rows (docs/benchmarks.md, "Teacher labels between the rows")
+# the teacher between the rows (docs/benchmarks.md, "Teacher labels in the boxes two rows span")
 POINTS_BETWEEN = 1000
 
 
