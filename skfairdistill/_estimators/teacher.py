@@ -13,16 +13,16 @@ prediction, not a label to memorise.
 The rows: per class, the real row of the same group nearest to each k-means centroid
 (``FairDistiller(matching="kmeans", stratify_groups=True)`` with the distiller's budget,
 alignment and ``random_state``: as many rows per group of a class), so ``n_per_class``
-real rows a class, every value one the data takes; and, by default, 1,000 points drawn on
-the segments between pairs of them. A tree trained on 20 rows alone can place its splits
-only between them, and learns the teacher where the rows are; the points show it the
-teacher everywhere between (on unseen tables a gradient-boosted tree gained 3.8 points at
-about the same gap, and an MLP met the target in more settings than on the set itself:
-``docs/benchmarks.md``, "Teacher labels between the rows"). Or leaf rows, for a tree: one
-per leaf of a regression tree fitted to the teacher, equal off the leaf's path (on unseen
-tables a gradient-boosted tree gained 2-5 points over the nearest rows at 10 rows per
-class but lost fairness, and a random forest lost a point at 50, so they are an option,
-not a default: ``docs/benchmarks.md``, "Leaf rows for trees").
+real rows a class, every value one the data takes; and, by default, 1,000 points drawn in
+the boxes pairs of them span. A tree trained on 20 rows alone can place its splits only
+between them, and learns the teacher where the rows are; the points show it the teacher
+everywhere between (on unseen tables a gradient-boosted tree met the target twice as often
+as with points on the segments between the rows, and an MLP more often than on the set
+itself: ``docs/benchmarks.md``, "Teacher labels in the boxes two rows span"). Or leaf
+rows, for a tree: one per leaf of a regression tree fitted to the teacher, equal off the
+leaf's path (on unseen tables a gradient-boosted tree gained 2-5 points over the nearest
+rows at 10 rows per class but lost fairness, and a random forest lost a point at 50, so
+they are an option, not a default: ``docs/benchmarks.md``, "Leaf rows for trees").
 """
 
 import numpy as np
@@ -280,7 +280,7 @@ def _points_between(rows, n_points, random_state, per_feature=False):
         share.eliminate_zeros()
         share.sort_indices()
         share.data = rng.random(share.nnz)
-        between = share.multiply(one) + other - share.multiply(other)
+        between = other + share.multiply(one - other)
     else:
         share = np.zeros(one.shape)
         either = (one != 0) | (other != 0)  # where both are zero, so is every point
