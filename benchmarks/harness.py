@@ -178,13 +178,16 @@ def _model_matched(split, budget, seed):
     return distiller.fit(split.X, split.y, sensitive_features=split.groups)
 
 
-def teacher_labels(split, budget, seed, rows="nearest"):
+def teacher_labels(split, budget, seed, rows="nearest", blend_with=None):
     """Model matching's set (default weight) labelling ``rows`` (``teacher_labelled_rows``;
-    ``"mixup"`` is what ``DistilledClassifier(labels="teacher")`` trains on)."""
+    ``"boxes"`` is what ``DistilledClassifier(labels="teacher")`` trains on; ``blend_with``:
+    a model name, that model fitted on the training split, as ``labels="blend"`` does)."""
     from skfairdistill import teacher_labelled_rows
 
+    model = None if blend_with is None else make_model(blend_with, seed).fit(split.X, split.y)
     X, y, weights = teacher_labelled_rows(_model_matched(split, budget, seed), split.X, split.y,
-                                          sensitive_features=split.groups, rows=rows)
+                                          sensitive_features=split.groups, rows=rows,
+                                          blend_with=model)
     return Reduced(np.asarray(X), y, None, weights)
 
 
@@ -210,6 +213,8 @@ BASELINES = {
         *setting, rows="mixup"),
     "model matching, teacher labels, boxes": lambda *setting: teacher_labels(
         *setting, rows="boxes"),
+    "model matching, teacher labels, blend with HGB": lambda *setting: teacher_labels(
+        *setting, rows="boxes", blend_with="HGB"),
     "model matching, teacher labels on every row": teacher_on_every_row}
 BUDGET_FREE = ("full data", "full data, groups balanced")
 

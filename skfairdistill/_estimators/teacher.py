@@ -98,7 +98,7 @@ def check_teacher(distiller, estimator, y):
 
 
 def teacher_labelled_rows(distiller, X, y, *, sensitive_features=None, sample_weight=None,
-                          rows="boxes"):
+                          rows="boxes", blend_with=None):
     """Rows labelled by the logistic regression that a model-matched set trains.
 
     The rows ``DistilledClassifier(labels="teacher")`` trains its estimator on, for a
@@ -146,6 +146,14 @@ def teacher_labelled_rows(distiller, X, y, *, sensitive_features=None, sample_we
         leaf's path splits on and the data's median on the others, so a tree trained on
         them splits where that tree did (every value is one its column takes; above
         100,000 rows, a random draw of 100,000 by ``distiller.random_state`` is used).
+    blend_with : classifier, default=None
+        A classifier fitted on ``X``, ``y`` (say the model you will train on the rows,
+        trained on every real row): each weight is then the mean of its probability of
+        the class and the teacher's. The linear teacher is fair but caps a tree's
+        accuracy at its own; the blend gives the tree some of its own model's
+        structure, at some of the teacher's fairness
+        (:ref:`benchmarks#teacher-labels-blended-with-the-full-datas-model`). Its
+        ``classes_`` must be those of ``y``.
 
     Returns
     -------
@@ -184,11 +192,16 @@ def teacher_labelled_rows(distiller, X, y, *, sensitive_features=None, sample_we
               if value is not None}
     if rows not in ("nearest", "mixup", "boxes", "leaves"):
         raise ValueError(f'rows must be "nearest", "mixup", "boxes" or "leaves"; got {rows!r}.')
-    X_rows, y_rows, weights, _ = teacher_and_rows(distiller, X, y, params, rows)
+    if blend_with is not None:
+        check_is_fitted(blend_with)
+        if not hasattr(blend_with, "predict_proba"):
+            raise TypeError("blend_with must be a fitted classifier with predict_proba; got "
+                            f"{type(blend_with).__name__}.")
+    X_rows, y_rows, weights, _ = teacher_and_rows(distiller, X, y, params, rows, blend_with)
     return X_rows, y_rows, weights
 
 
-def teacher_and_rows(distiller, X, y, params, rows="boxes"):
+def teacher_and_rows(distiller, X, y, params, rows="boxes", blend_with=None):
     """:func:`teacher_labelled_rows` on checked input, and the teacher.
 
     ``params``: ``sensitive_features`` and ``sample_weight`` as given to the distiller.
@@ -226,9 +239,24 @@ def teacher_and_rows(distiller, X, y, params, rows="boxes"):
         proba = teacher.predict_proba(values[given])
         # a DataFrame keeps its columns; anything else goes as read (a sparse X as CSR)
         table = X if hasattr(X, "iloc") else values
+    if blend_with is not None:
+        proba = _blend(proba, teacher.classes_, blend_with, _safe_indexing(table, given))
     X_rows = _safe_indexing(table, np.tile(given, len(teacher.classes_)))  # once per class
     y_rows = np.repeat(teacher.classes_, len(proba))
     return X_rows, y_rows, proba.T.ravel(), teacher
+
+
+# the share of the teacher in a blend: probed on validation splits of four tables, 0.5 was the
+# one value tried (docs/benchmarks.md, "Teacher labels blended with the full data's model")
+TEACHER_SHARE = 0.5
+
+
+def _blend(proba, classes, model, rows):
+    """The teacher's probabilities ``proba`` of ``classes`` on ``rows``, blended with ``model``'s."""
+    if not np.array_equal(np.asarray(model.classes_), classes):
+        raise ValueError(f"blend_with was fitted on the classes {list(model.classes_)}; the "
+                         f"rows' classes are {list(classes)}. Fit it on the same X, y.")
+    return TEACHER_SHARE * proba + (1 - TEACHER_SHARE) * model.predict_proba(rows)
 
 
 def _nearest_rows(distiller, X, y, params, values, codes, groups, usable):
