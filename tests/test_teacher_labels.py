@@ -354,3 +354,68 @@ def test_box_points_vary_per_feature_within_the_box_of_their_two_rows(make_data)
         dense_rows[:half])
     with pytest.raises(ValueError, match="rows must be"):
         teacher_labelled_rows(distiller, X, y, sensitive_features=A, rows="box")
+
+
+def test_blended_labels_are_the_mean_of_the_teacher_and_the_full_data_model(make_data):
+    X, y, A = make_data(n_samples=200, n_features=3)
+    clf = DistilledClassifier(_Recording(), distiller=_model_matching(),
+                              labels="blend").fit(X, y, sensitive_features=A)
+    rows, labels, weights = clf.estimator_.seen_
+    half = len(rows) // 2
+    assert clf.labels_ == "blend"
+    # the full-data model is the estimator fitted on every training row
+    full = LogisticRegression().fit(X, y)
+    np.testing.assert_allclose(clf.full_data_estimator_.coef_, full.coef_, rtol=1e-5)
+    blended = (clf.teacher_.predict_proba(rows[:half])
+               + clf.full_data_estimator_.predict_proba(rows[:half])) / 2
+    np.testing.assert_allclose(weights[half:], blended[:, 1])
+    np.testing.assert_allclose(weights[:half] + weights[half:], 1.0)
+    # the same rows as teacher labels, other weights
+    teacher = DistilledClassifier(_Recording(), distiller=_model_matching(),
+                                  labels="teacher").fit(X, y, sensitive_features=A)
+    np.testing.assert_array_equal(teacher.estimator_.seen_[0], rows)
+    assert not np.allclose(teacher.estimator_.seen_[2], weights)
+    assert teacher.full_data_estimator_ is None
+
+
+def test_the_full_data_model_of_a_blend_gets_the_sample_weight(make_data):
+    X, y, A = make_data(n_samples=200, n_features=3)
+    weight = np.where(A == "a", 1.0, 3.0)
+    clf = DistilledClassifier(_Recording(), distiller=_model_matching(),
+                              labels="blend").fit(X, y, sensitive_features=A,
+                                                  sample_weight=weight)
+    np.testing.assert_array_equal(clf.full_data_estimator_.seen_[2], weight)
+    assert len(clf.full_data_estimator_.seen_[0]) == len(X)
+
+
+def test_blend_with_is_checked_and_a_dataframe_keeps_its_names(make_data):
+    from sklearn.exceptions import NotFittedError
+
+    X, y, A = make_data(n_samples=200, n_features=3)
+    distiller = _model_matching().fit(X, y, sensitive_features=A)
+    with pytest.raises(NotFittedError):
+        teacher_labelled_rows(distiller, X, y, sensitive_features=A,
+                              blend_with=HistGradientBoostingClassifier())
+    with pytest.raises(ValueError, match="blend_with was fitted on the classes"):
+        teacher_labelled_rows(distiller, X, y, sensitive_features=A,
+                              blend_with=LogisticRegression().fit(X, y + 1))
+    frame = pd.DataFrame(X, columns=["u", "v", "w"])
+    model = HistGradientBoostingClassifier(max_iter=5).fit(frame, y)
+    distiller = _model_matching().fit(frame, y, sensitive_features=A)
+    rows, _, weights = teacher_labelled_rows(distiller, frame, y, sensitive_features=A,
+                                             blend_with=model)
+    assert list(rows.columns) == ["u", "v", "w"]
+    half = len(rows) // 2
+    plain = teacher_labelled_rows(distiller, frame, y, sensitive_features=A)[2]
+    np.testing.assert_allclose(weights[half:], (plain[half:] + model.predict_proba(
+        rows.iloc[:half])[:, 1]) / 2)
+
+
+def test_blend_is_refused_without_a_model_matched_set_before_distilling(make_data):
+    X, y, A = make_data(n_samples=200, n_features=3)
+    with pytest.raises(ValueError, match='labels="blend" labels real rows'):
+        DistilledClassifier(LogisticRegression(), distiller=FairDistiller(n_iter=5),
+                            labels="blend").fit(X, y, sensitive_features=A)
+    with pytest.raises(TypeError, match='labels="blend" weighs every row'):
+        DistilledClassifier(KNeighborsClassifier(), distiller=_model_matching(),
+                            labels="blend").fit(X, y, sensitive_features=A)

@@ -2,20 +2,13 @@
 
 import numpy as np
 from scipy.sparse import issparse
-from sklearn.base import (
-    BaseEstimator,
-    ClassifierMixin,
-    MetaEstimatorMixin,
-    clone,
-    is_classifier,
-    is_regressor,
-)
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, column_or_1d, has_fit_parameter
 
 from .._checks import check_memory_map, check_rows
 from .distiller import FairDistiller
-from .messages import missing_groups_error_of_classifier, needs_groups
+from .messages import check_classifier, missing_groups_error_of_classifier, needs_groups
 from .prior import class_prior_weights
 from .teacher import check_teacher, teacher_and_rows, teacher_suits
 from .tree_models import grows_trees
@@ -24,7 +17,7 @@ from .tree_models import grows_trees
 # "auto": "data", but "balanced" for a model-matched set (its rows already carry the
 # data's class shares) or an estimator whose fit takes no sample_weight
 _CLASS_PRIORS = {"auto": None, "balanced": None, "sqrt": 0.5, "data": 1.0}
-_LABELS = ("auto", "hard", "teacher")
+_LABELS = ("auto", "hard", "teacher", "blend")
 
 
 def _labels(y):
@@ -124,7 +117,7 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         below its equalized-odds gap more often than the other priors
         (:ref:`guides#the-class-prior-of-a-distilled-table`); choose it for your data
         with a search and :func:`~skfairdistill.model_selection.fair_refit`.
-    labels : {"auto", "hard", "teacher"}, default="auto"
+    labels : {"auto", "hard", "teacher", "blend"}, default="auto"
         What ``estimator`` is trained on. ``"hard"``: the distilled set, its rows and
         labels. ``"teacher"`` (a ``FairDistiller(matching="model")`` only, and an
         ``estimator`` whose ``fit`` takes ``sample_weight``): rows labelled by the
@@ -135,7 +128,11 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         once per class, weighted by the teacher's probability of that class
         (:func:`~skfairdistill.teacher_labelled_rows`). An MLP or a tree then learns the
         teacher instead of memorising a set whose classes overlap; a linear model does
-        better on the set itself.
+        better on the set itself. ``"blend"``: the same rows, each weighted by the mean
+        of the teacher's probability and that of a clone of ``estimator`` fitted on
+        every training row (``full_data_estimator_``; one more fit on the full data), so
+        that a tree is not capped at the linear teacher's accuracy
+        (:ref:`benchmarks#teacher-labels-blended-with-the-full-datas-model`).
         ``"auto"``: ``"teacher"`` for a tree-based ``estimator`` (see
         ``distiller``) or a :class:`~sklearn.neural_network.MLPClassifier` whose ``fit``
         takes ``sample_weight``, on a set of ``FairDistiller(matching="model")`` with its
@@ -154,11 +151,14 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         The clone of ``estimator`` fitted on the synthetic set.
     class_prior_ : {"balanced", "sqrt", "data"}
         The class prior ``estimator_`` was trained with (``"auto"`` resolved).
-    labels_ : {"hard", "teacher"}
+    labels_ : {"hard", "teacher", "blend"}
         What ``estimator_`` was trained on (``"auto"`` resolved).
     teacher_ : LogisticRegression or None
-        With teacher labels, the logistic regression fitted on the distilled set
-        whose probabilities weigh the rows ``estimator_`` was trained on.
+        With teacher (or blended) labels, the logistic regression fitted on the
+        distilled set whose probabilities weigh the rows ``estimator_`` was trained on.
+    full_data_estimator_ : classifier or None
+        With ``labels="blend"``, the clone of ``estimator`` fitted on every training row
+        whose probabilities are blended with the teacher's.
     classes_ : ndarray of shape (n_classes,)
         Class labels seen in ``fit``.
     n_features_in_ : int
@@ -252,20 +252,7 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             The fitted meta-estimator.
         """
         distiller = self._make_distiller()
-        if not hasattr(self.estimator, "fit"):
-            raise TypeError(
-                f"estimator must be a scikit-learn classifier with a fit method; "
-                f"got {self.estimator!r}."
-            )
-        if not is_classifier(self.estimator):
-            raise TypeError(
-                f"estimator must be a classifier (the distilled set has class labels); got "
-                f"{type(self.estimator).__name__}, which scikit-learn does not tag as one "
-                f"(is_classifier is False"
-                f"{', it is a regressor' if is_regressor(self.estimator) else ''}). "
-                "Use a classifier such as LogisticRegression, or a Pipeline ending in one; a "
-                "classifier of your own should inherit sklearn.base.ClassifierMixin."
-            )
+        check_classifier(self.estimator)
         if not isinstance(self.class_prior, str) or self.class_prior not in _CLASS_PRIORS:
             raise ValueError(
                 f"class_prior must be one of {list(_CLASS_PRIORS)}; got {self.class_prior!r}."
@@ -273,8 +260,8 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         if not isinstance(self.labels, str) or self.labels not in _LABELS:
             raise ValueError(f"labels must be one of {list(_LABELS)}; got {self.labels!r}.")
         labels = self.labels
-        if labels == "teacher":
-            check_teacher(distiller, self.estimator, y)
+        if labels in ("teacher", "blend"):
+            check_teacher(distiller, self.estimator, y, labels)
         elif labels == "auto":
             labels = "teacher" if teacher_suits(distiller, self.estimator, y) else "hard"
         class_prior = self.class_prior
@@ -314,10 +301,13 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 f"distiller={type(distiller).__name__}(...) does not take {refused} "
                 f"({error}). Use a FairDistiller (or a sampler whose fit_resample accepts "
                 f"{refused}), or leave {refused} out.") from None
-        teacher, weights = None, None
-        if labels == "teacher":
-            X_syn, y_syn, weights, teacher = teacher_and_rows(distiller, X, np.asarray(y),
-                                                              params)
+        teacher, weights, full_data_estimator = None, None, None
+        if labels == "blend":  # the estimator on every real row, as weighted for the distiller
+            full_data_estimator = clone(self.estimator).fit(X, y, **(
+                {} if sample_weight is None else {"sample_weight": sample_weight}))
+        if labels != "hard":
+            X_syn, y_syn, weights, teacher = teacher_and_rows(
+                distiller, X, np.asarray(y), params, blend_with=full_data_estimator)
         if power is not None:
             prior = class_prior_weights(_labels(y), _labels(y_syn), power=power,
                                         sample_weight=sample_weight)
@@ -329,6 +319,7 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.estimator_ = estimator
         self.class_prior_ = class_prior
         self.labels_, self.teacher_ = labels, teacher
+        self.full_data_estimator_ = full_data_estimator
         # from the distiller where it has them: any imbalanced-learn sampler works too
         self.classes_ = getattr(distiller, "classes_", getattr(estimator, "classes_", None))
         self.n_features_in_ = getattr(distiller, "n_features_in_", None) or estimator.n_features_in_

@@ -1,6 +1,6 @@
 """What the estimators say when they are used in a way that cannot work, or warn once.
 
-Groups that did not arrive, a sampler put where scikit-learn expects a transformer, and
+Groups that did not arrive, an estimator that is not a classifier, a sampler put where scikit-learn expects a transformer, and
 the per-class "fewer rows than asked for" warnings said once for every class.
 """
 
@@ -51,6 +51,22 @@ def missing_groups_error(params, method):
         "FairDistiller(...).set_fit_resample_request(sensitive_features=True) and call "
         f"pipe.fit(X, y, sensitive_features=A). {_without_groups(params)}"
     )
+
+
+def check_classifier(estimator):
+    """Refuse an ``estimator`` of DistilledClassifier that is not a classifier, saying why."""
+    from sklearn.base import is_classifier, is_regressor
+
+    if not hasattr(estimator, "fit"):
+        raise TypeError(
+            f"estimator must be a scikit-learn classifier with a fit method; got {estimator!r}.")
+    if not is_classifier(estimator):
+        raise TypeError(
+            f"estimator must be a classifier (the distilled set has class labels); got "
+            f"{type(estimator).__name__}, which scikit-learn does not tag as one "
+            f"(is_classifier is False{', it is a regressor' if is_regressor(estimator) else ''}"
+            "). Use a classifier such as LogisticRegression, or a Pipeline ending in one; a "
+            "classifier of your own should inherit sklearn.base.ClassifierMixin.")
 
 
 def missing_groups_error_of_classifier(distiller):

@@ -84,16 +84,17 @@ def _one_column(y):
     return len(shape) == 1 or (len(shape) == 2 and shape[1] == 1)
 
 
-def check_teacher(distiller, estimator, y):
-    """Refuse ``labels="teacher"`` where it cannot run, before the distillation starts."""
-    _check_linear_model_matching(distiller, 'labels="teacher"')
+def check_teacher(distiller, estimator, y, labels="teacher"):
+    """Refuse ``labels="teacher"`` (or ``"blend"``) where it cannot run, before the
+    distillation starts."""
+    _check_linear_model_matching(distiller, f'labels="{labels}"')
     if not has_fit_parameter(estimator, "sample_weight"):
         raise TypeError(
-            f'labels="teacher" weighs every row by the teacher\'s probability through '
+            f'labels="{labels}" weighs every row by the teacher\'s probability through '
             f"sample_weight, which {type(estimator).__name__}.fit does not accept. Use "
             'labels="hard", or a classifier whose fit takes sample_weight.')
     if not _one_column(y):
-        raise ValueError('labels="teacher" needs one class label per row in y; got an '
+        raise ValueError(f'labels="{labels}" needs one class label per row in y; got an '
                          f"array of shape {np.asarray(y).shape}.")
 
 
