@@ -681,6 +681,10 @@ STUDIES["model_teacher_blend"] = dataclasses.replace(STUDIES["model_teacher_boxe
     "full data": "full data", **BOXES, **{m: m for m in (
         "model matching, teacher labels, blend with HGB",)}}, models=("HGB",),
     question="Teacher labels blended with the full data's HGB")
+# Reports after the rule failed (the blend an option): adult-sex, whose validation splits the probe
+# read, on its test splits; the boxes' rows copied in from model_teacher_boxes_adult_sex
+STUDIES["model_teacher_blend_adult_sex"] = dataclasses.replace(STUDIES["model_teacher_blend"],
+    datasets=("adult-sex",), question="Teacher labels blended with HGB on adult-sex (a report)")
 STUDIES["model_teacher_ceiling"] = dataclasses.replace(STUDIES["model_teacher_leaves_seen"],
     datasets=ADULT + ("credit-sex", "recidivism-race") + TEACHER_SEEN, budgets=(10, 50, 200),
     methods={m: m for m in ("full data", "model matching, teacher labels on every row")},
