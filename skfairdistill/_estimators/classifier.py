@@ -306,7 +306,7 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             full_data_estimator = clone(self.estimator).fit(X, y, **(
                 {} if sample_weight is None else {"sample_weight": sample_weight}))
         if labels != "hard":
-            X_syn, y_syn, weights, teacher = teacher_and_rows(
+            X_syn, y_syn, weights, teacher, _ = teacher_and_rows(
                 distiller, X, np.asarray(y), params, blend_with=full_data_estimator)
         if power is not None:
             prior = class_prior_weights(_labels(y), _labels(y_syn), power=power,
