@@ -419,3 +419,28 @@ def test_blend_is_refused_without_a_model_matched_set_before_distilling(make_dat
     with pytest.raises(TypeError, match='labels="blend" weighs every row'):
         DistilledClassifier(KNeighborsClassifier(), distiller=_model_matching(),
                             labels="blend").fit(X, y, sensitive_features=A)
+
+
+def test_a_held_out_check_blends_only_a_model_clearly_more_accurate_than_the_teacher():
+    from sklearn.tree import DecisionTreeClassifier
+
+    from skfairdistill._estimators.teacher import held_out_blend
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 2))
+    ring = ((X ** 2).sum(axis=1) > 1.4).astype(int)  # no linear model does better than chance
+    linear = (X[:, 0] > 0).astype(int)
+    tree = DecisionTreeClassifier(max_depth=4, random_state=0)
+    for y, blends in ((ring, True), (linear, False)):
+        teacher = LogisticRegression().fit(X[:100], y[:100])
+        model = held_out_blend(teacher, tree, X, X, y, None, 0)
+        assert (model is not None) == blends
+    # fitted on 80% of the rows, the same ones for the same random_state
+    model = held_out_blend(LogisticRegression().fit(X, ring), tree, X, X, ring, None, 0)
+    again = held_out_blend(LogisticRegression().fit(X, ring), tree, X, X, ring, None, 0)
+    assert model.tree_.n_node_samples[0] == 1600
+    np.testing.assert_array_equal(model.tree_.threshold, again.tree_.threshold)
+    # rows of weight 0 are neither fitted nor judged
+    weight = np.r_[np.zeros(1000), np.ones(1000)]
+    model = held_out_blend(LogisticRegression().fit(X, ring), tree, X, X, ring, weight, 0)
+    assert model.tree_.n_node_samples[0] == 800
