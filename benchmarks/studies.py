@@ -703,6 +703,11 @@ STUDIES["model_teacher_blend_check"] = dataclasses.replace(STUDIES["model_teache
         "full data": "full data", **BOXES, **{m: m for m in (
             "model matching, teacher labels, blend with HGB if more accurate",)}},
     question="Teacher labels blended with HGB where it is clearly more accurate")
+# A report after the check's rule passed: adult-sex (its validation splits tuned the margin), the
+# boxes' rows copied in from model_teacher_boxes_adult_sex
+STUDIES["model_teacher_blend_check_adult_sex"] = dataclasses.replace(STUDIES[
+    "model_teacher_blend_check"], datasets=("adult-sex",),
+    question="Teacher labels blended with HGB where it is clearly more accurate: adult-sex")
 STUDIES["model_teacher_ceiling"] = dataclasses.replace(STUDIES["model_teacher_leaves_seen"],
     datasets=ADULT + ("credit-sex", "recidivism-race") + TEACHER_SEEN, budgets=(10, 50, 200),
     methods={m: m for m in ("full data", "model matching, teacher labels on every row")},
