@@ -444,3 +444,26 @@ def test_a_held_out_check_blends_only_a_model_clearly_more_accurate_than_the_tea
     weight = np.r_[np.zeros(1000), np.ones(1000)]
     model = held_out_blend(LogisticRegression().fit(X, ring), tree, X, X, ring, weight, 0)
     assert model.tree_.n_node_samples[0] == 800
+
+
+def test_auto_blends_a_boosted_tree_only_where_it_clearly_beats_the_teacher():
+    from sklearn.ensemble import RandomForestClassifier
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(1500, 2))
+    group = rng.choice(["a", "b"], size=1500)
+    ring = ((X ** 2).sum(axis=1) > 1.4).astype(int)
+    linear = (X[:, 0] + 0.3 * rng.normal(size=1500) > 0).astype(int)
+    boosted = HistGradientBoostingClassifier(max_iter=20, random_state=0)
+    clf = DistilledClassifier(boosted, distiller=_model_matching()).fit(
+        X, ring, sensitive_features=group)
+    assert clf.labels_ == "blend"
+    assert clf.full_data_estimator_.n_features_in_ == 2
+    assert clf.score(X, ring) > 0.8  # the linear teacher alone cannot draw a ring
+    clf.fit(X, linear, sensitive_features=group)
+    assert clf.labels_ == "teacher" and clf.full_data_estimator_ is None
+    # asked for, teacher labels are never blended; a forest is not checked
+    for estimator, labels in ((boosted, "teacher"), (RandomForestClassifier(n_estimators=5),
+                                                      "auto")):
+        clf = DistilledClassifier(estimator, distiller=_model_matching(), labels=labels)
+        assert clf.fit(X, ring, sensitive_features=group).labels_ == "teacher"

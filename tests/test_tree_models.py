@@ -17,7 +17,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier, ExtraTreeClassifier
 
 from skfairdistill import DistilledClassifier, FairDistiller
-from skfairdistill._estimators.tree_models import grows_trees
+from skfairdistill._estimators.tree_models import boosts_trees, grows_trees
 
 
 @pytest.mark.parametrize("estimator", [
@@ -141,3 +141,15 @@ def test_a_tree_trained_on_the_set_is_refused_nan_at_predict():
     with pytest.raises(ValueError, match="X"):
         clf.predict(X_nan)
     assert clf.estimator_.predict(X_nan).shape == (5,)  # the tree itself takes it
+
+
+def test_boosted_trees_are_told_from_other_trees():
+    from sklearn.ensemble import (GradientBoostingClassifier, HistGradientBoostingClassifier,
+                                  RandomForestClassifier)
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    assert boosts_trees(HistGradientBoostingClassifier())
+    assert boosts_trees(make_pipeline(StandardScaler(), GradientBoostingClassifier()))
+    assert not boosts_trees(RandomForestClassifier())
+    assert boosts_trees(type("XGBClassifier", (), {"__module__": "xgboost.sklearn"})())

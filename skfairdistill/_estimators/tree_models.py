@@ -1,4 +1,4 @@
-"""Which classifiers split on feature values: those DistilledClassifier trains on readable rows.
+"""Which classifiers split on feature values (trained on readable rows), and which boost trees.
 
 A tree places its thresholds between the values of the rows it is trained on. A
 distilled table's rows as optimised sit a little off the values real rows take (a
@@ -45,4 +45,34 @@ def grows_trees(estimator):
     return type(estimator).__module__.split(".")[0] in _TREE_PACKAGES
 
 
-__all__ = ["grows_trees"]
+def boosts_trees(estimator):
+    """Whether ``estimator`` is a gradient-boosted tree model: scikit-learn's two, XGBoost,
+    LightGBM or CatBoost; a :class:`~sklearn.pipeline.Pipeline` by its last step."""
+    from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(estimator, Pipeline):
+        return boosts_trees(estimator.steps[-1][1])
+    return (isinstance(estimator, (GradientBoostingClassifier, HistGradientBoostingClassifier))
+            or type(estimator).__module__.split(".")[0] in _TREE_PACKAGES)
+
+
+def readable_for_trees(distiller):
+    """``distiller`` (a clone) returning readable rows, unless its ``readable_rows`` is set.
+
+    A tree's thresholds fall between the values of its training rows: on rows as
+    optimised (a one-hot column at 0.01 instead of 0 or 1) they can send every real row
+    down one branch. Readable rows were chosen for trees on tables the choice was not
+    tuned on (``docs/benchmarks.md``, "Trees on a compact table").
+    """
+    params = distiller.matching_params
+    if params is not None and not isinstance(params, dict):
+        return distiller  # the distiller's own checks name the mistake
+    params = dict(params or {})
+    chosen = params.get("readable_rows", "auto")
+    if isinstance(chosen, str) and chosen == "auto":
+        distiller.set_params(matching_params={**params, "readable_rows": True})
+    return distiller
+
+
+__all__ = ["boosts_trees", "grows_trees", "readable_for_trees"]
