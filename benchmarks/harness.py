@@ -193,12 +193,14 @@ def teacher_labels(split, budget, seed, rows="nearest", blend_with=None):
 
 def blend_if_better(split, budget, seed, model="HGB"):
     """Teacher labels on the boxes, blended with ``model`` where on held-out rows it is clearly
-    more accurate than the teacher: DistilledClassifier's candidate choice (its function)."""
-    from skfairdistill._estimators.teacher import teacher_and_rows
+    more accurate than the teacher: what ``DistilledClassifier(labels="auto")`` gives a
+    gradient-boosted tree."""
+    from skfairdistill import blend_if_more_accurate, teacher_labelled_rows
 
-    X, y, weights, _, blended = teacher_and_rows(
-        _model_matched(split, budget, seed), split.X, split.y,
-        {"sensitive_features": split.groups}, blend_if_better=make_model(model, seed))
+    distiller = _model_matched(split, budget, seed)
+    blended = blend_if_more_accurate(distiller, make_model(model, seed), split.X, split.y)
+    X, y, weights = teacher_labelled_rows(distiller, split.X, split.y,
+                                          sensitive_features=split.groups, blend_with=blended)
     return Reduced(np.asarray(X), y, None, weights, notes="blended" if blended else "")
 
 

@@ -15,6 +15,7 @@ _LAZY = {
     "DistillationInterrupted": ("._estimators", "DistillationInterrupted"),
     "DistilledClassifier": ("._estimators", "DistilledClassifier"),
     "FairDistiller": ("._estimators", "FairDistiller"),
+    "blend_if_more_accurate": ("._estimators", "blend_if_more_accurate"),
     "class_prior_weights": ("._estimators", "class_prior_weights"),
     "teacher_labelled_rows": ("._estimators", "teacher_labelled_rows"),
     "datasets": (".datasets", None),
@@ -23,8 +24,9 @@ _LAZY = {
 }
 
 __all__ = [
-    "DistillationInterrupted", "DistilledClassifier", "FairDistiller", "class_prior_weights",
-    "teacher_labelled_rows", "datasets", "evaluation", "metrics", "__version__",
+    "DistillationInterrupted", "DistilledClassifier", "FairDistiller", "blend_if_more_accurate",
+    "class_prior_weights", "teacher_labelled_rows", "datasets", "evaluation", "metrics",
+    "__version__",
 ]
 
 

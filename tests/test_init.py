@@ -46,6 +46,7 @@ def test_lazy_public_names_resolve():
         DistillationInterrupted,
         DistilledClassifier,
         FairDistiller,
+        blend_if_more_accurate,
         class_prior_weights,
         teacher_labelled_rows,
     )
@@ -56,6 +57,7 @@ def test_lazy_public_names_resolve():
         "DistillationInterrupted": DistillationInterrupted,
         "DistilledClassifier": DistilledClassifier,
         "FairDistiller": FairDistiller,
+        "blend_if_more_accurate": blend_if_more_accurate,
         "class_prior_weights": class_prior_weights,
         "teacher_labelled_rows": teacher_labelled_rows,
         "datasets": datasets,

@@ -8,6 +8,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
+from sklearn.tree import DecisionTreeRegressor
 
 from skfairdistill import DistilledClassifier, FairDistiller, teacher_labelled_rows
 
@@ -424,26 +425,34 @@ def test_blend_is_refused_without_a_model_matched_set_before_distilling(make_dat
 def test_a_held_out_check_blends_only_a_model_clearly_more_accurate_than_the_teacher():
     from sklearn.tree import DecisionTreeClassifier
 
-    from skfairdistill._estimators.teacher import held_out_blend
+    from skfairdistill import blend_if_more_accurate
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(2000, 2))
+    group = rng.choice(["a", "b"], size=2000)
     ring = ((X ** 2).sum(axis=1) > 1.4).astype(int)  # no linear model does better than chance
-    linear = (X[:, 0] > 0).astype(int)
+    linear = (X[:, 0] + 0.5 * rng.normal(size=2000) > 0).astype(int)  # the teacher's own kind
     tree = DecisionTreeClassifier(max_depth=4, random_state=0)
     for y, blends in ((ring, True), (linear, False)):
-        teacher = LogisticRegression().fit(X[:100], y[:100])
-        model = held_out_blend(teacher, tree, X, X, y, None, 0)
+        distiller = _model_matching().fit(X, y, sensitive_features=group)
+        model = blend_if_more_accurate(distiller, tree, X, y)
         assert (model is not None) == blends
     # fitted on 80% of the rows, the same ones for the same random_state
-    model = held_out_blend(LogisticRegression().fit(X, ring), tree, X, X, ring, None, 0)
-    again = held_out_blend(LogisticRegression().fit(X, ring), tree, X, X, ring, None, 0)
+    distiller = _model_matching().fit(X, ring, sensitive_features=group)
+    model = blend_if_more_accurate(distiller, tree, X, ring)
+    again = blend_if_more_accurate(distiller, tree, X, ring)
     assert model.tree_.n_node_samples[0] == 1600
     np.testing.assert_array_equal(model.tree_.threshold, again.tree_.threshold)
     # rows of weight 0 are neither fitted nor judged
     weight = np.r_[np.zeros(1000), np.ones(1000)]
-    model = held_out_blend(LogisticRegression().fit(X, ring), tree, X, X, ring, weight, 0)
+    model = blend_if_more_accurate(distiller, tree, X, ring, sample_weight=weight)
     assert model.tree_.n_node_samples[0] == 800
+    # a set of another loop, or no classifier, is refused by name
+    with pytest.raises(ValueError, match='blend_if_more_accurate .*matching="model"'):
+        blend_if_more_accurate(FairDistiller(n_iter=5).fit(X, ring, sensitive_features=group),
+                               tree, X, ring)
+    with pytest.raises(TypeError, match="estimator must be a classifier"):
+        blend_if_more_accurate(distiller, DecisionTreeRegressor(), X, ring)
 
 
 def test_auto_blends_a_boosted_tree_only_where_it_clearly_beats_the_teacher():

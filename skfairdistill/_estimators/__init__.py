@@ -1,6 +1,7 @@
-"""The estimators users meet: the sampler, the meta-estimator, the class priors and the
-interrupt that carries a partial set (no tensor maths)."""
+"""The estimators users meet: the sampler, the meta-estimator, the class priors, the teacher's labels and
+the interrupt that carries a partial set (no tensor maths)."""
 
+from .blend import blend_if_more_accurate
 from .classifier import DistilledClassifier
 from .distiller import FairDistiller
 from .interrupted import DistillationInterrupted
@@ -8,6 +9,6 @@ from .prior import class_prior_weights
 from .teacher import teacher_labelled_rows
 
 __all__ = [
-    "DistillationInterrupted", "DistilledClassifier", "FairDistiller", "class_prior_weights",
-    "teacher_labelled_rows",
+    "DistillationInterrupted", "DistilledClassifier", "FairDistiller", "blend_if_more_accurate",
+    "class_prior_weights", "teacher_labelled_rows",
 ]

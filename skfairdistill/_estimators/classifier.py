@@ -7,6 +7,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, column_or_1d, has_fit_parameter
 
 from .._checks import check_memory_map, check_rows
+from .blend import blend_if_more_accurate
 from .distiller import FairDistiller
 from .messages import check_classifier, missing_groups_error_of_classifier, needs_groups
 from .prior import class_prior_weights
@@ -294,13 +295,14 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         if labels == "blend":  # the estimator on every real row, as weighted for the distiller
             full_data_estimator = clone(self.estimator).fit(X, y, **(
                 {} if sample_weight is None else {"sample_weight": sample_weight}))
+        elif labels == "teacher" and self.labels == "auto" and boosts_trees(self.estimator):
+            # blended where the tree clearly beats the teacher on held-out rows
+            full_data_estimator = blend_if_more_accurate(distiller, self.estimator, X, y,
+                                                         sample_weight=sample_weight)
+            labels = "teacher" if full_data_estimator is None else "blend"
         if labels != "hard":
-            # "auto" blends a boosted tree's labels where it clearly beats the teacher
-            check = self.labels == "auto" and boosts_trees(self.estimator)
-            X_syn, y_syn, weights, teacher, full_data_estimator = teacher_and_rows(
-                distiller, X, np.asarray(y), params, blend_with=full_data_estimator,
-                blend_if_better=self.estimator if check else None)
-            labels = "blend" if full_data_estimator is not None else labels
+            X_syn, y_syn, weights, teacher = teacher_and_rows(
+                distiller, X, np.asarray(y), params, blend_with=full_data_estimator)
         if power is not None:
             prior = class_prior_weights(_labels(y), _labels(y_syn), power=power,
                                         sample_weight=sample_weight)

@@ -49,7 +49,7 @@ def _linear_model_matching(distiller):
     return not isinstance(params, dict) or params.get("kernel", "linear") == "linear"
 
 
-def _check_linear_model_matching(distiller, what):
+def check_linear_model_matching(distiller, what):
     """The teacher is the logistic regression of a linear model-matched set: refuse others."""
     if not isinstance(distiller, FairDistiller) or distiller.matching != "model":
         raise ValueError(
@@ -87,7 +87,7 @@ def _one_column(y):
 def check_teacher(distiller, estimator, y, labels="teacher"):
     """Refuse ``labels="teacher"`` (or ``"blend"``) where it cannot run, before the
     distillation starts."""
-    _check_linear_model_matching(distiller, f'labels="{labels}"')
+    check_linear_model_matching(distiller, f'labels="{labels}"')
     if not has_fit_parameter(estimator, "sample_weight"):
         raise TypeError(
             f'labels="{labels}" weighs every row by the teacher\'s probability through '
@@ -185,7 +185,7 @@ def teacher_labelled_rows(distiller, X, y, *, sensitive_features=None, sample_we
     >>> model = MLPClassifier(max_iter=50, random_state=0)
     >>> model = model.fit(X_rows, y_rows, sample_weight=weights)
     """
-    _check_linear_model_matching(distiller, "teacher_labelled_rows")
+    check_linear_model_matching(distiller, "teacher_labelled_rows")
     check_is_fitted(distiller, "X_distilled_")
     y = column_or_1d(y)
     params = {name: value for name, value in (("sensitive_features", sensitive_features),
@@ -198,27 +198,27 @@ def teacher_labelled_rows(distiller, X, y, *, sensitive_features=None, sample_we
         if not hasattr(blend_with, "predict_proba"):
             raise TypeError("blend_with must be a fitted classifier with predict_proba; got "
                             f"{type(blend_with).__name__}.")
-    X_rows, y_rows, weights, _, _ = teacher_and_rows(distiller, X, y, params, rows, blend_with)
+    X_rows, y_rows, weights, _ = teacher_and_rows(distiller, X, y, params, rows, blend_with)
     return X_rows, y_rows, weights
 
 
-def teacher_and_rows(distiller, X, y, params, rows="boxes", blend_with=None, blend_if_better=None):
-    """:func:`teacher_labelled_rows` on checked input, the teacher and the model blended.
+def fit_teacher(distiller):
+    """The model the loop optimised ``distiller``'s set for: scikit-learn's logistic
+    regression at the inner model's ``C``, fitted on the set."""
+    C = (distiller.matching_params or {}).get("C", 1.0)
+    return LogisticRegression(C=C, max_iter=1000).fit(distiller.X_distilled_,
+                                                      distiller.y_distilled_)
+
+
+def teacher_and_rows(distiller, X, y, params, rows="boxes", blend_with=None):
+    """:func:`teacher_labelled_rows` on checked input, and the teacher.
 
     ``params``: ``sensitive_features`` and ``sample_weight`` as given to the distiller.
-    ``blend_if_better``: an unfitted classifier, blended where :func:`held_out_blend` finds
-    it clearly more accurate than the teacher (its 80% fit; the last value returned).
     """
-    C = (distiller.matching_params or {}).get("C", 1.0)
-    # the model the loop optimised the set for: scikit-learn's logistic regression at C
-    teacher = LogisticRegression(C=C, max_iter=1000).fit(distiller.X_distilled_,
-                                                          distiller.y_distilled_)
+    teacher = fit_teacher(distiller)
     sensitive, weight = params.get("sensitive_features"), params.get("sample_weight")
     usable = np.ones(len(y), dtype=bool) if weight is None else np.asarray(weight) > 0
     values = check_array(X, accept_sparse="csr", dtype="numeric")
-    if blend_if_better is not None:
-        blend_with = held_out_blend(teacher, blend_if_better, X, values, y, weight,
-                                    distiller.random_state)
     codes, groups = (None, None) if sensitive is None else encode_groups(sensitive, len(y))
     # each branch: the rows as the caller's container, and which of them to give
     if rows == "leaves":
@@ -249,7 +249,7 @@ def teacher_and_rows(distiller, X, y, params, rows="boxes", blend_with=None, ble
         proba = _blend(proba, teacher.classes_, blend_with, _safe_indexing(table, given))
     X_rows = _safe_indexing(table, np.tile(given, len(teacher.classes_)))  # once per class
     y_rows = np.repeat(teacher.classes_, len(proba))
-    return X_rows, y_rows, proba.T.ravel(), teacher, blend_with
+    return X_rows, y_rows, proba.T.ravel(), teacher
 
 
 # the share of the teacher in a blend: probed on validation splits of four tables, 0.5 was the
@@ -263,32 +263,6 @@ def _blend(proba, classes, model, rows):
         raise ValueError(f"blend_with was fitted on the classes {list(model.classes_)}; the "
                          f"rows' classes are {list(classes)}. Fit it on the same X, y.")
     return TEACHER_SHARE * proba + (1 - TEACHER_SHARE) * model.predict_proba(rows)
-
-
-# held_out_blend: the share of the rows held out, and the gain in accuracy over the teacher on
-# them that a blend needs (on validation splits of four tables, the tree beat the teacher by
-# 1.5-2.3 points on Adult, where a blend helped, and by at most 1.8 elsewhere, within noise)
-HELD_OUT, BLEND_MARGIN = 0.2, 0.01
-
-
-def held_out_blend(teacher, estimator, X, values, y, weight, random_state):
-    """``estimator`` fitted on 80% of the rows, if on the other 20% it is more accurate than
-    ``teacher`` by more than ``BLEND_MARGIN`` and two standard errors of the paired
-    difference; else None. ``values``: ``X`` checked (what the teacher reads); rows of
-    ``weight`` 0 are neither fitted nor judged; the draw comes from ``random_state``."""
-    from sklearn.model_selection import train_test_split
-
-    usable = np.flatnonzero(np.ones(len(y), bool) if weight is None else np.asarray(weight) > 0)
-    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
-    counts = np.unique(y[usable], return_counts=True)[1]
-    fitted, judged = train_test_split(usable, test_size=HELD_OUT, random_state=seed,
-                                      stratify=y[usable] if counts.min() >= 2 else None)
-    fit_params = {} if weight is None else {"sample_weight": np.asarray(weight)[fitted]}
-    model = clone(estimator).fit(_safe_indexing(X, fitted), y[fitted], **fit_params)
-    gain = ((model.predict(_safe_indexing(X, judged)) == y[judged]).astype(float)
-            - (teacher.predict(values[judged]) == y[judged]))
-    noise = 2 * gain.std(ddof=1) / np.sqrt(len(gain)) if len(gain) > 1 else np.inf
-    return model if gain.mean() > max(BLEND_MARGIN, noise) else None
 
 
 def _nearest_rows(distiller, X, y, params, values, codes, groups, usable):
