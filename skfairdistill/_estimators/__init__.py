@@ -1,5 +1,5 @@
-"""The estimators users meet: the sampler, the meta-estimator, the class priors, the teacher's labels and
-the interrupt that carries a partial set (no tensor maths)."""
+"""The estimators users meet: the sampler, the meta-estimator, the class priors, the
+teacher's labels and the interrupt that carries a partial set (no tensor maths)."""
 
 from .blend import blend_if_more_accurate
 from .classifier import DistilledClassifier

@@ -1,7 +1,8 @@
 """What the estimators say when they are used in a way that cannot work, or warn once.
 
-Groups that did not arrive, an estimator that is not a classifier, a sampler put where scikit-learn expects a transformer, and
-the per-class "fewer rows than asked for" warnings said once for every class.
+Groups that did not arrive, an estimator that is not a classifier, a sampler put where
+scikit-learn expects a transformer, and the per-class "fewer rows than asked for"
+warnings said once for every class.
 """
 
 import re

@@ -258,7 +258,8 @@ TEACHER_SHARE = 0.5
 
 
 def _blend(proba, classes, model, rows):
-    """The teacher's probabilities ``proba`` of ``classes`` on ``rows``, blended with ``model``'s."""
+    """The teacher's probabilities ``proba`` of ``classes`` on ``rows``, blended with
+    ``model``'s."""
     if not np.array_equal(np.asarray(model.classes_), classes):
         raise ValueError(f"blend_with was fitted on the classes {list(model.classes_)}; the "
                          f"rows' classes are {list(classes)}. Fit it on the same X, y.")
