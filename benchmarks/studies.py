@@ -708,6 +708,11 @@ STUDIES["model_teacher_blend_check"] = dataclasses.replace(STUDIES["model_teache
 STUDIES["model_teacher_blend_check_adult_sex"] = dataclasses.replace(STUDIES[
     "model_teacher_blend_check"], datasets=("adult-sex",),
     question="Teacher labels blended with HGB where it is clearly more accurate: adult-sex")
+# A report at 200 rows per class on model_teacher_boxes_200's tables, its boxes' HGB rows copied in
+STUDIES["model_teacher_blend_check_200"] = dataclasses.replace(STUDIES[
+    "model_teacher_blend_check"], datasets=STUDIES["model_teacher_boxes_200"].datasets,
+    budgets=(200,), question="Teacher labels blended with HGB where it is clearly more "
+    "accurate: 200 rows per class")
 STUDIES["model_teacher_ceiling"] = dataclasses.replace(STUDIES["model_teacher_leaves_seen"],
     datasets=ADULT + ("credit-sex", "recidivism-race") + TEACHER_SEEN, budgets=(10, 50, 200),
     methods={m: m for m in ("full data", "model matching, teacher labels on every row")},
