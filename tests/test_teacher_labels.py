@@ -26,12 +26,17 @@ class _Recording(LogisticRegression):
         return super().fit(X, y, sample_weight=sample_weight)
 
 
+def _recorded(labels, X, y, A, **fit_params):
+    """A DistilledClassifier of a recording logistic regression on a model-matched set."""
+    return DistilledClassifier(_Recording(), distiller=_model_matching(), labels=labels).fit(
+        X, y, sensitive_features=A, **fit_params)
+
+
 def test_the_estimator_sees_rows_and_points_between_them_weighted_by_the_teacher(make_data):
     from skfairdistill._estimators.teacher import POINTS_BETWEEN
 
     X, y, A = make_data(n_samples=200, n_features=3)
-    clf = DistilledClassifier(_Recording(), distiller=_model_matching(),
-                              labels="teacher").fit(X, y, sensitive_features=A)
+    clf = _recorded("teacher", X, y, A)
     rows, labels, weights = clf.estimator_.seen_
     half = len(rows) // 2
     assert half == 8 + POINTS_BETWEEN  # 4 real rows per class and the points, once per class
@@ -359,8 +364,7 @@ def test_box_points_vary_per_feature_within_the_box_of_their_two_rows(make_data)
 
 def test_blended_labels_are_the_mean_of_the_teacher_and_the_full_data_model(make_data):
     X, y, A = make_data(n_samples=200, n_features=3)
-    clf = DistilledClassifier(_Recording(), distiller=_model_matching(),
-                              labels="blend").fit(X, y, sensitive_features=A)
+    clf = _recorded("blend", X, y, A)
     rows, labels, weights = clf.estimator_.seen_
     half = len(rows) // 2
     assert clf.labels_ == "blend"
@@ -372,8 +376,7 @@ def test_blended_labels_are_the_mean_of_the_teacher_and_the_full_data_model(make
     np.testing.assert_allclose(weights[half:], blended[:, 1])
     np.testing.assert_allclose(weights[:half] + weights[half:], 1.0)
     # the same rows as teacher labels, other weights
-    teacher = DistilledClassifier(_Recording(), distiller=_model_matching(),
-                                  labels="teacher").fit(X, y, sensitive_features=A)
+    teacher = _recorded("teacher", X, y, A)
     np.testing.assert_array_equal(teacher.estimator_.seen_[0], rows)
     assert not np.allclose(teacher.estimator_.seen_[2], weights)
     assert teacher.full_data_estimator_ is None
@@ -382,9 +385,7 @@ def test_blended_labels_are_the_mean_of_the_teacher_and_the_full_data_model(make
 def test_the_full_data_model_of_a_blend_gets_the_sample_weight(make_data):
     X, y, A = make_data(n_samples=200, n_features=3)
     weight = np.where(A == "a", 1.0, 3.0)
-    clf = DistilledClassifier(_Recording(), distiller=_model_matching(),
-                              labels="blend").fit(X, y, sensitive_features=A,
-                                                  sample_weight=weight)
+    clf = _recorded("blend", X, y, A, sample_weight=weight)
     np.testing.assert_array_equal(clf.full_data_estimator_.seen_[2], weight)
     assert len(clf.full_data_estimator_.seen_[0]) == len(X)
 
