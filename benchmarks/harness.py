@@ -191,14 +191,17 @@ def teacher_labels(split, budget, seed, rows="nearest", blend_with=None):
     return Reduced(np.asarray(X), y, None, weights)
 
 
-def blend_if_better(split, budget, seed, model="HGB"):
+def blend_if_better(split, budget, seed, model="HGB", groups_balanced=False):
     """Teacher labels on the boxes, blended with ``model`` where on held-out rows it is clearly
-    more accurate than the teacher: what ``DistilledClassifier(labels="auto")`` gives a
-    gradient-boosted tree."""
+    more accurate than the teacher (``groups_balanced``: the model blended with is fitted with
+    each class's groups weighed alike, as ``DistilledClassifier(labels="auto")`` fits it for a
+    gradient-boosted tree)."""
     from skfairdistill import blend_if_more_accurate, teacher_labelled_rows
 
     distiller = _model_matched(split, budget, seed)
-    blended = blend_if_more_accurate(distiller, make_model(model, seed), split.X, split.y)
+    groups = {"sensitive_features": split.groups} if groups_balanced else {}
+    blended = blend_if_more_accurate(distiller, make_model(model, seed), split.X, split.y,
+                                     **groups)
     X, y, weights = teacher_labelled_rows(distiller, split.X, split.y,
                                           sensitive_features=split.groups, blend_with=blended)
     return Reduced(np.asarray(X), y, None, weights, notes="blended" if blended else "")
@@ -229,6 +232,8 @@ BASELINES = {
     "model matching, teacher labels, blend with HGB": lambda *setting: teacher_labels(
         *setting, rows="boxes", blend_with="HGB"),
     "model matching, teacher labels, blend with HGB if more accurate": blend_if_better,
+    "model matching, teacher labels, blend with HGB if more accurate, groups balanced":
+        lambda *setting: blend_if_better(*setting, groups_balanced=True),
     "model matching, teacher labels on every row": teacher_on_every_row}
 BUDGET_FREE = ("full data", "full data, groups balanced")
 

@@ -17,6 +17,7 @@ _LAZY = {
     "FairDistiller": ("._estimators", "FairDistiller"),
     "blend_if_more_accurate": ("._estimators", "blend_if_more_accurate"),
     "class_prior_weights": ("._estimators", "class_prior_weights"),
+    "group_balanced_weights": ("._estimators", "group_balanced_weights"),
     "teacher_labelled_rows": ("._estimators", "teacher_labelled_rows"),
     "datasets": (".datasets", None),
     "evaluation": (".evaluation", None),
@@ -25,8 +26,8 @@ _LAZY = {
 
 __all__ = [
     "DistillationInterrupted", "DistilledClassifier", "FairDistiller", "blend_if_more_accurate",
-    "class_prior_weights", "teacher_labelled_rows", "datasets", "evaluation", "metrics",
-    "__version__",
+    "class_prior_weights", "group_balanced_weights", "teacher_labelled_rows", "datasets",
+    "evaluation", "metrics", "__version__",
 ]
 
 

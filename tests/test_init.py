@@ -48,6 +48,7 @@ def test_lazy_public_names_resolve():
         FairDistiller,
         blend_if_more_accurate,
         class_prior_weights,
+        group_balanced_weights,
         teacher_labelled_rows,
     )
 
@@ -59,6 +60,7 @@ def test_lazy_public_names_resolve():
         "FairDistiller": FairDistiller,
         "blend_if_more_accurate": blend_if_more_accurate,
         "class_prior_weights": class_prior_weights,
+        "group_balanced_weights": group_balanced_weights,
         "teacher_labelled_rows": teacher_labelled_rows,
         "datasets": datasets,
         "evaluation": evaluation,

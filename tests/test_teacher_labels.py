@@ -8,9 +8,10 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
-from sklearn.tree import DecisionTreeRegressor
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from skfairdistill import DistilledClassifier, FairDistiller, teacher_labelled_rows
+from skfairdistill import (DistilledClassifier, FairDistiller, group_balanced_weights,
+                           teacher_labelled_rows)
 
 
 def _model_matching(**params):
@@ -24,6 +25,19 @@ class _Recording(LogisticRegression):
     def fit(self, X, y, sample_weight=None):
         self.seen_ = (np.asarray(X).copy(), np.asarray(y).copy(), sample_weight)
         return super().fit(X, y, sample_weight=sample_weight)
+
+
+class _RecordingTree(DecisionTreeClassifier):
+    """A decision tree that keeps the rows and weights it was fitted on."""
+
+    def fit(self, X, y, sample_weight=None, check_input=True):
+        self.rows_seen_, self.weights_seen_ = np.asarray(X).copy(), sample_weight
+        return super().fit(X, y, sample_weight=sample_weight, check_input=check_input)
+
+
+def _rows_of(model, X):
+    """The indices in ``X`` of the rows a recording model was fitted on, in its order."""
+    return np.array([np.flatnonzero((X == row).all(axis=1))[0] for row in model.rows_seen_])
 
 
 def _recorded(labels, X, y, A, **fit_params):
@@ -368,8 +382,8 @@ def test_blended_labels_are_the_mean_of_the_teacher_and_the_full_data_model(make
     rows, labels, weights = clf.estimator_.seen_
     half = len(rows) // 2
     assert clf.labels_ == "blend"
-    # the full-data model is the estimator fitted on every training row
-    full = LogisticRegression().fit(X, y)
+    # the full-data model is the estimator fitted on every training row, groups balanced
+    full = LogisticRegression().fit(X, y, sample_weight=group_balanced_weights(y, A))
     np.testing.assert_allclose(clf.full_data_estimator_.coef_, full.coef_, rtol=1e-5)
     blended = (clf.teacher_.predict_proba(rows[:half])
                + clf.full_data_estimator_.predict_proba(rows[:half])) / 2
@@ -384,10 +398,31 @@ def test_blended_labels_are_the_mean_of_the_teacher_and_the_full_data_model(make
 
 def test_the_full_data_model_of_a_blend_gets_the_sample_weight(make_data):
     X, y, A = make_data(n_samples=200, n_features=3)
-    weight = np.where(A == "a", 1.0, 3.0)
+    weight = np.where(X[:, 0] > 0, 1.0, 3.0)
     clf = _recorded("blend", X, y, A, sample_weight=weight)
-    np.testing.assert_array_equal(clf.full_data_estimator_.seen_[2], weight)
+    np.testing.assert_allclose(clf.full_data_estimator_.seen_[2],
+                               group_balanced_weights(y, A, weight))
     assert len(clf.full_data_estimator_.seen_[0]) == len(X)
+    # without groups the weights are the caller's
+    clf = DistilledClassifier(_Recording(), distiller=_model_matching(alignment="none"),
+                              labels="blend").fit(X, y, sample_weight=weight)
+    np.testing.assert_array_equal(clf.full_data_estimator_.seen_[2], weight)
+
+
+def test_group_balanced_weights_keep_each_class_and_weigh_its_groups_alike():
+    y = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1, 1])
+    group = pd.DataFrame({"sex": list("aaabaabbbb"), "race": list("xxxxxxxxxy")})
+    weight = np.array([1, 1, 2, 4, 1, 1, 1, 1, 0, 3], dtype=float)
+    balanced = group_balanced_weights(y, group, weight)
+    # class 0: (a, x) 4 of weight, (b, x) 4; class 1: (a, x) 2, (b, x) 2, (b, y) 3, 7 in all
+    np.testing.assert_allclose(balanced, [1, 1, 2, 4, 7 / 6, 7 / 6, 7 / 6, 7 / 6, 0, 7 / 3])
+    for c in (0, 1):  # each class keeps its total, shared equally by its groups
+        of_class = y == c
+        assert balanced[of_class].sum() == pytest.approx(weight[of_class].sum())
+        cells = pd.Series(balanced[of_class]).groupby(
+            [group.sex[of_class].to_numpy(), group.race[of_class].to_numpy()]).sum()
+        np.testing.assert_allclose(cells, cells.iloc[0])
+    np.testing.assert_allclose(group_balanced_weights(y, np.zeros(10)), np.ones(10))
 
 
 def test_blend_with_is_checked_and_a_dataframe_keeps_its_names(make_data):
@@ -448,6 +483,18 @@ def test_a_held_out_check_blends_only_a_model_clearly_more_accurate_than_the_tea
     weight = np.r_[np.zeros(1000), np.ones(1000)]
     model = blend_if_more_accurate(distiller, tree, X, ring, sample_weight=weight)
     assert model.tree_.n_node_samples[0] == 800
+    # with the groups, a second clone on the same rows, each class's groups weighed alike
+    recording = _RecordingTree(max_depth=4, random_state=0)
+    judged = blend_if_more_accurate(distiller, recording, X, ring)
+    model = blend_if_more_accurate(distiller, recording, X, ring, sensitive_features=group)
+    assert judged.weights_seen_ is None and model.tree_.n_node_samples[0] == 1600
+    rows = _rows_of(model, X)
+    np.testing.assert_array_equal(rows, _rows_of(judged, X))
+    np.testing.assert_allclose(model.weights_seen_,
+                               group_balanced_weights(ring[rows], group[rows]))
+    with pytest.raises(TypeError, match="sensitive_features out"):
+        blend_if_more_accurate(distiller, KNeighborsClassifier(), X, ring,
+                               sensitive_features=group)
     # a set of another loop, or no classifier, is refused by name
     with pytest.raises(ValueError, match='blend_if_more_accurate .*matching="model"'):
         blend_if_more_accurate(FairDistiller(n_iter=5).fit(X, ring, sensitive_features=group),

@@ -8,15 +8,22 @@ everywhere cost fairness on tables whose boundary is linear, where the teacher i
 as accurate as a tree; so ``DistilledClassifier(labels="auto")`` blends a gradient-boosted
 tree's labels only where this module finds the tree clearly more accurate than the
 teacher on held-out rows (``docs/benchmarks.md``, "Teacher labels blended with the full
-data's model").
+data's model"). The model blended with is fitted towards the set's own target, each class's
+groups weighed alike (COBRA's barycenter weights on the real rows, each class keeping its
+total): fitted on the rows as they come, a tree carries the majority group's fit into the
+labels and costs the blend fairness (``docs/benchmarks.md``, "Blending with the groups
+balanced").
 """
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
+from sklearn.utils.validation import (check_array, check_is_fitted, column_or_1d,
+                                      has_fit_parameter)
 
+from .._data.groups import encode_groups
+from .._targets import barycenter_weights
 from .messages import check_classifier
 from .teacher import check_linear_model_matching, fit_teacher
 
@@ -26,7 +33,47 @@ from .teacher import check_linear_model_matching, fit_teacher
 HELD_OUT, BLEND_MARGIN = 0.2, 0.01
 
 
-def blend_if_more_accurate(distiller, estimator, X, y, *, sample_weight=None):
+def group_balanced_weights(y, sensitive_features, sample_weight=None):
+    """Row weights under which each class keeps its total and its groups weigh alike.
+
+    COBRA's barycenter weights (``1 / |A_y|`` on each group present in class ``y``) put
+    on the real rows: row ``i`` of class ``y`` and group ``a`` gets
+    ``w_i * W_y / (|A_y| * W_ya)``, where ``w_i`` is its sample weight (1 without),
+    ``W_y`` its class's total and ``W_ya`` its cell's. A row of weight 0 keeps 0.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Class labels.
+    sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns)
+        Groups; several columns make intersectional groups.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the rows; None weighs them alike.
+
+    Returns
+    -------
+    weights : ndarray of float64, shape (n_samples,)
+
+    Examples
+    --------
+    >>> from skfairdistill import group_balanced_weights
+    >>> group_balanced_weights([0, 0, 0, 1, 1], ["a", "a", "b", "a", "b"])
+    array([0.75, 0.75, 1.5 , 1.  , 1.  ])
+    """
+    y = column_or_1d(y)
+    class_codes = np.unique(y, return_inverse=True)[1]
+    group_codes = encode_groups(sensitive_features, len(y))[0]
+    weights = (np.ones(len(y)) if sample_weight is None
+               else np.asarray(sample_weight, dtype=np.float64))
+    cells = np.zeros((class_codes.max() + 1, group_codes.max() + 1))
+    np.add.at(cells, (class_codes, group_codes), weights)
+    shares = barycenter_weights(cells > 0, None)  # 1 / |A_y| on the present cells
+    scale = cells.sum(axis=1, keepdims=True) * shares / np.where(cells > 0, cells, 1)
+    return weights * scale[class_codes, group_codes]
+
+
+def blend_if_more_accurate(distiller, estimator, X, y, *, sensitive_features=None,
+                           sample_weight=None):
     """``estimator`` fitted on 80% of the rows, if it beats the teacher on the other 20%.
 
     The model ``DistilledClassifier(labels="auto")`` blends a gradient-boosted tree's
@@ -34,9 +81,13 @@ def blend_if_more_accurate(distiller, estimator, X, y, *, sample_weight=None):
     model trained outside. The rows are split by class at random (from
     ``distiller.random_state``); a clone of ``estimator`` is fitted on 80% of them and
     judged against the teacher (the logistic regression ``distiller``'s set trains) on the
-    rest. It is returned if it is more accurate there by more than a point and by more
-    than two standard errors of the paired difference; else None, and the teacher's labels
-    are best left alone (:ref:`benchmarks#teacher-labels-blended-with-the-full-datas-model`).
+    rest. If it is more accurate there by more than a point and by more than two standard
+    errors of the paired difference, a model is returned: with ``sensitive_features``, a
+    second clone fitted on the same 80% with each class's groups weighed alike
+    (:func:`group_balanced_weights`), so that the blend keeps the teacher's fairness
+    (:ref:`benchmarks#blending-with-the-groups-balanced`); without, the clone judged. Else
+    None, and the teacher's labels are best left alone
+    (:ref:`benchmarks#teacher-labels-blended-with-the-full-datas-model`).
 
     Parameters
     ----------
@@ -49,6 +100,10 @@ def blend_if_more_accurate(distiller, estimator, X, y, *, sample_weight=None):
         The real rows ``distiller`` was fitted on.
     y : array-like of shape (n_samples,)
         Their class labels.
+    sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns), \
+            default=None
+        Their groups, as given to ``distiller``: the model returned is fitted with each
+        class's groups weighed alike (``estimator.fit`` must take ``sample_weight``).
     sample_weight : array-like of shape (n_samples,), default=None
         As given to ``distiller``: passed to ``estimator.fit``; rows of weight 0 are
         neither fitted nor judged.
@@ -56,7 +111,7 @@ def blend_if_more_accurate(distiller, estimator, X, y, *, sample_weight=None):
     Returns
     -------
     model : classifier or None
-        The clone of ``estimator`` fitted on 80% of the rows, or None.
+        A clone of ``estimator`` fitted on 80% of the rows, or None.
 
     Examples
     --------
@@ -69,13 +124,19 @@ def blend_if_more_accurate(distiller, estimator, X, y, *, sample_weight=None):
     >>> group = rng.choice(["a", "b"], size=1000)
     >>> distiller = FairDistiller(matching="model", n_per_class=4, n_iter=20,
     ...                           random_state=0).fit(X, y, sensitive_features=group)
-    >>> tree = blend_if_more_accurate(distiller, DecisionTreeClassifier(max_depth=4), X, y)
+    >>> tree = blend_if_more_accurate(distiller, DecisionTreeClassifier(max_depth=4), X, y,
+    ...                               sensitive_features=group)
     >>> tree is not None  # the tree beats the linear teacher: blend its labels
     True
     """
     check_linear_model_matching(distiller, "blend_if_more_accurate")
     check_is_fitted(distiller, "X_distilled_")
     check_classifier(estimator)
+    if sensitive_features is not None and not has_fit_parameter(estimator, "sample_weight"):
+        raise TypeError(
+            "blend_if_more_accurate fits estimator with each class's groups weighed alike "
+            f"through sample_weight, which {type(estimator).__name__}.fit does not accept. "
+            "Leave sensitive_features out, or use a classifier whose fit takes sample_weight.")
     y = column_or_1d(y)
     values = check_array(X, accept_sparse="csr", dtype="numeric")  # what the teacher reads
     usable = np.ones(len(y), bool) if sample_weight is None else np.asarray(sample_weight) > 0
@@ -90,7 +151,13 @@ def blend_if_more_accurate(distiller, estimator, X, y, *, sample_weight=None):
     gain = ((model.predict(_safe_indexing(X, judged)) == y[judged]).astype(float)
             - (fit_teacher(distiller).predict(values[judged]) == y[judged]))
     noise = 2 * gain.std(ddof=1) / np.sqrt(len(gain)) if len(gain) > 1 else np.inf
-    return model if gain.mean() > max(BLEND_MARGIN, noise) else None
+    if gain.mean() <= max(BLEND_MARGIN, noise):
+        return None
+    if sensitive_features is None:
+        return model
+    groups = _safe_indexing(sensitive_features, fitted)
+    weights = group_balanced_weights(y[fitted], groups, fit_params.get("sample_weight"))
+    return clone(estimator).fit(_safe_indexing(X, fitted), y[fitted], sample_weight=weights)
 
 
-__all__ = ["blend_if_more_accurate"]
+__all__ = ["blend_if_more_accurate", "group_balanced_weights"]
