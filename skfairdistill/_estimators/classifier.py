@@ -7,7 +7,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, column_or_1d, has_fit_parameter
 
 from .._checks import check_memory_map, check_rows
-from .blend import blend_if_more_accurate, group_balanced_weights
+from .blend import blend_if_more_accurate
 from .distiller import FairDistiller
 from .messages import check_classifier, missing_groups_error_of_classifier, needs_groups
 from .prior import class_prior_weights
@@ -113,11 +113,9 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         teacher instead of memorising a set whose classes overlap; a linear model does
         better on the set itself. ``"blend"``: the same rows, each weighted by the mean
         of the teacher's probability and that of a clone of ``estimator`` fitted on
-        every training row (``full_data_estimator_``; one more fit on the full data),
-        each class's groups weighed alike (with ``sensitive_features``), so that a tree
-        is not capped at the linear teacher's accuracy
-        (:ref:`benchmarks#teacher-labels-blended-with-the-full-datas-model`) and the
-        blend keeps the teacher's fairness (:ref:`benchmarks#blending-with-the-groups-balanced`).
+        every training row (``full_data_estimator_``; one more fit on the full data), so
+        that a tree is not capped at the linear teacher's accuracy
+        (:ref:`benchmarks#teacher-labels-blended-with-the-full-datas-model`).
         ``"auto"``: ``"teacher"`` for a tree-based ``estimator`` (see
         ``distiller``) or a :class:`~sklearn.neural_network.MLPClassifier` whose ``fit``
         takes ``sample_weight``, on a set of ``FairDistiller(matching="model")`` with its
@@ -128,11 +126,10 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         (:ref:`benchmarks#teacher-labels-in-the-boxes-two-rows-span`). A gradient-boosted
         tree (scikit-learn's, XGBoost, LightGBM, CatBoost) gets blended labels instead
         where a clone of it fitted on 80% of the training rows is more accurate than the
-        teacher on the other 20% by over a point and two standard errors (on Adult it
-        was, on synthetic tables of a linear boundary not:
-        :ref:`benchmarks#teacher-labels-blended-with-the-full-datas-model`); a clone
-        fitted on the same rows with the groups balanced is blended
-        (:func:`~skfairdistill.blend_if_more_accurate`). The labels used: ``labels_``.
+        teacher on the other 20% by over a point and two standard errors (that clone is
+        blended; on Adult it was, on synthetic tables of a linear boundary not:
+        :ref:`benchmarks#teacher-labels-blended-with-the-full-datas-model`). The labels
+        used: ``labels_``.
 
     Attributes
     ----------
@@ -150,8 +147,8 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         distilled set whose probabilities weigh the rows ``estimator_`` was trained on.
     full_data_estimator_ : classifier or None
         With blended labels, the clone of ``estimator`` fitted on the training rows (all
-        of them, or with ``labels="auto"`` the 80% it was judged on), each class's groups
-        weighed alike, whose probabilities are blended with the teacher's.
+        of them, or with ``labels="auto"`` the 80% it was judged on) whose probabilities
+        are blended with the teacher's.
     classes_ : ndarray of shape (n_classes,)
         Class labels seen in ``fit``.
     n_features_in_ : int
@@ -295,14 +292,13 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 f"({error}). Use a FairDistiller (or a sampler whose fit_resample accepts "
                 f"{refused}), or leave {refused} out.") from None
         teacher, weights, full_data_estimator = None, None, None
-        if labels == "blend":  # the estimator on every real row, its groups balanced
-            full_data_estimator = clone(self.estimator).fit(X, y, sample_weight=(
-                sample_weight if sensitive_features is None
-                else group_balanced_weights(y, sensitive_features, sample_weight)))
+        if labels == "blend":  # the estimator on every real row, as weighted for the distiller
+            full_data_estimator = clone(self.estimator).fit(X, y, **(
+                {} if sample_weight is None else {"sample_weight": sample_weight}))
         elif labels == "teacher" and self.labels == "auto" and boosts_trees(self.estimator):
             # blended where the tree clearly beats the teacher on held-out rows
             full_data_estimator = blend_if_more_accurate(distiller, self.estimator, X, y,
-                                                         **params)
+                                                         sample_weight=sample_weight)
             labels = "teacher" if full_data_estimator is None else "blend"
         if labels != "hard":
             X_syn, y_syn, weights, teacher = teacher_and_rows(
