@@ -105,15 +105,16 @@ def main(argv=None):
     parser.add_argument("--datasets", nargs="+", metavar="NAME",
                         help="only these data sets' rows (a rule on the unseen tables)")
     parser.add_argument("--blended", action="store_true",
-                        help="only the (table, budget, seed) settings whose --new row is noted "
-                        "'blended' (and the full data's rows)")
+                        help="only the (table, budget, seed) settings whose --new row's note "
+                        "starts 'blended' (and the full data's rows)")
     args = parser.parse_args(argv)
     rows = pd.read_csv(os.path.join(RESULTS, args.study, "rows.csv"))
     if args.datasets:
         rows = rows[rows.dataset.isin(args.datasets)]
     if args.blended:
         keys = ["dataset", "budget", "seed"]
-        blended = rows[(rows.method == args.new) & (rows.notes == "blended")][keys]
+        blended = rows[(rows.method == args.new)
+                       & rows.notes.fillna("").str.startswith("blended")][keys]
         rows = pd.concat([rows[rows.method == "full data"], rows.merge(blended, on=keys)])
     command = f"`python -m benchmarks.weight_rule {shlex.join(argv or sys.argv[1:])}`"
     if args.misses:
