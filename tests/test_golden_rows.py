@@ -77,6 +77,10 @@ def _fit(name):
 # a few float32 ulps (1.2e-7 relative) at each of a handful of steps stay below these
 # tolerances; another method, step or random stream moves the rows by 1e-3 and more
 RTOL, ATOL = 1e-5, 1e-6
+# gradient matching steps the rows along the gradients of a network's gradients, which
+# carry the last-bit differences between CPUs' vector kernels further: on an AVX-512 CPU
+# dc_table's rows moved by up to 7e-5 relative from those recorded on the earlier machine
+CPU_TOLERANCES = {"dc_table": (3e-4, 3e-5)}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -84,7 +88,8 @@ def test_seeded_fit_reproduces_the_golden_rows(name):
     golden = np.load(GOLDEN)
     X_syn, y_syn = _fit(name)
     assert X_syn.dtype == golden[f"{name}_X"].dtype and X_syn.shape == golden[f"{name}_X"].shape
-    np.testing.assert_allclose(X_syn, golden[f"{name}_X"], rtol=RTOL, atol=ATOL)
+    rtol, atol = CPU_TOLERANCES.get(name, (RTOL, ATOL))
+    np.testing.assert_allclose(X_syn, golden[f"{name}_X"], rtol=rtol, atol=atol)
     np.testing.assert_array_equal(y_syn, golden[f"{name}_y"])
 
 
@@ -104,6 +109,18 @@ def test_the_tolerance_tells_a_change_of_method_from_rounding():
     other = np.load(GOLDEN)["dm_vanilla_X"]
     with pytest.raises(AssertionError):
         np.testing.assert_allclose(other, golden, rtol=RTOL, atol=ATOL)
+
+
+def test_the_looser_tolerance_of_gradient_matching_still_tells_a_change_of_method():
+    """dc_table's rows with one inner step more are far outside its tolerance."""
+    make_data, params = CASES["dc_table"]
+    params = dict(params, matching_params=dict(outer_loops=2, inner_steps=2))
+    X, y, groups = make_data()
+    other = FairDistiller(**params).fit_resample(X, y, sensitive_features=groups)[0]
+    with pytest.raises(AssertionError):
+        np.testing.assert_allclose(other, np.load(GOLDEN)["dc_table_X"],
+                                   rtol=CPU_TOLERANCES["dc_table"][0],
+                                   atol=CPU_TOLERANCES["dc_table"][1])
 
 
 if __name__ == "__main__" and "--regenerate" in sys.argv:
