@@ -418,6 +418,10 @@ def test_group_balanced_weights_keep_each_class_and_weigh_its_groups_alike():
             [group.sex[of_class].to_numpy(), group.race[of_class].to_numpy()]).sum()
         np.testing.assert_allclose(cells, cells.iloc[0])
     np.testing.assert_allclose(group_balanced_weights(y, np.zeros(10)), np.ones(10))
+    with pytest.raises(ValueError, match="sample_weight must be non-negative"):
+        group_balanced_weights(y, group, -weight)
+    with pytest.raises(ValueError, match="sensitive_features"):
+        group_balanced_weights(y, group.iloc[:5])
 
 
 def test_blend_with_is_checked_and_a_dataframe_keeps_its_names(make_data):

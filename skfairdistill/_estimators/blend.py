@@ -27,6 +27,7 @@ from .._data.groups import encode_groups
 from .._targets import barycenter_weights
 from .messages import check_classifier
 from .teacher import check_linear_model_matching, fit_teacher
+from .weights import check_sample_weight
 
 # the share of the rows held out, and the gain in accuracy over the teacher on them that a
 # blend needs (on validation splits of four tables, the tree beat the teacher by 1.5-2.3
@@ -64,8 +65,8 @@ def group_balanced_weights(y, sensitive_features, sample_weight=None):
     y = column_or_1d(y)
     class_codes = np.unique(y, return_inverse=True)[1]
     group_codes = encode_groups(sensitive_features, len(y))[0]
-    weights = (np.ones(len(y)) if sample_weight is None
-               else np.asarray(sample_weight, dtype=np.float64))
+    weights = check_sample_weight(sample_weight, len(y))  # None where all are equal
+    weights = np.ones(len(y)) if weights is None else weights
     cells = np.zeros((class_codes.max() + 1, group_codes.max() + 1))
     np.add.at(cells, (class_codes, group_codes), weights)
     shares = barycenter_weights(cells > 0, None)  # 1 / |A_y| on the present cells
