@@ -142,8 +142,8 @@ def blend_if_more_accurate(distiller, estimator, X, y, *, sensitive_features=Non
             f"through sample_weight, which {type(estimator).__name__}.fit does not accept. "
             "Leave sensitive_features out, or use a classifier whose fit takes sample_weight.")
     y = column_or_1d(y)
-    if sensitive_features is not None:  # checked before the first fit
-        encode_groups(sensitive_features, len(y))
+    # checked before the first fit
+    groups = None if sensitive_features is None else encode_groups(sensitive_features, len(y))[0]
     values = check_array(X, accept_sparse="csr", dtype="numeric")  # what the teacher reads
     usable = np.ones(len(y), bool) if sample_weight is None else np.asarray(sample_weight) > 0
     usable = np.flatnonzero(usable)
@@ -153,17 +153,17 @@ def blend_if_more_accurate(distiller, estimator, X, y, *, sensitive_features=Non
                                       stratify=y[usable] if counts.min() >= 2 else None)
     fit_params = ({} if sample_weight is None
                   else {"sample_weight": np.asarray(sample_weight)[fitted]})
-    model = clone(estimator).fit(_safe_indexing(X, fitted), y[fitted], **fit_params)
+    X_fitted = _safe_indexing(X, fitted)
+    model = clone(estimator).fit(X_fitted, y[fitted], **fit_params)
     gain = ((model.predict(_safe_indexing(X, judged)) == y[judged]).astype(float)
             - (fit_teacher(distiller).predict(values[judged]) == y[judged]))
     noise = 2 * gain.std(ddof=1) / np.sqrt(len(gain)) if len(gain) > 1 else np.inf
     if gain.mean() <= max(BLEND_MARGIN, noise):
         return None
-    if sensitive_features is None:
+    if groups is None:
         return model
-    groups = _safe_indexing(sensitive_features, fitted)
-    weights = group_balanced_weights(y[fitted], groups, fit_params.get("sample_weight"))
-    return clone(estimator).fit(_safe_indexing(X, fitted), y[fitted], sample_weight=weights)
+    weights = group_balanced_weights(y[fitted], groups[fitted], fit_params.get("sample_weight"))
+    return clone(estimator).fit(X_fitted, y[fitted], sample_weight=weights)
 
 
 __all__ = ["blend_if_more_accurate", "group_balanced_weights"]
