@@ -137,21 +137,18 @@ def random_subset(split, budget, seed):
     return Reduced(split.X[rows], split.y[rows], split.groups[rows])
 
 
-def group_balance_weights(y, groups):
+def _groups_balanced(split):
     """Every group of a class gets the same total weight; each class keeps its rows' weight."""
-    _, y_codes = np.unique(y, return_inverse=True)
-    _, g_codes = np.unique(groups, return_inverse=True)
-    cells = np.zeros((y_codes.max() + 1, g_codes.max() + 1))
-    np.add.at(cells, (y_codes, g_codes), 1)
-    return (cells.sum(1)[y_codes]
-            / ((cells > 0).sum(1)[y_codes] * cells[y_codes, g_codes]))
+    from skfairdistill import group_balanced_weights
+
+    return group_balanced_weights(split.y, split.groups)
 
 
 def balanced_kmeans(split, budget, seed):
     """Per class, k-means on the group-balanced mixture (whose mean is COBRA's barycenter)."""
     from sklearn.cluster import KMeans
 
-    weights = group_balance_weights(split.y, split.groups)
+    weights = _groups_balanced(split)
     X_out, y_out = [], []
     for c in np.unique(split.y):
         rows = split.y == c
@@ -220,7 +217,7 @@ def teacher_on_every_row(split, budget, seed):
 BASELINES = {
     "full data": lambda split, budget, seed: Reduced(split.X, split.y, split.groups),
     "full data, groups balanced": lambda split, budget, seed: Reduced(
-        split.X, split.y, split.groups, group_balance_weights(split.y, split.groups)),
+        split.X, split.y, split.groups, _groups_balanced(split)),
     "random subset": random_subset, "ClusterCentroids": cluster_centroids,
     "balanced k-means": balanced_kmeans, "model matching, teacher labels": teacher_labels,
     "model matching, teacher labels, leaf rows": lambda *setting: teacher_labels(

@@ -703,16 +703,21 @@ STUDIES["model_teacher_blend_check"] = dataclasses.replace(STUDIES["model_teache
         "full data": "full data", **BOXES, **{m: m for m in (
             "model matching, teacher labels, blend with HGB if more accurate",)}},
     question="Teacher labels blended with HGB where it is clearly more accurate")
-# A report after the check's rule passed: adult-sex (its validation splits tuned the margin), the
-# boxes' rows copied in from model_teacher_boxes_adult_sex
-STUDIES["model_teacher_blend_check_adult_sex"] = dataclasses.replace(STUDIES[
-    "model_teacher_blend_check"], datasets=("adult-sex",),
-    question="Teacher labels blended with HGB where it is clearly more accurate: adult-sex")
-# A report at 200 rows per class on model_teacher_boxes_200's tables, its boxes' HGB rows copied in
-STUDIES["model_teacher_blend_check_200"] = dataclasses.replace(STUDIES[
-    "model_teacher_blend_check"], datasets=STUDIES["model_teacher_boxes_200"].datasets,
-    budgets=(200,), question="Teacher labels blended with HGB where it is clearly more "
-    "accurate: 200 rows per class")
+
+
+def _blend_reports(study):
+    """Reports after a blend study (no rule): ``STUDY_adult_sex`` (adult-sex, whose validation
+    splits the blends' probes read) and ``STUDY_200`` (model_teacher_boxes_200's tables at 200
+    rows per class); the full data's and the boxes' rows are copied in from the boxes' reports."""
+    base = STUDIES[study]
+    STUDIES[f"{study}_adult_sex"] = dataclasses.replace(base, datasets=("adult-sex",),
+                                                        question=f"{base.question}: adult-sex")
+    STUDIES[f"{study}_200"] = dataclasses.replace(
+        base, datasets=STUDIES["model_teacher_boxes_200"].datasets, budgets=(200,),
+        question=f"{base.question}: 200 rows per class")
+
+
+_blend_reports("model_teacher_blend_check")
 STUDIES["model_teacher_ceiling"] = dataclasses.replace(STUDIES["model_teacher_leaves_seen"],
     datasets=ADULT + ("credit-sex", "recidivism-race") + TEACHER_SEEN, budgets=(10, 50, 200),
     methods={m: m for m in ("full data", "model matching, teacher labels on every row")},
@@ -736,11 +741,4 @@ STUDIES["model_teacher_blend_balanced"] = dataclasses.replace(STUDIES["model_tea
     datasets=BALANCED_UNSEEN + BALANCED_PROBED, methods={
         **STUDIES["model_teacher_blend_check"].methods, BALANCED: BALANCED},
     question="Blending with a tree fitted with the groups balanced")
-# Reports (no rule): adult-sex (its validation splits were probed), and 200 rows per class
-STUDIES["model_teacher_blend_balanced_adult_sex"] = dataclasses.replace(STUDIES[
-    "model_teacher_blend_balanced"], datasets=("adult-sex",),
-    question="Blending with a tree fitted with the groups balanced: adult-sex")
-STUDIES["model_teacher_blend_balanced_200"] = dataclasses.replace(STUDIES[
-    "model_teacher_blend_balanced"], datasets=STUDIES["model_teacher_boxes_200"].datasets,
-    budgets=(200,), question="Blending with a tree fitted with the groups balanced: 200 rows "
-    "per class")
+_blend_reports("model_teacher_blend_balanced")

@@ -119,10 +119,10 @@ def test_public_tables_take_their_labels_groups_and_rows_from_the_files(tmp_path
     assert split.X.shape[1] == 2 + 5 + 2  # sex and charge one-hot, five counts and age
 
 
-def test_group_balance_weights_give_every_group_of_a_class_the_same_weight():
+def test_group_balanced_weights_give_every_group_of_a_class_the_same_weight():
     y = np.array([0] * 10 + [1] * 6)
     groups = np.array(["a"] * 8 + ["b"] * 2 + ["a"] * 3 + ["b"] * 3)
-    w = harness.group_balance_weights(y, groups)
+    w = harness._groups_balanced(data.Split(np.zeros((16, 1)), y, groups))
     for c in (0, 1):
         in_class = y == c
         totals = [w[in_class & (groups == g)].sum() for g in ("a", "b")]
