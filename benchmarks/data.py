@@ -48,12 +48,10 @@ def _load_adult(match, seed, smoke):
         X_tr, y_tr, A_tr, X_te, y_te, A_te = (p[:1500] for p in (X_tr, y_tr, A_tr, X_te, y_te,
                                                                   A_te))
     encoder = TabularEncoder().fit(X_tr)
-    def groups(A):  # "sex-race": the intersectional groups, one label per (sex, race)
-        return (A["sex"] + " " + A["race"] if match["attribute"] == "sex-race"
-                else A[match["attribute"]]).to_numpy()
-
-    return Split(encoder.transform(X_tr).astype(np.float32), y_tr, groups(A_tr),
-                 encoder.transform(X_te).astype(np.float32), y_te, groups(A_te))
+    groups = [(A["sex"] + " " + A["race"] if match["attribute"] == "sex-race"  # intersectional
+               else A[match["attribute"]]).to_numpy() for A in (A_tr, A_te)]
+    return Split(encoder.transform(X_tr).astype(np.float32), y_tr, groups[0],
+                 encoder.transform(X_te).astype(np.float32), y_te, groups[1])
 
 
 def _cut_positives(X, y, g, seed):
@@ -118,20 +116,13 @@ def make_spread_shift(n_samples, *, group_imbalance=0.9, n_features=10, spread=3
 
 def make_interaction_shift(n_samples, *, group_imbalance=0.8, group_separation=1.0,
                            n_features=10, flip=0.6, test=False, random_state=0):
-    """Two classes, two groups; column 0 carries a linear part of the class, column 1 a part
-    whose sign column 2 flips (a tree can use it, a line cannot), column 3 each group's own
-    class pattern (the groups' patterns conflict, as in ``make_biased_classification``).
-
-    ``flip=0.6`` was chosen from the full data's models alone (validation draws,
-    ``random_state`` 100-102): a gradient-boosted tree beats a logistic regression there by
-    2.7-5 points, about as it does on Adult (1.6).
-    """
+    """Column 0 a linear part of the class, column 1 a part whose sign column 2 flips (a tree
+    can use it, a line cannot), column 3 each group's own class pattern (they conflict)."""
     rng = np.random.default_rng([random_state, 22 if test else 21])
     minority = max(1, round((1 - group_imbalance) * n_samples / 2))
     y = np.repeat([0, 1], n_samples // 2)
     g = np.tile(np.r_[np.zeros(n_samples // 2 - minority, int), np.ones(minority, int)], 2)
-    sign = 2.0 * y - 1
-    X = rng.standard_normal((len(y), n_features))
+    X, sign = rng.standard_normal((len(y), n_features)), 2.0 * y - 1
     X[:, 0] += 0.5 * sign
     X[:, 1] = (X[:, 1] + flip * sign) * np.sign(X[:, 2])
     X[:, 3] += group_separation / 2 * sign * np.where(g == 0, 1.0, -1.0)
@@ -139,18 +130,13 @@ def make_interaction_shift(n_samples, *, group_imbalance=0.8, group_separation=1
     return X[order], y[order], g[order]
 
 
-def _load_interaction_shift(match, seed, smoke):
-    n = 400 if smoke else 4000
-    kwargs = dict(group_imbalance=float(match["pi"]), group_separation=float(match["sep"]),
-                  random_state=seed)
-    return Split(*make_interaction_shift(n, **kwargs),
-                 *make_interaction_shift(n, test=True, **kwargs))
-
-
-def _load_spread_shift(match, seed, smoke):
-    n = 400 if smoke else 4000
+def _load_generated(match, seed, smoke):
+    make = make_spread_shift if match["kind"] == "spread-shift" else make_interaction_shift
     kwargs = dict(group_imbalance=float(match["pi"]), random_state=seed)
-    return Split(*make_spread_shift(n, **kwargs), *make_spread_shift(n, test=True, **kwargs))
+    if match.groupdict().get("sep"):
+        kwargs["group_separation"] = float(match["sep"])
+    n = 400 if smoke else 4000
+    return Split(*make(n, **kwargs), *make(n, test=True, **kwargs))
 
 
 def _load_digits(match, seed, smoke):
@@ -242,8 +228,8 @@ LOADERS = {
     r"adult-(?P<attribute>sex-race|sex|race)(?P<demo>, demo features)?": _load_adult,
     r"synthetic pi=(?P<pi>[\d.]+) sep=(?P<sep>[\d.]+)(?P<cut>, classes 75/25)?"
     r"(?:, (?P<classes>\d+) classes)?(?P<categorical>, categorical)?": _load_synthetic,
-    r"spread-shift pi=(?P<pi>[\d.]+)": _load_spread_shift,
-    r"interaction pi=(?P<pi>[\d.]+) sep=(?P<sep>[\d.]+)": _load_interaction_shift,
+    r"(?P<kind>spread-shift) pi=(?P<pi>[\d.]+)": _load_generated,
+    r"(?P<kind>interaction) pi=(?P<pi>[\d.]+) sep=(?P<sep>[\d.]+)": _load_generated,
     r"digits-(?P<mode>foreground|background|grey)(?P<images> images)?": _load_digits,
     r"biased n=(?P<n>[\de.]+) d=(?P<d>\d+) groups=(?P<groups>\d+) pi=(?P<pi>[\d.]+)"
     r"(?P<memmap> memmap)?": _load_biased,

@@ -119,6 +119,25 @@ def test_public_tables_take_their_labels_groups_and_rows_from_the_files(tmp_path
     assert split.X.shape[1] == 2 + 5 + 2  # sex and charge one-hot, five counts and age
 
 
+def test_the_interaction_table_hides_part_of_the_class_from_a_line():
+    X, y, g = data.make_interaction_shift(4000, group_imbalance=0.7, random_state=0)
+    assert np.mean(g[y == 1] == 0) == pytest.approx(0.7)
+    sign = 2 * y - 1
+    # column 1 alone says nothing of the class; with column 2's sign it says as much as flip
+    assert abs(np.mean(X[:, 1] * sign)) < 0.05
+    assert np.mean(X[:, 1] * np.sign(X[:, 2]) * sign) == pytest.approx(0.6, abs=0.05)
+    # each group's own pattern in column 3: they point to opposite classes
+    assert np.mean(X[g == 0, 3] * sign[g == 0]) > 0.4 > -0.4 > np.mean(X[g == 1, 3] * sign[g == 1])
+    test = data.make_interaction_shift(4000, group_imbalance=0.7, test=True, random_state=0)
+    assert not np.array_equal(test[0], X)
+
+
+def test_adult_sex_race_groups_are_the_intersections():
+    split = data.load("adult-sex-race", 0, smoke=True)
+    assert len(set(split.groups)) > 4 and all(" " in g for g in split.groups)
+    assert {g.split(" ")[0] for g in split.groups} == {"Female", "Male"}
+
+
 def test_group_balanced_weights_give_every_group_of_a_class_the_same_weight():
     y = np.array([0] * 10 + [1] * 6)
     groups = np.array(["a"] * 8 + ["b"] * 2 + ["a"] * 3 + ["b"] * 3)
