@@ -17,6 +17,7 @@ import contextlib
 import dataclasses
 import datetime
 import functools
+import itertools
 import os
 import platform
 import subprocess
@@ -137,10 +138,8 @@ def random_subset(split, budget, seed):
     return Reduced(split.X[rows], split.y[rows], split.groups[rows])
 
 
-def _groups_balanced(split):
-    """Every group of a class gets the same total weight; each class keeps its rows' weight."""
+def _groups_balanced(split):  # every group of a class the same total weight; each class its own
     from skfairdistill import group_balanced_weights
-
     return group_balanced_weights(split.y, split.groups)
 
 
@@ -191,14 +190,12 @@ def teacher_labels(split, budget, seed, rows="nearest", blend_with=None):
 def blend_if_better(split, budget, seed, model="HGB", groups_balanced=False):
     """Teacher labels on the boxes, blended with ``model`` where on held-out rows it is clearly
     more accurate than the teacher (``groups_balanced``: the model blended with is fitted with
-    each class's groups weighed alike, as ``DistilledClassifier(labels="auto")`` fits it for a
-    gradient-boosted tree)."""
+    each class's groups weighed alike: ``blend_if_more_accurate(..., sensitive_features=)``)."""
     from skfairdistill import blend_if_more_accurate, teacher_labelled_rows
 
     distiller = _model_matched(split, budget, seed)
-    groups = {"sensitive_features": split.groups} if groups_balanced else {}
     blended = blend_if_more_accurate(distiller, make_model(model, seed), split.X, split.y,
-                                     **groups)
+                                     sensitive_features=split.groups if groups_balanced else None)
     X, y, weights = teacher_labelled_rows(distiller, split.X, split.y,
                                           sensitive_features=split.groups, blend_with=blended)
     return Reduced(np.asarray(X), y, None, weights, notes="blended" if blended else "")
@@ -220,17 +217,13 @@ BASELINES = {
         split.X, split.y, split.groups, _groups_balanced(split)),
     "random subset": random_subset, "ClusterCentroids": cluster_centroids,
     "balanced k-means": balanced_kmeans, "model matching, teacher labels": teacher_labels,
-    "model matching, teacher labels, leaf rows": lambda *setting: teacher_labels(
-        *setting, rows="leaves"),
-    "model matching, teacher labels, mixup": lambda *setting: teacher_labels(
-        *setting, rows="mixup"),
-    "model matching, teacher labels, boxes": lambda *setting: teacher_labels(
-        *setting, rows="boxes"),
-    "model matching, teacher labels, blend with HGB": lambda *setting: teacher_labels(
-        *setting, rows="boxes", blend_with="HGB"),
-    "model matching, teacher labels, blend with HGB if more accurate": blend_if_better,
-    "model matching, teacher labels, blend with HGB if more accurate, groups balanced":
-        lambda *setting: blend_if_better(*setting, groups_balanced=True),
+    **{f"model matching, teacher labels, {name}": functools.partial(teacher_labels, **kwargs)
+       for name, kwargs in (("leaf rows", dict(rows="leaves")), ("mixup", dict(rows="mixup")),
+                            ("boxes", dict(rows="boxes")),
+                            ("blend with HGB", dict(rows="boxes", blend_with="HGB")))},
+    **{f"model matching, teacher labels, blend with {model} if more accurate{balanced}":
+       functools.partial(blend_if_better, model=model, groups_balanced=bool(balanced))
+       for model in ("HGB", "MLP") for balanced in ("", ", groups balanced")},
     "model matching, teacher labels on every row": teacher_on_every_row}
 BUDGET_FREE = ("full data", "full data, groups balanced")
 
@@ -404,16 +397,13 @@ def busy(load):
 
 def settings(study):
     """Every key of the grid, a data set's settings together (its split loaded once)."""
-    for seed in study.seeds:
-        for dataset in study.datasets:
-            for load_ in study.loads:
-                for budget in study.budgets:
-                    for method, spec in study.methods.items():
-                        free = isinstance(spec, str) and spec in BUDGET_FREE
-                        if free and budget != study.budgets[0]:
-                            continue  # once, under budget 0
-                        yield dict(dataset=dataset, load=load_, budget=0 if free else budget,
-                                   method=method, seed=seed)
+    for seed, dataset, load_, budget, (method, spec) in itertools.product(
+            study.seeds, study.datasets, study.loads, study.budgets, study.methods.items()):
+        free = isinstance(spec, str) and spec in BUDGET_FREE
+        if free and budget != study.budgets[0]:
+            continue  # once, under budget 0
+        yield dict(dataset=dataset, load=load_, budget=0 if free else budget, method=method,
+                   seed=seed)
 
 
 _WARM = set()  # the (data set, seed) pairs this process has fitted a distiller on
