@@ -504,6 +504,39 @@ def test_a_held_out_check_blends_only_a_model_clearly_more_accurate_than_the_tea
         blend_if_more_accurate(distiller, DecisionTreeRegressor(), X, ring)
 
 
+class _RecordingMLP(MLPClassifier):
+    """An MLP that keeps the weights it was fitted with."""
+
+    def fit(self, X, y, sample_weight=None):
+        self.weights_seen_ = sample_weight
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_auto_blends_an_mlp_fitted_with_the_groups_balanced_where_it_beats_the_teacher():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(1500, 2))
+    group = rng.choice(["a", "b"], size=1500, p=[0.8, 0.2])
+    ring = ((X ** 2).sum(axis=1) > 1.4).astype(int)
+    linear = (X[:, 0] + 0.3 * rng.normal(size=1500) > 0).astype(int)
+    mlp = _RecordingMLP(hidden_layer_sizes=(16,), max_iter=400, random_state=0)
+    clf = DistilledClassifier(mlp, distiller=_model_matching()).fit(
+        X, ring, sensitive_features=group)
+    assert clf.labels_ == "blend"
+    # the clone blended with saw 80% of the rows, each class's groups weighed alike
+    weights = clf.full_data_estimator_.weights_seen_
+    assert len(weights) == 1200
+    assert not np.allclose(weights, 1.0) and weights.sum() == pytest.approx(1200)
+    # the linear teacher alone cannot draw a ring
+    taught = DistilledClassifier(mlp, distiller=_model_matching(), labels="teacher").fit(
+        X, ring, sensitive_features=group)
+    assert clf.score(X, ring) > taught.score(X, ring) + 0.05
+    clf.fit(X, linear, sensitive_features=group)
+    assert clf.labels_ == "teacher" and clf.full_data_estimator_ is None
+    # without groups (a set that does not align them) the clone is fitted as the rows come
+    clf = DistilledClassifier(mlp, distiller=_model_matching(alignment="none")).fit(X, ring)
+    assert clf.labels_ == "blend" and clf.full_data_estimator_.weights_seen_ is None
+
+
 def test_auto_blends_a_boosted_tree_only_where_it_clearly_beats_the_teacher():
     from sklearn.ensemble import RandomForestClassifier
 

@@ -67,11 +67,11 @@ def teacher_suits(distiller, estimator, y):
     """``labels="auto"``: teacher labels for a tree-based ``estimator`` or an MLP that takes
     ``sample_weight``, on a linear model-matched set of 1-D labels
     (``docs/benchmarks.md``, "Teacher labels" and "Teacher labels between the rows")."""
-    return ((grows_trees(estimator) or _is_mlp(estimator)) and _linear_model_matching(distiller)
+    return ((grows_trees(estimator) or is_mlp(estimator)) and _linear_model_matching(distiller)
             and has_fit_parameter(estimator, "sample_weight") and _one_column(y))
 
 
-def _is_mlp(estimator):
+def is_mlp(estimator):
     """Whether ``estimator`` is scikit-learn's MLPClassifier."""
     from sklearn.neural_network import MLPClassifier
 
