@@ -132,9 +132,8 @@ def make_interaction_shift(n_samples, *, group_imbalance=0.8, group_separation=1
 
 def _load_generated(match, seed, smoke):
     make = make_spread_shift if match["kind"] == "spread-shift" else make_interaction_shift
-    kwargs = dict(group_imbalance=float(match["pi"]), random_state=seed)
-    if match.groupdict().get("sep"):
-        kwargs["group_separation"] = float(match["sep"])
+    kwargs = dict(group_imbalance=float(match["pi"]), random_state=seed, **(
+        {"group_separation": float(match["sep"])} if match.groupdict().get("sep") else {}))
     n = 400 if smoke else 4000
     return Split(*make(n, **kwargs), *make(n, test=True, **kwargs))
 

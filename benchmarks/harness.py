@@ -218,9 +218,8 @@ BASELINES = {
     "random subset": random_subset, "ClusterCentroids": cluster_centroids,
     "balanced k-means": balanced_kmeans, "model matching, teacher labels": teacher_labels,
     **{f"model matching, teacher labels, {name}": functools.partial(teacher_labels, **kwargs)
-       for name, kwargs in (("leaf rows", dict(rows="leaves")), ("mixup", dict(rows="mixup")),
-                            ("boxes", dict(rows="boxes")),
-                            ("blend with HGB", dict(rows="boxes", blend_with="HGB")))},
+       for name, kwargs in (("leaf rows", dict(rows="leaves")), ("mixup", dict(rows="mixup")), (
+           "boxes", dict(rows="boxes")), ("blend with HGB", dict(rows="boxes", blend_with="HGB")))},
     **{f"model matching, teacher labels, blend with {model} if more accurate{balanced}":
        functools.partial(blend_if_better, model=model, groups_balanced=bool(balanced))
        for model in ("HGB", "MLP") for balanced in ("", ", groups balanced")},

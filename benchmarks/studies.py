@@ -765,6 +765,8 @@ MLP_UNSEEN = TREE_TABLES[:4] + ("interaction pi=0.6 sep=1.5", "interaction pi=0.
     "interaction pi=0.95 sep=1", "digits-grey", "credit-sex", "recidivism-race",
     "synthetic pi=0.7 sep=1.5", "synthetic pi=0.9 sep=3, classes 75/25")
 MLP_BLEND = "model matching, teacher labels, blend with MLP if more accurate"
+MLP_AFTER = ("synthetic pi=0.55 sep=2", "synthetic pi=0.65 sep=3, categorical",  # a report after
+    "spread-shift pi=0.75", "synthetic pi=0.95 sep=1.5, 3 classes", "interaction pi=0.75 sep=1.5")
 STUDIES["model_teacher_blend_mlp"] = dataclasses.replace(STUDIES["model_teacher_blend"], datasets=(
-    MLP_UNSEEN + ("spread-shift pi=0.9",)), models=("MLP",), methods={m: m for m in (
+    MLP_UNSEEN + ("spread-shift pi=0.9",) + MLP_AFTER), models=("MLP",), methods={m: m for m in (
     "full data", *BOXES, MLP_BLEND, f"{MLP_BLEND}, groups balanced")}, question="An MLP's blend")
