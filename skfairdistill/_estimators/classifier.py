@@ -306,10 +306,9 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 boosts_trees(self.estimator) or is_mlp(self.estimator)):
             # blended where the model clearly beats the teacher on held-out rows; an MLP with
             # its clone fitted with the groups balanced (fairer, as measured; a tree less accurate)
-            balanced = is_mlp(self.estimator) and sensitive_features is not None
             full_data_estimator = blend_if_more_accurate(
                 distiller, self.estimator, X, y, sample_weight=sample_weight,
-                sensitive_features=sensitive_features if balanced else None)
+                sensitive_features=sensitive_features if is_mlp(self.estimator) else None)
             labels = "teacher" if full_data_estimator is None else "blend"
         if labels != "hard":
             X_syn, y_syn, weights, teacher = teacher_and_rows(
